@@ -1,0 +1,123 @@
+# smtpgate - build, test, demo, bench, install.
+#
+# Every src/*.c except the program mains goes into one static library that
+# the programs, the unit tests and the fuzz targets link.  New modules need no
+# Makefile change: drop src/foo.c and tests/unit/test_foo.c in place.
+#
+#   make            build the programs into build/
+#   make check      unit tests (plain and ASan+UBSan), fuzz smoke, end-to-end
+#   make demo       install what is missing, bring up a test world, show verdicts
+#   make bench      benchmarks that print figures
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/smtpgate
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC      ?= cc
+PKGS    := libnetfilter_queue libmnl libnftnl libcares libpsl inih
+BUILD   ?= build
+SAN     ?=
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing \
+	   -Iinclude -DSHAREDIR='"$(SHAREDIR)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS  += $(PKG_LIBS) -lspf2 -lpthread
+
+ifneq ($(SAN),)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+MAINS   := src/smtpgated.c src/smtpgatectl.c src/smtpgate-sniffd.c
+PROGS   := $(patsubst src/%.c,$(BUILD)/%,$(filter $(MAINS),$(wildcard src/*.c)))
+LIBSRC  := $(filter-out $(MAINS),$(wildcard src/*.c))
+LIBOBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIBSRC))
+LIB     := $(BUILD)/libsmtpgate.a
+TOOLS   := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
+UNITSRC := $(wildcard tests/unit/test_*.c)
+UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
+BENCHSRC := $(wildcard bench/bench_*.c)
+BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
+HDRS    := $(wildcard include/*.h)
+
+.PHONY: all check unit unit-san fuzz e2e demo bench install clean deps ptr-eval
+
+all: $(PROGS) $(TOOLS)
+
+$(BUILD)/obj/%.o: src/%.c $(HDRS) | $(BUILD)/obj
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%: src/%.c $(LIB) $(HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/%: tools/%.c $(LIB) $(HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/bench:
+	mkdir -p $@
+
+# Unit tests: every tests/unit/test_*.c is one cmocka program.
+unit: $(UNITS)
+	@tests/run-unit.sh $(UNITS)
+
+unit-san:
+	$(MAKE) BUILD=build/san SAN=1 unit
+
+fuzz:
+	@tests/run-fuzz.sh
+
+e2e: all
+	$(MAKE) BUILD=build/san SAN=1 all
+	@tests/e2e/run.sh build/san
+
+check: all
+	tools/install-deps.sh --check
+	$(MAKE) unit
+	$(MAKE) unit-san
+	$(MAKE) fuzz
+	$(MAKE) e2e
+
+deps:
+	tools/install-deps.sh
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh $(BUILD)
+
+bench: all $(BENCHES)
+	tests/bench.sh $(BUILD)
+
+ptr-eval: all
+	tests/ptr-eval.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)/smtpgate
+	install -m 755 $(PROGS) $(TOOLS) $(DESTDIR)$(SBINDIR)/
+	install -m 644 nft/smtpgate.nft $(DESTDIR)$(SHAREDIR)/
+	for f in data/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(SHAREDIR)/; done; true
+	install -m 644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf ] || \
+		install -m 640 docs/smtpgate.conf.example $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf
+
+clean:
+	rm -rf build

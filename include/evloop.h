@@ -1,0 +1,56 @@
+/*
+ * evloop.h - the one event loop of a daemon: epoll for file descriptors,
+ * a timer heap, signals through signalfd, and deferred calls.
+ *
+ * Single-threaded.  Callbacks run from evloop_run only.  evloop_defer queues
+ * a call for the next turn of the loop, so a module can answer "at once"
+ * without re-entering its caller (postscreen's rule).
+ */
+#ifndef SMTPGATE_EVLOOP_H
+#define SMTPGATE_EVLOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evloop;
+struct ev_timer;
+
+typedef void (*ev_io_cb)(int fd, uint32_t events, void *arg);
+typedef void (*ev_cb)(void *arg);
+typedef void (*ev_signal_cb)(int signo, void *arg);
+
+struct evloop *evloop_new(void);
+void evloop_free(struct evloop *ev);
+
+/* events: EPOLLIN / EPOLLOUT.  One registration per fd. 0 or -1 (errno). */
+int evloop_fd_add(struct evloop *ev, int fd, uint32_t events, ev_io_cb cb,
+    void *arg);
+int evloop_fd_mod(struct evloop *ev, int fd, uint32_t events);
+int evloop_fd_del(struct evloop *ev, int fd);
+
+/* Monotonic milliseconds, cached once per loop turn. */
+int64_t evloop_now_ms(struct evloop *ev);
+/* Monotonic microseconds, read fresh (for measurements). */
+int64_t evloop_clock_us(void);
+
+/* A one-shot timer at absolute time when_ms. NULL on out of memory. */
+struct ev_timer *evloop_timer_at(struct evloop *ev, int64_t when_ms,
+    ev_cb cb, void *arg);
+/* Cancel a pending timer (not one that already fired). */
+void evloop_timer_cancel(struct evloop *ev, struct ev_timer *t);
+
+/* Run cb(arg) on the next turn. 0 or -1. */
+int evloop_defer(struct evloop *ev, ev_cb cb, void *arg);
+
+/* Deliver signo through the loop (blocks it for the process). */
+int evloop_signal(struct evloop *ev, int signo, ev_signal_cb cb, void *arg);
+
+/* A hook run at the end of every turn (after I/O and timers), e.g. flushing
+ * a netlink batch.  One per loop. */
+void evloop_set_idle(struct evloop *ev, ev_cb cb, void *arg);
+
+/* Run until evloop_break. 0, or -1 when epoll itself fails. */
+int evloop_run(struct evloop *ev);
+void evloop_break(struct evloop *ev);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * queue.h - one NFQUEUE, bound with the libmnl-based libnetfilter_queue API
+ * and driven by the event loop.
+ *
+ * queue_open binds the queue and sets copy mode, maximum length and the
+ * FAIL_OPEN flag in one config message and checks its ack: a bound queue
+ * without copy mode drops even with bypass.  The socket receive buffer is
+ * sized for bursts; ENOBUFS (messages lost) is counted and survived.  Each
+ * packet is handed to the callback, which must give it a verdict now or
+ * later with queue_verdict (single verdicts only: the batch verdict message
+ * would apply to every older id too).  ENOENT answers to a verdict for an id
+ * the kernel no longer holds are counted, not fatal.
+ */
+#ifndef SMTPGATE_QUEUE_H
+#define SMTPGATE_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evloop.h"
+
+struct queue;
+
+struct queue_packet {
+	uint32_t id;			/* packet id for the verdict */
+	uint16_t hw_protocol;		/* ETH_P_IP / ETH_P_IPV6, host order */
+	uint32_t mark;			/* the packet's mark */
+	const uint8_t *payload;		/* from the IP header on */
+	size_t len;
+};
+
+typedef void (*queue_cb)(void *arg, const struct queue_packet *p);
+
+struct queue_stats {
+	uint64_t packets;		/* packets received */
+	uint64_t enobufs;		/* recv() said ENOBUFS: messages lost */
+	uint64_t verdict_errors;	/* the kernel refused a verdict */
+	uint64_t malformed;		/* netlink messages we could not read */
+};
+
+enum queue_verdict {
+	QUEUE_ACCEPT,
+	QUEUE_DROP,
+	QUEUE_REJECT,	/* NF_REPEAT with MARK_REJECT: our chain resets */
+};
+
+/*
+ * Bind queue num.  maxlen: packets the kernel holds before FAIL_OPEN
+ * accepts.  copy: bytes of payload to copy (headers only need ~128).
+ * NULL with a message in err.
+ */
+struct queue *queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen,
+    uint32_t copy, queue_cb cb, void *arg, char *err, size_t errlen);
+void queue_close(struct queue *q);
+
+/* Give packet id its verdict; for QUEUE_REJECT mark is the packet's own
+ * mark (bits outside MARK_MASK are kept). 0 or -1 (errno). */
+int queue_verdict(struct queue *q, uint32_t id, enum queue_verdict v,
+    uint32_t mark);
+
+const struct queue_stats *queue_stats(const struct queue *q);
+
+#endif
