@@ -40,8 +40,9 @@ uint32_t addr_v4(const struct addr *a);
 
 /*
  * Reverse name of a: "d.c.b.a.ZONE" or 32 nibbles then ZONE.  zone NULL
- * means in-addr.arpa / ip6.arpa.  Returns the length written, or -1 when
- * buf is too small.  Used for PTR and DNSBL queries alike (RFC 5782).
+ * means in-addr.arpa / ip6.arpa.  Returns the length written (without the
+ * NUL), or -1 when buf is too small, zone is "" or a has no family; buf is
+ * untouched then.  Used for PTR and DNSBL queries alike (RFC 5782).
  */
 int addr_reverse_name(const struct addr *a, const char *zone, char *buf,
     size_t len);
@@ -49,13 +50,17 @@ int addr_reverse_name(const struct addr *a, const char *zone, char *buf,
 /*
  * Parse "ADDR/LEN" or a bare ADDR (a host prefix).  Host bits set, a length
  * beyond the family's width or trailing junk is refused; *why then names the
- * fault ("host bits set", "prefix length", "not an address").
+ * fault ("host bits set", "prefix length", "not an address").  LEN is plain
+ * decimal without sign or leading zero.  ::ffff:a.b.c.d/96..128 becomes the
+ * IPv4 prefix a.b.c.d/0..32.  why may be NULL; *out is untouched on error.
  */
 int prefix_parse(const char *s, struct prefix *out, const char **why);
 bool prefix_contains(const struct prefix *p, const struct addr *a);
 /*
- * The first address past p (for nft interval-set end elements).  Returns
- * false when p reaches the end of the address space (no such address).
+ * The first address past p (for nft interval-set end elements), in p's
+ * family and not normalised (so an IPv6 end may lie in ::ffff:0:0/96).
+ * Returns false when p reaches the end of the address space (no such
+ * address), including len 0.
  */
 bool prefix_end(const struct prefix *p, struct addr *out);
 
