@@ -9,6 +9,7 @@
 #ifndef SMTPGATE_PKT_H
 #define SMTPGATE_PKT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +27,21 @@ struct pkt {
 	uint8_t tcp_flags;
 	uint32_t seq;			/* host order */
 	const uint8_t *payload;		/* TCP payload inside the buffer */
-	size_t payload_len;
+	size_t payload_len;		/* bytes of it present in the buffer */
+	bool truncated;			/* the IP length said more than the
+					 * buffer held (NFQUEUE copy range) */
 };
 
 /*
- * 0 on success; -1 with *why set to a static reason ("truncated ip header",
- * "not tcp", "fragment", ...) on a packet that cannot be read.
+ * 0 on success; -1 with *why set to a static reason on a packet that cannot
+ * be read: "truncated ip header", "bad ip version", "bad ip header length",
+ * "truncated ip options", "bad ip total length", "bad ip payload length",
+ * "fragment" (offset != 0), "not tcp", "esp", "no next header",
+ * "truncated extension header", "misplaced hop-by-hop header",
+ * "too many extension headers", "truncated tcp header",
+ * "bad tcp data offset", "truncated tcp options".  why may be NULL.
+ * IPv4-mapped IPv6 addresses come out as IPv4.  On failure *out is
+ * zeroed or partly filled: do not use it.
  */
 int pkt_parse(const uint8_t *buf, size_t len, struct pkt *out,
     const char **why);
