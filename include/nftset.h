@@ -7,10 +7,22 @@
  * burst of verdicts costs one batch).  One failing message aborts a whole
  * batch, so messages are built not to fail: adds use NLM_F_CREATE without
  * NLM_F_EXCL.  On kernels before 6.12 re-adding an element does not refresh
- * its timeout; nftset_add with refresh=true deletes and re-adds in one batch.
+ * its timeout (see Refresh below).
  * Errors come back asynchronously; nftset_process reads them.  When a batch
  * fails, its elements are retried one message each, so one bad element
  * (e.g. ENOENT on deleting an expired one) costs no other.
+ *
+ * Refresh: this interface has no refresh flag.  Kernels 6.12 and later
+ * refresh an element's timeout when it is re-added, which nftset_add does;
+ * on older kernels the timeout of an existing element is left as it was.
+ *
+ * How answers are matched: every message carries its own sequence number
+ * and every batch remembers the range it used.  The kernel processes a
+ * batch inside the sendmsg() that carries it, so all answers to a batch are
+ * queued on the socket before nftset_flush returns; a read that drains the
+ * socket (EAGAIN) therefore settles every batch sent before it.  Adds and
+ * deletes carry no NLM_F_ACK in the daemon (only errors come back);
+ * nftset_sync asks for an ack of every message and checks each arrived.
  */
 #ifndef SMTPGATE_NFTSET_H
 #define SMTPGATE_NFTSET_H
@@ -22,13 +34,36 @@
 
 struct nftset;
 
+#define NFTSET_NAME_MAX		32	/* set name with its NUL ("offend6") */
+#define NFTSET_TABLE_MAX	64	/* table name with its NUL */
+#define NFTSET_MSG_MAX		512	/* one element message at most, bytes */
+
+/*
+ * One element change: one NFT_MSG_NEWSETELEM or NFT_MSG_DELSETELEM message.
+ * The unit nftset queues, sends and retries.  Built by nftset_elem_addr or
+ * nftset_elem_prefix; exposed so tests can build and parse messages.
+ */
+struct nftset_elem {
+	char set[NFTSET_NAME_MAX];	/* "pass4", "allow6", ... */
+	bool del;			/* delete instead of add */
+	uint8_t keylen;			/* 4 (IPv4) or 16 (IPv6), bytes */
+	uint8_t key[16];		/* address, network order */
+	bool interval;			/* prefix in an interval set */
+	bool has_end;			/* interval: an end element follows */
+	uint8_t end[16];		/* interval: first address past the prefix */
+	uint64_t timeout_ms;		/* 0: the set's default (adds only) */
+};
+
 struct nftset_stats {
 	uint64_t batches;		/* batches sent */
 	uint64_t elements;		/* element changes sent */
 	uint64_t errors;		/* element changes the kernel refused */
 };
 
-/* Open a netlink socket for table (family inet). NULL with err. */
+/*
+ * Open a non-blocking netlink socket for table (family inet).  NULL with
+ * "call: object: cause" in err.  Needs CAP_NET_ADMIN only to send.
+ */
 struct nftset *nftset_open(const char *table, char *err, size_t errlen);
 void nftset_close(struct nftset *s);
 /* The socket, for the event loop (readable when the kernel answered). */
@@ -52,9 +87,36 @@ int nftset_del_prefix(struct nftset *s, const char *base,
 int nftset_flush(struct nftset *s);
 /* Read the kernel's answers (non-blocking); log and count errors. */
 void nftset_process(struct nftset *s);
-/* Flush and wait for every answer (for tools, not the daemon loop). */
+/*
+ * Flush and wait for every answer (for tools, not the daemon loop): every
+ * message asks for an ack.  0 when every change was applied; -1 when
+ * sending failed (errno), an answer did not come, or the kernel refused a
+ * change (errno EIO; stats count them, the log names them).
+ */
 int nftset_sync(struct nftset *s);
 
 const struct nftset_stats *nftset_stats(const struct nftset *s);
+
+/*
+ * Message builders, for nftset itself and for tests (no socket needed).
+ *
+ * nftset_elem_addr: one address for "<base>4"/"<base>6".  timeout_s only
+ * counts for adds.  nftset_elem_prefix: a prefix for an interval set (a
+ * start element, plus an INTERVAL_END element at prefix_end() unless the
+ * prefix reaches the end of the address space).  Both 0, or -1 when the
+ * set name would not fit or the address family is unknown.
+ */
+int nftset_elem_addr(struct nftset_elem *e, bool del, const char *base,
+    const struct addr *a, uint32_t timeout_s);
+int nftset_elem_prefix(struct nftset_elem *e, bool del, const char *base,
+    const struct prefix *p);
+/*
+ * Write e as one nf_tables message (family NFPROTO_INET) for table into
+ * buf with sequence number seq (and NLM_F_ACK when ack).  Returns the
+ * message length, or 0 when len < NFTSET_MSG_MAX or table is too long.
+ * The message is not wrapped in a batch.
+ */
+size_t nftset_build_elem_msg(void *buf, size_t len, const char *table,
+    const struct nftset_elem *e, uint32_t seq, bool ack);
 
 #endif
