@@ -1,0 +1,31 @@
+/*
+ * gate.h - the SYN gate of smtpgated: queued SYNs in, verdicts out.
+ *
+ * gate_new takes a loaded configuration, binds the queue, opens the nft
+ * writer and the resolver, and from then on runs from the event loop:
+ * each queued SYN starts (or joins) the lookup of its source address; the
+ * lookup's PTR, forward-confirmation and DNSBL queries run in parallel; the
+ * verdict comes when all answered or at deadline_ms, whichever is first, and
+ * answers every SYN that waited on it.  The verdict is cached in the kernel
+ * sets.  gate_free accepts every SYN still held (fail open) before it goes.
+ */
+#ifndef SMTPGATE_GATE_H
+#define SMTPGATE_GATE_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "evloop.h"
+
+struct gate;
+
+struct gate *gate_new(struct evloop *ev, const struct conf *c, char *err,
+    size_t errlen);
+void gate_free(struct gate *g);
+
+/* Load path anew; on failure keep running with the old config and log. */
+void gate_reload(struct gate *g, const char *path);
+/* Log the counters as one key=value line. */
+void gate_log_stats(struct gate *g);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * gate_int.h - what gate.c and gate_dnsbl.c share; not for other modules.
+ *
+ * A gate_cfg is one generation of the configuration with what is built
+ * from it (the PTR classifier, DNSBL health).  It is reference-counted:
+ * lookups and probes started under a generation keep it alive across a
+ * reload, so their zone indexes stay meaningful.
+ */
+#ifndef SMTPGATE_GATE_INT_H
+#define SMTPGATE_GATE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "dns.h"
+#include "evloop.h"
+#include "nftset.h"
+#include "ptrclass.h"
+#include "queue.h"
+
+#define GATE_PROBE_OK_S		300	/* re-probe a healthy list */
+#define GATE_PROBE_BAD_S	60	/* re-probe a disabled list */
+
+struct gate_zone_health {
+	bool enabled;			/* queried for clients */
+	bool probing;			/* a probe is in flight */
+	int answers_due;		/* of the probe's two queries */
+	bool listed2, listed1, failed;	/* probe results so far */
+	char error_answer[46];		/* an operator error code seen */
+	struct ev_timer *timer;		/* next probe */
+	void *timer_arg;		/* freed when the timer is cancelled */
+};
+
+struct gate_cfg {
+	struct conf conf;
+	struct ptrclass *pc;
+	struct gate_zone_health health[DNSBL_MAX_SITES];
+	struct gate *g;
+	unsigned refs;
+	bool retired;			/* replaced by a reload */
+};
+
+struct gate_stats {
+	uint64_t queued;		/* packets the queue handed us */
+	uint64_t malformed;		/* unreadable packets (accepted) */
+	uint64_t not_syn;		/* queued but not a new SYN (accepted) */
+	uint64_t trusted;		/* from trusted networks (accepted) */
+	uint64_t lookups;		/* addresses looked up */
+	uint64_t coalesced;		/* SYNs that joined a running lookup */
+	uint64_t overflow;		/* SYNs accepted unjudged: too busy */
+	uint64_t verdicts;		/* lookups concluded */
+	uint64_t accept, reject, drop;	/* verdicts by action */
+	uint64_t reason[8];		/* verdicts by finding (verdict.h) */
+	uint64_t deadline;		/* lookups cut by deadline_ms */
+	uint64_t dnsbl_errors;		/* DNSBL error answers seen */
+};
+
+struct gate {
+	struct evloop *ev;
+	struct gate_cfg *cfg;		/* current generation */
+	struct dns *dns;
+	struct queue *q;
+	struct nftset *nft;
+	struct gate_lookup **bucket;	/* lookups under way, by address */
+	size_t nbuckets;		/* power of two */
+	uint32_t npending;
+	struct gate_stats st;
+};
+
+void gate_cfg_ref(struct gate_cfg *c);
+void gate_cfg_unref(struct gate_cfg *c);
+
+/* gate_dnsbl.c: health probes of the DNSBL zones of a generation. */
+void gate_dnsbl_start(struct gate_cfg *c);
+void gate_dnsbl_stop(struct gate_cfg *c);
+
+#endif

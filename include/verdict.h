@@ -1,0 +1,74 @@
+/*
+ * verdict.h - from what the lookups found to what the gate does.
+ *
+ * Pure: the findings of one client lookup plus the [gate] configuration in;
+ * a verdict, the list of findings that count (deciding one first), and
+ * whether the verdict may be cached in the kernel's sets out.
+ *
+ * Rules (documented in smtpgate.conf(5)):
+ * - A DNSBL score at or below a negative dnsbl_allow_threshold passes the
+ *   client outright ("dnswl"): an allow list vouches for it.
+ * - Each finding (dnsbl, no-ptr, dns-error, generic-ptr, static-ptr,
+ *   fcrdns) is mapped to its configured action; "off" drops the finding.
+ * - The most severe action wins: reject > drop > accept (log).  Among equal
+ *   severities the earlier finding in the order above decides.
+ * - A verdict that rests on missing knowledge is not cached: when dns-error
+ *   decides it, or when the client is accepted while a lookup failed (the
+ *   next SYN deserves a full look).
+ */
+#ifndef SMTPGATE_VERDICT_H
+#define SMTPGATE_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "ptrclass.h"
+
+enum verdict_ptr {
+	VERDICT_PTR_UNKNOWN,	/* no answer before the deadline */
+	VERDICT_PTR_FOUND,	/* at least one PTR name */
+	VERDICT_PTR_NONE,	/* NXDOMAIN or no PTR record */
+	VERDICT_PTR_ERROR,	/* SERVFAIL, refused, timeout */
+};
+
+enum verdict_fcrdns {
+	VERDICT_FCRDNS_UNKNOWN,	/* not checked or lookups failed */
+	VERDICT_FCRDNS_PASS,	/* a PTR name resolves back to the client */
+	VERDICT_FCRDNS_FAIL,	/* every checked name resolves elsewhere */
+};
+
+struct verdict_findings {
+	enum verdict_ptr ptr;
+	enum verdict_fcrdns fcrdns;
+	enum ptr_class cls;		/* of the name chosen for the verdict */
+	int dnsbl_score;
+	bool dnsbl_incomplete;		/* a list did not answer in time */
+};
+
+enum verdict_reason {
+	VERDICT_R_DNSWL,
+	VERDICT_R_DNSBL,
+	VERDICT_R_NO_PTR,
+	VERDICT_R_DNS_ERROR,
+	VERDICT_R_GENERIC,
+	VERDICT_R_STATIC,
+	VERDICT_R_FCRDNS,
+	VERDICT_R_MAX
+};
+
+struct verdict {
+	enum action action;		/* ACTION_ACCEPT, _DROP or _REJECT */
+	enum verdict_reason reason[VERDICT_R_MAX];	/* deciding first */
+	size_t nreasons;
+	bool cache;			/* may enter the pass/deny/drop sets */
+};
+
+void verdict_decide(const struct conf_gate *g,
+    const struct verdict_findings *f, struct verdict *out);
+const char *verdict_reason_name(enum verdict_reason r);
+const char *verdict_action_name(enum action a);	/* accept/drop/reject */
+/* "no-ptr,fcrdns" or "ok" into buf. */
+void verdict_reasons_format(const struct verdict *v, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,735 @@
+/*
+ * gate.c - the SYN gate: queued SYNs, per-address lookups, verdicts.
+ *
+ * One lookup per source address under way (struct gate_lookup, in a hash
+ * table): every SYN from that address while it runs joins it, and all are
+ * answered by its verdict.  A lookup issues its PTR and DNSBL queries at
+ * once, and the forward (A/AAAA) queries of the PTR names as soon as those
+ * arrive.  It concludes when nothing is outstanding or at its deadline.
+ *
+ * Lifetime: a lookup leaves the hash table when it concludes, but lives on
+ * until its last outstanding query has called back (c-ares cannot cancel a
+ * query); "refs" counts those queries plus the setup in progress.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "addr.h"
+#include "gate.h"
+#include "gate_int.h"
+#include "log.h"
+#include "pkt.h"
+#include "verdict.h"
+
+#define GATE_BUCKETS		65536
+#define GATE_HELD_INLINE	4	/* SYNs held without allocating */
+#define GATE_HELD_MAX		256	/* more SYNs than this are let through */
+#define GATE_QUEUE_COPY		256	/* bytes of each packet we need */
+
+struct gate_held {
+	uint32_t id;			/* queue packet id */
+	uint32_t mark;			/* its mark, kept on reject */
+};
+
+struct gate_lookup {
+	struct gate *g;
+	struct gate_cfg *cfg;		/* generation it started under */
+	struct gate_lookup *next;	/* hash chain */
+	struct addr a;
+	int64_t start_ms;
+	struct ev_timer *deadline;
+	unsigned refs;			/* outstanding queries + setup */
+	bool done;			/* verdict given */
+
+	struct gate_held inl[GATE_HELD_INLINE];
+	struct gate_held *held;		/* inl, or heap when it grew */
+	size_t nheld, capheld;
+
+	/* PTR */
+	enum verdict_ptr ptr;
+	size_t nnames;
+	char names[DNS_MAX_NAMES][DNS_NAME_MAX];
+	/* forward confirmation, per PTR name */
+	unsigned fwd_due;		/* forward answers outstanding */
+	int confirmed;			/* index of the confirming name, -1 */
+	bool fwd_error;			/* a forward lookup failed */
+	/* DNSBL */
+	int dnsbl_score;
+	unsigned dnsbl_due;		/* zone answers outstanding */
+	uint32_t dnsbl_hit;		/* zones that scored, bit per zone */
+};
+
+/* A query's callback context: which lookup, which query. */
+struct gate_qctx {
+	struct gate_lookup *lk;
+	int kind;			/* GATE_Q_* */
+	unsigned idx;			/* PTR name index or zone index */
+};
+
+enum { GATE_Q_PTR, GATE_Q_FWD, GATE_Q_DNSBL };
+
+static void gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline);
+
+void
+gate_cfg_ref(struct gate_cfg *c)
+{
+	c->refs++;
+}
+
+void
+gate_cfg_unref(struct gate_cfg *c)
+{
+	if (--c->refs > 0)
+		return;
+	ptrclass_free(c->pc);
+	free(c);
+}
+
+static struct gate_cfg *
+gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
+    size_t errlen)
+{
+	struct gate_cfg *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->conf = *conf;
+	c->g = g;
+	c->refs = 1;
+	c->pc = ptrclass_new(conf->gate.ptr_providers[0] ?
+	    conf->gate.ptr_providers : NULL, err, errlen);
+	if (c->pc == NULL) {
+		free(c);
+		return NULL;
+	}
+	for (size_t z = 0; z < DNSBL_MAX_SITES; z++)
+		c->health[z].enabled = true;
+	return c;
+}
+
+/* Hash table of lookups under way. */
+static struct gate_lookup **
+gate_slot(struct gate *g, const struct addr *a)
+{
+	return &g->bucket[addr_hash(a) & (g->nbuckets - 1)];
+}
+
+static struct gate_lookup *
+gate_find(struct gate *g, const struct addr *a)
+{
+	for (struct gate_lookup *lk = *gate_slot(g, a); lk; lk = lk->next)
+		if (addr_eq(&lk->a, a))
+			return lk;
+	return NULL;
+}
+
+static void
+gate_unlink(struct gate *g, struct gate_lookup *lk)
+{
+	for (struct gate_lookup **p = gate_slot(g, &lk->a); *p;
+	    p = &(*p)->next) {
+		if (*p == lk) {
+			*p = lk->next;
+			g->npending--;
+			return;
+		}
+	}
+}
+
+static void
+gate_lookup_free(struct gate_lookup *lk)
+{
+	if (lk->held != lk->inl)
+		free(lk->held);
+	gate_cfg_unref(lk->cfg);
+	free(lk);
+}
+
+static void
+gate_lookup_unref(struct gate_lookup *lk)
+{
+	if (--lk->refs > 0)
+		return;
+	if (!lk->done)
+		gate_lookup_conclude(lk, false);
+	gate_lookup_free(lk);
+}
+
+/* Hold one more SYN on lk. false when it cannot be held. */
+static bool
+gate_hold(struct gate_lookup *lk, uint32_t id, uint32_t mark)
+{
+	if (lk->nheld == lk->capheld) {
+		size_t cap = lk->capheld * 2;
+		struct gate_held *h;
+
+		if (cap > GATE_HELD_MAX)
+			return false;
+		if (lk->held == lk->inl) {
+			if ((h = malloc(cap * sizeof(*h))) == NULL)
+				return false;
+			memcpy(h, lk->inl, sizeof(lk->inl));
+		} else if ((h = realloc(lk->held, cap * sizeof(*h))) == NULL) {
+			return false;
+		}
+		lk->held = h;
+		lk->capheld = cap;
+	}
+	lk->held[lk->nheld].id = id;
+	lk->held[lk->nheld].mark = mark;
+	lk->nheld++;
+	return true;
+}
+
+static void gate_answer(void *arg, const struct dns_result *r);
+
+/* Start one query for lk; refs count it until its callback. */
+static void
+gate_query(struct gate_lookup *lk, const char *name, enum dns_type type,
+    int kind, unsigned idx)
+{
+	struct gate_qctx *q = malloc(sizeof(*q));
+
+	if (q == NULL) {
+		log_warnx("gate: out of memory for a query");
+		return;
+	}
+	q->lk = lk;
+	q->kind = kind;
+	q->idx = idx;
+	lk->refs++;
+	if (kind == GATE_Q_FWD)
+		lk->fwd_due++;
+	else if (kind == GATE_Q_DNSBL)
+		lk->dnsbl_due++;
+	if (dns_query(lk->g->dns, name, type, gate_answer, q) == -1) {
+		log_warnx("gate: query %s: out of memory", name);
+		struct dns_result r = { .status = DNS_ERROR, .error = "no memory" };
+		gate_answer(q, &r);
+	}
+}
+
+static void
+gate_on_ptr(struct gate_lookup *lk, const struct dns_result *r)
+{
+	switch (r->status) {
+	case DNS_OK:
+		lk->ptr = VERDICT_PTR_FOUND;
+		break;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		lk->ptr = VERDICT_PTR_NONE;
+		return;
+	default:
+		lk->ptr = VERDICT_PTR_ERROR;
+		if (log_get_verbose() > 0) {
+			char ip[ADDR_STRLEN];
+			log_debug("gate: PTR of %s: %s", addr_ntop(&lk->a, ip),
+			    r->error ? r->error : "error");
+		}
+		return;
+	}
+	lk->nnames = r->nnames;
+	memcpy(lk->names, r->names, sizeof(lk->names[0]) * r->nnames);
+	if (lk->done)
+		return;
+	size_t max = lk->cfg->conf.gate.fcrdns_max_names;
+	for (size_t i = 0; i < lk->nnames && i < max; i++)
+		gate_query(lk, lk->names[i], lk->a.family == AF_INET ?
+		    DNS_A : DNS_AAAA, GATE_Q_FWD, (unsigned)i);
+}
+
+static void
+gate_on_fwd(struct gate_lookup *lk, unsigned idx, const struct dns_result *r)
+{
+	lk->fwd_due--;
+	if (r->status == DNS_ERROR || r->status == DNS_CANCELLED) {
+		lk->fwd_error = true;
+		return;
+	}
+	for (size_t i = 0; i < r->naddrs; i++) {
+		if (addr_eq(&r->addrs[i], &lk->a) &&
+		    (lk->confirmed < 0 || (int)idx < lk->confirmed))
+			lk->confirmed = (int)idx;
+	}
+}
+
+static void
+gate_on_dnsbl(struct gate_lookup *lk, unsigned z, const struct dns_result *r)
+{
+	const struct dnsbl_sites *s = &lk->cfg->conf.gate.dnsbl_sites;
+	uint32_t ans[DNS_MAX_ADDRS];
+	size_t n = 0;
+	int errors = 0, score;
+	char ip[ADDR_STRLEN], as[ADDR_STRLEN];
+
+	lk->dnsbl_due--;
+	if (r->status != DNS_OK)
+		return;		/* not listed, or the list failed: no score */
+	for (size_t i = 0; i < r->naddrs; i++)
+		if (r->addrs[i].family == AF_INET)
+			ans[n++] = addr_v4(&r->addrs[i]);
+	score = dnsbl_score_zone(s, z, ans, n, &errors);
+	if (errors > 0) {
+		lk->g->st.dnsbl_errors++;
+		for (size_t i = 0; i < n; i++)
+			if (dnsbl_answer_kind(ans[i]) == DNSBL_ANSWER_ERROR)
+				log_warnx("dnsbl-error zone=%s answer=%s ip=%s "
+				    "(the list refuses this resolver or the "
+				    "zone name is wrong)", s->zone[z],
+				    addr_ntop(&r->addrs[i], as),
+				    addr_ntop(&lk->a, ip));
+	}
+	if (score != 0 && z < 32) {
+		lk->dnsbl_score += score;
+		lk->dnsbl_hit |= 1u << z;
+	}
+}
+
+static void
+gate_answer(void *arg, const struct dns_result *r)
+{
+	struct gate_qctx *q = arg;
+	struct gate_lookup *lk = q->lk;
+
+	switch (q->kind) {
+	case GATE_Q_PTR:
+		gate_on_ptr(lk, r);
+		break;
+	case GATE_Q_FWD:
+		gate_on_fwd(lk, q->idx, r);
+		break;
+	case GATE_Q_DNSBL:
+		gate_on_dnsbl(lk, q->idx, r);
+		break;
+	}
+	free(q);
+	gate_lookup_unref(lk);
+}
+
+static void
+gate_deadline(void *arg)
+{
+	struct gate_lookup *lk = arg;
+
+	lk->deadline = NULL;
+	lk->g->st.deadline++;
+	gate_lookup_conclude(lk, true);
+}
+
+/* What the lookup found, in the terms verdict_decide wants. */
+static void
+gate_findings(struct gate_lookup *lk, struct verdict_findings *f,
+    struct ptr_verdict *pv, const char **name)
+{
+	memset(f, 0, sizeof(*f));
+	f->ptr = lk->ptr;
+	f->dnsbl_score = lk->dnsbl_score;
+	f->dnsbl_incomplete = lk->dnsbl_due > 0;
+	f->cls = PTR_NAMED;
+	*name = NULL;
+	pv->cls = PTR_NAMED;
+	pv->reason[0] = '\0';
+	if (lk->ptr != VERDICT_PTR_FOUND || lk->nnames == 0)
+		return;
+	if (lk->confirmed >= 0)
+		f->fcrdns = VERDICT_FCRDNS_PASS;
+	else if (lk->fwd_due == 0 && !lk->fwd_error)
+		f->fcrdns = VERDICT_FCRDNS_FAIL;
+	else
+		f->fcrdns = VERDICT_FCRDNS_UNKNOWN;
+	/* Judge the name that confirmed, else the first one. */
+	*name = lk->names[lk->confirmed >= 0 ? lk->confirmed : 0];
+	ptrclass_classify(lk->cfg->pc, *name, &lk->a, lk->confirmed >= 0, pv);
+	f->cls = pv->cls;
+}
+
+static void
+gate_log_verdict(struct gate_lookup *lk, const struct verdict *v,
+    const struct verdict_findings *f, const struct ptr_verdict *pv,
+    const char *name)
+{
+	const struct dnsbl_sites *s = &lk->cfg->conf.gate.dnsbl_sites;
+	char ip[ADDR_STRLEN], reasons[128], zones[512] = "", cls[96];
+	size_t off = 0;
+
+	verdict_reasons_format(v, reasons, sizeof(reasons));
+	for (size_t z = 0; z < s->nzones && z < 32; z++) {
+		if (!(lk->dnsbl_hit & (1u << z)))
+			continue;
+		int n = snprintf(zones + off, sizeof(zones) - off, "%s%s",
+		    off ? "," : " dnsbl=", s->zone[z]);
+		if (n < 0 || (size_t)n >= sizeof(zones) - off)
+			break;
+		off += (size_t)n;
+	}
+	if (name == NULL)
+		snprintf(cls, sizeof(cls), "-");
+	else if (pv->cls == PTR_NAMED || pv->reason[0] == '\0')
+		snprintf(cls, sizeof(cls), "%s", ptrclass_name(pv->cls));
+	else
+		snprintf(cls, sizeof(cls), "%s class_reason=%s",
+		    ptrclass_name(pv->cls), pv->reason);
+	log_info("verdict=%s ip=%s reason=%s ptr=%s fcrdns=%s class=%s "
+	    "dnsbl_score=%d%s ms=%lld syns=%zu%s",
+	    verdict_action_name(v->action), addr_ntop(&lk->a, ip), reasons,
+	    name ? name : "-",
+	    f->fcrdns == VERDICT_FCRDNS_PASS ? "yes" :
+	    f->fcrdns == VERDICT_FCRDNS_FAIL ? "no" : "-",
+	    cls, lk->dnsbl_score, zones,
+	    (long long)(evloop_now_ms(lk->g->ev) - lk->start_ms), lk->nheld,
+	    v->cache ? "" : " cached=no");
+}
+
+static void
+gate_count(struct gate *g, const struct verdict *v)
+{
+	g->st.verdicts++;
+	if (v->action == ACTION_REJECT)
+		g->st.reject++;
+	else if (v->action == ACTION_DROP)
+		g->st.drop++;
+	else
+		g->st.accept++;
+	for (size_t i = 0; i < v->nreasons; i++)
+		if (v->reason[i] < 8)
+			g->st.reason[v->reason[i]]++;
+}
+
+/* The kernel learns the verdict twice: for the held SYNs, and in a set. */
+static void
+gate_apply(struct gate_lookup *lk, const struct verdict *v)
+{
+	struct gate *g = lk->g;
+	const struct conf_gate *cg = &lk->cfg->conf.gate;
+	enum queue_verdict qv = v->action == ACTION_REJECT ? QUEUE_REJECT :
+	    v->action == ACTION_DROP ? QUEUE_DROP : QUEUE_ACCEPT;
+
+	for (size_t i = 0; i < lk->nheld; i++)
+		if (queue_verdict(g->q, lk->held[i].id, qv, lk->held[i].mark))
+			log_warn("gate: verdict for packet %u",
+			    lk->held[i].id);
+	if (!v->cache)
+		return;
+	const char *set = qv == QUEUE_REJECT ? "deny" :
+	    qv == QUEUE_DROP ? "drop" : "pass";
+	uint32_t ttl = qv == QUEUE_ACCEPT ? cg->pass_ttl_s : cg->deny_ttl_s;
+	if (nftset_add(g->nft, set, &lk->a, ttl) == -1)
+		log_warnx("gate: cannot queue set element for %s", set);
+}
+
+static void
+gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
+{
+	struct verdict_findings f;
+	struct ptr_verdict pv;
+	struct verdict v;
+	const char *name;
+
+	(void)by_deadline;
+	if (lk->done)
+		return;
+	lk->done = true;
+	if (lk->deadline != NULL) {
+		evloop_timer_cancel(lk->g->ev, lk->deadline);
+		lk->deadline = NULL;
+	}
+	gate_unlink(lk->g, lk);
+	gate_findings(lk, &f, &pv, &name);
+	verdict_decide(&lk->cfg->conf.gate, &f, &v);
+	gate_count(lk->g, &v);
+	gate_log_verdict(lk, &v, &f, &pv, name);
+	gate_apply(lk, &v);
+}
+
+/* A new address: start its lookup with every query at once. */
+static struct gate_lookup *
+gate_lookup_start(struct gate *g, const struct addr *a)
+{
+	struct gate_cfg *c = g->cfg;
+	const struct dnsbl_sites *s = &c->conf.gate.dnsbl_sites;
+	struct gate_lookup *lk = calloc(1, sizeof(*lk));
+	char name[ADDR_REVNAME_MAX];
+
+	if (lk == NULL)
+		return NULL;
+	lk->g = g;
+	lk->cfg = c;
+	gate_cfg_ref(c);
+	lk->a = *a;
+	lk->start_ms = evloop_now_ms(g->ev);
+	lk->held = lk->inl;
+	lk->capheld = GATE_HELD_INLINE;
+	lk->ptr = VERDICT_PTR_UNKNOWN;
+	lk->confirmed = -1;
+	lk->deadline = evloop_timer_at(g->ev,
+	    lk->start_ms + c->conf.gate.deadline_ms, gate_deadline, lk);
+	if (lk->deadline == NULL) {
+		gate_cfg_unref(c);
+		free(lk);
+		return NULL;
+	}
+	lk->next = *gate_slot(g, a);
+	*gate_slot(g, a) = lk;
+	g->npending++;
+	g->st.lookups++;
+
+	/* The setup holds a reference: answers may arrive inside dns_query. */
+	lk->refs = 1;
+	if (addr_reverse_name(a, NULL, name, sizeof(name)) > 0)
+		gate_query(lk, name, DNS_PTR, GATE_Q_PTR, 0);
+	for (size_t z = 0; z < s->nzones; z++) {
+		if (!c->health[z].enabled)
+			continue;
+		if (addr_reverse_name(a, s->zone[z], name, sizeof(name)) > 0)
+			gate_query(lk, name, DNS_A, GATE_Q_DNSBL, (unsigned)z);
+	}
+	return lk;
+}
+
+static void
+gate_packet(void *arg, const struct queue_packet *p)
+{
+	struct gate *g = arg;
+	struct gate_lookup *lk;
+	struct pkt pk;
+	const char *why;
+
+	g->st.queued++;
+	if (pkt_parse(p->payload, p->len, &pk, &why) == -1) {
+		/* Fail open: a packet we cannot read is not ours to judge. */
+		g->st.malformed++;
+		log_debug("gate: packet %u unreadable (%s), accepted", p->id,
+		    why);
+		queue_verdict(g->q, p->id, QUEUE_ACCEPT, p->mark);
+		return;
+	}
+	if ((pk.tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST |
+	    PKT_TCP_FIN)) != PKT_TCP_SYN) {
+		g->st.not_syn++;
+		queue_verdict(g->q, p->id, QUEUE_ACCEPT, p->mark);
+		return;
+	}
+	if (conf_trusted(&g->cfg->conf.gate, &pk.src)) {
+		g->st.trusted++;
+		queue_verdict(g->q, p->id, QUEUE_ACCEPT, p->mark);
+		return;
+	}
+	if ((lk = gate_find(g, &pk.src)) != NULL) {
+		g->st.coalesced++;
+		if (!gate_hold(lk, p->id, p->mark)) {
+			g->st.overflow++;
+			queue_verdict(g->q, p->id, QUEUE_ACCEPT, p->mark);
+		}
+		return;
+	}
+	if (g->npending >= g->cfg->conf.gate.max_pending ||
+	    (lk = gate_lookup_start(g, &pk.src)) == NULL) {
+		/* Too busy to judge: let it through rather than lose mail. */
+		g->st.overflow++;
+		queue_verdict(g->q, p->id, QUEUE_ACCEPT, p->mark);
+		return;
+	}
+	/* The first slot is inline: holding the first SYN cannot fail. */
+	(void)gate_hold(lk, p->id, p->mark);
+	/* Drop the setup reference; if every answer came already, the
+	 * verdict is given now. */
+	gate_lookup_unref(lk);
+}
+
+/* Once per loop turn: one nft batch for every verdict of the turn. */
+static void
+gate_idle(void *arg)
+{
+	struct gate *g = arg;
+
+	if (nftset_flush(g->nft) == -1)
+		log_warn("gate: nft batch");
+}
+
+static void
+gate_nft_readable(int fd, uint32_t events, void *arg)
+{
+	struct gate *g = arg;
+
+	(void)fd;
+	(void)events;
+	nftset_process(g->nft);
+}
+
+struct gate *
+gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
+{
+	struct gate *g = calloc(1, sizeof(*g));
+
+	if (g == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	g->ev = ev;
+	g->nbuckets = GATE_BUCKETS;
+	if ((g->bucket = calloc(g->nbuckets, sizeof(*g->bucket))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((g->cfg = gate_cfg_new(g, c, err, errlen)) == NULL)
+		goto fail;
+	if ((g->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
+		goto fail;
+	if ((g->nft = nftset_open(c->nft.table, err, errlen)) == NULL)
+		goto fail;
+	if (evloop_fd_add(ev, nftset_fd(g->nft), EPOLLIN,
+	    gate_nft_readable, g) == -1) {
+		snprintf(err, errlen, "epoll add nft socket: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	g->q = queue_open(ev, c->gate.queue, c->gate.queue_maxlen,
+	    GATE_QUEUE_COPY, gate_packet, g, err, errlen);
+	if (g->q == NULL)
+		goto fail;
+	evloop_set_idle(ev, gate_idle, g);
+	gate_dnsbl_start(g->cfg);
+	return g;
+fail:
+	gate_free(g);
+	return NULL;
+}
+
+void
+gate_free(struct gate *g)
+{
+	if (g == NULL)
+		return;
+	/* Fail open: every SYN still held goes through now, not after a
+	 * retransmit once we are gone. */
+	for (size_t b = 0; g->bucket != NULL && b < g->nbuckets; b++) {
+		while (g->bucket[b] != NULL) {
+			struct gate_lookup *lk = g->bucket[b];
+			for (size_t i = 0; i < lk->nheld && g->q; i++)
+				queue_verdict(g->q, lk->held[i].id,
+				    QUEUE_ACCEPT, lk->held[i].mark);
+			lk->done = true;
+			if (lk->deadline != NULL)
+				evloop_timer_cancel(g->ev, lk->deadline);
+			lk->deadline = NULL;
+			gate_unlink(g, lk);
+			if (lk->refs == 0)
+				gate_lookup_free(lk);
+		}
+	}
+	if (g->cfg != NULL)
+		gate_dnsbl_stop(g->cfg);
+	/* Cancelled callbacks release the lookups still referenced. */
+	dns_free(g->dns);
+	if (g->q != NULL)
+		queue_close(g->q);
+	if (g->nft != NULL) {
+		nftset_flush(g->nft);
+		evloop_fd_del(g->ev, nftset_fd(g->nft));
+		nftset_close(g->nft);
+	}
+	if (g->cfg != NULL)
+		gate_cfg_unref(g->cfg);
+	free(g->bucket);
+	free(g);
+}
+
+void
+gate_reload(struct gate *g, const char *path)
+{
+	struct conf *c = malloc(sizeof(*c));
+	struct gate_cfg *nc;
+	char err[CONF_ERR_MAX];
+
+	if (c == NULL) {
+		log_warnx("reload failed: out of memory");
+		return;
+	}
+	if (conf_load(path, c, err, sizeof(err)) == -1) {
+		log_warnx("reload failed: %s", err);
+		free(c);
+		return;
+	}
+	if ((nc = gate_cfg_new(g, c, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed: %s", err);
+		free(c);
+		return;
+	}
+	const struct conf *old = &g->cfg->conf;
+	if (c->gate.queue != old->gate.queue ||
+	    strcmp(c->nft.table, old->nft.table) != 0)
+		log_warnx("reload: queue and nft table changes need a "
+		    "restart; still queue %u, table %s", old->gate.queue,
+		    old->nft.table);
+	if (memcmp(&c->dns, &old->dns, sizeof(c->dns)) != 0) {
+		struct dns *nd = dns_new(g->ev, &c->dns, err, sizeof(err));
+		if (nd == NULL) {
+			log_warnx("reload failed: %s", err);
+			gate_cfg_unref(nc);
+			free(c);
+			return;
+		}
+		/* c-ares cannot change servers under running queries. */
+		dns_retire(g->dns);
+		g->dns = nd;
+	}
+	free(c);
+	gate_dnsbl_stop(g->cfg);
+	g->cfg->retired = true;
+	gate_cfg_unref(g->cfg);
+	g->cfg = nc;
+	gate_dnsbl_start(nc);
+	log_info("reloaded %s", path);
+}
+
+void
+gate_log_stats(struct gate *g)
+{
+	const struct queue_stats *qs = queue_stats(g->q);
+	const struct nftset_stats *ns = nftset_stats(g->nft);
+	const struct dns_stats *ds = dns_stats(g->dns);
+
+	log_info("stats queued=%llu verdicts=%llu accept=%llu reject=%llu "
+	    "drop=%llu coalesced=%llu lookups=%llu pending=%u "
+	    "no_ptr=%llu generic_ptr=%llu static_ptr=%llu fcrdns=%llu "
+	    "dnsbl=%llu dnswl=%llu dns_errors=%llu deadline=%llu "
+	    "dnsbl_errors=%llu trusted=%llu malformed=%llu not_syn=%llu "
+	    "overflow=%llu enobufs=%llu verdict_errors=%llu "
+	    "dns_queries=%llu dns_timeouts=%llu nft_batches=%llu "
+	    "nft_elements=%llu nft_errors=%llu",
+	    (unsigned long long)g->st.queued,
+	    (unsigned long long)g->st.verdicts,
+	    (unsigned long long)g->st.accept,
+	    (unsigned long long)g->st.reject,
+	    (unsigned long long)g->st.drop,
+	    (unsigned long long)g->st.coalesced,
+	    (unsigned long long)g->st.lookups, g->npending,
+	    (unsigned long long)g->st.reason[VERDICT_R_NO_PTR],
+	    (unsigned long long)g->st.reason[VERDICT_R_GENERIC],
+	    (unsigned long long)g->st.reason[VERDICT_R_STATIC],
+	    (unsigned long long)g->st.reason[VERDICT_R_FCRDNS],
+	    (unsigned long long)g->st.reason[VERDICT_R_DNSBL],
+	    (unsigned long long)g->st.reason[VERDICT_R_DNSWL],
+	    (unsigned long long)g->st.reason[VERDICT_R_DNS_ERROR],
+	    (unsigned long long)g->st.deadline,
+	    (unsigned long long)g->st.dnsbl_errors,
+	    (unsigned long long)g->st.trusted,
+	    (unsigned long long)g->st.malformed,
+	    (unsigned long long)g->st.not_syn,
+	    (unsigned long long)g->st.overflow,
+	    (unsigned long long)qs->enobufs,
+	    (unsigned long long)qs->verdict_errors,
+	    (unsigned long long)ds->queries,
+	    (unsigned long long)ds->timeouts,
+	    (unsigned long long)ns->batches,
+	    (unsigned long long)ns->elements,
+	    (unsigned long long)ns->errors);
+}

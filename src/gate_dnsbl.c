@@ -1,0 +1,193 @@
+/*
+ * gate_dnsbl.c - health probes of the DNSBL zones (RFC 5782 section 5).
+ *
+ * Every list must list 127.0.0.2 and must not list 127.0.0.1.  A list that
+ * fails (it is broken, or refuses our resolver: some answer NXDOMAIN for
+ * everything, some answer error codes such as 127.255.255.254) is
+ * disabled and logged, and probed again every GATE_PROBE_BAD_S until it
+ * recovers; a healthy list is re-probed every GATE_PROBE_OK_S.  A probe
+ * that gets no answer changes nothing: a slow list is not a broken one.
+ *
+ * State lives in the configuration generation (struct gate_cfg), so a
+ * reload starts fresh probes for its own zone list.  Each probe query holds
+ * a reference to its generation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "gate_int.h"
+#include "log.h"
+
+struct gate_probe {
+	struct gate_cfg *c;
+	unsigned z;		/* zone index */
+	bool is_two;		/* the 127.0.0.2 query (else 127.0.0.1) */
+};
+
+static void gate_dnsbl_probe(void *arg);
+
+struct gate_probe_timer {
+	struct gate_cfg *c;
+	unsigned z;
+};
+
+static void
+gate_dnsbl_schedule(struct gate_cfg *c, unsigned z, int delay_s)
+{
+	struct gate_zone_health *h = &c->health[z];
+	struct gate_probe_timer *t = malloc(sizeof(*t));
+
+	if (t == NULL)
+		return;
+	t->c = c;
+	t->z = z;
+	h->timer = evloop_timer_at(c->g->ev,
+	    evloop_now_ms(c->g->ev) + (int64_t)delay_s * 1000,
+	    gate_dnsbl_probe, t);
+	if (h->timer == NULL)
+		free(t);
+	else
+		h->timer_arg = t;
+}
+
+static void
+gate_dnsbl_judge(struct gate_cfg *c, unsigned z)
+{
+	struct gate_zone_health *h = &c->health[z];
+	const char *zone = c->conf.gate.dnsbl_sites.zone[z];
+	char why[96];
+
+	h->probing = false;
+	if (c->retired)
+		return;
+	if (h->failed) {
+		log_warnx("dnsbl zone=%s probe got no answer; state unchanged "
+		    "(%s)", zone, h->enabled ? "enabled" : "disabled");
+		gate_dnsbl_schedule(c, z, GATE_PROBE_BAD_S);
+		return;
+	}
+	why[0] = '\0';
+	if (h->error_answer[0] != '\0')
+		snprintf(why, sizeof(why), "error answer %s (list refuses "
+		    "this resolver?)", h->error_answer);
+	else if (!h->listed2)
+		snprintf(why, sizeof(why), "127.0.0.2 not listed");
+	else if (h->listed1)
+		snprintf(why, sizeof(why), "127.0.0.1 listed");
+	if (why[0] != '\0' && h->enabled) {
+		h->enabled = false;
+		log_warnx("dnsbl zone=%s disabled reason=%s", zone, why);
+	} else if (why[0] == '\0' && !h->enabled) {
+		h->enabled = true;
+		log_info("dnsbl zone=%s enabled (health probe passed)", zone);
+	}
+	gate_dnsbl_schedule(c, z, h->enabled ? GATE_PROBE_OK_S :
+	    GATE_PROBE_BAD_S);
+}
+
+static void
+gate_dnsbl_answer(void *arg, const struct dns_result *r)
+{
+	struct gate_probe *p = arg;
+	struct gate_cfg *c = p->c;
+	struct gate_zone_health *h = &c->health[p->z];
+	bool listed = false;
+
+	if (r->status == DNS_ERROR || r->status == DNS_CANCELLED)
+		h->failed = true;
+	for (size_t i = 0; r->status == DNS_OK && i < r->naddrs; i++) {
+		if (r->addrs[i].family != AF_INET)
+			continue;
+		uint32_t a = addr_v4(&r->addrs[i]);
+		switch (dnsbl_answer_kind(a)) {
+		case DNSBL_ANSWER_LISTED:
+			listed = true;
+			break;
+		case DNSBL_ANSWER_ERROR:
+			addr_ntop(&r->addrs[i], h->error_answer);
+			break;
+		default:
+			/* 127.0.0.1 as an answer for 127.0.0.1 still lists it. */
+			if (!p->is_two && a == 0x7f000001)
+				listed = true;
+			break;
+		}
+	}
+	if (p->is_two)
+		h->listed2 = listed;
+	else
+		h->listed1 = listed;
+	if (--h->answers_due == 0 && r->status != DNS_CANCELLED)
+		gate_dnsbl_judge(c, p->z);
+	else if (h->answers_due == 0)
+		h->probing = false;
+	free(p);
+	gate_cfg_unref(c);
+}
+
+static void
+gate_dnsbl_query(struct gate_cfg *c, unsigned z, bool two)
+{
+	struct gate_probe *p = malloc(sizeof(*p));
+	char name[DNS_NAME_MAX + 16];
+
+	if (p == NULL) {
+		c->health[z].answers_due--;
+		return;
+	}
+	p->c = c;
+	p->z = z;
+	p->is_two = two;
+	gate_cfg_ref(c);
+	snprintf(name, sizeof(name), "%s.0.0.127.%s", two ? "2" : "1",
+	    c->conf.gate.dnsbl_sites.zone[z]);
+	if (dns_query(c->g->dns, name, DNS_A, gate_dnsbl_answer, p) == -1) {
+		struct dns_result r = { .status = DNS_ERROR };
+		gate_dnsbl_answer(p, &r);
+	}
+}
+
+static void
+gate_dnsbl_probe(void *arg)
+{
+	struct gate_probe_timer *t = arg;
+	struct gate_cfg *c = t->c;
+	unsigned z = t->z;
+	struct gate_zone_health *h = &c->health[z];
+
+	free(t);
+	h->timer = NULL;
+	h->timer_arg = NULL;
+	if (h->probing)
+		return;
+	h->probing = true;
+	h->answers_due = 2;
+	h->listed1 = h->listed2 = h->failed = false;
+	h->error_answer[0] = '\0';
+	gate_dnsbl_query(c, z, true);
+	gate_dnsbl_query(c, z, false);
+}
+
+void
+gate_dnsbl_start(struct gate_cfg *c)
+{
+	for (unsigned z = 0; z < c->conf.gate.dnsbl_sites.nzones; z++)
+		gate_dnsbl_schedule(c, z, 0);
+}
+
+void
+gate_dnsbl_stop(struct gate_cfg *c)
+{
+	c->retired = true;
+	for (unsigned z = 0; z < c->conf.gate.dnsbl_sites.nzones; z++) {
+		struct gate_zone_health *h = &c->health[z];
+		if (h->timer != NULL) {
+			evloop_timer_cancel(c->g->ev, h->timer);
+			free(h->timer_arg);
+			h->timer = NULL;
+			h->timer_arg = NULL;
+		}
+	}
+}

@@ -1,0 +1,124 @@
+/*
+ * log.c - the daemon's log: syslog (facility mail, like the MTA it guards)
+ * or stderr with a timestamp when running in the foreground.
+ *
+ * Exports log_init (call first), log_info/warn/warnx/debug, log_fatal(x).
+ * The only file-scope state is the destination chosen at start-up.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static struct {
+	int to_stderr;
+	int verbose;
+	const char *ident;
+} log_state = { 1, 0, "smtpgate" };
+
+void
+log_init(const char *ident, int to_stderr)
+{
+	log_state.ident = ident;
+	log_state.to_stderr = to_stderr;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
+log_set_verbose(int level)
+{
+	log_state.verbose = level;
+}
+
+int
+log_get_verbose(void)
+{
+	return log_state.verbose;
+}
+
+static void
+log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
+{
+	char msg[2048];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	if (suffix != NULL && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", suffix);
+
+	if (!log_state.to_stderr) {
+		syslog(pri, "%s", msg);
+		return;
+	}
+
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One fprintf per line so lines from a dying process stay whole. */
+	fprintf(stderr, "%s.%03ld %s[%d]: %s\n", when, ts.tv_nsec / 1000000,
+	    log_state.ident, (int)getpid(), msg);
+}
+
+#define LOG_BODY(pri, suffix) do {		\
+	va_list ap;				\
+	va_start(ap, fmt);			\
+	log_emit(pri, fmt, ap, suffix);		\
+	va_end(ap);				\
+} while (0)
+
+void
+log_info(const char *fmt, ...)
+{
+	LOG_BODY(LOG_INFO, NULL);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	const char *why = strerror(errno);
+
+	LOG_BODY(LOG_WARNING, why);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_WARNING, NULL);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	if (log_state.verbose < 1)
+		return;
+	LOG_BODY(LOG_DEBUG, NULL);
+}
+
+void
+log_fatal(const char *fmt, ...)
+{
+	const char *why = strerror(errno);
+
+	LOG_BODY(LOG_CRIT, why);
+	exit(1);
+}
+
+void
+log_fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, NULL);
+	exit(1);
+}
