@@ -1,0 +1,142 @@
+/*
+ * test_verdict.c - the verdict rules, table-driven: findings and actions in,
+ * verdict, reason list and cacheability out.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "verdict.h"
+
+struct vcase {
+	const char *name;
+	/* configuration changes from the defaults */
+	enum action no_ptr, generic, fcrdns, dns_error, dnsbl;
+	int allow_threshold;
+	bool with_sites;
+	/* findings */
+	enum verdict_ptr ptr;
+	enum verdict_fcrdns fcrdns_f;
+	enum ptr_class cls;
+	int score;
+	bool incomplete;
+	/* want */
+	const char *verdict;
+	const char *reasons;
+	bool cache;
+};
+
+#define D ACTION_REJECT, ACTION_REJECT, ACTION_LOG, ACTION_ACCEPT, ACTION_REJECT
+
+static const struct vcase cases[] = {
+	{ "clean named host", D, 0, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_PASS, PTR_NAMED, 0, false, "accept", "ok", true },
+	{ "no ptr rejects", D, 0, true, VERDICT_PTR_NONE,
+	  VERDICT_FCRDNS_UNKNOWN, PTR_NAMED, 0, false, "reject", "no-ptr",
+	  true },
+	{ "no ptr off", ACTION_OFF, ACTION_REJECT, ACTION_LOG, ACTION_ACCEPT,
+	  ACTION_REJECT, 0, true, VERDICT_PTR_NONE, VERDICT_FCRDNS_UNKNOWN,
+	  PTR_NAMED, 0, false, "accept", "ok", true },
+	{ "no ptr drop", ACTION_DROP, ACTION_REJECT, ACTION_LOG,
+	  ACTION_ACCEPT, ACTION_REJECT, 0, true, VERDICT_PTR_NONE,
+	  VERDICT_FCRDNS_UNKNOWN, PTR_NAMED, 0, false, "drop", "no-ptr",
+	  true },
+	{ "generic rejects, fcrdns listed after", D, 0, true,
+	  VERDICT_PTR_FOUND, VERDICT_FCRDNS_FAIL, PTR_GENERIC, 0, false,
+	  "reject", "generic-ptr,fcrdns", true },
+	{ "fcrdns fail only logs", D, 0, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_FAIL, PTR_NAMED, 0, false, "accept", "fcrdns",
+	  true },
+	{ "dnsbl at threshold rejects", D, 0, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_PASS, PTR_NAMED, 1, false, "reject", "dnsbl", true },
+	{ "dnsbl without sites never fires", D, 0, false, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_PASS, PTR_NAMED, 1, false, "accept", "ok", true },
+	{ "dnswl passes a generic host", D, -1, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_FAIL, PTR_GENERIC, -2, false, "accept", "dnswl",
+	  true },
+	{ "negative score above allow threshold does not pass", D, -3, true,
+	  VERDICT_PTR_FOUND, VERDICT_FCRDNS_FAIL, PTR_GENERIC, -2, false,
+	  "reject", "generic-ptr,fcrdns", true },
+	{ "allow threshold 0 is off", D, 0, true, VERDICT_PTR_NONE,
+	  VERDICT_FCRDNS_UNKNOWN, PTR_NAMED, -5, false, "reject", "no-ptr",
+	  true },
+	{ "ptr timeout accepts, not cached", D, 0, true, VERDICT_PTR_UNKNOWN,
+	  VERDICT_FCRDNS_UNKNOWN, PTR_NAMED, 0, false, "accept", "dns-error",
+	  false },
+	{ "servfail with dns_error=drop", ACTION_REJECT, ACTION_REJECT,
+	  ACTION_LOG, ACTION_DROP, ACTION_REJECT, 0, true, VERDICT_PTR_ERROR,
+	  VERDICT_FCRDNS_UNKNOWN, PTR_NAMED, 0, false, "drop", "dns-error",
+	  false },
+	{ "dnsbl decides over dns error and is cached", D, 0, true,
+	  VERDICT_PTR_ERROR, VERDICT_FCRDNS_UNKNOWN, PTR_NAMED, 3, false,
+	  "reject", "dnsbl,dns-error", true },
+	{ "forward lookups failed: dns-error", D, 0, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_UNKNOWN, PTR_NAMED, 0, false, "accept", "dns-error",
+	  false },
+	{ "drop beats log, reject beats drop", ACTION_DROP, ACTION_REJECT,
+	  ACTION_LOG, ACTION_ACCEPT, ACTION_LOG, 0, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_FAIL, PTR_GENERIC, 5, false, "reject",
+	  "generic-ptr,dnsbl,fcrdns", true },
+	{ "accept with a silent DNSBL is not cached", D, 0, true,
+	  VERDICT_PTR_FOUND, VERDICT_FCRDNS_PASS, PTR_NAMED, 0, true,
+	  "accept", "ok", false },
+	{ "invalid name counts as generic", D, 0, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_FAIL, PTR_INVALID, 0, false, "reject",
+	  "generic-ptr,fcrdns", true },
+	{ "static generic logs by default", D, 0, true, VERDICT_PTR_FOUND,
+	  VERDICT_FCRDNS_PASS, PTR_STATIC_GENERIC, 0, false, "accept",
+	  "static-ptr", true },
+};
+
+static void
+test_verdict_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct vcase *c = &cases[i];
+		struct conf conf;
+		struct verdict_findings f = { 0 };
+		struct verdict v;
+		char reasons[128];
+
+		conf_defaults(&conf);
+		conf.gate.no_ptr = c->no_ptr;
+		conf.gate.generic_ptr = c->generic;
+		conf.gate.static_ptr = ACTION_LOG;
+		conf.gate.fcrdns = c->fcrdns;
+		conf.gate.dns_error = c->dns_error;
+		conf.gate.dnsbl = c->dnsbl;
+		conf.gate.dnsbl_threshold = 1;
+		conf.gate.dnsbl_allow_threshold = c->allow_threshold;
+		conf.gate.dnsbl_sites.nsites = c->with_sites ? 1 : 0;
+		f.ptr = c->ptr;
+		f.fcrdns = c->fcrdns_f;
+		f.cls = c->cls;
+		f.dnsbl_score = c->score;
+		f.dnsbl_incomplete = c->incomplete;
+		verdict_decide(&conf.gate, &f, &v);
+		verdict_reasons_format(&v, reasons, sizeof(reasons));
+		if (strcmp(verdict_action_name(v.action), c->verdict) != 0 ||
+		    strcmp(reasons, c->reasons) != 0 || v.cache != c->cache) {
+			print_error("%s: got %s %s cache=%d, want %s %s "
+			    "cache=%d\n", c->name,
+			    verdict_action_name(v.action), reasons, v.cache,
+			    c->verdict, c->reasons, c->cache);
+			fail();
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdict_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
