@@ -36,6 +36,8 @@ struct queue_stats {
 	uint64_t enobufs;		/* recv() said ENOBUFS: messages lost */
 	uint64_t verdict_errors;	/* the kernel refused a verdict */
 	uint64_t malformed;		/* netlink messages we could not read */
+	uint32_t rcvbuf_bytes;		/* socket receive buffer the kernel
+					 * granted (SO_RCVBUF after sizing) */
 };
 
 enum queue_verdict {
@@ -46,11 +48,16 @@ enum queue_verdict {
 
 /*
  * Bind queue num.  maxlen: packets the kernel holds before FAIL_OPEN
- * accepts.  copy: bytes of payload to copy (headers only need ~128).
- * NULL with a message in err.
+ * accepts.  copy: bytes of payload to copy (headers only need ~128;
+ * 0 means the whole packet).  NULL with a message in err, e.g.
+ * "nfq: bind queue 0: Operation not permitted".  No callback runs inside
+ * queue_open: packets that arrive before the bind is acknowledged are
+ * sent round again (NF_REPEAT) and come back later.  The callback must
+ * not call queue_close (defer it); it may call queue_verdict.
  */
 struct queue *queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen,
     uint32_t copy, queue_cb cb, void *arg, char *err, size_t errlen);
+/* Unbind (the kernel drops what it still holds for us) and free. */
 void queue_close(struct queue *q);
 
 /* Give packet id its verdict; for QUEUE_REJECT mark is the packet's own

@@ -1,0 +1,434 @@
+/*
+ * queue.c - one NFQUEUE over the libmnl-based libnetfilter_queue API,
+ * driven by the event loop.
+ *
+ * Exports queue_open, queue_verdict, queue_stats, queue_close.  Needs an
+ * event loop (evloop_new) first; the queue owns its netlink socket and its
+ * receive buffer and gives both back in queue_close.
+ *
+ * Hazards, from NOTES.md and the kernel's nfnetlink_queue:
+ *  - A bound queue whose copy mode is not yet set drops packets even with
+ *    bypass, so bind, copy mode, maximum length and flags travel in ONE
+ *    config message and its ack is awaited with a real sequence number.
+ *  - Packets can arrive between the bind and its ack.  They are answered
+ *    NF_REPEAT: the hook runs again, the queue rule queues them again, and
+ *    they come back once the caller holds the queue handle.  No callback
+ *    runs inside queue_open.
+ *  - The kernel answers a verdict for an id it no longer holds with an
+ *    ENOENT error message; that is counted in verdict_errors, not fatal.
+ *    Verdicts are never acked, so every NLMSG_ERROR seen outside a
+ *    config exchange is such an answer.
+ *  - ENOBUFS from recv means the kernel dropped messages to us (we leave
+ *    NETLINK_NO_ENOBUFS unset on purpose so we learn of it); the lost
+ *    packets were accepted by FAIL_OPEN or dropped.  Counted, survived.
+ *  - The batch verdict message applies to every older id as well; only
+ *    single verdicts are sent here, so verdicts may be given in any order.
+ *  - The callback must not call queue_close: the receive loop is still
+ *    using the queue.  Defer the close with evloop_defer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "marks.h"
+#include "queue.h"
+
+/* Datagrams read per readable event before other work gets a turn. */
+#define QUEUE_BURST		256
+/* Room for a packet message beyond the copied payload (attributes). */
+#define QUEUE_MSG_OVERHEAD	8192
+#define QUEUE_COPY_MAX		65535
+/* Socket buffer per packet the kernel may hold (skb truesize, rounded). */
+#define QUEUE_RCVBUF_PER_PKT	2048
+#define QUEUE_RCVBUF_MIN	(1 << 20)
+#define QUEUE_RCVBUF_MAX	(64 << 20)
+/* How long queue_open and queue_close wait for the kernel's ack. */
+#define QUEUE_ACK_TIMEOUT_MS	2000
+/* Small control messages: config (~60 bytes) and verdicts (~40 bytes). */
+#define QUEUE_CTL_BUF		512
+
+enum queue_state {
+	QUEUE_OPENING,		/* bind sent: packets are requeued */
+	QUEUE_RUNNING,		/* packets go to the callback */
+	QUEUE_CLOSING,		/* unbind sent: packets are being flushed */
+};
+
+struct queue {
+	struct evloop *ev;
+	struct mnl_socket *nl;
+	int fd;			/* the netlink socket, registered with ev */
+	bool registered;	/* fd is in the event loop */
+	uint16_t num;		/* queue number */
+	uint32_t portid;	/* our netlink port id */
+	uint32_t seq;		/* last sequence number sent */
+	uint32_t wait_seq;	/* config message whose ack we wait for, or 0 */
+	enum queue_state state;
+	queue_cb cb;
+	void *arg;
+	struct queue_stats st;
+	uint8_t *buf;		/* receive buffer */
+	size_t buflen;		/* its size in bytes */
+};
+
+static uint32_t
+queue_next_seq(struct queue *q)
+{
+	if (++q->seq == 0)	/* 0 would match any message in mnl_cb_run */
+		q->seq = 1;
+	return q->seq;
+}
+
+static int
+queue_send_verdict(struct queue *q, uint32_t id, int verdict, bool set_mark,
+    uint32_t mark)
+{
+	char buf[QUEUE_CTL_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+	nlh->nlmsg_seq = queue_next_seq(q);
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	if (set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	return 0;
+}
+
+/* NLMSG_ERROR: an ack or error for our config, or a refused verdict. */
+static int
+queue_ctl_error(const struct nlmsghdr *nlh, void *data)
+{
+	struct queue *q = data;
+	const struct nlmsgerr *e;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		q->st.malformed++;
+		return MNL_CB_OK;
+	}
+	e = mnl_nlmsg_get_payload(nlh);
+	if (q->wait_seq != 0 && nlh->nlmsg_seq == q->wait_seq) {
+		if (e->error == 0)
+			return MNL_CB_STOP;
+		errno = e->error < 0 ? -e->error : e->error;
+		return MNL_CB_ERROR;
+	}
+	if (e->error != 0)
+		q->st.verdict_errors++;
+	return MNL_CB_OK;
+}
+
+static int
+queue_data(const struct nlmsghdr *nlh, void *data)
+{
+	struct queue *q = data;
+	struct nlattr *attr[NFQA_MAX + 1];
+	const struct nfqnl_msg_packet_hdr *ph;
+	struct queue_packet p;
+
+	memset(attr, 0, sizeof(attr));
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET) ||
+	    nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL) {
+		q->st.malformed++;
+		return MNL_CB_OK;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	memset(&p, 0, sizeof(p));
+	p.id = ntohl(ph->packet_id);
+	p.hw_protocol = ntohs(ph->hw_protocol);
+	if (attr[NFQA_MARK] != NULL)
+		p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr[NFQA_PAYLOAD] != NULL) {
+		p.payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	q->st.packets++;
+	switch (q->state) {
+	case QUEUE_OPENING:
+		/* Send it round again: it comes back when we are ready. */
+		(void)queue_send_verdict(q, p.id, NF_REPEAT, false, 0);
+		break;
+	case QUEUE_RUNNING:
+		q->cb(q->arg, &p);
+		break;
+	case QUEUE_CLOSING:
+		/* The unbind flushes it; a verdict would only get ENOENT. */
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * Read one datagram and run its messages.  1 when something was read,
+ * 0 when nothing was waiting, -1 on a socket error (errno), and -2 when
+ * the ack awaited in wait_seq reported an error (errno).  *stop is set
+ * when that ack said yes.
+ */
+static int
+queue_read_one(struct queue *q, bool *stop)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = queue_ctl_error,
+	};
+	ssize_t n;
+	int rc;
+
+	/* MSG_TRUNC: netlink then returns the datagram's real length. */
+	n = recv(q->fd, q->buf, q->buflen, MSG_TRUNC);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno == EINTR)
+			return 1;
+		if (errno == ENOBUFS) {
+			q->st.enobufs++;
+			return 1;
+		}
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if ((size_t)n > q->buflen) {
+		q->st.malformed++;
+		return 1;
+	}
+	rc = mnl_cb_run2(q->buf, (size_t)n, q->wait_seq, q->portid, queue_data,
+	    q, ctl, NLMSG_MIN_TYPE);
+	if (rc == MNL_CB_STOP && q->wait_seq != 0)
+		*stop = true;
+	if (rc == MNL_CB_ERROR) {
+		if (q->wait_seq != 0 && errno != EPROTO && errno != ESRCH &&
+		    errno != EBADMSG)
+			return -2;
+		q->st.malformed++;
+	}
+	return 1;
+}
+
+/* Send a config message and wait for its ack. 0 or -1 (errno). */
+static int
+queue_config(struct queue *q, struct nlmsghdr *nlh)
+{
+	struct timespec t0, t;
+	bool stop = false;
+	int rc, left, saved;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = queue_next_seq(q);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	q->wait_seq = nlh->nlmsg_seq;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+
+		rc = queue_read_one(q, &stop);
+		if (rc < 0)
+			break;
+		if (stop)
+			break;
+		if (rc > 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = QUEUE_ACK_TIMEOUT_MS -
+		    (int)((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			rc = -1;
+			break;
+		}
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR) {
+			rc = -1;
+			break;
+		}
+	}
+	saved = errno;
+	q->wait_seq = 0;
+	errno = saved;
+	return stop ? 0 : -1;
+}
+
+static void
+queue_readable(int fd, uint32_t events, void *arg)
+{
+	struct queue *q = arg;
+	bool stop = false;
+	int i;
+
+	(void)fd;
+	(void)events;
+	for (i = 0; i < QUEUE_BURST; i++)
+		if (queue_read_one(q, &stop) <= 0)
+			break;
+}
+
+static void
+queue_set_rcvbuf(struct queue *q, uint32_t maxlen)
+{
+	uint64_t want = (uint64_t)maxlen * QUEUE_RCVBUF_PER_PKT;
+	int size, got = 0;
+	socklen_t sl = sizeof(got);
+
+	if (want < QUEUE_RCVBUF_MIN)
+		want = QUEUE_RCVBUF_MIN;
+	if (want > QUEUE_RCVBUF_MAX)
+		want = QUEUE_RCVBUF_MAX;
+	size = (int)want;
+	/* FORCE passes net.core.rmem_max, with CAP_NET_ADMIN only. */
+	if (setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) < 0)
+		(void)setsockopt(q->fd, SOL_SOCKET, SO_RCVBUF, &size,
+		    sizeof(size));
+	if (getsockopt(q->fd, SOL_SOCKET, SO_RCVBUF, &got, &sl) == 0)
+		q->st.rcvbuf_bytes = (uint32_t)got;
+}
+
+struct queue *
+queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
+    queue_cb cb, void *arg, char *err, size_t errlen)
+{
+	char buf[QUEUE_CTL_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct queue *q;
+	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+	int fl;
+
+	if (maxlen == 0 || cb == NULL) {
+		snprintf(err, errlen, "nfq: queue %u: %s", num,
+		    maxlen == 0 ? "maximum length 0" : "no callback");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (copy == 0 || copy > QUEUE_COPY_MAX)
+		copy = QUEUE_COPY_MAX;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		snprintf(err, errlen, "nfq: queue %u: calloc: %s", num,
+		    strerror(errno));
+		return NULL;
+	}
+	q->ev = ev;
+	q->num = num;
+	q->cb = cb;
+	q->arg = arg;
+	q->fd = -1;
+	q->state = QUEUE_OPENING;
+	q->buflen = copy + QUEUE_MSG_OVERHEAD;
+	q->buf = malloc(q->buflen);
+	if (q->buf == NULL) {
+		snprintf(err, errlen, "nfq: queue %u: malloc %zu: %s", num,
+		    q->buflen, strerror(errno));
+		goto fail;
+	}
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (q->nl == NULL) {
+		snprintf(err, errlen, "nfq: queue %u: netlink socket: %s", num,
+		    strerror(errno));
+		goto fail;
+	}
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "nfq: queue %u: netlink bind: %s", num,
+		    strerror(errno));
+		goto fail;
+	}
+	q->fd = mnl_socket_get_fd(q->nl);
+	q->portid = mnl_socket_get_portid(q->nl);
+	fl = fcntl(q->fd, F_GETFL);
+	if (fl < 0 || fcntl(q->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "nfq: queue %u: fcntl O_NONBLOCK: %s",
+		    num, strerror(errno));
+		goto fail;
+	}
+	queue_set_rcvbuf(q, maxlen);
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+	if (queue_config(q, nlh) < 0) {
+		snprintf(err, errlen, "nfq: bind queue %u: %s", num,
+		    strerror(errno));
+		goto fail;
+	}
+	if (evloop_fd_add(ev, q->fd, EPOLLIN, queue_readable, q) < 0) {
+		snprintf(err, errlen, "nfq: queue %u: evloop_fd_add: %s", num,
+		    strerror(errno));
+		goto fail;
+	}
+	q->registered = true;
+	q->state = QUEUE_RUNNING;
+	return q;
+fail:
+	/* Closing the socket unbinds the queue if the bind went through. */
+	if (q->nl != NULL)
+		mnl_socket_close(q->nl);
+	free(q->buf);
+	free(q);
+	return NULL;
+}
+
+int
+queue_verdict(struct queue *q, uint32_t id, enum queue_verdict v,
+    uint32_t mark)
+{
+	switch (v) {
+	case QUEUE_ACCEPT:
+		return queue_send_verdict(q, id, NF_ACCEPT, false, 0);
+	case QUEUE_DROP:
+		return queue_send_verdict(q, id, NF_DROP, false, 0);
+	case QUEUE_REJECT:
+		/* The packet re-enters the chain; its first rule resets it. */
+		return queue_send_verdict(q, id, NF_REPEAT, true,
+		    (mark & ~MARK_MASK) | MARK_REJECT);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+const struct queue_stats *
+queue_stats(const struct queue *q)
+{
+	return &q->st;
+}
+
+void
+queue_close(struct queue *q)
+{
+	char buf[QUEUE_CTL_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+
+	if (q == NULL)
+		return;
+	if (q->registered)
+		(void)evloop_fd_del(q->ev, q->fd);
+	q->state = QUEUE_CLOSING;
+	/*
+	 * Unbinding drops what the kernel still holds for us (with bypass,
+	 * clients' retransmitted SYNs then pass).  Closing the socket would
+	 * unbind too; the explicit message only makes it prompt and checked.
+	 */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_UNBIND);
+	(void)queue_config(q, nlh);
+	mnl_socket_close(q->nl);
+	free(q->buf);
+	free(q);
+}
