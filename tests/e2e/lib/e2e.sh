@@ -1,0 +1,243 @@
+# e2e.sh - shared by the end-to-end tests (source it; names start with e2e_).
+#
+# A test file is `t_NAME.sh BUILD_DIR`: it calls e2e_init "$@" (root and
+# programs checked, one test world brought up, torn down on exit), writes
+# configs with e2e_conf, runs the daemon with e2e_start, makes its checks
+# with e2e_ok / e2e_check, and ends with e2e_finish, which fails the test if
+# the daemon's stderr shows a sanitizer report.  Exit 0 pass, 1 fail, 77 skip.
+#
+#   e2e_conf NAME [section.key=value ...]  write $WORLD_DIR/NAME.conf: the
+#                     base config below with the given keys replaced/added;
+#                     prints the path
+#   e2e_start CONF    (re)install the ruleset, start smtpgated -f, wait for
+#                     "started"; PID in E2E_PID, stderr in E2E_LOG
+#   e2e_stop [SIG]    stop the daemon (TERM by default), status in E2E_RC
+#   e2e_mark          later e2e_verdict* calls look only at lines after now
+#   e2e_wait_verdict ADDR [TIMEOUT_S] [NTH]  wait for the NTH verdict line
+#                     for ADDR after the mark; prints it
+#   e2e_verdicts ADDR number of verdict lines for ADDR after the mark
+#   e2e_field LINE KEY    value of KEY= in a log line
+#   e2e_smtp_timed ADDR [swaks opts]  world_smtp, sets E2E_SMTP_RC, E2E_SMTP_MS
+
+E2E_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORLD_PREFIX=${WORLD_PREFIX:-sgwe}
+# shellcheck source=../../world/world.sh
+. "$E2E_LIB/../../world/world.sh"
+
+E2E_PASS=0
+E2E_FAIL=0
+E2E_PID=
+E2E_MARK=0
+E2E_NAME=$(basename "$0" .sh)
+
+e2e_ok() { E2E_PASS=$((E2E_PASS + 1)); echo "ok - $*"; }
+e2e_not_ok() { E2E_FAIL=$((E2E_FAIL + 1)); echo "not ok - $*"; }
+e2e_note() { echo "# $*"; }
+# e2e_check DESCRIPTION CMD...: ok when CMD succeeds.
+e2e_check() {
+	local d=$1; shift
+	if "$@"; then e2e_ok "$d"; else e2e_not_ok "$d"; fi
+}
+
+e2e_skip() { echo "skip - $E2E_NAME: $*"; exit 77; }
+
+e2e_cleanup() {
+	local rc=$?
+	[ -n "$E2E_PID" ] && kill -0 "$E2E_PID" 2>/dev/null && world_stop "$E2E_PID" TERM
+	if [ -n "${E2E_KEEP:-}" ]; then
+		echo "# E2E_KEEP set: world left up, state in $WORLD_DIR"
+	else
+		world_down
+	fi
+	exit $rc
+}
+
+e2e_init() {
+	E2E_BUILD=${1:-}
+	[ -n "$E2E_BUILD" ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+	E2E_BUILD=$(cd "$E2E_BUILD" 2>/dev/null && pwd) || e2e_skip "no build directory ${1}"
+	[ "$(id -u)" = 0 ] || e2e_skip "needs root"
+	[ -x "$E2E_BUILD/smtpgated" ] || e2e_skip "$E2E_BUILD/smtpgated not built"
+	[ -x "$E2E_BUILD/smtpgate-nft" ] || e2e_skip "$E2E_BUILD/smtpgate-nft not built"
+	trap e2e_cleanup EXIT
+	trap 'exit 1' INT TERM
+	world_up || { echo "not ok - $E2E_NAME: test world did not come up"; exit 1; }
+	E2E_LOG=$WORLD_DIR/smtpgated.log
+	: >"$E2E_LOG"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+}
+
+e2e_conf() {
+	local name=$1 f; shift
+	f=$WORLD_DIR/$name.conf
+	cat >"$f" <<-'EOF'
+	[dns]
+	resolvers = 127.0.0.1:53
+	timeout_ms = 1000
+	tries = 2
+
+	[gate]
+	queue = 0
+	ports = 25
+	no_ptr = reject
+	generic_ptr = reject
+	fcrdns = log
+	dnsbl = reject
+	dns_error = accept
+	dnsbl_sites = bl.test=127.0.0.[2..11]*3 wl.test=127.0.[0..255].[1..3]*-2
+	dnsbl_threshold = 3
+	dnsbl_allow_threshold = -1
+	deadline_ms = 2500
+	pass_ttl = 3600
+	deny_ttl = 900
+	trusted_networks = 192.0.2.0/28 2001:db8:1::/48
+
+	[nft]
+	table = smtpgate
+	EOF
+	local kv sec key val
+	for kv in "$@"; do
+		sec=${kv%%.*}; kv=${kv#*.}; key=${kv%%=*}; val=${kv#*=}
+		awk -v sec="[$sec]" -v key="$key" -v val="$val" '
+			/^\[/ { if (insec && !done) { print key " = " val; done = 1 }
+				insec = ($0 == sec) }
+			insec && $1 == key { if (!done) print key " = " val; done = 1; next }
+			{ print }
+			END { if (!done) { if (!insec) print sec; print key " = " val } }
+		' "$f" >"$f.new" && mv "$f.new" "$f"
+	done
+	printf '%s\n' "$f"
+}
+
+e2e_start() {
+	local conf=$1 out
+	E2E_CONF=$conf
+	world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" remove >/dev/null 2>&1
+	if ! out=$(world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" install 2>&1); then
+		e2e_not_ok "smtpgate-nft install: $out"
+		return 1
+	fi
+	local before
+	before=$(grep -c started "$E2E_LOG")
+	world_bg smtpgated "$E2E_BUILD/smtpgated" -c "$conf" -f
+	E2E_PID=$WORLD_BG_PID
+	E2E_LOG=$WORLD_DIR/smtpgated.log
+	local i
+	for i in $(seq 100); do
+		[ "$(grep -c started "$E2E_LOG")" -gt "$before" ] && return 0
+		kill -0 "$E2E_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	e2e_not_ok "smtpgated did not start (log: $(tail -3 "$E2E_LOG" | tr '\n' ' '))"
+	return 1
+}
+
+e2e_stop() {
+	local sig=${1:-TERM} i
+	E2E_RC=
+	[ -n "$E2E_PID" ] || return 0
+	kill -"$sig" "$E2E_PID" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$E2E_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$E2E_PID" 2>/dev/null; then
+		kill -KILL "$E2E_PID" 2>/dev/null
+		E2E_RC=timeout
+	fi
+	wait "$E2E_PID" 2>/dev/null
+	[ -z "$E2E_RC" ] && E2E_RC=$?
+	E2E_PID=
+}
+
+e2e_mark() { E2E_MARK=$(wc -l <"$E2E_LOG"); }
+e2e_since() { tail -n +"$((E2E_MARK + 1))" "$E2E_LOG"; }
+
+e2e_verdict_lines() { e2e_since | grep -F " ip=$1 " | grep '^.*verdict='; }
+e2e_verdicts() { e2e_verdict_lines "$1" | wc -l; }
+
+e2e_wait_verdict() {
+	local addr=$1 t=${2:-5} nth=${3:-1} end
+	end=$(( $(world_now_ms) + t * 1000 ))
+	while :; do
+		if [ "$(e2e_verdicts "$addr")" -ge "$nth" ]; then
+			e2e_verdict_lines "$addr" | sed -n "${nth}p"
+			return 0
+		fi
+		[ "$(world_now_ms)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+
+e2e_field() {
+	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
+}
+
+e2e_smtp_timed() {
+	local t0
+	t0=$(world_now_ms)
+	world_smtp "$@"
+	E2E_SMTP_RC=$?
+	E2E_SMTP_MS=$(( $(world_now_ms) - t0 ))
+	return $E2E_SMTP_RC
+}
+
+# e2e_has LINE KEY VALUE-ERE: does KEY's value match ^(ERE)$?
+e2e_has() {
+	e2e_field "$1" "$2" | grep -Eqx -- "$3"
+}
+
+# e2e_reason_has LINE TOKEN: is TOKEN one of the reason= list?
+e2e_reason_has() {
+	e2e_field "$1" reason | tr ',' '\n' | grep -qxF -- "$2"
+}
+
+# Expect a verdict for ADDR after sending one mail; report in one line.
+# e2e_expect ADDR SMTP(ok|fail) VERDICT REASON-TOKEN SET DESCRIPTION
+e2e_expect() {
+	local addr=$1 want_smtp=$2 want_v=$3 want_r=$4 set=$5 desc=$6 line got_smtp v fam=4
+	world_is_v6 "$addr" && fam=6
+	e2e_smtp_timed "$addr"
+	got_smtp=fail; [ "$E2E_SMTP_RC" = 0 ] && got_smtp=ok
+	if ! line=$(e2e_wait_verdict "$addr" 6); then
+		e2e_not_ok "$desc: no verdict line for $addr (swaks $got_smtp in ${E2E_SMTP_MS} ms)"
+		return 1
+	fi
+	v=$(e2e_field "$line" verdict)
+	if [ "$got_smtp" != "$want_smtp" ]; then
+		e2e_not_ok "$desc: swaks got $got_smtp, want $want_smtp ($line)"
+	elif [ "$v" != "$want_v" ]; then
+		e2e_not_ok "$desc: got verdict=$v, want $want_v ($line)"
+	elif [ "$want_r" != "-" ] && ! e2e_reason_has "$line" "$want_r"; then
+		e2e_not_ok "$desc: reason lacks $want_r ($line)"
+	elif [ "$set" != "-" ] && ! world_set_has "$set$fam" "$addr"; then
+		e2e_not_ok "$desc: $addr not in set $set$fam ($line)"
+	else
+		e2e_ok "$desc ($(e2e_field "$line" reason), swaks $got_smtp in ${E2E_SMTP_MS} ms)"
+		E2E_LINE=$line
+		return 0
+	fi
+	E2E_LINE=$line
+	return 1
+}
+
+e2e_alive() { [ -n "$E2E_PID" ] && kill -0 "$E2E_PID" 2>/dev/null; }
+
+e2e_finish() {
+	# Stop the daemon first: LeakSanitizer reports at exit.
+	e2e_alive && e2e_stop TERM
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$E2E_LOG" 2>/dev/null; then
+		e2e_not_ok "sanitizer report in smtpgated's stderr:"
+		grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error' "$E2E_LOG" | head -40 | sed 's/^/#   /'
+	else
+		e2e_ok "no sanitizer report in smtpgated's stderr"
+	fi
+	if [ "$E2E_FAIL" -gt 0 ] && [ -f "$E2E_LOG" ]; then
+		echo "# last lines of smtpgated's log:"
+		tail -25 "$E2E_LOG" | sed 's/^/#   /'
+	fi
+	echo "# $E2E_NAME: $E2E_PASS ok, $E2E_FAIL not ok"
+	[ "$E2E_FAIL" -eq 0 ]
+	exit $?
+}
