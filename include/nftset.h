@@ -46,7 +46,8 @@ struct nftset;
 struct nftset_elem {
 	char set[NFTSET_NAME_MAX];	/* "pass4", "allow6", ... */
 	bool del;			/* delete instead of add */
-	uint8_t keylen;			/* 4 (IPv4) or 16 (IPv6), bytes */
+	uint8_t keylen;			/* 4 (IPv4), 16 (IPv6); 1-16 bytes for
+					 * other keys (2: inet_service) */
 	uint8_t key[16];		/* address, network order */
 	bool interval;			/* prefix in an interval set */
 	bool has_end;			/* interval: an end element follows */

@@ -163,7 +163,7 @@ nftset_build_elem_msg(void *buf, size_t len, const char *table,
 	 */
 	if (len < NFTSET_MSG_MAX || strnlen(table, NFTSET_TABLE_MAX) >=
 	    NFTSET_TABLE_MAX || strnlen(e->set, NFTSET_NAME_MAX) >=
-	    NFTSET_NAME_MAX || (e->keylen != 4 && e->keylen != 16))
+	    NFTSET_NAME_MAX || e->keylen == 0 || e->keylen > sizeof(e->key))
 		return 0;
 
 	flags = e->del ? 0 : NLM_F_CREATE;

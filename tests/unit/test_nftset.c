@@ -263,10 +263,14 @@ test_refusals(void **state)
 	if (nftset_build_elem_msg(buf, sizeof(buf), longtable, &e, 1,
 	    false) != 0)
 		fail_msg("long table: got a message, want 0");
-	e.keylen = 5;
+	e.keylen = 0;
 	if (nftset_build_elem_msg(buf, sizeof(buf), "smtpgate", &e, 1,
 	    false) != 0)
-		fail_msg("key length 5: got a message, want 0");
+		fail_msg("key length 0: got a message, want 0");
+	e.keylen = 17;
+	if (nftset_build_elem_msg(buf, sizeof(buf), "smtpgate", &e, 1,
+	    false) != 0)
+		fail_msg("key length 17: got a message, want 0");
 
 	/* Worst case still fits NFTSET_MSG_MAX. */
 	why = NULL;

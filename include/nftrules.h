@@ -1,0 +1,83 @@
+/*
+ * nftrules.h - build, check and install smtpgate's nftables table (the
+ * same table as nft/smtpgate.nft) over netlink with libnftnl, for
+ * smtpgate-nft and the end-to-end tests.
+ *
+ * The table (family inet, name from [nft] table):
+ *   sets allow4/allow6 (interval: loopback + trusted networks),
+ *   pass/deny/drop/offend 4/6 (timeout), gated_ports (inet_service);
+ *   one base chain "gate" (filter, input, priority -10, policy accept)
+ *   with the rules of nft/smtpgate.nft in the same order, the last one
+ *   queueing to conf.gate.queue with bypass, either by the native nft
+ *   `queue` expression or, on kernels without it, by the xtables NFQUEUE
+ *   target (revision 3) through nft_compat, in the same chain.
+ *
+ * Install is one nf_tables batch: add table (no-op if present), delete
+ * it, then create everything - atomic, and idempotent.  Without the batch
+ * end message the kernel validates every message, answers, and discards
+ * all (how nft --check works): that is nftrules_probe and the dry run.
+ *
+ * Functions return 0 / -1 (or the documented values) and write
+ * "what: object: cause" into err.
+ */
+#ifndef SMTPGATE_NFTRULES_H
+#define SMTPGATE_NFTRULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+enum nftrules_queue {
+	NFTRULES_QUEUE_NONE,	/* no queue rule */
+	NFTRULES_QUEUE_NATIVE,	/* nft `queue` expression */
+	NFTRULES_QUEUE_XT,	/* xtables NFQUEUE target (nft_compat) */
+};
+
+/* What the table is built from (normally a struct conf's fields). */
+struct nftrules_conf {
+	const char *table;		/* inet table name */
+	uint16_t queue;			/* NFQUEUE number */
+	const uint16_t *ports;		/* gated TCP ports, host order */
+	size_t nports;
+	const struct prefix *trusted;	/* allow-set prefixes besides loopback */
+	size_t ntrusted;
+};
+
+/* "native" / "xtables NFQUEUE target" / "none". */
+const char *nftrules_queue_name(enum nftrules_queue q);
+
+/*
+ * Check c before touching the kernel: a table name, 1..16 ports, none of
+ * them 0, 465 or 587 (submission is never gated).  0, or -1 with err.
+ */
+int nftrules_check_conf(const struct nftrules_conf *c, char *err,
+    size_t errlen);
+
+/*
+ * Install the table with queue flavour q (NATIVE or XT).  commit false:
+ * send without the batch end, so the kernel validates and discards (dry
+ * run).  0, or -1 with err naming the refused object and the cause.
+ */
+int nftrules_install(const struct nftrules_conf *c, enum nftrules_queue q,
+    bool commit, char *err, size_t errlen);
+
+/* Delete the table if present (not an error when absent). 0 or -1. */
+int nftrules_remove(const char *table, char *err, size_t errlen);
+
+/*
+ * Does the kernel have the nft `queue` expression?  Validates a throw-away
+ * table with a queue rule without committing.  1 yes, 0 no (ENOENT),
+ * -1 with err when the probe itself failed (e.g. no CAP_NET_ADMIN).
+ */
+int nftrules_probe(char *err, size_t errlen);
+
+/*
+ * Which queue flavour the installed table's chain uses, and its queue
+ * number.  1 installed, 0 no such table, -1 with err.
+ */
+int nftrules_status(const char *table, enum nftrules_queue *q,
+    uint16_t *queue, char *err, size_t errlen);
+
+#endif
