@@ -1,0 +1,908 @@
+/*
+ * conf.c - load and validate the smtpgate configuration file.
+ *
+ * Exports conf_defaults, conf_load, action_name, action_parse and
+ * conf_trusted (conf.h).  No global state: conf_load builds the result in a
+ * context struct on its stack and copies it to *out only when the whole
+ * file was read and every key was valid.
+ *
+ * Parsing is inih's (Debian's libinih 55, built with its defaults), and its
+ * defaults carry hazards we must close ourselves:
+ *
+ *  - A line is read into a 200-byte buffer; the rest of a longer line is
+ *    read as if it were the next line, so a long value would be silently
+ *    cut.  We hand inih our own line reader, which refuses a line longer
+ *    than CONF_LINE_MAX characters and counts lines for our messages (the
+ *    library's handler gets no line number in this build).
+ *  - An indented line continues the previous key's value, even after blank
+ *    lines and comments, and even when it looks like "key = value".  We
+ *    accept continuations for list keys (they are how a long dnsbl_sites
+ *    is written) and refuse them for everything else.
+ *  - Text after a section header's ']' is ignored and an empty section is
+ *    never seen by the handler; our reader checks section lines itself.
+ *  - ";" starts a comment at the start of a line or after white space;
+ *    "#" only at the start of a line ("a = b # c" has the value "b # c").
+ *    inih 55 does not strip inline comments from continuation lines; we
+ *    do, so every line of a list reads alike.
+ *    "key: value" works as well as "key = value".
+ *
+ * The key table below is the whole schema: a section exists because a key
+ * names it, so adding [sniffer] is adding rows and their setters.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "dns.h"
+#include "dnsbl.h"
+
+#define CONF_LINE_MAX	198	/* characters before the newline */
+#define CONF_LIST_MAX	16384	/* a list value with its continuations */
+#define CONF_WHY_MAX	400
+
+struct conf_key;
+
+/* Set one key from its (whole, for lists) value; on error write why. */
+typedef int (*conf_setter)(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen);
+
+struct conf_key {
+	const char *section;
+	const char *name;
+	conf_setter set;
+	size_t off;		/* offset of the field in struct conf */
+	long long min, max;	/* numbers and durations */
+	unsigned allowed;	/* actions: mask of 1u << ACTION_x */
+	bool list;		/* may continue on indented lines */
+};
+
+struct conf_ctx {
+	const char *path;
+	FILE *f;
+	struct conf c;			/* built here, copied out on success */
+	int lineno;			/* lines read so far */
+	bool indented;			/* the current line starts with blanks */
+	int err_line;			/* first fault, 0 = none */
+	char err[CONF_ERR_MAX];
+	int seen[64];			/* line where key i was set, 0 = not */
+	const struct conf_key *prev;	/* key of the previous key line */
+	char list[CONF_LIST_MAX];	/* prev's value so far, when a list */
+	size_t listlen;
+};
+
+/* ---- value parsers ---- */
+
+/* Strict decimal integer: optional '-' when min < 0, digits, nothing else. */
+static int
+conf_number(const char *v, long long min, long long max, long long *out,
+    char *why, size_t whylen)
+{
+	const char *p = v;
+	bool neg = false;
+	long long n = 0;
+
+	if (*p == '-' && min < 0) {
+		neg = true;
+		p++;
+	}
+	if (*p == '\0')
+		goto bad;
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		n = n * 10 + (*p - '0');
+		if (n > (long long)1 << 40)
+			goto range;
+	}
+	if (neg)
+		n = -n;
+	if (n < min || n > max)
+		goto range;
+	*out = n;
+	return 0;
+bad:
+	snprintf(why, whylen, "'%s' is not a number (want %lld..%lld)", v, min,
+	    max);
+	return -1;
+range:
+	snprintf(why, whylen, "'%s' out of range %lld..%lld", v, min, max);
+	return -1;
+}
+
+static void *
+conf_field(const struct conf_key *k, struct conf *c)
+{
+	return (char *)c + k->off;
+}
+
+static int
+conf_set_u32(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	long long n;
+
+	if (conf_number(v, k->min, k->max, &n, why, whylen) != 0)
+		return -1;
+	*(uint32_t *)conf_field(k, c) = (uint32_t)n;
+	return 0;
+}
+
+static int
+conf_set_u16(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	long long n;
+
+	if (conf_number(v, k->min, k->max, &n, why, whylen) != 0)
+		return -1;
+	*(uint16_t *)conf_field(k, c) = (uint16_t)n;
+	return 0;
+}
+
+static int
+conf_set_int(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	long long n;
+
+	if (conf_number(v, k->min, k->max, &n, why, whylen) != 0)
+		return -1;
+	*(int *)conf_field(k, c) = (int)n;
+	return 0;
+}
+
+static const char *
+conf_duration_text(long long s, char *buf, size_t len)
+{
+	if (s % 86400 == 0)
+		snprintf(buf, len, "%lldd", s / 86400);
+	else if (s % 3600 == 0)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(buf, len, "%lldm", s / 60);
+	else
+		snprintf(buf, len, "%llds", s);
+	return buf;
+}
+
+/* Seconds, plain or with one unit suffix s, m, h or d ("15m"). */
+static int
+conf_set_duration(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	char num[32], lo[32], hi[32];
+	size_t len = strlen(v);
+	long long n, mult = 1;
+
+	if (len > 0 && len < sizeof num) {
+		switch (v[len - 1]) {
+		case 's': mult = 1; len--; break;
+		case 'm': mult = 60; len--; break;
+		case 'h': mult = 3600; len--; break;
+		case 'd': mult = 86400; len--; break;
+		default: break;
+		}
+	}
+	conf_duration_text(k->min, lo, sizeof lo);
+	conf_duration_text(k->max, hi, sizeof hi);
+	if (len == 0 || len >= sizeof num)
+		goto bad;
+	memcpy(num, v, len);
+	num[len] = '\0';
+	if (conf_number(num, 0, LLONG_MAX, &n, why, whylen) != 0)
+		goto bad;
+	if (n > k->max || n * mult < k->min || n * mult > k->max) {
+		snprintf(why, whylen, "'%s' out of range %s..%s", v, lo, hi);
+		return -1;
+	}
+	*(uint32_t *)conf_field(k, c) = (uint32_t)(n * mult);
+	return 0;
+bad:
+	snprintf(why, whylen, "'%s' is not a duration (want seconds, or a "
+	    "number with s, m, h or d, %s..%s)", v, lo, hi);
+	return -1;
+}
+
+/* The action words in the order messages list them. */
+static const enum action conf_action_order[] = {
+	ACTION_ACCEPT, ACTION_REJECT, ACTION_DROP, ACTION_LOG, ACTION_OFF,
+};
+
+static void
+conf_action_want(unsigned allowed, char *buf, size_t len)
+{
+	size_t i, n = 0, k = 0, total = 0, off = 0;
+
+	for (i = 0; i < sizeof conf_action_order / sizeof conf_action_order[0];
+	    i++)
+		if (allowed & (1u << conf_action_order[i]))
+			total++;
+	buf[0] = '\0';
+	for (i = 0; i < sizeof conf_action_order / sizeof conf_action_order[0];
+	    i++) {
+		if (!(allowed & (1u << conf_action_order[i])))
+			continue;
+		k++;
+		n = (size_t)snprintf(buf + off, len - off, "%s%s",
+		    k == 1 ? "" : k == total ? " or " : ", ",
+		    action_name(conf_action_order[i]));
+		if (n >= len - off)
+			return;
+		off += n;
+	}
+}
+
+static int
+conf_set_action(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	char want[64];
+	enum action a;
+
+	conf_action_want(k->allowed, want, sizeof want);
+	if (action_parse(v, ~0u, &a) != 0) {
+		snprintf(why, whylen, "unknown action '%s' (want %s)", v, want);
+		return -1;
+	}
+	if (action_parse(v, k->allowed, &a) != 0) {
+		snprintf(why, whylen, "action '%s' not allowed here (want %s)",
+		    v, want);
+		return -1;
+	}
+	*(enum action *)conf_field(k, c) = a;
+	return 0;
+}
+
+static bool
+conf_is_sep(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == ',';
+}
+
+/*
+ * Split a list value into items at white space and commas; call fn on
+ * each (NUL-terminated copy).  Items longer than the buffer are refused.
+ */
+static int
+conf_each(const char *v, int (*fn)(void *arg, const char *item, char *why,
+    size_t whylen), void *arg, char *why, size_t whylen)
+{
+	char item[DNSBL_ZONE_MAX + 64];
+	const char *p = v, *start;
+	size_t len;
+
+	for (;;) {
+		while (conf_is_sep(*p))
+			p++;
+		if (*p == '\0')
+			return 0;
+		start = p;
+		while (*p != '\0' && !conf_is_sep(*p))
+			p++;
+		len = (size_t)(p - start);
+		if (len >= sizeof item) {
+			snprintf(why, whylen, "'%.40s...': item too long", start);
+			return -1;
+		}
+		memcpy(item, start, len);
+		item[len] = '\0';
+		if (fn(arg, item, why, whylen) != 0)
+			return -1;
+	}
+}
+
+/* Strict port 1..65535. */
+static int
+conf_port(const char *s, uint16_t *out)
+{
+	long long n;
+	char dummy[8];
+
+	if (conf_number(s, 1, 65535, &n, dummy, sizeof dummy) != 0)
+		return -1;
+	*out = (uint16_t)n;
+	return 0;
+}
+
+struct conf_servers {
+	char *buf;
+	size_t len, off;
+};
+
+/* ADDR, ADDR:PORT (IPv4), [ADDR6]:PORT, [ADDR6] or a bare ADDR6. */
+static int
+conf_server_item(void *arg, const char *item, char *why, size_t whylen)
+{
+	struct conf_servers *s = arg;
+	const char *orig = item;
+	char host[ADDR_STRLEN], text[ADDR_STRLEN];
+	const char *port = NULL, *colon, *end;
+	struct addr a;
+	uint16_t pn = 53;
+	size_t hl;
+	int n;
+
+	if (item[0] == '[') {
+		end = strchr(item, ']');
+		if (end == NULL)
+			goto bad;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			goto bad;
+		item++;
+		hl = (size_t)(end - item);
+	} else if ((colon = strchr(item, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		port = colon + 1;	/* exactly one ':': IPv4:PORT */
+		hl = (size_t)(colon - item);
+	} else
+		hl = strlen(item);	/* IPv4, or IPv6 without a port */
+	if (hl >= sizeof host)
+		goto bad;
+	memcpy(host, item, hl);
+	host[hl] = '\0';
+	if (addr_parse(host, &a) != 0)
+		goto bad;
+	if (port != NULL && conf_port(port, &pn) != 0) {
+		snprintf(why, whylen, "'%s': bad port (want 1..65535)", orig);
+		return -1;
+	}
+	addr_ntop(&a, text);
+	n = snprintf(s->buf + s->off, s->len - s->off,
+	    a.family == AF_INET6 ? "%s[%s]:%u" : "%s%s:%u",
+	    s->off > 0 ? "," : "", text, pn);
+	if (n < 0 || (size_t)n >= s->len - s->off) {
+		snprintf(why, whylen, "too many resolvers (the list must fit in "
+		    "%zu characters)", s->len - 1);
+		return -1;
+	}
+	s->off += (size_t)n;
+	return 0;
+bad:
+	snprintf(why, whylen, "'%s': want ADDR, ADDR:PORT or [ADDR6]:PORT",
+	    orig);
+	return -1;
+}
+
+static int
+conf_set_resolvers(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	char *field = conf_field(k, c);
+	struct conf_servers s = { field, sizeof c->dns.servers, 0 };
+
+	field[0] = '\0';
+	if (conf_each(v, conf_server_item, &s, why, whylen) != 0) {
+		field[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_port_item(void *arg, const char *item, char *why, size_t whylen)
+{
+	struct conf_gate *g = arg;
+	uint16_t p;
+	size_t i;
+
+	if (conf_port(item, &p) != 0) {
+		snprintf(why, whylen, "'%s' is not a port (want 1..65535)", item);
+		return -1;
+	}
+	for (i = 0; i < g->nports; i++)
+		if (g->ports[i] == p) {
+			snprintf(why, whylen, "port %u listed twice", p);
+			return -1;
+		}
+	if (g->nports >= CONF_MAX_PORTS) {
+		snprintf(why, whylen, "more than %d ports", CONF_MAX_PORTS);
+		return -1;
+	}
+	g->ports[g->nports++] = p;
+	return 0;
+}
+
+static int
+conf_set_ports(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	(void)k;
+	c->gate.nports = 0;
+	if (conf_each(v, conf_port_item, &c->gate, why, whylen) != 0)
+		return -1;
+	if (c->gate.nports == 0) {
+		snprintf(why, whylen, "want at least one port");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_trusted_item(void *arg, const char *item, char *why, size_t whylen)
+{
+	struct conf_gate *g = arg;
+	const char *reason;
+	struct prefix p;
+
+	if (prefix_parse(item, &p, &reason) != 0) {
+		snprintf(why, whylen, "'%s': %s", item, reason);
+		return -1;
+	}
+	if (g->ntrusted >= CONF_MAX_TRUSTED) {
+		snprintf(why, whylen, "'%s': more than %d networks", item,
+		    CONF_MAX_TRUSTED);
+		return -1;
+	}
+	g->trusted[g->ntrusted++] = p;
+	return 0;
+}
+
+static int
+conf_set_trusted(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	(void)k;
+	c->gate.ntrusted = 0;
+	return conf_each(v, conf_trusted_item, &c->gate, why, whylen);
+}
+
+static int
+conf_set_dnsbl_sites(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	(void)k;
+	return dnsbl_parse(v, &c->gate.dnsbl_sites, why, whylen);
+}
+
+static int
+conf_set_path(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	char *field = conf_field(k, c);
+	size_t len = strlen(v);
+
+	if (len == 0) {
+		snprintf(why, whylen, "empty path");
+		return -1;
+	}
+	if (len >= sizeof c->gate.ptr_providers) {
+		snprintf(why, whylen, "path longer than %zu characters",
+		    sizeof c->gate.ptr_providers - 1);
+		return -1;
+	}
+	memcpy(field, v, len + 1);
+	return 0;
+}
+
+static int
+conf_set_table(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	char *field = conf_field(k, c);
+	size_t i, len = strlen(v);
+
+	if (len == 0 || len >= sizeof c->nft.table) {
+		snprintf(why, whylen, "'%s': want 1..%zu characters", v,
+		    sizeof c->nft.table - 1);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || v[i] == '_')) {
+			snprintf(why, whylen, "'%s': want letters, digits and "
+			    "'_' only", v);
+			return -1;
+		}
+	memcpy(field, v, len + 1);
+	return 0;
+}
+
+/* ---- the schema ---- */
+
+#define A(x)	(1u << (x))
+#define CHECK_ACTIONS \
+	(A(ACTION_REJECT) | A(ACTION_DROP) | A(ACTION_LOG) | A(ACTION_OFF))
+#define DNSERR_ACTIONS	(A(ACTION_ACCEPT) | A(ACTION_DROP) | A(ACTION_REJECT))
+#define F(field)	offsetof(struct conf, field)
+
+static const struct conf_key conf_keys[] = {
+	{ "dns", "resolvers", conf_set_resolvers, F(dns.servers), 0, 0, 0,
+	    true },
+	{ "dns", "timeout_ms", conf_set_u32, F(dns.timeout_ms), 50, 30000, 0,
+	    false },
+	{ "dns", "tries", conf_set_u32, F(dns.tries), 1, 10, 0, false },
+
+	{ "gate", "queue", conf_set_u16, F(gate.queue), 0, 65535, 0, false },
+	{ "gate", "queue_maxlen", conf_set_u32, F(gate.queue_maxlen), 1,
+	    1048576, 0, false },
+	{ "gate", "ports", conf_set_ports, F(gate.ports), 0, 0, 0, true },
+	{ "gate", "no_ptr", conf_set_action, F(gate.no_ptr), 0, 0,
+	    CHECK_ACTIONS, false },
+	{ "gate", "generic_ptr", conf_set_action, F(gate.generic_ptr), 0, 0,
+	    CHECK_ACTIONS, false },
+	{ "gate", "static_ptr", conf_set_action, F(gate.static_ptr), 0, 0,
+	    CHECK_ACTIONS, false },
+	{ "gate", "fcrdns", conf_set_action, F(gate.fcrdns), 0, 0,
+	    CHECK_ACTIONS, false },
+	{ "gate", "dnsbl", conf_set_action, F(gate.dnsbl), 0, 0,
+	    CHECK_ACTIONS, false },
+	{ "gate", "dns_error", conf_set_action, F(gate.dns_error), 0, 0,
+	    DNSERR_ACTIONS, false },
+	{ "gate", "dnsbl_sites", conf_set_dnsbl_sites, F(gate.dnsbl_sites), 0,
+	    0, 0, true },
+	{ "gate", "dnsbl_threshold", conf_set_int, F(gate.dnsbl_threshold), 1,
+	    1000000, 0, false },
+	{ "gate", "dnsbl_allow_threshold", conf_set_int,
+	    F(gate.dnsbl_allow_threshold), -1000000, 0, 0, false },
+	{ "gate", "deadline_ms", conf_set_u32, F(gate.deadline_ms), 100, 60000,
+	    0, false },
+	{ "gate", "pass_ttl", conf_set_duration, F(gate.pass_ttl_s), 1,
+	    30 * 86400, 0, false },
+	{ "gate", "deny_ttl", conf_set_duration, F(gate.deny_ttl_s), 1,
+	    30 * 86400, 0, false },
+	{ "gate", "max_pending", conf_set_u32, F(gate.max_pending), 1,
+	    1000000, 0, false },
+	{ "gate", "fcrdns_max_names", conf_set_u32, F(gate.fcrdns_max_names),
+	    1, DNS_MAX_NAMES, 0, false },
+	{ "gate", "trusted_networks", conf_set_trusted, F(gate.trusted), 0, 0,
+	    0, true },
+	{ "gate", "ptr_providers", conf_set_path, F(gate.ptr_providers), 0, 0,
+	    0, false },
+
+	{ "nft", "table", conf_set_table, F(nft.table), 0, 0, 0, false },
+};
+
+#define CONF_NKEYS	(sizeof conf_keys / sizeof conf_keys[0])
+_Static_assert(CONF_NKEYS <= 64, "conf_ctx.seen is too small");
+
+static bool
+conf_section_known(const char *s)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_keys[i].section, s) == 0)
+			return true;
+	return false;
+}
+
+/* ---- defaults ---- */
+
+void
+conf_defaults(struct conf *c)
+{
+	memset(c, 0, sizeof *c);
+	c->dns.timeout_ms = 1000;
+	c->dns.tries = 2;
+
+	c->gate.queue = 0;
+	c->gate.queue_maxlen = 4096;
+	c->gate.ports[0] = 25;
+	c->gate.nports = 1;
+	c->gate.no_ptr = ACTION_REJECT;
+	c->gate.generic_ptr = ACTION_REJECT;
+	c->gate.static_ptr = ACTION_LOG;
+	c->gate.fcrdns = ACTION_LOG;
+	c->gate.dnsbl = ACTION_REJECT;
+	c->gate.dns_error = ACTION_ACCEPT;
+	c->gate.dnsbl_threshold = 1;
+	c->gate.dnsbl_allow_threshold = 0;
+	c->gate.deadline_ms = 2500;
+	c->gate.pass_ttl_s = 3600;
+	c->gate.deny_ttl_s = 900;
+	c->gate.max_pending = 20000;
+	c->gate.fcrdns_max_names = 4;
+	snprintf(c->gate.ptr_providers, sizeof c->gate.ptr_providers, "%s",
+	    SHAREDIR "/ptr-providers.conf");
+
+	snprintf(c->nft.table, sizeof c->nft.table, "smtpgate");
+}
+
+/* ---- actions and trust ---- */
+
+const char *
+action_name(enum action a)
+{
+	switch (a) {
+	case ACTION_OFF:	return "off";
+	case ACTION_LOG:	return "log";
+	case ACTION_ACCEPT:	return "accept";
+	case ACTION_DROP:	return "drop";
+	case ACTION_REJECT:	return "reject";
+	}
+	return "?";
+}
+
+int
+action_parse(const char *s, unsigned allowed, enum action *out)
+{
+	for (size_t i = 0;
+	    i < sizeof conf_action_order / sizeof conf_action_order[0]; i++) {
+		enum action a = conf_action_order[i];
+
+		if (strcmp(s, action_name(a)) == 0) {
+			if (!(allowed & (1u << a)))
+				return -1;
+			*out = a;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool
+conf_trusted(const struct conf_gate *g, const struct addr *a)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	if (a->family == AF_INET && a->b[0] == 127)
+		return true;
+	if (a->family == AF_INET6 && memcmp(a->b, v6_loopback, 16) == 0)
+		return true;
+	for (size_t i = 0; i < g->ntrusted && i < CONF_MAX_TRUSTED; i++)
+		if (prefix_contains(&g->trusted[i], a))
+			return true;
+	return false;
+}
+
+/* ---- loading ---- */
+
+static void
+conf_fault(struct conf_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (x->err_line != 0)
+		return;		/* the first fault is the one reported */
+	x->err_line = x->lineno;
+	n = snprintf(x->err, sizeof x->err, "%s:%d: ", x->path, x->lineno);
+	if (n < 0 || (size_t)n >= sizeof x->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(x->err + n, sizeof x->err - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Check a "[section]" line the way inih will not: known name, no junk. */
+static void
+conf_check_section(struct conf_ctx *x, const char *p)
+{
+	const char *end = strchr(p, ']');
+	char name[64];
+	size_t len;
+
+	if (end == NULL)
+		return;		/* inih reports the syntax error */
+	len = (size_t)(end - p - 1);
+	if (len >= sizeof name) {
+		conf_fault(x, "unknown section [%.40s...]", p + 1);
+		return;
+	}
+	memcpy(name, p + 1, len);
+	name[len] = '\0';
+	for (end++; *end == ' ' || *end == '\t' || *end == '\r' ||
+	    *end == '\n'; end++)
+		;
+	if (*end != '\0' && *end != ';' && *end != '#')
+		conf_fault(x, "junk after section header [%s]", name);
+	else if (!conf_section_known(name))
+		conf_fault(x, "unknown section [%s]", name);
+}
+
+/*
+ * inih's line reader, replaced so that a long line is a fault instead of
+ * two lines, and so that we know the line number and indentation.  Returns
+ * one line per call (with its newline), or NULL at the end or on a fault.
+ */
+static char *
+conf_read_line(char *str, int num, void *stream)
+{
+	struct conf_ctx *x = stream;
+	size_t n = 0, max = (size_t)num - 2;	/* room for '\n' and NUL */
+	const char *p;
+	int ch;
+
+	if (x->err_line != 0)
+		return NULL;
+	for (;;) {
+		ch = getc(x->f);
+		if (ch == EOF) {
+			if (n == 0)
+				return NULL;
+			break;
+		}
+		if (ch == '\0') {
+			x->lineno++;
+			conf_fault(x, "NUL byte in line");
+			return NULL;
+		}
+		if (ch == '\n') {
+			str[n++] = '\n';
+			break;
+		}
+		if (n >= max) {
+			x->lineno++;
+			conf_fault(x, "line longer than %zu characters (continue "
+			    "a list on indented lines)", max);
+			return NULL;
+		}
+		str[n++] = (char)ch;
+	}
+	str[n] = '\0';
+	x->lineno++;
+	x->indented = str[0] == ' ' || str[0] == '\t';
+	for (p = str; *p == ' ' || *p == '\t'; p++)
+		;
+	/* Mirror inih: comments and blank lines never touch prev_name. */
+	if (*p == '[' && (!x->indented || x->prev == NULL)) {
+		x->prev = NULL;
+		conf_check_section(x, p);
+	}
+	return str;
+}
+
+/* Length of value before a ';' that follows white space, trailing blanks
+ * dropped (inih's inline-comment rule). */
+static size_t
+conf_comment_cut(const char *value)
+{
+	size_t i, end = strlen(value);
+
+	for (i = 1; value[i] != '\0'; i++)
+		if (value[i] == ';' && (value[i - 1] == ' ' ||
+		    value[i - 1] == '\t')) {
+			end = i;
+			break;
+		}
+	while (end > 0 && (value[end - 1] == ' ' || value[end - 1] == '\t'))
+		end--;
+	return end;
+}
+
+static const struct conf_key *
+conf_find(const char *section, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_keys[i].section, section) == 0 &&
+		    strcmp(conf_keys[i].name, name) == 0) {
+			*index = i;
+			return &conf_keys[i];
+		}
+	return NULL;
+}
+
+static int
+conf_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct conf_ctx *x = user;
+	const struct conf_key *k;
+	char why[CONF_WHY_MAX];
+	const char *v = value;
+	size_t i, vlen = strlen(value);
+	bool cont;
+
+	if (x->err_line != 0)
+		return 0;
+	if (section[0] == '\0') {
+		conf_fault(x, "%s: key outside any section", name);
+		return 0;
+	}
+	if (!conf_section_known(section)) {
+		conf_fault(x, "unknown section [%s]", section);
+		return 0;
+	}
+	k = conf_find(section, name, &i);
+	if (k == NULL) {
+		conf_fault(x, "[%s] %s: unknown key", section, name);
+		return 0;
+	}
+	/* inih calls us again with the same name for an indented line. */
+	cont = x->indented && x->prev == k;
+	if (cont && !k->list) {
+		conf_fault(x, "[%s] %s: indented line continues a value that "
+		    "is not a list (do not indent keys)", section, name);
+		return 0;
+	}
+	if (!cont && x->seen[i] != 0) {
+		conf_fault(x, "[%s] %s: duplicate key (first set on line %d)",
+		    section, name, x->seen[i]);
+		return 0;
+	}
+	if (k->list) {
+		/*
+		 * inih 55 strips an inline "; comment" from a key line but not
+		 * from a continuation line: do it here so both read alike.
+		 */
+		if (cont)
+			vlen = conf_comment_cut(value);
+		/* Re-parse the whole list so far: an error is on this line. */
+		if (!cont)
+			x->listlen = 0;
+		if (x->listlen + vlen + 2 > sizeof x->list) {
+			conf_fault(x, "[%s] %s: value longer than %zu characters",
+			    section, name, sizeof x->list - 1);
+			return 0;
+		}
+		if (x->listlen > 0)
+			x->list[x->listlen++] = ' ';
+		memcpy(x->list + x->listlen, value, vlen);
+		x->listlen += vlen;
+		x->list[x->listlen] = '\0';
+		v = x->list;
+	}
+	why[0] = '\0';
+	if (k->set(k, v, &x->c, why, sizeof why) != 0) {
+		conf_fault(x, "[%s] %s: %s", section, name, why);
+		return 0;
+	}
+	if (!cont)
+		x->seen[i] = x->lineno;
+	x->prev = k;
+	return 1;
+}
+
+int
+conf_load(const char *path, struct conf *out, char *err, size_t errlen)
+{
+	struct conf_ctx *x;
+	int rc, line, saved;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	/* About 40 KiB: too much for the stack of a signal-driven reload. */
+	x = calloc(1, sizeof *x);
+	if (x == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	x->path = path;
+	conf_defaults(&x->c);
+	if (strlen(path) >= sizeof x->c.path) {
+		snprintf(err, errlen, "%s: path longer than %zu characters",
+		    path, sizeof x->c.path - 1);
+		free(x);
+		return -1;
+	}
+	memcpy(x->c.path, path, strlen(path) + 1);
+	x->f = fopen(path, "r");
+	if (x->f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(x);
+		return -1;
+	}
+	line = ini_parse_stream(conf_read_line, x, conf_handler, x);
+	saved = errno;
+	if (ferror(x->f)) {
+		snprintf(err, errlen, "%s: read: %s", path, strerror(saved));
+		fclose(x->f);
+		free(x);
+		return -1;
+	}
+	fclose(x->f);
+	rc = 0;
+	if (x->err_line != 0 && (line <= 0 || x->err_line <= line)) {
+		snprintf(err, errlen, "%s", x->err);
+		rc = -1;
+	} else if (line > 0) {
+		snprintf(err, errlen, "%s:%d: syntax error (want [section], "
+		    "key = value, or a comment)", path, line);
+		rc = -1;
+	} else if (line < 0) {
+		snprintf(err, errlen, "%s: inih: out of memory", path);
+		rc = -1;
+	}
+	if (rc == 0)
+		*out = x->c;
+	free(x);
+	return rc;
+}
