@@ -1,0 +1,534 @@
+/*
+ * ptrclass.c - the generic-PTR classifier: context, provider table,
+ * registered-domain split and the decision.
+ *
+ * Exports ptrclass_new() / ptrclass_free() (load once at start-up: the
+ * Public Suffix List and the provider table), ptrclass_classify() and
+ * ptrclass_name().  The context is read-only after ptrclass_new(), so any
+ * number of threads may classify with one context.  ptrclass_classify()
+ * allocates nothing: the lower-cased name and the address encodings live on
+ * its stack.
+ *
+ * The decision, in order (the man page smtpgatectl(8) describes it for
+ * operators; keep the two in step):
+ *   1. not an LDH host name                         -> invalid
+ *   2. a name under in-addr.arpa / ip6.arpa          -> generic
+ *   3. forward-confirmed and under a provider suffix -> named
+ *   4. a mail-role word in the leftmost label and no access word anywhere,
+ *      or a role word anywhere, no access word and less than the whole
+ *      address                                       -> named
+ *   5. the address (any encoding, strength 1-3)      -> generic
+ *   6. a placeholder word, a MAC/hex-id label shape, a virtual-machine word
+ *      with a counter, or an access-pool word        -> generic
+ *   7. otherwise                                     -> named
+ * A generic verdict becomes static-generic when a static/business word is
+ * present and no dynamic-assignment word is.
+ *
+ * The Public Suffix List: tokens count only left of the registered domain
+ * ("dyni.net" is not dynamic); the address search covers the whole name
+ * but the top-level label (OVH puts the address in the registered domain).
+ * Only the ICANN section is used: private entries such as
+ * "ip.linodeusercontent.com" would swallow whole pool names.  The list is
+ * loaded from Debian's publicsuffix file with psl_load_file(), which
+ * answers a lookup about three times faster than the DAFSA form that
+ * psl_latest()/psl_builtin() use (measured: ~100-160 ns against ~400 ns);
+ * when the file is missing the compiled-in list (psl_builtin()) is used.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <libpsl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ptrclass.h"
+
+#define PTRCLASS_PSL_FILE "/usr/share/publicsuffix/public_suffix_list.dat"
+#define PTRCLASS_PROVIDERS_MAX 100000
+
+struct ptrclass {
+	psl_ctx_t *psl_owned;		/* loaded by us, freed by us */
+	const psl_ctx_t *psl;		/* the list in use */
+	char **prov;			/* provider suffixes, sorted */
+	size_t nprov;
+	char *prov_blob;		/* storage of the suffix strings */
+	const char **prov_hash;		/* open addressing over prov */
+	size_t prov_mask;		/* slots - 1, slots a power of two */
+};
+
+/* FNV-1a over s[0..len). */
+static uint32_t ptrclass_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	return h;
+}
+
+const char *ptrclass_name(enum ptr_class c)
+{
+	switch (c) {
+	case PTR_NAMED: return "named";
+	case PTR_GENERIC: return "generic";
+	case PTR_STATIC_GENERIC: return "static-generic";
+	case PTR_INVALID: return "invalid";
+	}
+	return "unknown";
+}
+
+static int ptrclass_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Check one provider suffix: lower-case LDH labels of 1-63 characters,
+ * at least two labels.  Returns NULL or why not.
+ */
+static const char *ptrclass_suffix_bad(const char *s, size_t len)
+{
+	size_t i, lab = 0, dots = 0;
+
+	if (len == 0)
+		return "empty suffix";
+	if (len > PTRCLASS_NAME_MAX)
+		return "suffix longer than 253 characters";
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (lab == 0)
+				return "empty label";
+			if (s[i - 1] == '-')
+				return "label ends with a hyphen";
+			lab = 0;
+			dots++;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-'))
+			return "not a lower-case LDH name";
+		if (c == '-' && lab == 0)
+			return "label starts with a hyphen";
+		if (++lab > 63)
+			return "label longer than 63 characters";
+	}
+	if (lab == 0)
+		return "empty label";
+	if (dots == 0)
+		return "a whole top-level domain is not a provider";
+	return NULL;
+}
+
+/* Load the provider table: one suffix per line, '#' starts a comment. */
+static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
+    char *err, size_t errlen)
+{
+	FILE *f;
+	char line[1024];
+	size_t lineno = 0, cap = 0, blobcap = 0, bloblen = 0, i;
+	size_t *offs = NULL;
+	int rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: open: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t len = strlen(line);
+		char *p = line, *e;
+		const char *why;
+
+		lineno++;
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			snprintf(err, errlen, "%s:%zu: line too long", path,
+			    lineno);
+			goto out;
+		}
+		if (memchr(line, '\0', len) != NULL || strlen(line) != len) {
+			snprintf(err, errlen, "%s:%zu: NUL byte", path, lineno);
+			goto out;
+		}
+		if ((e = strchr(p, '#')) != NULL)
+			*e = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p;
+		while (*e != '\0' && !isspace((unsigned char)*e))
+			e++;
+		len = (size_t)(e - p);
+		while (*e == ' ' || *e == '\t' || *e == '\n' || *e == '\r')
+			e++;
+		if (len == 0 && *e == '\0')
+			continue;
+		if (*e != '\0') {
+			snprintf(err, errlen, "%s:%zu: one suffix per line",
+			    path, lineno);
+			goto out;
+		}
+		if (len > 0 && p[0] == '.') {	/* ".example.com" = "example.com" */
+			p++;
+			len--;
+		}
+		for (i = 0; i < len; i++)
+			p[i] = (char)tolower((unsigned char)p[i]);
+		if ((why = ptrclass_suffix_bad(p, len)) != NULL) {
+			snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
+			goto out;
+		}
+		if (pc->nprov == PTRCLASS_PROVIDERS_MAX) {
+			snprintf(err, errlen, "%s:%zu: more than %d suffixes",
+			    path, lineno, PTRCLASS_PROVIDERS_MAX);
+			goto out;
+		}
+		if (pc->nprov == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			size_t *n = realloc(offs, ncap * sizeof(*n));
+
+			if (n == NULL)
+				goto nomem;
+			offs = n;
+			cap = ncap;
+		}
+		if (bloblen + len + 1 > blobcap) {
+			size_t ncap = blobcap ? blobcap * 2 : 4096;
+			char *n;
+
+			while (ncap < bloblen + len + 1)
+				ncap *= 2;
+			if ((n = realloc(pc->prov_blob, ncap)) == NULL)
+				goto nomem;
+			pc->prov_blob = n;
+			blobcap = ncap;
+		}
+		memcpy(pc->prov_blob + bloblen, p, len);
+		pc->prov_blob[bloblen + len] = '\0';
+		offs[pc->nprov++] = bloblen;
+		bloblen += len + 1;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: read: %s", path, strerror(e));
+		free(offs);
+		fclose(f);
+		errno = e;
+		return -1;
+	}
+	if (pc->nprov > 0) {
+		if ((pc->prov = calloc(pc->nprov, sizeof(*pc->prov))) == NULL)
+			goto nomem;
+		for (i = 0; i < pc->nprov; i++)
+			pc->prov[i] = pc->prov_blob + offs[i];
+		qsort(pc->prov, pc->nprov, sizeof(*pc->prov), ptrclass_strcmp);
+		pc->prov_mask = 1;
+		while (pc->prov_mask < pc->nprov * 2)
+			pc->prov_mask <<= 1;
+		pc->prov_hash = calloc(pc->prov_mask, sizeof(*pc->prov_hash));
+		if (pc->prov_hash == NULL)
+			goto nomem;
+		pc->prov_mask--;
+		for (i = 0; i < pc->nprov; i++) {
+			const char *p = pc->prov[i];
+			size_t h = ptrclass_hash(p, strlen(p)) & pc->prov_mask;
+
+			while (pc->prov_hash[h] != NULL &&
+			    strcmp(pc->prov_hash[h], p) != 0)
+				h = (h + 1) & pc->prov_mask;
+			pc->prov_hash[h] = p;	/* duplicates share a slot */
+		}
+	}
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+	fclose(f);
+	free(offs);
+	errno = ENOMEM;
+	return -1;
+out:
+	free(offs);
+	fclose(f);
+	if (rc < 0)
+		errno = EINVAL;	/* the caller tells bad data from bad system */
+	return rc;
+}
+
+struct ptrclass *ptrclass_new(const char *providers, char *err, size_t errlen)
+{
+	struct ptrclass *pc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+		snprintf(err, errlen, "ptrclass: %s", strerror(ENOMEM));
+		return NULL;
+	}
+	pc->psl_owned = psl_load_file(PTRCLASS_PSL_FILE);
+	pc->psl = pc->psl_owned ? pc->psl_owned : psl_builtin();
+	if (pc->psl == NULL) {
+		snprintf(err, errlen, "psl_load_file %s: cannot load, and the "
+		    "library has no built-in list", PTRCLASS_PSL_FILE);
+		ptrclass_free(pc);
+		return NULL;
+	}
+	if (providers != NULL &&
+	    ptrclass_load_providers(pc, providers, err, errlen) < 0) {
+		ptrclass_free(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+void ptrclass_free(struct ptrclass *pc)
+{
+	if (pc == NULL)
+		return;
+	psl_free(pc->psl_owned);
+	free(pc->prov);
+	free(pc->prov_hash);
+	free(pc->prov_blob);
+	free(pc);
+}
+
+/* Is name[0..len) (or a parent of it) in the provider table?  The suffix. */
+static const char *ptrclass_provider(const struct ptrclass *pc,
+    const char *name, size_t len)
+{
+	size_t i = 0;
+
+	if (pc->nprov == 0)
+		return NULL;
+	while (i < len) {
+		size_t l = len - i;
+		size_t h = ptrclass_hash(name + i, l) & pc->prov_mask;
+		const char *e;
+
+		while ((e = pc->prov_hash[h]) != NULL) {
+			if (strlen(e) == l && memcmp(e, name + i, l) == 0)
+				return e;
+			h = (h + 1) & pc->prov_mask;
+		}
+		while (i < len && name[i] != '.')
+			i++;
+		i++;
+	}
+	return NULL;
+}
+
+/*
+ * Lower-case name into buf, drop one trailing dot, check LDH.  Returns the
+ * length, or -1 with why set.
+ */
+static int ptrclass_normalise(const char *name, char *buf, const char **why)
+{
+	size_t n = 0, lab = 0;
+	const char *s;
+
+	if (name == NULL || name[0] == '\0') {
+		*why = "invalid:empty";
+		return -1;
+	}
+	for (s = name; *s != '\0'; s++) {
+		char c = *s;
+
+		if (c == '.' && s[1] == '\0' && n > 0)
+			break;		/* the root's dot */
+		if (n == PTRCLASS_NAME_MAX) {
+			*why = "invalid:too-long";
+			return -1;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c == '.') {
+			if (lab == 0 || buf[n - 1] == '-') {
+				*why = lab == 0 ? "invalid:empty-label" :
+				    "invalid:non-ldh";
+				return -1;
+			}
+			lab = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c == '-' && lab > 0)) {
+			if (++lab > 63) {
+				*why = "invalid:label-too-long";
+				return -1;
+			}
+		} else {
+			*why = "invalid:non-ldh";
+			return -1;
+		}
+		buf[n++] = c;
+	}
+	if (n == 0 || lab == 0 || buf[n - 1] == '-') {
+		*why = n == 0 ? "invalid:empty" : "invalid:non-ldh";
+		return -1;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '.', n) == NULL) {
+		*why = "invalid:single-label";
+		return -1;
+	}
+	return (int)n;
+}
+
+static bool ptrclass_ends_with(const char *s, size_t len, const char *suf)
+{
+	size_t sl = strlen(suf);
+
+	return len >= sl && memcmp(s + len - sl, suf, sl) == 0 &&
+	    (len == sl || s[len - sl - 1] == '.');
+}
+
+/*
+ * Offset of the registered domain in name (0 when the name is itself one,
+ * or a public suffix).  Walks from the top-level label leftwards while the
+ * suffix is public, so a lookup costs one negative query plus one per
+ * public level, instead of one per label as psl_registrable_domain() does.
+ */
+static size_t ptrclass_regdom(const struct ptrclass *pc, const char *name,
+    size_t len)
+{
+	size_t dots[PTRCLASS_NAME_MAX / 2 + 1];
+	size_t nd = 0, i;
+
+	for (i = 0; i < len; i++)
+		if (name[i] == '.')
+			dots[nd++] = i;
+	/* name + dots[k] + 1 is the suffix of the last nd - k labels */
+	for (i = nd; i-- > 0; ) {
+		if (!psl_is_public_suffix2(pc->psl, name + dots[i] + 1,
+		    PSL_TYPE_ICANN))
+			return dots[i] + 1;
+	}
+	return 0;
+}
+
+/* Append s to the reason, truncating (snprintf costs too much here). */
+static void ptrclass_reason_add(struct ptr_verdict *out, const char *s)
+{
+	size_t n = strlen(out->reason), l = strlen(s);
+
+	if (n + l >= sizeof(out->reason))
+		l = sizeof(out->reason) - 1 - n;
+	memcpy(out->reason + n, s, l);
+	out->reason[n + l] = '\0';
+}
+
+static void ptrclass_verdict(struct ptr_verdict *out, enum ptr_class cls,
+    const char *reason, const char *arg)
+{
+	out->cls = cls;
+	out->reason[0] = '\0';
+	ptrclass_reason_add(out, reason);
+	if (arg != NULL && arg[0] != '\0') {
+		ptrclass_reason_add(out, ":");
+		ptrclass_reason_add(out, arg);
+	}
+}
+
+/* Generic, or static-generic when only static/business words say so. */
+static void ptrclass_generic(struct ptr_verdict *out,
+    const struct ptrclass_lexinfo *li, const char *reason, const char *arg)
+{
+	ptrclass_verdict(out, PTR_GENERIC, reason, arg);
+	if (strcmp(reason, "token") != 0 && li->strong[0] != '\0') {
+		ptrclass_reason_add(out, "+token:");
+		ptrclass_reason_add(out, li->strong);
+	}
+	if ((li->any & PTRCLASS_T_STATIC) && !(li->any & PTRCLASS_T_DYN)) {
+		out->cls = PTR_STATIC_GENERIC;
+		if (strcmp(reason, "token") == 0 && strcmp(arg, li->stat) == 0)
+			return;
+		ptrclass_reason_add(out, "+static:");
+		ptrclass_reason_add(out, li->stat);
+	}
+}
+
+void ptrclass_classify(const struct ptrclass *pc, const char *name,
+    const struct addr *client, bool confirmed, struct ptr_verdict *out)
+{
+	char buf[PTRCLASS_NAME_MAX + 1];
+	const char *why = "invalid", *prov, *shape, *dot;
+	struct ptrclass_ip ip;
+	struct ptrclass_iphit hit;
+	struct ptrclass_lexinfo li;
+	size_t len, host, searchlen, leftlen;
+	int n;
+
+	if ((n = ptrclass_normalise(name, buf, &why)) < 0) {
+		ptrclass_verdict(out, PTR_INVALID, why, NULL);
+		return;
+	}
+	len = (size_t)n;
+	if (ptrclass_ends_with(buf, len, "in-addr.arpa") ||
+	    ptrclass_ends_with(buf, len, "ip6.arpa")) {
+		ptrclass_verdict(out, PTR_GENERIC, "arpa-name", NULL);
+		return;
+	}
+	if (confirmed && pc != NULL && (prov = ptrclass_provider(pc, buf, len))) {
+		ptrclass_verdict(out, PTR_NAMED, "provider", prov);
+		return;
+	}
+
+	/* Tokens: the host part, left of the registered domain. */
+	host = pc != NULL ? ptrclass_regdom(pc, buf, len) : 0;
+	if (host > 0) {
+		ptrclass_lex_scan(buf, host - 1, false, &li);
+	} else {
+		/* The name is a registered domain: its own label, strictly. */
+		dot = memchr(buf, '.', len);
+		ptrclass_lex_scan(buf, (size_t)(dot - buf), true, &li);
+	}
+	dot = memchr(buf, '.', len);
+	leftlen = (size_t)(dot - buf);
+
+	/* The address: the whole name but its top-level label. */
+	searchlen = (size_t)(strrchr(buf, '.') - buf);
+	ptrclass_ip_prepare(client, &ip);
+	ptrclass_ip_search(&ip, buf, searchlen, &hit);
+
+	/*
+	 * Mail-role exemption.  A role word in the leftmost label names a mail
+	 * server even with the whole address beside it ("mail-1-2-3-4.corp");
+	 * a role word further right ("a4-3.smtp-out.") only when the address
+	 * is not all there ("66-220-144-178.mail-mxout." stays generic unless
+	 * the provider table vouches for it).  An access word vetoes both.
+	 */
+	if (!(li.any & (PTRCLASS_T_STRONG | PTRCLASS_T_HOLDER)) &&
+	    ((li.left & PTRCLASS_T_ROLE) ||
+	    ((li.any & PTRCLASS_T_ROLE) && hit.strength < 3))) {
+		ptrclass_verdict(out, PTR_NAMED, "role", li.role);
+		return;
+	}
+	if (hit.strength > 0) {
+		ptrclass_generic(out, &li, hit.how, NULL);
+		return;
+	}
+	if (li.any & PTRCLASS_T_HOLDER) {
+		ptrclass_generic(out, &li, "placeholder", li.holder);
+		return;
+	}
+	if ((shape = ptrclass_lex_shape(buf, leftlen)) != NULL) {
+		ptrclass_generic(out, &li, "shape", shape);
+		return;
+	}
+	if (li.any & PTRCLASS_T_STRONG) {
+		ptrclass_generic(out, &li, "token", li.strong);
+		return;
+	}
+	if (li.cloud_counter) {
+		ptrclass_generic(out, &li, "cloud", li.cloud);
+		return;
+	}
+	if ((li.any & PTRCLASS_T_STATIC) && host == 0) {
+		/* "static-a4telecom.com.br": a pool's placeholder domain */
+		ptrclass_generic(out, &li, "token", li.stat);
+		return;
+	}
+	ptrclass_verdict(out, PTR_NAMED, "no-evidence", NULL);
+}

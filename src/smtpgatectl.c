@@ -1,0 +1,240 @@
+/*
+ * smtpgatectl.c - the management command.
+ *
+ * A table of subcommands; each parses its own options.  Output is meant for
+ * scripts: tab-separated, one record a line.  Exit codes: 0 ok, 1 bad input
+ * (usage, a bad line, a bad file), 2 system error.
+ *
+ * Commands:
+ *   classify-ptr [--unconfirmed] [--providers FILE]
+ *       read "ip<TAB>ptr[<TAB>...]" lines on stdin, write
+ *       "ip<TAB>ptr<TAB>class<TAB>reason".  A header line starting with
+ *       "ip<TAB>ptr" is skipped; a bad line is reported on stderr as
+ *       "stdin:LINE: reason", skipped, and makes the exit code 1.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "ptrclass.h"
+
+#define CTL_OK 0
+#define CTL_BADINPUT 1
+#define CTL_SYSERR 2
+
+#define CTL_LINE_MAX 4096
+
+struct ctl_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv, const char *conf);
+	const char *args;
+	const char *help;
+};
+
+static int ctl_classify_ptr(int argc, char **argv, const char *conf);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "classify-ptr", ctl_classify_ptr, "[--unconfirmed] [--providers FILE]",
+	  "classify ip<TAB>ptr lines from stdin as generic or named" },
+};
+
+static void ctl_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: smtpgatectl [-c FILE] COMMAND [ARGS]\n"
+	    "  -c FILE   configuration file (default %s/smtpgate/smtpgate.conf)\n"
+	    "commands:\n", SYSCONFDIR);
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		fprintf(f, "  %s %s\n      %s\n", ctl_cmds[i].name,
+		    ctl_cmds[i].args, ctl_cmds[i].help);
+}
+
+/*
+ * Parse an address with inet_pton; an IPv4-mapped IPv6 address becomes
+ * IPv4, as addr_parse() does in the library.
+ */
+static int ctl_parse_addr(const char *s, struct addr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->b) == 1) {
+		a->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->b) == 1) {
+		a->family = AF_INET6;
+		if (memcmp(a->b, mapped, 12) == 0) {
+			memmove(a->b, a->b + 12, 4);
+			memset(a->b + 4, 0, 12);
+			a->family = AF_INET;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* The provider table: installed copy, else the source tree's. */
+static const char *ctl_default_providers(void)
+{
+	static const char installed[] = SHAREDIR "/ptr-providers.conf";
+
+	if (access(installed, R_OK) == 0)
+		return installed;
+	if (access("data/ptr-providers.conf", R_OK) == 0)
+		return "data/ptr-providers.conf";
+	return installed;	/* let the open report it */
+}
+
+static int ctl_classify_ptr(int argc, char **argv, const char *conf)
+{
+	static const struct option opts[] = {
+		{ "unconfirmed", no_argument, NULL, 'u' },
+		{ "providers", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *providers = NULL;
+	bool confirmed = true;
+	char err[512], line[CTL_LINE_MAX];
+	struct ptrclass *pc;
+	unsigned long lineno = 0;
+	int c, rc = CTL_OK;
+
+	(void)conf;	/* the configuration file holds nothing for this yet */
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			confirmed = false;
+			break;
+		case 'p':
+			providers = optarg;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return CTL_OK;
+		default:
+			ctl_usage(stderr);
+			return CTL_BADINPUT;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "smtpgatectl: classify-ptr: unexpected "
+		    "argument \"%s\"\n", argv[optind]);
+		ctl_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	if (providers == NULL)
+		providers = ctl_default_providers();
+	if ((pc = ptrclass_new(providers, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "smtpgatectl: %s\n", err);
+		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+	}
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		size_t len = strlen(line);
+		char *ip, *ptr, *tab;
+		struct addr a;
+		struct ptr_verdict v;
+
+		lineno++;
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			int ch;
+
+			fprintf(stderr, "stdin:%lu: line longer than %d bytes\n",
+			    lineno, CTL_LINE_MAX - 2);
+			while ((ch = getchar()) != EOF && ch != '\n')
+				;
+			rc = CTL_BADINPUT;
+			continue;
+		}
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (strlen(line) != len) {
+			fprintf(stderr, "stdin:%lu: NUL byte in line\n", lineno);
+			rc = CTL_BADINPUT;
+			continue;
+		}
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (lineno == 1 && strncmp(line, "ip\tptr", 6) == 0 &&
+		    (line[6] == '\0' || line[6] == '\t'))
+			continue;
+		ip = line;
+		if ((tab = strchr(ip, '\t')) == NULL) {
+			fprintf(stderr, "stdin:%lu: want ip<TAB>ptr\n", lineno);
+			rc = CTL_BADINPUT;
+			continue;
+		}
+		*tab = '\0';
+		ptr = tab + 1;
+		if ((tab = strchr(ptr, '\t')) != NULL)
+			*tab = '\0';	/* extra columns are ignored */
+		if (ctl_parse_addr(ip, &a) < 0) {
+			fprintf(stderr, "stdin:%lu: \"%.64s\": not an IPv4 or "
+			    "IPv6 address\n", lineno, ip);
+			rc = CTL_BADINPUT;
+			continue;
+		}
+		if (ptr[0] == '\0') {
+			fprintf(stderr, "stdin:%lu: empty ptr\n", lineno);
+			rc = CTL_BADINPUT;
+			continue;
+		}
+		ptrclass_classify(pc, ptr, &a, confirmed, &v);
+		printf("%s\t%s\t%s\t%s\n", ip, ptr, ptrclass_name(v.cls),
+		    v.reason);
+	}
+	if (ferror(stdin)) {
+		fprintf(stderr, "smtpgatectl: read stdin: %s\n", strerror(errno));
+		rc = CTL_SYSERR;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "smtpgatectl: write stdout: %s\n",
+		    strerror(errno));
+		rc = CTL_SYSERR;
+	}
+	ptrclass_free(pc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = SYSCONFDIR "/smtpgate/smtpgate.conf";
+	size_t i;
+	int c;
+
+	/* '+': stop at the command name; the command parses the rest */
+	while ((c = getopt(argc, argv, "+c:h")) != -1) {
+		switch (c) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return CTL_OK;
+		default:
+			ctl_usage(stderr);
+			return CTL_BADINPUT;
+		}
+	}
+	if (optind >= argc) {
+		ctl_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		if (strcmp(argv[optind], ctl_cmds[i].name) == 0)
+			return ctl_cmds[i].run(argc - optind, argv + optind, conf);
+	fprintf(stderr, "smtpgatectl: unknown command \"%s\"\n", argv[optind]);
+	ctl_usage(stderr);
+	return CTL_BADINPUT;
+}
