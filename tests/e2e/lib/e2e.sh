@@ -20,6 +20,7 @@
 #   e2e_smtp_timed ADDR [swaks opts]  world_smtp, sets E2E_SMTP_RC, E2E_SMTP_MS
 
 E2E_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_REPO=$(cd "$E2E_LIB/../../.." && pwd)
 WORLD_PREFIX=${WORLD_PREFIX:-sgwe}
 # shellcheck source=../../world/world.sh
 . "$E2E_LIB/../../world/world.sh"
@@ -96,6 +97,8 @@ e2e_conf() {
 	[nft]
 	table = smtpgate
 	EOF
+	# The provider table of this tree, not an installed one.
+	sed -i "/^trusted_networks/a ptr_providers = $E2E_REPO/data/ptr-providers.conf" "$f"
 	local kv sec key val
 	for kv in "$@"; do
 		sec=${kv%%.*}; kv=${kv#*.}; key=${kv%%=*}; val=${kv#*=}
