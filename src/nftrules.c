@@ -518,9 +518,14 @@ nftrules_saddr_rule(struct nftrules_batch *b, const char *table,
 		b->full = true;
 		return;
 	}
-	snprintf(text, sizeof(text), "%s saddr @%s counter %s",
-	    v6 ? "ip6" : "ip", set, v == V_ACCEPT ? "accept" : v == V_DROP ?
+	snprintf(text, sizeof(text), "%s%s saddr @%s counter %s",
+	    v == V_RESET ? "meta l4proto tcp " : "", v6 ? "ip6" : "ip", set, v == V_ACCEPT ? "accept" : v == V_DROP ?
 	    "drop" : "reject with tcp reset");
+	if (v == V_RESET) {
+		/* As nft writes it: a tcp reset needs a tcp dependency. */
+		f |= nftrules_meta(r, NFT_META_L4PROTO);
+		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	}
 	f |= nftrules_meta(r, NFT_META_NFPROTO);
 	f |= nftrules_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
