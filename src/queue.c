@@ -364,8 +364,10 @@ queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
 	if (queue_config(q, nlh) < 0) {
-		snprintf(err, errlen, "nfq: bind queue %u: %s", num,
-		    strerror(errno));
+		/* The kernel says EPERM for both causes; name them. */
+		snprintf(err, errlen, "nfq: bind queue %u: %s%s", num,
+		    strerror(errno), errno == EPERM ? " (needs CAP_NET_ADMIN, "
+		    "or another process holds the queue)" : "");
 		goto fail;
 	}
 	if (evloop_fd_add(ev, q->fd, EPOLLIN, queue_readable, q) < 0) {
