@@ -54,6 +54,7 @@ struct gate_stats {
 	uint64_t reason[8];		/* verdicts by finding (verdict.h) */
 	uint64_t deadline;		/* lookups cut by deadline_ms */
 	uint64_t dnsbl_errors;		/* DNSBL error answers seen */
+	uint64_t loops;			/* rejected SYNs queued again */
 };
 
 struct gate {

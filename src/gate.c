@@ -23,6 +23,7 @@
 #include "gate.h"
 #include "gate_int.h"
 #include "log.h"
+#include "marks.h"
 #include "pkt.h"
 #include "verdict.h"
 
@@ -503,6 +504,18 @@ gate_packet(void *arg, const struct queue_packet *p)
 	const char *why;
 
 	g->st.queued++;
+	if ((p->mark & MARK_MASK) == MARK_REJECT) {
+		/*
+		 * A rejected SYN came back: the ruleset lacks its reset rule.
+		 * Drop it rather than loop through the queue forever.
+		 */
+		g->st.loops++;
+		if (g->st.loops == 1)
+			log_warnx("gate: a rejected packet was queued again; "
+			    "the ruleset's reset rule is missing (dropping)");
+		queue_verdict(g->q, p->id, QUEUE_DROP, p->mark);
+		return;
+	}
 	if (pkt_parse(p->payload, p->len, &pk, &why) == -1) {
 		/* Fail open: a packet we cannot read is not ours to judge. */
 		g->st.malformed++;
