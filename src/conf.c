@@ -31,7 +31,6 @@
  */
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,9 +195,10 @@ conf_set_duration(const struct conf_key *k, const char *v, struct conf *c,
 		goto bad;
 	memcpy(num, v, len);
 	num[len] = '\0';
-	if (conf_number(num, 0, LLONG_MAX, &n, why, whylen) != 0)
+	if (strspn(num, "0123456789") != len)
 		goto bad;
-	if (n > k->max || n * mult < k->min || n * mult > k->max) {
+	if (conf_number(num, 0, k->max, &n, why, whylen) != 0 ||
+	    n * mult < k->min || n * mult > k->max) {
 		snprintf(why, whylen, "'%s' out of range %s..%s", v, lo, hi);
 		return -1;
 	}
