@@ -44,7 +44,14 @@ struct ptrclass;
 struct ptrclass *ptrclass_new(const char *providers, char *err, size_t errlen);
 void ptrclass_free(struct ptrclass *pc);
 
-/* Classify name (any case, trailing dot allowed) for client. Never fails. */
+/*
+ * Classify name (any case, trailing dot allowed) for client.  Never fails.
+ * confirmed: the name's A/AAAA records hold client (FCrDNS passed); only
+ * then does the provider table count.  client may be NULL (no address
+ * search); pc may be NULL (no provider table, and the registered domain is
+ * guessed as the last two labels instead of asked of the Public Suffix
+ * List).  Thread-safe for one shared pc.
+ */
 void ptrclass_classify(const struct ptrclass *pc, const char *name,
     const struct addr *client, bool confirmed, struct ptr_verdict *out);
 

@@ -127,7 +127,9 @@ static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
     char *err, size_t errlen)
 {
 	FILE *f;
-	char line[1024];
+	char *line = NULL;
+	size_t linecap = 0;
+	ssize_t got;
 	size_t lineno = 0, cap = 0, blobcap = 0, bloblen = 0, i;
 	size_t *offs = NULL;
 	int rc = -1;
@@ -139,18 +141,19 @@ static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
 		errno = e;
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
+	errno = 0;
+	while ((got = getline(&line, &linecap, f)) != -1) {
+		size_t len = (size_t)got;
 		char *p = line, *e;
 		const char *why;
 
 		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+		if (len > 1024) {
 			snprintf(err, errlen, "%s:%zu: line too long", path,
 			    lineno);
 			goto out;
 		}
-		if (memchr(line, '\0', len) != NULL || strlen(line) != len) {
+		if (strlen(line) != len) {
 			snprintf(err, errlen, "%s:%zu: NUL byte", path, lineno);
 			goto out;
 		}
@@ -216,6 +219,7 @@ static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
 
 		snprintf(err, errlen, "%s: read: %s", path, strerror(e));
 		free(offs);
+		free(line);
 		fclose(f);
 		errno = e;
 		return -1;
@@ -249,10 +253,12 @@ nomem:
 	snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 	fclose(f);
 	free(offs);
+	free(line);
 	errno = ENOMEM;
 	return -1;
 out:
 	free(offs);
+	free(line);
 	fclose(f);
 	if (rc < 0)
 		errno = EINVAL;	/* the caller tells bad data from bad system */
@@ -365,7 +371,8 @@ static int ptrclass_normalise(const char *name, char *buf, const char **why)
 		buf[n++] = c;
 	}
 	if (n == 0 || lab == 0 || buf[n - 1] == '-') {
-		*why = n == 0 ? "invalid:empty" : "invalid:non-ldh";
+		*why = n == 0 ? "invalid:empty" : lab == 0 ?
+		    "invalid:empty-label" : "invalid:non-ldh";
 		return -1;
 	}
 	buf[n] = '\0';
@@ -417,6 +424,17 @@ static void ptrclass_reason_add(struct ptr_verdict *out, const char *s)
 		l = sizeof(out->reason) - 1 - n;
 	memcpy(out->reason + n, s, l);
 	out->reason[n + l] = '\0';
+}
+
+/* Without a context: the last two labels, a guess for tools and tests. */
+static size_t ptrclass_regdom_guess(const char *name, size_t len)
+{
+	size_t i = len, dots = 0;
+
+	while (i-- > 0)
+		if (name[i] == '.' && ++dots == 2)
+			return i + 1;
+	return 0;
 }
 
 static void ptrclass_verdict(struct ptr_verdict *out, enum ptr_class cls,
@@ -476,7 +494,8 @@ void ptrclass_classify(const struct ptrclass *pc, const char *name,
 	}
 
 	/* Tokens: the host part, left of the registered domain. */
-	host = pc != NULL ? ptrclass_regdom(pc, buf, len) : 0;
+	host = pc != NULL ? ptrclass_regdom(pc, buf, len) :
+	    ptrclass_regdom_guess(buf, len);
 	if (host > 0) {
 		ptrclass_lex_scan(buf, host - 1, false, &li);
 	} else {

@@ -173,7 +173,11 @@ struct ptrclass_lex_str {
 };
 #define L(s) { s, sizeof(s) - 1 }
 
-/* Words that make a token a mail role: contained anywhere / as a prefix. */
+/*
+ * Words that make a token a mail role: contained anywhere / as a prefix.
+ * ptrclass_lex_role() skips positions whose letter starts no word of the
+ * first list (s m r e p): keep it in step when adding one.
+ */
 static const struct ptrclass_lex_str ptrclass_lex_role_in[] = {
 	L("smtp"), L("mail"), L("mta"), L("relay"), L("exch"), L("postfix"),
 	L("exim"),
@@ -228,13 +232,19 @@ static bool ptrclass_lex_role(const char *w, size_t len)
 {
 	size_t i, j;
 
-	for (i = 0; i < sizeof(ptrclass_lex_role_in) /
-	    sizeof(ptrclass_lex_role_in[0]); i++) {
-		const struct ptrclass_lex_str *r = &ptrclass_lex_role_in[i];
+	/* one pass: only positions whose letter starts a role word */
+	for (j = 0; j < len; j++) {
+		if (w[j] != 's' && w[j] != 'm' && w[j] != 'r' && w[j] != 'e' &&
+		    w[j] != 'p')
+			continue;
+		for (i = 0; i < sizeof(ptrclass_lex_role_in) /
+		    sizeof(ptrclass_lex_role_in[0]); i++) {
+			const struct ptrclass_lex_str *r = &ptrclass_lex_role_in[i];
 
-		for (j = 0; j + r->len <= len; j++)
-			if (w[j] == r->w[0] && memcmp(w + j, r->w, r->len) == 0)
+			if (w[j] == r->w[0] && j + r->len <= len &&
+			    memcmp(w + j, r->w, r->len) == 0)
 				return true;
+		}
 	}
 	for (i = 0; i < sizeof(ptrclass_lex_role_pre) /
 	    sizeof(ptrclass_lex_role_pre[0]); i++) {
