@@ -645,7 +645,9 @@ gate_free(struct gate *g)
 	if (g->q != NULL)
 		queue_close(g->q);
 	if (g->nft != NULL) {
-		nftset_flush(g->nft);
+		/* The last verdicts' set elements must reach the kernel. */
+		if (nftset_sync(g->nft) == -1)
+			log_warnx("gate: nft: last set changes not all applied");
 		evloop_fd_del(g->ev, nftset_fd(g->nft));
 		nftset_close(g->nft);
 	}
