@@ -75,12 +75,20 @@ struct conf {
 	struct conf_nft nft;
 };
 
+/* Every field at its default (path ""): see smtpgate.conf(5). */
 void conf_defaults(struct conf *c);
-/* 0, or -1 with "file:line: reason" (or "file: reason") in err. */
+/*
+ * 0, or -1 with "file:line: reason" (or "file: reason") in err; *out is
+ * untouched on failure.  inih's rules as Debian builds it (version 55),
+ * made safe: a line over 198 characters is a fault (inih would split it),
+ * indented lines continue list keys only, text after "]" is a fault.
+ */
 int conf_load(const char *path, struct conf *out, char *err, size_t errlen);
 
+/* "off", "log", "accept", "drop", "reject"; "?" for anything else. */
 const char *action_name(enum action a);
-/* Parse an action word; allowed is a bit mask of (1u << ACTION_x). */
+/* Parse an action word (exact, lower case); allowed is a bit mask of
+ * (1u << ACTION_x).  0, or -1 for an unknown or disallowed word. */
 int action_parse(const char *s, unsigned allowed, enum action *out);
 
 /* Is a in a trusted network (loopback always is)? */

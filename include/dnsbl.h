@@ -48,8 +48,15 @@ enum dnsbl_answer {
 };
 
 /*
- * Parse a postscreen_dnsbl_sites value.  On error returns -1 and writes
- * "entry 'TEXT': reason" to err.  An empty value gives no sites.
+ * Parse a postscreen_dnsbl_sites value.  On error returns -1, writes
+ * "entry 'TEXT': reason" to err and leaves *out with no sites.  An empty
+ * or NULL value gives no sites.  Stricter than postscreen where leniency
+ * only hides mistakes: a zone is an LDH host name of at most 189
+ * characters (so the IPv6 query name fits in 253), no trailing dot, not
+ * ending in a numeric label; octets are plain decimal 0..255; a filter
+ * whose first octet excludes 127 (it could never match) is refused;
+ * |weight| <= 100000; an entry is at most sizeof(site.text) - 1 long.
+ * Zones are stored in lower case and compared without case.
  */
 int dnsbl_parse(const char *value, struct dnsbl_sites *out, char *err,
     size_t errlen);
@@ -59,13 +66,15 @@ enum dnsbl_answer dnsbl_answer_kind(uint32_t a);
 
 /*
  * Score the answers (host byte order) received for zone index z: the sum of
- * the weights of the entries for z that match.  *errors counts the error
- * answers seen (may be NULL).
+ * the weights of the entries for z that match, each entry counted once
+ * however many answers it matches.  *errors counts the error answers seen
+ * (errors may be NULL).  A z past the zone table scores 0.
  */
 int dnsbl_score_zone(const struct dnsbl_sites *s, size_t z,
     const uint32_t *answers, size_t n, int *errors);
 
-/* Does entry i's filter accept answer a?  (Exported for tests.) */
+/* Does entry i's filter accept answer a?  Only LISTED answers can match.
+ * (Exported for tests.) */
 bool dnsbl_site_match(const struct dnsbl_site *site, uint32_t a);
 
 #endif
