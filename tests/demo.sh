@@ -11,6 +11,7 @@ set -u
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 WORLD_PREFIX=${WORLD_PREFIX:-sgwd}
+WORLD_OWNER=$$
 . "$here/world/world.sh"
 
 die() { echo "demo: $*" >&2; exit 1; }

@@ -22,6 +22,10 @@
 # process it started and every process left in the namespaces, and is safe
 # to run twice or after a crash; world_up runs it first.
 #
+# Parallel worlds need distinct prefixes (namespaces, state directories);
+# a test run can use WORLD_PREFIX=sgt$$ and WORLD_OWNER=$$ so that a later
+# world_up reaps its world if the run dies without tearing it down.
+#
 # Helpers for tests and benchmarks:
 #   world_up / world_down / world_status
 #   world_gw CMD...            run in the gateway namespace
@@ -213,14 +217,33 @@ world_stop() {
 	wait "$pid" 2>/dev/null
 }
 
+# Tear down worlds left by runs that died: a world whose owner file names
+# a process that no longer exists.  Worlds without an owner (brought up by
+# hand with `world.sh up`) are left alone.
+world_reap() {
+	local d owner prefix
+	for d in /tmp/smtpgate-world.*.*; do
+		[ -f "$d/owner" ] && [ -f "$d/prefix" ] || continue
+		owner=$(cat "$d/owner"); prefix=$(cat "$d/prefix")
+		case $owner in ''|*[!0-9]*) continue ;; esac
+		kill -0 "$owner" 2>/dev/null && continue
+		[ "$prefix" = "$WORLD_PREFIX" ] && continue
+		world_log "reaping world $prefix left by dead process $owner"
+		( WORLD_PREFIX=$prefix; WORLD_GW_NS=$prefix-gw; WORLD_CL_NS=$prefix-cl; world_down )
+	done
+}
+
 world_up() {
 	local gv cv net i
 	[ "$(id -u)" = 0 ] || { world_log "needs root"; return 1; }
 	world_down
+	world_reap
 	WORLD_DIR=$(mktemp -d "/tmp/smtpgate-world.$WORLD_PREFIX.XXXXXX") || return 1
 	chmod 755 "$WORLD_DIR"	# rbldnsd reads its files as nobody
 	: >"$WORLD_DIR/pids"
-	WORLD_SMTP_LOG=${WORLD_SMTP_LOG:-$WORLD_DIR/swaks.log}
+	printf '%s\n' "$WORLD_PREFIX" >"$WORLD_DIR/prefix"
+	# WORLD_OWNER: PID whose death makes this world garbage (for world_reap).
+	printf '%s\n' "${WORLD_OWNER:-}" >"$WORLD_DIR/owner"
 	gv=${WORLD_PREFIX:0:11}-g; cv=${WORLD_PREFIX:0:11}-c
 	ip netns add "$WORLD_GW_NS" && ip netns add "$WORLD_CL_NS" || return 1
 	for i in "$WORLD_GW_NS" "$WORLD_CL_NS"; do
@@ -256,6 +279,13 @@ world_up() {
 	world_bg unbound unbound -d -c "$WORLD_DIR/unbound.conf"
 	world_bg smtp-sink4 smtp-sink -u nobody -4 0.0.0.0:25 256
 	world_bg smtp-sink6 smtp-sink -u nobody -6 '[::]:25' 256
+	# veth carrier comes up asynchronously; a SYN sent before is lost and
+	# costs the client a 1 s retransmit.
+	for i in $(seq 50); do
+		ip -n "$WORLD_GW_NS" link show dev "$gv" | grep -q 'state UP' &&
+			ip -n "$WORLD_CL_NS" link show dev "$cv" | grep -q 'state UP' && break
+		sleep 0.1
+	done
 	for i in $(seq 50); do
 		world_gw kdig +timeout=1 +retry=0 +short @127.0.0.1 mail.clean.test A 2>/dev/null |
 			grep -q 198.51.100.10 &&
@@ -287,7 +317,6 @@ world_is_v6() { case $1 in *:*) return 0 ;; esac; return 1; }
 world_smtp() {
 	local addr=$1 server=$WORLD_GW4 rc; shift
 	world_is_v6 "$addr" && server=$WORLD_GW6
-	: "${WORLD_SMTP_LOG:=${WORLD_DIR:-/tmp}/swaks.log}"
 	{
 		echo "=== $(date +%T.%3N) swaks from $addr"
 		world_cl swaks --server "$server" --port 25 --local-interface "$addr" \
@@ -296,7 +325,7 @@ world_smtp() {
 		rc=$?
 		echo "=== swaks from $addr: status $rc"
 		return $rc
-	} >>"$WORLD_SMTP_LOG"
+	} >>"${WORLD_SMTP_LOG:-${WORLD_DIR:-/tmp}/swaks.log}"
 }
 
 # world_wait_log FILE ERE TIMEOUT_S: 0 once a line of FILE matches ERE.
@@ -330,7 +359,7 @@ for o in doc.get("nftables", []):
 }
 
 world_set_has() {
-	world_set_list "$1" | grep -qxF -- "$2"
+	world_set_list "$1" | grep -xF -- "$2" >/dev/null
 }
 
 world_flush_sets() {

@@ -21,7 +21,10 @@
 
 E2E_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_REPO=$(cd "$E2E_LIB/../../.." && pwd)
-WORLD_PREFIX=${WORLD_PREFIX:-sgwe}
+# One world per test process: parallel runs never share namespaces, and a
+# run that died is reaped by the next one (world_reap).
+WORLD_PREFIX=${WORLD_PREFIX:-sge$$}
+WORLD_OWNER=$$
 # shellcheck source=../../world/world.sh
 . "$E2E_LIB/../../world/world.sh"
 
