@@ -112,6 +112,7 @@ struct ptrclass_lexinfo {
 	unsigned left;		/* classes seen in the leftmost label */
 	unsigned any;		/* classes seen anywhere in the scanned part */
 	bool cloud_counter;	/* a cloud word in a label that holds digits */
+	unsigned plain;		/* words of no class (digit runs not counted) */
 	char strong[PTRCLASS_WORD_MAX];	/* first word of each class seen, */
 	char role[PTRCLASS_WORD_MAX];	/* for the reason */
 	char stat[PTRCLASS_WORD_MAX];

@@ -14,9 +14,9 @@
  *   1. not an LDH host name                         -> invalid
  *   2. a name under in-addr.arpa / ip6.arpa          -> generic
  *   3. forward-confirmed and under a provider suffix -> named
- *   4. a mail-role word in the leftmost label and no access word anywhere,
- *      or a role word anywhere, no access word and less than the whole
- *      address                                       -> named
+ *   4. a mail-role word in the leftmost label, no access word in it and
+ *      none elsewhere beside the address; or a role word anywhere, no
+ *      access word at all and less than the whole address -> named
  *   5. the address (any encoding, strength 1-3)      -> generic
  *   6. a placeholder word, a MAC/hex-id label shape, a virtual-machine word
  *      with a counter, or an access-pool word        -> generic
@@ -513,14 +513,19 @@ void ptrclass_classify(const struct ptrclass *pc, const char *name,
 
 	/*
 	 * Mail-role exemption.  A role word in the leftmost label names a mail
-	 * server even with the whole address beside it ("mail-1-2-3-4.corp");
-	 * a role word further right ("a4-3.smtp-out.") only when the address
-	 * is not all there ("66-220-144-178.mail-mxout." stays generic unless
-	 * the provider table vouches for it).  An access word vetoes both.
+	 * server even with the whole address beside it ("mail-1-2-3-4.corp"),
+	 * unless an access word sits in that label too, or elsewhere beside
+	 * the address ("mail-1-2-3-4.dsl." is a pool; "mail.home.pl" is not).
+	 * A role word further right ("a4-3.smtp-out.") counts only with no
+	 * access word at all and the address not all there
+	 * ("66-220-144-178.mail-mxout." stays generic unless the provider
+	 * table vouches for it).  A placeholder word vetoes both.
 	 */
-	if (!(li.any & (PTRCLASS_T_STRONG | PTRCLASS_T_HOLDER)) &&
-	    ((li.left & PTRCLASS_T_ROLE) ||
-	    ((li.any & PTRCLASS_T_ROLE) && hit.strength < 3))) {
+	if (!(li.any & PTRCLASS_T_HOLDER) &&
+	    (((li.left & PTRCLASS_T_ROLE) && !(li.left & PTRCLASS_T_STRONG) &&
+	    !((li.any & PTRCLASS_T_STRONG) && hit.strength > 0)) ||
+	    ((li.any & PTRCLASS_T_ROLE) && !(li.any & PTRCLASS_T_STRONG) &&
+	    hit.strength < 3))) {
 		ptrclass_verdict(out, PTR_NAMED, "role", li.role);
 		return;
 	}
@@ -544,8 +549,11 @@ void ptrclass_classify(const struct ptrclass *pc, const char *name,
 		ptrclass_generic(out, &li, "cloud", li.cloud);
 		return;
 	}
-	if ((li.any & PTRCLASS_T_STATIC) && host == 0) {
-		/* "static-a4telecom.com.br": a pool's placeholder domain */
+	if ((li.any & PTRCLASS_T_STATIC) && (host == 0 || li.plain == 0)) {
+		/*
+		 * "static-a4telecom.com.br", "static.vnpt.vn": a pool's
+		 * placeholder, nothing but a static word before the domain.
+		 */
 		ptrclass_generic(out, &li, "token", li.stat);
 		return;
 	}

@@ -109,6 +109,8 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "l2tp", 4, D },
 	{ "leased", 6, ST },
 	{ "lightspeed", 10, S },
+	{ "localdomain", 11, H },
+	{ "localhost", 9, H },
 	{ "lte", 3, S },
 	{ "member", 6, S },
 	{ "members", 7, S },
@@ -124,8 +126,9 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "pppoe", 5, D | W_PRE },
 	{ "pptp", 4, D },
 	{ "priv", 4, S },
-	{ "ptr", 3, S },
+	{ "ptr", 3, S | W_WHOLE },
 	{ "ravpn", 5, S },
+	{ "rdns", 4, S },
 	{ "res", 3, S | W_WHOLE },
 	{ "reserve", 7, H },
 	{ "reserved", 8, H },
@@ -180,11 +183,11 @@ struct ptrclass_lex_str {
  */
 static const struct ptrclass_lex_str ptrclass_lex_role_in[] = {
 	L("smtp"), L("mail"), L("mta"), L("relay"), L("exch"), L("postfix"),
-	L("exim"),
+	L("exim"), L("spam"), L("smarthost"),
 };
 static const struct ptrclass_lex_str ptrclass_lex_role_pre[] = {
-	L("mx"), L("out"), L("post"), L("sender"), L("bounce"), L("esa"),
-	L("fallback"), L("correo"), L("zimbra"), L("spam"), L("barracuda"),
+	L("mx"), L("mout"), L("out"), L("post"), L("sender"), L("bounce"),
+	L("esa"), L("fallback"), L("correo"), L("zimbra"), L("barracuda"),
 	L("ironport"), L("mimecast"), L("newsletter"),
 };
 #undef L
@@ -196,8 +199,8 @@ static const struct ptrclass_lex_str ptrclass_lex_role_pre[] = {
  * does not walk the whole table (kept in step by the unit test).
  */
 static const uint8_t ptrclass_lex_affix[] = {
-	2, 9, 10, 11, 23, 24, 25, 28, 31, 34, 35, 36, 49, 55, 69, 76, 77, 78,
-	92, 101, 105, 109, 114,
+	2, 9, 10, 11, 23, 24, 25, 28, 31, 34, 35, 36, 49, 55, 71, 78, 79, 80,
+	95, 104, 108, 112, 117,
 };
 
 struct ptrclass_lex_key {
@@ -331,6 +334,8 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 			} else if (!strict || (j == i && k == part_end)) {
 				f = ptrclass_lex_word(host + j, k - j,
 				    j == i && k == part_end, !strict);
+				if (f == 0)
+					li->plain++;
 				if (leftmost)
 					li->left |= f;
 				li->any |= f;
