@@ -38,7 +38,16 @@ for a in 198.51.100.22 2001:db8:c::22; do
 	ms=$(e2e_field "$line" ms)
 	[ "${ms:-0}" -ge 1400 ] && e2e_ok "IPv$fam verdict waited for the slow answer (ms=$ms)" ||
 		e2e_not_ok "IPv$fam verdict ms=$ms, want >= 1400 (the proxy delays 1500 ms)"
+	syns_total=$(( ${syns_total:-0} + ${syns:-0} ))
 done
+if st=$(e2e_stats); then
+	c=$(e2e_field "$st" coalesced); v=$(e2e_field "$st" verdicts); q=$(e2e_field "$st" queued)
+	[ "$v" = 2 ] && [ "$c" = $((syns_total - 2)) ] && [ "$q" = "$syns_total" ] &&
+		e2e_ok "stats after coalescing: verdicts=$v queued=$q coalesced=$c (syns=$syns_total in the verdict lines)" ||
+		e2e_not_ok "stats after coalescing: got verdicts=$v queued=$q coalesced=$c, want 2, $syns_total, $((syns_total - 2))"
+else
+	e2e_not_ok "no stats line after SIGUSR1"
+fi
 e2e_stop TERM
 
 # A resolver that never answers.
@@ -59,6 +68,15 @@ for a in 198.51.100.26 2001:db8:c::23; do
 		e2e_ok "IPv$fam next connection asked the daemon again (second verdict line)" ||
 		e2e_not_ok "IPv$fam next connection after dns-error got no second verdict"
 done
+if st=$(e2e_stats); then
+	want=$(e2e_since | grep 'verdict=' | grep -c 'reason=dns-error')
+	d=$(e2e_field "$st" dns_errors)
+	[ "$d" = "$want" ] && [ "$want" -ge 4 ] &&
+		e2e_ok "stats dns_errors=$d matches the dns-error verdict lines" ||
+		e2e_not_ok "stats dns_errors=$d, want $want (the dns-error verdict lines, >= 4)"
+else
+	e2e_not_ok "no stats line after SIGUSR1"
+fi
 e2e_stop TERM
 
 conf=$(e2e_conf mute-drop dns.resolvers=127.0.0.5:53 dns.timeout_ms=500 dns.tries=2 \

@@ -38,6 +38,8 @@ for c in v4-ok-mss v6-ok-plain v4-ip-options-nop v6-hbh-destopts; do
 		e2e_ok "$c from $src: verdict=reject reason=no-ptr" ||
 		e2e_not_ok "$c from $src: got '$line', want verdict=reject reason=no-ptr"
 done
+st=$(e2e_stats) && e2e_note "after the odd SYNs: $(printf '%s' "$st" | tr ' ' '\n' |
+	grep -E '^(queued|verdicts|malformed|not_syn|verdict_errors|pending)=' | tr '\n' ' ')"
 if e2e_since | grep -Eiq 'abort|assert|panic'; then
 	e2e_not_ok "log mentions abort/assert/panic: $(e2e_since | grep -Ei 'abort|assert|panic' | head -2)"
 fi

@@ -96,4 +96,21 @@ for a in 203.0.113.62 2001:db8:c::62; do
 	[ "$E2E_SMTP_RC" = 0 ] && e2e_ok "daemon killed: no-PTR $a still delivered (bypass) in ${E2E_SMTP_MS} ms" ||
 		e2e_not_ok "daemon killed: swaks from $a failed ($E2E_SMTP_RC after ${E2E_SMTP_MS} ms)"
 done
+
+# SIGKILL while a SYN is held (the resolver never answers): the kernel
+# drops what the daemon held; the client's retransmit ~1 s later passes.
+world_dns_proxy dns-mute 127.0.0.5:53 --blackhole || e2e_finish
+conf=$(e2e_conf signals-mute dns.resolvers=127.0.0.5:53 gate.deadline_ms=5000)
+e2e_start "$conf" || e2e_finish
+e2e_mark
+t0=$(world_now_ms)
+world_smtp 203.0.113.63 --timeout 8 & cl=$!
+sleep 0.5
+held=$(e2e_stats | tr ' ' '\n' | sed -n 's/^pending=//p')
+kill -KILL "$E2E_PID"; wait "$E2E_PID" 2>/dev/null; E2E_PID=
+wait "$cl"; rc=$?
+dt=$(( $(world_now_ms) - t0 ))
+[ "$rc" = 0 ] && [ "$dt" -lt 4000 ] &&
+	e2e_ok "daemon killed holding a SYN (pending=$held): the client's retransmit passed, delivered in $dt ms" ||
+	e2e_not_ok "daemon killed holding a SYN (pending=$held): swaks status $rc after $dt ms, want delivery < 4000 ms"
 e2e_finish

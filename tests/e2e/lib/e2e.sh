@@ -18,6 +18,9 @@
 #   e2e_verdicts ADDR number of verdict lines for ADDR after the mark
 #   e2e_field LINE KEY    value of KEY= in a log line
 #   e2e_smtp_timed ADDR [swaks opts]  world_smtp, sets E2E_SMTP_RC, E2E_SMTP_MS
+#   e2e_expect ADDR ok|fail VERDICT REASON|- SET|- DESCRIPTION  one mail, one
+#                     verdict line checked (E2E_LINE holds it)
+#   e2e_stats         SIGUSR1 and print the daemon's new "stats ..." line
 
 E2E_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_REPO=$(cd "$E2E_LIB/../../.." && pwd)
@@ -226,6 +229,19 @@ e2e_expect() {
 	fi
 	E2E_LINE=$line
 	return 1
+}
+
+# e2e_stats: SIGUSR1, then print the new "stats ..." line (1 if none in 3 s).
+e2e_stats() {
+	local n0 end
+	n0=$(grep -cE 'smtpgated\[[0-9]+\]: stats ' "$E2E_LOG")
+	kill -USR1 "$E2E_PID" 2>/dev/null || return 1
+	end=$(( $(world_now_ms) + 3000 ))
+	while [ "$(grep -cE 'smtpgated\[[0-9]+\]: stats ' "$E2E_LOG")" -le "$n0" ]; do
+		[ "$(world_now_ms)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+	grep -E 'smtpgated\[[0-9]+\]: stats ' "$E2E_LOG" | tail -1 | sed 's/^.*: stats /stats /'
 }
 
 e2e_alive() { [ -n "$E2E_PID" ] && kill -0 "$E2E_PID" 2>/dev/null; }
