@@ -28,6 +28,7 @@
 #
 # Helpers for tests and benchmarks:
 #   world_up / world_down / world_status
+#   world_reap                 tear down worlds whose WORLD_OWNER died
 #   world_gw CMD...            run in the gateway namespace
 #   world_cl CMD...            run in the client namespace
 #   world_bg NAME CMD...       start CMD in the gateway ns in the background,
@@ -45,6 +46,9 @@
 #   world_dns_proxy NAME LISTEN [dnsproxy.py options]  slow/mute resolver
 #                              in the gateway ns forwarding to unbound
 #   world_now_ms               milliseconds since the epoch
+#   world_is_v6 ADDR           does ADDR look like an IPv6 address
+# Variables: WORLD_DIR, WORLD_GW_NS, WORLD_CL_NS, WORLD_GW4/6, WORLD_CL4/6,
+# WORLD_TABLE (nft table name, default smtpgate), WORLD_TOOLS (tests/tools).
 
 WORLD_PREFIX=${WORLD_PREFIX:-sgw}
 WORLD_GW_NS=$WORLD_PREFIX-gw
