@@ -56,14 +56,16 @@ struct ptrclass {
 	size_t prov_mask;		/* slots - 1, slots a power of two */
 };
 
-/* FNV-1a over s[0..len). */
+/*
+ * FNV-1a over s[0..len) read backwards, so the hashes of all the suffixes
+ * of a name come out of one right-to-left pass (ptrclass_provider).
+ */
 static uint32_t ptrclass_hash(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;
-	size_t i;
 
-	for (i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	while (len-- > 0)
+		h = (h ^ (uint8_t)s[len]) * 16777619u;
 	return h;
 }
 
@@ -306,23 +308,23 @@ void ptrclass_free(struct ptrclass *pc)
 static const char *ptrclass_provider(const struct ptrclass *pc,
     const char *name, size_t len)
 {
-	size_t i = 0;
+	uint32_t h = 2166136261u;
+	size_t i = len;
 
 	if (pc->nprov == 0)
 		return NULL;
-	while (i < len) {
-		size_t l = len - i;
-		size_t h = ptrclass_hash(name + i, l) & pc->prov_mask;
-		const char *e;
+	while (i-- > 0) {
+		h = (h ^ (uint8_t)name[i]) * 16777619u;
+		if (i == 0 || name[i - 1] == '.') {
+			size_t l = len - i, k = h & pc->prov_mask;
+			const char *e;
 
-		while ((e = pc->prov_hash[h]) != NULL) {
-			if (strlen(e) == l && memcmp(e, name + i, l) == 0)
-				return e;
-			h = (h + 1) & pc->prov_mask;
+			while ((e = pc->prov_hash[k]) != NULL) {
+				if (strlen(e) == l && memcmp(e, name + i, l) == 0)
+					return e;
+				k = (k + 1) & pc->prov_mask;
+			}
 		}
-		while (i < len && name[i] != '.')
-			i++;
-		i++;
 	}
 	return NULL;
 }
@@ -406,8 +408,14 @@ static size_t ptrclass_regdom(const struct ptrclass *pc, const char *name,
 	for (i = 0; i < len; i++)
 		if (name[i] == '.')
 			dots[nd++] = i;
-	/* name + dots[k] + 1 is the suffix of the last nd - k labels */
-	for (i = nd; i-- > 0; ) {
+	/*
+	 * name + dots[k] + 1 is the suffix of the last nd - k labels.  The
+	 * top-level label is always public (the list's prevailing "*" rule),
+	 * so the walk starts one label further left.
+	 */
+	if (nd < 2)
+		return 0;
+	for (i = nd - 1; i-- > 0; ) {
 		if (!psl_is_public_suffix2(pc->psl, name + dots[i] + 1,
 		    PSL_TYPE_ICANN))
 			return dots[i] + 1;

@@ -66,7 +66,7 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "colo", 4, ST },
 	{ "compute", 7, WK },
 	{ "cpe", 3, S },
-	{ "cust", 4, S | W_PRE },
+	{ "cust", 4, S },
 	{ "customer", 8, S | W_PRE },
 	{ "customers", 9, S | W_SUF },
 	{ "dclient", 7, S },
@@ -199,36 +199,35 @@ static const struct ptrclass_lex_str ptrclass_lex_role_pre[] = {
  * does not walk the whole table (kept in step by the unit test).
  */
 static const uint8_t ptrclass_lex_affix[] = {
-	2, 9, 10, 11, 23, 24, 25, 28, 31, 34, 35, 36, 49, 55, 71, 78, 79, 80,
-	95, 104, 108, 112, 117,
+	2, 9, 10, 11, 24, 25, 28, 31, 34, 35, 36, 49, 55, 71, 78, 79, 80, 95,
+	104, 108, 112, 117,
 };
 
-struct ptrclass_lex_key {
-	const char *w;
-	size_t len;
-};
-
-static int ptrclass_lex_cmp(const void *k, const void *e)
-{
-	const struct ptrclass_lex_key *key = k;
-	const struct ptrclass_lex_entry *ent = e;
-	const char *w = ent->w;
-	size_t wl = ent->len;
-	int c = memcmp(key->w, w, key->len < wl ? key->len : wl);
-
-	if (c != 0)
-		return c;
-	return key->len < wl ? -1 : key->len > wl ? 1 : 0;
-}
-
+/* Binary search of the sorted table, inline: bsearch's callback costs. */
 static unsigned ptrclass_lex_lookup(const char *w, size_t len)
 {
-	struct ptrclass_lex_key key = { w, len };
-	const struct ptrclass_lex_entry *e;
+	size_t lo = 0, hi = PTRCLASS_LEX_N;
 
-	e = bsearch(&key, ptrclass_lex_words, PTRCLASS_LEX_N,
-	    sizeof(ptrclass_lex_words[0]), ptrclass_lex_cmp);
-	return e ? e->f : 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct ptrclass_lex_entry *e = &ptrclass_lex_words[mid];
+		int c = (unsigned char)w[0] - (unsigned char)e->w[0];
+
+		if (c == 0) {
+			size_t m = len < e->len ? len : e->len;
+
+			c = memcmp(w, e->w, m);
+			if (c == 0)
+				c = len < e->len ? -1 : len > e->len ? 1 : 0;
+		}
+		if (c == 0)
+			return e->f;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
 }
 
 static bool ptrclass_lex_role(const char *w, size_t len)

@@ -207,6 +207,7 @@ static const struct word_case word_cases[] = {
 	{ "affix off: strict", "athedsl", true, false, 0, T_S },
 	{ "no affix: dynamo", "dynamo", true, true, 0, T_S },
 	{ "no affix: dialog", "dialog", true, true, 0, T_S },
+	{ "no affix: customs", "customs", true, true, 0, T_S },
 	{ "no affix: too short rest", "dsla", true, true, 0, T_S },
 	{ "static", "static", true, true, T_ST, T_S | T_D },
 	{ "business", "business", true, true, T_ST, T_S },
