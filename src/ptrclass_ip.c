@@ -21,7 +21,9 @@
  *   - 8 hex digits forward or reversed among the name's hex characters
  *     ("p5b071a6f", "c-fa9b205c", "0x934e1fc8").
  * IPv6: the client's /64 as 16 nibbles forward or reversed among the hex
- * characters, or as four hex groups separated by one character each.
+ * characters, or as four hex groups separated by one character each (a
+ * doubled separator standing for "::", so "2001-db8-1234--5" holds
+ * 2001:db8:1234:0::/64).
  *
  * Why digit runs must be consumed whole: "smtpcmd02101" holds "101" (the
  * last octet of its address) but is not built from the address; a match
@@ -331,6 +333,12 @@ static bool ptrclass_ip_groups6(const struct ptrclass_ip *ip, const char *s,
 			w[n] = (uint16_t)v;
 			wstart[n] = (uint8_t)i;
 			wend[n] = (uint8_t)j;
+			n++;
+		} else if (j == i && i > 0 && i < len && s[i] == s[i - 1] &&
+		    (s[i] == '-' || s[i] == '.')) {
+			/* "2001-db8-1234--5": the doubled separator is "::" */
+			w[n] = 0;
+			wstart[n] = wend[n] = (uint8_t)i;
 			n++;
 		}
 		/* skip to the next character that starts a word */
