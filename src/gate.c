@@ -107,6 +107,13 @@ gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
 	c->pc = ptrclass_new(conf->gate.ptr_providers[0] ?
 	    conf->gate.ptr_providers : NULL, err, errlen);
 	if (c->pc == NULL) {
+		/*
+		 * Never run without the provider table: big senders whose
+		 * names embed their address would be judged generic.
+		 */
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, " ([gate] ptr_providers; "
+		    "'make install' puts the table in %s)", SHAREDIR);
 		free(c);
 		return NULL;
 	}

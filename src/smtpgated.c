@@ -105,6 +105,8 @@ main(int argc, char *argv[])
 			log_warnx("%s", err);
 		else
 			fprintf(stderr, "smtpgated: %s\n", err);
+		evloop_free(d.ev);
+		ares_library_cleanup();
 		return 1;
 	}
 	if (evloop_signal(d.ev, SIGTERM, smtpgated_signal, &d) == -1 ||
