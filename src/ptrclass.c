@@ -545,7 +545,8 @@ void ptrclass_classify(const struct ptrclass *pc, const char *name,
 		ptrclass_generic(out, &li, "placeholder", li.holder);
 		return;
 	}
-	if ((shape = ptrclass_lex_shape(buf, leftlen)) != NULL) {
+	/* a registered domain's own label is a brand, whatever its shape */
+	if (host > 0 && (shape = ptrclass_lex_shape(buf, leftlen)) != NULL) {
 		ptrclass_generic(out, &li, "shape", shape);
 		return;
 	}
