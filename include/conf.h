@@ -62,10 +62,12 @@ struct conf_gate {
 	struct prefix trusted[CONF_MAX_TRUSTED];	/* never gated */
 	size_t ntrusted;
 	char ptr_providers[256];	/* provider table for the PTR classifier */
+	char control_socket[256];	/* smtpgated's control socket */
 };
 
 struct conf_nft {
 	char table[64];			/* inet table name */
+	char allow_file[256];		/* the allow list (smtpgatectl allow) */
 };
 
 struct conf {

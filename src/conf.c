@@ -474,6 +474,7 @@ conf_set_path(const struct conf_key *k, const char *v, struct conf *c,
 		snprintf(why, whylen, "empty path");
 		return -1;
 	}
+	/* Every path field is 256 bytes (conf.h). */
 	if (len >= sizeof c->gate.ptr_providers) {
 		snprintf(why, whylen, "path longer than %zu characters",
 		    sizeof c->gate.ptr_providers - 1);
@@ -558,8 +559,12 @@ static const struct conf_key conf_keys[] = {
 	    0, true },
 	{ "gate", "ptr_providers", conf_set_path, F(gate.ptr_providers), 0, 0,
 	    0, false },
+	{ "gate", "control_socket", conf_set_path, F(gate.control_socket), 0,
+	    0, 0, false },
 
 	{ "nft", "table", conf_set_table, F(nft.table), 0, 0, 0, false },
+	{ "nft", "allow_file", conf_set_path, F(nft.allow_file), 0, 0, 0,
+	    false },
 };
 
 #define CONF_NKEYS	(sizeof conf_keys / sizeof conf_keys[0])
@@ -603,7 +608,11 @@ conf_defaults(struct conf *c)
 	snprintf(c->gate.ptr_providers, sizeof c->gate.ptr_providers, "%s",
 	    SHAREDIR "/ptr-providers.conf");
 
+	snprintf(c->gate.control_socket, sizeof c->gate.control_socket, "%s",
+	    "/run/smtpgate/smtpgated.sock");
 	snprintf(c->nft.table, sizeof c->nft.table, "smtpgate");
+	snprintf(c->nft.allow_file, sizeof c->nft.allow_file, "%s",
+	    SYSCONFDIR "/smtpgate/allow.list");
 }
 
 /* ---- actions and trust ---- */

@@ -84,7 +84,9 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 		    addr_ntop(&g->trusted[i].a, a), g->trusted[i].len);
 	cat(buf, len, "\n");
 	cat(buf, len, "gate.ptr_providers=%s\n", g->ptr_providers);
+	cat(buf, len, "gate.control_socket=%s\n", g->control_socket);
 	cat(buf, len, "nft.table=%s\n", c->nft.table);
+	cat(buf, len, "nft.allow_file=%s\n", c->nft.allow_file);
 }
 
 static char *
@@ -124,7 +126,9 @@ static const char golden_defaults[] =
     "gate.fcrdns_max_names=4\n"
     "gate.trusted=\n"
     "gate.ptr_providers=" SHAREDIR "/ptr-providers.conf\n"
-    "nft.table=smtpgate\n";
+    "gate.control_socket=/run/smtpgate/smtpgated.sock\n"
+    "nft.table=smtpgate\n"
+    "nft.allow_file=" SYSCONFDIR "/smtpgate/allow.list\n";
 
 /* ---- good texts ---- */
 
