@@ -10,7 +10,8 @@
  *       read "ip<TAB>ptr[<TAB>...]" lines on stdin, write
  *       "ip<TAB>ptr<TAB>class<TAB>reason".  A header line starting with
  *       "ip<TAB>ptr" is skipped; a bad line is reported on stderr as
- *       "stdin:LINE: reason", skipped, and makes the exit code 1.
+ *       "stdin:LINE: reason", skipped, and makes the exit code 1.  An
+ *       invalid name is echoed with bytes outside printable ASCII as '?'.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,6 +83,17 @@ static int ctl_parse_addr(const char *s, struct addr *a)
 	return -1;
 }
 
+/* s shortened and with bytes outside printable ASCII as '?', into buf. */
+static const char *ctl_printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
 /* The provider table: installed copy, else the source tree's. */
 static const char *ctl_default_providers(void)
 {
@@ -104,7 +116,9 @@ static int ctl_classify_ptr(int argc, char **argv, const char *conf)
 	};
 	const char *providers = NULL;
 	bool confirmed = true;
-	char err[512], line[CTL_LINE_MAX];
+	char err[512], *line = NULL;
+	size_t linecap = 0;
+	ssize_t got;
 	struct ptrclass *pc;
 	unsigned long lineno = 0;
 	int c, rc = CTL_OK;
@@ -140,20 +154,16 @@ static int ctl_classify_ptr(int argc, char **argv, const char *conf)
 		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 	}
 
-	while (fgets(line, sizeof(line), stdin) != NULL) {
-		size_t len = strlen(line);
+	while ((got = getline(&line, &linecap, stdin)) != -1) {
+		size_t len = (size_t)got;
 		char *ip, *ptr, *tab;
 		struct addr a;
 		struct ptr_verdict v;
 
 		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			int ch;
-
+		if (len > CTL_LINE_MAX) {
 			fprintf(stderr, "stdin:%lu: line longer than %d bytes\n",
-			    lineno, CTL_LINE_MAX - 2);
-			while ((ch = getchar()) != EOF && ch != '\n')
-				;
+			    lineno, CTL_LINE_MAX);
 			rc = CTL_BADINPUT;
 			continue;
 		}
@@ -180,8 +190,11 @@ static int ctl_classify_ptr(int argc, char **argv, const char *conf)
 		if ((tab = strchr(ptr, '\t')) != NULL)
 			*tab = '\0';	/* extra columns are ignored */
 		if (ctl_parse_addr(ip, &a) < 0) {
-			fprintf(stderr, "stdin:%lu: \"%.64s\": not an IPv4 or "
-			    "IPv6 address\n", lineno, ip);
+			char shown[72];
+
+			fprintf(stderr, "stdin:%lu: \"%s\": not an IPv4 or "
+			    "IPv6 address\n", lineno,
+			    ctl_printable(ip, shown, sizeof(shown)));
 			rc = CTL_BADINPUT;
 			continue;
 		}
@@ -191,6 +204,12 @@ static int ctl_classify_ptr(int argc, char **argv, const char *conf)
 			continue;
 		}
 		ptrclass_classify(pc, ptr, &a, confirmed, &v);
+		if (v.cls == PTR_INVALID) {
+			/* echo a hostile name in a form a script can parse */
+			for (tab = ptr; *tab != '\0'; tab++)
+				if (*tab < 0x20 || *tab >= 0x7f)
+					*tab = '?';
+		}
 		printf("%s\t%s\t%s\t%s\n", ip, ptr, ptrclass_name(v.cls),
 		    v.reason);
 	}
@@ -203,6 +222,7 @@ static int ctl_classify_ptr(int argc, char **argv, const char *conf)
 		    strerror(errno));
 		rc = CTL_SYSERR;
 	}
+	free(line);
 	ptrclass_free(pc);
 	return rc;
 }
