@@ -1,0 +1,66 @@
+/*
+ * control.h - a daemon's control socket, served from its event loop.
+ *
+ * An AF_UNIX stream socket (mode 0660; group "smtpgate" when that group
+ * exists, else root's).  Protocol, one exchange per connection:
+ *   client -> daemon: one request line "VERB [ARG ...]\n", at most
+ *                     CONTROL_LINE_MAX bytes, printable ASCII, arguments
+ *                     separated by single spaces;
+ *   daemon -> client: "ok\n" or "error: REASON\n", then data lines, then
+ *                     the daemon closes the connection.
+ * Data lines are records of "key=value" fields separated by spaces (values
+ * never contain spaces or "="), e.g. for stats "queued=12 verdicts=12 ...",
+ * for listings one record per line.  smtpgatectl renders them as text,
+ * JSON or Prometheus exposition.
+ *
+ * Handlers run synchronously inside the loop and must not block.  A slow
+ * or silent client cannot stall the daemon: reads and writes are
+ * non-blocking with a per-connection timeout, and the number of open
+ * connections is bounded.
+ */
+#ifndef SMTPGATE_CONTROL_H
+#define SMTPGATE_CONTROL_H
+
+#include <stddef.h>
+
+#include "evloop.h"
+
+#define CONTROL_LINE_MAX	1024
+#define CONTROL_MAX_ARGS	16
+
+struct control;
+struct control_reply;
+
+typedef void (*control_handler)(void *arg, int argc, char *argv[],
+    struct control_reply *r);
+
+/*
+ * Listen on path (an old socket file is replaced; the directory is
+ * created mode 0750 if missing).  NULL with "control: ..." in err.
+ */
+struct control *control_open(struct evloop *ev, const char *path, char *err,
+    size_t errlen);
+/* Close the socket and every connection, remove the socket file. */
+void control_close(struct control *c);
+
+/* Route VERB to h.  argv[0] is the verb.  0 or -1 (table full). */
+int control_register(struct control *c, const char *verb, control_handler h,
+    void *arg);
+
+/* Append one data line (the "ok" line is implied unless an error is set). */
+void control_reply_line(struct control_reply *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Make the reply "error: ..." (data lines are discarded). */
+void control_reply_error(struct control_reply *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Client side, for smtpgatectl: send one request, read the whole answer
+ * into buf (NUL-terminated) within timeout_ms.  Returns 0 when the daemon
+ * answered "ok" (buf holds the data lines), 1 when it answered an error
+ * (buf holds the reason), -1 when it could not be reached (errno set).
+ */
+int control_request(const char *path, const char *request, char *buf,
+    size_t len, int timeout_ms);
+
+#endif
