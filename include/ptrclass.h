@@ -111,7 +111,7 @@ unsigned ptrclass_lex_word(const char *w, size_t len, bool whole, bool affix);
 struct ptrclass_lexinfo {
 	unsigned left;		/* classes seen in the leftmost label */
 	unsigned any;		/* classes seen anywhere in the scanned part */
-	bool cloud_counter;	/* a cloud word in a label that holds digits */
+	bool cloud_counter;	/* a cloud word in a label with a 4+ digit run */
 	unsigned plain;		/* words of no class (digit runs not counted) */
 	char strong[PTRCLASS_WORD_MAX];	/* first word of each class seen, */
 	char role[PTRCLASS_WORD_MAX];	/* for the reason */

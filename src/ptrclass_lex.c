@@ -310,7 +310,7 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 {
 	size_t i = 0;
 	bool leftmost = true;
-	bool label_digits = false, label_cloud = false;
+	bool label_counter = false, label_cloud = false;
 	size_t cloud_at = 0, cloud_len = 0;
 
 	memset(li, 0, sizeof(*li));
@@ -329,7 +329,10 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 			while (k < part_end && ptrclass_lex_isdigit(host[k]) == dig)
 				k++;
 			if (dig) {
-				label_digits = true;
+				/* a counter: four digits at least ("vmi1674562",
+				   not the "vps1" someone named their own host) */
+				if (k - j >= 4)
+					label_counter = true;
 			} else if (!strict || (j == i && k == part_end)) {
 				f = ptrclass_lex_word(host + j, k - j,
 				    j == i && k == part_end, !strict);
@@ -356,13 +359,13 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 		}
 		if (part_end >= len || host[part_end] == '.') {
 			/* end of a label */
-			if (label_cloud && label_digits) {
+			if (label_cloud && label_counter) {
 				li->cloud_counter = true;
 				ptrclass_lex_note(li->cloud, host + cloud_at,
 				    cloud_len);
 			}
 			leftmost = false;
-			label_digits = label_cloud = false;
+			label_counter = label_cloud = false;
 		}
 		if (part_end >= len)
 			break;

@@ -480,6 +480,8 @@ static const struct cls_case named_cases[] = {
 	    "role" },
 	{ "role in the first label with the whole address", "192.0.2.30",
 	    "mail-192-0-2-30.company.com", false, PTR_NAMED, "role" },
+	{ "own vps with a short number", "192.0.2.9", "vps2.example.com", false,
+	    PTR_NAMED, "no-evidence" },
 	{ "hex-looking registered domain", "192.0.2.9", "4c0ffee1.com", false,
 	    PTR_NAMED, "no-evidence" },
 	{ "plain named", "140.211.166.183", "woodpecker.gentoo.org", false,
