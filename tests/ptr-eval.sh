@@ -14,11 +14,20 @@
 # Exit 0 when both targets (recall >= 98.5%, false positives <= 0.5%) are
 # met in the confirmed run, 1 when not, 2 when the run itself failed.
 set -u
-cd "$(dirname "$0")/.." || exit 2
-
+# SMTPGATE_CORPUS and BUILD_DIR, when relative, are taken from the caller's
+# directory; the default corpus from the project root.
+here=$PWD
 build=${1:-build}
+corpus=${SMTPGATE_CORPUS:-}
+cd "$(dirname "$0")/.." || exit 2
+root=$PWD
+case $build in /*) ;; *) build=$here/$build ;; esac
+case $corpus in
+"") corpus=$root/../shared/corpus/ptr-dev.tsv ;;
+/*) ;;
+*) corpus=$here/$corpus ;;
+esac
 ctl=$build/smtpgatectl
-corpus=${SMTPGATE_CORPUS:-../shared/corpus/ptr-dev.tsv}
 
 [ -x "$ctl" ] || { echo "ptr-eval: $ctl: not built" >&2; exit 2; }
 [ -r "$corpus" ] || { echo "ptr-eval: $corpus: not readable" >&2; exit 2; }
