@@ -23,9 +23,12 @@ struct gate *gate_new(struct evloop *ev, const struct conf *c, char *err,
     size_t errlen);
 void gate_free(struct gate *g);
 
-/* Load path anew; on failure keep running with the old config and log. */
-void gate_reload(struct gate *g, const char *path);
+/* Load path anew; on failure keep running with the old config, log why
+ * and return -1. */
+int gate_reload(struct gate *g, const char *path);
 /* Log the counters as one key=value line. */
 void gate_log_stats(struct gate *g);
+/* The same line into buf (for the control socket). */
+void gate_stats_format(struct gate *g, char *buf, size_t len);
 
 #endif

@@ -664,7 +664,7 @@ gate_free(struct gate *g)
 	free(g);
 }
 
-void
+int
 gate_reload(struct gate *g, const char *path)
 {
 	struct conf *c = malloc(sizeof(*c));
@@ -673,17 +673,17 @@ gate_reload(struct gate *g, const char *path)
 
 	if (c == NULL) {
 		log_warnx("reload failed: out of memory");
-		return;
+		return -1;
 	}
 	if (conf_load(path, c, err, sizeof(err)) == -1) {
 		log_warnx("reload failed: %s", err);
 		free(c);
-		return;
+		return -1;
 	}
 	if ((nc = gate_cfg_new(g, c, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed: %s", err);
 		free(c);
-		return;
+		return -1;
 	}
 	const struct conf *old = &g->cfg->conf;
 	if (c->gate.queue != old->gate.queue ||
@@ -697,7 +697,7 @@ gate_reload(struct gate *g, const char *path)
 			log_warnx("reload failed: %s", err);
 			gate_cfg_unref(nc);
 			free(c);
-			return;
+			return -1;
 		}
 		/* c-ares cannot change servers under running queries. */
 		dns_retire(g->dns);
@@ -710,48 +710,67 @@ gate_reload(struct gate *g, const char *path)
 	g->cfg = nc;
 	gate_dnsbl_start(nc);
 	log_info("reloaded %s", path);
+	return 0;
+}
+
+/* The counters as one line of key=value fields (logs, control socket). */
+void
+gate_stats_format(struct gate *g, char *buf, size_t len)
+{
+	const struct queue_stats *qs = queue_stats(g->q);
+	const struct nftset_stats *ns = nftset_stats(g->nft);
+	const struct dns_stats *ds = dns_stats(g->dns);
+	const struct {
+		const char *name;
+		unsigned long long v;
+	} f[] = {
+		{ "queued", g->st.queued },
+		{ "verdicts", g->st.verdicts },
+		{ "accept", g->st.accept },
+		{ "reject", g->st.reject },
+		{ "drop", g->st.drop },
+		{ "coalesced", g->st.coalesced },
+		{ "lookups", g->st.lookups },
+		{ "pending", g->npending },
+		{ "no_ptr", g->st.reason[VERDICT_R_NO_PTR] },
+		{ "generic_ptr", g->st.reason[VERDICT_R_GENERIC] },
+		{ "static_ptr", g->st.reason[VERDICT_R_STATIC] },
+		{ "fcrdns", g->st.reason[VERDICT_R_FCRDNS] },
+		{ "dnsbl", g->st.reason[VERDICT_R_DNSBL] },
+		{ "dnswl", g->st.reason[VERDICT_R_DNSWL] },
+		{ "dns_errors", g->st.reason[VERDICT_R_DNS_ERROR] },
+		{ "deadline", g->st.deadline },
+		{ "dnsbl_errors", g->st.dnsbl_errors },
+		{ "trusted", g->st.trusted },
+		{ "malformed", g->st.malformed },
+		{ "not_syn", g->st.not_syn },
+		{ "overflow", g->st.overflow },
+		{ "loops", g->st.loops },
+		{ "enobufs", qs->enobufs },
+		{ "verdict_errors", qs->verdict_errors },
+		{ "dns_queries", ds->queries },
+		{ "dns_timeouts", ds->timeouts },
+		{ "nft_batches", ns->batches },
+		{ "nft_elements", ns->elements },
+		{ "nft_errors", ns->errors },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s=%llu",
+		    i ? " " : "", f[i].name, f[i].v);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
 }
 
 void
 gate_log_stats(struct gate *g)
 {
-	const struct queue_stats *qs = queue_stats(g->q);
-	const struct nftset_stats *ns = nftset_stats(g->nft);
-	const struct dns_stats *ds = dns_stats(g->dns);
+	char line[1024];
 
-	log_info("stats queued=%llu verdicts=%llu accept=%llu reject=%llu "
-	    "drop=%llu coalesced=%llu lookups=%llu pending=%u "
-	    "no_ptr=%llu generic_ptr=%llu static_ptr=%llu fcrdns=%llu "
-	    "dnsbl=%llu dnswl=%llu dns_errors=%llu deadline=%llu "
-	    "dnsbl_errors=%llu trusted=%llu malformed=%llu not_syn=%llu "
-	    "overflow=%llu enobufs=%llu verdict_errors=%llu "
-	    "dns_queries=%llu dns_timeouts=%llu nft_batches=%llu "
-	    "nft_elements=%llu nft_errors=%llu",
-	    (unsigned long long)g->st.queued,
-	    (unsigned long long)g->st.verdicts,
-	    (unsigned long long)g->st.accept,
-	    (unsigned long long)g->st.reject,
-	    (unsigned long long)g->st.drop,
-	    (unsigned long long)g->st.coalesced,
-	    (unsigned long long)g->st.lookups, g->npending,
-	    (unsigned long long)g->st.reason[VERDICT_R_NO_PTR],
-	    (unsigned long long)g->st.reason[VERDICT_R_GENERIC],
-	    (unsigned long long)g->st.reason[VERDICT_R_STATIC],
-	    (unsigned long long)g->st.reason[VERDICT_R_FCRDNS],
-	    (unsigned long long)g->st.reason[VERDICT_R_DNSBL],
-	    (unsigned long long)g->st.reason[VERDICT_R_DNSWL],
-	    (unsigned long long)g->st.reason[VERDICT_R_DNS_ERROR],
-	    (unsigned long long)g->st.deadline,
-	    (unsigned long long)g->st.dnsbl_errors,
-	    (unsigned long long)g->st.trusted,
-	    (unsigned long long)g->st.malformed,
-	    (unsigned long long)g->st.not_syn,
-	    (unsigned long long)g->st.overflow,
-	    (unsigned long long)qs->enobufs,
-	    (unsigned long long)qs->verdict_errors,
-	    (unsigned long long)ds->queries,
-	    (unsigned long long)ds->timeouts,
-	    (unsigned long long)ns->batches,
-	    (unsigned long long)ns->elements,
-	    (unsigned long long)ns->errors);
+	gate_stats_format(g, line, sizeof(line));
+	log_info("stats %s", line);
 }

@@ -15,6 +15,7 @@
 #include <ares.h>
 
 #include "conf.h"
+#include "control.h"
 #include "evloop.h"
 #include "gate.h"
 #include "log.h"
@@ -22,8 +23,34 @@
 struct smtpgated {
 	struct evloop *ev;
 	struct gate *gate;
+	struct control *ctl;
 	const char *conf_path;
 };
+
+static void
+smtpgated_ctl_stats(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct smtpgated *d = arg;
+	char line[1024];
+
+	(void)argc;
+	(void)argv;
+	gate_stats_format(d->gate, line, sizeof(line));
+	control_reply_line(r, "%s", line);
+}
+
+static void
+smtpgated_ctl_reload(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct smtpgated *d = arg;
+
+	(void)argc;
+	(void)argv;
+	if (gate_reload(d->gate, d->conf_path) == -1)
+		control_reply_error(r, "reload failed (see the log)");
+}
 
 static void
 usage(void)
@@ -114,6 +141,15 @@ main(int argc, char *argv[])
 	    evloop_signal(d.ev, SIGHUP, smtpgated_signal, &d) == -1 ||
 	    evloop_signal(d.ev, SIGUSR1, smtpgated_signal, &d) == -1)
 		log_fatal("signalfd");
+	d.ctl = control_open(d.ev, conf.gate.control_socket, err, sizeof(err));
+	if (d.ctl == NULL) {
+		/* Not fatal: the gate works without it; smtpgatectl says so. */
+		log_warnx("%s", err);
+	} else if (control_register(d.ctl, "stats", smtpgated_ctl_stats,
+	    &d) == -1 || control_register(d.ctl, "reload",
+	    smtpgated_ctl_reload, &d) == -1) {
+		log_fatalx("control: cannot register commands");
+	}
 	if (!foreground && daemon(0, 0) == -1)
 		log_fatal("daemon");
 
@@ -123,6 +159,7 @@ main(int argc, char *argv[])
 	    conf.dns.servers[0] ? conf.dns.servers : "resolv.conf");
 	if (evloop_run(d.ev) == -1)
 		log_warnx("event loop failed");
+	control_close(d.ctl);
 	gate_free(d.gate);
 	evloop_free(d.ev);
 	ares_library_cleanup();
