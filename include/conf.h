@@ -1,8 +1,7 @@
 /*
  * conf.h - the one configuration file of all smtpgate programs.
  *
- * INI, parsed with inih.  Sections: [dns], [gate], [nft] (and later
- * [sniffer]).  conf_load fills a struct conf completely or not at all:
+ * INI, parsed with inih.  Sections: [dns], [gate], [nft], [sniffer].  conf_load fills a struct conf completely or not at all:
  * defaults first, then every key is validated as it is read; the first
  * fault stops the load with "file:line: reason" in err.  Unknown sections
  * and keys are faults, so a typo never leaves a check silently at its
@@ -24,6 +23,11 @@
 #define CONF_MAX_PORTS		16
 #define CONF_MAX_TRUSTED	256
 #define CONF_ERR_MAX		512
+#define CONF_MAX_MYNAMES	16	/* [sniffer] my_hostnames */
+#define CONF_MAX_MYADDRS	32	/* [sniffer] my_addresses */
+#define CONF_MAX_PROVIDERS	48	/* [sniffer] provider_domains */
+#define CONF_NAME_MAX		254	/* a host name with its NUL */
+#define CONF_DOMAIN_MAX		64	/* a provider domain with its NUL */
 
 /* What to do with a client a check judged. */
 enum action {
@@ -32,6 +36,59 @@ enum action {
 	ACTION_ACCEPT,		/* accept (only dns_error) */
 	ACTION_DROP,		/* drop the SYN silently */
 	ACTION_REJECT,		/* TCP reset at once */
+	ACTION_OFFEND,		/* sniffer: a strike against the client */
+};
+
+/*
+ * The sniffer's rules.  Their names (conf_rule_name) are shared by the
+ * log lines, the state file and the control socket: unqualified, own-name,
+ * own-address, bare-ip, address-literal, bad-syntax, provider-domain,
+ * spf-fail, spf-ptr-fail, no-domain, helo-no-resolve, helo-mismatch,
+ * no-ptr-far, mail-from-no-domain, pregreet.  The config key of a rule is
+ * its name with '_' for '-'.
+ */
+enum conf_rule {
+	RULE_UNQUALIFIED,	/* HELO has no dot */
+	RULE_OWN_NAME,		/* HELO is one of my_hostnames */
+	RULE_OWN_ADDRESS,	/* HELO is (a literal of) one of my_addresses */
+	RULE_BARE_IP,		/* HELO is a bare IP address */
+	RULE_ADDRESS_LITERAL,	/* HELO is [192.0.2.7] or [IPv6:...] */
+	RULE_BAD_SYNTAX,	/* underscore, bad characters, bad labels */
+	RULE_PROVIDER_DOMAIN,	/* HELO is exactly a big provider's domain */
+	RULE_SPF_FAIL,		/* SPF of postmaster@HELO fails */
+	RULE_SPF_PTR_FAIL,	/* SPF fails for a PTR name of the client */
+	RULE_NO_DOMAIN,		/* HELO's registered domain does not exist */
+	RULE_HELO_NO_RESOLVE,	/* HELO has no address at all */
+	RULE_HELO_MISMATCH,	/* HELO's addresses do not include the client */
+	RULE_NO_PTR_FAR,	/* no PTR, and not within /24 or /64 of HELO */
+	RULE_MAIL_FROM_NO_DOMAIN, /* MAIL FROM domain has no MX, A, AAAA */
+	RULE_PREGREET,		/* talked before the banner (not yet judged) */
+	RULE_MAX
+};
+
+struct conf_sniffer {
+	uint16_t queue;			/* NFQUEUE number of the sniffer */
+	uint32_t queue_maxlen;		/* packets the kernel may hold */
+	uint32_t packets;		/* client packets per session queued
+					 * (nft: ct original packets 2-N) */
+	uint32_t max_flows;		/* sessions followed at once */
+	uint32_t flow_idle_s;		/* a silent session is forgotten */
+	uint32_t deadline_ms;		/* DNS/SPF judgment of a session */
+	char my_hostnames[CONF_MAX_MYNAMES][CONF_NAME_MAX]; /* lower case */
+	size_t nmy_hostnames;		/* 0: the system's host name */
+	struct addr my_addresses[CONF_MAX_MYADDRS];
+	size_t nmy_addresses;		/* 0: the system's addresses */
+	enum action rule[RULE_MAX];	/* OFFEND, LOG or OFF per rule */
+	bool spf_softfail_fails;	/* SPF softfail counts as fail */
+	bool spf_neutral_fails;		/* SPF neutral counts as fail */
+	char provider_domains[CONF_MAX_PROVIDERS][CONF_DOMAIN_MAX];
+	size_t nprovider_domains;
+	uint32_t offender_strikes;	/* strikes within the window -> ban */
+	uint32_t offender_window_s;
+	uint32_t offender_timeout_s;	/* first ban; doubles per repeat */
+	uint32_t offender_timeout_max_s;
+	char state_file[256];		/* strikes and bans across restarts */
+	char control_socket[256];	/* smtpgate-sniffd's control socket */
 };
 
 struct conf_dns {
@@ -75,6 +132,7 @@ struct conf {
 	struct conf_dns dns;
 	struct conf_gate gate;
 	struct conf_nft nft;
+	struct conf_sniffer sniffer;
 };
 
 /* Every field at its default (path ""): see smtpgate.conf(5). */
@@ -87,11 +145,17 @@ void conf_defaults(struct conf *c);
  */
 int conf_load(const char *path, struct conf *out, char *err, size_t errlen);
 
-/* "off", "log", "accept", "drop", "reject"; "?" for anything else. */
+/* "off", "log", "accept", "drop", "reject", "offend"; "?" for anything
+ * else. */
 const char *action_name(enum action a);
 /* Parse an action word (exact, lower case); allowed is a bit mask of
  * (1u << ACTION_x).  0, or -1 for an unknown or disallowed word. */
 int action_parse(const char *s, unsigned allowed, enum action *out);
+
+/* "unqualified", "own-name", ... (above); "?" for anything else. */
+const char *conf_rule_name(enum conf_rule r);
+/* The rule named s (exact), or RULE_MAX when none is. */
+enum conf_rule conf_rule_parse(const char *s);
 
 /* Is a in a trusted network (loopback always is)? */
 bool conf_trusted(const struct conf_gate *g, const struct addr *a);

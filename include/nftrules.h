@@ -7,8 +7,12 @@
  *   sets allow4/allow6 (interval: loopback + trusted networks),
  *   pass/deny/drop/offend 4/6 (timeout), gated_ports (inet_service);
  *   one base chain "gate" (filter, input, priority -10, policy accept)
- *   with the rules of nft/smtpgate.nft in the same order, the last one
- *   queueing to conf.gate.queue with bypass, either by the native nft
+ *   with the rules of nft/smtpgate.nft in the same order: the sniffer's
+ *   rules (copy MARK_SNIFFED from a repeated packet to the conntrack mark;
+ *   queue client packets 2..sniff_packets of each session on a gated port
+ *   to sniff_queue with bypass until the conntrack mark says sniffed)
+ *   before the "not a SYN: accept" rule, and the last rule queueing SYNs
+ *   to conf.gate.queue with bypass; every queue rule either by the native nft
  *   `queue` expression or, on kernels without it, by the xtables NFQUEUE
  *   target (revision 3) through nft_compat, in the same chain.
  *
@@ -43,6 +47,9 @@ struct nftrules_conf {
 	size_t nports;
 	const struct prefix *trusted;	/* allow-set prefixes besides loopback */
 	size_t ntrusted;
+	uint16_t sniff_queue;		/* smtpgate-sniffd's NFQUEUE number */
+	uint32_t sniff_packets;		/* queue client packets 2..this of a
+					 * session; 0: no sniffer rules */
 };
 
 /* "native" / "xtables NFQUEUE target" / "none". */

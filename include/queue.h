@@ -14,6 +14,7 @@
 #ifndef SMTPGATE_QUEUE_H
 #define SMTPGATE_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,17 @@ void queue_close(struct queue *q);
 /* Give packet id its verdict; for QUEUE_REJECT mark is the packet's own
  * mark (bits outside MARK_MASK are kept). 0 or -1 (errno). */
 int queue_verdict(struct queue *q, uint32_t id, enum queue_verdict v,
+    uint32_t mark);
+
+/*
+ * Accept packet id with its mark set to mark (the whole 32-bit mark; keep
+ * the bits outside MARK_MASK from the packet's own).  repeat false:
+ * NF_ACCEPT; repeat true: NF_REPEAT, so the packet re-enters the chain,
+ * whose rules can act on the mark (the sniffer's MARK_SNIFFED is copied to
+ * the conntrack mark there: a verdict cannot set that mark on this
+ * kernel).  0 or -1 (errno).
+ */
+int queue_verdict_mark(struct queue *q, uint32_t id, bool repeat,
     uint32_t mark);
 
 const struct queue_stats *queue_stats(const struct queue *q);

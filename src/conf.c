@@ -27,8 +27,9 @@
  *    "key: value" works as well as "key = value".
  *
  * The key table below is the whole schema: a section exists because a key
- * names it, so adding [sniffer] is adding rows and their setters.
+ * names it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -70,7 +71,7 @@ struct conf_ctx {
 	bool indented;			/* the current line starts with blanks */
 	int err_line;			/* first fault, 0 = none */
 	char err[CONF_ERR_MAX];
-	int seen[64];			/* line where key i was set, 0 = not */
+	int seen[96];			/* line where key i was set, 0 = not */
 	const struct conf_key *prev;	/* key of the previous key line */
 	char list[CONF_LIST_MAX];	/* prev's value so far, when a list */
 	size_t listlen;
@@ -212,7 +213,8 @@ bad:
 
 /* The action words in the order messages list them. */
 static const enum action conf_action_order[] = {
-	ACTION_ACCEPT, ACTION_REJECT, ACTION_DROP, ACTION_LOG, ACTION_OFF,
+	ACTION_ACCEPT, ACTION_REJECT, ACTION_DROP, ACTION_OFFEND, ACTION_LOG,
+	ACTION_OFF,
 };
 
 static void
@@ -508,13 +510,157 @@ conf_set_table(const struct conf_key *k, const char *v, struct conf *c,
 	return 0;
 }
 
+/* yes/no, true/false, on/off, 1/0. */
+static int
+conf_set_bool(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*(bool *)conf_field(k, c) = true;
+			return 0;
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*(bool *)conf_field(k, c) = false;
+			return 0;
+		}
+	}
+	snprintf(why, whylen, "'%s' is not yes or no", v);
+	return -1;
+}
+
+/*
+ * A host or domain name as the sniffer compares it: letters, digits, '-'
+ * and '.', no empty label, at most len - 1 characters; stored lower case
+ * without a trailing dot.
+ */
+static int
+conf_hostname(const char *item, char *out, size_t len, char *why,
+    size_t whylen)
+{
+	size_t n = strlen(item);
+
+	if (n > 0 && item[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= len) {
+		snprintf(why, whylen, "'%s': want a name of 1..%zu characters",
+		    item, len - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char ch = item[i];
+
+		if (!isalnum((unsigned char)ch) && ch != '-' && ch != '.') {
+			snprintf(why, whylen, "'%s': not a host name", item);
+			return -1;
+		}
+		if (ch == '.' && (i == 0 || item[i - 1] == '.')) {
+			snprintf(why, whylen, "'%s': empty label", item);
+			return -1;
+		}
+		out[i] = (char)tolower((unsigned char)ch);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+conf_myname_item(void *arg, const char *item, char *why, size_t whylen)
+{
+	struct conf_sniffer *s = arg;
+
+	if (s->nmy_hostnames >= CONF_MAX_MYNAMES) {
+		snprintf(why, whylen, "'%s': more than %d names", item,
+		    CONF_MAX_MYNAMES);
+		return -1;
+	}
+	if (conf_hostname(item, s->my_hostnames[s->nmy_hostnames],
+	    CONF_NAME_MAX, why, whylen) != 0)
+		return -1;
+	s->nmy_hostnames++;
+	return 0;
+}
+
+static int
+conf_set_mynames(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	(void)k;
+	c->sniffer.nmy_hostnames = 0;
+	return conf_each(v, conf_myname_item, &c->sniffer, why, whylen);
+}
+
+static int
+conf_myaddr_item(void *arg, const char *item, char *why, size_t whylen)
+{
+	struct conf_sniffer *s = arg;
+
+	if (s->nmy_addresses >= CONF_MAX_MYADDRS) {
+		snprintf(why, whylen, "'%s': more than %d addresses", item,
+		    CONF_MAX_MYADDRS);
+		return -1;
+	}
+	if (addr_parse(item, &s->my_addresses[s->nmy_addresses]) != 0) {
+		snprintf(why, whylen, "'%s': not an address", item);
+		return -1;
+	}
+	s->nmy_addresses++;
+	return 0;
+}
+
+static int
+conf_set_myaddrs(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	(void)k;
+	c->sniffer.nmy_addresses = 0;
+	return conf_each(v, conf_myaddr_item, &c->sniffer, why, whylen);
+}
+
+static int
+conf_provider_item(void *arg, const char *item, char *why, size_t whylen)
+{
+	struct conf_sniffer *s = arg;
+
+	if (s->nprovider_domains >= CONF_MAX_PROVIDERS) {
+		snprintf(why, whylen, "'%s': more than %d domains", item,
+		    CONF_MAX_PROVIDERS);
+		return -1;
+	}
+	if (conf_hostname(item, s->provider_domains[s->nprovider_domains],
+	    CONF_DOMAIN_MAX, why, whylen) != 0)
+		return -1;
+	if (strchr(s->provider_domains[s->nprovider_domains], '.') == NULL) {
+		snprintf(why, whylen, "'%s': want a domain with a dot", item);
+		return -1;
+	}
+	s->nprovider_domains++;
+	return 0;
+}
+
+static int
+conf_set_providers(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	(void)k;
+	c->sniffer.nprovider_domains = 0;
+	return conf_each(v, conf_provider_item, &c->sniffer, why, whylen);
+}
+
 /* ---- the schema ---- */
 
 #define A(x)	(1u << (x))
 #define CHECK_ACTIONS \
 	(A(ACTION_REJECT) | A(ACTION_DROP) | A(ACTION_LOG) | A(ACTION_OFF))
 #define DNSERR_ACTIONS	(A(ACTION_ACCEPT) | A(ACTION_DROP) | A(ACTION_REJECT))
+#define SNIFF_ACTIONS	(A(ACTION_OFFEND) | A(ACTION_LOG) | A(ACTION_OFF))
 #define F(field)	offsetof(struct conf, field)
+#define RULE_KEY(key, r) \
+	{ "sniffer", key, conf_set_action, F(sniffer.rule[r]), 0, 0, \
+	    SNIFF_ACTIONS, false }
 
 static const struct conf_key conf_keys[] = {
 	{ "dns", "resolvers", conf_set_resolvers, F(dns.servers), 0, 0, 0,
@@ -565,10 +711,59 @@ static const struct conf_key conf_keys[] = {
 	{ "nft", "table", conf_set_table, F(nft.table), 0, 0, 0, false },
 	{ "nft", "allow_file", conf_set_path, F(nft.allow_file), 0, 0, 0,
 	    false },
+
+	{ "sniffer", "queue", conf_set_u16, F(sniffer.queue), 0, 65535, 0,
+	    false },
+	{ "sniffer", "queue_maxlen", conf_set_u32, F(sniffer.queue_maxlen), 1,
+	    1048576, 0, false },
+	{ "sniffer", "packets", conf_set_u32, F(sniffer.packets), 3, 1000, 0,
+	    false },
+	{ "sniffer", "max_flows", conf_set_u32, F(sniffer.max_flows), 16,
+	    4000000, 0, false },
+	{ "sniffer", "flow_idle", conf_set_duration, F(sniffer.flow_idle_s),
+	    5, 3600, 0, false },
+	{ "sniffer", "deadline_ms", conf_set_u32, F(sniffer.deadline_ms), 100,
+	    60000, 0, false },
+	{ "sniffer", "my_hostnames", conf_set_mynames, F(sniffer.my_hostnames),
+	    0, 0, 0, true },
+	{ "sniffer", "my_addresses", conf_set_myaddrs, F(sniffer.my_addresses),
+	    0, 0, 0, true },
+	RULE_KEY("unqualified", RULE_UNQUALIFIED),
+	RULE_KEY("own_name", RULE_OWN_NAME),
+	RULE_KEY("own_address", RULE_OWN_ADDRESS),
+	RULE_KEY("bare_ip", RULE_BARE_IP),
+	RULE_KEY("address_literal", RULE_ADDRESS_LITERAL),
+	RULE_KEY("bad_syntax", RULE_BAD_SYNTAX),
+	RULE_KEY("provider_domain", RULE_PROVIDER_DOMAIN),
+	RULE_KEY("spf_fail", RULE_SPF_FAIL),
+	RULE_KEY("spf_ptr_fail", RULE_SPF_PTR_FAIL),
+	RULE_KEY("no_domain", RULE_NO_DOMAIN),
+	RULE_KEY("helo_no_resolve", RULE_HELO_NO_RESOLVE),
+	RULE_KEY("helo_mismatch", RULE_HELO_MISMATCH),
+	RULE_KEY("no_ptr_far", RULE_NO_PTR_FAR),
+	RULE_KEY("mail_from_no_domain", RULE_MAIL_FROM_NO_DOMAIN),
+	{ "sniffer", "spf_softfail_fails", conf_set_bool,
+	    F(sniffer.spf_softfail_fails), 0, 0, 0, false },
+	{ "sniffer", "spf_neutral_fails", conf_set_bool,
+	    F(sniffer.spf_neutral_fails), 0, 0, 0, false },
+	{ "sniffer", "provider_domains", conf_set_providers,
+	    F(sniffer.provider_domains), 0, 0, 0, true },
+	{ "sniffer", "offender_strikes", conf_set_u32,
+	    F(sniffer.offender_strikes), 1, 1000, 0, false },
+	{ "sniffer", "offender_window", conf_set_duration,
+	    F(sniffer.offender_window_s), 1, 30 * 86400, 0, false },
+	{ "sniffer", "offender_timeout", conf_set_duration,
+	    F(sniffer.offender_timeout_s), 1, 365 * 86400, 0, false },
+	{ "sniffer", "offender_timeout_max", conf_set_duration,
+	    F(sniffer.offender_timeout_max_s), 1, 365 * 86400, 0, false },
+	{ "sniffer", "state_file", conf_set_path, F(sniffer.state_file), 0, 0,
+	    0, false },
+	{ "sniffer", "control_socket", conf_set_path,
+	    F(sniffer.control_socket), 0, 0, 0, false },
 };
 
 #define CONF_NKEYS	(sizeof conf_keys / sizeof conf_keys[0])
-_Static_assert(CONF_NKEYS <= 64, "conf_ctx.seen is too small");
+_Static_assert(CONF_NKEYS <= 96, "conf_ctx.seen is too small");
 
 static bool
 conf_section_known(const char *s)
@@ -580,6 +775,51 @@ conf_section_known(const char *s)
 }
 
 /* ---- defaults ---- */
+
+/* Big providers whose bare domain no real mail server uses as its HELO. */
+static const char *const conf_default_providers[] = {
+	"gmail.com", "googlemail.com", "google.com", "hotmail.com",
+	"outlook.com", "live.com", "msn.com", "microsoft.com", "yahoo.com",
+	"yahoo.co.uk", "ymail.com", "aol.com", "icloud.com", "me.com",
+	"mail.ru", "yandex.ru", "gmx.de", "gmx.net", "web.de", "qq.com",
+	"163.com", "126.com", "comcast.net", "protonmail.com", "proton.me",
+	"zoho.com", "amazon.com", "facebook.com", "apple.com", "paypal.com",
+};
+
+static void
+conf_sniffer_defaults(struct conf_sniffer *s)
+{
+	size_t i;
+
+	s->queue = 1;
+	s->queue_maxlen = 4096;
+	s->packets = 24;
+	s->max_flows = 65536;
+	s->flow_idle_s = 120;
+	s->deadline_ms = 5000;
+	for (i = 0; i < RULE_MAX; i++)
+		s->rule[i] = ACTION_OFFEND;
+	/* Weak signals: legitimate but sloppy senders show them too. */
+	s->rule[RULE_HELO_NO_RESOLVE] = ACTION_LOG;
+	s->rule[RULE_HELO_MISMATCH] = ACTION_LOG;
+	/* Not judged by this version (no key): never strikes. */
+	s->rule[RULE_PREGREET] = ACTION_OFF;
+	s->spf_softfail_fails = true;
+	s->spf_neutral_fails = true;
+	for (i = 0; i < sizeof conf_default_providers /
+	    sizeof conf_default_providers[0]; i++)
+		snprintf(s->provider_domains[i], CONF_DOMAIN_MAX, "%s",
+		    conf_default_providers[i]);
+	s->nprovider_domains = i;
+	s->offender_strikes = 2;
+	s->offender_window_s = 3600;
+	s->offender_timeout_s = 3600;
+	s->offender_timeout_max_s = 7 * 86400;
+	snprintf(s->state_file, sizeof s->state_file, "%s",
+	    "/var/lib/smtpgate/sniffer.state");
+	snprintf(s->control_socket, sizeof s->control_socket, "%s",
+	    "/run/smtpgate/sniffd.sock");
+}
 
 void
 conf_defaults(struct conf *c)
@@ -613,6 +853,8 @@ conf_defaults(struct conf *c)
 	snprintf(c->nft.table, sizeof c->nft.table, "smtpgate");
 	snprintf(c->nft.allow_file, sizeof c->nft.allow_file, "%s",
 	    SYSCONFDIR "/smtpgate/allow.list");
+
+	conf_sniffer_defaults(&c->sniffer);
 }
 
 /* ---- actions and trust ---- */
@@ -626,6 +868,7 @@ action_name(enum action a)
 	case ACTION_ACCEPT:	return "accept";
 	case ACTION_DROP:	return "drop";
 	case ACTION_REJECT:	return "reject";
+	case ACTION_OFFEND:	return "offend";
 	}
 	return "?";
 }
@@ -645,6 +888,39 @@ action_parse(const char *s, unsigned allowed, enum action *out)
 		}
 	}
 	return -1;
+}
+
+static const char *const conf_rule_names[RULE_MAX] = {
+	[RULE_UNQUALIFIED] = "unqualified",
+	[RULE_OWN_NAME] = "own-name",
+	[RULE_OWN_ADDRESS] = "own-address",
+	[RULE_BARE_IP] = "bare-ip",
+	[RULE_ADDRESS_LITERAL] = "address-literal",
+	[RULE_BAD_SYNTAX] = "bad-syntax",
+	[RULE_PROVIDER_DOMAIN] = "provider-domain",
+	[RULE_SPF_FAIL] = "spf-fail",
+	[RULE_SPF_PTR_FAIL] = "spf-ptr-fail",
+	[RULE_NO_DOMAIN] = "no-domain",
+	[RULE_HELO_NO_RESOLVE] = "helo-no-resolve",
+	[RULE_HELO_MISMATCH] = "helo-mismatch",
+	[RULE_NO_PTR_FAR] = "no-ptr-far",
+	[RULE_MAIL_FROM_NO_DOMAIN] = "mail-from-no-domain",
+	[RULE_PREGREET] = "pregreet",
+};
+
+const char *
+conf_rule_name(enum conf_rule r)
+{
+	return (unsigned)r < RULE_MAX ? conf_rule_names[r] : "?";
+}
+
+enum conf_rule
+conf_rule_parse(const char *s)
+{
+	for (unsigned r = 0; r < RULE_MAX; r++)
+		if (strcmp(s, conf_rule_names[r]) == 0)
+			return (enum conf_rule)r;
+	return RULE_MAX;
 }
 
 bool

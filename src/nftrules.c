@@ -40,7 +40,7 @@
 #define NFTRULES_BUF		(256 * 1024)	/* whole batch, bytes */
 #define NFTRULES_MSG_ROOM	8192		/* any one message is smaller */
 #define NFTRULES_MSGS		1024		/* messages in a batch at most */
-#define NFTRULES_LABEL		112
+#define NFTRULES_LABEL		160
 #define NFTRULES_WAIT_MS	2000		/* for the acks of a commit */
 #define NFTRULES_CHAIN		"gate"
 #define NFTRULES_PROBE_TABLE	"smtpgate_probe"
@@ -380,6 +380,62 @@ nftrules_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
 	return nftrules_expr(r, e);
 }
 
+/* reg1 = conntrack key (original direction when dir >= 0). */
+static int
+nftrules_ct(struct nftnl_rule *r, uint32_t key, int dir)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		if (dir >= 0)
+			nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, (uint8_t)dir);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	return nftrules_expr(r, e);
+}
+
+/* ct mark = reg1. */
+static int
+nftrules_ct_set_mark(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	}
+	return nftrules_expr(r, e);
+}
+
+/* reg1 (a host-order u64 counter) to network order, as nft does before a
+ * range compare: cmp compares bytes, so only big-endian orders right. */
+static int
+nftrules_hton64(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("byteorder");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
+		    NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
+	}
+	return nftrules_expr(r, e);
+}
+
+static int
+nftrules_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)(v & 0xff);
+	return nftrules_cmp(r, op, b, 8);
+}
+
 static int
 nftrules_counter(struct nftnl_rule *r)
 {
@@ -578,6 +634,52 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 	f |= nftrules_reset(r);
 	nftrules_add_rule(b, r, f, "meta mark & 0x00ff0000 == "
 	    "0x00510000 meta l4proto tcp counter reject with tcp reset");
+
+	/*
+	 * 1b. smtpgate-sniffd is done with a session: it repeated a packet
+	 * with MARK_SNIFFED; remember that in the conntrack mark (a verdict
+	 * cannot set it on this kernel) so rule 2b stops queueing.
+	 */
+	if (c->sniff_packets > 0) {
+		uint32_t mark_sniffed = MARK_SNIFFED;
+
+		if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
+			goto oom;
+		f = nftrules_meta(r, NFT_META_MARK);
+		f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
+		f |= nftrules_cmp(r, NFT_CMP_EQ, &mark_sniffed,
+		    sizeof(mark_sniffed));
+		f |= nftrules_meta(r, NFT_META_MARK);
+		f |= nftrules_ct_set_mark(r);
+		f |= nftrules_counter(r);
+		f |= nftrules_verdict(r, NF_ACCEPT);
+		nftrules_add_rule(b, r, f, "meta mark & 0x00ff0000 == "
+		    "0x00520000 ct mark set meta mark counter accept");
+
+		/* 2b. The first packets of each session go to the sniffer;
+		 * the SYN is packet 1 and stays with the gate. */
+		if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
+			goto oom;
+		f = nftrules_meta(r, NFT_META_L4PROTO);
+		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		f |= nftrules_lookup(r, "gated_ports", SET_PORTS, false);
+		f |= nftrules_ct(r, NFT_CT_PKTS, 0);
+		f |= nftrules_hton64(r);
+		f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 2);
+		f |= nftrules_cmp_u64be(r, NFT_CMP_LTE, c->sniff_packets);
+		f |= nftrules_ct(r, NFT_CT_MARK, -1);
+		f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
+		f |= nftrules_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
+		    sizeof(mark_sniffed));
+		f |= nftrules_counter(r);
+		f |= nftrules_queue(r, c->sniff_queue, q);
+		snprintf(text, sizeof(text), "tcp dport @gated_ports ct "
+		    "original packets 2-%u ct mark & 0x00ff0000 != 0x00520000 "
+		    "counter queue num %u bypass", c->sniff_packets,
+		    c->sniff_queue);
+		nftrules_add_rule(b, r, f, text);
+	}
 
 	/* 2. Not TCP: not ours. */
 	if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)

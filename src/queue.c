@@ -2,7 +2,8 @@
  * queue.c - one NFQUEUE over the libmnl-based libnetfilter_queue API,
  * driven by the event loop.
  *
- * Exports queue_open, queue_verdict, queue_stats, queue_close.  Needs an
+ * Exports queue_open, queue_verdict, queue_verdict_mark, queue_stats,
+ * queue_close.  Needs an
  * event loop (evloop_new) first; the queue owns its netlink socket and its
  * receive buffer and gives both back in queue_close.
  *
@@ -433,4 +434,11 @@ queue_close(struct queue *q)
 	mnl_socket_close(q->nl);
 	free(q->buf);
 	free(q);
+}
+
+int
+queue_verdict_mark(struct queue *q, uint32_t id, bool repeat, uint32_t mark)
+{
+	return queue_send_verdict(q, id, repeat ? NF_REPEAT : NF_ACCEPT, true,
+	    mark);
 }

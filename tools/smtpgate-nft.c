@@ -84,6 +84,8 @@ cmd_install(const struct conf *cf, bool dry, const char *force)
 		.nports = cf->gate.nports,
 		.trusted = cf->gate.trusted,
 		.ntrusted = cf->gate.ntrusted,
+		.sniff_queue = cf->sniffer.queue,
+		.sniff_packets = cf->sniffer.packets,
 	};
 	enum nftrules_queue q;
 	char err[512];

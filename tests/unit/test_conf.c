@@ -281,8 +281,8 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	/* structure */
 	{ "unknown section", "[foo]\n", "%s:1: unknown section [foo]" },
-	{ "unknown section later", "[gate]\nqueue = 1\n\n[sniffer]\nx = 1\n",
-	    "%s:4: unknown section [sniffer]" },
+	{ "unknown section later", "[gate]\nqueue = 1\n\n[snifer]\nx = 1\n",
+	    "%s:4: unknown section [snifer]" },
 	{ "junk after header", "[gate] x\n",
 	    "%s:1: junk after section header [gate]" },
 	{ "unknown key", "[gate]\n; comment\nnoptr = log\n",
