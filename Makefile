@@ -48,9 +48,11 @@ BENCHSRC := $(wildcard bench/bench_*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
 HDRS    := $(wildcard include/*.h)
 
-.PHONY: all check unit unit-san fuzz e2e demo bench install clean deps ptr-eval
+.PHONY: all benches check unit unit-san fuzz e2e demo bench install clean deps ptr-eval
 
 all: $(PROGS) $(TOOLS)
+
+benches: $(BENCHES)
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -85,7 +87,7 @@ fuzz:
 	@tests/run-fuzz.sh
 
 e2e: all
-	$(MAKE) BUILD=build/san SAN=1 all
+	$(MAKE) BUILD=build/san SAN=1 all benches
 	@tests/e2e/run.sh build/san
 
 check: all
