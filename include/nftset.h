@@ -99,6 +99,23 @@ int nftset_sync(struct nftset *s);
 const struct nftset_stats *nftset_stats(const struct nftset *s);
 
 /*
+ * Replace the whole content of sets: one nf_tables batch that flushes
+ * every set named in sets[] (a DELSETELEM message without elements) and
+ * then adds elems[], sent on a netlink socket of its own and waited for
+ * (every message acked), so it does not disturb an open struct nftset.
+ * The kernel applies the batch whole or not at all: a set is never seen
+ * empty or half filled, and on any failure it keeps what it held.
+ * For interval sets the caller passes prefixes that do not overlap (the
+ * kernel refuses overlaps, and that aborts the batch).  At most
+ * NFTSET_REPLACE_MAX elements.  0, or -1 with "nftset: ..." in err and
+ * errno set (EPERM without CAP_NET_ADMIN, ENOENT when the table or a set
+ * is missing, E2BIG when there are too many elements).
+ */
+#define NFTSET_REPLACE_MAX	16384
+int nftset_replace(const char *table, const char *const *sets, size_t nsets,
+    const struct nftset_elem *elems, size_t nelems, char *err, size_t errlen);
+
+/*
  * Message builders, for nftset itself and for tests (no socket needed).
  *
  * nftset_elem_addr: one address for "<base>4"/"<base>6".  timeout_s only

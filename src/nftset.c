@@ -687,3 +687,182 @@ nftset_sync(struct nftset *s)
 	}
 	return rc;
 }
+
+/* --- whole-set replacement (nftset_replace) -------------------------- */
+
+struct nftset_rctx {
+	uint32_t seq_begin, seq_end;	/* the batch's sequence range */
+	size_t acks;			/* messages acknowledged */
+	int error;			/* first error the kernel answered */
+	uint32_t error_seq;		/* and the message it was for */
+};
+
+static int
+nftset_replace_cb_error(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftset_rctx *r = data;
+	const struct nlmsgerr *me;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*me))
+		return MNL_CB_OK;
+	me = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_seq - r->seq_begin > r->seq_end - r->seq_begin)
+		return MNL_CB_OK;	/* not ours */
+	if (me->error == 0) {
+		r->acks++;
+	} else if (r->error == 0) {
+		r->error = me->error < 0 && me->error > -4096 ? -me->error :
+		    EPROTO;
+		r->error_seq = nlh->nlmsg_seq;
+	}
+	return MNL_CB_OK;
+}
+
+int
+nftset_replace(const char *table, const char *const *sets, size_t nsets,
+    const struct nftset_elem *elems, size_t nelems, char *err, size_t errlen)
+{
+	struct mnl_socket *nl = NULL;
+	struct nftset_rctx r = { 0 };
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { 0 };
+	char *buf = NULL, *rbuf = NULL;
+	size_t cap, off = 0, nmsg = 0, i;
+	uint32_t seq, portid;
+	int rc = -1, saved = 0, one = 1, sndbuf;
+	struct pollfd pfd;
+	struct timespec t0, t;
+
+	if (nelems > NFTSET_REPLACE_MAX || nsets > NFTSET_REPLACE_MAX) {
+		snprintf(err, errlen, "nftset: replace: %zu elements, at most "
+		    "%d", nelems, NFTSET_REPLACE_MAX);
+		errno = E2BIG;
+		return -1;
+	}
+	if (strnlen(table, NFTSET_TABLE_MAX) >= NFTSET_TABLE_MAX ||
+	    table[0] == '\0') {
+		snprintf(err, errlen, "nftset: table name \"%.64s\": empty "
+		    "or too long", table);
+		errno = EINVAL;
+		return -1;
+	}
+	cap = (nsets + nelems + 2) * NFTSET_MSG_MAX;
+	if ((buf = malloc(cap)) == NULL ||
+	    (rbuf = malloc(MNL_SOCKET_BUFFER_SIZE)) == NULL) {
+		saved = errno;
+		snprintf(err, errlen, "nftset: replace: malloc: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "nftset: netlink socket: %s",
+		    strerror(errno));
+		goto out;
+	}
+	(void)mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	portid = mnl_socket_get_portid(nl);
+	seq = (uint32_t)time(NULL);
+
+	/* begin, the flushes, the adds, end: every message acked */
+	r.seq_begin = seq;
+	nftnl_batch_begin(buf, seq++);
+	off += NLMSG_ALIGN(((struct nlmsghdr *)buf)->nlmsg_len);
+	for (i = 0; i < nsets; i++) {
+		struct nlmsghdr *nlh;
+
+		if (strnlen(sets[i], NFTSET_NAME_MAX) >= NFTSET_NAME_MAX) {
+			snprintf(err, errlen, "nftset: set name \"%.32s\": "
+			    "too long", sets[i]);
+			saved = EINVAL;
+			goto out;
+		}
+		nlh = nftnl_nlmsg_build_hdr(buf + off, NFT_MSG_DELSETELEM,
+		    NFPROTO_INET, NLM_F_ACK, seq++);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[i]);
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+		nmsg++;
+	}
+	for (i = 0; i < nelems; i++) {
+		size_t n = nftset_build_elem_msg(buf + off, cap - off, table,
+		    &elems[i], seq++, true);
+
+		if (n == 0) {
+			snprintf(err, errlen, "nftset: replace: element %zu "
+			    "of set \"%.32s\" cannot be built", i,
+			    elems[i].set);
+			saved = EINVAL;
+			goto out;
+		}
+		off += NLMSG_ALIGN(n);
+		nmsg++;
+	}
+	r.seq_end = seq;
+	nftnl_batch_end(buf + off, seq++);
+	off += NLMSG_ALIGN(((struct nlmsghdr *)(buf + off))->nlmsg_len);
+
+	/* One sendmsg must hold the batch: raise the send buffer (root). */
+	sndbuf = (int)(off + 65536);
+	(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE,
+	    &sndbuf, sizeof(sndbuf));
+	if (mnl_socket_sendto(nl, buf, off) != (ssize_t)off) {
+		saved = errno ? errno : EMSGSIZE;
+		snprintf(err, errlen, "nftset: sendto replace batch of %zu "
+		    "messages to table inet %s: %s", nmsg, table,
+		    strerror(saved));
+		goto out;
+	}
+	ctl[NLMSG_ERROR] = nftset_replace_cb_error;
+	pfd.fd = mnl_socket_get_fd(nl);
+	pfd.events = POLLIN;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The kernel answers inside sendmsg; the wait is only a guard. */
+	while (r.acks < nmsg && r.error == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long ms = (t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= NFTSET_SYNC_WAIT_MS ||
+		    poll(&pfd, 1, (int)(NFTSET_SYNC_WAIT_MS - ms)) <= 0)
+			break;
+		ssize_t n = recv(pfd.fd, rbuf, MNL_SOCKET_BUFFER_SIZE,
+		    MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			saved = errno;
+			snprintf(err, errlen, "nftset: recv replace answers: "
+			    "%s", strerror(errno));
+			goto out;
+		}
+		(void)mnl_cb_run2(rbuf, (size_t)n, 0, portid, NULL, &r, ctl,
+		    NLMSG_MIN_TYPE);
+	}
+	if (r.error != 0) {
+		uint32_t k = r.error_seq - r.seq_begin;	/* 1-based message */
+		const char *what = k >= 1 && k <= nsets ? sets[k - 1] :
+		    k > nsets && k - 1 - nsets < nelems ?
+		    elems[k - 1 - nsets].set : "batch";
+
+		saved = r.error;
+		snprintf(err, errlen, "nftset: replace sets of table inet %s: "
+		    "%s %s: %s", table, k >= 1 && k <= nsets ? "flush" :
+		    "add to", what, strerror(r.error));
+		goto out;
+	}
+	if (r.acks < nmsg) {
+		saved = ETIMEDOUT;
+		snprintf(err, errlen, "nftset: replace sets of table inet %s: "
+		    "%zu of %zu answers missing", table, nmsg - r.acks, nmsg);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (nl != NULL)
+		mnl_socket_close(nl);
+	free(buf);
+	free(rbuf);
+	if (rc == -1)
+		errno = saved ? saved : EIO;
+	return rc;
+}

@@ -1,0 +1,694 @@
+/*
+ * allowlist.c - the allow file: parse, validate, write atomically under a
+ * lock, merge for the kernel, apply to allow4/allow6.
+ *
+ * Exports the functions of allowlist.h.  Pure parts (parse, format, add,
+ * del, wanted) touch no file and no socket, so tests and the fuzz target
+ * drive them directly; load/save/lock work on files; apply talks netlink
+ * through nftset_replace.
+ *
+ * Why replace and not add/delete one entry: the kernel's interval sets
+ * refuse overlapping intervals, and which entries are in force depends on
+ * the whole list (a /32 inside a /24 is only added when the /24 is gone).
+ * Computing the whole wanted set and swapping it in one batch is simple
+ * and atomic, and the list is small (ALLOWLIST_MAX).
+ */
+#define _GNU_SOURCE	/* mkostemp */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allowlist.h"
+#include "nftset.h"
+
+#define ALLOWLIST_EPOCH_MAX	INT64_C(253402300799)	/* 9999-12-31 */
+
+void
+allowlist_init(struct allowlist *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void
+allowlist_free(struct allowlist *l)
+{
+	free(l->e);
+	memset(l, 0, sizeof(*l));
+}
+
+const char *
+allowlist_comment_check(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return "comment has a control character";
+	}
+	if (i >= ALLOWLIST_COMMENT_MAX)
+		return "comment too long";
+	return NULL;
+}
+
+/* Plain decimal epoch seconds, no sign, no leading zero, not too big. */
+static int
+allowlist_epoch_parse(const char *s, size_t len, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > 12 || (s[0] == '0' && len > 1))
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > ALLOWLIST_EPOCH_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+allowlist_duration_parse(const char *s, int64_t *out)
+{
+	int64_t v = 0, unit = 1;
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > 12)
+		return -1;
+	switch (s[len - 1]) {
+	case 's': unit = 1; len--; break;
+	case 'm': unit = 60; len--; break;
+	case 'h': unit = 3600; len--; break;
+	case 'd': unit = 86400; len--; break;
+	case 'w': unit = 7 * 86400; len--; break;
+	default: break;
+	}
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	v *= unit;
+	if (v < 1 || v > INT64_C(10) * 366 * 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+allowlist_grow(struct allowlist *l)
+{
+	struct allow_entry *e;
+	size_t cap;
+
+	if (l->n < l->cap)
+		return 0;
+	if (l->n >= ALLOWLIST_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	cap = l->cap ? l->cap * 2 : 16;
+	if (cap > ALLOWLIST_MAX)
+		cap = ALLOWLIST_MAX;
+	if ((e = realloc(l->e, cap * sizeof(*e))) == NULL)
+		return -1;
+	l->e = e;
+	l->cap = cap;
+	return 0;
+}
+
+static bool
+allowlist_prefix_eq(const struct prefix *a, const struct prefix *b)
+{
+	return a->len == b->len && addr_eq(&a->a, &b->a);
+}
+
+/* Does outer contain inner (same family, outer not longer)? */
+static bool
+allowlist_contains(const struct prefix *outer, const struct prefix *inner)
+{
+	return outer->a.family == inner->a.family && outer->len <= inner->len &&
+	    prefix_contains(outer, &inner->a);
+}
+
+ssize_t
+allowlist_find(const struct allowlist *l, const struct prefix *p)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (allowlist_prefix_eq(&l->e[i].p, p))
+			return (ssize_t)i;
+	return -1;
+}
+
+ssize_t
+allowlist_covering(const struct allowlist *l, const struct prefix *p)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!allowlist_prefix_eq(&l->e[i].p, p) &&
+		    allowlist_contains(&l->e[i].p, p))
+			return (ssize_t)i;
+	return -1;
+}
+
+int
+allowlist_add(struct allowlist *l, const struct allow_entry *e,
+    bool *replaced)
+{
+	ssize_t i = allowlist_find(l, &e->p);
+
+	if (replaced != NULL)
+		*replaced = i >= 0;
+	if (i >= 0) {
+		l->e[i] = *e;
+		return 0;
+	}
+	if (allowlist_grow(l) == -1)
+		return -1;
+	l->e[l->n++] = *e;
+	return 0;
+}
+
+int
+allowlist_del(struct allowlist *l, const struct prefix *p)
+{
+	ssize_t i = allowlist_find(l, p);
+
+	if (i < 0)
+		return -1;
+	memmove(&l->e[i], &l->e[i + 1], (l->n - (size_t)i - 1) *
+	    sizeof(l->e[0]));
+	l->n--;
+	return 0;
+}
+
+size_t
+allowlist_prune(struct allowlist *l, int64_t now)
+{
+	size_t i, j = 0, gone;
+
+	for (i = 0; i < l->n; i++)
+		if (l->e[i].expires == 0 || l->e[i].expires > now)
+			l->e[j++] = l->e[i];
+	gone = l->n - j;
+	l->n = j;
+	return gone;
+}
+
+/*
+ * One line (NUL-terminated, no newline) into e.  Returns 1 for an entry,
+ * 0 for a blank or comment line, -1 with *why.
+ */
+static int
+allowlist_parse_line(char *s, struct allow_entry *e, const char **why)
+{
+	char *tok, *hash, *end;
+	bool seen_exp = false, seen_add = false;
+
+	memset(e, 0, sizeof(*e));
+	for (char *c = s; *c != '\0'; c++) {
+		unsigned char u = (unsigned char)*c;
+
+		if ((u < 0x20 && u != '\t') || u == 0x7f) {
+			*why = "control character";
+			return -1;
+		}
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || *s == '#')
+		return 0;
+	if ((hash = strchr(s, '#')) != NULL) {
+		char *c = hash + 1;
+
+		while (*c == ' ' || *c == '\t')
+			c++;
+		end = c + strlen(c);
+		while (end > c && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		for (char *t = c; *t != '\0'; t++)
+			if (*t == '\t')
+				*t = ' ';
+		if ((*why = allowlist_comment_check(c)) != NULL)
+			return -1;
+		snprintf(e->comment, sizeof(e->comment), "%s", c);
+		*hash = '\0';
+	}
+	tok = strtok_r(s, " \t", &end);
+	if (tok == NULL) {
+		*why = "comment without an address";
+		return -1;
+	}
+	if (prefix_parse(tok, &e->p, why) == -1)
+		return -1;
+	if (e->p.len == 0) {
+		*why = "a /0 prefix would allow everyone";
+		return -1;
+	}
+	while ((tok = strtok_r(NULL, " \t", &end)) != NULL) {
+		if (strncmp(tok, "expires=", 8) == 0 && !seen_exp) {
+			seen_exp = true;
+			if (allowlist_epoch_parse(tok + 8, strlen(tok + 8),
+			    &e->expires) == -1) {
+				*why = "expires= wants epoch seconds";
+				return -1;
+			}
+		} else if (strncmp(tok, "added=", 6) == 0 && !seen_add) {
+			seen_add = true;
+			if (allowlist_epoch_parse(tok + 6, strlen(tok + 6),
+			    &e->added) == -1) {
+				*why = "added= wants epoch seconds";
+				return -1;
+			}
+		} else {
+			*why = "unknown or repeated field (want expires=, "
+			    "added=, # comment)";
+			return -1;
+		}
+	}
+	return 1;
+}
+
+int
+allowlist_parse(const char *name, const char *text, size_t len,
+    struct allowlist *l, char *err, size_t errlen)
+{
+	char line[ALLOWLIST_LINE_MAX + 1];
+	size_t pos = 0, lineno = 0;
+
+	l->n = 0;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		struct allow_entry e;
+		const char *why = NULL;
+		int rc;
+
+		lineno++;
+		if (n > ALLOWLIST_LINE_MAX) {
+			snprintf(err, errlen, "%s:%zu: line longer than %d "
+			    "bytes", name, lineno, ALLOWLIST_LINE_MAX);
+			goto fail;
+		}
+		if (memchr(text + pos, '\0', n) != NULL) {
+			snprintf(err, errlen, "%s:%zu: NUL byte", name,
+			    lineno);
+			goto fail;
+		}
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		pos += n + (nl ? 1 : 0);
+		rc = allowlist_parse_line(line, &e, &why);
+		if (rc == -1) {
+			snprintf(err, errlen, "%s:%zu: %s", name, lineno, why);
+			goto fail;
+		}
+		if (rc == 0)
+			continue;
+		if (allowlist_find(l, &e.p) >= 0) {
+			char a[ADDR_STRLEN];
+
+			snprintf(err, errlen, "%s:%zu: %s/%u is listed twice",
+			    name, lineno, addr_ntop(&e.p.a, a), e.p.len);
+			goto fail;
+		}
+		if (allowlist_add(l, &e, NULL) == -1) {
+			snprintf(err, errlen, "%s:%zu: %s", name, lineno,
+			    errno == E2BIG ? "more than 4096 entries" :
+			    "out of memory");
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	l->n = 0;
+	errno = EINVAL;
+	return -1;
+}
+
+int
+allowlist_load(const char *path, bool missing_ok, bool *missing,
+    struct allowlist *l, char *err, size_t errlen)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	int fd, rc = -1, saved;
+
+	if (missing != NULL)
+		*missing = false;
+	l->n = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno == ENOENT && missing_ok) {
+			if (missing != NULL)
+				*missing = true;
+			return 0;
+		}
+		saved = errno;
+		snprintf(err, errlen, "allow list: open %s: %s", path,
+		    strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > ALLOWLIST_FILE_MAX) {
+		saved = errno;
+		if (S_ISREG(st.st_mode) || saved == 0) {
+			saved = EINVAL;
+			snprintf(err, errlen, "allow list: %s: not a regular "
+			    "file of at most %d bytes", path,
+			    ALLOWLIST_FILE_MAX);
+		} else {
+			snprintf(err, errlen, "allow list: fstat %s: %s", path,
+			    strerror(saved));
+		}
+		goto out;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		saved = errno;
+		snprintf(err, errlen, "allow list: %s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size + 1 - got);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			snprintf(err, errlen, "allow list: read %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > (size_t)st.st_size) {
+			saved = EINVAL;
+			snprintf(err, errlen, "allow list: %s grew while "
+			    "read", path);
+			goto out;
+		}
+	}
+	if (allowlist_parse(path, text, got, l, err, errlen) == -1) {
+		saved = EINVAL;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	close(fd);
+	if (rc == -1)
+		errno = saved;
+	return rc;
+}
+
+char *
+allowlist_format(const struct allowlist *l)
+{
+	size_t cap = 256 + l->n * (ALLOWLIST_LINE_MAX + 1), off = 0;
+	char *buf = malloc(cap), a[ADDR_STRLEN];
+
+	if (buf == NULL)
+		return NULL;
+	off += (size_t)snprintf(buf, cap, "# smtpgate allow list: senders "
+	    "never gated.  Written by smtpgatectl allow;\n# format: PREFIX "
+	    "[expires=EPOCH] [added=EPOCH] [# COMMENT]\n");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct allow_entry *e = &l->e[i];
+		int n = snprintf(buf + off, cap - off, "%s/%u",
+		    addr_ntop(&e->p.a, a), e->p.len);
+
+		off += (size_t)n;
+		if (e->expires)
+			off += (size_t)snprintf(buf + off, cap - off,
+			    " expires=%lld", (long long)e->expires);
+		if (e->added)
+			off += (size_t)snprintf(buf + off, cap - off,
+			    " added=%lld", (long long)e->added);
+		if (e->comment[0] != '\0')
+			off += (size_t)snprintf(buf + off, cap - off, " # %s",
+			    e->comment);
+		off += (size_t)snprintf(buf + off, cap - off, "\n");
+	}
+	return buf;
+}
+
+/* The directory part of path into buf ("." when none). */
+static void
+allowlist_dir(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+int
+allowlist_save(const char *path, const struct allowlist *l, char *err,
+    size_t errlen)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *text;
+	size_t len, off = 0;
+	int fd, dfd, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
+	    (int)sizeof(tmp)) {
+		snprintf(err, errlen, "allow list: %s: path too long", path);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((text = allowlist_format(l)) == NULL) {
+		snprintf(err, errlen, "allow list: out of memory");
+		return -1;
+	}
+	len = strlen(text);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "allow list: create %s: %s", tmp,
+		    strerror(errno));
+		free(text);
+		errno = saved;
+		return -1;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fchmod(fd, 0644) == -1 || fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	free(text);
+	/* The rename itself must survive a crash. */
+	allowlist_dir(path, dir, sizeof(dir));
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+fail:
+	saved = errno;
+	snprintf(err, errlen, "allow list: write %s: %s", tmp,
+	    strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	free(text);
+	errno = saved;
+	return -1;
+}
+
+int
+allowlist_lock(const char *path, int timeout_ms, char *err, size_t errlen)
+{
+	char lock[PATH_MAX];
+	int fd, waited = 0, saved;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >=
+	    (int)sizeof(lock)) {
+		snprintf(err, errlen, "allow list: %s: path too long", path);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0600)) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "allow list: open lock %s: %s", lock,
+		    strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	/* Poll the lock so a stuck holder costs a clear error, not a hang. */
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			saved = errno;
+			snprintf(err, errlen, "allow list: flock %s: %s", lock,
+			    strerror(errno));
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (waited >= timeout_ms) {
+			snprintf(err, errlen, "allow list: %s is locked by "
+			    "another smtpgatectl for over %d ms", lock,
+			    timeout_ms);
+			close(fd);
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		(void)poll(NULL, 0, 10);
+		waited += 10;
+	}
+	return fd;
+}
+
+/* Order: family, then address, then shorter prefix first. */
+static int
+allowlist_cmp(const void *x, const void *y)
+{
+	const struct prefix *a = x, *b = y;
+	int c;
+
+	if (a->a.family != b->a.family)
+		return a->a.family == AF_INET ? -1 : 1;
+	if ((c = memcmp(a->a.b, b->a.b, sizeof(a->a.b))) != 0)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
+ssize_t
+allowlist_wanted(const struct allowlist *l, const struct conf_gate *g,
+    int64_t now, struct prefix *out, size_t outcap, int64_t *next_expiry)
+{
+	size_t n = 0, i, k;
+	int64_t next = 0;
+
+	if (outcap < 2 + g->ntrusted + l->n)
+		return -1;
+	(void)prefix_parse("127.0.0.0/8", &out[n++], NULL);
+	(void)prefix_parse("::1", &out[n++], NULL);
+	for (i = 0; i < g->ntrusted; i++)
+		out[n++] = g->trusted[i];
+	for (i = 0; i < l->n; i++) {
+		const struct allow_entry *e = &l->e[i];
+
+		if (e->expires != 0 && e->expires <= now)
+			continue;
+		if (e->expires != 0 && (next == 0 || e->expires < next))
+			next = e->expires;
+		out[n++] = e->p;
+	}
+	if (next_expiry != NULL)
+		*next_expiry = next;
+	qsort(out, n, sizeof(out[0]), allowlist_cmp);
+	/*
+	 * Sorted this way a prefix's sub-prefixes follow it directly (they
+	 * start at or after its start and before its end), so one pass that
+	 * keeps the last kept prefix drops every one inside another.
+	 */
+	for (i = 0, k = 0; i < n; i++) {
+		if (k > 0 && allowlist_contains(&out[k - 1], &out[i]))
+			continue;
+		out[k++] = out[i];
+	}
+	return (ssize_t)k;
+}
+
+int
+allowlist_apply(const char *table, const struct prefix *wanted, size_t n,
+    char *err, size_t errlen)
+{
+	static const char *const sets[] = { "allow4", "allow6" };
+	struct nftset_elem *el;
+	int rc;
+
+	if ((el = calloc(n ? n : 1, sizeof(*el))) == NULL) {
+		snprintf(err, errlen, "allow list: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (nftset_elem_prefix(&el[i], false, "allow", &wanted[i]) ==
+		    -1) {
+			snprintf(err, errlen, "allow list: prefix %zu cannot "
+			    "be an element", i);
+			free(el);
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	rc = nftset_replace(table, sets, 2, el, n, err, errlen);
+	free(el);
+	return rc;
+}
+
+int
+allowlist_apply_conf(const struct conf *c, int64_t now, size_t *napplied,
+    int64_t *next_expiry, char *err, size_t errlen)
+{
+	struct allowlist l;
+	struct prefix *want;
+	size_t cap;
+	ssize_t n;
+	int rc = -1;
+
+	allowlist_init(&l);
+	if (allowlist_load(c->nft.allow_file, true, NULL, &l, err,
+	    errlen) == -1)
+		return -1;
+	cap = 2 + c->gate.ntrusted + l.n;
+	if ((want = calloc(cap, sizeof(*want))) == NULL) {
+		snprintf(err, errlen, "allow list: out of memory");
+		goto out;
+	}
+	n = allowlist_wanted(&l, &c->gate, now, want, cap, next_expiry);
+	if (n < 0) {
+		snprintf(err, errlen, "allow list: internal: no room");
+		goto out;
+	}
+	if (allowlist_apply(c->nft.table, want, (size_t)n, err, errlen) == -1)
+		goto out;
+	if (napplied != NULL) {
+		*napplied = 0;
+		for (size_t i = 0; i < l.n; i++)
+			if (l.e[i].expires == 0 || l.e[i].expires > now)
+				(*napplied)++;
+	}
+	rc = 0;
+out:
+	free(want);
+	allowlist_free(&l);
+	return rc;
+}
