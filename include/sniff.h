@@ -1,0 +1,37 @@
+/*
+ * sniff.h - the core of smtpgate-sniffd: queued client packets in, HELO
+ * judgments, strikes and bans out.
+ *
+ * sniff_new takes a loaded configuration, loads the state file, binds
+ * [sniffer] queue, opens the nft writer, the resolver, the SPF workers and
+ * the control socket, and from then on runs from the event loop: every
+ * queued packet gets its verdict at once (accept; NF_REPEAT with
+ * MARK_SNIFFED once the session is done, so the ruleset stops queueing
+ * it), then its payload is reassembled into command lines (smtpcmd) and
+ * each HELO/EHLO and the first MAIL FROM of the session is judged (helo
+ * rules at once, DNS and SPF rules when their answers came or at
+ * deadline_ms).  A strike counts once per session; the strike that
+ * reaches offender_strikes bans the address in offend4/offend6.
+ * sniff_free saves the state and lets every held packet go.
+ */
+#ifndef SMTPGATE_SNIFF_H
+#define SMTPGATE_SNIFF_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "evloop.h"
+
+struct sniff;
+
+struct sniff *sniff_new(struct evloop *ev, const struct conf *c, char *err,
+    size_t errlen);
+void sniff_free(struct sniff *s);
+
+/* Load path anew; on failure keep the old config.  0, or -1 with err. */
+int sniff_reload(struct sniff *s, const char *path, char *err,
+    size_t errlen);
+/* Log the counters as one "stats key=value ..." line. */
+void sniff_log_stats(struct sniff *s);
+
+#endif

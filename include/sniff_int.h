@@ -1,0 +1,89 @@
+/*
+ * sniff_int.h - what sniff.c (packets, flows, the daemon) and
+ * sniff_judge.c (judgments, strikes, bans, the state file) share; not for
+ * other modules.
+ */
+#ifndef SMTPGATE_SNIFF_INT_H
+#define SMTPGATE_SNIFF_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpsl.h>
+
+#include "conf.h"
+#include "control.h"
+#include "dns.h"
+#include "evloop.h"
+#include "nftset.h"
+#include "queue.h"
+#include "spfcheck.h"
+#include "strikes.h"
+
+#define SNIFF_LAT_BUCKETS	1024	/* verdict latency, 1 us each */
+
+/* One SMTP session as the judgments see it; outlives its flow while a
+ * judgment still runs. */
+struct sniff_session {
+	unsigned refs;			/* the flow + running judgments */
+	bool struck;			/* a strike was counted already */
+	bool mail_judged;		/* first MAIL FROM seen */
+	char helo[72];			/* last HELO, printable, for logs */
+};
+
+struct sniff_stats {
+	uint64_t queued;		/* packets the queue handed us */
+	uint64_t malformed;		/* unreadable packets (accepted) */
+	uint64_t marked;		/* verdicts with MARK_SNIFFED */
+	uint64_t flows;			/* sessions followed */
+	uint64_t evicted;		/* flows dropped for max_flows */
+	uint64_t expired;		/* flows dropped when idle */
+	uint64_t late;			/* joined mid-session: not read */
+	uint64_t trusted;		/* trusted clients: not read */
+	uint64_t lines, helos, mails;	/* command lines seen */
+	uint64_t toolong;		/* lines over the limit */
+	uint64_t starttls, data, lost;	/* how sessions ended */
+	uint64_t judgments;		/* rule hits judged */
+	uint64_t strikes, bans;
+	uint64_t dns_queries, spf_queries, spf_errors, overload;
+	uint64_t lat_n;			/* verdict latencies measured */
+	uint64_t lat[SNIFF_LAT_BUCKETS + 1];	/* last: >= 1024 us */
+	uint64_t lat_max_us;
+};
+
+struct sniff {
+	struct evloop *ev;
+	struct conf conf;		/* current configuration */
+	struct queue *q;
+	struct nftset *nft;
+	struct dns *dns;
+	struct spfcheck *spf;
+	struct control *ctl;
+	psl_ctx_t *psl;
+	struct strikes *strikes;
+	struct sniff_flow **bucket;	/* flows by 4-tuple */
+	size_t nbuckets;		/* power of two */
+	struct sniff_flow *lru_head, *lru_tail;	/* oldest first */
+	size_t nflows;
+	struct ev_timer *tick;		/* once a second: expiry, state */
+	int64_t last_expire_s;
+	struct sniff_stats st;
+};
+
+/* sniff_judge.c */
+struct strikes_cfg;
+void sniff_strikes_cfg(const struct sniff *s, struct strikes_cfg *cfg);
+void sniff_session_unref(struct sniff_session *ss);
+/* A HELO/EHLO argument (raw bytes) from client in session ss. */
+void sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *arg, size_t len);
+/* The domain of the session's first MAIL FROM. */
+void sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *dom, size_t len);
+/* State file: load (and re-add live bans to the sets), save when dirty. */
+int sniff_state_load(struct sniff *s, char *err, size_t errlen);
+void sniff_state_save(struct sniff *s);
+/* Control verbs offenders, forget, forget-all. */
+void sniff_control_register(struct sniff *s);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * strikes.h - strikes and bans of smtpgate-sniffd: the arithmetic and the
+ * state file.  No I/O except strikes_save/strikes_load; time is passed in
+ * (seconds since the epoch), so tests need no clock.
+ *
+ * An address collects strikes; strikes older than the window start over.
+ * The strike that reaches cfg.strikes bans the address for
+ * timeout * 2^(bans so far), at most timeout_max; its strikes start over.
+ * A banned address is not struck again until its ban ends (the kernel set
+ * resets its new connections meanwhile).  A record is forgotten when it
+ * has neither strikes in the window nor a ban, and its last ban ended more
+ * than timeout_max ago (so escalation memory lasts one longest ban).
+ *
+ * State file (shared with smtpgatectl, see docs/smtpgate-sniffd.8): first
+ * line "# smtpgate-sniffd state v1", then one record per line,
+ *   ip=198.51.100.7 strikes=1 first=1763900000 last=1763900100
+ *   rule=unqualified bans=2 banned_until=1763903700
+ * written to PATH.tmp in the same directory, fsynced, renamed over PATH.
+ */
+#ifndef SMTPGATE_STRIKES_H
+#define SMTPGATE_STRIKES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "conf.h"
+
+#define STRIKES_HEADER		"# smtpgate-sniffd state v1"
+#define STRIKES_LINE_MAX	256
+#define STRIKES_MAX_RECORDS	1000000	/* beyond: new addresses not struck */
+
+struct strikes_cfg {
+	uint32_t strikes;		/* strikes that ban */
+	uint32_t window_s;
+	uint32_t timeout_s;		/* first ban */
+	uint32_t timeout_max_s;
+};
+
+struct strikes_rec {
+	struct strikes_rec *next;	/* hash chain */
+	struct addr a;
+	uint32_t strikes;		/* within the current window */
+	int64_t first, last;		/* first strike of the window, last */
+	enum conf_rule rule;		/* last rule that struck */
+	uint32_t bans;			/* bans so far */
+	int64_t banned_until;		/* 0: not banned */
+};
+
+enum strikes_outcome {
+	STRIKES_COUNTED,		/* a strike, no ban (yet) */
+	STRIKES_BANNED,			/* this strike banned the address */
+	STRIKES_ALREADY_BANNED,		/* banned: nothing counted */
+	STRIKES_FULL,			/* table full: nothing counted */
+};
+
+struct strikes;
+
+struct strikes *strikes_new(void);
+void strikes_free(struct strikes *t);
+
+/* The ban length of the (bans + 1)-th ban: timeout * 2^bans, capped. */
+uint32_t strikes_timeout(const struct strikes_cfg *cfg, uint32_t bans);
+
+/*
+ * Count one strike for a by rule at now.  *count gets the strikes in the
+ * window including this one (cfg->strikes when it banned); *timeout_s the
+ * ban length when STRIKES_BANNED, the remaining ban when ALREADY_BANNED.
+ */
+enum strikes_outcome strikes_add(struct strikes *t, const struct addr *a,
+    enum conf_rule rule, int64_t now, const struct strikes_cfg *cfg,
+    uint32_t *count, uint32_t *timeout_s);
+
+/* The record of a, or NULL. */
+const struct strikes_rec *strikes_find(const struct strikes *t,
+    const struct addr *a);
+/* Forget a (true when it had a record). */
+bool strikes_forget(struct strikes *t, const struct addr *a);
+/* Forget every record; calls fn for each first when fn is not NULL. */
+void strikes_forget_all(struct strikes *t,
+    void (*fn)(void *arg, const struct strikes_rec *r), void *arg);
+/* Drop records with nothing left to remember at now (see above). */
+size_t strikes_expire(struct strikes *t, int64_t now,
+    const struct strikes_cfg *cfg);
+/* Call fn for every record, in no particular order. */
+void strikes_each(const struct strikes *t,
+    void (*fn)(void *arg, const struct strikes_rec *r), void *arg);
+size_t strikes_count(const struct strikes *t);
+/* Has anything changed since the last strikes_save (or load)? */
+bool strikes_dirty(const struct strikes *t);
+
+/* One record as a state-file line (no newline) into buf. */
+void strikes_format(const struct strikes_rec *r, char *buf, size_t len);
+/* Parse one state-file line (no newline).  0, or -1 with *why. */
+int strikes_parse(const char *line, struct strikes_rec *r, const char **why);
+
+/* Write the state file atomically.  0, or -1 with "call path: cause". */
+int strikes_save(struct strikes *t, const char *path, char *err,
+    size_t errlen);
+/*
+ * Read the state file into t (added to what it holds).  A missing file is
+ * an empty state (0).  A bad line is skipped and counted in *bad; the
+ * first one is described in err.  -1 with err when the file cannot be
+ * read or its header is wrong.
+ */
+int strikes_load(struct strikes *t, const char *path, size_t *bad,
+    char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,595 @@
+/*
+ * sniff.c - smtpgate-sniffd's packets and flows: the queue callback, the
+ * per-session reassembly state, expiry, counters, reload and set-up
+ * (contract in sniff.h; judgments are in sniff_judge.c).
+ *
+ * Every packet gets its verdict first and is read afterwards, so mail
+ * never waits on the sniffer: the verdict is accept, or, once the session
+ * is done (STARTTLS, DATA, too many lines, a gap, a trusted client, joined
+ * late), NF_REPEAT with MARK_SNIFFED, which the ruleset copies to the
+ * conntrack mark so that no further packet of the session is queued.
+ *
+ * Flows are kept in a hash by 4-tuple and in an LRU list (oldest first):
+ * a flow ends on FIN or RST, when idle for flow_idle, or when max_flows
+ * are followed and a new session needs the oldest one's place.  A flow is
+ * only read when its first queued packet carries no payload (the
+ * handshake's ACK, packet 2): a session joined in the middle (after a
+ * restart) could put a message body line where a command is expected.
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "marks.h"
+#include "pkt.h"
+#include "smtpcmd.h"
+#include "sniff.h"
+#include "sniff_int.h"
+
+#define SNIFF_BUCKETS		65536
+#define SNIFF_QUEUE_COPY	0xffff	/* whole packets: we read payload */
+#define SNIFF_EXPIRE_EVERY_S	60	/* strike records */
+
+struct sniff_flow {
+	struct sniff *s;
+	struct sniff_flow *next;		/* hash chain */
+	struct sniff_flow *older, *newer;	/* LRU list */
+	struct addr src, dst;
+	uint16_t sport, dport;
+	int64_t last_ms;			/* last packet */
+	bool done;				/* mark, read no more */
+	struct sniff_session *ss;
+	struct smtpcmd cmd;
+};
+
+/* ---- flows ---- */
+
+static uint32_t
+sniff_hash(const struct addr *src, uint16_t sport, uint16_t dport)
+{
+	return addr_hash(src) ^ ((uint32_t)sport * 2654435761u) ^ dport;
+}
+
+static struct sniff_flow **
+sniff_slot(struct sniff *s, const struct pkt *p)
+{
+	return &s->bucket[sniff_hash(&p->src, p->sport, p->dport) &
+	    (s->nbuckets - 1)];
+}
+
+static struct sniff_flow *
+sniff_find(struct sniff *s, const struct pkt *p)
+{
+	for (struct sniff_flow *f = *sniff_slot(s, p); f; f = f->next)
+		if (f->sport == p->sport && f->dport == p->dport &&
+		    addr_eq(&f->src, &p->src) && addr_eq(&f->dst, &p->dst))
+			return f;
+	return NULL;
+}
+
+static void
+sniff_lru_unlink(struct sniff *s, struct sniff_flow *f)
+{
+	if (f->older != NULL)
+		f->older->newer = f->newer;
+	else
+		s->lru_head = f->newer;
+	if (f->newer != NULL)
+		f->newer->older = f->older;
+	else
+		s->lru_tail = f->older;
+	f->older = f->newer = NULL;
+}
+
+static void
+sniff_lru_append(struct sniff *s, struct sniff_flow *f)
+{
+	f->older = s->lru_tail;
+	f->newer = NULL;
+	if (s->lru_tail != NULL)
+		s->lru_tail->newer = f;
+	else
+		s->lru_head = f;
+	s->lru_tail = f;
+}
+
+static void
+sniff_flow_free(struct sniff *s, struct sniff_flow *f)
+{
+	struct sniff_flow **p = &s->bucket[sniff_hash(&f->src, f->sport,
+	    f->dport) & (s->nbuckets - 1)];
+
+	for (; *p != NULL; p = &(*p)->next)
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	sniff_lru_unlink(s, f);
+	sniff_session_unref(f->ss);
+	free(f);
+	s->nflows--;
+}
+
+static struct sniff_flow *
+sniff_flow_new(struct sniff *s, const struct pkt *p)
+{
+	struct sniff_flow *f;
+
+	if (s->nflows >= s->conf.sniffer.max_flows && s->lru_head != NULL) {
+		s->st.evicted++;
+		sniff_flow_free(s, s->lru_head);
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	if ((f->ss = calloc(1, sizeof(*f->ss))) == NULL) {
+		free(f);
+		return NULL;
+	}
+	f->ss->refs = 1;
+	f->s = s;
+	f->src = p->src;
+	f->dst = p->dst;
+	f->sport = p->sport;
+	f->dport = p->dport;
+	smtpcmd_init(&f->cmd);
+	f->next = *sniff_slot(s, p);
+	*sniff_slot(s, p) = f;
+	sniff_lru_append(s, f);
+	s->nflows++;
+	s->st.flows++;
+	return f;
+}
+
+/* ---- reading ---- */
+
+static void
+sniff_line(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
+{
+	struct sniff_flow *f = ctx;
+	struct sniff *s = f->s;
+
+	s->st.lines++;
+	switch (v) {
+	case SMTPCMD_HELO:
+	case SMTPCMD_EHLO:
+		sniff_judge_helo(s, f->ss, &f->src, arg, len);
+		break;
+	case SMTPCMD_MAIL:
+		/* Only the first transaction's sender is judged. */
+		if (!f->ss->mail_judged) {
+			f->ss->mail_judged = true;
+			sniff_judge_mail(s, f->ss, &f->src, arg, len);
+		}
+		break;
+	case SMTPCMD_TOOLONG:
+		s->st.toolong++;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+sniff_read(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
+{
+	enum smtpcmd_end e;
+
+	e = smtpcmd_feed(&f->cmd, p->seq, p->payload, p->payload_len,
+	    sniff_line, f);
+	if (e == SMTPCMD_READING)
+		return;
+	f->done = true;
+	if (e == SMTPCMD_END_STARTTLS)
+		s->st.starttls++;
+	else if (e == SMTPCMD_END_DATA)
+		s->st.data++;
+	else if (e == SMTPCMD_LOST)
+		s->st.lost++;
+	if (log_get_verbose() > 0) {
+		char ip[ADDR_STRLEN];
+		log_debug("sniff: %s:%u done (%s)", addr_ntop(&f->src, ip),
+		    f->sport, smtpcmd_end_name(e));
+	}
+}
+
+static void
+sniff_latency(struct sniff *s, int64_t t0)
+{
+	int64_t us = evloop_clock_us() - t0;
+
+	if (us < 0)
+		us = 0;
+	s->st.lat_n++;
+	s->st.lat[us < SNIFF_LAT_BUCKETS ? us : SNIFF_LAT_BUCKETS]++;
+	if ((uint64_t)us > s->st.lat_max_us)
+		s->st.lat_max_us = (uint64_t)us;
+}
+
+static void
+sniff_packet(void *arg, const struct queue_packet *qp)
+{
+	struct sniff *s = arg;
+	int64_t t0 = evloop_clock_us();
+	struct sniff_flow *f;
+	struct pkt p;
+	const char *why;
+	bool fin;
+
+	s->st.queued++;
+	if (pkt_parse(qp->payload, qp->len, &p, &why) == -1) {
+		s->st.malformed++;
+		queue_verdict(s->q, qp->id, QUEUE_ACCEPT, qp->mark);
+		sniff_latency(s, t0);
+		log_debug("sniff: packet %u unreadable (%s), accepted", qp->id,
+		    why);
+		return;
+	}
+	f = sniff_find(s, &p);
+	/* The verdict first: judging never delays the packet. */
+	if (f != NULL && f->done) {
+		s->st.marked++;
+		queue_verdict_mark(s->q, qp->id, true,
+		    (qp->mark & ~MARK_MASK) | MARK_SNIFFED);
+	} else {
+		queue_verdict(s->q, qp->id, QUEUE_ACCEPT, qp->mark);
+	}
+	sniff_latency(s, t0);
+
+	fin = (p.tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) != 0;
+	if (f == NULL) {
+		if (fin || (f = sniff_flow_new(s, &p)) == NULL)
+			return;
+		if (conf_trusted(&s->conf.gate, &p.src)) {
+			s->st.trusted++;
+			f->done = true;
+		} else if (p.payload_len > 0) {
+			s->st.late++;
+			f->done = true;
+		}
+	} else {
+		sniff_lru_unlink(s, f);
+		sniff_lru_append(s, f);
+	}
+	f->last_ms = evloop_now_ms(s->ev);
+	if (!f->done && p.payload_len > 0 && !p.truncated)
+		sniff_read(s, f, &p);
+	if (fin)
+		sniff_flow_free(s, f);
+}
+
+/* Once a second: idle flows, old strike records, the state file. */
+static void
+sniff_tick(void *arg)
+{
+	struct sniff *s = arg;
+	int64_t now = evloop_now_ms(s->ev), wall = time(NULL);
+	int64_t idle = (int64_t)s->conf.sniffer.flow_idle_s * 1000;
+
+	while (s->lru_head != NULL && now - s->lru_head->last_ms >= idle) {
+		s->st.expired++;
+		sniff_flow_free(s, s->lru_head);
+	}
+	if (wall - s->last_expire_s >= SNIFF_EXPIRE_EVERY_S) {
+		struct strikes_cfg cfg;
+
+		sniff_strikes_cfg(s, &cfg);
+		s->last_expire_s = wall;
+		strikes_expire(s->strikes, wall, &cfg);
+	}
+	sniff_state_save(s);
+	s->tick = evloop_timer_at(s->ev, now + 1000, sniff_tick, s);
+}
+
+static void
+sniff_idle(void *arg)
+{
+	struct sniff *s = arg;
+
+	if (nftset_flush(s->nft) == -1)
+		log_warn("sniff: nft batch");
+}
+
+static void
+sniff_nft_readable(int fd, uint32_t events, void *arg)
+{
+	struct sniff *s = arg;
+
+	(void)fd;
+	(void)events;
+	nftset_process(s->nft);
+}
+
+/* ---- configuration ---- */
+
+/* my_hostnames and my_addresses default to the system's. */
+static void
+sniff_conf_fill(struct conf *c)
+{
+	struct conf_sniffer *cs = &c->sniffer;
+	struct ifaddrs *ifa, *i;
+	char host[256];
+
+	if (cs->nmy_hostnames == 0 && gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		for (char *p = host; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (strlen(host) < CONF_NAME_MAX && host[0] != '\0')
+			memcpy(cs->my_hostnames[cs->nmy_hostnames++], host,
+			    strlen(host) + 1);
+	}
+	if (cs->nmy_addresses == 0 && getifaddrs(&ifa) == 0) {
+		for (i = ifa; i != NULL && cs->nmy_addresses <
+		    CONF_MAX_MYADDRS; i = i->ifa_next) {
+			struct addr *a = &cs->my_addresses[cs->nmy_addresses];
+
+			if (i->ifa_addr == NULL)
+				continue;
+			if (i->ifa_addr->sa_family == AF_INET)
+				addr_from_v4(a, (const uint8_t *)&((struct
+				    sockaddr_in *)(void *)i->ifa_addr)->sin_addr);
+			else if (i->ifa_addr->sa_family == AF_INET6)
+				addr_from_v6(a, (const uint8_t *)&((struct
+				    sockaddr_in6 *)(void *)i->ifa_addr)->
+				    sin6_addr);
+			else
+				continue;
+			cs->nmy_addresses++;
+		}
+		freeifaddrs(ifa);
+	}
+}
+
+/* The state file's directory, created (0750) when missing. */
+static void
+sniff_state_dir(const char *path)
+{
+	char dir[256];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		log_warn("state: mkdir %s", dir);
+}
+
+static void sniff_ctl_stats(void *arg, int argc, char *argv[],
+    struct control_reply *r);
+
+static void
+sniff_ctl_reload(void *arg, int argc, char *argv[], struct control_reply *r)
+{
+	struct sniff *s = arg;
+	char err[CONF_ERR_MAX];
+
+	(void)argc;
+	(void)argv;
+	if (sniff_reload(s, s->conf.path, err, sizeof(err)) == -1)
+		control_reply_error(r, "%s", err);
+}
+
+struct sniff *
+sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
+{
+	struct sniff *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->ev = ev;
+	s->conf = *c;
+	sniff_conf_fill(&s->conf);
+	s->nbuckets = SNIFF_BUCKETS;
+	s->last_expire_s = time(NULL);
+	if ((s->bucket = calloc(s->nbuckets, sizeof(*s->bucket))) == NULL ||
+	    (s->strikes = strikes_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((s->psl = psl_latest(NULL)) == NULL) {
+		snprintf(err, errlen, "psl_latest: no public suffix list");
+		goto fail;
+	}
+	if ((s->nft = nftset_open(c->nft.table, err, errlen)) == NULL)
+		goto fail;
+	if (evloop_fd_add(ev, nftset_fd(s->nft), EPOLLIN, sniff_nft_readable,
+	    s) == -1) {
+		snprintf(err, errlen, "epoll add nft socket: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	sniff_state_dir(c->sniffer.state_file);
+	if (sniff_state_load(s, err, errlen) == -1)
+		goto fail;
+	if ((s->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
+		goto fail;
+	if ((s->spf = spfcheck_new(ev, err, errlen)) == NULL)
+		goto fail;
+	if ((s->ctl = control_open(ev, c->sniffer.control_socket, err,
+	    errlen)) == NULL)
+		goto fail;
+	if (control_register(s->ctl, "stats", sniff_ctl_stats, s) ||
+	    control_register(s->ctl, "reload", sniff_ctl_reload, s)) {
+		snprintf(err, errlen, "control: verb table full");
+		goto fail;
+	}
+	sniff_control_register(s);
+	s->q = queue_open(ev, c->sniffer.queue, c->sniffer.queue_maxlen,
+	    SNIFF_QUEUE_COPY, sniff_packet, s, err, errlen);
+	if (s->q == NULL)
+		goto fail;
+	if ((s->tick = evloop_timer_at(ev, evloop_now_ms(ev) + 1000,
+	    sniff_tick, s)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	evloop_set_idle(ev, sniff_idle, s);
+	return s;
+fail:
+	sniff_free(s);
+	return NULL;
+}
+
+void
+sniff_free(struct sniff *s)
+{
+	if (s == NULL)
+		return;
+	if (s->tick != NULL)
+		evloop_timer_cancel(s->ev, s->tick);
+	/* Packets are answered as they come: none is held here. */
+	if (s->q != NULL)
+		queue_close(s->q);
+	while (s->lru_head != NULL)
+		sniff_flow_free(s, s->lru_head);
+	/* Cancelled callbacks release the judgments still running. */
+	spfcheck_free(s->spf);
+	if (s->dns != NULL)
+		dns_free(s->dns);
+	if (s->ctl != NULL)
+		control_close(s->ctl);
+	if (s->strikes != NULL && s->nft != NULL)
+		sniff_state_save(s);
+	if (s->nft != NULL) {
+		if (nftset_sync(s->nft) == -1)
+			log_warnx("sniff: nft: last set changes not all "
+			    "applied");
+		evloop_fd_del(s->ev, nftset_fd(s->nft));
+		nftset_close(s->nft);
+	}
+	strikes_free(s->strikes);
+	psl_free(s->psl);
+	free(s->bucket);
+	free(s);
+}
+
+int
+sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
+{
+	struct conf *c = malloc(sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (conf_load(path, c, err, errlen) == -1) {
+		free(c);
+		return -1;
+	}
+	sniff_conf_fill(c);
+	if (c->sniffer.queue != s->conf.sniffer.queue ||
+	    strcmp(c->nft.table, s->conf.nft.table) != 0 ||
+	    strcmp(c->sniffer.state_file, s->conf.sniffer.state_file) != 0 ||
+	    strcmp(c->sniffer.control_socket,
+	    s->conf.sniffer.control_socket) != 0)
+		log_warnx("reload: queue, nft table, state file and control "
+		    "socket changes need a restart");
+	if (memcmp(&c->dns, &s->conf.dns, sizeof(c->dns)) != 0) {
+		struct dns *nd = dns_new(s->ev, &c->dns, err, errlen);
+
+		if (nd == NULL) {
+			free(c);
+			return -1;
+		}
+		/* c-ares cannot change servers under running queries. */
+		dns_retire(s->dns);
+		s->dns = nd;
+	}
+	c->sniffer.queue = s->conf.sniffer.queue;
+	snprintf(c->nft.table, sizeof(c->nft.table), "%s", s->conf.nft.table);
+	memcpy(c->sniffer.state_file, s->conf.sniffer.state_file,
+	    sizeof(c->sniffer.state_file));
+	memcpy(c->sniffer.control_socket, s->conf.sniffer.control_socket,
+	    sizeof(c->sniffer.control_socket));
+	s->conf = *c;
+	free(c);
+	log_info("reloaded %s", path);
+	return 0;
+}
+
+/* ---- counters ---- */
+
+/* The latency below which a fraction q of the verdicts were given. */
+static uint64_t
+sniff_lat_quantile(const struct sniff_stats *st, double q)
+{
+	uint64_t want = (uint64_t)((double)st->lat_n * q), seen = 0;
+
+	if (st->lat_n == 0)
+		return 0;
+	for (size_t i = 0; i <= SNIFF_LAT_BUCKETS; i++) {
+		seen += st->lat[i];
+		if (seen > want || seen == st->lat_n)
+			return i < SNIFF_LAT_BUCKETS ? i : st->lat_max_us;
+	}
+	return st->lat_max_us;
+}
+
+static void
+sniff_stats_format(struct sniff *s, char *buf, size_t len)
+{
+	const struct sniff_stats *st = &s->st;
+	const struct queue_stats *qs = queue_stats(s->q);
+	const struct nftset_stats *ns = nftset_stats(s->nft);
+
+	snprintf(buf, len, "queued=%llu malformed=%llu marked=%llu "
+	    "flows=%llu active_flows=%zu evicted=%llu expired=%llu late=%llu "
+	    "trusted=%llu lines=%llu helos=%llu mails=%llu toolong=%llu "
+	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
+	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
+	    "spf_errors=%llu overload=%llu verdict_p50_us=%llu "
+	    "verdict_p99_us=%llu verdict_max_us=%llu enobufs=%llu "
+	    "verdict_errors=%llu nft_errors=%llu",
+	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
+	    (unsigned long long)st->marked, (unsigned long long)st->flows,
+	    s->nflows, (unsigned long long)st->evicted,
+	    (unsigned long long)st->expired, (unsigned long long)st->late,
+	    (unsigned long long)st->trusted, (unsigned long long)st->lines,
+	    (unsigned long long)st->helos, (unsigned long long)st->mails,
+	    (unsigned long long)st->toolong, (unsigned long long)st->starttls,
+	    (unsigned long long)st->data, (unsigned long long)st->lost,
+	    (unsigned long long)st->judgments,
+	    (unsigned long long)st->strikes, (unsigned long long)st->bans,
+	    strikes_count(s->strikes), (unsigned long long)st->dns_queries,
+	    (unsigned long long)st->spf_queries,
+	    (unsigned long long)st->spf_errors,
+	    (unsigned long long)st->overload,
+	    (unsigned long long)sniff_lat_quantile(st, 0.50),
+	    (unsigned long long)sniff_lat_quantile(st, 0.99),
+	    (unsigned long long)st->lat_max_us,
+	    (unsigned long long)qs->enobufs,
+	    (unsigned long long)qs->verdict_errors,
+	    (unsigned long long)ns->errors);
+}
+
+static void
+sniff_ctl_stats(void *arg, int argc, char *argv[], struct control_reply *r)
+{
+	char buf[1536];
+
+	(void)argc;
+	(void)argv;
+	sniff_stats_format(arg, buf, sizeof(buf));
+	control_reply_line(r, "%s", buf);
+}
+
+void
+sniff_log_stats(struct sniff *s)
+{
+	char buf[1536];
+
+	sniff_stats_format(s, buf, sizeof(buf));
+	log_info("stats %s", buf);
+}

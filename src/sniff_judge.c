@@ -1,0 +1,589 @@
+/*
+ * sniff_judge.c - judging what a client says: the HELO rules of helo.c at
+ * once, the DNS and SPF rules when their answers came (or at the
+ * judgment's deadline), strikes and bans (strikes.c) and the state file,
+ * and the control verbs about offenders.
+ *
+ * A judgment (struct sniff_judge) is one HELO or MAIL FROM under lookup.
+ * It holds a reference on its session (so "one strike per session" holds
+ * across its HELOs) and counts its outstanding queries in refs: c-ares and
+ * the SPF workers cannot cancel, so it lives until the last has answered,
+ * and it concludes once, when nothing is outstanding or at its deadline.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "helo.h"
+#include "log.h"
+#include "sniff_int.h"
+
+#define SNIFF_PTR_SPF_MAX	2	/* PTR names checked with SPF */
+#define SNIFF_PENDING		(-1)	/* a status not yet answered */
+
+enum { J_HELO, J_MAIL };
+enum { Q_A, Q_AAAA, Q_REG, Q_PTR, Q_MAILDOM };
+
+struct sniff_judge {
+	struct sniff *s;
+	struct sniff_session *ss;
+	int kind;			/* J_HELO, J_MAIL */
+	struct addr client;
+	char name[HELO_NAME_MAX];	/* HELO name or MAIL FROM domain */
+	char regdom[HELO_NAME_MAX];	/* registered domain, "" if none */
+	unsigned refs;			/* outstanding answers + setup */
+	bool done;
+	struct ev_timer *deadline;
+	int st_a, st_aaaa, st_reg, st_ptr, st_mail;	/* dns_status */
+	struct addr addrs[2 * DNS_MAX_ADDRS];	/* the HELO's A and AAAA */
+	size_t naddrs;
+	size_t nptr;
+	char ptr[SNIFF_PTR_SPF_MAX][DNS_NAME_MAX];
+	int spf;			/* spfcheck_result or SNIFF_PENDING */
+	int spf_ptr[SNIFF_PTR_SPF_MAX];
+};
+
+struct sniff_qctx {
+	struct sniff_judge *j;
+	int kind;			/* Q_* */
+	unsigned idx;			/* PTR index for SPF of a PTR name */
+};
+
+void
+sniff_strikes_cfg(const struct sniff *s, struct strikes_cfg *cfg)
+{
+	cfg->strikes = s->conf.sniffer.offender_strikes;
+	cfg->window_s = s->conf.sniffer.offender_window_s;
+	cfg->timeout_s = s->conf.sniffer.offender_timeout_s;
+	cfg->timeout_max_s = s->conf.sniffer.offender_timeout_max_s;
+}
+
+void
+sniff_session_unref(struct sniff_session *ss)
+{
+	if (--ss->refs == 0)
+		free(ss);
+}
+
+/* Bytes as a log value: printable, no blanks or '=', at most 64. */
+static void
+sniff_printable(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 4 < outlen && i < 64; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		out[n++] = ch > ' ' && ch < 0x7f && ch != '=' ? (char)ch : '?';
+	}
+	if (i < len && n + 4 <= outlen) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	if (len == 0 && outlen > 1)
+		out[n++] = '-';
+	out[n] = '\0';
+}
+
+/*
+ * One rule hit: act on it and log one line.  A strike counts once per
+ * session: a later hit in the same session is logged with action=seen.
+ */
+static void
+sniff_verdict(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, enum conf_rule rule, const char *extra)
+{
+	const struct conf_sniffer *cs = &s->conf.sniffer;
+	enum action a = cs->rule[rule];
+	struct strikes_cfg cfg;
+	const struct strikes_rec *rec;
+	uint32_t count = 0, timeout = 0;
+	char ip[ADDR_STRLEN], tail[48] = "";
+	const char *act;
+
+	if (a == ACTION_OFF)
+		return;
+	s->st.judgments++;
+	sniff_strikes_cfg(s, &cfg);
+	addr_ntop(client, ip);
+	rec = strikes_find(s->strikes, client);
+	count = rec != NULL ? rec->strikes : 0;
+	if (conf_trusted(&s->conf.gate, client)) {
+		act = "trusted";
+	} else if (a == ACTION_LOG) {
+		act = "log";
+	} else if (ss->struck) {
+		act = "seen";
+	} else {
+		ss->struck = true;
+		switch (strikes_add(s->strikes, client, rule, time(NULL), &cfg,
+		    &count, &timeout)) {
+		case STRIKES_COUNTED:
+			act = "strike";
+			s->st.strikes++;
+			break;
+		case STRIKES_BANNED:
+			act = "ban";
+			s->st.strikes++;
+			s->st.bans++;
+			if (nftset_add(s->nft, "offend", client, timeout) == -1)
+				log_warnx("sniff: ban %s: nft batch full", ip);
+			snprintf(tail, sizeof(tail), " timeout=%u", timeout);
+			break;
+		case STRIKES_ALREADY_BANNED:
+			act = "banned";
+			snprintf(tail, sizeof(tail), " timeout=%u", timeout);
+			break;
+		default:
+			act = "full";
+			break;
+		}
+	}
+	log_info("%s ip=%s helo=%s%s rule=%s strikes=%u/%u action=%s%s",
+	    rule == RULE_MAIL_FROM_NO_DOMAIN ? "mail" : "helo", ip,
+	    ss->helo[0] ? ss->helo : "-", extra, conf_rule_name(rule), count,
+	    cfg.strikes, act, tail);
+}
+
+static void sniff_judge_conclude(struct sniff_judge *j);
+
+static void
+sniff_judge_unref(struct sniff_judge *j)
+{
+	if (--j->refs > 0)
+		return;
+	if (!j->done)
+		sniff_judge_conclude(j);
+	sniff_session_unref(j->ss);
+	free(j);
+}
+
+static void sniff_on_spf_ptr(void *arg, enum spfcheck_result r);
+
+static void
+sniff_on_dns(void *arg, const struct dns_result *r)
+{
+	struct sniff_qctx *q = arg;
+	struct sniff_judge *j = q->j;
+	size_t i;
+
+	switch (q->kind) {
+	case Q_A:
+	case Q_AAAA:
+		if (q->kind == Q_A)
+			j->st_a = (int)r->status;
+		else
+			j->st_aaaa = (int)r->status;
+		for (i = 0; r->status == DNS_OK && i < r->naddrs &&
+		    j->naddrs < sizeof(j->addrs) / sizeof(j->addrs[0]); i++)
+			j->addrs[j->naddrs++] = r->addrs[i];
+		break;
+	case Q_REG:
+		j->st_reg = (int)r->status;
+		break;
+	case Q_MAILDOM:
+		j->st_mail = (int)r->status;
+		break;
+	case Q_PTR:
+		j->st_ptr = (int)r->status;
+		if (r->status != DNS_OK || j->done)
+			break;
+		j->nptr = r->nnames < SNIFF_PTR_SPF_MAX ? r->nnames :
+		    SNIFF_PTR_SPF_MAX;
+		for (i = 0; i < j->nptr; i++) {
+			snprintf(j->ptr[i], sizeof(j->ptr[i]), "%s",
+			    r->names[i]);
+			j->spf_ptr[i] = SNIFF_PENDING;
+		}
+		if (j->s->conf.sniffer.rule[RULE_SPF_PTR_FAIL] == ACTION_OFF)
+			break;
+		for (i = 0; i < j->nptr; i++) {
+			struct sniff_qctx *sq = malloc(sizeof(*sq));
+
+			if (sq == NULL)
+				break;
+			sq->j = j;
+			sq->kind = -1;
+			sq->idx = (unsigned)i;
+			j->refs++;
+			j->s->st.spf_queries++;
+			if (spfcheck_query(j->s->spf, &j->client, j->ptr[i],
+			    sniff_on_spf_ptr, sq) == -1) {
+				j->s->st.overload++;
+				j->refs--;
+				free(sq);
+			}
+		}
+		break;
+	}
+	free(q);
+	sniff_judge_unref(j);
+}
+
+static void
+sniff_on_spf(void *arg, enum spfcheck_result r)
+{
+	struct sniff_judge *j = arg;
+
+	if (r == SPFCHECK_ERROR)
+		j->s->st.spf_errors++;
+	j->spf = (int)r;
+	sniff_judge_unref(j);
+}
+
+static void
+sniff_on_spf_ptr(void *arg, enum spfcheck_result r)
+{
+	struct sniff_qctx *q = arg;
+	struct sniff_judge *j = q->j;
+
+	if (r == SPFCHECK_ERROR)
+		j->s->st.spf_errors++;
+	j->spf_ptr[q->idx] = (int)r;
+	free(q);
+	sniff_judge_unref(j);
+}
+
+static void
+sniff_judge_deadline(void *arg)
+{
+	struct sniff_judge *j = arg;
+
+	j->deadline = NULL;
+	sniff_judge_conclude(j);
+}
+
+/* Does an SPF result count as a failure under the config? */
+static bool
+sniff_spf_fails(const struct conf_sniffer *cs, int r)
+{
+	return r == SPFCHECK_FAIL ||
+	    (r == SPFCHECK_SOFTFAIL && cs->spf_softfail_fails) ||
+	    (r == SPFCHECK_NEUTRAL && cs->spf_neutral_fails);
+}
+
+static bool
+sniff_absent(int st)
+{
+	return st == DNS_NXDOMAIN || st == DNS_NODATA;
+}
+
+static void
+sniff_judge_conclude(struct sniff_judge *j)
+{
+	const struct conf_sniffer *cs = &j->s->conf.sniffer;
+	char extra[96];
+	bool nodomain = false, near = false;
+	size_t i;
+
+	if (j->done)
+		return;
+	j->done = true;
+	if (j->deadline != NULL) {
+		evloop_timer_cancel(j->s->ev, j->deadline);
+		j->deadline = NULL;
+	}
+	if (j->kind == J_MAIL) {
+		if (j->st_mail == DNS_NXDOMAIN) {
+			snprintf(extra, sizeof(extra), " from_domain=%.64s",
+			    j->name);
+			sniff_verdict(j->s, j->ss, &j->client,
+			    RULE_MAIL_FROM_NO_DOMAIN, extra);
+		}
+		return;
+	}
+	if (j->spf != SNIFF_PENDING && sniff_spf_fails(cs, j->spf)) {
+		snprintf(extra, sizeof(extra), " spf=%s",
+		    spfcheck_name((enum spfcheck_result)j->spf));
+		sniff_verdict(j->s, j->ss, &j->client, RULE_SPF_FAIL, extra);
+	}
+	for (i = 0; i < j->nptr; i++)
+		if (j->spf_ptr[i] != SNIFF_PENDING &&
+		    sniff_spf_fails(cs, j->spf_ptr[i])) {
+			snprintf(extra, sizeof(extra), " ptr=%.48s spf=%s",
+			    j->ptr[i], spfcheck_name(
+			    (enum spfcheck_result)j->spf_ptr[i]));
+			sniff_verdict(j->s, j->ss, &j->client,
+			    RULE_SPF_PTR_FAIL, extra);
+			break;
+		}
+	if (j->regdom[0] != '\0' && (strcmp(j->regdom, j->name) == 0 ?
+	    j->st_a : j->st_reg) == DNS_NXDOMAIN) {
+		nodomain = true;
+		snprintf(extra, sizeof(extra), " domain=%.64s", j->regdom);
+		sniff_verdict(j->s, j->ss, &j->client, RULE_NO_DOMAIN, extra);
+	}
+	/* Both answers are needed to say a name has no address at all. */
+	if (!nodomain && sniff_absent(j->st_a) && sniff_absent(j->st_aaaa))
+		sniff_verdict(j->s, j->ss, &j->client, RULE_HELO_NO_RESOLVE,
+		    "");
+	if (j->naddrs > 0) {
+		bool match = false;
+
+		for (i = 0; i < j->naddrs; i++) {
+			match |= addr_eq(&j->addrs[i], &j->client);
+			near |= helo_addr_near(&j->addrs[i], &j->client);
+		}
+		if (!match)
+			sniff_verdict(j->s, j->ss, &j->client,
+			    RULE_HELO_MISMATCH, "");
+	}
+	/* Far only when the HELO's addresses are known (or known absent). */
+	if (sniff_absent(j->st_ptr) && !near &&
+	    j->st_a != SNIFF_PENDING && j->st_aaaa != SNIFF_PENDING &&
+	    j->st_a != DNS_ERROR && j->st_aaaa != DNS_ERROR)
+		sniff_verdict(j->s, j->ss, &j->client, RULE_NO_PTR_FAR, "");
+}
+
+static void
+sniff_query(struct sniff_judge *j, const char *name, enum dns_type type,
+    int kind)
+{
+	struct sniff_qctx *q = malloc(sizeof(*q));
+
+	if (q == NULL) {
+		log_warnx("sniff: out of memory for a query");
+		return;
+	}
+	q->j = j;
+	q->kind = kind;
+	q->idx = 0;
+	j->refs++;
+	j->s->st.dns_queries++;
+	if (dns_query(j->s->dns, name, type, sniff_on_dns, q) == -1) {
+		struct dns_result r = { .status = DNS_ERROR,
+		    .error = "no memory" };
+		sniff_on_dns(q, &r);
+	}
+}
+
+static struct sniff_judge *
+sniff_judge_new(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, int kind, const char *name)
+{
+	struct sniff_judge *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->s = s;
+	j->ss = ss;
+	ss->refs++;
+	j->kind = kind;
+	j->client = *client;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->st_a = j->st_aaaa = j->st_reg = j->st_ptr = j->st_mail =
+	    SNIFF_PENDING;
+	j->spf = SNIFF_PENDING;
+	j->refs = 1;		/* the setup: answers may come inside */
+	j->deadline = evloop_timer_at(s->ev, evloop_now_ms(s->ev) +
+	    s->conf.sniffer.deadline_ms, sniff_judge_deadline, j);
+	if (j->deadline == NULL) {
+		sniff_session_unref(ss);
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Is any rule among the DNS/SPF ones of a HELO on? */
+static bool
+sniff_dns_rules_on(const struct conf_sniffer *cs)
+{
+	static const enum conf_rule r[] = { RULE_SPF_FAIL, RULE_SPF_PTR_FAIL,
+	    RULE_NO_DOMAIN, RULE_HELO_NO_RESOLVE, RULE_HELO_MISMATCH,
+	    RULE_NO_PTR_FAR };
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (cs->rule[r[i]] != ACTION_OFF)
+			return true;
+	return false;
+}
+
+void
+sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *arg, size_t len)
+{
+	const struct conf_sniffer *cs = &s->conf.sniffer;
+	char name[HELO_NAME_MAX], rev[ADDR_REVNAME_MAX];
+	struct sniff_judge *j;
+	uint32_t mask;
+
+	s->st.helos++;
+	sniff_printable(arg, len, ss->helo, sizeof(ss->helo));
+	mask = helo_judge(cs, arg, len, name);
+	for (unsigned r = 0; r < RULE_MAX; r++)
+		if (mask & (1u << r))
+			sniff_verdict(s, ss, client, (enum conf_rule)r, "");
+	/* A HELO already judged forged needs no DNS to say so again. */
+	if (mask != 0 || name[0] == '\0' || !sniff_dns_rules_on(cs))
+		return;
+	if ((j = sniff_judge_new(s, ss, client, J_HELO, name)) == NULL) {
+		log_warnx("sniff: out of memory for a judgment");
+		return;
+	}
+	/* When the name is its registered domain, its A answer says. */
+	if (helo_registered_domain(s->psl, name, j->regdom) == 0 &&
+	    strcmp(j->regdom, name) != 0)
+		sniff_query(j, j->regdom, DNS_A, Q_REG);
+	sniff_query(j, name, DNS_A, Q_A);
+	sniff_query(j, name, DNS_AAAA, Q_AAAA);
+	if (addr_reverse_name(client, NULL, rev, sizeof(rev)) > 0)
+		sniff_query(j, rev, DNS_PTR, Q_PTR);
+	if (cs->rule[RULE_SPF_FAIL] != ACTION_OFF) {
+		j->refs++;
+		s->st.spf_queries++;
+		if (spfcheck_query(s->spf, client, name, sniff_on_spf, j) ==
+		    -1) {
+			s->st.overload++;
+			j->refs--;
+		}
+	}
+	sniff_judge_unref(j);
+}
+
+void
+sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *dom, size_t len)
+{
+	char name[HELO_NAME_MAX];
+	struct sniff_judge *j;
+	static const struct conf_sniffer none;
+
+	s->st.mails++;
+	if (len == 0 || s->conf.sniffer.rule[RULE_MAIL_FROM_NO_DOMAIN] ==
+	    ACTION_OFF)
+		return;
+	/* Only a syntactically valid, qualified domain is looked up. */
+	if (helo_judge(&none, dom, len, name) != 0 || name[0] == '\0')
+		return;
+	if ((j = sniff_judge_new(s, ss, client, J_MAIL, name)) == NULL)
+		return;
+	sniff_query(j, name, DNS_A, Q_MAILDOM);
+	sniff_judge_unref(j);
+}
+
+/* ---- state file ---- */
+
+static void
+sniff_state_reban(void *arg, const struct strikes_rec *r)
+{
+	struct sniff *s = arg;
+	int64_t now = time(NULL);
+
+	if (r->banned_until > now)
+		(void)nftset_add(s->nft, "offend", &r->a,
+		    (uint32_t)(r->banned_until - now));
+}
+
+int
+sniff_state_load(struct sniff *s, char *err, size_t errlen)
+{
+	size_t bad = 0;
+
+	if (strikes_load(s->strikes, s->conf.sniffer.state_file, &bad, err,
+	    errlen) == -1)
+		return -1;
+	if (bad > 0)
+		log_warnx("state: %zu bad lines skipped, first: %s", bad, err);
+	/* The sets survive a restart, but not a ruleset reinstall. */
+	strikes_each(s->strikes, sniff_state_reban, s);
+	log_info("state: %zu records from %s", strikes_count(s->strikes),
+	    s->conf.sniffer.state_file);
+	return 0;
+}
+
+void
+sniff_state_save(struct sniff *s)
+{
+	char err[512];
+
+	if (!strikes_dirty(s->strikes))
+		return;
+	if (strikes_save(s->strikes, s->conf.sniffer.state_file, err,
+	    sizeof(err)) == -1)
+		log_warnx("state: %s", err);
+}
+
+/* ---- control verbs ---- */
+
+static void
+sniff_ctl_offender(void *arg, const struct strikes_rec *r)
+{
+	char line[STRIKES_LINE_MAX];
+
+	strikes_format(r, line, sizeof(line));
+	control_reply_line(arg, "%s", line);
+}
+
+static void
+sniff_ctl_offenders(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct sniff *s = arg;
+
+	(void)argv;
+	if (argc != 1) {
+		control_reply_error(r, "usage: offenders");
+		return;
+	}
+	strikes_each(s->strikes, sniff_ctl_offender, r);
+}
+
+static void
+sniff_unban(void *arg, const struct strikes_rec *r)
+{
+	struct sniff *s = arg;
+
+	if (r->banned_until > time(NULL))
+		(void)nftset_del(s->nft, "offend", &r->a);
+}
+
+static void
+sniff_ctl_forget(void *arg, int argc, char *argv[], struct control_reply *r)
+{
+	struct sniff *s = arg;
+	const struct strikes_rec *rec;
+	struct addr a;
+
+	if (argc != 2 || addr_parse(argv[1], &a) != 0) {
+		control_reply_error(r, "usage: forget IP");
+		return;
+	}
+	if ((rec = strikes_find(s->strikes, &a)) == NULL) {
+		control_reply_error(r, "%s: no strikes or bans", argv[1]);
+		return;
+	}
+	sniff_unban(s, rec);
+	strikes_forget(s->strikes, &a);
+	sniff_state_save(s);
+	log_info("forget ip=%s", argv[1]);
+}
+
+static void
+sniff_ctl_forget_all(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct sniff *s = arg;
+	size_t n = strikes_count(s->strikes);
+
+	(void)argv;
+	if (argc != 1) {
+		control_reply_error(r, "usage: forget-all");
+		return;
+	}
+	strikes_forget_all(s->strikes, sniff_unban, s);
+	sniff_state_save(s);
+	log_info("forget-all records=%zu", n);
+}
+
+void
+sniff_control_register(struct sniff *s)
+{
+	if (control_register(s->ctl, "offenders", sniff_ctl_offenders, s) ||
+	    control_register(s->ctl, "forget", sniff_ctl_forget, s) ||
+	    control_register(s->ctl, "forget-all", sniff_ctl_forget_all, s))
+		log_warnx("control: verb table full");
+}
