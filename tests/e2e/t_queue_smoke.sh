@@ -24,10 +24,10 @@ BUILD=${1:?usage: t_queue_smoke.sh BUILD}
 BENCH=$BUILD/bench/bench_queue
 GW=sgq-gw
 CL=sgq-cl
-GW4=10.251.0.1
-CL4=10.251.0.2
-GW6=fd51:0:0:1::1
-CL6=fd51:0:0:1::2
+GW4=203.0.113.201
+CL4=203.0.113.202
+GW6=2001:db8:51::1
+CL6=2001:db8:51::2
 TMP=$(mktemp -d /tmp/sgq.XXXXXX)
 pass=0 fail=0
 listener=""
