@@ -13,7 +13,8 @@
 #                     can be bound without adding it).
 # Only documentation/benchmark ranges are used; unbound refuses everything
 # that is not one of its local zones, so nothing is ever asked outside.
-# PTR/A/AAAA data and DNSBL listings come from hosts.tsv (see its header).
+# PTR/A/AAAA data and DNSBL listings come from hosts.tsv, other records
+# (SPF TXT, MX, A of domains) from records.tsv (see their headers).
 #
 # Use as a library (source it; every name starts with world_/WORLD_) or as
 #   world.sh up|down|status
@@ -63,6 +64,8 @@ WORLD_TABLE=${WORLD_TABLE:-smtpgate}
 WORLD_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORLD_TOOLS=$(cd "$WORLD_HOME/../tools" && pwd)
 WORLD_HOSTS=${WORLD_HOSTS:-$WORLD_HOME/hosts.tsv}
+# Extra records (TXT for SPF, MX, A of domains): see its header.
+WORLD_RECORDS=${WORLD_RECORDS:-$WORLD_HOME/records.tsv}
 # Client ranges (routed gateway -> client, bindable on the client's lo).
 WORLD_CL_NETS4="198.51.100.0/24 203.0.113.0/24 198.18.0.0/15"
 WORLD_CL_NETS6="2001:db8:c::/64 2001:db8:b::/64 2001:db8:1::/64"
@@ -159,6 +162,16 @@ world_gen_dns() {
 			fi
 		done
 	done <"$WORLD_HOSTS"
+	local name type rdata
+	if [ -f "$WORLD_RECORDS" ]; then
+		while IFS=$'\t' read -r name type rdata; do
+			case $name in ''|'#'*) continue ;; esac
+			case $type in
+			TXT)	data+="local-data: '$name. TXT \"$rdata\"'"$'\n' ;;
+			*)	data+="local-data: \"$name. $type $rdata\""$'\n' ;;
+			esac
+		done <"$WORLD_RECORDS"
+	fi
 	{
 		cat <<-EOF
 		server:

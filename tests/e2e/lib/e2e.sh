@@ -263,3 +263,90 @@ e2e_finish() {
 	[ "$E2E_FAIL" -eq 0 ]
 	exit $?
 }
+
+# ---- smtpgate-sniffd ----
+#
+#   e2e_sniff_conf NAME [section.key=value ...]  e2e_conf with the sniffer's
+#                     state file and control socket in $WORLD_DIR and
+#                     my_hostnames/my_addresses of the test gateway
+#   e2e_sniff_start CONF  (re)install the ruleset, start smtpgate-sniffd -f
+#                     (no smtpgated: the SYN queue's bypass lets SYNs
+#                     through); PID in E2E_PID, log in E2E_LOG
+#   e2e_wait_judgment ADDR RULE [TIMEOUT_S]  wait for a judgment line of
+#                     ADDR with RULE after the mark; prints it
+#   e2e_judgments ADDR [RULE]  judgment lines of ADDR after the mark
+#   e2e_ctl REQUEST   one request to the sniffer's control socket; prints
+#                     the answer
+
+e2e_sniff_conf() {
+	local name=$1; shift
+	e2e_conf "$name" "sniffer.state_file=$WORLD_DIR/sniffer.state" \
+		"sniffer.control_socket=$WORLD_DIR/sniffd.sock" \
+		"sniffer.my_hostnames=gw.example.test" \
+		"sniffer.my_addresses=192.0.2.1 2001:db8:ffff::1" "$@"
+}
+
+e2e_sniff_start() {
+	local conf=$1 out before i
+	E2E_CONF=$conf
+	[ -x "$E2E_BUILD/smtpgate-sniffd" ] || e2e_skip "$E2E_BUILD/smtpgate-sniffd not built"
+	world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" remove >/dev/null 2>&1
+	if ! out=$(world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" install 2>&1); then
+		e2e_not_ok "smtpgate-nft install: $out"
+		return 1
+	fi
+	e2e_sniff_run "$conf"
+}
+
+# Start the sniffer without touching the ruleset (restarts).
+e2e_sniff_run() {
+	local conf=$1 before i
+	E2E_LOG=$WORLD_DIR/sniffd.log
+	touch "$E2E_LOG"
+	before=$(grep -c ': started' "$E2E_LOG")
+	world_bg sniffd "$E2E_BUILD/smtpgate-sniffd" -c "$conf" -f
+	E2E_PID=$WORLD_BG_PID
+	for i in $(seq 100); do
+		[ "$(grep -c ': started' "$E2E_LOG")" -gt "$before" ] && return 0
+		kill -0 "$E2E_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	e2e_not_ok "smtpgate-sniffd did not start (log: $(tail -3 "$E2E_LOG" | tr '\n' ' '))"
+	return 1
+}
+
+e2e_judgments() {
+	local re=" (helo|mail) ip=$1 "
+	[ -n "${2:-}" ] && e2e_since | grep -E -- "$re" | grep -F " rule=$2 " && return 0
+	[ -z "${2:-}" ] && e2e_since | grep -E -- "$re"
+}
+
+e2e_wait_judgment() {
+	local addr=$1 rule=$2 t=${3:-6} end
+	end=$(( $(world_now_ms) + t * 1000 ))
+	while :; do
+		if e2e_judgments "$addr" "$rule" >/dev/null; then
+			e2e_judgments "$addr" "$rule" | head -1
+			return 0
+		fi
+		[ "$(world_now_ms)" -ge "$end" ] && return 1
+		sleep 0.05
+	done
+}
+
+e2e_ctl() {
+	world_gw python3 - "$WORLD_DIR/sniffd.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
