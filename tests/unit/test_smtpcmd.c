@@ -1,0 +1,245 @@
+/*
+ * test_smtpcmd.c - the command reassembler over scripted segment streams.
+ *
+ * Each case is a list of segments (sequence offset from an ISN near the
+ * wrap, bytes) and the lines the callback must report, rendered as
+ * "VERB:arg" joined by '|', plus the end state.  Every segment is copied
+ * to a heap block of exactly its length so ASan catches reads past it.
+ * Separate tests cover a line over the limit, the lines bound, and
+ * smtpcmd_parse on single lines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "smtpcmd.h"
+
+#define ISN	0xfffffff0u	/* streams cross the 32-bit wrap */
+
+struct seg {
+	int32_t off;		/* from ISN; INT32_MIN ends the list */
+	const char *data;
+	size_t len;		/* 0: strlen(data) */
+};
+
+struct cmd_case {
+	const char *name;
+	struct seg segs[8];
+	const char *want;	/* "HELO:x|MAIL:dom|..." */
+	enum smtpcmd_end end;
+};
+
+#define END	{ INT32_MIN, NULL, 0 }
+
+static const struct cmd_case cases[] = {
+	{ "one command", { { 0, "HELO localhost\r\n", 0 }, END },
+	    "HELO:localhost", SMTPCMD_READING },
+	{ "bare LF ends a line", { { 0, "EHLO a.b\n", 0 }, END },
+	    "EHLO:a.b", SMTPCMD_READING },
+	{ "split across segments", { { 0, "HE", 0 }, { 2, "LO loc", 0 },
+	    { 8, "alhost\r", 0 }, { 15, "\n", 0 }, END },
+	    "HELO:localhost", SMTPCMD_READING },
+	{ "pipelined in one segment", { { 0, "EHLO a.example\r\nMAIL FROM:"
+	    "<x@b.example> SIZE=10\r\nRCPT TO:<y@c>\r\n", 0 }, END },
+	    "EHLO:a.example|MAIL:b.example|OTHER:", SMTPCMD_READING },
+	{ "retransmission skipped", { { 0, "HELO abc\r\n", 0 },
+	    { 0, "HELO abc\r\n", 0 }, { 5, "abc\r\nQUIT\r\n", 0 }, END },
+	    "HELO:abc|OTHER:", SMTPCMD_READING },
+	{ "partly new retransmission", { { 0, "HELO ab", 0 },
+	    { 5, "abc.d\r\n", 0 }, END }, "HELO:abc.d", SMTPCMD_READING },
+	{ "gap ends the session", { { 0, "HELO a\r\n", 0 },
+	    { 20, "HELO b\r\n", 0 }, END }, "HELO:a", SMTPCMD_LOST },
+	{ "STARTTLS stops reading", { { 0, "EHLO a.b\r\nSTARTTLS\r\n"
+	    "HELO localhost\r\n", 0 }, END }, "EHLO:a.b|STARTTLS:",
+	    SMTPCMD_END_STARTTLS },
+	{ "nothing after STARTTLS", { { 0, "starttls\r\n", 0 },
+	    { 10, "HELO x\r\n", 0 }, END }, "STARTTLS:",
+	    SMTPCMD_END_STARTTLS },
+	{ "DATA stops reading", { { 0, "MAIL FROM:<>\r\nDATA\r\nHELO evil"
+	    "\r\n", 0 }, END }, "MAIL:|DATA:", SMTPCMD_END_DATA },
+	{ "BDAT stops reading", { { 0, "BDAT 10 LAST\r\nHELO x\r\n", 0 },
+	    END }, "DATA:", SMTPCMD_END_DATA },
+	{ "second HELO reported too", { { 0, "HELO localhost\r\nEHLO "
+	    "mail.example.org\r\n", 0 }, END },
+	    "HELO:localhost|EHLO:mail.example.org", SMTPCMD_READING },
+	{ "blanks around the HELO argument", { { 0, "helo \t a.b  \t\r\n",
+	    0 }, END }, "HELO:a.b", SMTPCMD_READING },
+	{ "HELO without argument", { { 0, "HELO\r\n", 0 }, END }, "HELO:",
+	    SMTPCMD_READING },
+	{ "HELOX is not HELO", { { 0, "HELOX a\r\n", 0 }, END }, "OTHER:",
+	    SMTPCMD_READING },
+	{ "NUL inside a line", { { 0, "HELO a\0b\r\n", 10 }, END },
+	    "HELO:a?b", SMTPCMD_READING },
+	{ "empty segment", { { 0, "", 0 }, { 0, "HELO a\r\n", 0 }, END },
+	    "HELO:a", SMTPCMD_READING },
+	{ "no line end yet", { { 0, "HELO localhost", 0 }, END }, "",
+	    SMTPCMD_READING },
+	{ "MAIL FROM without brackets", { { 0, "MAIL FROM:x@y.z\r\n", 0 },
+	    END }, "MAIL:y.z", SMTPCMD_READING },
+	{ "MAIL FROM source route", { { 0, "MAIL FROM:<@a,@b:u@d.e>\r\n",
+	    0 }, END }, "MAIL:d.e", SMTPCMD_READING },
+};
+
+static const char *
+verb_name(enum smtpcmd_verb v)
+{
+	switch (v) {
+	case SMTPCMD_HELO: return "HELO";
+	case SMTPCMD_EHLO: return "EHLO";
+	case SMTPCMD_MAIL: return "MAIL";
+	case SMTPCMD_STARTTLS: return "STARTTLS";
+	case SMTPCMD_DATA: return "DATA";
+	case SMTPCMD_OTHER: return "OTHER";
+	case SMTPCMD_TOOLONG: return "TOOLONG";
+	}
+	return "?";
+}
+
+struct got {
+	char buf[4096];
+	size_t ncalls;
+};
+
+/* Render a line; OTHER and TOOLONG without argument, NUL as '?'. */
+static void
+record(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
+{
+	struct got *g = ctx;
+	size_t off = strlen(g->buf);
+
+	g->ncalls++;
+	snprintf(g->buf + off, sizeof(g->buf) - off, "%s%s:", off ? "|" : "",
+	    verb_name(v));
+	if (v == SMTPCMD_OTHER || v == SMTPCMD_TOOLONG || v == SMTPCMD_DATA ||
+	    v == SMTPCMD_STARTTLS)
+		return;
+	off = strlen(g->buf);
+	for (size_t i = 0; i < len && off + 1 < sizeof(g->buf); i++)
+		g->buf[off++] = arg[i] ? arg[i] : '?';
+	g->buf[off] = '\0';
+}
+
+static enum smtpcmd_end
+feed(struct smtpcmd *c, uint32_t seq, const char *data, size_t len,
+    struct got *g)
+{
+	char *copy = malloc(len ? len : 1);
+	enum smtpcmd_end e;
+
+	assert_non_null(copy);
+	memcpy(copy, data, len);
+	e = smtpcmd_feed(c, seq, (const uint8_t *)copy, len, record, g);
+	free(copy);
+	return e;
+}
+
+static void
+test_case(void **state)
+{
+	const struct cmd_case *k = *state;
+	struct smtpcmd c;
+	struct got g = { .buf = "" };
+	enum smtpcmd_end e = SMTPCMD_READING;
+
+	smtpcmd_init(&c);
+	for (size_t i = 0; k->segs[i].off != INT32_MIN; i++) {
+		const struct seg *s = &k->segs[i];
+		size_t len = s->len ? s->len : strlen(s->data);
+
+		e = feed(&c, ISN + (uint32_t)s->off, s->data, len, &g);
+	}
+	if (strcmp(g.buf, k->want) != 0)
+		fail_msg("%s: got lines \"%s\", want \"%s\"", k->name, g.buf,
+		    k->want);
+	if (e != k->end)
+		fail_msg("%s: got end %s, want %s", k->name,
+		    smtpcmd_end_name(e), smtpcmd_end_name(k->end));
+}
+
+/* A line over the limit is reported once, skipped, and reading goes on. */
+static void
+test_too_long(void **state)
+{
+	size_t n = 100 * 1024;
+	char *big = malloc(n);
+	struct smtpcmd c;
+	struct got g = { .buf = "" };
+	uint32_t seq = ISN;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', n);
+	smtpcmd_init(&c);
+	for (size_t off = 0; off < n; off += 1400) {
+		size_t len = n - off < 1400 ? n - off : 1400;
+		feed(&c, seq, big + off, len, &g);
+		seq += (uint32_t)len;
+	}
+	feed(&c, seq, "\r\nHELO a.b\r\n", 12, &g);
+	free(big);
+	if (strcmp(g.buf, "TOOLONG:|HELO:a.b") != 0)
+		fail_msg("got \"%s\", want \"TOOLONG:|HELO:a.b\"", g.buf);
+	if (c.len != 0)
+		fail_msg("got %zu bytes buffered, want 0", c.len);
+}
+
+/* One byte per segment gives the same lines as one segment. */
+static void
+test_trickle(void **state)
+{
+	const char *s = "EHLO mail.example.org\r\nMAIL FROM:<a@b.example>\r\n";
+	struct smtpcmd c;
+	struct got g = { .buf = "" };
+
+	(void)state;
+	smtpcmd_init(&c);
+	for (size_t i = 0; i < strlen(s); i++)
+		feed(&c, ISN + (uint32_t)i, s + i, 1, &g);
+	if (strcmp(g.buf, "EHLO:mail.example.org|MAIL:b.example") != 0)
+		fail_msg("got \"%s\"", g.buf);
+}
+
+/* Reading ends after SMTPCMD_MAX_LINES lines. */
+static void
+test_max_lines(void **state)
+{
+	struct smtpcmd c;
+	struct got g = { .buf = "" };
+	enum smtpcmd_end e = SMTPCMD_READING;
+	uint32_t seq = ISN;
+
+	(void)state;
+	smtpcmd_init(&c);
+	for (int i = 0; i < SMTPCMD_MAX_LINES + 10; i++) {
+		e = feed(&c, seq, "NOOP\r\n", 6, &g);
+		seq += 6;
+	}
+	if (e != SMTPCMD_END_LINES)
+		fail_msg("got end %s, want lines", smtpcmd_end_name(e));
+	if (g.ncalls != SMTPCMD_MAX_LINES)
+		fail_msg("got %zu lines, want %d", g.ncalls, SMTPCMD_MAX_LINES);
+}
+
+int
+main(void)
+{
+	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 3];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t[n] = (struct CMUnitTest)cmocka_unit_test(test_case);
+		t[n].name = cases[i].name;
+		t[n].initial_state = (void *)&cases[i];
+		n++;
+	}
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_too_long);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_trickle);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_max_lines);
+	return _cmocka_run_group_tests("smtpcmd", t, n, NULL, NULL);
+}

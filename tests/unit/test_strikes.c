@@ -1,0 +1,267 @@
+/*
+ * test_strikes.c - strike and ban arithmetic, record expiry, and the state
+ * file (format, parse, atomic save, load of good and bad files).
+ *
+ * The arithmetic table is a script of strikes for one address at given
+ * times, each with the outcome, count and timeout it must give, under
+ * strikes=2, window=100 s, timeout=10 s, timeout_max=35 s.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "strikes.h"
+
+static const struct strikes_cfg cfg = { 2, 100, 10, 35 };
+
+struct step {
+	int64_t t;			/* -1 ends the script */
+	enum strikes_outcome want;
+	uint32_t count, timeout;
+};
+
+struct script {
+	const char *name;
+	struct step steps[12];
+};
+
+#define T0	1763900000
+#define END	{ -1, 0, 0, 0 }
+
+static const struct script scripts[] = {
+	{ "one strike", { { T0, STRIKES_COUNTED, 1, 0 }, END } },
+	{ "two strikes ban", { { T0, STRIKES_COUNTED, 1, 0 },
+	    { T0 + 5, STRIKES_BANNED, 2, 10 }, END } },
+	{ "window passes, strikes start over", {
+	    { T0, STRIKES_COUNTED, 1, 0 }, { T0 + 100, STRIKES_COUNTED, 1, 0 },
+	    { T0 + 150, STRIKES_BANNED, 2, 10 }, END } },
+	{ "banned: not struck, remaining told", {
+	    { T0, STRIKES_COUNTED, 1, 0 }, { T0 + 1, STRIKES_BANNED, 2, 10 },
+	    { T0 + 4, STRIKES_ALREADY_BANNED, 0, 7 }, END } },
+	{ "doubling up to the cap", {
+	    { T0, STRIKES_COUNTED, 1, 0 }, { T0, STRIKES_BANNED, 2, 10 },
+	    { T0 + 10, STRIKES_COUNTED, 1, 0 },
+	    { T0 + 11, STRIKES_BANNED, 2, 20 },
+	    { T0 + 31, STRIKES_COUNTED, 1, 0 },
+	    { T0 + 31, STRIKES_BANNED, 2, 35 },
+	    { T0 + 66, STRIKES_COUNTED, 1, 0 },
+	    { T0 + 67, STRIKES_BANNED, 2, 35 }, END } },
+	{ "strikes after a ban start at one", {
+	    { T0, STRIKES_COUNTED, 1, 0 }, { T0, STRIKES_BANNED, 2, 10 },
+	    { T0 + 10, STRIKES_COUNTED, 1, 0 }, END } },
+};
+
+static void
+test_script(void **state)
+{
+	const struct script *k = *state;
+	struct strikes *t = strikes_new();
+	struct addr a;
+	uint32_t count, timeout;
+
+	assert_non_null(t);
+	assert_int_equal(addr_parse("198.51.100.7", &a), 0);
+	for (size_t i = 0; k->steps[i].t != -1; i++) {
+		const struct step *s = &k->steps[i];
+		enum strikes_outcome o = strikes_add(t, &a, RULE_UNQUALIFIED,
+		    s->t, &cfg, &count, &timeout);
+
+		if (o != s->want || count != s->count || timeout != s->timeout)
+			fail_msg("%s: step %zu: got outcome %d count %u "
+			    "timeout %u, want %d %u %u", k->name, i, o, count,
+			    timeout, s->want, s->count, s->timeout);
+	}
+	strikes_free(t);
+}
+
+static void
+test_timeout(void **state)
+{
+	static const struct { uint32_t bans, want; } c[] = {
+		{ 0, 10 }, { 1, 20 }, { 2, 35 }, { 3, 35 }, { 40, 35 },
+		{ UINT32_MAX, 35 },
+	};
+	struct strikes_cfg big = { 2, 3600, 3600, 7 * 86400 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (strikes_timeout(&cfg, c[i].bans) != c[i].want)
+			fail_msg("bans %u: got %u, want %u", c[i].bans,
+			    strikes_timeout(&cfg, c[i].bans), c[i].want);
+	/* Defaults: 1 h, 2 h, ... capped at 7 days (168 h). */
+	assert_int_equal(strikes_timeout(&big, 7), 128 * 3600);
+	assert_int_equal(strikes_timeout(&big, 8), 7 * 86400);
+}
+
+static void
+test_expire(void **state)
+{
+	struct strikes *t = strikes_new();
+	struct addr a, b;
+	uint32_t n, to;
+
+	(void)state;
+	assert_int_equal(addr_parse("198.51.100.7", &a), 0);
+	assert_int_equal(addr_parse("2001:db8::7", &b), 0);
+	strikes_add(t, &a, RULE_BARE_IP, T0, &cfg, &n, &to);
+	strikes_add(t, &b, RULE_BARE_IP, T0 + 80, &cfg, &n, &to);
+	/* ban of 10 s, until T0 + 90 */
+	strikes_add(t, &b, RULE_BARE_IP, T0 + 80, &cfg, &n, &to);
+	assert_int_equal(strikes_expire(t, T0 + 99, &cfg), 0);
+	/* a's strike left the window; b's ban memory lasts 35 s past it. */
+	assert_int_equal(strikes_expire(t, T0 + 100, &cfg), 1);
+	assert_null(strikes_find(t, &a));
+	assert_non_null(strikes_find(t, &b));
+	assert_int_equal(strikes_expire(t, T0 + 90 + 34, &cfg), 0);
+	assert_int_equal(strikes_expire(t, T0 + 90 + 35, &cfg), 1);
+	assert_int_equal(strikes_count(t), 0);
+	strikes_free(t);
+}
+
+struct parse_case {
+	const char *name, *line, *why;	/* why NULL: must parse */
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "good v4", "ip=198.51.100.7 strikes=1 first=1763900000 "
+	    "last=1763900100 rule=unqualified bans=2 banned_until=1763903700",
+	    NULL },
+	{ "good v6", "ip=2001:db8::7 strikes=0 first=0 last=0 "
+	    "rule=mail-from-no-domain bans=0 banned_until=0", NULL },
+	{ "unknown rule", "ip=192.0.2.1 strikes=1 first=1 last=1 rule=nope "
+	    "bans=0 banned_until=0", "unknown rule" },
+	{ "bad ip", "ip=192.0.2 strikes=1 first=1 last=1 rule=bare-ip "
+	    "bans=0 banned_until=0", "bad ip" },
+	{ "negative", "ip=192.0.2.1 strikes=-1 first=1 last=1 rule=bare-ip "
+	    "bans=0 banned_until=0", "bad number" },
+	{ "huge", "ip=192.0.2.1 strikes=99999999999 first=1 last=1 "
+	    "rule=bare-ip bans=0 banned_until=0", "bad number" },
+	{ "missing field", "ip=192.0.2.1 strikes=1 first=1 last=1 "
+	    "rule=bare-ip bans=0", "missing fields" },
+	{ "trailing field", "ip=192.0.2.1 strikes=1 first=1 last=1 "
+	    "rule=bare-ip bans=0 banned_until=0 x=1", "trailing fields" },
+	{ "order", "strikes=1 ip=192.0.2.1 first=1 last=1 rule=bare-ip "
+	    "bans=0 banned_until=0", "fields out of order or unknown" },
+	{ "empty", "", "missing fields" },
+};
+
+static void
+test_parse(void **state)
+{
+	const struct parse_case *k = *state;
+	struct strikes_rec r;
+	const char *why = NULL;
+	char back[STRIKES_LINE_MAX];
+	int rc = strikes_parse(k->line, &r, &why);
+
+	if (k->why == NULL) {
+		if (rc != 0)
+			fail_msg("%s: got error \"%s\", want ok", k->name, why);
+		strikes_format(&r, back, sizeof(back));
+		if (strcmp(back, k->line) != 0)
+			fail_msg("%s: round trip got \"%s\", want \"%s\"",
+			    k->name, back, k->line);
+	} else if (rc != -1 || why == NULL || strcmp(why, k->why) != 0) {
+		fail_msg("%s: got %d \"%s\", want error \"%s\"", k->name, rc,
+		    why ? why : "", k->why);
+	}
+}
+
+static void
+test_save_load(void **state)
+{
+	char dir[] = "/tmp/test_strikes.XXXXXX", path[64], tmp[80];
+	char err[512];
+	struct strikes *t = strikes_new(), *u = strikes_new();
+	struct addr a, b;
+	uint32_t n, to;
+	size_t bad;
+	FILE *f;
+	const struct strikes_rec *r;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(addr_parse("198.51.100.7", &a), 0);
+	assert_int_equal(addr_parse("2001:db8::7", &b), 0);
+	strikes_add(t, &a, RULE_SPF_FAIL, T0, &cfg, &n, &to);
+	strikes_add(t, &b, RULE_OWN_NAME, T0, &cfg, &n, &to);
+	strikes_add(t, &b, RULE_OWN_NAME, T0 + 1, &cfg, &n, &to);
+	assert_true(strikes_dirty(t));
+	if (strikes_save(t, path, err, sizeof(err)) != 0)
+		fail_msg("save: %s", err);
+	assert_false(strikes_dirty(t));
+	assert_int_equal(stat(tmp, &st), -1);	/* renamed away */
+	assert_int_equal(strikes_load(u, path, &bad, err, sizeof(err)), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(strikes_count(u), 2);
+	r = strikes_find(u, &b);
+	assert_non_null(r);
+	assert_int_equal(r->bans, 1);
+	assert_int_equal(r->banned_until, T0 + 1 + 10);
+	assert_int_equal(r->rule, RULE_OWN_NAME);
+	strikes_free(u);
+
+	/* Bad lines are skipped and counted; good ones kept. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\nip=192.0.2.1 strikes=1 first=1 last=1 rule=bare-ip "
+	    "bans=0 banned_until=0\ngarbage\nip=192.0.2.1 strikes=1 first=1 "
+	    "last=1 rule=bare-ip bans=0 banned_until=0\n", STRIKES_HEADER);
+	fclose(f);
+	u = strikes_new();
+	assert_int_equal(strikes_load(u, path, &bad, err, sizeof(err)), 0);
+	assert_int_equal(bad, 2);
+	assert_int_equal(strikes_count(u), 1);
+	if (strstr(err, ":3: ") == NULL)
+		fail_msg("got \"%s\", want the first bad line (3) named", err);
+	strikes_free(u);
+
+	/* A wrong header refuses the file; a missing file is empty. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "# something else\n");
+	fclose(f);
+	u = strikes_new();
+	assert_int_equal(strikes_load(u, path, &bad, err, sizeof(err)), -1);
+	unlink(path);
+	assert_int_equal(strikes_load(u, path, &bad, err, sizeof(err)), 0);
+	assert_int_equal(strikes_count(u), 0);
+	strikes_free(u);
+	strikes_free(t);
+	rmdir(dir);
+}
+
+#define N(x)	(sizeof(x) / sizeof((x)[0]))
+
+int
+main(void)
+{
+	struct CMUnitTest t[N(scripts) + N(parse_cases) + 3];
+	size_t n = 0, i;
+
+	for (i = 0; i < N(scripts); i++, n++) {
+		t[n] = (struct CMUnitTest)cmocka_unit_test(test_script);
+		t[n].name = scripts[i].name;
+		t[n].initial_state = (void *)&scripts[i];
+	}
+	for (i = 0; i < N(parse_cases); i++, n++) {
+		t[n] = (struct CMUnitTest)cmocka_unit_test(test_parse);
+		t[n].name = parse_cases[i].name;
+		t[n].initial_state = (void *)&parse_cases[i];
+	}
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_timeout);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_load);
+	return _cmocka_run_group_tests("strikes", t, n, NULL, NULL);
+}
