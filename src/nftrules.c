@@ -40,7 +40,7 @@
 #define NFTRULES_BUF		(256 * 1024)	/* whole batch, bytes */
 #define NFTRULES_MSG_ROOM	8192		/* any one message is smaller */
 #define NFTRULES_MSGS		1024		/* messages in a batch at most */
-#define NFTRULES_LABEL		160
+#define NFTRULES_LABEL		192
 #define NFTRULES_WAIT_MS	2000		/* for the acks of a commit */
 #define NFTRULES_CHAIN		"gate"
 #define NFTRULES_PROBE_TABLE	"smtpgate_probe"
@@ -656,29 +656,45 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 		nftrules_add_rule(b, r, f, "meta mark & 0x00ff0000 == "
 		    "0x00520000 ct mark set meta mark counter accept");
 
-		/* 2b. The first packets of each session go to the sniffer;
-		 * the SYN is packet 1 and stays with the gate. */
-		if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
-			goto oom;
-		f = nftrules_meta(r, NFT_META_L4PROTO);
-		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-		f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-		f |= nftrules_lookup(r, "gated_ports", SET_PORTS, false);
-		f |= nftrules_ct(r, NFT_CT_PKTS, 0);
-		f |= nftrules_hton64(r);
-		f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 2);
-		f |= nftrules_cmp_u64be(r, NFT_CMP_LTE, c->sniff_packets);
-		f |= nftrules_ct(r, NFT_CT_MARK, -1);
-		f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
-		f |= nftrules_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
-		    sizeof(mark_sniffed));
-		f |= nftrules_counter(r);
-		f |= nftrules_queue(r, c->sniff_queue, q);
-		snprintf(text, sizeof(text), "tcp dport @gated_ports ct "
-		    "original packets 2-%u ct mark & 0x00ff0000 != 0x00520000 "
-		    "counter queue num %u bypass", c->sniff_packets,
-		    c->sniff_queue);
-		nftrules_add_rule(b, r, f, text);
+		/* 2b. The first packets of each session go to the sniffer,
+		 * unless the client is allow-listed (the sniffer has no
+		 * business there); the SYN is packet 1 and stays with the
+		 * gate.  One rule per family: the allow sets are per family. */
+		for (int v6 = 0; v6 <= 1; v6++) {
+			if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) ==
+			    NULL)
+				goto oom;
+			f = nftrules_meta(r, NFT_META_NFPROTO);
+			f |= nftrules_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
+			    NFPROTO_IPV4);
+			f |= nftrules_meta(r, NFT_META_L4PROTO);
+			f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+			f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER,
+			    2, 2);
+			f |= nftrules_lookup(r, "gated_ports", SET_PORTS,
+			    false);
+			f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+			    v6 ? 8 : 12, v6 ? 16 : 4);
+			f |= nftrules_lookup(r, v6 ? "allow6" : "allow4",
+			    v6 ? SET_ALLOW6 : SET_ALLOW4, true);
+			f |= nftrules_ct(r, NFT_CT_PKTS, 0);
+			f |= nftrules_hton64(r);
+			f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 2);
+			f |= nftrules_cmp_u64be(r, NFT_CMP_LTE,
+			    c->sniff_packets);
+			f |= nftrules_ct(r, NFT_CT_MARK, -1);
+			f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
+			f |= nftrules_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
+			    sizeof(mark_sniffed));
+			f |= nftrules_counter(r);
+			f |= nftrules_queue(r, c->sniff_queue, q);
+			snprintf(text, sizeof(text), "tcp dport @gated_ports "
+			    "%s saddr != @allow%d ct original packets 2-%u ct "
+			    "mark & 0x00ff0000 != 0x00520000 counter queue num "
+			    "%u bypass", v6 ? "ip6" : "ip", v6 ? 6 : 4,
+			    c->sniff_packets, c->sniff_queue);
+			nftrules_add_rule(b, r, f, text);
+		}
 	}
 
 	/* 2. Not TCP: not ours. */

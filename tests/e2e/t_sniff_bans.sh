@@ -69,6 +69,15 @@ sleep 0.5
 e2e_check "trusted client: no judgment" [ -z "$(e2e_judgments $t)" ]
 e2e_check "trusted client not in offend4" wait_set offend4 $t no 1
 
+# The allow list (allow4, as smtpgatectl allow fills it): not even sniffed.
+world_gw nft add element inet "$WORLD_TABLE" allow4 '{ 198.51.100.62 }'
+e2e_mark
+world_smtp 198.51.100.62 --helo localhost
+world_smtp 198.51.100.62 --helo localhost
+sleep 0.5
+e2e_check "allow-listed client: no judgment" [ -z "$(e2e_judgments 198.51.100.62)" ]
+e2e_check "allow-listed client not in offend4" wait_set offend4 198.51.100.62 no 0
+
 # Longer bans from here on: a restart must find them still running.
 conf2=$(e2e_sniff_conf bans2 sniffer.offender_strikes=2 sniffer.offender_window=60 \
 	sniffer.offender_timeout=30 sniffer.offender_timeout_max=60)
