@@ -42,6 +42,46 @@ cat(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void
+conf_dump_sniffer(const struct conf_sniffer *s, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+	size_t i;
+
+	cat(buf, len, "sniffer.queue=%u\n", s->queue);
+	cat(buf, len, "sniffer.queue_maxlen=%u\n", s->queue_maxlen);
+	cat(buf, len, "sniffer.packets=%u\n", s->packets);
+	cat(buf, len, "sniffer.max_flows=%u\n", s->max_flows);
+	cat(buf, len, "sniffer.flow_idle_s=%u\n", s->flow_idle_s);
+	cat(buf, len, "sniffer.deadline_ms=%u\n", s->deadline_ms);
+	cat(buf, len, "sniffer.my_hostnames=");
+	for (i = 0; i < s->nmy_hostnames; i++)
+		cat(buf, len, "%s%s", i ? " " : "", s->my_hostnames[i]);
+	cat(buf, len, "\nsniffer.my_addresses=");
+	for (i = 0; i < s->nmy_addresses; i++)
+		cat(buf, len, "%s%s", i ? " " : "",
+		    addr_ntop(&s->my_addresses[i], a));
+	cat(buf, len, "\n");
+	for (i = 0; i < RULE_MAX; i++)
+		cat(buf, len, "sniffer.%s=%s\n",
+		    conf_rule_name((enum conf_rule)i), action_name(s->rule[i]));
+	cat(buf, len, "sniffer.spf_softfail_fails=%d\n",
+	    s->spf_softfail_fails);
+	cat(buf, len, "sniffer.spf_neutral_fails=%d\n", s->spf_neutral_fails);
+	cat(buf, len, "sniffer.provider_domains=");
+	for (i = 0; i < s->nprovider_domains; i++)
+		cat(buf, len, "%s%s", i ? " " : "", s->provider_domains[i]);
+	cat(buf, len, "\n");
+	cat(buf, len, "sniffer.offender_strikes=%u\n", s->offender_strikes);
+	cat(buf, len, "sniffer.offender_window_s=%u\n", s->offender_window_s);
+	cat(buf, len, "sniffer.offender_timeout_s=%u\n",
+	    s->offender_timeout_s);
+	cat(buf, len, "sniffer.offender_timeout_max_s=%u\n",
+	    s->offender_timeout_max_s);
+	cat(buf, len, "sniffer.state_file=%s\n", s->state_file);
+	cat(buf, len, "sniffer.control_socket=%s\n", s->control_socket);
+}
+
 /* Every field except path, one "name=value" line each. */
 static void
 conf_dump(const struct conf *c, char *buf, size_t len)
@@ -87,6 +127,7 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 	cat(buf, len, "gate.control_socket=%s\n", g->control_socket);
 	cat(buf, len, "nft.table=%s\n", c->nft.table);
 	cat(buf, len, "nft.allow_file=%s\n", c->nft.allow_file);
+	conf_dump_sniffer(&c->sniffer, buf, len);
 }
 
 static char *
@@ -128,7 +169,44 @@ static const char golden_defaults[] =
     "gate.ptr_providers=" SHAREDIR "/ptr-providers.conf\n"
     "gate.control_socket=/run/smtpgate/smtpgated.sock\n"
     "nft.table=smtpgate\n"
-    "nft.allow_file=" SYSCONFDIR "/smtpgate/allow.list\n";
+    "nft.allow_file=" SYSCONFDIR "/smtpgate/allow.list\n"
+    "sniffer.queue=1\n"
+    "sniffer.queue_maxlen=4096\n"
+    "sniffer.packets=24\n"
+    "sniffer.max_flows=65536\n"
+    "sniffer.flow_idle_s=120\n"
+    "sniffer.deadline_ms=5000\n"
+    "sniffer.my_hostnames=\n"
+    "sniffer.my_addresses=\n"
+    "sniffer.unqualified=offend\n"
+    "sniffer.own-name=offend\n"
+    "sniffer.own-address=offend\n"
+    "sniffer.bare-ip=offend\n"
+    "sniffer.address-literal=offend\n"
+    "sniffer.bad-syntax=offend\n"
+    "sniffer.provider-domain=offend\n"
+    "sniffer.spf-fail=offend\n"
+    "sniffer.spf-ptr-fail=offend\n"
+    "sniffer.no-domain=offend\n"
+    "sniffer.helo-no-resolve=log\n"
+    "sniffer.helo-mismatch=log\n"
+    "sniffer.no-ptr-far=offend\n"
+    "sniffer.mail-from-no-domain=offend\n"
+    "sniffer.pregreet=off\n"
+    "sniffer.spf_softfail_fails=1\n"
+    "sniffer.spf_neutral_fails=1\n"
+    "sniffer.provider_domains=gmail.com googlemail.com google.com "
+    "hotmail.com outlook.com live.com msn.com microsoft.com yahoo.com "
+    "yahoo.co.uk ymail.com aol.com icloud.com me.com mail.ru yandex.ru "
+    "gmx.de gmx.net web.de qq.com 163.com 126.com comcast.net "
+    "protonmail.com proton.me zoho.com amazon.com facebook.com apple.com "
+    "paypal.com\n"
+    "sniffer.offender_strikes=2\n"
+    "sniffer.offender_window_s=3600\n"
+    "sniffer.offender_timeout_s=3600\n"
+    "sniffer.offender_timeout_max_s=604800\n"
+    "sniffer.state_file=/var/lib/smtpgate/sniffer.state\n"
+    "sniffer.control_socket=/run/smtpgate/sniffd.sock\n";
 
 /* ---- good texts ---- */
 
@@ -160,6 +238,39 @@ static const struct good_case good_cases[] = {
 	{ "timeout_ms max", "[dns]\ntimeout_ms = 30000\n",
 	    { "dns.timeout_ms=30000\n" } },
 	{ "tries", "[dns]\ntries = 10\n", { "dns.tries=10\n" } },
+	/* [sniffer] */
+	{ "sniffer queue and bounds", "[sniffer]\nqueue = 7\npackets = 3\n"
+	    "max_flows = 16\nflow_idle = 5m\n",
+	    { "sniffer.queue=7\n", "sniffer.packets=3\n",
+	    "sniffer.max_flows=16\n", "sniffer.flow_idle_s=300\n" } },
+	{ "sniffer my names", "[sniffer]\nmy_hostnames = MX.Example.org. "
+	    "gw.example.org\nmy_addresses = 192.0.2.1, ::ffff:192.0.2.2\n"
+	    "  2001:db8::1\n",
+	    { "sniffer.my_hostnames=mx.example.org gw.example.org\n",
+	    "sniffer.my_addresses=192.0.2.1 192.0.2.2 2001:db8::1\n" } },
+	{ "sniffer rule actions", "[sniffer]\nunqualified = log\n"
+	    "helo_mismatch = offend\nspf_ptr_fail = off\n"
+	    "mail_from_no_domain = log\n",
+	    { "sniffer.unqualified=log\n", "sniffer.helo-mismatch=offend\n",
+	    "sniffer.spf-ptr-fail=off\n",
+	    "sniffer.mail-from-no-domain=log\n" } },
+	{ "sniffer spf and providers", "[sniffer]\nspf_softfail_fails = no\n"
+	    "spf_neutral_fails = false\nprovider_domains = example.com "
+	    "example.co.uk\n",
+	    { "sniffer.spf_softfail_fails=0\n",
+	    "sniffer.spf_neutral_fails=0\n",
+	    "sniffer.provider_domains=example.com example.co.uk\n" } },
+	{ "sniffer bans", "[sniffer]\noffender_strikes = 3\n"
+	    "offender_window = 2h\noffender_timeout = 30m\n"
+	    "offender_timeout_max = 30d\n",
+	    { "sniffer.offender_strikes=3\n",
+	    "sniffer.offender_window_s=7200\n",
+	    "sniffer.offender_timeout_s=1800\n",
+	    "sniffer.offender_timeout_max_s=2592000\n" } },
+	{ "sniffer paths", "[sniffer]\nstate_file = /tmp/s.state\n"
+	    "control_socket = /tmp/s.sock\n",
+	    { "sniffer.state_file=/tmp/s.state\n",
+	    "sniffer.control_socket=/tmp/s.sock\n" } },
 	/* [gate] */
 	{ "queue max", "[gate]\nqueue = 65535\n", { "gate.queue=65535\n" } },
 	{ "queue_maxlen", "[gate]\nqueue_maxlen = 1\n",
@@ -279,6 +390,30 @@ struct bad_case {
 #define V6LINE "  " V6S V6S V6S V6S "\n"
 
 static const struct bad_case bad_cases[] = {
+	/* [sniffer] */
+	{ "sniffer action reject not allowed", "[sniffer]\nunqualified = "
+	    "reject\n", "%s:2: [sniffer] unqualified: action 'reject' not "
+	    "allowed here (want offend, log or off)" },
+	{ "gate action offend not allowed", "[gate]\nno_ptr = offend\n",
+	    "%s:2: [gate] no_ptr: action 'offend' not allowed here (want "
+	    "reject, drop, log or off)" },
+	{ "sniffer pregreet has no key", "[sniffer]\npregreet = offend\n",
+	    "%s:2: [sniffer] pregreet: unknown key" },
+	{ "sniffer bad host name", "[sniffer]\nmy_hostnames = mx..example\n",
+	    "%s:2: [sniffer] my_hostnames: 'mx..example': empty label" },
+	{ "sniffer host name characters", "[sniffer]\nmy_hostnames = mx_1\n",
+	    "%s:2: [sniffer] my_hostnames: 'mx_1': not a host name" },
+	{ "sniffer bad address", "[sniffer]\nmy_addresses = 192.0.2\n",
+	    "%s:2: [sniffer] my_addresses: '192.0.2': not an address" },
+	{ "sniffer provider without dot", "[sniffer]\nprovider_domains = "
+	    "gmail\n", "%s:2: [sniffer] provider_domains: 'gmail': want a "
+	    "domain with a dot" },
+	{ "sniffer bool", "[sniffer]\nspf_neutral_fails = maybe\n",
+	    "%s:2: [sniffer] spf_neutral_fails: 'maybe' is not yes or no" },
+	{ "sniffer packets too few", "[sniffer]\npackets = 2\n",
+	    "%s:2: [sniffer] packets: '2' out of range 3..1000" },
+	{ "sniffer strikes zero", "[sniffer]\noffender_strikes = 0\n",
+	    "%s:2: [sniffer] offender_strikes: '0' out of range 1..1000" },
 	/* structure */
 	{ "unknown section", "[foo]\n", "%s:1: unknown section [foo]" },
 	{ "unknown section later", "[gate]\nqueue = 1\n\n[snifer]\nx = 1\n",
