@@ -26,6 +26,15 @@ void gate_free(struct gate *g);
 /* Load path anew; on failure keep running with the old config, log why
  * and return -1. */
 int gate_reload(struct gate *g, const char *path);
+/*
+ * Re-read the allow file ([nft] allow_file) and replace the kernel's
+ * allow4/allow6 with loopback, trusted_networks and the entries in force
+ * (allowlist.h); arm a timer for the next entry to expire.  gate_new and
+ * gate_reload call it; so does the control verb allow-reload.  A missing
+ * file is an empty list; a faulty one changes nothing.  0, or -1 with err
+ * (also logged).
+ */
+int gate_allow_reload(struct gate *g, char *err, size_t errlen);
 /* Log the counters as one key=value line. */
 void gate_log_stats(struct gate *g);
 /* The same line into buf (for the control socket). */

@@ -66,6 +66,7 @@ struct gate {
 	struct gate_lookup **bucket;	/* lookups under way, by address */
 	size_t nbuckets;		/* power of two */
 	uint32_t npending;
+	struct ev_timer *allow_timer;	/* next allow-list expiry, or NULL */
 	struct gate_stats st;
 };
 

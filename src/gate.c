@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "addr.h"
+#include "allowlist.h"
 #include "gate.h"
 #include "gate_int.h"
 #include "log.h"
@@ -584,6 +586,40 @@ gate_nft_readable(int fd, uint32_t events, void *arg)
 	nftset_process(g->nft);
 }
 
+static void
+gate_allow_expiry(void *arg)
+{
+	struct gate *g = arg;
+	char err[512];
+
+	g->allow_timer = NULL;
+	(void)gate_allow_reload(g, err, sizeof(err));
+}
+
+int
+gate_allow_reload(struct gate *g, char *err, size_t errlen)
+{
+	const struct conf *c = &g->cfg->conf;
+	int64_t now = (int64_t)time(NULL), next = 0;
+	size_t n = 0;
+
+	if (g->allow_timer != NULL) {
+		evloop_timer_cancel(g->ev, g->allow_timer);
+		g->allow_timer = NULL;
+	}
+	if (allowlist_apply_conf(c, now, &n, &next, err, errlen) == -1) {
+		log_warnx("%s (the kernel's allow sets are unchanged)", err);
+		return -1;
+	}
+	log_info("allow list: %zu entr%s in force from %s", n,
+	    n == 1 ? "y" : "ies", c->nft.allow_file);
+	/* An expiry needs the sets rebuilt: interval sets have no timeouts. */
+	if (next > now)
+		g->allow_timer = evloop_timer_at(g->ev, evloop_now_ms(g->ev) +
+		    (next - now) * 1000 + 500, gate_allow_expiry, g);
+	return 0;
+}
+
 struct gate *
 gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 {
@@ -617,6 +653,12 @@ gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		goto fail;
 	evloop_set_idle(ev, gate_idle, g);
 	gate_dnsbl_start(g->cfg);
+	{
+		char aerr[512];
+
+		/* Not fatal: the sets keep loopback and trusted_networks. */
+		(void)gate_allow_reload(g, aerr, sizeof(aerr));
+	}
 	return g;
 fail:
 	gate_free(g);
@@ -628,6 +670,8 @@ gate_free(struct gate *g)
 {
 	if (g == NULL)
 		return;
+	if (g->allow_timer != NULL)
+		evloop_timer_cancel(g->ev, g->allow_timer);
 	/* Fail open: every SYN still held goes through now, not after a
 	 * retransmit once we are gone. */
 	for (size_t b = 0; g->bucket != NULL && b < g->nbuckets; b++) {
@@ -710,6 +754,9 @@ gate_reload(struct gate *g, const char *path)
 	g->cfg = nc;
 	gate_dnsbl_start(nc);
 	log_info("reloaded %s", path);
+	/* trusted_networks or allow_file may have changed too. */
+	if (gate_allow_reload(g, err, sizeof(err)) == -1)
+		return -1;
 	return 0;
 }
 

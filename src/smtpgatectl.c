@@ -1,17 +1,20 @@
 /*
- * smtpgatectl.c - the management command.
+ * smtpgatectl.c - the management command: global options, the command
+ * table, and classify-ptr.
  *
- * A table of subcommands; each parses its own options.  Output is meant for
- * scripts: tab-separated, one record a line.  Exit codes: 0 ok, 1 bad input
- * (usage, a bad line, a bad file), 2 system error.
+ * Each command lives in its own file (ctl.h lists them) and parses its
+ * own options.  --json and --prometheus are taken wherever they stand
+ * after the command name (up to a "--"), so every listing command has
+ * them.  Exit codes (enum ctl_exit, smtpgatectl(8)): 0 done, 1 refused
+ * input, 2 a daemon or the kernel unreachable, 3 no such entry, 4 a
+ * daemon answered an error, 5 local system error.
  *
- * Commands:
- *   classify-ptr [--unconfirmed] [--providers FILE]
- *       read "ip<TAB>ptr[<TAB>...]" lines on stdin, write
- *       "ip<TAB>ptr<TAB>class<TAB>reason".  A header line starting with
- *       "ip<TAB>ptr" is skipped; a bad line is reported on stderr as
- *       "stdin:LINE: reason", skipped, and makes the exit code 1.  An
- *       invalid name is echoed with bytes outside printable ASCII as '?'.
+ * classify-ptr [--unconfirmed] [--providers FILE]
+ *     read "ip<TAB>ptr[<TAB>...]" lines on stdin, write
+ *     "ip<TAB>ptr<TAB>class<TAB>reason".  A header line starting with
+ *     "ip<TAB>ptr" is skipped; a bad line is reported on stderr as
+ *     "stdin:LINE: reason", skipped, and makes the exit code 1.  An
+ *     invalid name is echoed with bytes outside printable ASCII as '?'.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,28 +23,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "ctl.h"
 #include "ptrclass.h"
-
-#define CTL_OK 0
-#define CTL_BADINPUT 1
-#define CTL_SYSERR 2
 
 #define CTL_LINE_MAX 4096
 
 struct ctl_cmd {
 	const char *name;
-	int (*run)(int argc, char **argv, const char *conf);
+	int (*run)(struct ctl *c, int argc, char **argv);
 	const char *args;
 	const char *help;
 };
 
-static int ctl_classify_ptr(int argc, char **argv, const char *conf);
+static int ctl_classify_ptr(struct ctl *c, int argc, char **argv);
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "classify-ptr", ctl_classify_ptr, "[--unconfirmed] [--providers FILE]",
+	{ "allow", ctl_allow_main,
+	  "add CIDR [--comment TEXT] [--expires DURATION] | del CIDR |\n"
+	  "      list | import FILE|- | apply",
+	  "the allow list: senders never gated (file and kernel sets)" },
+	{ "offenders", ctl_offenders_main, "list | del IP | flush",
+	  "what smtpgate-sniffd banned or holds strikes against" },
+	{ "cache", ctl_cache_main, "list | del IP | flush [pass|deny|drop]",
+	  "the gate's cached verdicts in the kernel" },
+	{ "check", ctl_check_main, "IP [--helo NAME] [--mail-from ADDR]",
+	  "run every check live and explain the verdict" },
+	{ "stats", ctl_stats_main, "[gate] [sniffer] [--prometheus]",
+	  "counters of the daemons" },
+	{ "reload", ctl_reload_main, "[gate] [sniffer]",
+	  "the daemons re-read their configuration and the allow list" },
+	{ "classify-ptr", ctl_classify_ptr,
+	  "[--unconfirmed] [--providers FILE]",
 	  "classify ip<TAB>ptr lines from stdin as generic or named" },
 };
 
@@ -49,12 +65,34 @@ static void ctl_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: smtpgatectl [-c FILE] COMMAND [ARGS]\n"
-	    "  -c FILE   configuration file (default %s/smtpgate/smtpgate.conf)\n"
-	    "commands:\n", SYSCONFDIR);
+	fprintf(f, "usage: smtpgatectl [-c FILE] [-t MS] COMMAND [ARGS] "
+	    "[--json]\n"
+	    "  -c FILE   configuration file (default %s)\n"
+	    "  -t MS     wait at most MS for a daemon's answer (default "
+	    "5000)\n"
+	    "  --json    JSON output (listings, stats, check)\n"
+	    "commands:\n", CONF_PATH_DEFAULT);
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(f, "  %s %s\n      %s\n", ctl_cmds[i].name,
 		    ctl_cmds[i].args, ctl_cmds[i].help);
+	fprintf(f, "exit: 0 done, 1 refused input, 2 daemon or kernel "
+	    "unreachable, 3 no such entry,\n      4 daemon refused, "
+	    "5 system error\n");
+}
+
+int
+ctl_conf(struct ctl *c)
+{
+	char err[CONF_ERR_MAX];
+
+	if (c->conf_loaded)
+		return CTL_OK;
+	if (conf_load(c->conf_path, &c->conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "smtpgatectl: %s\n", err);
+		return CTL_BADINPUT;
+	}
+	c->conf_loaded = true;
+	return CTL_OK;
 }
 
 /*
@@ -106,7 +144,7 @@ static const char *ctl_default_providers(void)
 	return installed;	/* let the open report it */
 }
 
-static int ctl_classify_ptr(int argc, char **argv, const char *conf)
+static int ctl_classify_ptr(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "unconfirmed", no_argument, NULL, 'u' },
@@ -123,8 +161,8 @@ static int ctl_classify_ptr(int argc, char **argv, const char *conf)
 	unsigned long lineno = 0;
 	int c, rc = CTL_OK;
 
-	(void)conf;	/* the configuration file holds nothing for this yet */
-	optind = 1;
+	(void)ctl;	/* the configuration file holds nothing for this yet */
+	optind = 0;	/* glibc: 0 re-initialises (main used "+" ordering) */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
@@ -229,15 +267,27 @@ static int ctl_classify_ptr(int argc, char **argv, const char *conf)
 
 int main(int argc, char **argv)
 {
-	const char *conf = SYSCONFDIR "/smtpgate/smtpgate.conf";
+	static struct ctl ctl;	/* holds a struct conf: off the stack */
 	size_t i;
-	int c;
+	int c, j, k;
 
+	ctl.conf_path = CONF_PATH_DEFAULT;
+	ctl.fmt = CTL_FMT_TEXT;
+	ctl.now = (int64_t)time(NULL);
+	ctl.timeout_ms = 5000;
 	/* '+': stop at the command name; the command parses the rest */
-	while ((c = getopt(argc, argv, "+c:h")) != -1) {
+	while ((c = getopt(argc, argv, "+c:t:h")) != -1) {
 		switch (c) {
 		case 'c':
-			conf = optarg;
+			ctl.conf_path = optarg;
+			break;
+		case 't':
+			ctl.timeout_ms = atoi(optarg);
+			if (ctl.timeout_ms < 1 || ctl.timeout_ms > 600000) {
+				fprintf(stderr, "smtpgatectl: -t \"%.16s\": "
+				    "want 1..600000 ms\n", optarg);
+				return CTL_BADINPUT;
+			}
 			break;
 		case 'h':
 			ctl_usage(stdout);
@@ -251,10 +301,33 @@ int main(int argc, char **argv)
 		ctl_usage(stderr);
 		return CTL_BADINPUT;
 	}
+	argc -= optind;
+	argv += optind;
+	/* Output options anywhere after the command, up to "--". */
+	for (j = 1, k = 1; j < argc; j++) {
+		if (strcmp(argv[j], "--") == 0) {
+			while (j < argc)
+				argv[k++] = argv[j++];
+			break;
+		}
+		if (strcmp(argv[j], "--json") == 0)
+			ctl.fmt = CTL_FMT_JSON;
+		else if (strcmp(argv[j], "--prometheus") == 0)
+			ctl.fmt = CTL_FMT_PROM;
+		else
+			argv[k++] = argv[j];
+	}
+	argc = k;
+	argv[argc] = NULL;
+	if (ctl.fmt == CTL_FMT_PROM && strcmp(argv[0], "stats") != 0) {
+		fprintf(stderr, "smtpgatectl: --prometheus is for stats "
+		    "only\n");
+		return CTL_BADINPUT;
+	}
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
-		if (strcmp(argv[optind], ctl_cmds[i].name) == 0)
-			return ctl_cmds[i].run(argc - optind, argv + optind, conf);
-	fprintf(stderr, "smtpgatectl: unknown command \"%s\"\n", argv[optind]);
+		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
+			return ctl_cmds[i].run(&ctl, argc, argv);
+	fprintf(stderr, "smtpgatectl: unknown command \"%.32s\"\n", argv[0]);
 	ctl_usage(stderr);
 	return CTL_BADINPUT;
 }

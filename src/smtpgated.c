@@ -5,6 +5,8 @@
  * file with FILE:LINE: reason before anything is bound), set up the event
  * loop and the gate (queue, resolver, nft writer), detach unless -f, then
  * run the loop until SIGTERM/SIGINT.  SIGHUP reloads, SIGUSR1 logs counters.
+ * Once everything is bound and open, every capability but CAP_NET_ADMIN
+ * is dropped (privdrop.h).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "evloop.h"
 #include "gate.h"
 #include "log.h"
+#include "privdrop.h"
 
 struct smtpgated {
 	struct evloop *ev;
@@ -50,6 +53,19 @@ smtpgated_ctl_reload(void *arg, int argc, char *argv[],
 	(void)argv;
 	if (gate_reload(d->gate, d->conf_path) == -1)
 		control_reply_error(r, "reload failed (see the log)");
+}
+
+static void
+smtpgated_ctl_allow_reload(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct smtpgated *d = arg;
+	char err[512];
+
+	(void)argc;
+	(void)argv;
+	if (gate_allow_reload(d->gate, err, sizeof(err)) == -1)
+		control_reply_error(r, "%s", err);
 }
 
 static void
@@ -147,11 +163,21 @@ main(int argc, char *argv[])
 		log_warnx("%s", err);
 	} else if (control_register(d.ctl, "stats", smtpgated_ctl_stats,
 	    &d) == -1 || control_register(d.ctl, "reload",
-	    smtpgated_ctl_reload, &d) == -1) {
+	    smtpgated_ctl_reload, &d) == -1 || control_register(d.ctl,
+	    "allow-reload", smtpgated_ctl_allow_reload, &d) == -1) {
 		log_fatalx("control: cannot register commands");
 	}
 	if (!foreground && daemon(0, 0) == -1)
 		log_fatal("daemon");
+	switch (privdrop_net_admin(err, sizeof(err))) {
+	case -1:
+		log_fatalx("%s", err);
+	case 1:
+		log_info("dropped every capability but CAP_NET_ADMIN");
+		break;
+	default:
+		break;
+	}
 
 	log_info("started queue=%u table=%s deadline_ms=%u dnsbl_zones=%zu "
 	    "resolvers=%s", conf.gate.queue, conf.nft.table,

@@ -1,0 +1,127 @@
+/*
+ * ctl.h - smtpgatectl's modules: one file per group of commands, sharing
+ * one context and one output layer.
+ *
+ *   src/smtpgatectl.c  main: global options, the command table, classify-ptr
+ *   src/ctl_out.c      records and their text, JSON and Prometheus forms
+ *   src/ctl_allow.c    allow add|del|list|import|apply
+ *   src/ctl_sets.c     cache list|del|flush (the kernel's verdict sets)
+ *   src/ctl_offenders.c offenders list|del|flush (smtpgate-sniffd)
+ *   src/ctl_stats.c    stats, reload (both daemons' control sockets)
+ *   src/ctl_check.c    check IP: every check live, explained
+ *
+ * Every command returns an exit code of enum ctl_exit and prints its
+ * errors on stderr as "smtpgatectl: what: why".  Commands validate all of
+ * their input before they change anything.
+ */
+#ifndef SMTPGATE_CTL_H
+#define SMTPGATE_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+/* Exit codes (documented in smtpgatectl(8)). */
+enum ctl_exit {
+	CTL_OK = 0,		/* done */
+	CTL_BADINPUT = 1,	/* refused input: usage, address, file */
+	CTL_UNREACHABLE = 2,	/* a daemon or the kernel cannot be reached */
+	CTL_NOTFOUND = 3,	/* nothing to delete: no such entry */
+	CTL_REFUSED = 4,	/* a daemon answered with an error */
+	CTL_SYSERR = 5,		/* local system error: file, memory */
+};
+
+enum ctl_format {
+	CTL_FMT_TEXT,		/* aligned columns for people */
+	CTL_FMT_JSON,		/* --json */
+	CTL_FMT_PROM,		/* --prometheus (stats only) */
+};
+
+/* What every command gets. */
+struct ctl {
+	const char *conf_path;		/* -c, or the default */
+	struct conf conf;		/* loaded by ctl_conf */
+	bool conf_loaded;
+	enum ctl_format fmt;
+	int64_t now;			/* epoch seconds at start */
+	int timeout_ms;			/* control socket answers */
+};
+
+/* Load the configuration once.  CTL_OK, or CTL_BADINPUT after printing
+ * the fault. */
+int ctl_conf(struct ctl *c);
+
+/* Commands: argv[0] is the command name. */
+int ctl_allow_main(struct ctl *c, int argc, char **argv);
+int ctl_cache_main(struct ctl *c, int argc, char **argv);
+int ctl_offenders_main(struct ctl *c, int argc, char **argv);
+int ctl_stats_main(struct ctl *c, int argc, char **argv);
+int ctl_reload_main(struct ctl *c, int argc, char **argv);
+int ctl_check_main(struct ctl *c, int argc, char **argv);
+
+/* --- ctl_out.c: records -------------------------------------------- */
+
+#define CTL_REC_FIELDS	48	/* fields of one record at most */
+#define CTL_REC_TEXT	512	/* bytes of values of one record */
+
+/*
+ * One record: ordered key=value fields.  Keys are static strings or point
+ * into the record's own text; values are copied into text.
+ */
+struct ctl_record {
+	const char *key[CTL_REC_FIELDS];
+	const char *val[CTL_REC_FIELDS];
+	size_t n;
+	char text[CTL_REC_TEXT];
+	size_t used;
+};
+
+struct ctl_table {
+	struct ctl_record *r;
+	size_t n, cap;
+};
+
+void ctl_record_init(struct ctl_record *r);
+/* Append key=value (printf); silently truncated when the record is full. */
+void ctl_record_add(struct ctl_record *r, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *ctl_record_get(const struct ctl_record *r, const char *key);
+/*
+ * Parse one control-socket data line "k=v k=v" into r.  Keys must be
+ * [a-z0-9_-]+, values non-empty printable without spaces or '='.  0, or -1
+ * with *why.
+ */
+int ctl_record_parse(const char *line, struct ctl_record *r,
+    const char **why);
+
+/* A new empty record at the end of t (NULL: out of memory). */
+struct ctl_record *ctl_table_add(struct ctl_table *t);
+void ctl_table_free(struct ctl_table *t);
+
+/*
+ * Print t in fmt: text (a header of the keys of the first record, then
+ * aligned rows; "(none)" when empty), or JSON (an array of objects;
+ * values that are plain decimal integers become numbers).
+ */
+void ctl_out_table(FILE *f, enum ctl_format fmt, const struct ctl_table *t);
+/* One JSON string, quoted and escaped (RFC 8259; bytes >= 0x80 as-is
+ * when they form UTF-8, else \u00XX). */
+void ctl_out_json_str(FILE *f, const char *s);
+/* A value as JSON: a number when plain decimal, else a string. */
+void ctl_out_json_val(FILE *f, const char *s);
+/* Is s a plain unsigned decimal integer ("0", "17"; no sign, no leading
+ * zero, at most 19 digits)? */
+bool ctl_out_is_uint(const char *s);
+
+/*
+ * Prometheus text exposition of one daemon's counters: for every numeric
+ * field, "# HELP", "# TYPE" and "smtpgate_<daemon>_<key>[_total] VALUE".
+ * Gauges (pending, inflight and other keys named in ctl_out.c) keep the
+ * bare name; every other field is a counter with "_total".
+ */
+void ctl_out_prom(FILE *f, const char *daemon, const struct ctl_record *r);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * ctl_sets.h - reading smtpgate's kernel sets for smtpgatectl (cache and
+ * offenders listings).  A GETSETELEM dump over its own netlink socket,
+ * parsed with libnftnl; nothing is changed.
+ */
+#ifndef SMTPGATE_CTL_SETS_H
+#define SMTPGATE_CTL_SETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct ctl_set_elem {
+	struct addr a;			/* the key (IPv4 or IPv6 address) */
+	bool interval_end;		/* interval sets: an end element */
+	uint64_t timeout_ms;		/* the element's timeout, 0 none */
+	uint64_t expires_ms;		/* time left, 0 none */
+};
+
+/*
+ * Every element of set in table (family inet) into *out (malloc'd, the
+ * caller frees it), count in *n.  0, or -1 with err and errno (ENOENT: no
+ * such table or set; EPERM: not root).
+ */
+int ctl_sets_dump(const char *table, const char *set,
+    struct ctl_set_elem **out, size_t *n, char *err, size_t errlen);
+
+#endif

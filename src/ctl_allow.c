@@ -1,0 +1,517 @@
+/*
+ * ctl_allow.c - smtpgatectl allow add|del|list|import|apply.
+ *
+ * Exports ctl_allow_main (ctl.h).  A change runs in this order, all of it
+ * under the allow file's writers' lock so that two smtpgatectl at once
+ * neither lose an entry nor leave the kernel with the older list:
+ *   validate the arguments -> lock -> read the file (a faulty file stops
+ *   here: nothing changes) -> change -> write atomically -> replace the
+ *   kernel's allow4/allow6 -> ask smtpgated to re-read the file (so its
+ *   expiry timer knows) -> unlock.
+ * The file is the truth: when the kernel cannot be reached the file is
+ * still changed, the exit code says so (2), and the daemon applies the
+ * file at its next start or reload.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allowlist.h"
+#include "control.h"
+#include "ctl.h"
+
+#define CTL_ALLOW_LOCK_MS	10000
+
+static void
+ctl_allow_usage(FILE *f)
+{
+	fprintf(f, "usage: smtpgatectl allow add CIDR [--comment TEXT] "
+	    "[--expires DURATION]\n"
+	    "       smtpgatectl allow del CIDR\n"
+	    "       smtpgatectl allow list [--json]\n"
+	    "       smtpgatectl allow import FILE|-\n"
+	    "       smtpgatectl allow apply\n"
+	    "  DURATION: 90s, 30m, 12h, 7d, 2w\n");
+}
+
+/* A prefix argument, or a clear refusal on stderr. */
+static int
+ctl_allow_prefix(const char *cmd, const char *s, struct prefix *p)
+{
+	const char *why = NULL;
+
+	if (prefix_parse(s, p, &why) == 0) {
+		if (p->len == 0) {
+			fprintf(stderr, "smtpgatectl: allow %s: \"%s\": a /0 "
+			    "prefix would allow everyone\n", cmd, s);
+			return -1;
+		}
+		return 0;
+	}
+	fprintf(stderr, "smtpgatectl: allow %s: \"%.64s\": %s", cmd, s, why);
+	if (strcmp(why, "host bits set") == 0) {
+		/* Say which network was probably meant. */
+		char abuf[ADDR_STRLEN + 8], a[ADDR_STRLEN];
+		const char *slash = strchr(s, '/');
+		struct prefix q;
+
+		snprintf(abuf, sizeof(abuf), "%.*s", (int)(slash - s), s);
+		if (prefix_parse(abuf, &q, NULL) == 0) {
+			unsigned len = (unsigned)atoi(slash + 1);
+			size_t bytes = q.a.family == AF_INET ? 4 : 16;
+
+			for (size_t i = 0; i < bytes; i++) {
+				unsigned keep = len > i * 8 ? len - i * 8 : 0;
+				if (keep < 8)
+					q.a.b[i] &= (uint8_t)(0xff00u >> keep);
+			}
+			fprintf(stderr, " (the network is %s/%u)",
+			    addr_ntop(&q.a, a), len);
+		}
+	} else if (strcmp(why, "prefix length") == 0) {
+		fprintf(stderr, " (at most /32 for IPv4, /128 for IPv6)");
+	}
+	fputc('\n', stderr);
+	return -1;
+}
+
+static const char *
+ctl_allow_str(const struct prefix *p, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	snprintf(buf, len, "%s/%u", addr_ntop(&p->a, a), p->len);
+	return buf;
+}
+
+static const char *
+ctl_allow_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0)
+		snprintf(buf, len, "never");
+	else if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+/*
+ * The kernel's allow sets from l (under the caller's lock), then tell
+ * smtpgated.  CTL_OK or CTL_UNREACHABLE (message printed).
+ */
+static int
+ctl_allow_push(struct ctl *c, const struct allowlist *l)
+{
+	struct prefix *want;
+	size_t cap = 2 + c->conf.gate.ntrusted + l->n;
+	char err[512], buf[1024];
+	ssize_t n;
+	int rc = CTL_OK;
+
+	if ((want = calloc(cap, sizeof(*want))) == NULL) {
+		fprintf(stderr, "smtpgatectl: out of memory\n");
+		return CTL_SYSERR;
+	}
+	n = allowlist_wanted(l, &c->conf.gate, c->now, want, cap, NULL);
+	if (n < 0 || allowlist_apply(c->conf.nft.table, want, (size_t)n, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "smtpgatectl: %s\nsmtpgatectl: %s is "
+		    "changed; the kernel's allow sets are not (smtpgated "
+		    "applies the file when it starts or reloads)\n",
+		    n < 0 ? "internal: no room" : err, c->conf.nft.allow_file);
+		rc = CTL_UNREACHABLE;
+	}
+	free(want);
+	/* Best effort: smtpgated re-reads the file and re-arms expiry. */
+	if (rc == CTL_OK && control_request(c->conf.gate.control_socket,
+	    "allow-reload", buf, sizeof(buf), c->timeout_ms) == 1)
+		fprintf(stderr, "smtpgatectl: warning: smtpgated: "
+		    "allow-reload: %s\n", buf);
+	return rc;
+}
+
+/* Lock and read the file.  Returns the lock fd, or -1 with *rc set. */
+static int
+ctl_allow_open(struct ctl *c, struct allowlist *l, bool *missing, int *rc)
+{
+	char err[1024];
+	int fd;
+
+	fd = allowlist_lock(c->conf.nft.allow_file, CTL_ALLOW_LOCK_MS, err,
+	    sizeof(err));
+	if (fd == -1) {
+		fprintf(stderr, "smtpgatectl: %s\n", err);
+		*rc = CTL_SYSERR;
+		return -1;
+	}
+	if (allowlist_load(c->conf.nft.allow_file, true, missing, l, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "smtpgatectl: %s\nsmtpgatectl: nothing "
+		    "changed; fix the file (or move it away) and retry\n",
+		    err);
+		*rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Prune, save, push.  The caller closes the lock afterwards. */
+static int
+ctl_allow_commit(struct ctl *c, struct allowlist *l)
+{
+	char err[1024];
+	size_t gone = allowlist_prune(l, c->now);
+
+	if (gone > 0)
+		printf("removed %zu expired entr%s\n", gone,
+		    gone == 1 ? "y" : "ies");
+	if (allowlist_save(c->conf.nft.allow_file, l, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "smtpgatectl: %s\nsmtpgatectl: nothing "
+		    "changed\n", err);
+		return CTL_SYSERR;
+	}
+	return ctl_allow_push(c, l);
+}
+
+/* Notes for an admin: already covered by an entry or a trusted network. */
+static void
+ctl_allow_notes(struct ctl *c, const struct allowlist *l,
+    const struct prefix *p)
+{
+	char a[64], b[64];
+	ssize_t i = allowlist_covering(l, p);
+
+	if (i >= 0)
+		printf("note: %s lies inside the listed %s\n",
+		    ctl_allow_str(p, a, sizeof(a)),
+		    ctl_allow_str(&l->e[i].p, b, sizeof(b)));
+	for (size_t k = 0; k < c->conf.gate.ntrusted; k++) {
+		const struct prefix *t = &c->conf.gate.trusted[k];
+
+		if (t->a.family == p->a.family && t->len <= p->len &&
+		    prefix_contains(t, &p->a))
+			printf("note: %s lies inside trusted_networks %s\n",
+			    ctl_allow_str(p, a, sizeof(a)),
+			    ctl_allow_str(t, b, sizeof(b)));
+	}
+	for (size_t k = 0; k < l->n; k++)
+		if (l->e[k].p.a.family == p->a.family &&
+		    l->e[k].p.len > p->len && prefix_contains(p,
+		    &l->e[k].p.a))
+			printf("note: the listed %s lies inside %s\n",
+			    ctl_allow_str(&l->e[k].p, a, sizeof(a)),
+			    ctl_allow_str(p, b, sizeof(b)));
+}
+
+static int
+ctl_allow_add(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "comment", required_argument, NULL, 'm' },
+		{ "expires", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct allow_entry e;
+	struct allowlist l;
+	const char *comment = "", *why;
+	int64_t dur = 0;
+	bool replaced, missing;
+	char a[64];
+	int ch, fd, rc;
+
+	memset(&e, 0, sizeof(e));
+	optind = 0;	/* glibc: 0 re-initialises (main used "+" ordering) */
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			comment = optarg;
+			break;
+		case 'e':
+			if (allowlist_duration_parse(optarg, &dur) == -1) {
+				fprintf(stderr, "smtpgatectl: allow add: "
+				    "--expires \"%.32s\": want a duration "
+				    "such as 90s, 30m, 12h, 7d, 2w (at most "
+				    "10 years)\n", optarg);
+				return CTL_BADINPUT;
+			}
+			break;
+		default:
+			ctl_allow_usage(stderr);
+			return CTL_BADINPUT;
+		}
+	}
+	if (argc - optind != 1) {
+		ctl_allow_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	if (ctl_allow_prefix("add", argv[optind], &e.p) == -1)
+		return CTL_BADINPUT;
+	/* Surrounding blanks would not survive the file's round trip. */
+	while (*comment == ' ')
+		comment++;
+	if ((why = allowlist_comment_check(comment)) != NULL) {
+		fprintf(stderr, "smtpgatectl: allow add: --comment: %s\n",
+		    why);
+		return CTL_BADINPUT;
+	}
+	snprintf(e.comment, sizeof(e.comment), "%s", comment);
+	for (size_t n = strlen(e.comment); n > 0 && e.comment[n - 1] == ' ';)
+		e.comment[--n] = '\0';
+	e.added = c->now;
+	e.expires = dur ? c->now + dur : 0;
+	if ((rc = ctl_conf(c)) != CTL_OK)
+		return rc;
+
+	allowlist_init(&l);
+	if ((fd = ctl_allow_open(c, &l, &missing, &rc)) == -1)
+		return rc;
+	ctl_allow_notes(c, &l, &e.p);
+	if (allowlist_add(&l, &e, &replaced) == -1) {
+		fprintf(stderr, "smtpgatectl: allow add: %s: the list is "
+		    "full (%d entries); nothing changed\n",
+		    c->conf.nft.allow_file, ALLOWLIST_MAX);
+		rc = CTL_BADINPUT;
+	} else {
+		rc = ctl_allow_commit(c, &l);
+		if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+			printf("%s %s%s\n", replaced ? "updated" : "added",
+			    ctl_allow_str(&e.p, a, sizeof(a)),
+			    missing ? " (new file)" : "");
+	}
+	close(fd);
+	allowlist_free(&l);
+	return rc;
+}
+
+static int
+ctl_allow_del(struct ctl *c, int argc, char **argv)
+{
+	struct allowlist l;
+	struct prefix p;
+	bool missing;
+	char a[64], b[64];
+	int fd, rc;
+	ssize_t cov;
+
+	if (argc != 2) {
+		ctl_allow_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	if (ctl_allow_prefix("del", argv[1], &p) == -1)
+		return CTL_BADINPUT;
+	if ((rc = ctl_conf(c)) != CTL_OK)
+		return rc;
+	allowlist_init(&l);
+	if ((fd = ctl_allow_open(c, &l, &missing, &rc)) == -1)
+		return rc;
+	if (allowlist_del(&l, &p) == -1) {
+		fprintf(stderr, "smtpgatectl: allow del: %s is not listed in "
+		    "%s%s", ctl_allow_str(&p, a, sizeof(a)),
+		    c->conf.nft.allow_file, missing ? " (no such file)" : "");
+		if ((cov = allowlist_covering(&l, &p)) >= 0)
+			fprintf(stderr, "; it lies inside the listed %s: "
+			    "delete that entry",
+			    ctl_allow_str(&l.e[cov].p, b, sizeof(b)));
+		fputc('\n', stderr);
+		rc = CTL_NOTFOUND;
+	} else {
+		rc = ctl_allow_commit(c, &l);
+		if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+			printf("deleted %s\n", ctl_allow_str(&p, a, sizeof(a)));
+	}
+	close(fd);
+	allowlist_free(&l);
+	return rc;
+}
+
+static int
+ctl_allow_list(struct ctl *c, int argc, char **argv)
+{
+	struct allowlist l;
+	struct ctl_table t = { 0 };
+	char err[1024], a[64], tb[32];
+	bool missing;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		ctl_allow_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	if ((rc = ctl_conf(c)) != CTL_OK)
+		return rc;
+	allowlist_init(&l);
+	if (allowlist_load(c->conf.nft.allow_file, true, &missing, &l, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "smtpgatectl: %s\n", err);
+		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct allow_entry *e = &l.e[i];
+		struct ctl_record *r = ctl_table_add(&t);
+		bool expired = e->expires != 0 && e->expires <= c->now;
+
+		if (r == NULL) {
+			fprintf(stderr, "smtpgatectl: out of memory\n");
+			rc = CTL_SYSERR;
+			break;
+		}
+		ctl_record_add(r, "prefix", "%s",
+		    ctl_allow_str(&e->p, a, sizeof(a)));
+		ctl_record_add(r, "status", "%s", expired ? "expired" :
+		    "active");
+		if (c->fmt == CTL_FMT_JSON) {
+			ctl_record_add(r, "expires", "%lld",
+			    (long long)e->expires);
+			ctl_record_add(r, "added", "%lld",
+			    (long long)e->added);
+		} else {
+			ctl_record_add(r, "expires", "%s",
+			    ctl_allow_time(e->expires, tb, sizeof(tb)));
+			ctl_record_add(r, "added", "%s", e->added ?
+			    ctl_allow_time(e->added, tb, sizeof(tb)) : "-");
+		}
+		ctl_record_add(r, "comment", "%s", e->comment);
+	}
+	if (rc == CTL_OK)
+		ctl_out_table(stdout, c->fmt, &t);
+	ctl_table_free(&t);
+	allowlist_free(&l);
+	return rc;
+}
+
+static int
+ctl_allow_import(struct ctl *c, int argc, char **argv)
+{
+	struct allowlist in, l;
+	char err[1024];
+	size_t added = 0, updated = 0;
+	bool missing;
+	int fd, rc;
+
+	if (argc != 2) {
+		ctl_allow_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	allowlist_init(&in);
+	if (strcmp(argv[1], "-") == 0) {
+		char *text = malloc(ALLOWLIST_FILE_MAX + 1);
+		size_t got = text ? fread(text, 1, ALLOWLIST_FILE_MAX + 1,
+		    stdin) : 0;
+
+		if (text == NULL || ferror(stdin) ||
+		    got > ALLOWLIST_FILE_MAX) {
+			fprintf(stderr, "smtpgatectl: allow import: stdin: %s\n",
+			    text == NULL ? "out of memory" : ferror(stdin) ?
+			    strerror(errno) : "more than 1 MiB");
+			free(text);
+			return CTL_BADINPUT;
+		}
+		rc = allowlist_parse("stdin", text, got, &in, err, sizeof(err));
+		free(text);
+	} else {
+		rc = allowlist_load(argv[1], false, NULL, &in, err,
+		    sizeof(err));
+	}
+	if (rc == -1) {
+		fprintf(stderr, "smtpgatectl: allow import: %s\nsmtpgatectl: "
+		    "nothing imported\n", err);
+		return CTL_BADINPUT;
+	}
+	if ((rc = ctl_conf(c)) != CTL_OK) {
+		allowlist_free(&in);
+		return rc;
+	}
+	allowlist_init(&l);
+	if ((fd = ctl_allow_open(c, &l, &missing, &rc)) == -1) {
+		allowlist_free(&in);
+		return rc;
+	}
+	for (size_t i = 0; i < in.n; i++) {
+		bool replaced;
+
+		if (in.e[i].added == 0)
+			in.e[i].added = c->now;
+		if (allowlist_add(&l, &in.e[i], &replaced) == -1) {
+			fprintf(stderr, "smtpgatectl: allow import: the list "
+			    "would pass %d entries; nothing imported\n",
+			    ALLOWLIST_MAX);
+			rc = CTL_BADINPUT;
+			goto out;
+		}
+		replaced ? updated++ : added++;
+	}
+	rc = ctl_allow_commit(c, &l);
+	if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+		printf("imported %zu entr%s: %zu new, %zu updated\n", in.n,
+		    in.n == 1 ? "y" : "ies", added, updated);
+out:
+	close(fd);
+	allowlist_free(&l);
+	allowlist_free(&in);
+	return rc;
+}
+
+static int
+ctl_allow_apply(struct ctl *c, int argc, char **argv)
+{
+	struct allowlist l;
+	bool missing;
+	int fd, rc;
+
+	(void)argv;
+	if (argc != 1) {
+		ctl_allow_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	if ((rc = ctl_conf(c)) != CTL_OK)
+		return rc;
+	allowlist_init(&l);
+	if ((fd = ctl_allow_open(c, &l, &missing, &rc)) == -1)
+		return rc;
+	rc = ctl_allow_push(c, &l);
+	if (rc == CTL_OK)
+		printf("applied %zu entr%s\n", l.n, l.n == 1 ? "y" : "ies");
+	close(fd);
+	allowlist_free(&l);
+	return rc;
+}
+
+int
+ctl_allow_main(struct ctl *c, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(struct ctl *, int, char **);
+	} sub[] = {
+		{ "add", ctl_allow_add }, { "del", ctl_allow_del },
+		{ "list", ctl_allow_list }, { "import", ctl_allow_import },
+		{ "apply", ctl_allow_apply },
+	};
+
+	if (argc < 2) {
+		ctl_allow_usage(stderr);
+		return CTL_BADINPUT;
+	}
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+		if (strcmp(argv[1], sub[i].name) == 0)
+			return sub[i].run(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		ctl_allow_usage(stdout);
+		return CTL_OK;
+	}
+	fprintf(stderr, "smtpgatectl: allow: unknown command \"%.32s\"\n",
+	    argv[1]);
+	ctl_allow_usage(stderr);
+	return CTL_BADINPUT;
+}

@@ -1,0 +1,730 @@
+/*
+ * ctl_check.c - smtpgatectl check IP [--helo NAME] [--mail-from ADDR]:
+ * every check of the gate, live, explained step by step.
+ *
+ * Exports ctl_check_main.  Runs the daemon's own modules on an event loop
+ * in this process: dns (c-ares, the [dns] resolvers), ptrclass (the [gate]
+ * provider table), dnsbl scoring and verdict_decide, with the [gate]
+ * deadline_ms, so the verdict printed is the one smtpgated would reach for
+ * the same answers.  Like the gate it asks the PTR and every DNSBL at
+ * once, then the forward (A/AAAA) records of up to fcrdns_max_names PTR
+ * names; it also repeats the gate's DNSBL health probe (127.0.0.2 listed,
+ * 127.0.0.1 not) and leaves out a zone the gate would have disabled.
+ * With --helo it adds smtpgate-sniffd's HELO rules: the ones without DNS
+ * (helo_judge), the HELO name's addresses, and SPF for postmaster@HELO
+ * (spfcheck).  Nothing is changed anywhere.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "allowlist.h"
+#include "ctl.h"
+#include "dns.h"
+#include "dnsbl.h"
+#include "evloop.h"
+#include "helo.h"
+#include "ptrclass.h"
+#include "spfcheck.h"
+#include "verdict.h"
+
+enum ctl_q_kind { Q_PTR, Q_FWD, Q_BL, Q_PROBE2, Q_PROBE1, Q_HELO4, Q_HELO6,
+	Q_MF4, Q_MF6 };
+
+struct ctl_answer {
+	bool done;			/* answered before the deadline */
+	struct dns_result r;
+};
+
+struct ctl_check;
+
+struct ctl_q {
+	struct ctl_check *k;
+	enum ctl_q_kind kind;
+	unsigned idx;
+};
+
+struct ctl_check {
+	struct ctl *c;
+	struct evloop *ev;
+	struct dns *dns;
+	struct spfcheck *spfc;
+	struct addr a;
+	unsigned due;			/* queries outstanding */
+	bool over;			/* deadline passed: ignore answers */
+	struct ctl_answer ptr;
+	struct ctl_answer fwd[DNS_MAX_NAMES];
+	struct ctl_answer bl[DNSBL_MAX_SITES];
+	struct ctl_answer probe2[DNSBL_MAX_SITES], probe1[DNSBL_MAX_SITES];
+	struct ctl_answer helo[2], mf[2];	/* A, AAAA */
+	bool spf_done;
+	enum spfcheck_result spf;
+	struct ctl_q q[1 + DNS_MAX_NAMES + 3 * DNSBL_MAX_SITES + 4];
+	size_t nq;
+	const char *helo_arg, *mf_arg;
+	char helo_name[HELO_NAME_MAX];
+	char mf_domain[HELO_NAME_MAX];
+};
+
+static void ctl_check_answer(void *arg, const struct dns_result *r);
+
+static void
+ctl_check_ask(struct ctl_check *k, const char *name, enum dns_type type,
+    enum ctl_q_kind kind, unsigned idx)
+{
+	struct ctl_q *q;
+
+	if (k->nq == sizeof(k->q) / sizeof(k->q[0]))
+		return;
+	q = &k->q[k->nq++];
+	q->k = k;
+	q->kind = kind;
+	q->idx = idx;
+	k->due++;
+	if (dns_query(k->dns, name, type, ctl_check_answer, q) == -1) {
+		struct dns_result r = { .status = DNS_ERROR,
+		    .error = "out of memory" };
+		ctl_check_answer(q, &r);
+	}
+}
+
+static void
+ctl_check_answer(void *arg, const struct dns_result *r)
+{
+	struct ctl_q *q = arg;
+	struct ctl_check *k = q->k;
+	struct ctl_answer *ans = NULL;
+
+	k->due--;
+	if (!k->over && r->status != DNS_CANCELLED) {
+		switch (q->kind) {
+		case Q_PTR: ans = &k->ptr; break;
+		case Q_FWD: ans = &k->fwd[q->idx]; break;
+		case Q_BL: ans = &k->bl[q->idx]; break;
+		case Q_PROBE2: ans = &k->probe2[q->idx]; break;
+		case Q_PROBE1: ans = &k->probe1[q->idx]; break;
+		case Q_HELO4: ans = &k->helo[0]; break;
+		case Q_HELO6: ans = &k->helo[1]; break;
+		case Q_MF4: ans = &k->mf[0]; break;
+		case Q_MF6: ans = &k->mf[1]; break;
+		}
+		ans->done = true;
+		ans->r = *r;
+		ans->r.error = NULL;	/* c-ares' string does not outlive us */
+		if (q->kind == Q_PTR && r->status == DNS_OK) {
+			size_t max = k->c->conf.gate.fcrdns_max_names;
+
+			for (size_t i = 0; i < r->nnames && i < max &&
+			    i < DNS_MAX_NAMES; i++)
+				ctl_check_ask(k, r->names[i],
+				    k->a.family == AF_INET ? DNS_A : DNS_AAAA,
+				    Q_FWD, (unsigned)i);
+		}
+	}
+	if (k->due == 0 && k->spf_done)
+		evloop_break(k->ev);
+}
+
+static void
+ctl_check_spf(void *arg, enum spfcheck_result r)
+{
+	struct ctl_check *k = arg;
+
+	k->spf_done = true;
+	k->spf = r;
+	if (k->due == 0)
+		evloop_break(k->ev);
+}
+
+static void
+ctl_check_deadline(void *arg)
+{
+	struct ctl_check *k = arg;
+
+	k->over = true;
+	evloop_break(k->ev);
+}
+
+static const char *
+ctl_check_status(const struct ctl_answer *a)
+{
+	if (!a->done)
+		return "no answer before the deadline";
+	switch (a->r.status) {
+	case DNS_OK: return "ok";
+	case DNS_NXDOMAIN: return "NXDOMAIN";
+	case DNS_NODATA: return "no records";
+	case DNS_ERROR: return "error (SERVFAIL, refused or timeout)";
+	default: return "cancelled";
+	}
+}
+
+static bool
+ctl_check_has(const struct ctl_answer *a, const struct addr *x)
+{
+	for (size_t i = 0; a->done && a->r.status == DNS_OK &&
+	    i < a->r.naddrs; i++)
+		if (addr_eq(&a->r.addrs[i], x))
+			return true;
+	return false;
+}
+
+/* The IPv4 answers of a DNSBL query, host order. */
+static size_t
+ctl_check_v4(const struct ctl_answer *a, uint32_t *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; a->done && a->r.status == DNS_OK &&
+	    i < a->r.naddrs; i++)
+		if (a->r.addrs[i].family == AF_INET)
+			out[n++] = addr_v4(&a->r.addrs[i]);
+	return n;
+}
+
+/*
+ * The gate's health judgment of zone z from the probe (gate_dnsbl.c):
+ * NULL when healthy or unknown (the gate then queries the zone), else why
+ * the gate disables it.
+ */
+static const char *
+ctl_check_health(const struct ctl_check *k, size_t z, char *buf, size_t len)
+{
+	uint32_t ans[DNS_MAX_ADDRS];
+	size_t n;
+	bool listed2 = false, listed1 = false;
+
+	if (!k->probe2[z].done || k->probe2[z].r.status == DNS_ERROR ||
+	    !k->probe1[z].done || k->probe1[z].r.status == DNS_ERROR)
+		return NULL;	/* no answer: the gate changes nothing */
+	n = ctl_check_v4(&k->probe2[z], ans);
+	for (size_t i = 0; i < n; i++) {
+		if (dnsbl_answer_kind(ans[i]) == DNSBL_ANSWER_ERROR) {
+			snprintf(buf, len, "error answer %u.%u.%u.%u to the "
+			    "127.0.0.2 probe (list refuses this resolver?)",
+			    ans[i] >> 24, (ans[i] >> 16) & 255,
+			    (ans[i] >> 8) & 255, ans[i] & 255);
+			return buf;
+		}
+		if (dnsbl_answer_kind(ans[i]) == DNSBL_ANSWER_LISTED)
+			listed2 = true;
+	}
+	n = ctl_check_v4(&k->probe1[z], ans);
+	for (size_t i = 0; i < n; i++)
+		if (dnsbl_answer_kind(ans[i]) != DNSBL_ANSWER_ERROR)
+			listed1 = true;
+	if (!listed2)
+		snprintf(buf, len, "127.0.0.2 not listed");
+	else if (listed1)
+		snprintf(buf, len, "127.0.0.1 listed");
+	else
+		return NULL;
+	return buf;
+}
+
+/* Start the run: issue every query, then run the loop to the deadline. */
+static int
+ctl_check_run(struct ctl_check *k)
+{
+	const struct conf_gate *g = &k->c->conf.gate;
+	const struct dnsbl_sites *s = &g->dnsbl_sites;
+	char name[ADDR_REVNAME_MAX], err[512];
+	struct addr probe;
+	const uint8_t two[4] = { 127, 0, 0, 2 }, one[4] = { 127, 0, 0, 1 };
+
+	if ((k->dns = dns_new(k->ev, &k->c->conf.dns, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "smtpgatectl: check: %s\n", err);
+		return CTL_UNREACHABLE;
+	}
+	k->spf_done = true;
+	if (k->helo_name[0] != '\0') {
+		if ((k->spfc = spfcheck_new(k->ev, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "smtpgatectl: check: %s\n", err);
+			return CTL_SYSERR;
+		}
+		k->spf_done = false;
+		if (spfcheck_query(k->spfc, &k->a, k->helo_name, ctl_check_spf,
+		    k) == -1)
+			k->spf_done = true;
+	}
+	if (evloop_timer_at(k->ev, evloop_now_ms(k->ev) + g->deadline_ms,
+	    ctl_check_deadline, k) == NULL) {
+		fprintf(stderr, "smtpgatectl: check: out of memory\n");
+		return CTL_SYSERR;
+	}
+	k->due++;	/* the setup: answers may come inside dns_query */
+	if (addr_reverse_name(&k->a, NULL, name, sizeof(name)) > 0)
+		ctl_check_ask(k, name, DNS_PTR, Q_PTR, 0);
+	for (size_t z = 0; z < s->nzones; z++) {
+		if (addr_reverse_name(&k->a, s->zone[z], name,
+		    sizeof(name)) > 0)
+			ctl_check_ask(k, name, DNS_A, Q_BL, (unsigned)z);
+		addr_from_v4(&probe, two);
+		if (addr_reverse_name(&probe, s->zone[z], name,
+		    sizeof(name)) > 0)
+			ctl_check_ask(k, name, DNS_A, Q_PROBE2, (unsigned)z);
+		addr_from_v4(&probe, one);
+		if (addr_reverse_name(&probe, s->zone[z], name,
+		    sizeof(name)) > 0)
+			ctl_check_ask(k, name, DNS_A, Q_PROBE1, (unsigned)z);
+	}
+	if (k->helo_name[0] != '\0') {
+		ctl_check_ask(k, k->helo_name, DNS_A, Q_HELO4, 0);
+		ctl_check_ask(k, k->helo_name, DNS_AAAA, Q_HELO6, 0);
+	}
+	if (k->mf_domain[0] != '\0') {
+		ctl_check_ask(k, k->mf_domain, DNS_A, Q_MF4, 0);
+		ctl_check_ask(k, k->mf_domain, DNS_AAAA, Q_MF6, 0);
+	}
+	k->due--;
+	if (k->due > 0 || !k->spf_done)
+		(void)evloop_run(k->ev);
+	k->over = true;
+	return CTL_OK;
+}
+
+static void
+ctl_check_names(FILE *f, const struct ctl_answer *a, bool json)
+{
+	char ip[ADDR_STRLEN];
+
+	if (json) {
+		fputc('[', f);
+		for (size_t i = 0; a->done && a->r.status == DNS_OK &&
+		    i < a->r.naddrs; i++) {
+			fputs(i ? ", " : "", f);
+			ctl_out_json_str(f, addr_ntop(&a->r.addrs[i], ip));
+		}
+		fputc(']', f);
+		return;
+	}
+	for (size_t i = 0; a->done && a->r.status == DNS_OK &&
+	    i < a->r.naddrs; i++)
+		fprintf(f, "%s%s", i ? " " : "", addr_ntop(&a->r.addrs[i], ip));
+}
+
+/* The sniffer's action for rule r, as configured. */
+static const char *
+ctl_check_rule_action(const struct ctl_check *k, enum conf_rule r)
+{
+	return action_name(k->c->conf.sniffer.rule[r]);
+}
+
+/* Is the client in an active entry of the allow file? */
+static bool
+ctl_check_allowed(const struct ctl_check *k, char *by, size_t len)
+{
+	struct allowlist l;
+	char err[512], a[ADDR_STRLEN];
+	bool found = false;
+
+	allowlist_init(&l);
+	if (allowlist_load(k->c->conf.nft.allow_file, true, NULL, &l, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "smtpgatectl: warning: %s\n", err);
+		return false;
+	}
+	for (size_t i = 0; i < l.n && !found; i++) {
+		const struct allow_entry *e = &l.e[i];
+
+		if ((e->expires == 0 || e->expires > k->c->now) &&
+		    e->p.a.family == k->a.family &&
+		    prefix_contains(&e->p, &k->a)) {
+			snprintf(by, len, "%s/%u", addr_ntop(&e->p.a, a),
+			    e->p.len);
+			found = true;
+		}
+	}
+	allowlist_free(&l);
+	return found;
+}
+
+static int
+ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
+{
+	const struct conf_gate *g = &k->c->conf.gate;
+	const struct dnsbl_sites *s = &g->dnsbl_sites;
+	bool json = k->c->fmt == CTL_FMT_JSON;
+	FILE *f = stdout;
+	struct verdict_findings fd;
+	struct ptr_verdict pv = { .cls = PTR_NAMED };
+	struct verdict v;
+	char ip[ADDR_STRLEN], buf[256], reasons[128];
+	int confirmed = -1, score = 0;
+	bool fwd_error = false, fwd_pending = false, trusted, allowed;
+	char allowed_by[64];
+	size_t nfwd = 0;
+	const char *chosen = NULL;
+
+	addr_ntop(&k->a, ip);
+	trusted = conf_trusted(g, &k->a);
+	allowed = ctl_check_allowed(k, allowed_by, sizeof(allowed_by));
+	memset(&fd, 0, sizeof(fd));
+	/* PTR, the same mapping as gate_on_ptr */
+	if (!k->ptr.done)
+		fd.ptr = VERDICT_PTR_UNKNOWN;
+	else if (k->ptr.r.status == DNS_OK && k->ptr.r.nnames > 0)
+		fd.ptr = VERDICT_PTR_FOUND;
+	else if (k->ptr.r.status == DNS_OK || k->ptr.r.status ==
+	    DNS_NXDOMAIN || k->ptr.r.status == DNS_NODATA)
+		fd.ptr = VERDICT_PTR_NONE;
+	else
+		fd.ptr = VERDICT_PTR_ERROR;
+	if (fd.ptr == VERDICT_PTR_FOUND) {
+		nfwd = k->ptr.r.nnames < g->fcrdns_max_names ?
+		    k->ptr.r.nnames : g->fcrdns_max_names;
+		for (size_t i = 0; i < nfwd; i++) {
+			if (!k->fwd[i].done)
+				fwd_pending = true;
+			else if (k->fwd[i].r.status == DNS_ERROR)
+				fwd_error = true;
+			else if (confirmed < 0 && ctl_check_has(&k->fwd[i],
+			    &k->a))
+				confirmed = (int)i;
+		}
+		fd.fcrdns = confirmed >= 0 ? VERDICT_FCRDNS_PASS :
+		    !fwd_pending && !fwd_error ? VERDICT_FCRDNS_FAIL :
+		    VERDICT_FCRDNS_UNKNOWN;
+		chosen = k->ptr.r.names[confirmed >= 0 ? confirmed : 0];
+		ptrclass_classify(pc, chosen, &k->a, confirmed >= 0, &pv);
+	}
+	fd.cls = pv.cls;
+	/* DNSBL, the same scoring as gate_on_dnsbl, healthy zones only */
+	int zscore[DNSBL_MAX_SITES] = { 0 };
+	const char *zsick[DNSBL_MAX_SITES] = { NULL };
+	char sickbuf[DNSBL_MAX_SITES][96];
+
+	for (size_t z = 0; z < s->nzones; z++) {
+		uint32_t ans[DNS_MAX_ADDRS];
+		size_t n = ctl_check_v4(&k->bl[z], ans);
+
+		zsick[z] = ctl_check_health(k, z, sickbuf[z],
+		    sizeof(sickbuf[z]));
+		if (zsick[z] != NULL)
+			continue;
+		if (!k->bl[z].done)
+			fd.dnsbl_incomplete = true;
+		zscore[z] = dnsbl_score_zone(s, z, ans, n, NULL);
+		score += zscore[z];
+	}
+	fd.dnsbl_score = score;
+	verdict_decide(g, &fd, &v);
+	verdict_reasons_format(&v, reasons, sizeof(reasons));
+
+	if (!json) {
+		fprintf(f, "check %s (configuration %s, deadline %u ms)\n", ip,
+		    k->c->conf_path, g->deadline_ms);
+		if (trusted)
+			fprintf(f, "trusted: yes, inside trusted_networks or "
+			    "loopback: the gate never queues it\n");
+		if (allowed)
+			fprintf(f, "allowed: yes, allow list entry %s: the "
+			    "kernel accepts it before the gate\n", allowed_by);
+		fprintf(f, "PTR: %s", ctl_check_status(&k->ptr));
+		if (fd.ptr == VERDICT_PTR_FOUND) {
+			fprintf(f, ":");
+			for (size_t i = 0; i < k->ptr.r.nnames; i++)
+				fprintf(f, " %s", k->ptr.r.names[i]);
+		}
+		fputc('\n', f);
+		for (size_t i = 0; i < nfwd; i++) {
+			fprintf(f, "  forward %s %s: %s", k->ptr.r.names[i],
+			    k->a.family == AF_INET ? "A" : "AAAA",
+			    ctl_check_status(&k->fwd[i]));
+			if (k->fwd[i].done && k->fwd[i].r.status == DNS_OK) {
+				fputs(" ", f);
+				ctl_check_names(f, &k->fwd[i], false);
+			}
+			fprintf(f, " -> %s\n", ctl_check_has(&k->fwd[i],
+			    &k->a) ? "confirms the client" :
+			    "does not confirm");
+		}
+		fprintf(f, "fcrdns: %s\n", fd.fcrdns == VERDICT_FCRDNS_PASS ?
+		    "pass" : fd.fcrdns == VERDICT_FCRDNS_FAIL ? "fail" :
+		    fd.ptr == VERDICT_PTR_FOUND ? "unknown (a lookup failed)" :
+		    "not checked (no PTR name)");
+		if (chosen != NULL)
+			fprintf(f, "class: %s%s%s (name judged: %s%s)\n",
+			    ptrclass_name(pv.cls), pv.reason[0] ? ", " : "",
+			    pv.reason, chosen, confirmed >= 0 ?
+			    ", forward-confirmed" : "");
+		for (size_t z = 0; z < s->nzones; z++) {
+			fprintf(f, "dnsbl %s: ", s->zone[z]);
+			if (zsick[z] != NULL) {
+				fprintf(f, "skipped: the gate disables this "
+				    "list (%s)\n", zsick[z]);
+				continue;
+			}
+			if (k->bl[z].done && k->bl[z].r.status == DNS_OK) {
+				fputs("answers ", f);
+				ctl_check_names(f, &k->bl[z], false);
+			} else {
+				fputs(k->bl[z].done && (k->bl[z].r.status ==
+				    DNS_NXDOMAIN || k->bl[z].r.status ==
+				    DNS_NODATA) ? "not listed" :
+				    ctl_check_status(&k->bl[z]), f);
+			}
+			fprintf(f, " -> weight %d\n", zscore[z]);
+			for (size_t i = 0; i < s->nsites; i++) {
+				uint32_t ans[DNS_MAX_ADDRS];
+				size_t n = ctl_check_v4(&k->bl[z], ans);
+				bool hit = false;
+
+				if (s->site[i].zone != z)
+					continue;
+				for (size_t j = 0; j < n; j++)
+					hit |= dnsbl_site_match(&s->site[i],
+					    ans[j]);
+				fprintf(f, "  entry %s: %s\n", s->site[i].text,
+				    hit ? "matches" : "no match");
+			}
+		}
+		fprintf(f, "dnsbl score: %d (dnsbl_threshold %d, "
+		    "dnsbl_allow_threshold %d)%s\n", score,
+		    g->dnsbl_threshold, g->dnsbl_allow_threshold,
+		    fd.dnsbl_incomplete ? ", a list did not answer" : "");
+	} else {
+		fprintf(f, "{\"ip\": ");
+		ctl_out_json_str(f, ip);
+		fprintf(f, ", \"trusted\": %s, \"deadline_ms\": %u,\n "
+		    "\"ptr\": {\"status\": ", trusted ? "true" : "false",
+		    g->deadline_ms);
+		ctl_out_json_str(f, ctl_check_status(&k->ptr));
+		fprintf(f, ", \"names\": [");
+		for (size_t i = 0; fd.ptr == VERDICT_PTR_FOUND &&
+		    i < k->ptr.r.nnames; i++) {
+			fputs(i ? ", " : "", f);
+			ctl_out_json_str(f, k->ptr.r.names[i]);
+		}
+		fprintf(f, "]},\n \"forward\": [");
+		for (size_t i = 0; i < nfwd; i++) {
+			fprintf(f, "%s{\"name\": ", i ? ", " : "");
+			ctl_out_json_str(f, k->ptr.r.names[i]);
+			fprintf(f, ", \"status\": ");
+			ctl_out_json_str(f, ctl_check_status(&k->fwd[i]));
+			fprintf(f, ", \"addrs\": ");
+			ctl_check_names(f, &k->fwd[i], true);
+			fprintf(f, ", \"confirms\": %s}", ctl_check_has(
+			    &k->fwd[i], &k->a) ? "true" : "false");
+		}
+		fprintf(f, "],\n \"fcrdns\": \"%s\", \"class\": ",
+		    fd.fcrdns == VERDICT_FCRDNS_PASS ? "pass" :
+		    fd.fcrdns == VERDICT_FCRDNS_FAIL ? "fail" : "unknown");
+		if (chosen != NULL) {
+			ctl_out_json_str(f, ptrclass_name(pv.cls));
+			fprintf(f, ", \"class_reason\": ");
+			ctl_out_json_str(f, pv.reason);
+			fprintf(f, ", \"name_judged\": ");
+			ctl_out_json_str(f, chosen);
+		} else {
+			fprintf(f, "null");
+		}
+		fprintf(f, ",\n \"dnsbl\": [");
+		for (size_t z = 0; z < s->nzones; z++) {
+			fprintf(f, "%s{\"zone\": ", z ? ", " : "");
+			ctl_out_json_str(f, s->zone[z]);
+			fprintf(f, ", \"status\": ");
+			ctl_out_json_str(f, ctl_check_status(&k->bl[z]));
+			fprintf(f, ", \"answers\": ");
+			ctl_check_names(f, &k->bl[z], true);
+			fprintf(f, ", \"weight\": %d, \"disabled\": ",
+			    zscore[z]);
+			if (zsick[z] != NULL)
+				ctl_out_json_str(f, zsick[z]);
+			else
+				fputs("null", f);
+			fputc('}', f);
+		}
+		fprintf(f, "],\n \"dnsbl_score\": %d, \"dnsbl_incomplete\": "
+		    "%s", score, fd.dnsbl_incomplete ? "true" : "false");
+	}
+
+	/* The sniffer's rules for --helo / --mail-from. */
+	uint32_t broken = 0;
+	if (k->helo_arg != NULL) {
+		bool resolves = ctl_check_has(&k->helo[0], &k->a) ||
+		    ctl_check_has(&k->helo[1], &k->a);
+		bool any = (k->helo[0].done && k->helo[0].r.status ==
+		    DNS_OK && k->helo[0].r.naddrs > 0) || (k->helo[1].done &&
+		    k->helo[1].r.status == DNS_OK && k->helo[1].r.naddrs > 0);
+
+		broken = helo_judge(&k->c->conf.sniffer, k->helo_arg,
+		    strlen(k->helo_arg), buf);
+		if (k->helo_name[0] != '\0') {
+			if (!any && k->helo[0].done && k->helo[1].done)
+				broken |= 1u << RULE_HELO_NO_RESOLVE;
+			else if (any && !resolves)
+				broken |= 1u << RULE_HELO_MISMATCH;
+			if (k->spf_done && (k->spf == SPFCHECK_FAIL ||
+			    (k->spf == SPFCHECK_SOFTFAIL &&
+			    k->c->conf.sniffer.spf_softfail_fails) ||
+			    (k->spf == SPFCHECK_NEUTRAL &&
+			    k->c->conf.sniffer.spf_neutral_fails)))
+				broken |= 1u << RULE_SPF_FAIL;
+		}
+	}
+	if (!json) {
+		if (k->helo_arg != NULL) {
+			fprintf(f, "helo %s: %s\n", k->helo_name[0] ?
+			    k->helo_name : "(not a host name)",
+			    broken ? "breaks rules" : "no rule broken");
+			if (k->helo_name[0] != '\0') {
+				fprintf(f, "  addresses: ");
+				ctl_check_names(f, &k->helo[0], false);
+				fputs(" ", f);
+				ctl_check_names(f, &k->helo[1], false);
+				fprintf(f, "\n  spf of postmaster@%s: %s\n",
+				    k->helo_name, k->spf_done ?
+				    spfcheck_name(k->spf) : "no answer");
+			}
+			for (int r = 0; r < RULE_MAX; r++)
+				if (broken & (1u << r))
+					fprintf(f, "  rule %s: broken, action "
+					    "%s\n", conf_rule_name(r),
+					    ctl_check_rule_action(k, r));
+			fprintf(f, "  (not evaluated here: no-domain, "
+			    "spf-ptr-fail, no-ptr-far, pregreet)\n");
+		}
+		if (k->mf_arg != NULL)
+			fprintf(f, "mail from %s: domain %s %s\n", k->mf_arg,
+			    k->mf_domain[0] ? k->mf_domain : "(none)",
+			    k->mf_domain[0] == '\0' ? "" :
+			    (k->mf[0].done && k->mf[0].r.naddrs) ||
+			    (k->mf[1].done && k->mf[1].r.naddrs) ?
+			    "has addresses" : "has no A/AAAA records (MX "
+			    "not looked up by check)");
+		fprintf(f, "verdict: %s reason=%s cache=%s\n",
+		    trusted || allowed ? "accept" :
+		    verdict_action_name(v.action), trusted ? "trusted" :
+		    allowed ? "allowed" : reasons, v.cache && !trusted &&
+		    !allowed ? "yes" : "no");
+	} else {
+		fprintf(f, ",\n \"helo\": ");
+		if (k->helo_arg == NULL) {
+			fputs("null", f);
+		} else {
+			fprintf(f, "{\"name\": ");
+			ctl_out_json_str(f, k->helo_name);
+			fprintf(f, ", \"spf\": ");
+			ctl_out_json_str(f, k->spf_done ?
+			    spfcheck_name(k->spf) : "no answer");
+			fprintf(f, ", \"rules\": [");
+			for (int r = 0, n = 0; r < RULE_MAX; r++)
+				if (broken & (1u << r)) {
+					fprintf(f, "%s{\"rule\": \"%s\", "
+					    "\"action\": \"%s\"}", n++ ? ", " :
+					    "", conf_rule_name(r),
+					    ctl_check_rule_action(k, r));
+				}
+			fprintf(f, "]}");
+		}
+		fprintf(f, ",\n \"allowed_by\": ");
+		if (allowed)
+			ctl_out_json_str(f, allowed_by);
+		else
+			fputs("null", f);
+		fprintf(f, ",\n \"verdict\": \"%s\", \"reasons\": [",
+		    trusted || allowed ? "accept" :
+		    verdict_action_name(v.action));
+		if (trusted || allowed)
+			fprintf(f, "\"%s\"", trusted ? "trusted" : "allowed");
+		for (size_t i = 0; !trusted && !allowed && i < v.nreasons; i++)
+			fprintf(f, "%s\"%s\"", i ? ", " : "",
+			    verdict_reason_name(v.reason[i]));
+		fprintf(f, "], \"cache\": %s}\n", v.cache && !trusted &&
+		    !allowed ? "true" : "false");
+	}
+	return CTL_OK;
+}
+
+int
+ctl_check_main(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "helo", required_argument, NULL, 'H' },
+		{ "mail-from", required_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct ctl_check k;	/* large: off the stack */
+	struct ptrclass *pc = NULL;
+	char err[512];
+	int ch, rc;
+
+	memset(&k, 0, sizeof(k));
+	k.c = c;
+	optind = 0;	/* glibc: 0 re-initialises (main used "+" ordering) */
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			k.helo_arg = optarg;
+			break;
+		case 'M':
+			k.mf_arg = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: smtpgatectl check IP [--helo "
+			    "NAME] [--mail-from ADDR] [--json]\n");
+			return CTL_BADINPUT;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "usage: smtpgatectl check IP [--helo NAME] "
+		    "[--mail-from ADDR] [--json]\n");
+		return CTL_BADINPUT;
+	}
+	if (addr_parse(argv[optind], &k.a) == -1) {
+		fprintf(stderr, "smtpgatectl: check: \"%.64s\": not an IPv4 "
+		    "or IPv6 address\n", argv[optind]);
+		return CTL_BADINPUT;
+	}
+	if (k.helo_arg != NULL && (strlen(k.helo_arg) > 512)) {
+		fprintf(stderr, "smtpgatectl: check: --helo: longer than 512 "
+		    "bytes\n");
+		return CTL_BADINPUT;
+	}
+	if (k.mf_arg != NULL && strlen(k.mf_arg) > 512) {
+		fprintf(stderr, "smtpgatectl: check: --mail-from: longer "
+		    "than 512 bytes\n");
+		return CTL_BADINPUT;
+	}
+	if ((rc = ctl_conf(c)) != CTL_OK)
+		return rc;
+	if (k.mf_arg != NULL) {
+		const char *at = strrchr(k.mf_arg, '@');
+
+		/* Only a domain that is a host name can be looked up. */
+		if (at != NULL)
+			(void)helo_judge(&c->conf.sniffer, at + 1,
+			    strlen(at + 1), k.mf_domain);
+	}
+	if (k.helo_arg != NULL)
+		(void)helo_judge(&c->conf.sniffer, k.helo_arg,
+		    strlen(k.helo_arg), k.helo_name);
+	pc = ptrclass_new(c->conf.gate.ptr_providers[0] ?
+	    c->conf.gate.ptr_providers : NULL, err, sizeof(err));
+	if (pc == NULL) {
+		fprintf(stderr, "smtpgatectl: check: %s\n", err);
+		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+	}
+	if ((k.ev = evloop_new()) == NULL) {
+		fprintf(stderr, "smtpgatectl: check: evloop_new: %s\n",
+		    strerror(errno));
+		ptrclass_free(pc);
+		return CTL_SYSERR;
+	}
+	rc = ctl_check_run(&k);
+	if (rc == CTL_OK)
+		rc = ctl_check_report(&k, pc);
+	/* Cancelled callbacks still touch k: free the resolver first. */
+	if (k.dns != NULL)
+		dns_free(k.dns);
+	if (k.spfc != NULL)
+		spfcheck_free(k.spfc);
+	evloop_free(k.ev);
+	ptrclass_free(pc);
+	return rc;
+}

@@ -1,0 +1,300 @@
+/*
+ * ctl_out.c - smtpgatectl's records and how they are printed: aligned
+ * text for people, JSON for scripts, Prometheus exposition for stats.
+ *
+ * Exports the ctl_record_*, ctl_table_* and ctl_out_* functions of ctl.h.
+ * Records parsed from a daemon are hostile input: keys and values are
+ * checked before they reach a terminal, a JSON document or a metric name.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+void
+ctl_record_init(struct ctl_record *r)
+{
+	r->n = 0;
+	r->used = 0;
+}
+
+void
+ctl_record_add(struct ctl_record *r, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (r->n >= CTL_REC_FIELDS || r->used >= CTL_REC_TEXT)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(r->text + r->used, CTL_REC_TEXT - r->used, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	r->key[r->n] = key;
+	r->val[r->n] = r->text + r->used;
+	r->n++;
+	r->used += (size_t)n + 1 > CTL_REC_TEXT - r->used ?
+	    CTL_REC_TEXT - r->used : (size_t)n + 1;
+}
+
+const char *
+ctl_record_get(const struct ctl_record *r, const char *key)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->key[i], key) == 0)
+			return r->val[i];
+	return NULL;
+}
+
+int
+ctl_record_parse(const char *line, struct ctl_record *r, const char **why)
+{
+	size_t len = strlen(line), i;
+	char *p, *end;
+
+	ctl_record_init(r);
+	if (len + 1 > CTL_REC_TEXT) {
+		*why = "record too long";
+		return -1;
+	}
+	memcpy(r->text, line, len + 1);
+	r->used = len + 1;
+	for (p = r->text; *p != '\0'; p = end) {
+		char *eq;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, " ");
+		if (*end == ' ')
+			*end++ = '\0';
+		if ((eq = strchr(p, '=')) == NULL || eq == p || eq[1] == '\0') {
+			*why = "field is not key=value";
+			return -1;
+		}
+		*eq = '\0';
+		for (i = 0; p[i] != '\0'; i++)
+			if (!((p[i] >= 'a' && p[i] <= 'z') ||
+			    (p[i] >= '0' && p[i] <= '9') || p[i] == '_' ||
+			    p[i] == '-')) {
+				*why = "bad character in a key";
+				return -1;
+			}
+		for (i = 0; eq[1 + i] != '\0'; i++) {
+			unsigned char c = (unsigned char)eq[1 + i];
+
+			if (c <= 0x20 || c >= 0x7f || c == '=') {
+				*why = "bad character in a value";
+				return -1;
+			}
+		}
+		if (r->n == CTL_REC_FIELDS) {
+			*why = "too many fields";
+			return -1;
+		}
+		r->key[r->n] = p;
+		r->val[r->n] = eq + 1;
+		r->n++;
+	}
+	return 0;
+}
+
+struct ctl_record *
+ctl_table_add(struct ctl_table *t)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct ctl_record *r = realloc(t->r, cap * sizeof(*r));
+
+		if (r == NULL)
+			return NULL;
+		t->r = r;
+		t->cap = cap;
+	}
+	ctl_record_init(&t->r[t->n]);
+	return &t->r[t->n++];
+}
+
+void
+ctl_table_free(struct ctl_table *t)
+{
+	free(t->r);
+	memset(t, 0, sizeof(*t));
+}
+
+bool
+ctl_out_is_uint(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			return false;
+	return true;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+ctl_out_utf8(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned c = s[0];
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+void
+ctl_out_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	while (*p != '\0') {
+		size_t n;
+
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+		} else if (*p < 0x80) {
+			fputc(*p++, f);
+		} else if ((n = ctl_out_utf8(p)) > 0) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			fprintf(f, "\\u%04x", *p++);	/* Latin-1 guess */
+		}
+	}
+	fputc('"', f);
+}
+
+void
+ctl_out_json_val(FILE *f, const char *s)
+{
+	if (ctl_out_is_uint(s))
+		fputs(s, f);
+	else
+		ctl_out_json_str(f, s);
+}
+
+/* A value for a terminal: bytes outside printable ASCII as '?'. */
+static void
+ctl_out_text_val(FILE *f, const char *s, int width)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		fputc(*s >= 0x20 && *s < 0x7f ? *s : '?', f);
+	for (; n < width; n++)
+		fputc(' ', f);
+}
+
+void
+ctl_out_table(FILE *f, enum ctl_format fmt, const struct ctl_table *t)
+{
+	size_t i, k;
+
+	if (fmt == CTL_FMT_JSON) {
+		fputc('[', f);
+		for (i = 0; i < t->n; i++) {
+			fputs(i ? ",\n {" : "\n {", f);
+			for (k = 0; k < t->r[i].n; k++) {
+				if (k)
+					fputs(", ", f);
+				ctl_out_json_str(f, t->r[i].key[k]);
+				fputs(": ", f);
+				ctl_out_json_val(f, t->r[i].val[k]);
+			}
+			fputc('}', f);
+		}
+		fputs(t->n ? "\n]\n" : "]\n", f);
+		return;
+	}
+	if (t->n == 0) {
+		fputs("(none)\n", f);
+		return;
+	}
+	/* Columns of the first record's keys, as wide as their widest. */
+	const struct ctl_record *h = &t->r[0];
+	int w[CTL_REC_FIELDS];
+
+	for (k = 0; k < h->n; k++) {
+		w[k] = (int)strlen(h->key[k]);
+		for (i = 0; i < t->n; i++) {
+			const char *v = ctl_record_get(&t->r[i], h->key[k]);
+			if (v != NULL && (int)strlen(v) > w[k])
+				w[k] = (int)strlen(v);
+		}
+	}
+	for (k = 0; k < h->n; k++) {
+		ctl_out_text_val(f, h->key[k], k + 1 < h->n ? w[k] + 2 : 0);
+	}
+	fputc('\n', f);
+	for (i = 0; i < t->n; i++) {
+		for (k = 0; k < h->n; k++) {
+			const char *v = ctl_record_get(&t->r[i], h->key[k]);
+			ctl_out_text_val(f, v ? v : "-", k + 1 < h->n ?
+			    w[k] + 2 : 0);
+		}
+		fputc('\n', f);
+	}
+}
+
+/* Counters that are really levels: no _total, TYPE gauge. */
+static bool
+ctl_out_gauge(const char *key)
+{
+	static const char *const gauges[] = {
+		"pending", "inflight", "flows", "sessions", "banned",
+		"offenders", "strikers", "held", "dns_inflight", "uptime_s",
+	};
+
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		if (strcmp(key, gauges[i]) == 0)
+			return true;
+	return false;
+}
+
+void
+ctl_out_prom(FILE *f, const char *daemon, const struct ctl_record *r)
+{
+	char name[128];
+
+	for (size_t i = 0; i < r->n; i++) {
+		const char *k = r->key[i];
+		bool gauge = ctl_out_gauge(k);
+		size_t j, off;
+
+		if (!ctl_out_is_uint(r->val[i]))
+			continue;
+		off = (size_t)snprintf(name, sizeof(name), "smtpgate_%s_",
+		    daemon);
+		/* Metric names allow [a-zA-Z0-9_:]: '-' becomes '_'. */
+		for (j = 0; k[j] != '\0' && off + 8 < sizeof(name); j++)
+			name[off++] = k[j] == '-' ? '_' : k[j];
+		name[off] = '\0';
+		if (!gauge)
+			snprintf(name + off, sizeof(name) - off, "_total");
+		fprintf(f, "# HELP %s %s counter \"%s\" of %s.\n", name,
+		    gauge ? "Level" : "Count", k, daemon);
+		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
+		fprintf(f, "%s %s\n", name, r->val[i]);
+	}
+}
