@@ -48,7 +48,7 @@ BENCHSRC := $(wildcard bench/bench_*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
 HDRS    := $(wildcard include/*.h)
 
-.PHONY: all benches check unit unit-san fuzz e2e demo bench install clean deps ptr-eval
+.PHONY: all benches check unit unit-san fuzz e2e demo bench install install-check clean deps ptr-eval
 
 all: $(PROGS) $(TOOLS)
 
@@ -110,16 +110,44 @@ bench: all $(BENCHES)
 ptr-eval: all
 	tests/ptr-eval.sh $(BUILD)
 
+# install: the programs, the nft file, data, man pages, the example config
+# (never over an existing one), systemd units for both daemons, the
+# smtpgate user (sysusers.d) and its directories (tmpfiles.d).  Without
+# DESTDIR and with systemd present, the user and directories are created
+# at once, as a package's postinst would.
+install: UNITDIR ?= $(PREFIX)/lib/systemd/system
+install: SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+install: TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)/smtpgate
+		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)/smtpgate \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 755 $(PROGS) $(TOOLS) $(DESTDIR)$(SBINDIR)/
 	install -m 644 nft/smtpgate.nft $(DESTDIR)$(SHAREDIR)/
 	for f in data/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(SHAREDIR)/; done; true
 	install -m 644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/smtpgate.conf.example $(DESTDIR)$(SHAREDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf ] || \
 		install -m 640 docs/smtpgate.conf.example $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf
+	for u in init/*.service; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$u" \
+			>$(DESTDIR)$(UNITDIR)/$$(basename "$$u") && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename "$$u") || exit 1; \
+	done
+	install -m 644 init/smtpgate.sysusers $(DESTDIR)$(SYSUSERSDIR)/smtpgate.conf
+	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' init/smtpgate.tmpfiles \
+		>$(DESTDIR)$(TMPFILESDIR)/smtpgate.conf
+	chmod 644 $(DESTDIR)$(TMPFILESDIR)/smtpgate.conf
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
+		systemd-sysusers $(SYSUSERSDIR)/smtpgate.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/smtpgate.conf; \
+	fi
+
+# install-check: install into a temporary root and check the tree and the
+# units (tests/install/check.sh).
+install-check: all
+	tests/install/check.sh
 
 clean:
 	rm -rf build

@@ -339,7 +339,7 @@ allowlist_parse(const char *name, const char *text, size_t len,
 	}
 	return 0;
 fail:
-	l->n = 0;
+	allowlist_free(l);
 	errno = EINVAL;
 	return -1;
 }

@@ -136,12 +136,14 @@ ctl_offenders_list(struct ctl *c)
 		    ctl_record_get(&in, "bans") : "0");
 		ctl_record_add(r, "left_s", "%lld", left);
 		if (c->fmt == CTL_FMT_JSON) {
-			for (size_t k = 0; k < in.n; k++)
-				if (strcmp(in.key[k], "first") == 0 ||
-				    strcmp(in.key[k], "last") == 0 ||
-				    strcmp(in.key[k], "banned_until") == 0)
-					ctl_record_add(r, in.key[k], "%s",
-					    in.val[k]);
+			/* Keys as literals: in's text dies with the loop. */
+			static const char *const keep[] = { "first", "last",
+			    "banned_until" };
+
+			for (size_t k = 0; k < 3; k++)
+				if (ctl_record_get(&in, keep[k]) != NULL)
+					ctl_record_add(r, keep[k], "%s",
+					    ctl_record_get(&in, keep[k]));
 		} else {
 			ctl_record_add(r, "last", "%s",
 			    ctl_record_get(&in, "last") ? ctl_offenders_time(
