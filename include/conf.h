@@ -70,10 +70,12 @@ struct conf_sniffer {
 	uint16_t queue;			/* NFQUEUE number of the sniffer */
 	uint32_t queue_maxlen;		/* packets the kernel may hold */
 	uint32_t packets;		/* client packets per session queued
-					 * (nft: ct original packets 2-N) */
+					 * (nft: ct original packets 3-N) */
 	uint32_t max_flows;		/* sessions followed at once */
 	uint32_t flow_idle_s;		/* a silent session is forgotten */
 	uint32_t deadline_ms;		/* DNS/SPF judgment of a session */
+	uint32_t clean_ttl_s;		/* a clean DNS/SPF judgment of (client,
+					 * name) is reused this long; 0 = off */
 	char my_hostnames[CONF_MAX_MYNAMES][CONF_NAME_MAX]; /* lower case */
 	size_t nmy_hostnames;		/* 0: the system's host name */
 	struct addr my_addresses[CONF_MAX_MYADDRS];

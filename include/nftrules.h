@@ -9,7 +9,7 @@
  *   one base chain "gate" (filter, input, priority -10, policy accept)
  *   with the rules of nft/smtpgate.nft in the same order: the sniffer's
  *   rules (copy MARK_SNIFFED from a repeated packet to the conntrack mark;
- *   queue client packets 2..sniff_packets of each session on a gated port
+ *   queue client packets 3..sniff_packets of each session on a gated port
  *   to sniff_queue with bypass until the conntrack mark says sniffed)
  *   before the "not a SYN: accept" rule, and the last rule queueing SYNs
  *   to conf.gate.queue with bypass; every queue rule either by the native nft
@@ -48,7 +48,7 @@ struct nftrules_conf {
 	const struct prefix *trusted;	/* allow-set prefixes besides loopback */
 	size_t ntrusted;
 	uint16_t sniff_queue;		/* smtpgate-sniffd's NFQUEUE number */
-	uint32_t sniff_packets;		/* queue client packets 2..this of a
+	uint32_t sniff_packets;		/* queue client packets 3..this of a
 					 * session; 0: no sniffer rules */
 };
 

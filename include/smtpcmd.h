@@ -9,10 +9,11 @@
  * A line is at most SMTPCMD_LINE_MAX bytes before its LF; a longer one is
  * reported once as SMTPCMD_TOOLONG and skipped up to its LF.  A CR before
  * the LF is dropped; NUL and other bytes are passed on as they are (the
- * HELO rules judge them).  Reading ends for good at STARTTLS (the rest is
- * encrypted), at DATA or BDAT (the rest is a message body), and after
- * SMTPCMD_MAX_LINES lines (a client that talks that much is not greeting):
- * smtpcmd_done() then says why.
+ * HELO rules judge them).  Reading ends for good at the first MAIL FROM
+ * (the client has said who it is; every HELO before it was reported), at
+ * STARTTLS (the rest is encrypted), at DATA or BDAT (the rest is a message
+ * body), and after SMTPCMD_MAX_LINES lines (a client that talks that much
+ * is not greeting): the end state then says why.
  */
 #ifndef SMTPGATE_SMTPCMD_H
 #define SMTPGATE_SMTPCMD_H
@@ -36,6 +37,7 @@ enum smtpcmd_verb {
 
 enum smtpcmd_end {
 	SMTPCMD_READING,	/* not done */
+	SMTPCMD_END_MAIL,	/* the first MAIL FROM */
 	SMTPCMD_END_STARTTLS,
 	SMTPCMD_END_DATA,
 	SMTPCMD_END_LINES,	/* SMTPCMD_MAX_LINES read */
@@ -65,7 +67,7 @@ enum smtpcmd_end smtpcmd_feed(struct smtpcmd *c, uint32_t seq,
 /* Parse one complete line (without CR LF); for tests and the fuzzer. */
 enum smtpcmd_verb smtpcmd_parse(const char *line, size_t len,
     const char **arg, size_t *arglen);
-/* "starttls", "data", "lines", "lost", "reading". */
+/* "mail", "starttls", "data", "lines", "lost", "reading". */
 const char *smtpcmd_end_name(enum smtpcmd_end e);
 
 #endif

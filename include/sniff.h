@@ -5,10 +5,10 @@
  * sniff_new takes a loaded configuration, loads the state file, binds
  * [sniffer] queue, opens the nft writer, the resolver, the SPF workers and
  * the control socket, and from then on runs from the event loop: every
- * queued packet gets its verdict at once (accept; NF_REPEAT with
+ * queued packet's payload is reassembled into command lines (smtpcmd),
+ * the packet gets its verdict at once (accept; NF_REPEAT with
  * MARK_SNIFFED once the session is done, so the ruleset stops queueing
- * it), then its payload is reassembled into command lines (smtpcmd) and
- * each HELO/EHLO and the first MAIL FROM of the session is judged (helo
+ * it), and then each HELO/EHLO and the first MAIL FROM is judged (helo
  * rules at once, DNS and SPF rules when their answers came or at
  * deadline_ms).  A strike counts once per session; the strike that
  * reaches offender_strikes bans the address in offend4/offend6.

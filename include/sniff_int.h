@@ -21,6 +21,17 @@
 #include "strikes.h"
 
 #define SNIFF_LAT_BUCKETS	1024	/* verdict latency, 1 us each */
+#define SNIFF_CLEAN_SLOTS	65536	/* clean-judgment cache, power of 2 */
+
+/* A clean DNS/SPF judgment of (client, kind, name): direct-mapped, a new
+ * entry replaces whatever had its slot.  The name is kept as a 64-bit
+ * hash; a collision could only skip one lookup. */
+struct sniff_clean {
+	struct addr client;
+	uint8_t kind;			/* HELO or MAIL FROM */
+	uint64_t name_hash;		/* FNV-1a of the canonical name */
+	int64_t until_ms;		/* 0: empty */
+};
 
 /* One SMTP session as the judgments see it; outlives its flow while a
  * judgment still runs. */
@@ -46,6 +57,7 @@ struct sniff_stats {
 	uint64_t judgments;		/* rule hits judged */
 	uint64_t strikes, bans;
 	uint64_t dns_queries, spf_queries, spf_errors, overload;
+	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */
 	uint64_t lat_n;			/* verdict latencies measured */
 	uint64_t lat[SNIFF_LAT_BUCKETS + 1];	/* last: >= 1024 us */
 	uint64_t lat_max_us;
@@ -66,6 +78,8 @@ struct sniff {
 	struct sniff_flow *lru_head, *lru_tail;	/* oldest first */
 	size_t nflows;
 	struct ev_timer *tick;		/* once a second: expiry, state */
+	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
+	struct sniff_pending *pending;	/* one packet's lines to judge */
 	int64_t last_expire_s;
 	struct sniff_stats st;
 };

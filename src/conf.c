@@ -724,6 +724,8 @@ static const struct conf_key conf_keys[] = {
 	    5, 3600, 0, false },
 	{ "sniffer", "deadline_ms", conf_set_u32, F(sniffer.deadline_ms), 100,
 	    60000, 0, false },
+	{ "sniffer", "clean_ttl", conf_set_duration, F(sniffer.clean_ttl_s),
+	    0, 86400, 0, false },
 	{ "sniffer", "my_hostnames", conf_set_mynames, F(sniffer.my_hostnames),
 	    0, 0, 0, true },
 	{ "sniffer", "my_addresses", conf_set_myaddrs, F(sniffer.my_addresses),
@@ -797,6 +799,7 @@ conf_sniffer_defaults(struct conf_sniffer *s)
 	s->max_flows = 65536;
 	s->flow_idle_s = 120;
 	s->deadline_ms = 5000;
+	s->clean_ttl_s = 600;
 	for (i = 0; i < RULE_MAX; i++)
 		s->rule[i] = ACTION_OFFEND;
 	/* Weak signals: legitimate but sloppy senders show them too. */

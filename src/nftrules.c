@@ -658,8 +658,11 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 
 		/* 2b. The first packets of each session go to the sniffer,
 		 * unless the client is allow-listed (the sniffer has no
-		 * business there); the SYN is packet 1 and stays with the
-		 * gate.  One rule per family: the allow sets are per family. */
+		 * business there).  The SYN (packet 1) stays with the gate,
+		 * and the handshake's ACK (packet 2) is let through: holding
+		 * it would delay every session's start, and a client says
+		 * nothing before the banner.  One rule per family: the allow
+		 * sets are per family. */
 		for (int v6 = 0; v6 <= 1; v6++) {
 			if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) ==
 			    NULL)
@@ -679,7 +682,7 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 			    v6 ? SET_ALLOW6 : SET_ALLOW4, true);
 			f |= nftrules_ct(r, NFT_CT_PKTS, 0);
 			f |= nftrules_hton64(r);
-			f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 2);
+			f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 3);
 			f |= nftrules_cmp_u64be(r, NFT_CMP_LTE,
 			    c->sniff_packets);
 			f |= nftrules_ct(r, NFT_CT_MARK, -1);
@@ -689,7 +692,7 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 			f |= nftrules_counter(r);
 			f |= nftrules_queue(r, c->sniff_queue, q);
 			snprintf(text, sizeof(text), "tcp dport @gated_ports "
-			    "%s saddr != @allow%d ct original packets 2-%u ct "
+			    "%s saddr != @allow%d ct original packets 3-%u ct "
 			    "mark & 0x00ff0000 != 0x00520000 counter queue num "
 			    "%u bypass", v6 ? "ip6" : "ip", v6 ? 6 : 4,
 			    c->sniff_packets, c->sniff_queue);

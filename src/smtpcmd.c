@@ -23,6 +23,7 @@ smtpcmd_end_name(enum smtpcmd_end e)
 {
 	switch (e) {
 	case SMTPCMD_READING:	return "reading";
+	case SMTPCMD_END_MAIL:	return "mail";
 	case SMTPCMD_END_STARTTLS: return "starttls";
 	case SMTPCMD_END_DATA:	return "data";
 	case SMTPCMD_END_LINES:	return "lines";
@@ -117,7 +118,9 @@ smtpcmd_line(struct smtpcmd *c, smtpcmd_cb cb, void *ctx)
 	c->len = 0;
 	c->lines++;
 	cb(ctx, v, arg, arglen);
-	if (v == SMTPCMD_STARTTLS)
+	if (v == SMTPCMD_MAIL)
+		c->end = SMTPCMD_END_MAIL;
+	else if (v == SMTPCMD_STARTTLS)
 		c->end = SMTPCMD_END_STARTTLS;
 	else if (v == SMTPCMD_DATA)
 		c->end = SMTPCMD_END_DATA;

@@ -3,17 +3,21 @@
  * per-session reassembly state, expiry, counters, reload and set-up
  * (contract in sniff.h; judgments are in sniff_judge.c).
  *
- * Every packet gets its verdict first and is read afterwards, so mail
- * never waits on the sniffer: the verdict is accept, or, once the session
- * is done (STARTTLS, DATA, too many lines, a gap, a trusted client, joined
- * late), NF_REPEAT with MARK_SNIFFED, which the ruleset copies to the
- * conntrack mark so that no further packet of the session is queued.
+ * Every packet gets its verdict at once, so mail never waits on the
+ * sniffer: its payload is reassembled (microseconds), the verdict sent,
+ * and only then are its commands judged (DNS, SPF, logs).  The verdict is
+ * accept, or, once the session is done (the first MAIL FROM, STARTTLS,
+ * DATA, too many lines, a gap, a trusted client, joined late), NF_REPEAT
+ * with MARK_SNIFFED, which the ruleset copies to the conntrack mark so
+ * that no further packet of the session is queued.
  *
  * Flows are kept in a hash by 4-tuple and in an LRU list (oldest first):
  * a flow ends on FIN or RST, when idle for flow_idle, or when max_flows
  * are followed and a new session needs the oldest one's place.  A flow is
- * only read when its first queued packet carries no payload (the
- * handshake's ACK, packet 2): a session joined in the middle (after a
+ * only read when its first queued packet begins with HELO or EHLO (the
+ * ruleset queues from packet 3, the first after the handshake; a client
+ * speaks after the banner) or carries no payload: a session joined in the
+ * middle (after a
  * restart) could put a message body line where a command is expected.
  */
 #include <errno.h>
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -151,40 +156,49 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 
 /* ---- reading ---- */
 
+#define SNIFF_PENDING_MAX	8	/* HELO/MAIL lines judged per packet */
+
+/* The lines of one packet worth judging, kept until its verdict is sent. */
+struct sniff_pending {
+	struct sniff_flow *f;
+	size_t n;
+	struct {
+		enum smtpcmd_verb v;
+		size_t len;
+		char arg[SMTPCMD_LINE_MAX];
+	} line[SNIFF_PENDING_MAX];
+};
+
 static void
 sniff_line(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
 {
-	struct sniff_flow *f = ctx;
-	struct sniff *s = f->s;
+	struct sniff_pending *pd = ctx;
+	struct sniff *s = pd->f->s;
 
 	s->st.lines++;
-	switch (v) {
-	case SMTPCMD_HELO:
-	case SMTPCMD_EHLO:
-		sniff_judge_helo(s, f->ss, &f->src, arg, len);
-		break;
-	case SMTPCMD_MAIL:
-		/* Only the first transaction's sender is judged. */
-		if (!f->ss->mail_judged) {
-			f->ss->mail_judged = true;
-			sniff_judge_mail(s, f->ss, &f->src, arg, len);
-		}
-		break;
-	case SMTPCMD_TOOLONG:
+	if (v == SMTPCMD_TOOLONG)
 		s->st.toolong++;
-		break;
-	default:
-		break;
+	if (v != SMTPCMD_HELO && v != SMTPCMD_EHLO && v != SMTPCMD_MAIL)
+		return;
+	if (pd->n == SNIFF_PENDING_MAX || len > SMTPCMD_LINE_MAX) {
+		s->st.overload++;
+		return;
 	}
+	pd->line[pd->n].v = v;
+	pd->line[pd->n].len = len;
+	memcpy(pd->line[pd->n].arg, arg, len);
+	pd->n++;
 }
 
+/* Reassemble p's payload; the lines to judge go to pd. */
 static void
-sniff_read(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
+sniff_read(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
+    struct sniff_pending *pd)
 {
 	enum smtpcmd_end e;
 
 	e = smtpcmd_feed(&f->cmd, p->seq, p->payload, p->payload_len,
-	    sniff_line, f);
+	    sniff_line, pd);
 	if (e == SMTPCMD_READING)
 		return;
 	f->done = true;
@@ -201,6 +215,25 @@ sniff_read(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
 	}
 }
 
+/* The judgments of one packet's lines, after its verdict. */
+static void
+sniff_judge_pending(struct sniff *s, struct sniff_pending *pd)
+{
+	struct sniff_flow *f = pd->f;
+
+	for (size_t i = 0; i < pd->n; i++) {
+		if (pd->line[i].v != SMTPCMD_MAIL) {
+			sniff_judge_helo(s, f->ss, &f->src, pd->line[i].arg,
+			    pd->line[i].len);
+		} else if (!f->ss->mail_judged) {
+			/* Only the first transaction's sender is judged. */
+			f->ss->mail_judged = true;
+			sniff_judge_mail(s, f->ss, &f->src, pd->line[i].arg,
+			    pd->line[i].len);
+		}
+	}
+}
+
 static void
 sniff_latency(struct sniff *s, int64_t t0)
 {
@@ -214,11 +247,24 @@ sniff_latency(struct sniff *s, int64_t t0)
 		s->st.lat_max_us = (uint64_t)us;
 }
 
+/* Does the payload begin with HELO or EHLO and a blank (a session's
+ * first words)? */
+static bool
+sniff_greeting(const struct pkt *p)
+{
+	return p->payload_len >= 5 &&
+	    (strncasecmp((const char *)p->payload, "HELO", 4) == 0 ||
+	    strncasecmp((const char *)p->payload, "EHLO", 4) == 0) &&
+	    (p->payload[4] == ' ' || p->payload[4] == '\t');
+}
+
 static void
 sniff_packet(void *arg, const struct queue_packet *qp)
 {
 	struct sniff *s = arg;
 	int64_t t0 = evloop_clock_us();
+	/* 8 KiB, reused: the callback is never re-entered. */
+	struct sniff_pending *pd = s->pending;
 	struct sniff_flow *f;
 	struct pkt p;
 	const char *why;
@@ -233,8 +279,28 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 		    why);
 		return;
 	}
-	f = sniff_find(s, &p);
-	/* The verdict first: judging never delays the packet. */
+	fin = (p.tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) != 0;
+	pd->n = 0;
+	pd->f = f = sniff_find(s, &p);
+	if (f == NULL && !fin && (pd->f = f = sniff_flow_new(s, &p)) != NULL) {
+		if (conf_trusted(&s->conf.gate, &p.src)) {
+			s->st.trusted++;
+			f->done = true;
+		} else if (p.payload_len > 0 && !sniff_greeting(&p)) {
+			s->st.late++;
+			f->done = true;
+		}
+	} else if (f != NULL) {
+		sniff_lru_unlink(s, f);
+		sniff_lru_append(s, f);
+	}
+	/*
+	 * Reassembly takes a microsecond or two and tells whether this very
+	 * packet ends the session, so it can carry the mark; the judgments
+	 * (DNS, SPF, logs) wait until the verdict is sent.
+	 */
+	if (f != NULL && !f->done && p.payload_len > 0 && !p.truncated)
+		sniff_read(s, f, &p, pd);
 	if (f != NULL && f->done) {
 		s->st.marked++;
 		queue_verdict_mark(s->q, qp->id, true,
@@ -243,25 +309,10 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 		queue_verdict(s->q, qp->id, QUEUE_ACCEPT, qp->mark);
 	}
 	sniff_latency(s, t0);
-
-	fin = (p.tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) != 0;
-	if (f == NULL) {
-		if (fin || (f = sniff_flow_new(s, &p)) == NULL)
-			return;
-		if (conf_trusted(&s->conf.gate, &p.src)) {
-			s->st.trusted++;
-			f->done = true;
-		} else if (p.payload_len > 0) {
-			s->st.late++;
-			f->done = true;
-		}
-	} else {
-		sniff_lru_unlink(s, f);
-		sniff_lru_append(s, f);
-	}
+	if (f == NULL)
+		return;
 	f->last_ms = evloop_now_ms(s->ev);
-	if (!f->done && p.payload_len > 0 && !p.truncated)
-		sniff_read(s, f, &p);
+	sniff_judge_pending(s, pd);
 	if (fin)
 		sniff_flow_free(s, f);
 }
@@ -394,6 +445,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	s->nbuckets = SNIFF_BUCKETS;
 	s->last_expire_s = time(NULL);
 	if ((s->bucket = calloc(s->nbuckets, sizeof(*s->bucket))) == NULL ||
+	    (s->clean = calloc(SNIFF_CLEAN_SLOTS, sizeof(*s->clean))) ==
+	    NULL || (s->pending = calloc(1, sizeof(*s->pending))) == NULL ||
 	    (s->strikes = strikes_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -472,6 +525,8 @@ sniff_free(struct sniff *s)
 	strikes_free(s->strikes);
 	psl_free(s->psl);
 	free(s->bucket);
+	free(s->clean);
+	free(s->pending);
 	free(s);
 }
 
@@ -549,7 +604,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "trusted=%llu lines=%llu helos=%llu mails=%llu toolong=%llu "
 	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
 	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
-	    "spf_errors=%llu overload=%llu verdict_p50_us=%llu "
+	    "spf_errors=%llu overload=%llu clean_hits=%llu verdict_p50_us=%llu "
 	    "verdict_p99_us=%llu verdict_max_us=%llu enobufs=%llu "
 	    "verdict_errors=%llu nft_errors=%llu",
 	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
@@ -566,6 +621,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->spf_queries,
 	    (unsigned long long)st->spf_errors,
 	    (unsigned long long)st->overload,
+	    (unsigned long long)st->clean_hits,
 	    (unsigned long long)sniff_lat_quantile(st, 0.50),
 	    (unsigned long long)sniff_lat_quantile(st, 0.99),
 	    (unsigned long long)st->lat_max_us,

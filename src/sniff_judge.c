@@ -150,6 +150,60 @@ sniff_verdict(struct sniff *s, struct sniff_session *ss,
 
 static void sniff_judge_conclude(struct sniff_judge *j);
 
+/* ---- the clean-judgment cache ---- */
+
+static uint64_t
+sniff_name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 0x100000001b3ull;
+	return h;
+}
+
+static struct sniff_clean *
+sniff_clean_slot(struct sniff *s, const struct addr *client, int kind,
+    uint64_t nh)
+{
+	uint64_t h = nh ^ ((uint64_t)addr_hash(client) << 1) ^ (uint64_t)kind;
+
+	h ^= h >> 29;
+	return &s->clean[h & (SNIFF_CLEAN_SLOTS - 1)];
+}
+
+/* Was (client, kind, name) judged clean within clean_ttl? */
+static bool
+sniff_clean_hit(struct sniff *s, const struct addr *client, int kind,
+    const char *name)
+{
+	uint64_t nh = sniff_name_hash(name);
+	struct sniff_clean *c = sniff_clean_slot(s, client, kind, nh);
+
+	if (c->until_ms <= evloop_now_ms(s->ev) || c->kind != kind ||
+	    c->name_hash != nh || !addr_eq(&c->client, client))
+		return false;
+	s->st.clean_hits++;
+	return true;
+}
+
+static void
+sniff_clean_put(struct sniff_judge *j)
+{
+	struct sniff *s = j->s;
+	uint64_t nh = sniff_name_hash(j->name);
+	struct sniff_clean *c;
+
+	if (s->conf.sniffer.clean_ttl_s == 0)
+		return;
+	c = sniff_clean_slot(s, &j->client, j->kind, nh);
+	c->client = j->client;
+	c->kind = (uint8_t)j->kind;
+	c->name_hash = nh;
+	c->until_ms = evloop_now_ms(s->ev) +
+	    (int64_t)s->conf.sniffer.clean_ttl_s * 1000;
+}
+
 static void
 sniff_judge_unref(struct sniff_judge *j)
 {
@@ -276,7 +330,8 @@ sniff_judge_conclude(struct sniff_judge *j)
 {
 	const struct conf_sniffer *cs = &j->s->conf.sniffer;
 	char extra[96];
-	bool nodomain = false, near = false;
+	bool nodomain = false, near = false, complete;
+	uint64_t before;
 	size_t i;
 
 	if (j->done)
@@ -292,9 +347,12 @@ sniff_judge_conclude(struct sniff_judge *j)
 			    j->name);
 			sniff_verdict(j->s, j->ss, &j->client,
 			    RULE_MAIL_FROM_NO_DOMAIN, extra);
+		} else if (j->st_mail == DNS_OK || j->st_mail == DNS_NODATA) {
+			sniff_clean_put(j);
 		}
 		return;
 	}
+	before = j->s->st.judgments;
 	if (j->spf != SNIFF_PENDING && sniff_spf_fails(cs, j->spf)) {
 		snprintf(extra, sizeof(extra), " spf=%s",
 		    spfcheck_name((enum spfcheck_result)j->spf));
@@ -336,6 +394,18 @@ sniff_judge_conclude(struct sniff_judge *j)
 	    j->st_a != SNIFF_PENDING && j->st_aaaa != SNIFF_PENDING &&
 	    j->st_a != DNS_ERROR && j->st_aaaa != DNS_ERROR)
 		sniff_verdict(j->s, j->ss, &j->client, RULE_NO_PTR_FAR, "");
+	/* Clean, with every answer in (not cut by the deadline, no error):
+	 * the same name from the same client needs no lookup for a while. */
+	complete = j->refs == 0 && j->st_a != DNS_ERROR &&
+	    j->st_aaaa != DNS_ERROR && j->st_ptr != DNS_ERROR &&
+	    j->st_reg != DNS_ERROR && j->spf != SPFCHECK_ERROR &&
+	    (j->spf != SNIFF_PENDING || cs->rule[RULE_SPF_FAIL] == ACTION_OFF);
+	for (i = 0; i < j->nptr; i++)
+		complete &= j->spf_ptr[i] != SPFCHECK_ERROR &&
+		    (j->spf_ptr[i] != SNIFF_PENDING ||
+		    cs->rule[RULE_SPF_PTR_FAIL] == ACTION_OFF);
+	if (complete && j->s->st.judgments == before)
+		sniff_clean_put(j);
 }
 
 static void
@@ -418,7 +488,8 @@ sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
 		if (mask & (1u << r))
 			sniff_verdict(s, ss, client, (enum conf_rule)r, "");
 	/* A HELO already judged forged needs no DNS to say so again. */
-	if (mask != 0 || name[0] == '\0' || !sniff_dns_rules_on(cs))
+	if (mask != 0 || name[0] == '\0' || !sniff_dns_rules_on(cs) ||
+	    sniff_clean_hit(s, client, J_HELO, name))
 		return;
 	if ((j = sniff_judge_new(s, ss, client, J_HELO, name)) == NULL) {
 		log_warnx("sniff: out of memory for a judgment");
@@ -457,7 +528,8 @@ sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
 	    ACTION_OFF)
 		return;
 	/* Only a syntactically valid, qualified domain is looked up. */
-	if (helo_judge(&none, dom, len, name) != 0 || name[0] == '\0')
+	if (helo_judge(&none, dom, len, name) != 0 || name[0] == '\0' ||
+	    sniff_clean_hit(s, client, J_MAIL, name))
 		return;
 	if ((j = sniff_judge_new(s, ss, client, J_MAIL, name)) == NULL)
 		return;

@@ -9,13 +9,14 @@ Modes (each waits for the banner, then):
                 if the stream were still plaintext, QUIT
   trickle       "HELO localhost\\r\\n" one byte per TCP segment, QUIT
   split         "HE" / "LO local" / "host\\r\\nQUIT\\r\\n" in three segments
-  longline      100 KB without CR LF, then CR LF, HELO localhost, QUIT
+  longline      EHLO and 100 KB without CR LF, then CR LF, HELO localhost,
+                QUIT
   nul           "HELO mail\\0.clean.test\\r\\n", QUIT
-  garbage       64 KB of random bytes (no judgment expected)
+  garbage       EHLO garbage.example, then 64 KB of random bytes
   pipeline      EHLO, MAIL FROM:<x@nosuch.test>, RCPT, RSET, QUIT in one
                 segment
   halfopen N    start N connections at once (sources ADDR+i, i < 200),
-                send nothing, hold them 4 s, close
+                send half a command line on each, hold them 4 s, close
 Exit 0 when the server's banner came (mode halfopen: when at least 100
 connections were established), 1 otherwise.
 """
@@ -76,14 +77,17 @@ def main():
             s.bind((str(base + (i % 200)), 0))
             s.connect_ex((a.dst, 25))
             socks.append(s)
-        time.sleep(4)
+        time.sleep(1.5)
         up = 0
         for s in socks:
             try:
                 s.getpeername()
+                # Half a command: the sniffer must hold it, bounded.
+                s.send(b"EHLO half-open.example")
                 up += 1
             except OSError:
                 pass
+        time.sleep(2.5)
         for s in socks:
             s.close()
         print("connected %d of %d" % (up, a.n))
@@ -102,11 +106,11 @@ def main():
     elif m == "split":
         send(s, b"HE", b"LO local", b"host\r\nQUIT\r\n", gap=0.05)
     elif m == "longline":
-        send(s, b"X" * 102400, b"\r\nHELO localhost\r\nQUIT\r\n", gap=0.1)
+        send(s, b"EHLO " + b"X" * 102400, b"\r\nHELO localhost\r\nQUIT\r\n", gap=0.1)
     elif m == "nul":
         send(s, b"HELO mail\x00.clean.test\r\nQUIT\r\n")
     elif m == "garbage":
-        send(s, os.urandom(65536))
+        send(s, b"EHLO garbage.example\r\n" + os.urandom(65536))
     elif m == "pipeline":
         send(s, b"EHLO mail61.clean.test\r\nMAIL FROM:<x@nosuch.test>\r\n"
              b"RCPT TO:<postmaster@example.test>\r\nRSET\r\nQUIT\r\n")

@@ -54,6 +54,7 @@ conf_dump_sniffer(const struct conf_sniffer *s, char *buf, size_t len)
 	cat(buf, len, "sniffer.max_flows=%u\n", s->max_flows);
 	cat(buf, len, "sniffer.flow_idle_s=%u\n", s->flow_idle_s);
 	cat(buf, len, "sniffer.deadline_ms=%u\n", s->deadline_ms);
+	cat(buf, len, "sniffer.clean_ttl_s=%u\n", s->clean_ttl_s);
 	cat(buf, len, "sniffer.my_hostnames=");
 	for (i = 0; i < s->nmy_hostnames; i++)
 		cat(buf, len, "%s%s", i ? " " : "", s->my_hostnames[i]);
@@ -176,6 +177,7 @@ static const char golden_defaults[] =
     "sniffer.max_flows=65536\n"
     "sniffer.flow_idle_s=120\n"
     "sniffer.deadline_ms=5000\n"
+    "sniffer.clean_ttl_s=600\n"
     "sniffer.my_hostnames=\n"
     "sniffer.my_addresses=\n"
     "sniffer.unqualified=offend\n"
@@ -243,6 +245,8 @@ static const struct good_case good_cases[] = {
 	    "max_flows = 16\nflow_idle = 5m\n",
 	    { "sniffer.queue=7\n", "sniffer.packets=3\n",
 	    "sniffer.max_flows=16\n", "sniffer.flow_idle_s=300\n" } },
+	{ "sniffer clean cache off", "[sniffer]\nclean_ttl = 0\n",
+	    { "sniffer.clean_ttl_s=0\n" } },
 	{ "sniffer my names", "[sniffer]\nmy_hostnames = MX.Example.org. "
 	    "gw.example.org\nmy_addresses = 192.0.2.1, ::ffff:192.0.2.2\n"
 	    "  2001:db8::1\n",

@@ -47,7 +47,7 @@ static const struct cmd_case cases[] = {
 	    "HELO:localhost", SMTPCMD_READING },
 	{ "pipelined in one segment", { { 0, "EHLO a.example\r\nMAIL FROM:"
 	    "<x@b.example> SIZE=10\r\nRCPT TO:<y@c>\r\n", 0 }, END },
-	    "EHLO:a.example|MAIL:b.example|OTHER:", SMTPCMD_READING },
+	    "EHLO:a.example|MAIL:b.example", SMTPCMD_END_MAIL },
 	{ "retransmission skipped", { { 0, "HELO abc\r\n", 0 },
 	    { 0, "HELO abc\r\n", 0 }, { 5, "abc\r\nQUIT\r\n", 0 }, END },
 	    "HELO:abc|OTHER:", SMTPCMD_READING },
@@ -61,8 +61,11 @@ static const struct cmd_case cases[] = {
 	{ "nothing after STARTTLS", { { 0, "starttls\r\n", 0 },
 	    { 10, "HELO x\r\n", 0 }, END }, "STARTTLS:",
 	    SMTPCMD_END_STARTTLS },
-	{ "DATA stops reading", { { 0, "MAIL FROM:<>\r\nDATA\r\nHELO evil"
-	    "\r\n", 0 }, END }, "MAIL:|DATA:", SMTPCMD_END_DATA },
+	{ "DATA stops reading", { { 0, "RCPT TO:<a@b>\r\nDATA\r\nHELO evil"
+	    "\r\n", 0 }, END }, "OTHER:|DATA:", SMTPCMD_END_DATA },
+	{ "MAIL FROM stops reading", { { 0, "EHLO a.b\r\nMAIL FROM:<>\r\n"
+	    "RSET\r\nHELO localhost\r\n", 0 }, END }, "EHLO:a.b|MAIL:",
+	    SMTPCMD_END_MAIL },
 	{ "BDAT stops reading", { { 0, "BDAT 10 LAST\r\nHELO x\r\n", 0 },
 	    END }, "DATA:", SMTPCMD_END_DATA },
 	{ "second HELO reported too", { { 0, "HELO localhost\r\nEHLO "
@@ -81,9 +84,9 @@ static const struct cmd_case cases[] = {
 	{ "no line end yet", { { 0, "HELO localhost", 0 }, END }, "",
 	    SMTPCMD_READING },
 	{ "MAIL FROM without brackets", { { 0, "MAIL FROM:x@y.z\r\n", 0 },
-	    END }, "MAIL:y.z", SMTPCMD_READING },
+	    END }, "MAIL:y.z", SMTPCMD_END_MAIL },
 	{ "MAIL FROM source route", { { 0, "MAIL FROM:<@a,@b:u@d.e>\r\n",
-	    0 }, END }, "MAIL:d.e", SMTPCMD_READING },
+	    0 }, END }, "MAIL:d.e", SMTPCMD_END_MAIL },
 };
 
 static const char *
@@ -193,7 +196,8 @@ test_too_long(void **state)
 static void
 test_trickle(void **state)
 {
-	const char *s = "EHLO mail.example.org\r\nMAIL FROM:<a@b.example>\r\n";
+	const char *s = "EHLO mail.example.org\r\nMAIL FROM:<a@b.example>\r\n"
+	    "HELO x\r\n";
 	struct smtpcmd c;
 	struct got g = { .buf = "" };
 
