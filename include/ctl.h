@@ -3,6 +3,7 @@
  * one context and one output layer.
  *
  *   src/smtpgatectl.c  main: global options, the command table, classify-ptr
+ *   src/ctl_conf.c     the configuration, loaded once on first need
  *   src/ctl_out.c      records and their text, JSON and Prometheus forms
  *   src/ctl_allow.c    allow add|del|list|import|apply
  *   src/ctl_sets.c     cache list|del|flush (the kernel's verdict sets)

@@ -80,21 +80,6 @@ static void ctl_usage(FILE *f)
 	    "5 system error\n");
 }
 
-int
-ctl_conf(struct ctl *c)
-{
-	char err[CONF_ERR_MAX];
-
-	if (c->conf_loaded)
-		return CTL_OK;
-	if (conf_load(c->conf_path, &c->conf, err, sizeof(err)) == -1) {
-		fprintf(stderr, "smtpgatectl: %s\n", err);
-		return CTL_BADINPUT;
-	}
-	c->conf_loaded = true;
-	return CTL_OK;
-}
-
 /*
  * Parse an address with inet_pton; an IPv4-mapped IPv6 address becomes
  * IPv4, as addr_parse() does in the library.
