@@ -89,6 +89,7 @@ struct conf_sniffer {
 	uint32_t offender_window_s;
 	uint32_t offender_timeout_s;	/* first ban; doubles per repeat */
 	uint32_t offender_timeout_max_s;
+	bool cut_session;		/* reset a forged session at once */
 	char state_file[256];		/* strikes and bans across restarts */
 	char control_socket[256];	/* smtpgate-sniffd's control socket */
 };

@@ -39,6 +39,9 @@ struct sniff_session {
 	unsigned refs;			/* the flow + running judgments */
 	bool struck;			/* a strike was counted already */
 	bool mail_judged;		/* first MAIL FROM seen */
+	bool cut;			/* cut (cut_session) already */
+	struct addr client, local;	/* the session's addresses */
+	uint16_t cport, lport;		/* and ports, host order */
 	char helo[72];			/* last HELO, printable, for logs */
 };
 
@@ -58,6 +61,7 @@ struct sniff_stats {
 	uint64_t strikes, bans;
 	uint64_t dns_queries, spf_queries, spf_errors, overload;
 	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */
+	uint64_t cuts, cut_errors;	/* sessions cut (cut_session) */
 	uint64_t lat_n;			/* verdict latencies measured */
 	uint64_t lat[SNIFF_LAT_BUCKETS + 1];	/* last: >= 1024 us */
 	uint64_t lat_max_us;
@@ -83,6 +87,11 @@ struct sniff {
 	int64_t last_expire_s;
 	struct sniff_stats st;
 };
+
+/* sniff_cut.c: destroy the local socket of a session (the MTA sees
+ * ECONNABORTED, the client a reset).  0, or -errno (-ENOENT: gone). */
+int sniff_cut(const struct addr *client, uint16_t cport,
+    const struct addr *local, uint16_t lport);
 
 /* sniff_judge.c */
 struct strikes_cfg;

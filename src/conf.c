@@ -758,6 +758,8 @@ static const struct conf_key conf_keys[] = {
 	    F(sniffer.offender_timeout_s), 1, 365 * 86400, 0, false },
 	{ "sniffer", "offender_timeout_max", conf_set_duration,
 	    F(sniffer.offender_timeout_max_s), 1, 365 * 86400, 0, false },
+	{ "sniffer", "cut_session", conf_set_bool, F(sniffer.cut_session), 0,
+	    0, 0, false },
 	{ "sniffer", "state_file", conf_set_path, F(sniffer.state_file), 0, 0,
 	    0, false },
 	{ "sniffer", "control_socket", conf_set_path,

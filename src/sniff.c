@@ -140,6 +140,10 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 		return NULL;
 	}
 	f->ss->refs = 1;
+	f->ss->client = p->src;
+	f->ss->local = p->dst;
+	f->ss->cport = p->sport;
+	f->ss->lport = p->dport;
 	f->s = s;
 	f->src = p->src;
 	f->dst = p->dst;
@@ -604,7 +608,8 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "trusted=%llu lines=%llu helos=%llu mails=%llu toolong=%llu "
 	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
 	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
-	    "spf_errors=%llu overload=%llu clean_hits=%llu verdict_p50_us=%llu "
+	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
+	    "cut_errors=%llu verdict_p50_us=%llu "
 	    "verdict_p99_us=%llu verdict_max_us=%llu enobufs=%llu "
 	    "verdict_errors=%llu nft_errors=%llu",
 	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
@@ -622,6 +627,8 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->spf_errors,
 	    (unsigned long long)st->overload,
 	    (unsigned long long)st->clean_hits,
+	    (unsigned long long)st->cuts,
+	    (unsigned long long)st->cut_errors,
 	    (unsigned long long)sniff_lat_quantile(st, 0.50),
 	    (unsigned long long)sniff_lat_quantile(st, 0.99),
 	    (unsigned long long)st->lat_max_us,

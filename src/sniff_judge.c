@@ -142,6 +142,26 @@ sniff_verdict(struct sniff *s, struct sniff_session *ss,
 			break;
 		}
 	}
+	/* A forged session goes no further, whatever its count. */
+	if (cs->cut_session && !ss->cut && (strcmp(act, "strike") == 0 ||
+	    strcmp(act, "ban") == 0 || strcmp(act, "banned") == 0)) {
+		int rc = sniff_cut(&ss->client, ss->cport, &ss->local,
+		    ss->lport);
+
+		ss->cut = true;
+		if (rc == 0) {
+			s->st.cuts++;
+			snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail),
+			    " cut=yes");
+		} else {
+			s->st.cut_errors++;
+			snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail),
+			    " cut=%s", rc == -ENOENT ? "gone" : "failed");
+			if (rc != -ENOENT)
+				log_warnx("sniff: cut %s:%u: sock_diag destroy: "
+				    "%s", ip, ss->cport, strerror(-rc));
+		}
+	}
 	log_info("%s ip=%s helo=%s%s rule=%s strikes=%u/%u action=%s%s",
 	    rule == RULE_MAIL_FROM_NO_DOMAIN ? "mail" : "helo", ip,
 	    ss->helo[0] ? ss->helo : "-", extra, conf_rule_name(rule), count,

@@ -15,6 +15,8 @@ Modes (each waits for the banner, then):
   garbage       EHLO garbage.example, then 64 KB of random bytes
   pipeline      EHLO, MAIL FROM:<x@nosuch.test>, RCPT, RSET, QUIT in one
                 segment
+  cut           EHLO --helo NAME (default localhost), then wait up to 4 s
+                for the server's side: exit 0 on a TCP reset, 1 otherwise
   halfopen N    start N connections at once (sources ADDR+i, i < 200),
                 send half a command line on each, hold them 4 s, close
 Exit 0 when the server's banner came (mode halfopen: when at least 100
@@ -62,6 +64,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", required=True)
     ap.add_argument("--dst", required=True)
+    ap.add_argument("--helo", default="localhost")
     ap.add_argument("mode")
     ap.add_argument("n", nargs="?", type=int, default=0)
     a = ap.parse_args()
@@ -114,6 +117,20 @@ def main():
     elif m == "pipeline":
         send(s, b"EHLO mail61.clean.test\r\nMAIL FROM:<x@nosuch.test>\r\n"
              b"RCPT TO:<postmaster@example.test>\r\nRSET\r\nQUIT\r\n")
+    elif m == "cut":
+        s.sendall(b"EHLO " + a.helo.encode() + b"\r\n")
+        s.settimeout(4)
+        try:
+            while True:
+                if not s.recv(4096):
+                    print("cut: closed without a reset")
+                    return 1
+        except ConnectionResetError:
+            print("cut: reset")
+            return 0
+        except socket.timeout:
+            print("cut: still open after 4 s")
+            return 1
     else:
         print("unknown mode " + m, file=sys.stderr)
         return 2

@@ -79,6 +79,7 @@ conf_dump_sniffer(const struct conf_sniffer *s, char *buf, size_t len)
 	    s->offender_timeout_s);
 	cat(buf, len, "sniffer.offender_timeout_max_s=%u\n",
 	    s->offender_timeout_max_s);
+	cat(buf, len, "sniffer.cut_session=%d\n", s->cut_session);
 	cat(buf, len, "sniffer.state_file=%s\n", s->state_file);
 	cat(buf, len, "sniffer.control_socket=%s\n", s->control_socket);
 }
@@ -207,6 +208,7 @@ static const char golden_defaults[] =
     "sniffer.offender_window_s=3600\n"
     "sniffer.offender_timeout_s=3600\n"
     "sniffer.offender_timeout_max_s=604800\n"
+    "sniffer.cut_session=0\n"
     "sniffer.state_file=/var/lib/smtpgate/sniffer.state\n"
     "sniffer.control_socket=/run/smtpgate/sniffd.sock\n";
 
@@ -271,6 +273,8 @@ static const struct good_case good_cases[] = {
 	    "sniffer.offender_window_s=7200\n",
 	    "sniffer.offender_timeout_s=1800\n",
 	    "sniffer.offender_timeout_max_s=2592000\n" } },
+	{ "sniffer cut_session", "[sniffer]\ncut_session = yes\n",
+	    { "sniffer.cut_session=1\n" } },
 	{ "sniffer paths", "[sniffer]\nstate_file = /tmp/s.state\n"
 	    "control_socket = /tmp/s.sock\n",
 	    { "sniffer.state_file=/tmp/s.state\n",
