@@ -85,6 +85,7 @@ struct sniff {
 	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
 	struct sniff_pending *pending;	/* one packet's lines to judge */
 	int64_t last_expire_s;
+	bool state_failing;		/* the last state save failed */
 	struct sniff_stats st;
 };
 

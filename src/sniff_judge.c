@@ -88,6 +88,29 @@ sniff_printable(const char *in, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* A forged session goes no further, whatever its count: cut it and say
+ * how in the log line's tail. */
+static void
+sniff_verdict_cut(struct sniff *s, struct sniff_session *ss, const char *ip,
+    char *tail, size_t len)
+{
+	size_t off = strlen(tail);
+	int rc = sniff_cut(&ss->client, ss->cport, &ss->local, ss->lport);
+
+	ss->cut = true;
+	if (rc == 0) {
+		s->st.cuts++;
+		snprintf(tail + off, len - off, " cut=yes");
+		return;
+	}
+	s->st.cut_errors++;
+	snprintf(tail + off, len - off, " cut=%s", rc == -ENOENT ? "gone" :
+	    "failed");
+	if (rc != -ENOENT)
+		log_warnx("sniff: cut %s:%u: sock_diag destroy: %s", ip,
+		    ss->cport, strerror(-rc));
+}
+
 /*
  * One rule hit: act on it and log one line.  A strike counts once per
  * session: a later hit in the same session is logged with action=seen.
@@ -103,6 +126,7 @@ sniff_verdict(struct sniff *s, struct sniff_session *ss,
 	uint32_t count = 0, timeout = 0;
 	char ip[ADDR_STRLEN], tail[48] = "";
 	const char *act;
+	bool forged = false;		/* struck (or banned): cut it */
 
 	if (a == ACTION_OFF)
 		return;
@@ -123,10 +147,12 @@ sniff_verdict(struct sniff *s, struct sniff_session *ss,
 		    &count, &timeout)) {
 		case STRIKES_COUNTED:
 			act = "strike";
+			forged = true;
 			s->st.strikes++;
 			break;
 		case STRIKES_BANNED:
 			act = "ban";
+			forged = true;
 			s->st.strikes++;
 			s->st.bans++;
 			if (nftset_add(s->nft, "offend", client, timeout) == -1)
@@ -135,6 +161,7 @@ sniff_verdict(struct sniff *s, struct sniff_session *ss,
 			break;
 		case STRIKES_ALREADY_BANNED:
 			act = "banned";
+			forged = true;
 			snprintf(tail, sizeof(tail), " timeout=%u", timeout);
 			break;
 		default:
@@ -142,26 +169,8 @@ sniff_verdict(struct sniff *s, struct sniff_session *ss,
 			break;
 		}
 	}
-	/* A forged session goes no further, whatever its count. */
-	if (cs->cut_session && !ss->cut && (strcmp(act, "strike") == 0 ||
-	    strcmp(act, "ban") == 0 || strcmp(act, "banned") == 0)) {
-		int rc = sniff_cut(&ss->client, ss->cport, &ss->local,
-		    ss->lport);
-
-		ss->cut = true;
-		if (rc == 0) {
-			s->st.cuts++;
-			snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail),
-			    " cut=yes");
-		} else {
-			s->st.cut_errors++;
-			snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail),
-			    " cut=%s", rc == -ENOENT ? "gone" : "failed");
-			if (rc != -ENOENT)
-				log_warnx("sniff: cut %s:%u: sock_diag destroy: "
-				    "%s", ip, ss->cport, strerror(-rc));
-		}
-	}
+	if (forged && cs->cut_session && !ss->cut)
+		sniff_verdict_cut(s, ss, ip, tail, sizeof(tail));
 	log_info("%s ip=%s helo=%s%s rule=%s strikes=%u/%u action=%s%s",
 	    rule == RULE_MAIL_FROM_NO_DOMAIN ? "mail" : "helo", ip,
 	    ss->helo[0] ? ss->helo : "-", extra, conf_rule_name(rule), count,
@@ -595,8 +604,16 @@ sniff_state_save(struct sniff *s)
 	if (!strikes_dirty(s->strikes))
 		return;
 	if (strikes_save(s->strikes, s->conf.sniffer.state_file, err,
-	    sizeof(err)) == -1)
-		log_warnx("state: %s", err);
+	    sizeof(err)) == -1) {
+		/* Retried every second: say it once per failing streak. */
+		if (!s->state_failing)
+			log_warnx("state: %s (retrying)", err);
+		s->state_failing = true;
+		return;
+	}
+	if (s->state_failing)
+		log_info("state: saved %s again", s->conf.sniffer.state_file);
+	s->state_failing = false;
 }
 
 /* ---- control verbs ---- */

@@ -114,6 +114,11 @@ e2e_check "forget removes $b from offend6" wait_set offend6 $b no 3
 e2e_check "forget removes $b from offenders" bash -c "! grep -q '^ip=$b ' <<<\"\$1\"" _ "$(e2e_ctl offenders)"
 e2e_check "forget of an unknown address is an error" grep -q '^error: ' <<<"$(e2e_ctl 'forget 198.51.100.99')"
 e2e_check "stats answers counters" grep -qE '^queued=[0-9]+ .*strikes=[0-9]+ bans=[0-9]+' <<<"$(e2e_ctl stats | tail -1)"
+e2e_check "reload over the control socket answers ok" [ "$(e2e_ctl reload)" = ok ]
+kill -HUP "$E2E_PID"
+e2e_check "SIGHUP reloads" world_wait_log "$E2E_LOG" ': reloaded ' 3
+kill -USR1 "$E2E_PID"
+e2e_check "SIGUSR1 logs the counters" world_wait_log "$E2E_LOG" ': stats queued=[0-9]+ ' 3
 out=$(e2e_ctl forget-all)
 e2e_check "forget-all answers ok" [ "$out" = ok ]
 e2e_check "forget-all leaves no offenders" [ "$(e2e_ctl offenders)" = ok ]
