@@ -59,7 +59,8 @@ struct sniff_stats {
 	uint64_t starttls, data, lost;	/* how sessions ended */
 	uint64_t judgments;		/* rule hits judged */
 	uint64_t strikes, bans;
-	uint64_t dns_queries, spf_queries, spf_errors, overload;
+	uint64_t dns_queries, spf_queries, spf_errors;
+	uint64_t overload;		/* work skipped: limits reached */
 	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */
 	uint64_t cuts, cut_errors;	/* sessions cut (cut_session) */
 	uint64_t lat_n;			/* verdict latencies measured */
@@ -81,6 +82,7 @@ struct sniff {
 	size_t nbuckets;		/* power of two */
 	struct sniff_flow *lru_head, *lru_tail;	/* oldest first */
 	size_t nflows;
+	size_t njudges;			/* judgments under lookup */
 	struct ev_timer *tick;		/* once a second: expiry, state */
 	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
 	struct sniff_pending *pending;	/* one packet's lines to judge */

@@ -22,6 +22,7 @@
 #include "sniff_int.h"
 
 #define SNIFF_PTR_SPF_MAX	2	/* PTR names checked with SPF */
+#define SNIFF_JUDGE_MAX		20000	/* judgments under lookup at once */
 #define SNIFF_PENDING		(-1)	/* a status not yet answered */
 
 enum { J_HELO, J_MAIL };
@@ -241,6 +242,7 @@ sniff_judge_unref(struct sniff_judge *j)
 	if (!j->done)
 		sniff_judge_conclude(j);
 	sniff_session_unref(j->ss);
+	j->s->njudges--;
 	free(j);
 }
 
@@ -463,10 +465,17 @@ static struct sniff_judge *
 sniff_judge_new(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, int kind, const char *name)
 {
-	struct sniff_judge *j = calloc(1, sizeof(*j));
+	struct sniff_judge *j;
 
-	if (j == NULL)
+	/* A flood of sessions must not grow the lookups without bound: past
+	 * the limit only the rules that need no DNS are judged. */
+	if (s->njudges >= SNIFF_JUDGE_MAX) {
+		s->st.overload++;
 		return NULL;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	s->njudges++;
 	j->s = s;
 	j->ss = ss;
 	ss->refs++;
@@ -481,6 +490,7 @@ sniff_judge_new(struct sniff *s, struct sniff_session *ss,
 	    s->conf.sniffer.deadline_ms, sniff_judge_deadline, j);
 	if (j->deadline == NULL) {
 		sniff_session_unref(ss);
+		s->njudges--;
 		free(j);
 		return NULL;
 	}
@@ -520,10 +530,8 @@ sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
 	if (mask != 0 || name[0] == '\0' || !sniff_dns_rules_on(cs) ||
 	    sniff_clean_hit(s, client, J_HELO, name))
 		return;
-	if ((j = sniff_judge_new(s, ss, client, J_HELO, name)) == NULL) {
-		log_warnx("sniff: out of memory for a judgment");
+	if ((j = sniff_judge_new(s, ss, client, J_HELO, name)) == NULL)
 		return;
-	}
 	/* When the name is its registered domain, its A answer says. */
 	if (helo_registered_domain(s->psl, name, j->regdom) == 0 &&
 	    strcmp(j->regdom, name) != 0)
