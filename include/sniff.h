@@ -2,17 +2,21 @@
  * sniff.h - the core of smtpgate-sniffd: queued client packets in, HELO
  * judgments, strikes and bans out.
  *
- * sniff_new takes a loaded configuration, loads the state file, binds
- * [sniffer] queue, opens the nft writer, the resolver, the SPF workers and
- * the control socket, and from then on runs from the event loop: every
+ * sniff_new takes a loaded configuration, opens the nft writer, loads the
+ * state file (putting running bans back into the sets), opens the
+ * resolver, the SPF workers and the control socket, binds [sniffer]
+ * queue last, and from then on runs from the event loop: every
  * queued packet's payload is reassembled into command lines (smtpcmd),
  * the packet gets its verdict at once (accept; NF_REPEAT with
  * MARK_SNIFFED once the session is done, so the ruleset stops queueing
  * it), and then each HELO/EHLO and the first MAIL FROM is judged (helo
  * rules at once, DNS and SPF rules when their answers came or at
  * deadline_ms).  A strike counts once per session; the strike that
- * reaches offender_strikes bans the address in offend4/offend6.
- * sniff_free saves the state and lets every held packet go.
+ * reaches offender_strikes bans the address in offend4/offend6; with
+ * cut_session a forged session is cut at once (sniff_cut.c).  Strikes
+ * and bans persist in the state file; the control socket serves stats,
+ * reload, offenders, forget and forget-all.  sniff_free saves the state;
+ * no packet is ever held, so none is lost.
  */
 #ifndef SMTPGATE_SNIFF_H
 #define SMTPGATE_SNIFF_H

@@ -316,9 +316,11 @@ e2e_sniff_run() {
 }
 
 e2e_judgments() {
-	local re=" (helo|mail) ip=$1 "
-	[ -n "${2:-}" ] && e2e_since | grep -E -- "$re" | grep -F " rule=$2 " && return 0
-	[ -z "${2:-}" ] && e2e_since | grep -E -- "$re"
+	if [ -n "${2:-}" ]; then
+		e2e_since | grep -E -- " (helo|mail) ip=$1 " | grep -F -- " rule=$2 "
+	else
+		e2e_since | grep -E -- " (helo|mail) ip=$1 "
+	fi
 }
 
 e2e_wait_judgment() {
