@@ -51,6 +51,7 @@ struct sniff_stats {
 	uint64_t marked;		/* verdicts with MARK_SNIFFED */
 	uint64_t flows;			/* sessions followed */
 	uint64_t evicted;		/* flows dropped for max_flows */
+	uint64_t loops;			/* marked packets queued again */
 	uint64_t expired;		/* flows dropped when idle */
 	uint64_t late;			/* joined mid-session: not read */
 	uint64_t trusted;		/* trusted clients: not read */
@@ -80,7 +81,9 @@ struct sniff {
 	struct strikes *strikes;
 	struct sniff_flow **bucket;	/* flows by 4-tuple */
 	size_t nbuckets;		/* power of two */
-	struct sniff_flow *lru_head, *lru_tail;	/* oldest first */
+	struct sniff_lru {
+		struct sniff_flow *head, *tail;	/* oldest first */
+	} reading, done;		/* flows being read; flows done */
 	size_t nflows;
 	size_t njudges;			/* judgments under lookup */
 	struct ev_timer *tick;		/* once a second: expiry, state */

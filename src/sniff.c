@@ -11,9 +11,13 @@
  * with MARK_SNIFFED, which the ruleset copies to the conntrack mark so
  * that no further packet of the session is queued.
  *
- * Flows are kept in a hash by 4-tuple and in an LRU list (oldest first):
- * a flow ends on FIN or RST, when idle for flow_idle, or when max_flows
- * are followed and a new session needs the oldest one's place.  A flow is
+ * Flows are kept in a hash by 4-tuple and in one of two LRU lists (oldest
+ * first).  A flow being read ends on FIN or RST, when idle for flow_idle,
+ * or when max_flows are followed and a new session needs the oldest
+ * place (done flows go first).  A done flow keeps only its addresses (its
+ * reassembly buffer is freed) and lingers SNIFF_DONE_LINGER_MS, to mark
+ * packets of its session that were queued before the conntrack mark took
+ * effect; one that comes later finds no flow and is marked as joined late.  A flow is
  * only read when its first queued packet begins with HELO or EHLO (the
  * ruleset queues from packet 3, the first after the handshake; a client
  * speaks after the banner) or carries no payload: a session joined in the
@@ -43,17 +47,19 @@
 #define SNIFF_BUCKETS		65536
 #define SNIFF_QUEUE_COPY	0xffff	/* whole packets: we read payload */
 #define SNIFF_EXPIRE_EVERY_S	60	/* strike records */
+#define SNIFF_DONE_LINGER_MS	5000	/* a done flow is kept this long */
 
 struct sniff_flow {
 	struct sniff *s;
 	struct sniff_flow *next;		/* hash chain */
-	struct sniff_flow *older, *newer;	/* LRU list */
+	struct sniff_flow *older, *newer;	/* its LRU list */
+	struct sniff_lru *list;			/* reading or done */
 	struct addr src, dst;
 	uint16_t sport, dport;
 	int64_t last_ms;			/* last packet */
 	bool done;				/* mark, read no more */
 	struct sniff_session *ss;
-	struct smtpcmd cmd;
+	struct smtpcmd *cmd;			/* reassembly; NULL once done */
 };
 
 /* ---- flows ---- */
@@ -82,29 +88,42 @@ sniff_find(struct sniff *s, const struct pkt *p)
 }
 
 static void
-sniff_lru_unlink(struct sniff *s, struct sniff_flow *f)
+sniff_lru_unlink(struct sniff_flow *f)
 {
+	struct sniff_lru *l = f->list;
+
 	if (f->older != NULL)
 		f->older->newer = f->newer;
 	else
-		s->lru_head = f->newer;
+		l->head = f->newer;
 	if (f->newer != NULL)
 		f->newer->older = f->older;
 	else
-		s->lru_tail = f->older;
+		l->tail = f->older;
 	f->older = f->newer = NULL;
 }
 
+/* Put f at the young end of the list its state belongs on; a flow that
+ * became done gives back its reassembly buffer. */
 static void
-sniff_lru_append(struct sniff *s, struct sniff_flow *f)
+sniff_lru_touch(struct sniff *s, struct sniff_flow *f)
 {
-	f->older = s->lru_tail;
+	struct sniff_lru *l = f->done ? &s->done : &s->reading;
+
+	if (f->list != NULL)
+		sniff_lru_unlink(f);
+	if (f->done && f->cmd != NULL) {
+		free(f->cmd);
+		f->cmd = NULL;
+	}
+	f->list = l;
+	f->older = l->tail;
 	f->newer = NULL;
-	if (s->lru_tail != NULL)
-		s->lru_tail->newer = f;
+	if (l->tail != NULL)
+		l->tail->newer = f;
 	else
-		s->lru_head = f;
-	s->lru_tail = f;
+		l->head = f;
+	l->tail = f;
 }
 
 static void
@@ -118,8 +137,9 @@ sniff_flow_free(struct sniff *s, struct sniff_flow *f)
 			*p = f->next;
 			break;
 		}
-	sniff_lru_unlink(s, f);
+	sniff_lru_unlink(f);
 	sniff_session_unref(f->ss);
+	free(f->cmd);
 	free(f);
 	s->nflows--;
 }
@@ -129,13 +149,20 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 {
 	struct sniff_flow *f;
 
-	if (s->nflows >= s->conf.sniffer.max_flows && s->lru_head != NULL) {
-		s->st.evicted++;
-		sniff_flow_free(s, s->lru_head);
+	if (s->nflows >= s->conf.sniffer.max_flows) {
+		struct sniff_flow *old = s->done.head != NULL ? s->done.head :
+		    s->reading.head;
+
+		if (old != NULL) {
+			s->st.evicted++;
+			sniff_flow_free(s, old);
+		}
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
-	if ((f->ss = calloc(1, sizeof(*f->ss))) == NULL) {
+	if ((f->ss = calloc(1, sizeof(*f->ss))) == NULL ||
+	    (f->cmd = malloc(sizeof(*f->cmd))) == NULL) {
+		free(f->ss);
 		free(f);
 		return NULL;
 	}
@@ -149,10 +176,10 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 	f->dst = p->dst;
 	f->sport = p->sport;
 	f->dport = p->dport;
-	smtpcmd_init(&f->cmd);
+	smtpcmd_init(f->cmd);
 	f->next = *sniff_slot(s, p);
 	*sniff_slot(s, p) = f;
-	sniff_lru_append(s, f);
+	sniff_lru_touch(s, f);
 	s->nflows++;
 	s->st.flows++;
 	return f;
@@ -201,7 +228,7 @@ sniff_read(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 {
 	enum smtpcmd_end e;
 
-	e = smtpcmd_feed(&f->cmd, p->seq, p->payload, p->payload_len,
+	e = smtpcmd_feed(f->cmd, p->seq, p->payload, p->payload_len,
 	    sniff_line, pd);
 	if (e == SMTPCMD_READING)
 		return;
@@ -275,6 +302,19 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	bool fin;
 
 	s->st.queued++;
+	if ((qp->mark & MARK_MASK) == MARK_SNIFFED) {
+		/*
+		 * A packet we marked came back: the ruleset lacks the rule
+		 * that copies the mark to the conntrack mark (and accepts).
+		 * Accept it rather than send it round forever.
+		 */
+		if (s->st.loops++ == 0)
+			log_warnx("sniff: a marked packet was queued again; the "
+			    "ruleset's sniffed-mark rule is missing");
+		queue_verdict(s->q, qp->id, QUEUE_ACCEPT, qp->mark);
+		sniff_latency(s, t0);
+		return;
+	}
 	if (pkt_parse(qp->payload, qp->len, &p, &why) == -1) {
 		s->st.malformed++;
 		queue_verdict(s->q, qp->id, QUEUE_ACCEPT, qp->mark);
@@ -294,9 +334,6 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 			s->st.late++;
 			f->done = true;
 		}
-	} else if (f != NULL) {
-		sniff_lru_unlink(s, f);
-		sniff_lru_append(s, f);
 	}
 	/*
 	 * Reassembly takes a microsecond or two and tells whether this very
@@ -316,6 +353,8 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	if (f == NULL)
 		return;
 	f->last_ms = evloop_now_ms(s->ev);
+	if (!fin)
+		sniff_lru_touch(s, f);
 	sniff_judge_pending(s, pd);
 	if (fin)
 		sniff_flow_free(s, f);
@@ -329,10 +368,14 @@ sniff_tick(void *arg)
 	int64_t now = evloop_now_ms(s->ev), wall = time(NULL);
 	int64_t idle = (int64_t)s->conf.sniffer.flow_idle_s * 1000;
 
-	while (s->lru_head != NULL && now - s->lru_head->last_ms >= idle) {
+	while (s->reading.head != NULL &&
+	    now - s->reading.head->last_ms >= idle) {
 		s->st.expired++;
-		sniff_flow_free(s, s->lru_head);
+		sniff_flow_free(s, s->reading.head);
 	}
+	while (s->done.head != NULL &&
+	    now - s->done.head->last_ms >= SNIFF_DONE_LINGER_MS)
+		sniff_flow_free(s, s->done.head);
 	if (wall - s->last_expire_s >= SNIFF_EXPIRE_EVERY_S) {
 		struct strikes_cfg cfg;
 
@@ -509,8 +552,10 @@ sniff_free(struct sniff *s)
 	/* Packets are answered as they come: none is held here. */
 	if (s->q != NULL)
 		queue_close(s->q);
-	while (s->lru_head != NULL)
-		sniff_flow_free(s, s->lru_head);
+	while (s->reading.head != NULL)
+		sniff_flow_free(s, s->reading.head);
+	while (s->done.head != NULL)
+		sniff_flow_free(s, s->done.head);
 	/* Cancelled callbacks release the judgments still running. */
 	spfcheck_free(s->spf);
 	if (s->dns != NULL)
@@ -605,6 +650,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 
 	snprintf(buf, len, "queued=%llu malformed=%llu marked=%llu "
 	    "flows=%llu active_flows=%zu evicted=%llu expired=%llu late=%llu "
+	    "loops=%llu "
 	    "trusted=%llu lines=%llu helos=%llu mails=%llu toolong=%llu "
 	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
 	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
@@ -616,6 +662,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->marked, (unsigned long long)st->flows,
 	    s->nflows, (unsigned long long)st->evicted,
 	    (unsigned long long)st->expired, (unsigned long long)st->late,
+	    (unsigned long long)st->loops,
 	    (unsigned long long)st->trusted, (unsigned long long)st->lines,
 	    (unsigned long long)st->helos, (unsigned long long)st->mails,
 	    (unsigned long long)st->toolong, (unsigned long long)st->starttls,
