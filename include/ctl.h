@@ -121,7 +121,9 @@ bool ctl_out_is_uint(const char *s);
  * Prometheus text exposition of one daemon's counters: for every numeric
  * field, "# HELP", "# TYPE" and "smtpgate_<daemon>_<key>[_total] VALUE".
  * Gauges (pending, inflight and other keys named in ctl_out.c) keep the
- * bare name; every other field is a counter with "_total".
+ * bare name; a key ending in _us, _ms or _s is a gauge in seconds
+ * ("verdict_p99_us=1500" -> "smtpgate_sniffd_verdict_p99_seconds
+ * 0.001500"); every other field is a counter with "_total".
  */
 void ctl_out_prom(FILE *f, const char *daemon, const struct ctl_record *r);
 

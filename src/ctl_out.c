@@ -263,7 +263,7 @@ ctl_out_gauge(const char *key)
 {
 	static const char *const gauges[] = {
 		"pending", "inflight", "flows", "sessions", "banned",
-		"offenders", "strikers", "held", "dns_inflight", "uptime_s",
+		"offenders", "strikers", "held", "dns_inflight",
 	};
 
 	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
@@ -272,29 +272,69 @@ ctl_out_gauge(const char *key)
 	return false;
 }
 
+/*
+ * A time in a unit Prometheus does not want ("verdict_p99_us"): the
+ * divisor to seconds and the length of the key without its suffix, or 0.
+ * Such fields are levels (latencies, ages): gauges in seconds.
+ */
+static unsigned long long
+ctl_out_time_unit(const char *key, size_t *stem)
+{
+	static const struct {
+		const char *suffix;
+		unsigned long long div;
+	} u[] = { { "_us", 1000000 }, { "_ms", 1000 }, { "_s", 1 } };
+	size_t len = strlen(key);
+
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		size_t sl = strlen(u[i].suffix);
+
+		if (len > sl && strcmp(key + len - sl, u[i].suffix) == 0) {
+			*stem = len - sl;
+			return u[i].div;
+		}
+	}
+	return 0;
+}
+
 void
 ctl_out_prom(FILE *f, const char *daemon, const struct ctl_record *r)
 {
-	char name[128];
+	char name[128], value[48];
 
 	for (size_t i = 0; i < r->n; i++) {
 		const char *k = r->key[i];
-		bool gauge = ctl_out_gauge(k);
-		size_t j, off;
+		size_t j, off, stem = strlen(k);
+		unsigned long long div = ctl_out_time_unit(k, &stem);
+		bool gauge = div != 0 || ctl_out_gauge(k);
 
 		if (!ctl_out_is_uint(r->val[i]))
 			continue;
 		off = (size_t)snprintf(name, sizeof(name), "smtpgate_%s_",
 		    daemon);
 		/* Metric names allow [a-zA-Z0-9_:]: '-' becomes '_'. */
-		for (j = 0; k[j] != '\0' && off + 8 < sizeof(name); j++)
+		for (j = 0; j < stem && off + 16 < sizeof(name); j++)
 			name[off++] = k[j] == '-' ? '_' : k[j];
 		name[off] = '\0';
-		if (!gauge)
-			snprintf(name + off, sizeof(name) - off, "_total");
-		fprintf(f, "# HELP %s %s counter \"%s\" of %s.\n", name,
-		    gauge ? "Level" : "Count", k, daemon);
+		if (div != 0) {
+			unsigned long long v = strtoull(r->val[i], NULL, 10);
+
+			snprintf(name + off, sizeof(name) - off, "_seconds");
+			if (div == 1)
+				snprintf(value, sizeof(value), "%llu", v);
+			else
+				snprintf(value, sizeof(value), "%llu.%0*llu",
+				    v / div, div == 1000 ? 3 : 6, v % div);
+		} else {
+			if (!gauge)
+				snprintf(name + off, sizeof(name) - off,
+				    "_total");
+			snprintf(value, sizeof(value), "%s", r->val[i]);
+		}
+		fprintf(f, "# HELP %s %s \"%s\" of %s%s.\n", name,
+		    gauge ? "Level" : "Count", k, daemon,
+		    div > 1 ? ", in seconds" : "");
 		fprintf(f, "# TYPE %s %s\n", name, gauge ? "gauge" : "counter");
-		fprintf(f, "%s %s\n", name, r->val[i]);
+		fprintf(f, "%s %s\n", name, value);
 	}
 }

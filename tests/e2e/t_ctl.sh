@@ -290,18 +290,23 @@ for l in lines:
         assert m.group(1) not in typed, "TYPE twice: " + l
         typed[m.group(1)] = m.group(2)
     else:
-        m = re.fullmatch(r'(%s)(\{daemon="[a-z-]+"\})? ([0-9]+)' % name, l); assert m, l
+        m = re.fullmatch(r'(%s)(\{daemon="[a-z-]+"\})? ([0-9]+(\.[0-9]+)?)' % name, l); assert m, l
         n = m.group(1)
         assert n in typed, "sample before its TYPE: " + l
         assert (n, m.group(2)) not in seen, "sample twice: " + l
         seen.add((n, m.group(2)))
         if typed[n] == "counter": assert n.endswith("_total"), l
+        assert not re.search(r'_(us|ms|s)(_total)?$', n), "abbreviated unit: " + l
 for want in ('smtpgate_up', 'smtpgate_gate_verdicts_total', 'smtpgate_gate_pending'):
     assert want in typed, want + " missing"
 assert ('smtpgate_up', '{daemon="smtpgated"}') in seen and ('smtpgate_up', '{daemon="smtpgate-sniffd"}') in seen
 PY
 if command -v promtool >/dev/null 2>&1; then
-	e2e_check "promtool check metrics" bash -c "promtool check metrics <'$WORLD_DIR/metrics.prom'"
+	if out=$(promtool check metrics <"$WORLD_DIR/metrics.prom" 2>&1); then
+		e2e_ok "promtool check metrics"
+	else
+		e2e_not_ok "promtool check metrics: $out"
+	fi
 else
 	e2e_note "promtool not installed: strict format test only"
 fi

@@ -239,17 +239,26 @@ test_prom(void **state)
 
 	(void)state;
 	assert_int_equal(ctl_record_parse("queued=5 pending=2 spf-fail=1 "
-	    "name=abc", &r, &why), 0);
+	    "name=abc p99_us=1500 age_ms=20 up_s=7", &r, &why), 0);
 	got = capture(prom, &r);
 	if (strcmp(got,
-	    "# HELP smtpgate_gate_queued_total Count counter \"queued\" of "
+	    "# HELP smtpgate_gate_queued_total Count \"queued\" of "
 	    "gate.\n# TYPE smtpgate_gate_queued_total counter\n"
 	    "smtpgate_gate_queued_total 5\n"
-	    "# HELP smtpgate_gate_pending Level counter \"pending\" of gate.\n"
+	    "# HELP smtpgate_gate_pending Level \"pending\" of gate.\n"
 	    "# TYPE smtpgate_gate_pending gauge\nsmtpgate_gate_pending 2\n"
-	    "# HELP smtpgate_gate_spf_fail_total Count counter \"spf-fail\" "
+	    "# HELP smtpgate_gate_spf_fail_total Count \"spf-fail\" "
 	    "of gate.\n# TYPE smtpgate_gate_spf_fail_total counter\n"
-	    "smtpgate_gate_spf_fail_total 1\n") != 0)
+	    "smtpgate_gate_spf_fail_total 1\n"
+	    "# HELP smtpgate_gate_p99_seconds Level \"p99_us\" of gate, in "
+	    "seconds.\n# TYPE smtpgate_gate_p99_seconds gauge\n"
+	    "smtpgate_gate_p99_seconds 0.001500\n"
+	    "# HELP smtpgate_gate_age_seconds Level \"age_ms\" of gate, in "
+	    "seconds.\n# TYPE smtpgate_gate_age_seconds gauge\n"
+	    "smtpgate_gate_age_seconds 0.020\n"
+	    "# HELP smtpgate_gate_up_seconds Level \"up_s\" of gate.\n"
+	    "# TYPE smtpgate_gate_up_seconds gauge\nsmtpgate_gate_up_seconds 7\n")
+	    != 0)
 		fail_msg("got\n%s", got);
 	free(got);
 }
