@@ -172,6 +172,19 @@ ctl_check_has(const struct ctl_answer *a, const struct addr *x)
 	return false;
 }
 
+/*
+ * Is PTR name i a repeat of an earlier one?  (c-ares can hand the same
+ * name back twice; the gate checks both, the explanation shows it once.)
+ */
+static bool
+ctl_check_dup(const struct ctl_check *k, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(k->ptr.r.names[j], k->ptr.r.names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* The IPv4 answers of a DNSBL query, host order. */
 static size_t
 ctl_check_v4(const struct ctl_answer *a, uint32_t *out)
@@ -428,10 +441,13 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 		if (fd.ptr == VERDICT_PTR_FOUND) {
 			fprintf(f, ":");
 			for (size_t i = 0; i < k->ptr.r.nnames; i++)
-				fprintf(f, " %s", k->ptr.r.names[i]);
+				if (!ctl_check_dup(k, i))
+					fprintf(f, " %s", k->ptr.r.names[i]);
 		}
 		fputc('\n', f);
 		for (size_t i = 0; i < nfwd; i++) {
+			if (ctl_check_dup(k, i))
+				continue;
 			fprintf(f, "  forward %s %s: %s", k->ptr.r.names[i],
 			    k->a.family == AF_INET ? "A" : "AAAA",
 			    ctl_check_status(&k->fwd[i]));
@@ -495,14 +511,18 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 		    g->deadline_ms);
 		ctl_out_json_str(f, ctl_check_status(&k->ptr));
 		fprintf(f, ", \"names\": [");
-		for (size_t i = 0; fd.ptr == VERDICT_PTR_FOUND &&
+		for (size_t i = 0, n = 0; fd.ptr == VERDICT_PTR_FOUND &&
 		    i < k->ptr.r.nnames; i++) {
-			fputs(i ? ", " : "", f);
+			if (ctl_check_dup(k, i))
+				continue;
+			fputs(n++ ? ", " : "", f);
 			ctl_out_json_str(f, k->ptr.r.names[i]);
 		}
 		fprintf(f, "]},\n \"forward\": [");
-		for (size_t i = 0; i < nfwd; i++) {
-			fprintf(f, "%s{\"name\": ", i ? ", " : "");
+		for (size_t i = 0, n = 0; i < nfwd; i++) {
+			if (ctl_check_dup(k, i))
+				continue;
+			fprintf(f, "%s{\"name\": ", n++ ? ", " : "");
 			ctl_out_json_str(f, k->ptr.r.names[i]);
 			fprintf(f, ", \"status\": ");
 			ctl_out_json_str(f, ctl_check_status(&k->fwd[i]));
