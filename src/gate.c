@@ -647,18 +647,22 @@ gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
+	{
+		char aerr[512];
+
+		/*
+		 * Before the queue is bound, so an allowed sender is never
+		 * judged.  Not fatal: the sets keep loopback and
+		 * trusted_networks.
+		 */
+		(void)gate_allow_reload(g, aerr, sizeof(aerr));
+	}
 	g->q = queue_open(ev, c->gate.queue, c->gate.queue_maxlen,
 	    GATE_QUEUE_COPY, gate_packet, g, err, errlen);
 	if (g->q == NULL)
 		goto fail;
 	evloop_set_idle(ev, gate_idle, g);
 	gate_dnsbl_start(g->cfg);
-	{
-		char aerr[512];
-
-		/* Not fatal: the sets keep loopback and trusted_networks. */
-		(void)gate_allow_reload(g, aerr, sizeof(aerr));
-	}
 	return g;
 fail:
 	gate_free(g);

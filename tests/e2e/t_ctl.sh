@@ -100,6 +100,17 @@ e2e_check "allow4 lost it at once" not_in_allow 198.51.100.11
 if smtp_ok 198.51.100.11; then e2e_not_ok "client still passes after allow del"; else e2e_ok "client rejected again after allow del"; fi
 expect_rc 3 "allow del of an absent entry" allow del 198.51.100.11
 
+# An entry that expires leaves the kernel when it does (the daemon's timer).
+expect_rc 0 "allow add with --expires 2s" allow add 198.51.100.26 --expires 2s
+e2e_check "the expiring entry is in allow4" in_allow 198.51.100.26
+sleep 3.5
+e2e_check "after 2 s it left allow4" not_in_allow 198.51.100.26
+ctl allow list --json
+e2e_check "allow list shows it expired" python3 -c '
+import json, sys
+e = [x for x in json.loads(sys.argv[1]) if x["prefix"] == "198.51.100.26/32"]
+assert e and e[0]["status"] == "expired", e' "$CTL_OUT"
+
 # ---- IPv6, overlaps ------------------------------------------------------
 if smtp_ok 2001:db8:b::11; then e2e_not_ok "IPv6 no-PTR client passed before allow"; else e2e_ok "IPv6 no-PTR client rejected before allow"; fi
 expect_rc 0 "allow add IPv6 prefix" allow add 2001:db8:b::/120 --comment v6
