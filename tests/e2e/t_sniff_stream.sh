@@ -13,6 +13,20 @@ conf=$(e2e_sniff_conf stream sniffer.offender_strikes=1000 sniffer.max_flows=100
 e2e_sniff_start "$conf" || e2e_finish
 raw() { world_cl python3 "$WORLD_TOOLS/smtpraw.py" --dst "$WORLD_GW4" "$@"; }
 
+# rule_packets ERE: the packet counter of the chain's rule matching ERE.
+rule_packets() {
+	world_gw nft list chain inet "$WORLD_TABLE" gate |
+		grep -E -- "$1" | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+m0=$(rule_packets 'ct mark set meta mark')
+q0=$(rule_packets 'queue num 1 ')
+world_smtp 198.51.100.10 --helo mail.clean.test --body "$(head -c 20000 /dev/zero | tr '\0' 'x' | fold -w 70)"
+m1=$(rule_packets 'ct mark set meta mark')
+q1=$(rule_packets 'queue num 1 ')
+e2e_check "one session, one packet returned with the done mark ($((m1 - m0)))" [ $((m1 - m0)) = 1 ]
+e2e_check "a session with a 20 KB body: only its first packets queued ($((q1 - q0)))" [ $((q1 - q0)) -le 4 ]
+
 e2e_mark
 raw --src 198.51.100.59 second-helo
 e2e_check "second HELO does not launder the first (EHLO localhost struck)" \
