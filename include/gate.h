@@ -23,8 +23,11 @@ struct gate *gate_new(struct evloop *ev, const struct conf *c, char *err,
     size_t errlen);
 void gate_free(struct gate *g);
 
-/* Load path anew; on failure keep running with the old config, log why
- * and return -1. */
+/*
+ * Load path anew; on failure keep running with the old config, log why
+ * and return -1.  1: the configuration was reloaded but the allow list
+ * could not be applied (the kernel's allow sets are unchanged).
+ */
 int gate_reload(struct gate *g, const char *path);
 /*
  * Re-read the allow file ([nft] allow_file) and replace the kernel's

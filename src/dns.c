@@ -231,6 +231,15 @@ dns_copy_name(char *dst, const char *src)
 	return 0;
 }
 
+static int
+dns_seen_name(const struct dns_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->nnames; i++)
+		if (strcmp(r->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 dns_parse_ptr(const unsigned char *abuf, int alen, struct dns_result *r)
 {
@@ -251,9 +260,11 @@ dns_parse_ptr(const unsigned char *abuf, int alen, struct dns_result *r)
 	if (he->h_name != NULL && dns_copy_name(r->names[r->nnames],
 	    he->h_name) == 0)
 		r->nnames++;
+	/* c-ares 1.18 lists the first name among the aliases too. */
 	for (char **al = he->h_aliases; al != NULL && *al != NULL &&
 	    r->nnames < DNS_MAX_NAMES; al++) {
-		if (dns_copy_name(r->names[r->nnames], *al) == 0)
+		if (dns_copy_name(r->names[r->nnames], *al) == 0 &&
+		    !dns_seen_name(r, r->names[r->nnames]))
 			r->nnames++;
 	}
 	ares_free_hostent(he);

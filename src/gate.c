@@ -760,7 +760,7 @@ gate_reload(struct gate *g, const char *path)
 	log_info("reloaded %s", path);
 	/* trusted_networks or allow_file may have changed too. */
 	if (gate_allow_reload(g, err, sizeof(err)) == -1)
-		return -1;
+		return 1;
 	return 0;
 }
 

@@ -51,8 +51,15 @@ smtpgated_ctl_reload(void *arg, int argc, char *argv[],
 
 	(void)argc;
 	(void)argv;
-	if (gate_reload(d->gate, d->conf_path) == -1)
+	switch (gate_reload(d->gate, d->conf_path)) {
+	case -1:
 		control_reply_error(r, "reload failed (see the log)");
+		break;
+	case 1:
+		control_reply_error(r, "configuration reloaded, but the allow "
+		    "list was not applied (see the log)");
+		break;
+	}
 }
 
 static void
