@@ -11,7 +11,9 @@
  *   rules (copy MARK_SNIFFED from a repeated packet to the conntrack mark;
  *   queue client packets 3..sniff_packets of each session on a gated port
  *   to sniff_queue with bypass until the conntrack mark says sniffed)
- *   before the "not a SYN: accept" rule, and the last rule queueing SYNs
+ *   before the "not a SYN: accept" rule, by a jump to the regular chain
+ *   "sniff", which returns allow-listed sources and pure ACKs and queues
+ *   the rest), and the last rule queueing SYNs
  *   to conf.gate.queue with bypass; every queue rule either by the native nft
  *   `queue` expression or, on kernels without it, by the xtables NFQUEUE
  *   target (revision 3) through nft_compat, in the same chain.

@@ -43,6 +43,7 @@
 #define NFTRULES_LABEL		192
 #define NFTRULES_WAIT_MS	2000		/* for the acks of a commit */
 #define NFTRULES_CHAIN		"gate"
+#define NFTRULES_SNIFF_CHAIN	"sniff"	/* regular chain, from gate */
 #define NFTRULES_PROBE_TABLE	"smtpgate_probe"
 #define NFTRULES_PRIO		(-10)		/* priority filter - 10 */
 
@@ -455,6 +456,22 @@ nftrules_verdict(struct nftnl_rule *r, int verdict)
 	return nftrules_expr(r, e);
 }
 
+/* A jump to (or, chain NULL, a return from) a regular chain. */
+static int
+nftrules_jump(struct nftnl_rule *r, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
+		    (uint32_t)(chain != NULL ? NFT_JUMP : NFT_RETURN));
+		if (chain != NULL)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	return nftrules_expr(r, e);
+}
+
 static int
 nftrules_reset(struct nftnl_rule *r)
 {
@@ -656,48 +673,30 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 		nftrules_add_rule(b, r, f, "meta mark & 0x00ff0000 == "
 		    "0x00520000 ct mark set meta mark counter accept");
 
-		/* 2b. The first packets of each session go to the sniffer,
-		 * unless the client is allow-listed (the sniffer has no
-		 * business there).  The SYN (packet 1) stays with the gate,
-		 * and the handshake's ACK (packet 2) is let through: holding
-		 * it would delay every session's start, and a client says
-		 * nothing before the banner.  One rule per family: the allow
-		 * sets are per family. */
-		for (int v6 = 0; v6 <= 1; v6++) {
-			if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) ==
-			    NULL)
-				goto oom;
-			f = nftrules_meta(r, NFT_META_NFPROTO);
-			f |= nftrules_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
-			    NFPROTO_IPV4);
-			f |= nftrules_meta(r, NFT_META_L4PROTO);
-			f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-			f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER,
-			    2, 2);
-			f |= nftrules_lookup(r, "gated_ports", SET_PORTS,
-			    false);
-			f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-			    v6 ? 8 : 12, v6 ? 16 : 4);
-			f |= nftrules_lookup(r, v6 ? "allow6" : "allow4",
-			    v6 ? SET_ALLOW6 : SET_ALLOW4, true);
-			f |= nftrules_ct(r, NFT_CT_PKTS, 0);
-			f |= nftrules_hton64(r);
-			f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 3);
-			f |= nftrules_cmp_u64be(r, NFT_CMP_LTE,
-			    c->sniff_packets);
-			f |= nftrules_ct(r, NFT_CT_MARK, -1);
-			f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
-			f |= nftrules_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
-			    sizeof(mark_sniffed));
-			f |= nftrules_counter(r);
-			f |= nftrules_queue(r, c->sniff_queue, q);
-			snprintf(text, sizeof(text), "tcp dport @gated_ports "
-			    "%s saddr != @allow%d ct original packets 3-%u ct "
-			    "mark & 0x00ff0000 != 0x00520000 counter queue num "
-			    "%u bypass", v6 ? "ip6" : "ip", v6 ? 6 : 4,
-			    c->sniff_packets, c->sniff_queue);
-			nftrules_add_rule(b, r, f, text);
-		}
+		/* 2b. The first packets of each session after the
+		 * handshake (the SYN is packet 1 and stays with the gate;
+		 * the handshake's ACK is packet 2, and holding it would delay
+		 * every session's start) go to chain sniff, which returns
+		 * what the sniffer has no business with. */
+		if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
+			goto oom;
+		f = nftrules_meta(r, NFT_META_L4PROTO);
+		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		f |= nftrules_lookup(r, "gated_ports", SET_PORTS, false);
+		f |= nftrules_ct(r, NFT_CT_PKTS, 0);
+		f |= nftrules_hton64(r);
+		f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 3);
+		f |= nftrules_cmp_u64be(r, NFT_CMP_LTE, c->sniff_packets);
+		f |= nftrules_ct(r, NFT_CT_MARK, -1);
+		f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
+		f |= nftrules_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
+		    sizeof(mark_sniffed));
+		f |= nftrules_jump(r, NFTRULES_SNIFF_CHAIN);
+		snprintf(text, sizeof(text), "tcp dport @gated_ports ct "
+		    "original packets 3-%u ct mark & 0x00ff0000 != 0x00520000 "
+		    "jump sniff", c->sniff_packets);
+		nftrules_add_rule(b, r, f, text);
 	}
 
 	/* 2. Not TCP: not ours. */
@@ -830,6 +829,95 @@ nftrules_add_ports(struct nftrules_batch *b, const struct nftrules_conf *c)
 	}
 }
 
+/*
+ * Chain sniff (regular, jumped to from gate): return allow-listed sources
+ * and pure ACKs (no payload: IP length = TCP header, for the usual header
+ * lengths 20 and 32; other ACKs are queued and cost only a verdict), queue
+ * the rest to the sniffer with bypass.  Created before chain gate so that
+ * a dump lists gate's SYN queue rule last (nftrules_status reports it).
+ */
+static void
+nftrules_add_sniff_chain(struct nftrules_batch *b,
+    const struct nftrules_conf *c, enum nftrules_queue q)
+{
+	static const struct {
+		bool v6;
+		uint16_t len;		/* IPv4 total / IPv6 payload length */
+		uint8_t doff;		/* TCP data offset << 4 */
+	} acks[] = {
+		{ false, 40, 0x50 }, { false, 52, 0x80 },
+		{ true, 20, 0x50 }, { true, 32, 0x80 },
+	};
+	uint8_t doff_mask = 0xf0;
+	struct nftnl_chain *ch;
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	char text[NFTRULES_LABEL];
+	size_t i;
+	int f;
+
+	if (!nftrules_room(b) || (ch = nftnl_chain_alloc()) == NULL) {
+		b->full = true;
+		return;
+	}
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, c->table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, NFTRULES_SNIFF_CHAIN);
+	nftrules_label(b, "add chain inet %s sniff", c->table);
+	nlh = nftrules_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL);
+	nftnl_chain_nlmsg_build_payload(nlh, ch);
+	nftnl_chain_free(ch);
+	nftrules_end(b, nlh);
+
+	for (int v6 = 0; v6 <= 1; v6++) {
+		if ((r = nftrules_rule(c->table, NFTRULES_SNIFF_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftrules_meta(r, NFT_META_NFPROTO);
+		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, v6 ? 16 : 4);
+		f |= nftrules_lookup(r, v6 ? "allow6" : "allow4",
+		    v6 ? SET_ALLOW6 : SET_ALLOW4, false);
+		f |= nftrules_jump(r, NULL);
+		snprintf(text, sizeof(text), "%s saddr @allow%d return",
+		    v6 ? "ip6" : "ip", v6 ? 6 : 4);
+		nftrules_add_rule(b, r, f, text);
+	}
+	for (i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
+		uint16_t be = htons(acks[i].len);
+
+		if ((r = nftrules_rule(c->table, NFTRULES_SNIFF_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftrules_meta(r, NFT_META_NFPROTO);
+		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, acks[i].v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    acks[i].v6 ? 4 : 2, 2);
+		f |= nftrules_cmp(r, NFT_CMP_EQ, &be, 2);
+		f |= nftrules_meta(r, NFT_META_L4PROTO);
+		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 12, 1);
+		f |= nftrules_and(r, &doff_mask, 1);
+		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, acks[i].doff);
+		f |= nftrules_jump(r, NULL);
+		snprintf(text, sizeof(text), "%s length %u tcp doff %u return",
+		    acks[i].v6 ? "ip6" : "ip", acks[i].len, acks[i].doff >> 4);
+		nftrules_add_rule(b, r, f, text);
+	}
+	if ((r = nftrules_rule(c->table, NFTRULES_SNIFF_CHAIN)) == NULL)
+		goto oom;
+	f = nftrules_counter(r);
+	f |= nftrules_queue(r, c->sniff_queue, q);
+	snprintf(text, sizeof(text), "counter queue num %u bypass (%s)",
+	    c->sniff_queue, nftrules_queue_name(q));
+	nftrules_add_rule(b, r, f, text);
+	return;
+oom:
+	b->full = true;
+}
+
 static void
 nftrules_build_install(struct nftrules_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q)
@@ -863,6 +951,8 @@ nftrules_build_install(struct nftrules_batch *b, const struct nftrules_conf *c,
 		    sets[i].type, sets[i].keylen, sets[i].flags);
 	nftrules_add_ports(b, c);
 	nftrules_add_allow(b, c);
+	if (c->sniff_packets > 0)
+		nftrules_add_sniff_chain(b, c, q);
 	nftrules_add_chain(b, c->table);
 	nftrules_add_rules(b, c, q);
 }

@@ -17,12 +17,14 @@
  * place (done flows go first).  A done flow keeps only its addresses (its
  * reassembly buffer is freed) and lingers SNIFF_DONE_LINGER_MS, to mark
  * packets of its session that were queued before the conntrack mark took
- * effect; one that comes later finds no flow and is marked as joined late.  A flow is
- * only read when its first queued packet begins with HELO or EHLO (the
- * ruleset queues from packet 3, the first after the handshake; a client
- * speaks after the banner) or carries no payload: a session joined in the
- * middle (after a
- * restart) could put a message body line where a command is expected.
+ * effect; one that comes later finds no flow and is marked as joined late.
+ *
+ * A flow is only read when its first queued packet carries no payload or
+ * begins with HELO or EHLO (or a beginning of them, for a client that
+ * trickles): the ruleset queues from packet 3, the first after the
+ * handshake, and a client speaks after the banner.  A session joined in
+ * the middle (after a restart, or pushed out by max_flows) could put a
+ * message body line where a command is expected, so it is not read.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -278,15 +280,18 @@ sniff_latency(struct sniff *s, int64_t t0)
 		s->st.lat_max_us = (uint64_t)us;
 }
 
-/* Does the payload begin with HELO or EHLO and a blank (a session's
- * first words)? */
+/* Does the payload begin like a session's first words: "HELO " or
+ * "EHLO " (any case), or a beginning of them (a trickling client)? */
 static bool
 sniff_greeting(const struct pkt *p)
 {
-	return p->payload_len >= 5 &&
-	    (strncasecmp((const char *)p->payload, "HELO", 4) == 0 ||
-	    strncasecmp((const char *)p->payload, "EHLO", 4) == 0) &&
-	    (p->payload[4] == ' ' || p->payload[4] == '\t');
+	size_t n = p->payload_len < 4 ? p->payload_len : 4;
+
+	if (strncasecmp((const char *)p->payload, "HELO", n) != 0 &&
+	    strncasecmp((const char *)p->payload, "EHLO", n) != 0)
+		return false;
+	return p->payload_len <= 4 || p->payload[4] == ' ' ||
+	    p->payload[4] == '\t';
 }
 
 static void

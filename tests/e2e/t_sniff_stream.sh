@@ -15,7 +15,7 @@ raw() { world_cl python3 "$WORLD_TOOLS/smtpraw.py" --dst "$WORLD_GW4" "$@"; }
 
 # rule_packets ERE: the packet counter of the chain's rule matching ERE.
 rule_packets() {
-	world_gw nft list chain inet "$WORLD_TABLE" gate |
+	world_gw nft list table inet "$WORLD_TABLE" |
 		grep -E -- "$1" | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p' |
 		awk '{ n += $1 } END { print n + 0 }'
 }
