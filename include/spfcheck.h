@@ -6,7 +6,8 @@
  * shared between threads).  Requests go to the workers through a bounded
  * queue; answers come back through an eventfd the event loop watches, and
  * every callback runs from the loop, never inside spfcheck_query.
- * spfcheck_free stops the workers (a check in progress is waited for) and
+ * The workers start with the first query (after a daemon has forked and
+ * dropped its capabilities).  spfcheck_free stops the workers (a check in progress is waited for) and
  * answers every request not yet answered with SPFCHECK_CANCELLED.
  */
 #ifndef SMTPGATE_SPFCHECK_H

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "evloop.h"
 #include "log.h"
+#include "privdrop.h"
 #include "sniff.h"
 
 struct sniffd {
@@ -123,6 +124,17 @@ main(int argc, char *argv[])
 	}
 	if (!foreground && daemon(0, 0) == -1)
 		log_fatal("daemon");
+	/* CAP_NET_ADMIN serves the queue, the sets and sock_diag's destroy
+	 * (cut_session); nothing else is needed from here on. */
+	switch (privdrop_net_admin(err, sizeof(err))) {
+	case -1:
+		log_fatalx("%s", err);
+	case 1:
+		log_info("dropped every capability but CAP_NET_ADMIN");
+		break;
+	default:
+		break;
+	}
 
 	log_info("started queue=%u table=%s strikes=%u window=%u timeout=%u "
 	    "timeout_max=%u state=%s", conf.sniffer.queue, conf.nft.table,

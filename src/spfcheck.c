@@ -178,7 +178,6 @@ struct spfcheck *
 spfcheck_new(struct evloop *ev, char *err, size_t errlen)
 {
 	struct spfcheck *s = calloc(1, sizeof(*s));
-	int rc;
 
 	if (s == NULL) {
 		snprintf(err, errlen, "spf: out of memory");
@@ -197,15 +196,6 @@ spfcheck_new(struct evloop *ev, char *err, size_t errlen)
 		    strerror(errno));
 		close(s->efd);
 		goto fail;
-	}
-	for (s->nthr = 0; s->nthr < SPFCHECK_THREADS; s->nthr++) {
-		rc = pthread_create(&s->thr[s->nthr], NULL, spfcheck_worker, s);
-		if (rc != 0) {
-			snprintf(err, errlen, "spf: pthread_create: %s",
-			    strerror(rc));
-			spfcheck_free(s);
-			return NULL;
-		}
 	}
 	return s;
 fail:
@@ -242,12 +232,35 @@ spfcheck_free(struct spfcheck *s)
 	free(s);
 }
 
+/*
+ * The workers start with the first query, from the event loop: a daemon
+ * forks into the background and sheds capabilities after its set-up, and
+ * threads started before would be lost in the fork or keep every
+ * capability (capabilities are per thread).
+ */
+static int
+spfcheck_start(struct spfcheck *s)
+{
+	while (s->nthr < SPFCHECK_THREADS) {
+		int rc = pthread_create(&s->thr[s->nthr], NULL,
+		    spfcheck_worker, s);
+		if (rc != 0) {
+			errno = rc;
+			return s->nthr > 0 ? 0 : -1;
+		}
+		s->nthr++;
+	}
+	return 0;
+}
+
 int
 spfcheck_query(struct spfcheck *s, const struct addr *client,
     const char *helo, spfcheck_cb cb, void *arg)
 {
 	struct spfcheck_req *q;
 
+	if (s->nthr == 0 && spfcheck_start(s) == -1)
+		return -1;
 	if (strlen(helo) >= SPFCHECK_NAME_MAX) {
 		errno = EINVAL;
 		return -1;
