@@ -6,13 +6,20 @@
  * labels of 1..63; a name of at most 253 characters without its final
  * dot), address literals RFC 5321 section 4.1.3.  A bare address is tested
  * before the hostname syntax because "192.0.2.7" is also a valid name.
+ *
+ * helo_facts_judge is smtpgate-sniffd's judgment of the DNS/SPF rules,
+ * moved here so smtpgatectl check reaches the same one; the order of the
+ * tests and what an error or a missing answer proves are the daemon's, and
+ * its e2e tests (t_sniff_rules.sh) hold them.
  */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "helo.h"
+#include "spfcheck.h"
 
 #define R(x)	(1u << (x))
 
@@ -149,4 +156,65 @@ helo_addr_near(const struct addr *a, const struct addr *b)
 	if (a->family == AF_INET)
 		return memcmp(a->b, b->b, 3) == 0;
 	return memcmp(a->b, b->b, 8) == 0;
+}
+
+bool
+helo_spf_fails(const struct conf_sniffer *s, int r)
+{
+	return r == SPFCHECK_FAIL ||
+	    (r == SPFCHECK_SOFTFAIL && s->spf_softfail_fails) ||
+	    (r == SPFCHECK_NEUTRAL && s->spf_neutral_fails);
+}
+
+/* NXDOMAIN or NODATA: known absent (an error or no answer is not). */
+static bool
+helo_absent(int st)
+{
+	return st == DNS_NXDOMAIN || st == DNS_NODATA;
+}
+
+uint32_t
+helo_facts_judge(const struct conf_sniffer *s, const struct helo_facts *f,
+    struct helo_facts_detail *detail)
+{
+	struct helo_facts_detail d = { .spf_ptr = 0 };
+	uint32_t mask = 0;
+	size_t i;
+
+	if (f->spf != HELO_PENDING && helo_spf_fails(s, f->spf))
+		mask |= R(RULE_SPF_FAIL);
+	for (i = 0; i < f->nptr && i < HELO_PTR_SPF_MAX; i++)
+		if (f->spf_ptr[i] != HELO_PENDING &&
+		    helo_spf_fails(s, f->spf_ptr[i])) {
+			mask |= R(RULE_SPF_PTR_FAIL);
+			d.spf_ptr = i;
+			break;
+		}
+	if (f->has_regdom && (f->regdom_is_name ? f->st_a : f->st_reg) ==
+	    DNS_NXDOMAIN)
+		mask |= R(RULE_NO_DOMAIN);
+	/* Both answers are needed to say a name has no address at all. */
+	if (!(mask & R(RULE_NO_DOMAIN)) && helo_absent(f->st_a) &&
+	    helo_absent(f->st_aaaa))
+		mask |= R(RULE_HELO_NO_RESOLVE);
+	for (i = 0; f->addrs != NULL && i < f->naddrs; i++) {
+		d.match |= addr_eq(&f->addrs[i], &f->client);
+		d.near |= helo_addr_near(&f->addrs[i], &f->client);
+	}
+	if (f->addrs != NULL && f->naddrs > 0 && !d.match)
+		mask |= R(RULE_HELO_MISMATCH);
+	/* Far only when the HELO's addresses are known (or known absent). */
+	if (helo_absent(f->st_ptr) && !d.near &&
+	    f->st_a != HELO_PENDING && f->st_aaaa != HELO_PENDING &&
+	    f->st_a != DNS_ERROR && f->st_aaaa != DNS_ERROR)
+		mask |= R(RULE_NO_PTR_FAR);
+	if (detail != NULL)
+		*detail = d;
+	return mask;
+}
+
+uint32_t
+helo_mail_judge(int st_a)
+{
+	return st_a == DNS_NXDOMAIN ? R(RULE_MAIL_FROM_NO_DOMAIN) : 0;
 }

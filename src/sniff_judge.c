@@ -9,6 +9,9 @@
  * across its HELOs) and counts its outstanding queries in refs: c-ares and
  * the SPF workers cannot cancel, so it lives until the last has answered,
  * and it concludes once, when nothing is outstanding or at its deadline.
+ * What the answers mean is helo.c's business (helo_facts_judge,
+ * helo_mail_judge), shared with smtpgatectl check; here they are gathered
+ * and acted on.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,9 +24,9 @@
 #include "log.h"
 #include "sniff_int.h"
 
-#define SNIFF_PTR_SPF_MAX	2	/* PTR names checked with SPF */
+#define SNIFF_PTR_SPF_MAX	HELO_PTR_SPF_MAX /* PTR names checked with SPF */
 #define SNIFF_JUDGE_MAX		20000	/* judgments under lookup at once */
-#define SNIFF_PENDING		(-1)	/* a status not yet answered */
+#define SNIFF_PENDING		HELO_PENDING	/* a status not yet answered */
 
 enum { J_HELO, J_MAIL };
 enum { Q_A, Q_AAAA, Q_REG, Q_PTR, Q_MAILDOM };
@@ -341,27 +344,35 @@ sniff_judge_deadline(void *arg)
 	sniff_judge_conclude(j);
 }
 
-/* Does an SPF result count as a failure under the config? */
-static bool
-sniff_spf_fails(const struct conf_sniffer *cs, int r)
+/* The facts of a HELO judgment, as helo_facts_judge takes them. */
+static void
+sniff_judge_facts(const struct sniff_judge *j, struct helo_facts *f)
 {
-	return r == SPFCHECK_FAIL ||
-	    (r == SPFCHECK_SOFTFAIL && cs->spf_softfail_fails) ||
-	    (r == SPFCHECK_NEUTRAL && cs->spf_neutral_fails);
-}
-
-static bool
-sniff_absent(int st)
-{
-	return st == DNS_NXDOMAIN || st == DNS_NODATA;
+	memset(f, 0, sizeof(*f));
+	f->client = j->client;
+	f->st_a = j->st_a;
+	f->st_aaaa = j->st_aaaa;
+	f->addrs = j->addrs;
+	f->naddrs = j->naddrs;
+	f->has_regdom = j->regdom[0] != '\0';
+	f->regdom_is_name = strcmp(j->regdom, j->name) == 0;
+	f->st_reg = j->st_reg;
+	f->st_ptr = j->st_ptr;
+	f->spf = j->spf;
+	f->nptr = j->nptr;
+	for (size_t i = 0; i < j->nptr && i < HELO_PTR_SPF_MAX; i++)
+		f->spf_ptr[i] = j->spf_ptr[i];
 }
 
 static void
 sniff_judge_conclude(struct sniff_judge *j)
 {
 	const struct conf_sniffer *cs = &j->s->conf.sniffer;
+	struct helo_facts f;
+	struct helo_facts_detail d;
 	char extra[96];
-	bool nodomain = false, near = false, complete;
+	bool complete;
+	uint32_t mask;
 	uint64_t before;
 	size_t i;
 
@@ -373,7 +384,7 @@ sniff_judge_conclude(struct sniff_judge *j)
 		j->deadline = NULL;
 	}
 	if (j->kind == J_MAIL) {
-		if (j->st_mail == DNS_NXDOMAIN) {
+		if (helo_mail_judge(j->st_mail) != 0) {
 			snprintf(extra, sizeof(extra), " from_domain=%.64s",
 			    j->name);
 			sniff_verdict(j->s, j->ss, &j->client,
@@ -384,47 +395,26 @@ sniff_judge_conclude(struct sniff_judge *j)
 		return;
 	}
 	before = j->s->st.judgments;
-	if (j->spf != SNIFF_PENDING && sniff_spf_fails(cs, j->spf)) {
-		snprintf(extra, sizeof(extra), " spf=%s",
-		    spfcheck_name((enum spfcheck_result)j->spf));
-		sniff_verdict(j->s, j->ss, &j->client, RULE_SPF_FAIL, extra);
-	}
-	for (i = 0; i < j->nptr; i++)
-		if (j->spf_ptr[i] != SNIFF_PENDING &&
-		    sniff_spf_fails(cs, j->spf_ptr[i])) {
+	sniff_judge_facts(j, &f);
+	mask = helo_facts_judge(cs, &f, &d);
+	/* In rule order: the first rule that strikes is the one counted. */
+	for (unsigned r = 0; r < RULE_MAX; r++) {
+		if (!(mask & (1u << r)))
+			continue;
+		extra[0] = '\0';
+		if (r == RULE_SPF_FAIL)
+			snprintf(extra, sizeof(extra), " spf=%s",
+			    spfcheck_name((enum spfcheck_result)j->spf));
+		else if (r == RULE_SPF_PTR_FAIL)
 			snprintf(extra, sizeof(extra), " ptr=%.48s spf=%s",
-			    j->ptr[i], spfcheck_name(
-			    (enum spfcheck_result)j->spf_ptr[i]));
-			sniff_verdict(j->s, j->ss, &j->client,
-			    RULE_SPF_PTR_FAIL, extra);
-			break;
-		}
-	if (j->regdom[0] != '\0' && (strcmp(j->regdom, j->name) == 0 ?
-	    j->st_a : j->st_reg) == DNS_NXDOMAIN) {
-		nodomain = true;
-		snprintf(extra, sizeof(extra), " domain=%.64s", j->regdom);
-		sniff_verdict(j->s, j->ss, &j->client, RULE_NO_DOMAIN, extra);
+			    j->ptr[d.spf_ptr], spfcheck_name(
+			    (enum spfcheck_result)j->spf_ptr[d.spf_ptr]));
+		else if (r == RULE_NO_DOMAIN)
+			snprintf(extra, sizeof(extra), " domain=%.64s",
+			    j->regdom);
+		sniff_verdict(j->s, j->ss, &j->client, (enum conf_rule)r,
+		    extra);
 	}
-	/* Both answers are needed to say a name has no address at all. */
-	if (!nodomain && sniff_absent(j->st_a) && sniff_absent(j->st_aaaa))
-		sniff_verdict(j->s, j->ss, &j->client, RULE_HELO_NO_RESOLVE,
-		    "");
-	if (j->naddrs > 0) {
-		bool match = false;
-
-		for (i = 0; i < j->naddrs; i++) {
-			match |= addr_eq(&j->addrs[i], &j->client);
-			near |= helo_addr_near(&j->addrs[i], &j->client);
-		}
-		if (!match)
-			sniff_verdict(j->s, j->ss, &j->client,
-			    RULE_HELO_MISMATCH, "");
-	}
-	/* Far only when the HELO's addresses are known (or known absent). */
-	if (sniff_absent(j->st_ptr) && !near &&
-	    j->st_a != SNIFF_PENDING && j->st_aaaa != SNIFF_PENDING &&
-	    j->st_a != DNS_ERROR && j->st_aaaa != DNS_ERROR)
-		sniff_verdict(j->s, j->ss, &j->client, RULE_NO_PTR_FAR, "");
 	/* Clean, with every answer in (not cut by the deadline, no error):
 	 * the same name from the same client needs no lookup for a while. */
 	complete = j->refs == 0 && j->st_a != DNS_ERROR &&
