@@ -42,34 +42,7 @@ say "rbldnsd serving the block list bl.test. MTA: Postfix's smtp-sink on port 25
 say "Nothing leaves this machine."
 world_up 2>/dev/null || die "the test world did not come up (try: $here/world/world.sh up)"
 
-conf=$WORLD_DIR/smtpgate.conf
-cat >"$conf" <<'EOF'
-[dns]
-resolvers = 127.0.0.1:53
-timeout_ms = 1000
-tries = 2
-
-[gate]
-queue = 0
-ports = 25
-no_ptr = reject
-generic_ptr = reject
-fcrdns = log
-dnsbl = reject
-dns_error = accept
-dnsbl_sites = bl.test=127.0.0.[2..11]*3 wl.test=127.0.[0..255].[1..3]*-2
-dnsbl_threshold = 3
-dnsbl_allow_threshold = -1
-deadline_ms = 2500
-pass_ttl = 3600
-deny_ttl = 900
-trusted_networks = 192.0.2.0/28 2001:db8:1::/48
-
-[nft]
-table = smtpgate
-EOF
-# The provider table of this tree, not an installed one.
-sed -i "/^trusted_networks/a ptr_providers = $(cd "$here/.." && pwd)/data/ptr-providers.conf" "$conf"
+conf=$(world_conf "$WORLD_DIR/smtpgate.conf")
 
 h "Installing the ruleset in the gateway (smtpgate-nft install)"
 out=$(world_gw "$build/smtpgate-nft" -c "$conf" install 2>&1) || die "smtpgate-nft install failed: $out"

@@ -46,6 +46,7 @@
 #   world_flush_sets           empty pass/deny/drop sets
 #   world_dns_proxy NAME LISTEN [dnsproxy.py options]  slow/mute resolver
 #                              in the gateway ns forwarding to unbound
+#   world_conf FILE [sec.key=val...]  the world's smtpgate config
 #   world_now_ms               milliseconds since the epoch
 #   world_is_v6 ADDR           does ADDR look like an IPv6 address
 # Variables: WORLD_DIR, WORLD_GW_NS, WORLD_CL_NS, WORLD_GW4/6, WORLD_CL4/6,
@@ -326,6 +327,51 @@ world_status() {
 		printf '  %s %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
 	done
 	world_gw nft list tables 2>/dev/null | sed 's/^/  nft: /'
+}
+
+# world_conf FILE [section.key=value ...]: write the world's base
+# configuration for smtpgate (its resolver, its DNSBL zones, the trusted
+# link, this tree's provider table) with the given keys replaced or added;
+# prints FILE.  An empty value ("gate.dnsbl_sites=") empties the key.
+world_conf() {
+	local f=$1 kv sec key val; shift
+	cat >"$f" <<-EOF
+	[dns]
+	resolvers = 127.0.0.1:53
+	timeout_ms = 1000
+	tries = 2
+
+	[gate]
+	queue = 0
+	ports = 25
+	no_ptr = reject
+	generic_ptr = reject
+	fcrdns = log
+	dnsbl = reject
+	dns_error = accept
+	dnsbl_sites = bl.test=127.0.0.[2..11]*3 wl.test=127.0.[0..255].[1..3]*-2
+	dnsbl_threshold = 3
+	dnsbl_allow_threshold = -1
+	deadline_ms = 2500
+	pass_ttl = 3600
+	deny_ttl = 900
+	trusted_networks = 192.0.2.0/28 2001:db8:1::/48
+	ptr_providers = $(cd "$WORLD_HOME/../.." && pwd)/data/ptr-providers.conf
+
+	[nft]
+	table = $WORLD_TABLE
+	EOF
+	for kv in "$@"; do
+		sec=${kv%%.*}; kv=${kv#*.}; key=${kv%%=*}; val=${kv#*=}
+		awk -v sec="[$sec]" -v key="$key" -v val="$val" '
+			/^\[/ { if (insec && !done) { print key " = " val; done = 1 }
+				insec = ($0 == sec) }
+			insec && $1 == key { if (!done) print key " = " val; done = 1; next }
+			{ print }
+			END { if (!done) { if (!insec) print sec; print key " = " val } }
+		' "$f" >"$f.new" && mv "$f.new" "$f"
+	done
+	printf '%s\n' "$f"
 }
 
 world_is_v6() { case $1 in *:*) return 0 ;; esac; return 1; }

@@ -76,47 +76,8 @@ e2e_init() {
 }
 
 e2e_conf() {
-	local name=$1 f; shift
-	f=$WORLD_DIR/$name.conf
-	cat >"$f" <<-'EOF'
-	[dns]
-	resolvers = 127.0.0.1:53
-	timeout_ms = 1000
-	tries = 2
-
-	[gate]
-	queue = 0
-	ports = 25
-	no_ptr = reject
-	generic_ptr = reject
-	fcrdns = log
-	dnsbl = reject
-	dns_error = accept
-	dnsbl_sites = bl.test=127.0.0.[2..11]*3 wl.test=127.0.[0..255].[1..3]*-2
-	dnsbl_threshold = 3
-	dnsbl_allow_threshold = -1
-	deadline_ms = 2500
-	pass_ttl = 3600
-	deny_ttl = 900
-	trusted_networks = 192.0.2.0/28 2001:db8:1::/48
-
-	[nft]
-	table = smtpgate
-	EOF
-	# The provider table of this tree, not an installed one.
-	sed -i "/^trusted_networks/a ptr_providers = $E2E_REPO/data/ptr-providers.conf" "$f"
-	local kv sec key val
-	for kv in "$@"; do
-		sec=${kv%%.*}; kv=${kv#*.}; key=${kv%%=*}; val=${kv#*=}
-		awk -v sec="[$sec]" -v key="$key" -v val="$val" '
-			/^\[/ { if (insec && !done) { print key " = " val; done = 1 }
-				insec = ($0 == sec) }
-			insec && $1 == key { if (!done) print key " = " val; done = 1; next }
-			{ print }
-			END { if (!done) { if (!insec) print sec; print key " = " val } }
-		' "$f" >"$f.new" && mv "$f.new" "$f"
-	done
-	printf '%s\n' "$f"
+	local name=$1; shift
+	world_conf "$WORLD_DIR/$name.conf" "$@"
 }
 
 e2e_start() {
