@@ -333,4 +333,11 @@ echo "=== smtpgate benchmark summary ($(nproc) cores, $(uname -r), $(( $(date +%
 	echo "benchmark|measured|target|met"
 	printf '%s\n' "${BENCH_ROWS[@]}"
 } | column -t -s '|'
+
+# The greeting sniffer has a benchmark of its own (its own world).
+if [ -x "$build/smtpgate-sniffd" ] && [ -z "${BENCH_NO_SNIFF:-}" ]; then
+	echo
+	echo "=== smtpgate-sniffd ==="
+	"$here/bench_sniff.sh" "$build" || bench_log "bench_sniff.sh failed"
+fi
 exit 0
