@@ -11,8 +11,14 @@
  * names; it also repeats the gate's DNSBL health probe (127.0.0.2 listed,
  * 127.0.0.1 not) and leaves out a zone the gate would have disabled.
  * With --helo it adds smtpgate-sniffd's HELO rules: the ones without DNS
- * (helo_judge), the HELO name's addresses, and SPF for postmaster@HELO
- * (spfcheck).  Nothing is changed anywhere.
+ * (helo_judge) and, when none of those is broken (the daemon looks no
+ * further then either), the ones the daemon judges from DNS and SPF
+ * answers, through the daemon's own helo_facts_judge: the HELO name's
+ * A/AAAA, its registered domain (libpsl, psl_latest like the daemon), the
+ * client's PTR status from the gate's query, SPF for postmaster@HELO and
+ * for up to HELO_PTR_SPF_MAX PTR names (spfcheck).  With --mail-from the
+ * domain's A answer goes through helo_mail_judge.  Only pregreet is left
+ * out: it needs a session.  Nothing is changed anywhere.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +38,7 @@
 #include "verdict.h"
 
 enum ctl_q_kind { Q_PTR, Q_FWD, Q_BL, Q_PROBE2, Q_PROBE1, Q_HELO4, Q_HELO6,
-	Q_MF4, Q_MF6 };
+	Q_REG, Q_MF4, Q_MF6 };
 
 struct ctl_answer {
 	bool done;			/* answered before the deadline */
@@ -44,6 +50,12 @@ struct ctl_check;
 struct ctl_q {
 	struct ctl_check *k;
 	enum ctl_q_kind kind;
+	unsigned idx;
+};
+
+/* One SPF check: of the HELO (idx HELO_PTR_SPF_MAX) or of PTR name idx. */
+struct ctl_spfq {
+	struct ctl_check *k;
 	unsigned idx;
 };
 
@@ -60,16 +72,28 @@ struct ctl_check {
 	struct ctl_answer bl[DNSBL_MAX_SITES];
 	struct ctl_answer probe2[DNSBL_MAX_SITES], probe1[DNSBL_MAX_SITES];
 	struct ctl_answer helo[2], mf[2];	/* A, AAAA */
-	bool spf_done;
-	enum spfcheck_result spf;
-	struct ctl_q q[1 + DNS_MAX_NAMES + 3 * DNSBL_MAX_SITES + 4];
+	struct ctl_answer reg;		/* A of the HELO's registered domain */
+	unsigned spf_due;		/* SPF checks outstanding */
+	int spf;			/* spfcheck_result or HELO_PENDING */
+	size_t nptr_spf;		/* PTR names under SPF check */
+	int spf_ptr[HELO_PTR_SPF_MAX];	/* spfcheck_result or HELO_PENDING */
+	struct ctl_spfq spfq[HELO_PTR_SPF_MAX + 1];
+	struct ctl_q q[1 + DNS_MAX_NAMES + 3 * DNSBL_MAX_SITES + 5];
 	size_t nq;
 	const char *helo_arg, *mf_arg;
-	char helo_name[HELO_NAME_MAX];
+	uint32_t helo_mask;		/* rules broken without DNS */
+	char helo_name[HELO_NAME_MAX];	/* "" when not a host name */
+	bool dns_rules;			/* the DNS/SPF rules are judged */
+	bool has_regdom;		/* helo_name has a registered domain */
+	bool psl_missing;		/* no public suffix list: no-domain
+					 * cannot be judged */
+	char regdom[HELO_NAME_MAX];
 	char mf_domain[HELO_NAME_MAX];
 };
 
 static void ctl_check_answer(void *arg, const struct dns_result *r);
+static void ctl_check_spf_ask(struct ctl_check *k, const char *name,
+    unsigned idx);
 
 static void
 ctl_check_ask(struct ctl_check *k, const char *name, enum dns_type type,
@@ -108,6 +132,7 @@ ctl_check_answer(void *arg, const struct dns_result *r)
 		case Q_PROBE1: ans = &k->probe1[q->idx]; break;
 		case Q_HELO4: ans = &k->helo[0]; break;
 		case Q_HELO6: ans = &k->helo[1]; break;
+		case Q_REG: ans = &k->reg; break;
 		case Q_MF4: ans = &k->mf[0]; break;
 		case Q_MF6: ans = &k->mf[1]; break;
 		}
@@ -122,21 +147,48 @@ ctl_check_answer(void *arg, const struct dns_result *r)
 				ctl_check_ask(k, r->names[i],
 				    k->a.family == AF_INET ? DNS_A : DNS_AAAA,
 				    Q_FWD, (unsigned)i);
+			/* The daemon checks the SPF of its first PTR names
+			 * as HELO identities (spf-ptr-fail). */
+			for (size_t i = 0; k->spfc != NULL && k->dns_rules &&
+			    i < r->nnames && i < HELO_PTR_SPF_MAX; i++)
+				ctl_check_spf_ask(k, r->names[i], (unsigned)i);
 		}
 	}
-	if (k->due == 0 && k->spf_done)
+	if (k->due == 0 && k->spf_due == 0)
 		evloop_break(k->ev);
 }
 
 static void
 ctl_check_spf(void *arg, enum spfcheck_result r)
 {
-	struct ctl_check *k = arg;
+	struct ctl_spfq *q = arg;
+	struct ctl_check *k = q->k;
 
-	k->spf_done = true;
-	k->spf = r;
-	if (k->due == 0)
+	k->spf_due--;
+	if (!k->over && r != SPFCHECK_CANCELLED) {
+		if (q->idx == HELO_PTR_SPF_MAX)
+			k->spf = (int)r;
+		else
+			k->spf_ptr[q->idx] = (int)r;
+	}
+	if (k->due == 0 && k->spf_due == 0)
 		evloop_break(k->ev);
+}
+
+/* SPF of postmaster@name for the client: of the HELO (idx
+ * HELO_PTR_SPF_MAX) or of PTR name idx. */
+static void
+ctl_check_spf_ask(struct ctl_check *k, const char *name, unsigned idx)
+{
+	struct ctl_spfq *q = &k->spfq[idx];
+
+	q->k = k;
+	q->idx = idx;
+	if (idx < HELO_PTR_SPF_MAX && k->nptr_spf <= idx)
+		k->nptr_spf = idx + 1;
+	k->spf_due++;
+	if (spfcheck_query(k->spfc, &k->a, name, ctl_check_spf, q) == -1)
+		k->spf_due--;	/* queue full: stays without an answer */
 }
 
 static void
@@ -253,16 +305,15 @@ ctl_check_run(struct ctl_check *k)
 		fprintf(stderr, "smtpgatectl: check: %s\n", err);
 		return CTL_UNREACHABLE;
 	}
-	k->spf_done = true;
-	if (k->helo_name[0] != '\0') {
+	k->spf = HELO_PENDING;
+	for (size_t i = 0; i < HELO_PTR_SPF_MAX; i++)
+		k->spf_ptr[i] = HELO_PENDING;
+	if (k->dns_rules) {
 		if ((k->spfc = spfcheck_new(k->ev, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "smtpgatectl: check: %s\n", err);
 			return CTL_SYSERR;
 		}
-		k->spf_done = false;
-		if (spfcheck_query(k->spfc, &k->a, k->helo_name, ctl_check_spf,
-		    k) == -1)
-			k->spf_done = true;
+		ctl_check_spf_ask(k, k->helo_name, HELO_PTR_SPF_MAX);
 	}
 	if (evloop_timer_at(k->ev, evloop_now_ms(k->ev) + g->deadline_ms,
 	    ctl_check_deadline, k) == NULL) {
@@ -285,16 +336,19 @@ ctl_check_run(struct ctl_check *k)
 		    sizeof(name)) > 0)
 			ctl_check_ask(k, name, DNS_A, Q_PROBE1, (unsigned)z);
 	}
-	if (k->helo_name[0] != '\0') {
+	if (k->dns_rules) {
 		ctl_check_ask(k, k->helo_name, DNS_A, Q_HELO4, 0);
 		ctl_check_ask(k, k->helo_name, DNS_AAAA, Q_HELO6, 0);
+		/* When the name is its registered domain, its A answers. */
+		if (k->has_regdom && strcmp(k->regdom, k->helo_name) != 0)
+			ctl_check_ask(k, k->regdom, DNS_A, Q_REG, 0);
 	}
 	if (k->mf_domain[0] != '\0') {
 		ctl_check_ask(k, k->mf_domain, DNS_A, Q_MF4, 0);
 		ctl_check_ask(k, k->mf_domain, DNS_AAAA, Q_MF6, 0);
 	}
 	k->due--;
-	if (k->due > 0 || !k->spf_done)
+	if (k->due > 0 || k->spf_due > 0)
 		(void)evloop_run(k->ev);
 	k->over = true;
 	return CTL_OK;
@@ -356,6 +410,151 @@ ctl_check_allowed(const struct ctl_check *k, char *by, size_t len)
 	return found;
 }
 
+/* An answer as the daemon's facts hold it: missing is HELO_PENDING. */
+static int
+ctl_check_st(const struct ctl_answer *a)
+{
+	return a->done ? (int)a->r.status : HELO_PENDING;
+}
+
+/* The daemon's DNS/SPF rules of the HELO from the answers in. */
+static uint32_t
+ctl_check_helo_dns(const struct ctl_check *k)
+{
+	struct addr addrs[2 * DNS_MAX_ADDRS];
+	struct helo_facts f;
+
+	if (!k->dns_rules)
+		return 0;
+	memset(&f, 0, sizeof(f));
+	f.client = k->a;
+	f.st_a = ctl_check_st(&k->helo[0]);
+	f.st_aaaa = ctl_check_st(&k->helo[1]);
+	for (size_t i = 0; i < 2; i++)
+		for (size_t j = 0; k->helo[i].done && k->helo[i].r.status ==
+		    DNS_OK && j < k->helo[i].r.naddrs && j < DNS_MAX_ADDRS;
+		    j++)
+			addrs[f.naddrs++] = k->helo[i].r.addrs[j];
+	f.addrs = addrs;
+	f.has_regdom = k->has_regdom;
+	f.regdom_is_name = strcmp(k->regdom, k->helo_name) == 0;
+	f.st_reg = ctl_check_st(&k->reg);
+	f.st_ptr = ctl_check_st(&k->ptr);
+	f.spf = k->spf;
+	f.nptr = k->nptr_spf;
+	memcpy(f.spf_ptr, k->spf_ptr, sizeof(f.spf_ptr));
+	return helo_facts_judge(&k->c->conf.sniffer, &f, NULL);
+}
+
+static const char *
+ctl_check_spf_text(int r)
+{
+	return r == HELO_PENDING ? "no answer" :
+	    spfcheck_name((enum spfcheck_result)r);
+}
+
+/* What check leaves out of the sniffer's rules, ", "-separated. */
+static const char *
+ctl_check_not_evaluated(const struct ctl_check *k)
+{
+	return k->psl_missing && k->dns_rules ? "no-domain (no public "
+	    "suffix list), pregreet" : "pregreet";
+}
+
+static void
+ctl_check_rules_text(FILE *f, const struct ctl_check *k, uint32_t mask)
+{
+	for (int r = 0; r < RULE_MAX; r++)
+		if (mask & (1u << r))
+			fprintf(f, "  rule %s: broken, action %s\n",
+			    conf_rule_name(r), ctl_check_rule_action(k, r));
+}
+
+static void
+ctl_check_rules_json(FILE *f, const struct ctl_check *k, uint32_t mask)
+{
+	fprintf(f, "\"rules\": [");
+	for (int r = 0, n = 0; r < RULE_MAX; r++)
+		if (mask & (1u << r))
+			fprintf(f, "%s{\"rule\": \"%s\", \"action\": \"%s\"}",
+			    n++ ? ", " : "", conf_rule_name(r),
+			    ctl_check_rule_action(k, r));
+	fputc(']', f);
+}
+
+/* The --helo part, as text. */
+static void
+ctl_check_helo_text(FILE *f, const struct ctl_check *k, uint32_t broken)
+{
+	fprintf(f, "helo %s: %s\n", k->helo_name[0] ? k->helo_name :
+	    "(not a host name)", broken ? "breaks rules" : "no rule broken");
+	if (k->dns_rules) {
+		size_t n = 0;
+
+		fprintf(f, "  addresses:");
+		for (size_t i = 0; i < 2; i++)
+			if (k->helo[i].done && k->helo[i].r.status == DNS_OK &&
+			    k->helo[i].r.naddrs > 0) {
+				fputc(' ', f);
+				ctl_check_names(f, &k->helo[i], false);
+				n++;
+			}
+		fprintf(f, "%s (A: %s; AAAA: %s)\n", n ? "" : " none",
+		    ctl_check_status(&k->helo[0]),
+		    ctl_check_status(&k->helo[1]));
+		if (!k->has_regdom)
+			fprintf(f, "  registered domain: %s\n", k->psl_missing ?
+			    "unknown (no public suffix list)" :
+			    "none (a public suffix)");
+		else if (strcmp(k->regdom, k->helo_name) == 0)
+			fprintf(f, "  registered domain: %s (the name itself)"
+			    "\n", k->regdom);
+		else
+			fprintf(f, "  registered domain: %s: %s\n", k->regdom,
+			    ctl_check_status(&k->reg));
+		fprintf(f, "  spf of postmaster@%s: %s\n", k->helo_name,
+		    ctl_check_spf_text(k->spf));
+		for (size_t i = 0; i < k->nptr_spf; i++)
+			fprintf(f, "  spf of postmaster@%s (PTR name): %s\n",
+			    k->ptr.r.names[i], ctl_check_spf_text(
+			    k->spf_ptr[i]));
+	} else if (k->helo_name[0] != '\0') {
+		fprintf(f, "  (DNS and SPF rules not judged: the sniffer "
+		    "looks no further at a HELO that breaks a rule without "
+		    "DNS)\n");
+	}
+	ctl_check_rules_text(f, k, broken);
+	fprintf(f, "  (not evaluated here: %s)\n", ctl_check_not_evaluated(k));
+}
+
+/* The --helo part, as the members of one JSON object. */
+static void
+ctl_check_helo_json(FILE *f, const struct ctl_check *k, uint32_t broken)
+{
+	fprintf(f, "{\"name\": ");
+	ctl_out_json_str(f, k->helo_name);
+	fprintf(f, ", \"dns_rules_judged\": %s, \"spf\": ",
+	    k->dns_rules ? "true" : "false");
+	ctl_out_json_str(f, ctl_check_spf_text(k->spf));
+	fprintf(f, ", \"registered_domain\": ");
+	if (k->dns_rules && k->has_regdom)
+		ctl_out_json_str(f, k->regdom);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"ptr_spf\": [");
+	for (size_t i = 0; i < k->nptr_spf; i++) {
+		fprintf(f, "%s{\"name\": ", i ? ", " : "");
+		ctl_out_json_str(f, k->ptr.r.names[i]);
+		fprintf(f, ", \"spf\": ");
+		ctl_out_json_str(f, ctl_check_spf_text(k->spf_ptr[i]));
+		fputc('}', f);
+	}
+	fprintf(f, "], ");
+	ctl_check_rules_json(f, k, broken);
+	fprintf(f, ", \"not_evaluated\": [\"pregreet\"%s]}",
+	    k->psl_missing && k->dns_rules ? ", \"no-domain\"" : "");
+}
+
 static int
 ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 {
@@ -366,7 +565,7 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 	struct verdict_findings fd;
 	struct ptr_verdict pv = { .cls = PTR_NAMED };
 	struct verdict v;
-	char ip[ADDR_STRLEN], buf[256], reasons[128];
+	char ip[ADDR_STRLEN], reasons[128];
 	int confirmed = -1, score = 0;
 	bool fwd_error = false, fwd_pending = false, trusted, allowed;
 	char allowed_by[64];
@@ -564,59 +763,25 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 	}
 
 	/* The sniffer's rules for --helo / --mail-from. */
-	uint32_t broken = 0;
-	if (k->helo_arg != NULL) {
-		bool resolves = ctl_check_has(&k->helo[0], &k->a) ||
-		    ctl_check_has(&k->helo[1], &k->a);
-		bool any = (k->helo[0].done && k->helo[0].r.status ==
-		    DNS_OK && k->helo[0].r.naddrs > 0) || (k->helo[1].done &&
-		    k->helo[1].r.status == DNS_OK && k->helo[1].r.naddrs > 0);
+	uint32_t broken = k->helo_mask | ctl_check_helo_dns(k);
+	uint32_t mbroken = k->mf_domain[0] != '\0' ?
+	    helo_mail_judge(ctl_check_st(&k->mf[0])) : 0;
 
-		broken = helo_judge(&k->c->conf.sniffer, k->helo_arg,
-		    strlen(k->helo_arg), buf);
-		if (k->helo_name[0] != '\0') {
-			if (!any && k->helo[0].done && k->helo[1].done)
-				broken |= 1u << RULE_HELO_NO_RESOLVE;
-			else if (any && !resolves)
-				broken |= 1u << RULE_HELO_MISMATCH;
-			if (k->spf_done && (k->spf == SPFCHECK_FAIL ||
-			    (k->spf == SPFCHECK_SOFTFAIL &&
-			    k->c->conf.sniffer.spf_softfail_fails) ||
-			    (k->spf == SPFCHECK_NEUTRAL &&
-			    k->c->conf.sniffer.spf_neutral_fails)))
-				broken |= 1u << RULE_SPF_FAIL;
-		}
-	}
 	if (!json) {
-		if (k->helo_arg != NULL) {
-			fprintf(f, "helo %s: %s\n", k->helo_name[0] ?
-			    k->helo_name : "(not a host name)",
-			    broken ? "breaks rules" : "no rule broken");
-			if (k->helo_name[0] != '\0') {
-				fprintf(f, "  addresses: ");
-				ctl_check_names(f, &k->helo[0], false);
-				fputs(" ", f);
-				ctl_check_names(f, &k->helo[1], false);
-				fprintf(f, "\n  spf of postmaster@%s: %s\n",
-				    k->helo_name, k->spf_done ?
-				    spfcheck_name(k->spf) : "no answer");
-			}
-			for (int r = 0; r < RULE_MAX; r++)
-				if (broken & (1u << r))
-					fprintf(f, "  rule %s: broken, action "
-					    "%s\n", conf_rule_name(r),
-					    ctl_check_rule_action(k, r));
-			fprintf(f, "  (not evaluated here: no-domain, "
-			    "spf-ptr-fail, no-ptr-far, pregreet)\n");
-		}
-		if (k->mf_arg != NULL)
+		if (k->helo_arg != NULL)
+			ctl_check_helo_text(f, k, broken);
+		if (k->mf_arg != NULL) {
 			fprintf(f, "mail from %s: domain %s %s\n", k->mf_arg,
-			    k->mf_domain[0] ? k->mf_domain : "(none)",
-			    k->mf_domain[0] == '\0' ? "" :
+			    k->mf_domain[0] ? k->mf_domain :
+			    "(none: not a qualified host name)",
+			    k->mf_domain[0] == '\0' ? "not looked up" :
+			    mbroken ? "does not exist (NXDOMAIN)" :
 			    (k->mf[0].done && k->mf[0].r.naddrs) ||
 			    (k->mf[1].done && k->mf[1].r.naddrs) ?
 			    "has addresses" : "has no A/AAAA records (MX "
 			    "not looked up by check)");
+			ctl_check_rules_text(f, k, mbroken);
+		}
 		fprintf(f, "verdict: %s reason=%s cache=%s\n",
 		    trusted || allowed ? "accept" :
 		    verdict_action_name(v.action), trusted ? "trusted" :
@@ -624,23 +789,19 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 		    !allowed ? "yes" : "no");
 	} else {
 		fprintf(f, ",\n \"helo\": ");
-		if (k->helo_arg == NULL) {
+		if (k->helo_arg == NULL)
+			fputs("null", f);
+		else
+			ctl_check_helo_json(f, k, broken);
+		fprintf(f, ",\n \"mail_from\": ");
+		if (k->mf_arg == NULL) {
 			fputs("null", f);
 		} else {
-			fprintf(f, "{\"name\": ");
-			ctl_out_json_str(f, k->helo_name);
-			fprintf(f, ", \"spf\": ");
-			ctl_out_json_str(f, k->spf_done ?
-			    spfcheck_name(k->spf) : "no answer");
-			fprintf(f, ", \"rules\": [");
-			for (int r = 0, n = 0; r < RULE_MAX; r++)
-				if (broken & (1u << r)) {
-					fprintf(f, "%s{\"rule\": \"%s\", "
-					    "\"action\": \"%s\"}", n++ ? ", " :
-					    "", conf_rule_name(r),
-					    ctl_check_rule_action(k, r));
-				}
-			fprintf(f, "]}");
+			fprintf(f, "{\"domain\": ");
+			ctl_out_json_str(f, k->mf_domain);
+			fprintf(f, ", ");
+			ctl_check_rules_json(f, k, mbroken);
+			fputc('}', f);
 		}
 		fprintf(f, ",\n \"allowed_by\": ");
 		if (allowed)
@@ -671,6 +832,7 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 	};
 	static struct ctl_check k;	/* large: off the stack */
 	struct ptrclass *pc = NULL;
+	psl_ctx_t *psl;
 	char err[512];
 	int ch, rc;
 
@@ -714,16 +876,33 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 	if ((rc = ctl_conf(c)) != CTL_OK)
 		return rc;
 	if (k.mf_arg != NULL) {
+		static const struct conf_sniffer none;
 		const char *at = strrchr(k.mf_arg, '@');
 
-		/* Only a domain that is a host name can be looked up. */
-		if (at != NULL)
-			(void)helo_judge(&c->conf.sniffer, at + 1,
-			    strlen(at + 1), k.mf_domain);
+		/* Like the daemon: only a syntactically valid, qualified
+		 * domain is looked up. */
+		if (at != NULL && helo_judge(&none, at + 1, strlen(at + 1),
+		    k.mf_domain) != 0)
+			k.mf_domain[0] = '\0';
 	}
-	if (k.helo_arg != NULL)
-		(void)helo_judge(&c->conf.sniffer, k.helo_arg,
+	if (k.helo_arg != NULL) {
+		k.helo_mask = helo_judge(&c->conf.sniffer, k.helo_arg,
 		    strlen(k.helo_arg), k.helo_name);
+		/* The daemon asks DNS only about a name that broke no rule
+		 * without it. */
+		k.dns_rules = k.helo_mask == 0 && k.helo_name[0] != '\0';
+	}
+	if (k.dns_rules) {
+		if ((psl = psl_latest(NULL)) == NULL) {
+			fprintf(stderr, "smtpgatectl: check: psl_latest: no "
+			    "public suffix list: no-domain not judged\n");
+			k.psl_missing = true;
+		} else {
+			k.has_regdom = helo_registered_domain(psl,
+			    k.helo_name, k.regdom) == 0;
+			psl_free(psl);
+		}
+	}
 	pc = ptrclass_new(c->conf.gate.ptr_providers[0] ?
 	    c->conf.gate.ptr_providers : NULL, err, sizeof(err));
 	if (pc == NULL) {
