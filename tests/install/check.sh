@@ -58,8 +58,8 @@ check "no @PLACEHOLDER@ left in units or tmpfiles" \
 	bash -c "! grep -q '@[A-Z]*@' $units/*.service $root/usr/local/lib/tmpfiles.d/smtpgate.conf"
 check "smtpgated.service runs the installed binary" \
 	grep -q '^ExecStart=/usr/local/sbin/smtpgated -f -c /etc/smtpgate/smtpgate.conf$' "$units/smtpgated.service"
-check "smtpgated.service installs the nft table first" \
-	grep -q '^ExecStartPre=/usr/local/sbin/smtpgate-nft -c /etc/smtpgate/smtpgate.conf install$' "$units/smtpgated.service"
+check "smtpgated.service installs the nft table first, only when missing" \
+	grep -q "^ExecStartPre=/bin/sh -c '/usr/local/sbin/smtpgate-nft -c /etc/smtpgate/smtpgate.conf status >/dev/null || exec /usr/local/sbin/smtpgate-nft -c /etc/smtpgate/smtpgate.conf install'\$" "$units/smtpgated.service"
 for u in smtpgated smtpgate-sniffd; do
 	for kv in User=smtpgate CapabilityBoundingSet=CAP_NET_ADMIN AmbientCapabilities=CAP_NET_ADMIN \
 		ProtectSystem=strict NoNewPrivileges=yes Restart=on-failure RuntimeDirectory=smtpgate \
