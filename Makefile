@@ -5,7 +5,8 @@
 # Makefile change: drop src/foo.c and tests/unit/test_foo.c in place.
 #
 #   make            build the programs into build/
-#   make check      unit tests (plain and ASan+UBSan), fuzz smoke, end-to-end
+#   make check      unit tests (plain and ASan+UBSan), fuzz smoke, install
+#                   tree, end-to-end
 #   make demo       install what is missing, bring up a test world, show verdicts
 #   make bench      benchmarks that print figures
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -95,6 +96,7 @@ check: all
 	$(MAKE) unit
 	$(MAKE) unit-san
 	$(MAKE) fuzz
+	$(MAKE) install-check
 	$(MAKE) e2e
 
 deps:
