@@ -465,6 +465,24 @@ conf_set_dnsbl_sites(const struct conf_key *k, const char *v, struct conf *c,
 	return dnsbl_parse(v, &c->gate.dnsbl_sites, why, whylen);
 }
 
+/*
+ * [sniffer] packets: 0 leaves the sniffer's rules out of the ruleset (and
+ * with them the conntrack they need); else ct original packets 3-N.
+ */
+static int
+conf_set_sniff_packets(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen)
+{
+	if (conf_set_u32(k, v, c, why, whylen) == -1)
+		return -1;
+	if (c->sniffer.packets == 1 || c->sniffer.packets == 2) {
+		snprintf(why, whylen, "%u: want 0 (no sniffer rules) or "
+		    "3..1000", c->sniffer.packets);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 conf_set_path(const struct conf_key *k, const char *v, struct conf *c,
     char *why, size_t whylen)
@@ -716,8 +734,8 @@ static const struct conf_key conf_keys[] = {
 	    false },
 	{ "sniffer", "queue_maxlen", conf_set_u32, F(sniffer.queue_maxlen), 1,
 	    1048576, 0, false },
-	{ "sniffer", "packets", conf_set_u32, F(sniffer.packets), 3, 1000, 0,
-	    false },
+	{ "sniffer", "packets", conf_set_sniff_packets, F(sniffer.packets), 0,
+	    1000, 0, false },
 	{ "sniffer", "max_flows", conf_set_u32, F(sniffer.max_flows), 16,
 	    4000000, 0, false },
 	{ "sniffer", "flow_idle", conf_set_duration, F(sniffer.flow_idle_s),

@@ -141,6 +141,10 @@ main(int argc, char *argv[])
 	    conf.sniffer.offender_strikes, conf.sniffer.offender_window_s,
 	    conf.sniffer.offender_timeout_s,
 	    conf.sniffer.offender_timeout_max_s, conf.sniffer.state_file);
+	if (conf.sniffer.packets == 0)
+		log_warnx("[sniffer] packets = 0: the ruleset queues nothing "
+		    "to this daemon (smtpgate-nft leaves the sniffer's rules "
+		    "out)");
 	if (evloop_run(d.ev) == -1)
 		log_warnx("event loop failed");
 	sniff_free(d.sniff);

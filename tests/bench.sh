@@ -11,11 +11,14 @@
 #      by the same without the gate.  Postfix's smtp-source in the client
 #      namespace, one session per message, against smtp-sink on the gateway,
 #      from one client address (198.19.250.1, set as the route's source).
-#      Runs alternate: baseline (no nft table) and gated (table installed,
-#      smtpgated running, the address already in pass4 from a warm-up run),
+#      Runs alternate: baseline (no nft table) and gated (table installed
+#      with [sniffer] packets = 0, i.e. the gate's rules alone, smtpgated
+#      running, the address already in pass4 from a warm-up run),
 #      in pairs whose order alternates (AB BA ...); BENCH_PAIRS pairs,
 #      medians compared, and the median of the per-pair ratios with its
-#      quartiles shows the noise.  Target >= 0.98.
+#      quartiles shows the noise.  Target >= 0.98.  A third run per pair
+#      installs the whole ruleset (the sniffer's rules too, which turn on
+#      connection tracking with packet counts) and is shown beside it.
 #  (b) New distinct addresses verdicted per second: bench_syn sends one SYN
 #      from each of BENCH_SYN_N never-seen addresses of 198.18.0.0/15 as fast
 #      as a window of BENCH_SYN_WINDOW unanswered SYNs allows; the world's
@@ -101,10 +104,11 @@ bench_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1;
 bench_ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "-" && a + 0 >= b + 0) }'; }
 
 bench_table_remove() { world_gw "$build/smtpgate-nft" -c "$BENCH_CONF" remove >/dev/null 2>&1; return 0; }
+# bench_table_install [CONF]: the ruleset of CONF (default BENCH_CONF).
 bench_table_install() {
 	local out
 	bench_table_remove
-	out=$(world_gw "$build/smtpgate-nft" -c "$BENCH_CONF" install 2>&1) ||
+	out=$(world_gw "$build/smtpgate-nft" -c "${1:-$BENCH_CONF}" install 2>&1) ||
 		{ bench_log "smtpgate-nft install failed: $out"; return 1; }
 }
 
@@ -214,7 +218,12 @@ BENCH_LOG=$WORLD_DIR/smtpgated.log
 BENCH_CONF=$WORLD_DIR/bench.conf
 # Every client is accepted: (b) and (c) time verdicts, not resets.
 world_conf "$BENCH_CONF" gate.no_ptr=log gate.generic_ptr=log \
-	gate.static_ptr=log gate.dnsbl=off gate.dnsbl_sites= >/dev/null
+	gate.static_ptr=log gate.dnsbl=off gate.dnsbl_sites= \
+	sniffer.packets=0 >/dev/null
+# The whole ruleset, the sniffer's rules included: they need connection
+# tracking with packet counts, a cost of its own measured beside (a).
+BENCH_CONF_FULL=$WORLD_DIR/bench-full.conf
+sed '/^packets = 0$/d' "$BENCH_CONF" >"$BENCH_CONF_FULL"
 # smtp-source cannot bind: make the route to the gateway pick our address.
 cl_veth=${WORLD_PREFIX:0:11}-c
 world_cl ip route replace "$WORLD_GW4/32" dev "$cl_veth" src "$BENCH_SMTP_SRC" ||
@@ -260,7 +269,7 @@ done
 bench_log "(b) daemon after the runs: $(bench_stats)"
 
 # ---- (a): alternate baseline and gated-warm runs ----
-base_cps=() gate_cps=() pair_ratio=() warm_fail=0
+base_cps=() gate_cps=() full_cps=() pair_ratio=() warm_fail=0
 q0=$(bench_field "$(bench_stats)" queued)
 # One baseline run: no table.  Sets b.  Both sides settle for the same
 # 0.3 s before the timed run and do their checks after it, so nothing but
@@ -282,22 +291,30 @@ bench_a_gate() {
 	world_set_has pass4 "$BENCH_SMTP_SRC" ||
 		{ warm_fail=$((warm_fail + 1)); bench_log "warm-up: $BENCH_SMTP_SRC not in pass4"; }
 }
+# The same with the whole ruleset (the sniffer's rules, no sniffer
+# running: its queue is bypassed).  Sets f.
+bench_a_full() {
+	bench_table_install "$BENCH_CONF_FULL" || exit 1
+	world_cl smtp-source -m 3 -s 1 -l 100 "$WORLD_GW4:25" >/dev/null 2>&1
+	sleep 0.3
+	f=$(bench_smtp) || { bench_log "smtp-source failed: $(tail -2 "$WORLD_DIR/smtp-source.err")"; f=-; }
+}
 # Pairs alternate their order (baseline first, then gated first) so a
 # load that drifts during the run weighs on both sides alike.
 for r in $(seq "$BENCH_PAIRS"); do
 	if [ $((r % 2)) = 1 ]; then
-		bench_a_base; bench_a_gate; order="baseline first"
+		bench_a_base; bench_a_gate; bench_a_full; order="baseline first"
 	else
-		bench_a_gate; bench_a_base; order="gated first"
+		bench_a_full; bench_a_gate; bench_a_base; order="gated first"
 	fi
-	bench_log "(a) pair $r ($order): baseline $b sessions/s, gated warm $g sessions/s, ratio $(awk -v g="$g" -v b="$b" 'BEGIN { if (g == "-" || b == "-" || b == 0) print "-"; else printf "%.3f", g / b }')"
-	base_cps+=("$b") gate_cps+=("$g")
+	bench_log "(a) pair $r ($order): baseline $b sessions/s, gated warm $g sessions/s, ratio $(awk -v g="$g" -v b="$b" 'BEGIN { if (g == "-" || b == "-" || b == 0) print "-"; else printf "%.3f", g / b }'); whole ruleset $f sessions/s"
+	base_cps+=("$b") gate_cps+=("$g") full_cps+=("$f")
 	[ "$b" != - ] && [ "$g" != - ] && pair_ratio+=("$(awk -v g="$g" -v b="$b" 'BEGIN { printf "%.3f", g / b }')")
 done
 
 q1=$(bench_field "$(bench_stats)" queued)
 a_queued=$(( ${q1:-0} - ${q0:-0} ))
-bench_log "(a) SYNs smtpgated saw during (a): $a_queued (the $BENCH_PAIRS warm-ups' first SYNs; the timed runs pass in the kernel)"
+bench_log "(a) SYNs smtpgated saw during (a): $a_queued (the $((2 * BENCH_PAIRS)) warm-ups' first SYNs; the timed runs pass in the kernel)"
 
 # ---- summary ----
 a_base=$(printf '%s\n' "${base_cps[@]}" | grep -v '^-$' | bench_median)
@@ -315,7 +332,10 @@ yn() { if bench_ge "$1" "$2"; then echo yes; else echo NO; fi; }
 bench_row "(a) SMTP sessions/s gated warm / no gate (median of $BENCH_PAIRS pairs)" \
 	"$a_ratio ($a_gate / $a_base)" ">= 0.98" "$( [ "$warm_fail" = 0 ] && yn "$a_ratio" 0.98 || echo "NO (warm-up failed)")"
 bench_row "    median of the per-pair ratios (quartiles: noise)" "$a_pair ($a_iqr)" ">= 0.98" "$(yn "$a_pair" 0.98)"
-bench_row "    SYNs queued to smtpgated during (a)" "$a_queued" "<= $BENCH_PAIRS warm-ups" "$( [ "$a_queued" -le "$BENCH_PAIRS" ] && echo yes || echo NO)"
+a_full=$(printf '%s\n' "${full_cps[@]}" | grep -v '^-$' | bench_median)
+a_full_ratio=$(awk -v g="$a_full" -v b="$a_base" 'BEGIN { if (g == "" || b == "" || b == 0) print "-"; else printf "%.3f", g / b }')
+bench_row "    with the sniffer's rules too (conntrack on), / no gate" "$a_full_ratio ($a_full / $a_base)" "-" "-"
+bench_row "    SYNs queued to smtpgated during (a)" "$a_queued" "<= $((2 * BENCH_PAIRS)) warm-ups" "$( [ "$a_queued" -le $((2 * BENCH_PAIRS)) ] && echo yes || echo NO)"
 bench_row "(b) new addresses verdicted/s (median of $BENCH_SYN_RUNS x $BENCH_SYN_N)" \
 	"$b_rate" ">= 10000" "$(yn "$b_rate" 10000)"
 bench_row "    same path without the gate (kernel only, reference)" "$b_base_rate" "-" "-"

@@ -247,6 +247,8 @@ static const struct good_case good_cases[] = {
 	    "max_flows = 16\nflow_idle = 5m\n",
 	    { "sniffer.queue=7\n", "sniffer.packets=3\n",
 	    "sniffer.max_flows=16\n", "sniffer.flow_idle_s=300\n" } },
+	{ "sniffer rules off", "[sniffer]\npackets = 0\n",
+	    { "sniffer.packets=0\n" } },
 	{ "sniffer clean cache off", "[sniffer]\nclean_ttl = 0\n",
 	    { "sniffer.clean_ttl_s=0\n" } },
 	{ "sniffer my names", "[sniffer]\nmy_hostnames = MX.Example.org. "
@@ -419,7 +421,10 @@ static const struct bad_case bad_cases[] = {
 	{ "sniffer bool", "[sniffer]\nspf_neutral_fails = maybe\n",
 	    "%s:2: [sniffer] spf_neutral_fails: 'maybe' is not yes or no" },
 	{ "sniffer packets too few", "[sniffer]\npackets = 2\n",
-	    "%s:2: [sniffer] packets: '2' out of range 3..1000" },
+	    "%s:2: [sniffer] packets: 2: want 0 (no sniffer rules) or "
+	    "3..1000" },
+	{ "sniffer packets too many", "[sniffer]\npackets = 1001\n",
+	    "%s:2: [sniffer] packets: '1001' out of range 0..1000" },
 	{ "sniffer strikes zero", "[sniffer]\noffender_strikes = 0\n",
 	    "%s:2: [sniffer] offender_strikes: '0' out of range 1..1000" },
 	/* structure */
