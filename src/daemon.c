@@ -1,0 +1,116 @@
+/*
+ * daemon.c - start-up and shutdown shared by smtpgated and smtpgate-sniffd;
+ * the order and its reasons are in daemon.h.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <ares.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "privdrop.h"
+
+static __attribute__((noreturn)) void
+daemon_usage(const struct daemon_ctx *d)
+{
+	fprintf(stderr, "usage: %s [-fnv] [-c file]\n"
+	    "  -c file  configuration (default %s)\n"
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -v       log debugging detail\n", d->name, CONF_PATH_DEFAULT);
+	exit(1);
+}
+
+void
+daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
+    ev_signal_cb on_signal, void *arg)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	char err[CONF_ERR_MAX];
+	int ch, check = 0;
+
+	d->conf_path = CONF_PATH_DEFAULT;
+	while ((ch = getopt(argc, argv, "c:fnv")) != -1) {
+		switch (ch) {
+		case 'c':
+			d->conf_path = optarg;
+			break;
+		case 'f':
+			d->foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			d->verbose++;
+			break;
+		default:
+			daemon_usage(d);
+		}
+	}
+	if (optind != argc)
+		daemon_usage(d);
+
+	if (conf_load(d->conf_path, conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", d->name, err);
+		exit(1);
+	}
+	if (check) {
+		printf("%s: configuration ok\n", d->conf_path);
+		exit(0);
+	}
+	log_init(d->name, d->foreground);
+	log_set_verbose(d->verbose);
+	signal(SIGPIPE, SIG_IGN);
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		log_fatalx("ares_library_init failed");
+	if ((d->ev = evloop_new()) == NULL)
+		log_fatal("evloop_new");
+	/*
+	 * Signals are blocked (and go to the loop's signalfd) before any
+	 * thread starts, so no thread of ours ever takes one.
+	 */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (evloop_signal(d->ev, sigs[i], on_signal, arg) == -1)
+			log_fatal("signalfd");
+}
+
+void
+daemon_setup_failed(struct daemon_ctx *d, const char *err)
+{
+	if (d->foreground)
+		log_warnx("%s", err);
+	else
+		fprintf(stderr, "%s: %s\n", d->name, err);
+	daemon_fini(d);
+	exit(1);
+}
+
+void
+daemon_detach(struct daemon_ctx *d)
+{
+	char err[256];
+
+	if (!d->foreground && daemon(0, 0) == -1)
+		log_fatal("daemon");
+	switch (privdrop_net_admin(err, sizeof(err))) {
+	case -1:
+		log_fatalx("%s", err);
+	case 1:
+		log_info("dropped every capability but CAP_NET_ADMIN");
+		break;
+	default:
+		break;
+	}
+}
+
+void
+daemon_fini(struct daemon_ctx *d)
+{
+	evloop_free(d->ev);
+	d->ev = NULL;
+	ares_library_cleanup();
+}
