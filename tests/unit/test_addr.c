@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "cases.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,21 +369,6 @@ test_from_bytes(void **state)
 	memset(&a, 0, sizeof a);
 	assert_string_equal(addr_ntop(&a, buf), "(family 0)");
 }
-
-/* One named test per row: "group: row". */
-#define CASES(tbl, fn)							\
-	do {								\
-		for (size_t i_ = 0; i_ < sizeof tbl / sizeof tbl[0]; i_++) { \
-			snprintf(names[n], sizeof names[n], "%s: %s",	\
-			    #fn + 5, tbl[i_].name);			\
-			t[n].name = names[n];				\
-			t[n].test_func = fn;				\
-			t[n].setup_func = NULL;				\
-			t[n].teardown_func = NULL;			\
-			t[n].initial_state = (void *)&tbl[i_];		\
-			n++;						\
-		}							\
-	} while (0)
 
 int
 main(void)

@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "cases.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -845,21 +847,6 @@ test_trusted(void **state)
 	    strcmp(c->addr, "::1") == 0))
 		fail_msg("conf_trusted(defaults, %s): got %d", c->addr, got);
 }
-
-/* One named test per row: "group: row". */
-#define CASES(tbl, fn)							\
-	do {								\
-		for (size_t i_ = 0; i_ < sizeof tbl / sizeof tbl[0]; i_++) { \
-			snprintf(names[n], sizeof names[n], "%s: %s",	\
-			    #fn + 5, tbl[i_].name);			\
-			t[n].name = names[n];				\
-			t[n].test_func = fn;				\
-			t[n].setup_func = NULL;				\
-			t[n].teardown_func = NULL;			\
-			t[n].initial_state = (void *)&tbl[i_];		\
-			n++;						\
-		}							\
-	} while (0)
 
 int
 main(void)

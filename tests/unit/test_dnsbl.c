@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "cases.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,21 +397,6 @@ test_entry_text(void **state)
 	    "Zen.Spamhaus.ORG=127.0.0.[2..11]*3");
 	assert_string_equal(sites.zone[0], "zen.spamhaus.org");
 }
-
-/* One named test per row: "group: row". */
-#define CASES(tbl, fn)							\
-	do {								\
-		for (size_t i_ = 0; i_ < sizeof tbl / sizeof tbl[0]; i_++) { \
-			snprintf(names[n], sizeof names[n], "%s: %s",	\
-			    #fn + 5, tbl[i_].name);			\
-			t[n].name = names[n];				\
-			t[n].test_func = fn;				\
-			t[n].setup_func = NULL;				\
-			t[n].teardown_func = NULL;			\
-			t[n].initial_state = (void *)&tbl[i_];		\
-			n++;						\
-		}							\
-	} while (0)
 
 int
 main(void)
