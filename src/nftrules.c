@@ -1,6 +1,7 @@
 /*
  * nftrules.c - smtpgate's nftables table, built with libnftnl and sent as
- * one nf_tables batch (see nftrules.h for the table and the functions).
+ * one nf_tables batch (see nftrules.h for the table and the functions);
+ * the expressions its rules are made of come from nftexpr.c.
  *
  * Every message of a batch carries its own sequence number, NLM_F_ACK and
  * a label ("set deny4", "rule ip saddr @deny4 ... reject"), so an error is
@@ -34,6 +35,7 @@
 #include <libnftnl/table.h>
 
 #include "marks.h"
+#include "nftexpr.h"
 #include "nftrules.h"
 #include "nftset.h"
 
@@ -285,238 +287,6 @@ nftrules_add_chain(struct nftrules_batch *b, const char *table)
 	nftrules_end(b, nlh);
 }
 
-/* --- expressions ----------------------------------------------------- */
-
-/*
- * Each helper appends one expression to r.  An allocation failure leaves
- * the rule short, which nftrules_add_rule catches (it counts expressions).
- */
-static int
-nftrules_expr(struct nftnl_rule *r, struct nftnl_expr *e)
-{
-	if (e == NULL)
-		return -1;
-	nftnl_rule_add_expr(r, e);
-	return 0;
-}
-
-static int
-nftrules_meta(struct nftnl_rule *r, uint32_t key)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	return nftrules_expr(r, e);
-}
-
-static int
-nftrules_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
-    uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	}
-	return nftrules_expr(r, e);
-}
-
-static int
-nftrules_cmp_u8(struct nftnl_rule *r, uint32_t op, uint8_t v)
-{
-	return nftrules_cmp(r, op, &v, 1);
-}
-
-/* reg1 = reg1 & mask (xor 0), len bytes. */
-static int
-nftrules_and(struct nftnl_rule *r, const void *mask, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-	uint8_t zero[4] = { 0 };
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
-	}
-	return nftrules_expr(r, e);
-}
-
-static int
-nftrules_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
-    uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	}
-	return nftrules_expr(r, e);
-}
-
-static int
-nftrules_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
-    bool inv)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
-		if (inv)
-			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
-			    NFT_LOOKUP_F_INV);
-	}
-	return nftrules_expr(r, e);
-}
-
-/* reg1 = conntrack key (original direction when dir >= 0). */
-static int
-nftrules_ct(struct nftnl_rule *r, uint32_t key, int dir)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-		if (dir >= 0)
-			nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, (uint8_t)dir);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	return nftrules_expr(r, e);
-}
-
-/* ct mark = reg1. */
-static int
-nftrules_ct_set_mark(struct nftnl_rule *r)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("ct");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
-	}
-	return nftrules_expr(r, e);
-}
-
-/* reg1 (a host-order u64 counter) to network order, as nft does before a
- * range compare: cmp compares bytes, so only big-endian orders right. */
-static int
-nftrules_hton64(struct nftnl_rule *r)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("byteorder");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
-		    NFT_BYTEORDER_HTON);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
-	}
-	return nftrules_expr(r, e);
-}
-
-static int
-nftrules_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v)
-{
-	uint8_t b[8];
-
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)(v & 0xff);
-	return nftrules_cmp(r, op, b, 8);
-}
-
-static int
-nftrules_counter(struct nftnl_rule *r)
-{
-	return nftrules_expr(r, nftnl_expr_alloc("counter"));
-}
-
-static int
-nftrules_verdict(struct nftnl_rule *r, int verdict)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
-		    (uint32_t)verdict);
-	}
-	return nftrules_expr(r, e);
-}
-
-/* A jump to (or, chain NULL, a return from) a regular chain. */
-static int
-nftrules_jump(struct nftnl_rule *r, const char *chain)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
-		    (uint32_t)(chain != NULL ? NFT_JUMP : NFT_RETURN));
-		if (chain != NULL)
-			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
-	}
-	return nftrules_expr(r, e);
-}
-
-static int
-nftrules_reset(struct nftnl_rule *r)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("reject");
-
-	if (e != NULL) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
-		    NFT_REJECT_TCP_RST);
-		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
-	}
-	return nftrules_expr(r, e);
-}
-
-static int
-nftrules_queue(struct nftnl_rule *r, uint16_t num, enum nftrules_queue q)
-{
-	struct nftnl_expr *e;
-	struct xt_NFQ_info_v3 *info;
-
-	if (q == NFTRULES_QUEUE_NATIVE) {
-		if ((e = nftnl_expr_alloc("queue")) != NULL) {
-			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
-			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
-			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
-			    NFT_QUEUE_FLAG_BYPASS);
-		}
-		return nftrules_expr(r, e);
-	}
-	/* xtables NFQUEUE target, revision 3, through nft_compat.  libnftnl
-	 * takes ownership of info and frees it with the expression. */
-	if ((e = nftnl_expr_alloc("target")) == NULL)
-		return -1;
-	if ((info = calloc(1, sizeof(*info))) == NULL) {
-		nftnl_expr_free(e);
-		return -1;
-	}
-	info->queuenum = num;
-	info->queues_total = 1;
-	info->flags = NFQ_FLAG_BYPASS;
-	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
-	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, sizeof(*info));
-	return nftrules_expr(r, e);
-}
-
 /* --- rules ----------------------------------------------------------- */
 
 enum nftrules_verdict { V_ACCEPT, V_DROP, V_RESET };
@@ -569,11 +339,11 @@ nftrules_end_verdict(struct nftnl_rule *r, enum nftrules_verdict v)
 {
 	switch (v) {
 	case V_ACCEPT:
-		return nftrules_verdict(r, NF_ACCEPT);
+		return nftexpr_verdict(r, NF_ACCEPT);
 	case V_DROP:
-		return nftrules_verdict(r, NF_DROP);
+		return nftexpr_verdict(r, NF_DROP);
 	case V_RESET:
-		return nftrules_reset(r);
+		return nftexpr_reset(r);
 	}
 	return -1;
 }
@@ -596,15 +366,15 @@ nftrules_saddr_rule(struct nftrules_batch *b, const char *table,
 	    "drop" : "reject with tcp reset");
 	if (v == V_RESET) {
 		/* As nft writes it: a tcp reset needs a tcp dependency. */
-		f |= nftrules_meta(r, NFT_META_L4PROTO);
-		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
 	}
-	f |= nftrules_meta(r, NFT_META_NFPROTO);
-	f |= nftrules_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
+	f |= nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
 	    v6 ? 16 : 4);
-	f |= nftrules_lookup(r, set, id, false);
-	f |= nftrules_counter(r);
+	f |= nftexpr_lookup(r, set, id, false);
+	f |= nftexpr_counter(r);
 	f |= nftrules_end_verdict(r, v);
 	nftrules_add_rule(b, r, f, text);
 }
@@ -642,13 +412,13 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 	/* 1. Reset what smtpgated rejected (NF_REPEAT + MARK_REJECT). */
 	if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
 		goto oom;
-	f = nftrules_meta(r, NFT_META_MARK);
-	f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
-	f |= nftrules_cmp(r, NFT_CMP_EQ, &mark_reject, sizeof(mark_reject));
-	f |= nftrules_meta(r, NFT_META_L4PROTO);
-	f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-	f |= nftrules_counter(r);
-	f |= nftrules_reset(r);
+	f = nftexpr_meta(r, NFT_META_MARK);
+	f |= nftexpr_and(r, &mark_mask, sizeof(mark_mask));
+	f |= nftexpr_cmp(r, NFT_CMP_EQ, &mark_reject, sizeof(mark_reject));
+	f |= nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_counter(r);
+	f |= nftexpr_reset(r);
 	nftrules_add_rule(b, r, f, "meta mark & 0x00ff0000 == "
 	    "0x00510000 meta l4proto tcp counter reject with tcp reset");
 
@@ -662,14 +432,14 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 
 		if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
 			goto oom;
-		f = nftrules_meta(r, NFT_META_MARK);
-		f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
-		f |= nftrules_cmp(r, NFT_CMP_EQ, &mark_sniffed,
+		f = nftexpr_meta(r, NFT_META_MARK);
+		f |= nftexpr_and(r, &mark_mask, sizeof(mark_mask));
+		f |= nftexpr_cmp(r, NFT_CMP_EQ, &mark_sniffed,
 		    sizeof(mark_sniffed));
-		f |= nftrules_meta(r, NFT_META_MARK);
-		f |= nftrules_ct_set_mark(r);
-		f |= nftrules_counter(r);
-		f |= nftrules_verdict(r, NF_ACCEPT);
+		f |= nftexpr_meta(r, NFT_META_MARK);
+		f |= nftexpr_ct_set_mark(r);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_verdict(r, NF_ACCEPT);
 		nftrules_add_rule(b, r, f, "meta mark & 0x00ff0000 == "
 		    "0x00520000 ct mark set meta mark counter accept");
 
@@ -680,19 +450,19 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 		 * what the sniffer has no business with. */
 		if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
 			goto oom;
-		f = nftrules_meta(r, NFT_META_L4PROTO);
-		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-		f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-		f |= nftrules_lookup(r, "gated_ports", SET_PORTS, false);
-		f |= nftrules_ct(r, NFT_CT_PKTS, 0);
-		f |= nftrules_hton64(r);
-		f |= nftrules_cmp_u64be(r, NFT_CMP_GTE, 3);
-		f |= nftrules_cmp_u64be(r, NFT_CMP_LTE, c->sniff_packets);
-		f |= nftrules_ct(r, NFT_CT_MARK, -1);
-		f |= nftrules_and(r, &mark_mask, sizeof(mark_mask));
-		f |= nftrules_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
+		f = nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		f |= nftexpr_lookup(r, "gated_ports", SET_PORTS, false);
+		f |= nftexpr_ct(r, NFT_CT_PKTS, 0);
+		f |= nftexpr_hton64(r);
+		f |= nftexpr_cmp_u64be(r, NFT_CMP_GTE, 3);
+		f |= nftexpr_cmp_u64be(r, NFT_CMP_LTE, c->sniff_packets);
+		f |= nftexpr_ct(r, NFT_CT_MARK, -1);
+		f |= nftexpr_and(r, &mark_mask, sizeof(mark_mask));
+		f |= nftexpr_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
 		    sizeof(mark_sniffed));
-		f |= nftrules_jump(r, NFTRULES_SNIFF_CHAIN);
+		f |= nftexpr_jump(r, NFTRULES_SNIFF_CHAIN);
 		snprintf(text, sizeof(text), "tcp dport @gated_ports ct "
 		    "original packets 3-%u ct mark & 0x00ff0000 != 0x00520000 "
 		    "jump sniff", c->sniff_packets);
@@ -702,31 +472,31 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 	/* 2. Not TCP: not ours. */
 	if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
 		goto oom;
-	f = nftrules_meta(r, NFT_META_L4PROTO);
-	f |= nftrules_cmp_u8(r, NFT_CMP_NEQ, IPPROTO_TCP);
-	f |= nftrules_verdict(r, NF_ACCEPT);
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, IPPROTO_TCP);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
 	nftrules_add_rule(b, r, f, "meta l4proto != tcp accept");
 
 	/* 3. Only new SYNs. */
 	if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
 		goto oom;
-	f = nftrules_meta(r, NFT_META_L4PROTO);
-	f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-	f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
-	f |= nftrules_and(r, &tcpmask, 1);
-	f |= nftrules_cmp_u8(r, NFT_CMP_NEQ, NFTRULES_TCP_SYN);
-	f |= nftrules_verdict(r, NF_ACCEPT);
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+	f |= nftexpr_and(r, &tcpmask, 1);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, NFTRULES_TCP_SYN);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
 	nftrules_add_rule(b, r, f, "tcp flags & (fin|syn|rst|ack) "
 	    "!= syn accept");
 
 	/* 4. Only gated ports. */
 	if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
 		goto oom;
-	f = nftrules_meta(r, NFT_META_L4PROTO);
-	f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-	f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	f |= nftrules_lookup(r, "gated_ports", SET_PORTS, true);
-	f |= nftrules_verdict(r, NF_ACCEPT);
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	f |= nftexpr_lookup(r, "gated_ports", SET_PORTS, true);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
 	nftrules_add_rule(b, r, f, "tcp dport != @gated_ports "
 	    "accept");
 
@@ -738,8 +508,8 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 	/* 6. Everything else waits for smtpgated. */
 	if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
 		goto oom;
-	f = nftrules_counter(r);
-	f |= nftrules_queue(r, c->queue, q);
+	f = nftexpr_counter(r);
+	f |= nftexpr_queue(r, c->queue, q);
 	snprintf(text, sizeof(text), "counter queue num %u bypass (%s)",
 	    c->queue, nftrules_queue_name(q));
 	nftrules_add_rule(b, r, f, text);
@@ -872,14 +642,14 @@ nftrules_add_sniff_chain(struct nftrules_batch *b,
 		if ((r = nftrules_rule(c->table, NFTRULES_SNIFF_CHAIN)) ==
 		    NULL)
 			goto oom;
-		f = nftrules_meta(r, NFT_META_NFPROTO);
-		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
+		f = nftexpr_meta(r, NFT_META_NFPROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
 		    NFPROTO_IPV4);
-		f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 		    v6 ? 8 : 12, v6 ? 16 : 4);
-		f |= nftrules_lookup(r, v6 ? "allow6" : "allow4",
+		f |= nftexpr_lookup(r, v6 ? "allow6" : "allow4",
 		    v6 ? SET_ALLOW6 : SET_ALLOW4, false);
-		f |= nftrules_jump(r, NULL);
+		f |= nftexpr_jump(r, NULL);
 		snprintf(text, sizeof(text), "%s saddr @allow%d return",
 		    v6 ? "ip6" : "ip", v6 ? 6 : 4);
 		nftrules_add_rule(b, r, f, text);
@@ -890,26 +660,26 @@ nftrules_add_sniff_chain(struct nftrules_batch *b,
 		if ((r = nftrules_rule(c->table, NFTRULES_SNIFF_CHAIN)) ==
 		    NULL)
 			goto oom;
-		f = nftrules_meta(r, NFT_META_NFPROTO);
-		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, acks[i].v6 ? NFPROTO_IPV6 :
+		f = nftexpr_meta(r, NFT_META_NFPROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, acks[i].v6 ? NFPROTO_IPV6 :
 		    NFPROTO_IPV4);
-		f |= nftrules_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
 		    acks[i].v6 ? 4 : 2, 2);
-		f |= nftrules_cmp(r, NFT_CMP_EQ, &be, 2);
-		f |= nftrules_meta(r, NFT_META_L4PROTO);
-		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-		f |= nftrules_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 12, 1);
-		f |= nftrules_and(r, &doff_mask, 1);
-		f |= nftrules_cmp_u8(r, NFT_CMP_EQ, acks[i].doff);
-		f |= nftrules_jump(r, NULL);
+		f |= nftexpr_cmp(r, NFT_CMP_EQ, &be, 2);
+		f |= nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 12, 1);
+		f |= nftexpr_and(r, &doff_mask, 1);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, acks[i].doff);
+		f |= nftexpr_jump(r, NULL);
 		snprintf(text, sizeof(text), "%s length %u tcp doff %u return",
 		    acks[i].v6 ? "ip6" : "ip", acks[i].len, acks[i].doff >> 4);
 		nftrules_add_rule(b, r, f, text);
 	}
 	if ((r = nftrules_rule(c->table, NFTRULES_SNIFF_CHAIN)) == NULL)
 		goto oom;
-	f = nftrules_counter(r);
-	f |= nftrules_queue(r, c->sniff_queue, q);
+	f = nftexpr_counter(r);
+	f |= nftexpr_queue(r, c->sniff_queue, q);
 	snprintf(text, sizeof(text), "counter queue num %u bypass (%s)",
 	    c->sniff_queue, nftrules_queue_name(q));
 	nftrules_add_rule(b, r, f, text);
@@ -1191,7 +961,7 @@ nftrules_probe(char *err, size_t errlen)
 	if ((r = nftrules_rule(NFTRULES_PROBE_TABLE, "probe")) == NULL)
 		b->full = true;
 	else
-		nftrules_add_rule(b, r, nftrules_queue(r, 0, NFTRULES_QUEUE_NATIVE),
+		nftrules_add_rule(b, r, nftexpr_queue(r, 0, NFTRULES_QUEUE_NATIVE),
 		    "queue num 0 bypass");
 	/* No batch end: validated, answered, discarded. */
 	rc = nftrules_send(b, false, why, sizeof(why), &failed);

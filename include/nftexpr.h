@@ -1,0 +1,41 @@
+/*
+ * nftexpr.h - append one nf_tables expression to a libnftnl rule; the
+ * building blocks of nftrules.c.
+ *
+ * Each function returns 0, or -1 when the expression could not be made
+ * (out of memory): the rule is then short, and nftrules_add_rule refuses
+ * it, so callers OR the results together and check once.
+ */
+#ifndef SMTPGATE_NFTEXPR_H
+#define SMTPGATE_NFTEXPR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>		/* libnftnl's headers need FILE */
+
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+
+#include "nftrules.h"
+
+int nftexpr_expr(struct nftnl_rule *r, struct nftnl_expr *e);
+int nftexpr_meta(struct nftnl_rule *r, uint32_t key);
+int nftexpr_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
+    uint32_t len);
+int nftexpr_cmp_u8(struct nftnl_rule *r, uint32_t op, uint8_t v);
+int nftexpr_and(struct nftnl_rule *r, const void *mask, uint32_t len);
+int nftexpr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
+    uint32_t len);
+int nftexpr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
+    bool inv);
+int nftexpr_ct(struct nftnl_rule *r, uint32_t key, int dir);
+int nftexpr_ct_set_mark(struct nftnl_rule *r);
+int nftexpr_hton64(struct nftnl_rule *r);
+int nftexpr_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v);
+int nftexpr_counter(struct nftnl_rule *r);
+int nftexpr_verdict(struct nftnl_rule *r, int verdict);
+int nftexpr_jump(struct nftnl_rule *r, const char *chain);
+int nftexpr_reset(struct nftnl_rule *r);
+int nftexpr_queue(struct nftnl_rule *r, uint16_t num, enum nftrules_queue q);
+
+#endif
