@@ -60,6 +60,32 @@ ctl_stats_pick(const char *cmd, int argc, char **argv, bool want[CTL_D_MAX])
 	return 0;
 }
 
+/*
+ * Ask daemon d one verb.  0 with the answer's data in buf; otherwise the
+ * fault is reported on stderr, *rc updated (unreachable, or refused), and
+ * the control_request result (-1 or 1) returned.
+ */
+static int
+ctl_stats_ask(struct ctl *c, int d, const char *verb, char *buf, size_t len,
+    int *rc)
+{
+	int r = control_request(ctl_stats_socket(c, d), verb, buf, len,
+	    c->timeout_ms);
+
+	if (r == -1) {
+		fprintf(stderr, "smtpgatectl: %s: %s: %s (is it running?)\n",
+		    ctl_daemons[d].name, ctl_stats_socket(c, d),
+		    strerror(errno));
+		*rc = CTL_UNREACHABLE;
+	} else if (r == 1) {
+		fprintf(stderr, "smtpgatectl: %s: %s: %s\n",
+		    ctl_daemons[d].name, verb, buf);
+		if (*rc == CTL_OK)
+			*rc = CTL_REFUSED;
+	}
+	return r;
+}
+
 int
 ctl_stats_main(struct ctl *c, int argc, char **argv)
 {
@@ -75,26 +101,11 @@ ctl_stats_main(struct ctl *c, int argc, char **argv)
 		return rc;
 	for (int d = 0; d < CTL_D_MAX; d++) {
 		const char *why;
-		int r;
 
 		if (!want[d])
 			continue;
-		r = control_request(ctl_stats_socket(c, d), "stats", buf,
-		    sizeof(buf), c->timeout_ms);
-		if (r == -1) {
-			fprintf(stderr, "smtpgatectl: %s: %s: %s (is it "
-			    "running?)\n", ctl_daemons[d].name,
-			    ctl_stats_socket(c, d), strerror(errno));
-			rc = CTL_UNREACHABLE;
+		if (ctl_stats_ask(c, d, "stats", buf, sizeof(buf), &rc) != 0)
 			continue;
-		}
-		if (r == 1) {
-			fprintf(stderr, "smtpgatectl: %s: stats: %s\n",
-			    ctl_daemons[d].name, buf);
-			if (rc == CTL_OK)
-				rc = CTL_REFUSED;
-			continue;
-		}
 		buf[strcspn(buf, "\n")] = '\0';
 		if (ctl_record_parse(buf, &rec[d], &why) == -1) {
 			fprintf(stderr, "smtpgatectl: %s: stats: %s\n",
@@ -169,25 +180,10 @@ ctl_reload_main(struct ctl *c, int argc, char **argv)
 	if ((rc = ctl_conf(c)) != CTL_OK)
 		return rc;
 	for (int d = 0; d < CTL_D_MAX; d++) {
-		int r;
-
 		if (!want[d])
 			continue;
-		r = control_request(ctl_stats_socket(c, d), "reload", buf,
-		    sizeof(buf), c->timeout_ms);
-		if (r == -1) {
-			fprintf(stderr, "smtpgatectl: %s: %s: %s (is it "
-			    "running?)\n", ctl_daemons[d].name,
-			    ctl_stats_socket(c, d), strerror(errno));
-			rc = CTL_UNREACHABLE;
-		} else if (r == 1) {
-			fprintf(stderr, "smtpgatectl: %s: reload: %s\n",
-			    ctl_daemons[d].name, buf);
-			if (rc == CTL_OK)
-				rc = CTL_REFUSED;
-		} else {
+		if (ctl_stats_ask(c, d, "reload", buf, sizeof(buf), &rc) == 0)
 			printf("%s: reloaded\n", ctl_daemons[d].name);
-		}
 	}
 	return rc;
 }
