@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libnetfilter-queue-dev libmnl-dev libnftnl-dev
 libc-ares-dev libspf2-dev libpsl-dev publicsuffix libinih-dev libcmocka-dev
 nftables iptables unbound rbldnsd postfix swaks knot-dnsutils clang
-libclang-rt-14-dev iproute2 procps psmisc python3"
+libclang-rt-14-dev iproute2 procps psmisc python3 bsdextrautils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
