@@ -2,8 +2,8 @@
 # bench_sniff.sh BUILD_DIR - what smtpgate-sniffd costs mail.  Prints
 # figures, each next to its target and whether it was met; never fails on a
 # target (exit 1 only when the benchmark itself could not run).  Needs root.
-# Standalone, in a test world of its own (WORLD_PREFIX=sgs unless set); the
-# lead's tests/bench.sh calls it.
+# Standalone, in a test world of its own (WORLD_PREFIX=sgs unless set);
+# tests/bench.sh (make bench) calls it.
 #
 #  (a) SMTP sessions per second with the sniffer running, divided by the
 #      same without it, against two MTAs on the gateway's port 25:
@@ -49,8 +49,8 @@ sink|postfix|both) ;;
 *) echo "bench_sniff: BENCH_MTA must be sink, postfix or both, got '$BENCH_MTA'" >&2; exit 2 ;;
 esac
 BENCH_SMTP_SRC=198.19.251.1
-# The sniffer runs at this nice level, as a packet handler should (the
-# lead's bench.sh does the same for smtpgated).
+# The sniffer runs at this nice level, as a packet handler should
+# (tests/bench.sh does the same for smtpgated).
 BENCH_NICE=${BENCH_NICE:--15}
 
 WORLD_PREFIX=${WORLD_PREFIX:-sgs}
