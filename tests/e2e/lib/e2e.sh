@@ -80,27 +80,39 @@ e2e_conf() {
 	world_conf "$WORLD_DIR/$name.conf" "$@"
 }
 
-e2e_start() {
-	local conf=$1 out
-	E2E_CONF=$conf
-	world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" remove >/dev/null 2>&1
-	if ! out=$(world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" install 2>&1); then
+# e2e_install CONF: the ruleset of CONF, built anew in the gateway.
+e2e_install() {
+	local out
+	world_gw "$E2E_BUILD/smtpgate-nft" -c "$1" remove >/dev/null 2>&1
+	if ! out=$(world_gw "$E2E_BUILD/smtpgate-nft" -c "$1" install 2>&1); then
 		e2e_not_ok "smtpgate-nft install: $out"
 		return 1
 	fi
-	local before
-	before=$(grep -c started "$E2E_LOG")
-	world_bg smtpgated "$E2E_BUILD/smtpgated" -c "$conf" -f
+}
+
+# e2e_launch NAME PROGRAM CONF: start PROGRAM -f in the gateway (log in
+# $WORLD_DIR/NAME.log, E2E_LOG and E2E_PID set) and wait for its new
+# "started" line.
+e2e_launch() {
+	local name=$1 prog=$2 conf=$3 before i
+	E2E_LOG=$WORLD_DIR/$name.log
+	touch "$E2E_LOG"
+	before=$(grep -c ': started' "$E2E_LOG")
+	world_bg "$name" "$E2E_BUILD/$prog" -c "$conf" -f
 	E2E_PID=$WORLD_BG_PID
-	E2E_LOG=$WORLD_DIR/smtpgated.log
-	local i
 	for i in $(seq 100); do
-		[ "$(grep -c started "$E2E_LOG")" -gt "$before" ] && return 0
+		[ "$(grep -c ': started' "$E2E_LOG")" -gt "$before" ] && return 0
 		kill -0 "$E2E_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	e2e_not_ok "smtpgated did not start (log: $(tail -3 "$E2E_LOG" | tr '\n' ' '))"
+	e2e_not_ok "$prog did not start (log: $(tail -3 "$E2E_LOG" | tr '\n' ' '))"
 	return 1
+}
+
+e2e_start() {
+	E2E_CONF=$1
+	e2e_install "$1" || return 1
+	e2e_launch smtpgated smtpgated "$1"
 }
 
 e2e_stop() {
@@ -248,32 +260,15 @@ e2e_sniff_conf() {
 }
 
 e2e_sniff_start() {
-	local conf=$1 out before i
-	E2E_CONF=$conf
+	E2E_CONF=$1
 	[ -x "$E2E_BUILD/smtpgate-sniffd" ] || e2e_skip "$E2E_BUILD/smtpgate-sniffd not built"
-	world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" remove >/dev/null 2>&1
-	if ! out=$(world_gw "$E2E_BUILD/smtpgate-nft" -c "$conf" install 2>&1); then
-		e2e_not_ok "smtpgate-nft install: $out"
-		return 1
-	fi
-	e2e_sniff_run "$conf"
+	e2e_install "$1" || return 1
+	e2e_sniff_run "$1"
 }
 
 # Start the sniffer without touching the ruleset (restarts).
 e2e_sniff_run() {
-	local conf=$1 before i
-	E2E_LOG=$WORLD_DIR/sniffd.log
-	touch "$E2E_LOG"
-	before=$(grep -c ': started' "$E2E_LOG")
-	world_bg sniffd "$E2E_BUILD/smtpgate-sniffd" -c "$conf" -f
-	E2E_PID=$WORLD_BG_PID
-	for i in $(seq 100); do
-		[ "$(grep -c ': started' "$E2E_LOG")" -gt "$before" ] && return 0
-		kill -0 "$E2E_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	e2e_not_ok "smtpgate-sniffd did not start (log: $(tail -3 "$E2E_LOG" | tr '\n' ' '))"
-	return 1
+	e2e_launch sniffd smtpgate-sniffd "$1"
 }
 
 e2e_judgments() {
