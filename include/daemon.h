@@ -5,8 +5,8 @@
  *   daemon_init     arguments (-c -f -n -v), the configuration (a bad file
  *                   stops here with FILE:LINE: reason and exit 1; -n
  *                   stops here with exit 0), the log, c-ares, the event
- *                   loop, and SIGTERM/SIGINT/SIGHUP/SIGUSR1 delivered to
- *                   the daemon's handler through the loop;
+ *                   loop; SIGTERM/SIGINT end the loop, SIGHUP/SIGUSR1
+ *                   go to the daemon's handler through the loop;
  *   (the daemon binds its queue and opens its sockets)
  *   daemon_detach   into the background unless -f, then keep only
  *                   CAP_NET_ADMIN (privdrop.h);

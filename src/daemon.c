@@ -24,11 +24,22 @@ daemon_usage(const struct daemon_ctx *d)
 	exit(1);
 }
 
+/* SIGTERM, SIGINT: leave the loop; the daemon shuts down after it. */
+static void
+daemon_stop(int signo, void *arg)
+{
+	struct daemon_ctx *d = arg;
+
+	log_info("signal %d: shutting down", signo);
+	evloop_break(d->ev);
+}
+
 void
 daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
     ev_signal_cb on_signal, void *arg)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	static const int stops[] = { SIGTERM, SIGINT };
+	static const int sigs[] = { SIGHUP, SIGUSR1 };
 	char err[CONF_ERR_MAX];
 	int ch, check = 0;
 
@@ -73,6 +84,9 @@ daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
 	 * Signals are blocked (and go to the loop's signalfd) before any
 	 * thread starts, so no thread of ours ever takes one.
 	 */
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		if (evloop_signal(d->ev, stops[i], daemon_stop, d) == -1)
+			log_fatal("signalfd");
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (evloop_signal(d->ev, sigs[i], on_signal, arg) == -1)
 			log_fatal("signalfd");

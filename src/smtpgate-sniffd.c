@@ -38,10 +38,6 @@ sniffd_signal(int signo, void *arg)
 	case SIGUSR1:
 		sniff_log_stats(d->sniff);
 		break;
-	default:
-		log_info("signal %d: shutting down", signo);
-		evloop_break(d->dc.ev);
-		break;
 	}
 }
 

@@ -81,10 +81,6 @@ smtpgated_signal(int signo, void *arg)
 	case SIGUSR1:
 		gate_log_stats(d->gate);
 		break;
-	default:
-		log_info("signal %d: shutting down", signo);
-		evloop_break(d->dc.ev);
-		break;
 	}
 }
 
