@@ -2,10 +2,17 @@
 # Install, from Debian's archive, everything smtpgate needs to build, test
 # and run its demo.  --check only reports what is missing (exit 1 if any).
 set -eu
+#
+# Packages are installed with --no-install-recommends, so everything the
+# tests use is named here, including what a package only recommends:
+# swaks needs libio-socket-inet6-perl for IPv6 (without it every IPv6
+# client of the test world fails with "IPv6 not available"); nftables
+# recommends netbase (/etc/services for port names).
 PKGS="build-essential pkg-config libnetfilter-queue-dev libmnl-dev libnftnl-dev
 libc-ares-dev libspf2-dev libpsl-dev publicsuffix libinih-dev libcmocka-dev
-nftables iptables unbound rbldnsd postfix swaks knot-dnsutils clang
-libclang-rt-14-dev iproute2 procps psmisc python3 bsdextrautils"
+nftables netbase iptables unbound rbldnsd postfix swaks
+libio-socket-inet6-perl knot-dnsutils clang libclang-rt-14-dev iproute2
+procps psmisc python3 bsdextrautils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||

@@ -29,6 +29,9 @@
 #
 # Helpers for tests and benchmarks:
 #   world_up / world_down / world_status
+#   world_check                the prerequisites (programs, swaks' IPv6,
+#                              kernel features): one line naming what is
+#                              missing; world_up runs it first
 #   world_reap                 tear down worlds whose WORLD_OWNER died
 #   world_gw CMD...            run in the gateway namespace
 #   world_cl CMD...            run in the client namespace
@@ -251,9 +254,45 @@ world_reap() {
 	done
 }
 
+# world_check: are the programs, the Perl modules and the kernel features
+# the world uses all here?  Prints one line naming everything missing and
+# returns 1, or returns 0 silently.  The kernel features are tried in a
+# scratch namespace: network namespaces, veth, nf_tables with timeout sets,
+# connection tracking and NFQUEUE.
+world_check() {
+	local missing="" p ns=${WORLD_PREFIX:0:11}-chk
+	[ "$(id -u)" = 0 ] || { world_log "needs root"; return 1; }
+	for p in ip nft unbound rbldnsd smtp-sink smtp-source swaks kdig python3 ss timeout awk; do
+		command -v "$p" >/dev/null 2>&1 || missing+=" $p"
+	done
+	# swaks only recommends the module it needs for IPv6.
+	if command -v swaks >/dev/null 2>&1 &&
+	    swaks --support 2>&1 | grep -q "IPv6 not available"; then
+		missing+=" swaks-IPv6(libio-socket-inet6-perl)"
+	fi
+	if ip netns add "$ns" 2>/dev/null; then
+		ip -n "$ns" link add "$ns-a" type veth peer name "$ns-b" 2>/dev/null ||
+			missing+=" kernel:veth"
+		printf '%s\n' 'table inet smtpgate_check {' \
+			'  set s { type ipv4_addr; flags timeout; }' \
+			'  chain c { type filter hook input priority 0; ct state new counter; }' \
+			'}' | ip netns exec "$ns" nft -f - 2>/dev/null ||
+			missing+=" kernel:nf_tables(timeout-sets,conntrack)"
+		[ -e /proc/net/netfilter/nfnetlink_queue ] ||
+			ip netns exec "$ns" test -e /proc/net/netfilter/nfnetlink_queue ||
+			missing+=" kernel:nfnetlink_queue"
+		ip netns del "$ns" 2>/dev/null
+	else
+		missing+=" kernel:network-namespaces"
+	fi
+	[ -z "$missing" ] && return 0
+	world_log "missing:$missing (run tools/install-deps.sh)"
+	return 1
+}
+
 world_up() {
 	local gv cv net i
-	[ "$(id -u)" = 0 ] || { world_log "needs root"; return 1; }
+	world_check || return 1
 	world_down
 	world_reap
 	WORLD_DIR=$(mktemp -d "/tmp/smtpgate-world.$WORLD_PREFIX.XXXXXX") || return 1
