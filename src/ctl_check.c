@@ -32,6 +32,7 @@
 #include "dns.h"
 #include "dnsbl.h"
 #include "evloop.h"
+#include "gate.h"
 #include "helo.h"
 #include "ptrclass.h"
 #include "spfcheck.h"
@@ -929,9 +930,7 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 			psl_free(psl);
 		}
 	}
-	pc = ptrclass_new(c->conf.gate.ptr_providers[0] ?
-	    c->conf.gate.ptr_providers : NULL, err, sizeof(err));
-	if (pc == NULL) {
+	if ((pc = gate_ptrclass_new(&c->conf.gate, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "smtpgatectl: check: %s\n", err);
 		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 	}

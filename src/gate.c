@@ -99,6 +99,21 @@ gate_cfg_unref(struct gate_cfg *c)
 	free(c);
 }
 
+struct ptrclass *
+gate_ptrclass_new(const struct conf_gate *cg, char *err, size_t errlen)
+{
+	struct ptrclass *pc;
+	size_t n;
+
+	pc = ptrclass_new_tables(cg->ptr_providers[0] ? cg->ptr_providers :
+	    NULL, !cg->ptr_providers_replace, err, errlen);
+	if (pc == NULL && cg->ptr_providers[0] != '\0') {
+		n = strlen(err);
+		snprintf(err + n, errlen - n, " ([gate] ptr_providers)");
+	}
+	return pc;
+}
+
 static struct gate_cfg *
 gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
     size_t errlen)
@@ -112,16 +127,11 @@ gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
 	c->conf = *conf;
 	c->g = g;
 	c->refs = 1;
-	c->pc = ptrclass_new(conf->gate.ptr_providers[0] ?
-	    conf->gate.ptr_providers : NULL, err, errlen);
-	if (c->pc == NULL) {
-		/*
-		 * Never run without the provider table: big senders whose
-		 * names embed their address would be judged generic.
-		 */
-		size_t n = strlen(err);
-		snprintf(err + n, errlen - n, " ([gate] ptr_providers; "
-		    "'make install' puts the table in %s)", SHAREDIR);
+	/*
+	 * A configured table that does not load stops us: big senders whose
+	 * names embed their address would be judged generic.
+	 */
+	if ((c->pc = gate_ptrclass_new(&conf->gate, err, errlen)) == NULL) {
 		free(c);
 		return NULL;
 	}
