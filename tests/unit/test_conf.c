@@ -795,8 +795,8 @@ test_example_uncommented(void **state)
 		    "bl.spamcop.net*2 list.dnswl.org=127.0.[0..255].0*-2 "
 		    "list.dnswl.org=127.0.[0..255].[1..3]*-4 (zones 3)\n",
 		"gate.trusted=192.0.2.0/24 2001:db8::/32\n",
-		"gate.ptr_providers=/usr/local/share/smtpgate/"
-		    "ptr-providers.conf\n",
+		"gate.ptr_providers=/etc/smtpgate/ptr-providers.local\n",
+		"gate.invalid_ptr=reject\n",
 	};
 	for (i = 0; i < sizeof want / sizeof want[0]; i++)
 		if (strstr(dump, want[i]) == NULL)
