@@ -193,7 +193,9 @@ dns_open(struct evloop *ev, const struct conf_dns *c, int flags, char *err,
 	o.socket_receive_buffer_size = DNS_RCVBUF;
 	o.flags = flags;
 	mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_SOCK_RCVBUF | ARES_OPT_FLAGS;
+	    ARES_OPT_SOCK_RCVBUF;
+	if (flags != 0)
+		mask |= ARES_OPT_FLAGS;	/* else c-ares' defaults, as ever */
 	rc = ares_init_options(&d->ch, &o, mask);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, errlen, "dns: ares_init_options: %s",
