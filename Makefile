@@ -58,6 +58,9 @@ benches: $(BENCHES)
 $(BUILD)/obj/%.o: src/%.c $(HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
+# The built-in provider table is the data file, assembled in (.incbin).
+$(BUILD)/obj/ptrclass_builtin.o: data/ptr-providers.conf
+
 $(LIB): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^

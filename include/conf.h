@@ -106,6 +106,8 @@ struct conf_gate {
 	uint16_t ports[CONF_MAX_PORTS];	/* gated TCP ports */
 	size_t nports;
 	enum action no_ptr;		/* no PTR record (NXDOMAIN / NODATA) */
+	enum action invalid_ptr;	/* a PTR name that is no host name;
+					 * no_ptr's when the key is unset */
 	enum action generic_ptr;	/* PTR looks like an access-pool name */
 	enum action static_ptr;		/* PTR is an ISP static/business pool name */
 	enum action fcrdns;		/* no PTR name resolves back to the client */
@@ -121,7 +123,10 @@ struct conf_gate {
 	uint32_t fcrdns_max_names;	/* PTR names checked forward */
 	struct prefix trusted[CONF_MAX_TRUSTED];	/* never gated */
 	size_t ntrusted;
-	char ptr_providers[256];	/* provider table for the PTR classifier */
+	char ptr_providers[256];	/* provider table file; "" = the built-in
+					 * table alone */
+	bool ptr_providers_replace;	/* the file replaces the built-in table
+					 * (else extends it) */
 	char control_socket[256];	/* smtpgated's control socket */
 };
 

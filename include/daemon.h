@@ -4,7 +4,8 @@
  *
  *   daemon_init     arguments (-c -f -n -v), the configuration (a bad file
  *                   stops here with FILE:LINE: reason and exit 1; -n
- *                   stops here with exit 0), the log, c-ares, the event
+ *                   runs the daemon's conf_check, if any, and stops here
+ *                   with exit 0 or 1), the log, c-ares, the event
  *                   loop; SIGTERM/SIGINT end the loop, SIGHUP/SIGUSR1
  *                   go to the daemon's handler through the loop;
  *   (the daemon binds its queue and opens its sockets)
@@ -28,6 +29,9 @@ struct daemon_ctx {
 	int foreground;			/* -f */
 	int verbose;			/* -v count */
 	struct evloop *ev;		/* set by daemon_init */
+	/* -n: what loading the file cannot see (files the configuration
+	 * names); 0, or -1 with err.  NULL: nothing more to check. */
+	int (*conf_check)(const struct conf *c, char *err, size_t errlen);
 };
 
 void daemon_init(struct daemon_ctx *d, int argc, char *argv[],

@@ -10,6 +10,20 @@
  * it does not.  Servers cannot change while queries are outstanding, so a
  * reload that changes them opens a new dns context and retires the old one
  * with dns_retire.
+ *
+ * Answers are parsed here (dns_parse, our own bounded parser, not c-ares'
+ * ares_parse_*_reply), so callers never see wire data.  A PTR answer whose
+ * names are no host names (a NUL, 0xff, space or newline byte, a dot inside
+ * a label) is DNS_BADNAME, an answer like any other, never DNS_ERROR.
+ *
+ * One server connection's failure must not decide other queries: c-ares
+ * 1.18 ends every query outstanding on a server with ARES_ECONNREFUSED when
+ * that server's connection fails (say a truncated UDP answer, then a TCP
+ * connection the server closes), and it ends a query with the same status
+ * when every server answered it SERVFAIL or REFUSED.  Such a query is asked
+ * once more, on a second channel that never falls back to TCP, if its
+ * deadline (dns_query_until) has not passed; dns_stats counts these
+ * retries.  Over that channel a truncated answer is DNS_ERROR.
  */
 #ifndef SMTPGATE_DNS_H
 #define SMTPGATE_DNS_H
@@ -27,8 +41,12 @@ enum dns_status {
 	DNS_OK,			/* answer parsed, records may be zero */
 	DNS_NXDOMAIN,		/* the name does not exist */
 	DNS_NODATA,		/* the name exists, no records of the type */
-	DNS_ERROR,		/* SERVFAIL, REFUSED, timeout, bad answer */
+	DNS_ERROR,		/* SERVFAIL, REFUSED, timeout, connection
+				 * failure, truncated or malformed answer */
 	DNS_CANCELLED,		/* shutting down */
+	DNS_BADNAME,		/* PTR answered, but no record names a host:
+				 * every name holds a byte no host name can
+				 * (nbad, bad, bad_why say which) */
 };
 
 #define DNS_MAX_NAMES	8	/* PTR names kept per answer */
@@ -37,9 +55,16 @@ enum dns_status {
 
 struct dns_result {
 	enum dns_status status;
-	const char *error;			/* c-ares reason when DNS_ERROR */
-	size_t nnames;				/* PTR */
+	const char *error;			/* reason when DNS_ERROR (static) */
+	size_t nnames;				/* PTR: host names, lower case */
 	char names[DNS_MAX_NAMES][DNS_NAME_MAX];
+	size_t nbad;				/* PTR: names that are no host
+						 * names (left out of names) */
+	char bad[DNS_NAME_MAX];			/* the first of them, escaped
+						 * (\DDD, \.) and cut to fit */
+	const char *bad_why;			/* why: "control-byte", "space",
+						 * "non-ascii", "dot-in-label",
+						 * "backslash", "root-name" */
 	size_t naddrs;				/* A / AAAA */
 	struct addr addrs[DNS_MAX_ADDRS];
 };
@@ -50,6 +75,7 @@ typedef void (*dns_cb)(void *arg, const struct dns_result *r);
 
 struct dns_stats {
 	uint64_t queries, answers, errors, timeouts;
+	uint64_t retries;	/* queries asked again after ECONNREFUSED */
 	uint64_t inflight;
 };
 
@@ -60,8 +86,31 @@ void dns_free(struct dns *d);
 /* Free once the last outstanding query has answered. */
 void dns_retire(struct dns *d);
 
+/*
+ * Ask name's records of type; cb gets the result.  deadline_ms (evloop
+ * clock, absolute) is when the caller stops waiting: a query that a
+ * connection failure ended is asked again only before it; 0 means no
+ * deadline.  dns_query is dns_query_until with 0.  0, or -1 (out of memory;
+ * cb is not called).
+ */
+int dns_query_until(struct dns *d, const char *name, enum dns_type type,
+    int64_t deadline_ms, dns_cb cb, void *arg);
 int dns_query(struct dns *d, const char *name, enum dns_type type,
     dns_cb cb, void *arg);
+
+/*
+ * Parse one answer message msg[0..len) to a query of type into *r (every
+ * field set).  The question must be one, of that type, class IN; records
+ * count when their owner is the question's name or a CNAME target reached
+ * from it (in message order, at most 8 hops).  Compression pointers must
+ * point back, each further than the last; names are at most 255 bytes; a
+ * record's data must fill its length exactly; no bytes may follow the last
+ * record.  Malformed, truncated (TC), SERVFAIL and the like are DNS_ERROR
+ * with the reason in r->error; rcode NXDOMAIN is DNS_NXDOMAIN.  Exposed
+ * for the unit tests and fuzz/fuzz_dns.c.
+ */
+void dns_parse(const unsigned char *msg, size_t len, enum dns_type type,
+    struct dns_result *r);
 
 const struct dns_stats *dns_stats(const struct dns *d);
 

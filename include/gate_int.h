@@ -18,6 +18,7 @@
 #include "nftset.h"
 #include "ptrclass.h"
 #include "queue.h"
+#include "verdict.h"
 
 #define GATE_PROBE_OK_S		300	/* re-probe a healthy list */
 #define GATE_PROBE_BAD_S	60	/* re-probe a disabled list */
@@ -51,9 +52,12 @@ struct gate_stats {
 	uint64_t overflow;		/* SYNs accepted unjudged: too busy */
 	uint64_t verdicts;		/* lookups concluded */
 	uint64_t accept, reject, drop;	/* verdicts by action */
-	uint64_t reason[8];		/* verdicts by finding (verdict.h) */
+	uint64_t reason[VERDICT_R_MAX];	/* verdicts by finding (verdict.h) */
 	uint64_t deadline;		/* lookups cut by deadline_ms */
 	uint64_t dnsbl_errors;		/* DNSBL error answers seen */
+	uint64_t dnsbl_failed;		/* DNSBL client queries that failed
+					 * (SERVFAIL, REFUSED, connection,
+					 * malformed): verdict incomplete */
 	uint64_t loops;			/* rejected SYNs queued again */
 };
 

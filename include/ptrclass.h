@@ -34,14 +34,29 @@ struct ptr_verdict {
 struct ptrclass;
 
 /*
- * Load the classifier.  providers: path of the provider table (names that
- * embed address digits by design, honoured only when forward-confirmed), or
- * NULL for none.  Returns NULL with a "file:line: reason" message in err;
- * errno is then EINVAL for bad table contents, else the system's cause
- * (ENOENT, EACCES, ENOMEM ...).  Create one context at start-up and share
- * it: it is read-only afterwards.
+ * Load the classifier.  The provider table (names that embed address
+ * digits by design, honoured only when forward-confirmed) is the built-in
+ * one when builtin (data/ptr-providers.conf as it was at build time), then
+ * the suffixes of the file providers unless it is NULL: a file extends the
+ * built-in table, or is the whole table without it.  Returns NULL with a
+ * "file:line: reason" message in err ("built-in:line: ..." for the
+ * built-in table); errno is then EINVAL for bad table contents, else the
+ * system's cause (ENOENT, EACCES, ENOMEM ...).  Create one context at
+ * start-up and share it: it is read-only afterwards.
  */
+struct ptrclass *ptrclass_new_tables(const char *providers, bool builtin,
+    char *err, size_t errlen);
+/* ptrclass_new_tables(providers, false, ...): the file alone, or none. */
 struct ptrclass *ptrclass_new(const char *providers, char *err, size_t errlen);
+
+/*
+ * The built-in provider table: the bytes of data/ptr-providers.conf,
+ * NUL-terminated, placed in the object by src/ptrclass_builtin.c at build
+ * time (so it is never out of date; tests/unit/test_ptrclass.c checks it
+ * against the file all the same).
+ */
+extern const char ptrclass_builtin_table[];
+#define PTRCLASS_BUILTIN_NAME "built-in"
 void ptrclass_free(struct ptrclass *pc);
 
 /*

@@ -8,13 +8,21 @@
  * Rules (documented in smtpgate.conf(5)):
  * - A DNSBL score at or below a negative dnsbl_allow_threshold passes the
  *   client outright ("dnswl"): an allow list vouches for it.
- * - Each finding (dnsbl, no-ptr, dns-error, generic-ptr, static-ptr,
- *   fcrdns) is mapped to its configured action; "off" drops the finding.
+ * - Each finding (dnsbl, no-ptr, invalid-ptr, dns-error, generic-ptr,
+ *   static-ptr, fcrdns) is mapped to its configured action; "off" drops
+ *   the finding.  invalid-ptr: a PTR record was found but its name is no
+ *   host name (class PTR_INVALID: bytes no host name can hold, reported
+ *   by dns.c as DNS_BADNAME, or not LDH, judged by ptrclass); that is an
+ *   answer, not resolver trouble, so it is never dns-error and needs no
+ *   forward confirmation.
  * - The most severe action wins: reject > drop > accept (log).  Among equal
  *   severities the earlier finding in the order above decides.
  * - A verdict that rests on missing knowledge is not cached: when dns-error
- *   decides it, or when the client is accepted while a lookup failed (the
- *   next SYN deserves a full look).
+ *   decides it, or when the client is accepted while a lookup failed or a
+ *   DNSBL did not answer completely (dnsbl_incomplete: an error such as
+ *   SERVFAIL, REFUSED, a connection failure or a malformed answer, or no
+ *   answer by the deadline; NXDOMAIN is a complete "not listed").  The
+ *   next SYN deserves a full look.
  */
 #ifndef SMTPGATE_VERDICT_H
 #define SMTPGATE_VERDICT_H
@@ -27,7 +35,8 @@
 
 enum verdict_ptr {
 	VERDICT_PTR_UNKNOWN,	/* no answer before the deadline */
-	VERDICT_PTR_FOUND,	/* at least one PTR name */
+	VERDICT_PTR_FOUND,	/* a PTR record; cls says whether its name is
+				 * a host name (PTR_INVALID: not) */
 	VERDICT_PTR_NONE,	/* NXDOMAIN or no PTR record */
 	VERDICT_PTR_ERROR,	/* SERVFAIL, refused, timeout */
 };
@@ -43,7 +52,8 @@ struct verdict_findings {
 	enum verdict_fcrdns fcrdns;
 	enum ptr_class cls;		/* of the name chosen for the verdict */
 	int dnsbl_score;
-	bool dnsbl_incomplete;		/* a list did not answer in time */
+	bool dnsbl_incomplete;		/* a list failed or did not answer in
+					 * time */
 };
 
 enum verdict_reason {
@@ -54,6 +64,7 @@ enum verdict_reason {
 	VERDICT_R_GENERIC,
 	VERDICT_R_STATIC,
 	VERDICT_R_FCRDNS,
+	VERDICT_R_INVALID_PTR,	/* decides after no-ptr (verdict.c) */
 	VERDICT_R_MAX
 };
 

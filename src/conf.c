@@ -550,6 +550,20 @@ conf_set_bool(const struct conf_key *k, const char *v, struct conf *c,
 	return -1;
 }
 
+/* [gate] ptr_providers_mode: "extend" (the default) or "replace". */
+static int
+conf_set_providers_mode(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen)
+{
+	(void)k;
+	if (strcmp(v, "extend") == 0 || strcmp(v, "replace") == 0) {
+		c->gate.ptr_providers_replace = v[0] == 'r';
+		return 0;
+	}
+	snprintf(why, whylen, "'%s': want extend or replace", v);
+	return -1;
+}
+
 /*
  * A host or domain name as the sniffer compares it: letters, digits, '-'
  * and '.', no empty label, at most len - 1 characters; stored lower case
@@ -693,6 +707,8 @@ static const struct conf_key conf_keys[] = {
 	{ "gate", "ports", conf_set_ports, F(gate.ports), 0, 0, 0, true },
 	{ "gate", "no_ptr", conf_set_action, F(gate.no_ptr), 0, 0,
 	    CHECK_ACTIONS, false },
+	{ "gate", "invalid_ptr", conf_set_action, F(gate.invalid_ptr), 0, 0,
+	    CHECK_ACTIONS, false },
 	{ "gate", "generic_ptr", conf_set_action, F(gate.generic_ptr), 0, 0,
 	    CHECK_ACTIONS, false },
 	{ "gate", "static_ptr", conf_set_action, F(gate.static_ptr), 0, 0,
@@ -723,6 +739,8 @@ static const struct conf_key conf_keys[] = {
 	    0, true },
 	{ "gate", "ptr_providers", conf_set_path, F(gate.ptr_providers), 0, 0,
 	    0, false },
+	{ "gate", "ptr_providers_mode", conf_set_providers_mode,
+	    F(gate.ptr_providers_replace), 0, 0, 0, false },
 	{ "gate", "control_socket", conf_set_path, F(gate.control_socket), 0,
 	    0, 0, false },
 
@@ -856,6 +874,7 @@ conf_defaults(struct conf *c)
 	c->gate.ports[0] = 25;
 	c->gate.nports = 1;
 	c->gate.no_ptr = ACTION_REJECT;
+	c->gate.invalid_ptr = ACTION_REJECT;	/* follows no_ptr: conf_load */
 	c->gate.generic_ptr = ACTION_REJECT;
 	c->gate.static_ptr = ACTION_LOG;
 	c->gate.fcrdns = ACTION_LOG;
@@ -868,8 +887,6 @@ conf_defaults(struct conf *c)
 	c->gate.deny_ttl_s = 900;
 	c->gate.max_pending = 20000;
 	c->gate.fcrdns_max_names = 4;
-	snprintf(c->gate.ptr_providers, sizeof c->gate.ptr_providers, "%s",
-	    SHAREDIR "/ptr-providers.conf");
 
 	snprintf(c->gate.control_socket, sizeof c->gate.control_socket, "%s",
 	    "/run/smtpgate/smtpgated.sock");
@@ -1159,6 +1176,39 @@ conf_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
+/* The line where key section/name was set, 0 when it was not. */
+static int
+conf_seen(const struct conf_ctx *x, const char *section, const char *name)
+{
+	size_t i;
+
+	return conf_find(section, name, &i) != NULL ? x->seen[i] : 0;
+}
+
+/*
+ * What one key cannot settle alone, once the whole file is read: an unset
+ * invalid_ptr follows no_ptr; replacing the built-in provider table needs
+ * a file to replace it with.  0, or -1 with the fault recorded.
+ */
+static int
+conf_finish(struct conf_ctx *x)
+{
+	struct conf_gate *g = &x->c.gate;
+	int line;
+
+	if (conf_seen(x, "gate", "invalid_ptr") == 0)
+		g->invalid_ptr = g->no_ptr;
+	if (g->ptr_providers_replace && g->ptr_providers[0] == '\0') {
+		line = conf_seen(x, "gate", "ptr_providers_mode");
+		snprintf(x->err, sizeof x->err, "%s:%d: [gate] "
+		    "ptr_providers_mode: replace needs a ptr_providers file "
+		    "(the built-in table would be replaced by nothing)",
+		    x->path, line);
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_load(const char *path, struct conf *out, char *err, size_t errlen)
 {
@@ -1207,6 +1257,10 @@ conf_load(const char *path, struct conf *out, char *err, size_t errlen)
 		rc = -1;
 	} else if (line < 0) {
 		snprintf(err, errlen, "%s: inih: out of memory", path);
+		rc = -1;
+	}
+	if (rc == 0 && conf_finish(x) == -1) {
+		snprintf(err, errlen, "%s", x->err);
 		rc = -1;
 	}
 	if (rc == 0)

@@ -32,6 +32,7 @@
 #include "dns.h"
 #include "dnsbl.h"
 #include "evloop.h"
+#include "gate.h"
 #include "helo.h"
 #include "ptrclass.h"
 #include "spfcheck.h"
@@ -67,6 +68,7 @@ struct ctl_check {
 	struct addr a;
 	unsigned due;			/* queries outstanding */
 	bool over;			/* deadline passed: ignore answers */
+	int64_t deadline_ms;		/* evloop clock, as the gate's */
 	struct ctl_answer ptr;
 	struct ctl_answer fwd[DNS_MAX_NAMES];
 	struct ctl_answer bl[DNSBL_MAX_SITES];
@@ -108,7 +110,8 @@ ctl_check_ask(struct ctl_check *k, const char *name, enum dns_type type,
 	q->kind = kind;
 	q->idx = idx;
 	k->due++;
-	if (dns_query(k->dns, name, type, ctl_check_answer, q) == -1) {
+	if (dns_query_until(k->dns, name, type, k->deadline_ms,
+	    ctl_check_answer, q) == -1) {
 		struct dns_result r = { .status = DNS_ERROR,
 		    .error = "out of memory" };
 		ctl_check_answer(q, &r);
@@ -137,8 +140,7 @@ ctl_check_answer(void *arg, const struct dns_result *r)
 		case Q_MF6: ans = &k->mf[1]; break;
 		}
 		ans->done = true;
-		ans->r = *r;
-		ans->r.error = NULL;	/* c-ares' string does not outlive us */
+		ans->r = *r;	/* r.error is a static string (dns.h) */
 		if (q->kind == Q_PTR && r->status == DNS_OK) {
 			size_t max = k->c->conf.gate.fcrdns_max_names;
 
@@ -209,7 +211,8 @@ ctl_check_status(const struct ctl_answer *a)
 	case DNS_OK: return "ok";
 	case DNS_NXDOMAIN: return "NXDOMAIN";
 	case DNS_NODATA: return "no records";
-	case DNS_ERROR: return "error (SERVFAIL, refused or timeout)";
+	case DNS_BADNAME: return "answered, but no name is a host name";
+	case DNS_ERROR: return a->r.error != NULL ? a->r.error : "error";
 	default: return "cancelled";
 	}
 }
@@ -315,8 +318,9 @@ ctl_check_run(struct ctl_check *k)
 		}
 		ctl_check_spf_ask(k, k->helo_name, HELO_PTR_SPF_MAX);
 	}
-	if (evloop_timer_at(k->ev, evloop_now_ms(k->ev) + g->deadline_ms,
-	    ctl_check_deadline, k) == NULL) {
+	k->deadline_ms = evloop_now_ms(k->ev) + g->deadline_ms;
+	if (evloop_timer_at(k->ev, k->deadline_ms, ctl_check_deadline, k) ==
+	    NULL) {
 		fprintf(stderr, "smtpgatectl: check: out of memory\n");
 		return CTL_SYSERR;
 	}
@@ -579,14 +583,21 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 	/* PTR, the same mapping as gate_on_ptr */
 	if (!k->ptr.done)
 		fd.ptr = VERDICT_PTR_UNKNOWN;
-	else if (k->ptr.r.status == DNS_OK && k->ptr.r.nnames > 0)
+	else if ((k->ptr.r.status == DNS_OK && k->ptr.r.nnames > 0) ||
+	    k->ptr.r.status == DNS_BADNAME)
 		fd.ptr = VERDICT_PTR_FOUND;
 	else if (k->ptr.r.status == DNS_OK || k->ptr.r.status ==
 	    DNS_NXDOMAIN || k->ptr.r.status == DNS_NODATA)
 		fd.ptr = VERDICT_PTR_NONE;
 	else
 		fd.ptr = VERDICT_PTR_ERROR;
-	if (fd.ptr == VERDICT_PTR_FOUND) {
+	if (fd.ptr == VERDICT_PTR_FOUND && k->ptr.r.status == DNS_BADNAME) {
+		/* As gate_findings: class invalid, nothing to confirm. */
+		pv.cls = PTR_INVALID;
+		snprintf(pv.reason, sizeof(pv.reason), "%s",
+		    k->ptr.r.bad_why ? k->ptr.r.bad_why : "");
+		chosen = k->ptr.r.bad;
+	} else if (fd.ptr == VERDICT_PTR_FOUND) {
 		nfwd = k->ptr.r.nnames < g->fcrdns_max_names ?
 		    k->ptr.r.nnames : g->fcrdns_max_names;
 		for (size_t i = 0; i < nfwd; i++) {
@@ -618,7 +629,10 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 		    sizeof(sickbuf[z]));
 		if (zsick[z] != NULL)
 			continue;
-		if (!k->bl[z].done)
+		/* As the gate: a list that failed is no "not listed". */
+		if (!k->bl[z].done || (k->bl[z].r.status != DNS_OK &&
+		    k->bl[z].r.status != DNS_NXDOMAIN &&
+		    k->bl[z].r.status != DNS_NODATA))
 			fd.dnsbl_incomplete = true;
 		zscore[z] = dnsbl_score_zone(s, z, ans, n, NULL);
 		score += zscore[z];
@@ -637,7 +651,12 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 			fprintf(f, "allowed: yes, allow list entry %s: the "
 			    "kernel accepts it before the gate\n", allowed_by);
 		fprintf(f, "PTR: %s", ctl_check_status(&k->ptr));
-		if (fd.ptr == VERDICT_PTR_FOUND) {
+		if (k->ptr.done && k->ptr.r.status == DNS_BADNAME) {
+			fprintf(f, ": %s (%s", k->ptr.r.bad, k->ptr.r.bad_why);
+			if (k->ptr.r.nbad > 1)
+				fprintf(f, ", %zu names", k->ptr.r.nbad);
+			fputc(')', f);
+		} else if (fd.ptr == VERDICT_PTR_FOUND) {
 			fprintf(f, ":");
 			for (size_t i = 0; i < k->ptr.r.nnames; i++)
 				if (!ctl_check_dup(k, i))
@@ -660,6 +679,8 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 		}
 		fprintf(f, "fcrdns: %s\n", fd.fcrdns == VERDICT_FCRDNS_PASS ?
 		    "pass" : fd.fcrdns == VERDICT_FCRDNS_FAIL ? "fail" :
+		    k->ptr.r.status == DNS_BADNAME ? "not checked (no host "
+		    "name to confirm)" :
 		    fd.ptr == VERDICT_PTR_FOUND ? "unknown (a lookup failed)" :
 		    "not checked (no PTR name)");
 		if (chosen != NULL)
@@ -701,7 +722,8 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 		fprintf(f, "dnsbl score: %d (dnsbl_threshold %d, "
 		    "dnsbl_allow_threshold %d)%s\n", score,
 		    g->dnsbl_threshold, g->dnsbl_allow_threshold,
-		    fd.dnsbl_incomplete ? ", a list did not answer" : "");
+		    fd.dnsbl_incomplete ? ", incomplete: a list failed or did "
+		    "not answer (an accept is not cached)" : "");
 	} else {
 		fprintf(f, "{\"ip\": ");
 		ctl_out_json_str(f, ip);
@@ -717,7 +739,12 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 			fputs(n++ ? ", " : "", f);
 			ctl_out_json_str(f, k->ptr.r.names[i]);
 		}
-		fprintf(f, "]},\n \"forward\": [");
+		fprintf(f, "], \"bad_name\": ");
+		if (k->ptr.done && k->ptr.r.status == DNS_BADNAME)
+			ctl_out_json_str(f, k->ptr.r.bad);
+		else
+			fputs("null", f);
+		fprintf(f, "},\n \"forward\": [");
 		for (size_t i = 0, n = 0; i < nfwd; i++) {
 			if (ctl_check_dup(k, i))
 				continue;
@@ -903,9 +930,7 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 			psl_free(psl);
 		}
 	}
-	pc = ptrclass_new(c->conf.gate.ptr_providers[0] ?
-	    c->conf.gate.ptr_providers : NULL, err, sizeof(err));
-	if (pc == NULL) {
+	if ((pc = gate_ptrclass_new(&c->conf.gate, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "smtpgatectl: check: %s\n", err);
 		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 	}

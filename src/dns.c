@@ -1,21 +1,43 @@
 /*
- * dns.c - c-ares driven by the event loop.
+ * dns.c - c-ares driven by the event loop, and our own answer parser.
  *
  * c-ares 1.18 (Debian 12) has no event thread and no ares_process_fds, so
  * the glue is: the socket-state callback registers c-ares' sockets with
  * epoll; readiness calls ares_process_fd; one loop timer follows
  * ares_timeout and, when it fires, ares_process_fd with no sockets runs the
- * retransmits and timeouts.  Answers are parsed here into a fixed-size
- * struct dns_result, so callers never see wire data.
+ * retransmits and timeouts.  Answers are parsed here (dns_parse) into a
+ * fixed-size struct dns_result, so callers never see wire data.
+ *
+ * Why our own parser: ares_parse_ptr_reply refuses a whole answer when one
+ * name holds a byte that cannot be in a host name, and the caller could
+ * only call that resolver trouble; anyone who controls their reverse zone
+ * then chose "DNS error" over "no PTR".  dns_parse reports such names as
+ * what they are (DNS_BADNAME, the name escaped for logs).
+ *
+ * Two channels.  The main one behaves as c-ares does by default (failover
+ * across servers, TCP when an answer is truncated).  Measured here with a
+ * hostile proxy (tests/tools/dnsproxy.py): when one query's UDP answer is
+ * truncated and the server then closes the TCP connection, c-ares 1.18
+ * resends that query over TCP once per try (so the connection fails again)
+ * and ends every query outstanding on the server with ARES_ECONNREFUSED
+ * within milliseconds; a SERVFAIL answer from the only server ends with
+ * ARES_ECONNREFUSED too (ares_send's initial error_status: process_answer
+ * sets none).  A query that ends with ARES_ECONNREFUSED before its
+ * deadline is asked once more on the twin channel, a struct dns of its own
+ * with ARES_FLAG_IGNTC (never TCP, so no answer can break a connection
+ * other queries share) and ARES_FLAG_NOCHECKRESP (SERVFAIL and REFUSED
+ * come back as themselves).  The query stays the main context's (stats,
+ * inflight, retirement); the twin only carries it.
  *
  * Ownership: each query carries a small heap context freed after its
- * callback.  The channel is never destroyed inside a c-ares callback:
+ * callback.  The channels are never destroyed inside a c-ares callback:
  * retiring defers destruction to the loop.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +61,23 @@ struct dns {
 	size_t nsocks;
 	int retired;			/* free when inflight reaches 0 */
 	int freeing;			/* inside dns_free */
-	struct dns_stats st;
+	struct dns_stats st;		/* the main context's; unused in twin */
+	struct dns *twin;		/* UDP-only channel for retries; NULL
+					 * in the twin itself */
 };
 
 struct dns_query {
-	struct dns *d;
+	struct dns *d;			/* the main context, never the twin */
 	enum dns_type type;
 	dns_cb cb;
 	void *arg;
+	int64_t deadline_ms;		/* no retry from then on; 0: none */
+	bool retried;			/* asked again on the twin already */
+	char name[];			/* as asked, for the retry */
+};
+
+static const int dns_qtype[] = {
+	[DNS_PTR] = ns_t_ptr, [DNS_A] = ns_t_a, [DNS_AAAA] = ns_t_aaaa,
 };
 
 static void dns_schedule(struct dns *d);
@@ -140,8 +171,10 @@ dns_schedule(struct dns *d)
 		log_warnx("dns: out of memory for a timer");
 }
 
-struct dns *
-dns_new(struct evloop *ev, const struct conf_dns *c, char *err, size_t errlen)
+/* One channel: c-ares with our loop glue and the given extra flags. */
+static struct dns *
+dns_open(struct evloop *ev, const struct conf_dns *c, int flags, char *err,
+    size_t errlen)
 {
 	struct ares_options o;
 	struct dns *d;
@@ -158,8 +191,11 @@ dns_new(struct evloop *ev, const struct conf_dns *c, char *err, size_t errlen)
 	o.timeout = (int)c->timeout_ms;
 	o.tries = (int)c->tries;
 	o.socket_receive_buffer_size = DNS_RCVBUF;
+	o.flags = flags;
 	mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
 	    ARES_OPT_SOCK_RCVBUF;
+	if (flags != 0)
+		mask |= ARES_OPT_FLAGS;	/* else c-ares' defaults, as ever */
 	rc = ares_init_options(&d->ch, &o, mask);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, errlen, "dns: ares_init_options: %s",
@@ -180,6 +216,24 @@ dns_new(struct evloop *ev, const struct conf_dns *c, char *err, size_t errlen)
 	return d;
 }
 
+static void dns_destroy(struct dns *d);
+
+struct dns *
+dns_new(struct evloop *ev, const struct conf_dns *c, char *err, size_t errlen)
+{
+	struct dns *d;
+
+	if ((d = dns_open(ev, c, 0, err, errlen)) == NULL)
+		return NULL;
+	d->twin = dns_open(ev, c, ARES_FLAG_IGNTC | ARES_FLAG_NOCHECKRESP,
+	    err, errlen);
+	if (d->twin == NULL) {
+		dns_destroy(d);
+		return NULL;
+	}
+	return d;
+}
+
 static void
 dns_destroy(struct dns *d)
 {
@@ -192,6 +246,10 @@ dns_destroy(struct dns *d)
 	ares_destroy(d->ch);
 	for (size_t i = 0; i < d->nsocks; i++)
 		evloop_fd_del(d->ev, d->socks[i]);
+	/* The twin's queries belong to d: their callbacks still count in
+	 * d's stats, so d goes last. */
+	if (d->twin != NULL)
+		dns_destroy(d->twin);
 	free(d);
 }
 
@@ -216,91 +274,354 @@ dns_retire(struct dns *d)
 		log_warnx("dns: cannot retire resolver context");
 }
 
-/* Copy a name from c-ares, lower-cased, refusing over-long ones. */
-static int
-dns_copy_name(char *dst, const char *src)
-{
-	size_t n = strlen(src);
+/* ---- the answer parser (RFC 1035 section 4) ---- */
 
-	if (n == 0 || n >= DNS_NAME_MAX)
+#define DNS_HDR_LEN	12
+#define DNS_WIRE_MAX	255	/* a name in wire form, root byte included */
+#define DNS_CHAIN_MAX	8	/* CNAME hops followed */
+#define DNS_T_CNAME	5
+#define DNS_C_IN	1
+
+/* One resource record: its owner (wire form, lower case) and data span. */
+struct dns_rr {
+	uint8_t owner[DNS_WIRE_MAX];
+	size_t ownerlen;
+	uint16_t type, class;
+	size_t rdoff, rdlen;		/* data at msg[rdoff..rdoff+rdlen) */
+};
+
+static uint16_t
+dns_u16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * Read the name at msg[*off] into out (wire form, uncompressed, ASCII
+ * letters lowered) and move *off past it as it lies in place.  Each
+ * compression pointer must point before the start of this name and before
+ * the previous pointer's target, so reading always ends; the whole name is
+ * at most 255 bytes; label types 0x40 and 0x80 are refused.  0 or -1.
+ */
+static int
+dns_name_read(const unsigned char *msg, size_t len, size_t *off,
+    uint8_t out[DNS_WIRE_MAX], size_t *outlen)
+{
+	size_t p = *off, limit = *off, n = 0;
+	bool jumped = false;
+
+	for (;;) {
+		uint8_t c;
+
+		if (p >= len)
+			return -1;
+		c = msg[p];
+		if (c == 0) {
+			out[n++] = 0;	/* the label check left room */
+			if (!jumped)
+				*off = p + 1;
+			*outlen = n;
+			return 0;
+		}
+		if ((c & 0xc0) == 0xc0) {
+			size_t t;
+
+			if (p + 1 >= len)
+				return -1;
+			t = (size_t)(c & 0x3f) << 8 | msg[p + 1];
+			if (t >= limit)
+				return -1;
+			if (!jumped)
+				*off = p + 2;
+			jumped = true;
+			limit = t;
+			p = t;
+			continue;
+		}
+		if (c & 0xc0)
+			return -1;
+		/* The label, its length byte, and room for the root byte. */
+		if (p + 1 + c > len || n + 1 + c + 1 > DNS_WIRE_MAX)
+			return -1;
+		out[n++] = c;
+		for (size_t i = 0; i < c; i++) {
+			uint8_t b = msg[p + 1 + i];
+			out[n++] = b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
+		}
+		p += 1 + c;
+	}
+}
+
+static bool
+dns_name_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/*
+ * The wire name w as text into out[0..outlen): labels joined by dots, a
+ * byte no host name can hold written \DDD (a dot inside a label \., a
+ * backslash \\), cut to fit.  NULL when no byte needed escaping (the name
+ * can be a host name; the PTR classifier judges the rest), else why not.
+ */
+static const char *
+dns_name_text(const uint8_t *w, char *out, size_t outlen)
+{
+	const char *why = NULL;
+	size_t o = 0, i = 0;
+
+	if (w[0] == 0) {
+		snprintf(out, outlen, ".");
+		return "root-name";
+	}
+	while (w[i] != 0) {
+		uint8_t n = w[i++];
+
+		if (o > 0 && o + 1 < outlen)
+			out[o++] = '.';
+		for (uint8_t k = 0; k < n; k++, i++) {
+			uint8_t b = w[i];
+			const char *bwhy = NULL;
+			char esc[5];
+
+			if (b < 0x20 || b == 0x7f)
+				bwhy = "control-byte";
+			else if (b == ' ')
+				bwhy = "space";
+			else if (b >= 0x80)
+				bwhy = "non-ascii";
+			else if (b == '.')
+				bwhy = "dot-in-label";
+			else if (b == '\\')
+				bwhy = "backslash";
+			if (bwhy == NULL) {
+				if (o + 1 < outlen)
+					out[o++] = (char)b;
+				continue;
+			}
+			if (why == NULL)
+				why = bwhy;
+			if (b == '.' || b == '\\')
+				snprintf(esc, sizeof(esc), "\\%c", b);
+			else
+				snprintf(esc, sizeof(esc), "\\%03u", b);
+			for (size_t e = 0; esc[e] != '\0'; e++)
+				if (o + 1 < outlen)
+					out[o++] = esc[e];
+		}
+	}
+	out[o] = '\0';
+	return why;
+}
+
+/* Read one resource record at msg[*off]; 0 or -1 when malformed. */
+static int
+dns_rr_read(const unsigned char *msg, size_t len, size_t *off,
+    struct dns_rr *rr)
+{
+	if (dns_name_read(msg, len, off, rr->owner, &rr->ownerlen) == -1)
 		return -1;
-	for (size_t i = 0; i <= n; i++) {
-		char ch = src[i];
-		dst[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-	}
+	if (len - *off < 10)
+		return -1;
+	rr->type = dns_u16(msg + *off);
+	rr->class = dns_u16(msg + *off + 2);
+	rr->rdlen = dns_u16(msg + *off + 8);
+	rr->rdoff = *off + 10;
+	if (len - rr->rdoff < rr->rdlen)
+		return -1;
+	*off = rr->rdoff + rr->rdlen;
 	return 0;
 }
 
+/* The name that is the whole data of rr; 0 or -1. */
 static int
-dns_seen_name(const struct dns_result *r, const char *name)
+dns_rdata_name(const unsigned char *msg, const struct dns_rr *rr,
+    uint8_t out[DNS_WIRE_MAX], size_t *outlen)
 {
+	size_t off = rr->rdoff;
+
+	/* Pointers may reach back before the data: read in the message. */
+	if (dns_name_read(msg, rr->rdoff + rr->rdlen, &off, out, outlen) == -1)
+		return -1;
+	return off == rr->rdoff + rr->rdlen ? 0 : -1;
+}
+
+static const char *
+dns_rcode_text(unsigned rcode)
+{
+	switch (rcode) {
+	case 1: return "FORMERR";
+	case 2: return "SERVFAIL";
+	case 4: return "NOTIMP";
+	case 5: return "REFUSED";
+	default: return "error rcode";
+	}
+}
+
+static void
+dns_result_init(struct dns_result *r)
+{
+	r->status = DNS_OK;
+	r->error = NULL;
+	r->nnames = 0;
+	r->nbad = 0;
+	r->bad[0] = '\0';
+	r->bad_why = NULL;
+	r->naddrs = 0;
+}
+
+/* Keep PTR target w: a host name into names, else counted as bad. */
+static void
+dns_take_ptr(struct dns_result *r, const uint8_t *w)
+{
+	char text[DNS_NAME_MAX];
+	const char *why = dns_name_text(w, text, sizeof(text));
+
+	if (why != NULL) {
+		if (r->nbad++ == 0) {
+			memcpy(r->bad, text, sizeof(r->bad));
+			r->bad_why = why;
+		}
+		return;
+	}
 	for (size_t i = 0; i < r->nnames; i++)
-		if (strcmp(r->names[i], name) == 0)
-			return 1;
-	return 0;
+		if (strcmp(r->names[i], text) == 0)
+			return;
+	if (r->nnames < DNS_MAX_NAMES)
+		memcpy(r->names[r->nnames++], text, sizeof(text));
 }
 
-static void
-dns_parse_ptr(const unsigned char *abuf, int alen, struct dns_result *r)
-{
-	struct hostent *he = NULL;
-	unsigned char dummy[16] = { 0 };
-	int rc;
-
-	rc = ares_parse_ptr_reply(abuf, alen, dummy, 4, AF_INET, &he);
-	if (rc == ARES_ENODATA) {
-		r->status = DNS_NODATA;
-		return;
-	}
-	if (rc != ARES_SUCCESS || he == NULL) {
-		r->status = DNS_ERROR;
-		r->error = ares_strerror(rc);
-		return;
-	}
-	if (he->h_name != NULL && dns_copy_name(r->names[r->nnames],
-	    he->h_name) == 0)
-		r->nnames++;
-	/* c-ares 1.18 lists the first name among the aliases too. */
-	for (char **al = he->h_aliases; al != NULL && *al != NULL &&
-	    r->nnames < DNS_MAX_NAMES; al++) {
-		if (dns_copy_name(r->names[r->nnames], *al) == 0 &&
-		    !dns_seen_name(r, r->names[r->nnames]))
-			r->nnames++;
-	}
-	ares_free_hostent(he);
-	if (r->nnames == 0)
-		r->status = DNS_NODATA;
-}
-
-static void
-dns_parse_addrs(const unsigned char *abuf, int alen, enum dns_type type,
+/* dns_parse's work: NULL, or why the message is no usable answer. */
+static const char *
+dns_parse_msg(const unsigned char *msg, size_t len, enum dns_type type,
     struct dns_result *r)
 {
-	int rc, n = DNS_MAX_ADDRS;
+	uint8_t chain[DNS_CHAIN_MAX + 1][DNS_WIRE_MAX];
+	size_t chainlen[DNS_CHAIN_MAX + 1], nchain = 1, off = DNS_HDR_LEN;
+	unsigned flags, rcode, an, total;
+	struct dns_rr rr;
 
-	if (type == DNS_A) {
-		struct ares_addrttl at[DNS_MAX_ADDRS];
-		rc = ares_parse_a_reply(abuf, alen, NULL, at, &n);
-		if (rc == ARES_SUCCESS)
-			for (int i = 0; i < n; i++)
+	if (len < DNS_HDR_LEN)
+		return "short answer";
+	flags = dns_u16(msg + 2);
+	rcode = flags & 0x0f;
+	an = dns_u16(msg + 6);
+	total = an + dns_u16(msg + 8) + dns_u16(msg + 10);
+	if (!(flags & 0x8000))
+		return "not an answer";
+	if (flags & 0x0200)
+		return "truncated answer";
+	if (dns_u16(msg + 4) != 1)
+		return "not one question";
+	if (dns_name_read(msg, len, &off, chain[0], &chainlen[0]) == -1 ||
+	    len - off < 4)
+		return "malformed question";
+	if (dns_u16(msg + off) != dns_qtype[type] ||
+	    dns_u16(msg + off + 2) != DNS_C_IN)
+		return "answer to another question";
+	off += 4;
+	for (unsigned i = 0; i < total; i++) {
+		uint8_t w[DNS_WIRE_MAX];
+		size_t wlen;
+		bool ours = false;
+
+		if (dns_rr_read(msg, len, &off, &rr) == -1)
+			return "malformed record";
+		if (i >= an || rr.class != DNS_C_IN)
+			continue;	/* authority, additional: only checked */
+		for (size_t c = 0; c < nchain && !ours; c++)
+			ours = dns_name_eq(rr.owner, rr.ownerlen, chain[c],
+			    chainlen[c]);
+		if (rr.type == DNS_T_CNAME) {
+			if (dns_rdata_name(msg, &rr, w, &wlen) == -1)
+				return "malformed CNAME";
+			if (nchain <= DNS_CHAIN_MAX && dns_name_eq(rr.owner,
+			    rr.ownerlen, chain[nchain - 1],
+			    chainlen[nchain - 1])) {
+				memcpy(chain[nchain], w, wlen);
+				chainlen[nchain++] = wlen;
+			}
+			continue;
+		}
+		if (rr.type != dns_qtype[type])
+			continue;
+		switch (type) {
+		case DNS_PTR:
+			if (dns_rdata_name(msg, &rr, w, &wlen) == -1)
+				return "malformed PTR";
+			if (ours)
+				dns_take_ptr(r, w);
+			break;
+		case DNS_A:
+			if (rr.rdlen != 4)
+				return "malformed A";
+			if (ours && r->naddrs < DNS_MAX_ADDRS)
 				addr_from_v4(&r->addrs[r->naddrs++],
-				    (const uint8_t *)&at[i].ipaddr);
-	} else {
-		struct ares_addr6ttl at[DNS_MAX_ADDRS];
-		rc = ares_parse_aaaa_reply(abuf, alen, NULL, at, &n);
-		if (rc == ARES_SUCCESS)
-			for (int i = 0; i < n; i++)
+				    msg + rr.rdoff);
+			break;
+		case DNS_AAAA:
+			if (rr.rdlen != 16)
+				return "malformed AAAA";
+			if (ours && r->naddrs < DNS_MAX_ADDRS)
 				addr_from_v6(&r->addrs[r->naddrs++],
-				    (const uint8_t *)&at[i].ip6addr);
+				    msg + rr.rdoff);
+			break;
+		}
 	}
-	if (rc == ARES_ENODATA) {
-		r->status = DNS_NODATA;
-	} else if (rc != ARES_SUCCESS) {
+	if (off != len)
+		return "bytes after the last record";
+	if (rcode == 3) {
+		dns_result_init(r);
+		r->status = DNS_NXDOMAIN;
+		return NULL;
+	}
+	if (rcode != 0)
+		return dns_rcode_text(rcode);
+	if (r->nnames == 0 && r->naddrs == 0)
+		r->status = r->nbad > 0 ? DNS_BADNAME : DNS_NODATA;
+	return NULL;
+}
+
+void
+dns_parse(const unsigned char *msg, size_t len, enum dns_type type,
+    struct dns_result *r)
+{
+	const char *why;
+
+	dns_result_init(r);
+	if ((why = dns_parse_msg(msg, len, type, r)) != NULL) {
+		dns_result_init(r);
 		r->status = DNS_ERROR;
-		r->error = ares_strerror(rc);
-	} else if (r->naddrs == 0) {
-		r->status = DNS_NODATA;
+		r->error = why;
 	}
+}
+
+/* ---- queries ---- */
+
+static void dns_answer(void *arg, int status, int timeouts,
+    unsigned char *abuf, int alen);
+
+/*
+ * Ask q again on the twin channel, once, before its deadline: c-ares gave
+ * up on it with ECONNREFUSED (a server connection failed, or every server
+ * answered SERVFAIL/REFUSED).  true when asked.
+ */
+static bool
+dns_retry(struct dns_query *q)
+{
+	struct dns *d = q->d;
+
+	if (q->retried || d->twin == NULL || d->freeing)
+		return false;
+	if (q->deadline_ms > 0 && evloop_now_ms(d->ev) >= q->deadline_ms)
+		return false;
+	q->retried = true;
+	d->st.retries++;
+	/* Another channel: safe inside a callback of the main one. */
+	ares_query(d->twin->ch, q->name, ns_c_in, dns_qtype[q->type],
+	    dns_answer, q);
+	dns_schedule(d->twin);
+	return true;
 }
 
 static void
@@ -312,22 +633,22 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct dns_result r;
 
 	(void)timeouts;
-	r.status = DNS_OK;
-	r.error = NULL;
-	r.nnames = 0;
-	r.naddrs = 0;
+	if (status == ARES_ECONNREFUSED && dns_retry(q))
+		return;
+	dns_result_init(&r);
 	switch (status) {
 	case ARES_SUCCESS:
-		if (q->type == DNS_PTR)
-			dns_parse_ptr(abuf, alen, &r);
-		else
-			dns_parse_addrs(abuf, alen, q->type, &r);
-		break;
-	case ARES_ENOTFOUND:
-		r.status = DNS_NXDOMAIN;
-		break;
 	case ARES_ENODATA:
-		r.status = DNS_NODATA;
+	case ARES_ENOTFOUND:
+		/* The answer itself says which, TC bit included. */
+		if (abuf != NULL && alen > 0) {
+			dns_parse(abuf, (size_t)alen, q->type, &r);
+			break;
+		}
+		r.status = status == ARES_ENOTFOUND ? DNS_NXDOMAIN :
+		    status == ARES_ENODATA ? DNS_NODATA : DNS_ERROR;
+		if (r.status == DNS_ERROR)
+			r.error = "empty answer";
 		break;
 	case ARES_EDESTRUCTION:
 	case ARES_ECANCELLED:
@@ -337,6 +658,20 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		d->st.timeouts++;
 		r.status = DNS_ERROR;
 		r.error = "timeout";
+		break;
+	case ARES_ESERVFAIL:
+		r.status = DNS_ERROR;
+		r.error = "SERVFAIL";
+		break;
+	case ARES_EREFUSED:
+		r.status = DNS_ERROR;
+		r.error = "REFUSED";
+		break;
+	case ARES_ECONNREFUSED:
+		r.status = DNS_ERROR;
+		r.error = q->retried ? "no answer after a retry (connection "
+		    "failed, or SERVFAIL/REFUSED)" : "connection failed, or "
+		    "SERVFAIL/REFUSED";
 		break;
 	default:
 		r.status = DNS_ERROR;
@@ -356,25 +691,33 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 }
 
 int
-dns_query(struct dns *d, const char *name, enum dns_type type, dns_cb cb,
-    void *arg)
+dns_query_until(struct dns *d, const char *name, enum dns_type type,
+    int64_t deadline_ms, dns_cb cb, void *arg)
 {
-	static const int qtype[] = {
-		[DNS_PTR] = ns_t_ptr, [DNS_A] = ns_t_a, [DNS_AAAA] = ns_t_aaaa,
-	};
+	size_t len = strlen(name);
 	struct dns_query *q;
 
-	if ((q = malloc(sizeof(*q))) == NULL)
+	if ((q = malloc(sizeof(*q) + len + 1)) == NULL)
 		return -1;
 	q->d = d;
 	q->type = type;
 	q->cb = cb;
 	q->arg = arg;
+	q->deadline_ms = deadline_ms;
+	q->retried = false;
+	memcpy(q->name, name, len + 1);
 	d->st.queries++;
 	d->st.inflight++;
-	ares_query(d->ch, name, ns_c_in, qtype[type], dns_answer, q);
+	ares_query(d->ch, name, ns_c_in, dns_qtype[type], dns_answer, q);
 	dns_schedule(d);
 	return 0;
+}
+
+int
+dns_query(struct dns *d, const char *name, enum dns_type type, dns_cb cb,
+    void *arg)
+{
+	return dns_query_until(d, name, type, 0, cb, arg);
 }
 
 const struct dns_stats *

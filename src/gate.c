@@ -57,6 +57,9 @@ struct gate_lookup {
 	enum verdict_ptr ptr;
 	size_t nnames;
 	char names[DNS_MAX_NAMES][DNS_NAME_MAX];
+	bool ptr_bad;			/* answered, but no name is a host name */
+	char bad[DNS_NAME_MAX];		/* the first such name, escaped */
+	const char *bad_why;		/* dns_result.bad_why (static) */
 	/* forward confirmation, per PTR name */
 	unsigned fwd_due;		/* forward answers outstanding */
 	int confirmed;			/* index of the confirming name, -1 */
@@ -65,6 +68,9 @@ struct gate_lookup {
 	int dnsbl_score;
 	unsigned dnsbl_due;		/* zone answers outstanding */
 	uint32_t dnsbl_hit;		/* zones that scored, bit per zone */
+	uint32_t dnsbl_asked;		/* zones queried, bit per zone */
+	uint32_t dnsbl_done;		/* zones that answered completely
+					 * (listed, NXDOMAIN, no data) */
 };
 
 /* A query's callback context: which lookup, which query. */
@@ -93,6 +99,21 @@ gate_cfg_unref(struct gate_cfg *c)
 	free(c);
 }
 
+struct ptrclass *
+gate_ptrclass_new(const struct conf_gate *cg, char *err, size_t errlen)
+{
+	struct ptrclass *pc;
+	size_t n;
+
+	pc = ptrclass_new_tables(cg->ptr_providers[0] ? cg->ptr_providers :
+	    NULL, !cg->ptr_providers_replace, err, errlen);
+	if (pc == NULL && cg->ptr_providers[0] != '\0') {
+		n = strlen(err);
+		snprintf(err + n, errlen - n, " ([gate] ptr_providers)");
+	}
+	return pc;
+}
+
 static struct gate_cfg *
 gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
     size_t errlen)
@@ -106,16 +127,11 @@ gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
 	c->conf = *conf;
 	c->g = g;
 	c->refs = 1;
-	c->pc = ptrclass_new(conf->gate.ptr_providers[0] ?
-	    conf->gate.ptr_providers : NULL, err, errlen);
-	if (c->pc == NULL) {
-		/*
-		 * Never run without the provider table: big senders whose
-		 * names embed their address would be judged generic.
-		 */
-		size_t n = strlen(err);
-		snprintf(err + n, errlen - n, " ([gate] ptr_providers; "
-		    "'make install' puts the table in %s)", SHAREDIR);
+	/*
+	 * A configured table that does not load stops us: big senders whose
+	 * names embed their address would be judged generic.
+	 */
+	if ((c->pc = gate_ptrclass_new(&conf->gate, err, errlen)) == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -215,11 +231,15 @@ gate_query(struct gate_lookup *lk, const char *name, enum dns_type type,
 	q->kind = kind;
 	q->idx = idx;
 	lk->refs++;
-	if (kind == GATE_Q_FWD)
+	if (kind == GATE_Q_FWD) {
 		lk->fwd_due++;
-	else if (kind == GATE_Q_DNSBL)
+	} else if (kind == GATE_Q_DNSBL) {
 		lk->dnsbl_due++;
-	if (dns_query(lk->g->dns, name, type, gate_answer, q) == -1) {
+		lk->dnsbl_asked |= 1u << idx;	/* idx < DNSBL_MAX_SITES, 32 */
+	}
+	/* The deadline tells dns whether a retry could still count. */
+	if (dns_query_until(lk->g->dns, name, type, lk->start_ms +
+	    lk->cfg->conf.gate.deadline_ms, gate_answer, q) == -1) {
 		log_warnx("gate: query %s: out of memory", name);
 		struct dns_result r = { .status = DNS_ERROR, .error = "no memory" };
 		gate_answer(q, &r);
@@ -236,6 +256,14 @@ gate_on_ptr(struct gate_lookup *lk, const struct dns_result *r)
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 		lk->ptr = VERDICT_PTR_NONE;
+		return;
+	case DNS_BADNAME:
+		/* An answer, not resolver trouble: judged as class invalid,
+		 * nothing to confirm forward. */
+		lk->ptr = VERDICT_PTR_FOUND;
+		lk->ptr_bad = true;
+		memcpy(lk->bad, r->bad, sizeof(lk->bad));
+		lk->bad_why = r->bad_why;
 		return;
 	default:
 		lk->ptr = VERDICT_PTR_ERROR;
@@ -281,8 +309,23 @@ gate_on_dnsbl(struct gate_lookup *lk, unsigned z, const struct dns_result *r)
 	char ip[ADDR_STRLEN], as[ADDR_STRLEN];
 
 	lk->dnsbl_due--;
-	if (r->status != DNS_OK)
-		return;		/* not listed, or the list failed: no score */
+	if (r->status == DNS_NXDOMAIN || r->status == DNS_NODATA) {
+		lk->dnsbl_done |= 1u << z;	/* not listed */
+		return;
+	}
+	if (r->status != DNS_OK) {
+		/* SERVFAIL, REFUSED, a failed connection, a bad answer: the
+		 * list said nothing, so the verdict is incomplete. */
+		if (r->status == DNS_CANCELLED)
+			return;
+		lk->g->st.dnsbl_failed++;
+		if (log_get_verbose() > 0)
+			log_debug("gate: DNSBL %s for %s: %s", s->zone[z],
+			    addr_ntop(&lk->a, ip), r->error ? r->error :
+			    "error");
+		return;
+	}
+	lk->dnsbl_done |= 1u << z;
 	for (size_t i = 0; i < r->naddrs; i++)
 		if (r->addrs[i].family == AF_INET)
 			ans[n++] = addr_v4(&r->addrs[i]);
@@ -342,11 +385,18 @@ gate_findings(struct gate_lookup *lk, struct verdict_findings *f,
 	memset(f, 0, sizeof(*f));
 	f->ptr = lk->ptr;
 	f->dnsbl_score = lk->dnsbl_score;
-	f->dnsbl_incomplete = lk->dnsbl_due > 0;
+	/* Failed and unanswered lists alike: dnsbl_asked & ~dnsbl_done. */
+	f->dnsbl_incomplete = (lk->dnsbl_asked & ~lk->dnsbl_done) != 0;
 	f->cls = PTR_NAMED;
 	*name = NULL;
 	pv->cls = PTR_NAMED;
 	pv->reason[0] = '\0';
+	if (lk->ptr == VERDICT_PTR_FOUND && lk->ptr_bad) {
+		f->cls = pv->cls = PTR_INVALID;
+		snprintf(pv->reason, sizeof(pv->reason), "%s", lk->bad_why);
+		*name = lk->bad;
+		return;
+	}
 	if (lk->ptr != VERDICT_PTR_FOUND || lk->nnames == 0)
 		return;
 	if (lk->confirmed >= 0)
@@ -368,17 +418,27 @@ gate_log_verdict(struct gate_lookup *lk, const struct verdict *v,
 {
 	const struct dnsbl_sites *s = &lk->cfg->conf.gate.dnsbl_sites;
 	char ip[ADDR_STRLEN], reasons[128], zones[512] = "", cls[96];
-	size_t off = 0;
+	char failed[512] = "";
+	uint32_t incomplete = lk->dnsbl_asked & ~lk->dnsbl_done;
+	size_t off = 0, foff = 0;
 
 	verdict_reasons_format(v, reasons, sizeof(reasons));
 	for (size_t z = 0; z < s->nzones && z < 32; z++) {
-		if (!(lk->dnsbl_hit & (1u << z)))
-			continue;
-		int n = snprintf(zones + off, sizeof(zones) - off, "%s%s",
-		    off ? "," : " dnsbl=", s->zone[z]);
-		if (n < 0 || (size_t)n >= sizeof(zones) - off)
-			break;
-		off += (size_t)n;
+		int n;
+
+		if (lk->dnsbl_hit & (1u << z)) {
+			n = snprintf(zones + off, sizeof(zones) - off, "%s%s",
+			    off ? "," : " dnsbl=", s->zone[z]);
+			if (n > 0 && (size_t)n < sizeof(zones) - off)
+				off += (size_t)n;
+		}
+		if (incomplete & (1u << z)) {
+			n = snprintf(failed + foff, sizeof(failed) - foff,
+			    "%s%s", foff ? "," : " dnsbl_incomplete=",
+			    s->zone[z]);
+			if (n > 0 && (size_t)n < sizeof(failed) - foff)
+				foff += (size_t)n;
+		}
 	}
 	if (name == NULL)
 		snprintf(cls, sizeof(cls), "-");
@@ -388,12 +448,12 @@ gate_log_verdict(struct gate_lookup *lk, const struct verdict *v,
 		snprintf(cls, sizeof(cls), "%s class_reason=%s",
 		    ptrclass_name(pv->cls), pv->reason);
 	log_info("verdict=%s ip=%s reason=%s ptr=%s fcrdns=%s class=%s "
-	    "dnsbl_score=%d%s ms=%lld syns=%zu%s",
+	    "dnsbl_score=%d%s%s ms=%lld syns=%zu%s",
 	    verdict_action_name(v->action), addr_ntop(&lk->a, ip), reasons,
 	    name ? name : "-",
 	    f->fcrdns == VERDICT_FCRDNS_PASS ? "yes" :
 	    f->fcrdns == VERDICT_FCRDNS_FAIL ? "no" : "-",
-	    cls, lk->dnsbl_score, zones,
+	    cls, lk->dnsbl_score, zones, failed,
 	    (long long)(evloop_now_ms(lk->g->ev) - lk->start_ms), lk->nheld,
 	    v->cache ? "" : " cached=no");
 }
@@ -409,7 +469,7 @@ gate_count(struct gate *g, const struct verdict *v)
 	else
 		g->st.accept++;
 	for (size_t i = 0; i < v->nreasons; i++)
-		if (v->reason[i] < 8)
+		if (v->reason[i] < VERDICT_R_MAX)
 			g->st.reason[v->reason[i]]++;
 }
 
@@ -784,6 +844,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "lookups", g->st.lookups },
 		{ "pending", g->npending },
 		{ "no_ptr", g->st.reason[VERDICT_R_NO_PTR] },
+		{ "invalid_ptr", g->st.reason[VERDICT_R_INVALID_PTR] },
 		{ "generic_ptr", g->st.reason[VERDICT_R_GENERIC] },
 		{ "static_ptr", g->st.reason[VERDICT_R_STATIC] },
 		{ "fcrdns", g->st.reason[VERDICT_R_FCRDNS] },
@@ -792,6 +853,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "dns_errors", g->st.reason[VERDICT_R_DNS_ERROR] },
 		{ "deadline", g->st.deadline },
 		{ "dnsbl_errors", g->st.dnsbl_errors },
+		{ "dnsbl_failed", g->st.dnsbl_failed },
 		{ "trusted", g->st.trusted },
 		{ "malformed", g->st.malformed },
 		{ "not_syn", g->st.not_syn },
@@ -801,6 +863,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "verdict_errors", qs->verdict_errors },
 		{ "dns_queries", ds->queries },
 		{ "dns_timeouts", ds->timeouts },
+		{ "dns_retries", ds->retries },
 		{ "nft_batches", ns->batches },
 		{ "nft_elements", ns->elements },
 		{ "nft_errors", ns->errors },

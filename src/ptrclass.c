@@ -2,9 +2,10 @@
  * ptrclass.c - the generic-PTR classifier: context, provider table,
  * registered-domain split and the decision.
  *
- * Exports ptrclass_new() / ptrclass_free() (load once at start-up: the
- * Public Suffix List and the provider table), ptrclass_classify() and
- * ptrclass_name().  The context is read-only after ptrclass_new(), so any
+ * Exports ptrclass_new_tables() / ptrclass_new() / ptrclass_free() (load
+ * once at start-up: the Public Suffix List and the provider table: the
+ * built-in one of ptrclass_builtin.c, a file, or both), ptrclass_classify()
+ * and ptrclass_name().  The context is read-only after ptrclass_new(), so any
  * number of threads may classify with one context.  ptrclass_classify()
  * allocates nothing: the lower-cased name and the address encodings live on
  * its stack.
@@ -124,25 +125,25 @@ static const char *ptrclass_suffix_bad(const char *s, size_t len)
 	return NULL;
 }
 
-/* Load the provider table: one suffix per line, '#' starts a comment. */
-static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
-    char *err, size_t errlen)
+/* The provider suffixes as they are read, before ptrclass_index. */
+struct ptrclass_build {
+	size_t *offs;			/* each suffix's offset in prov_blob */
+	size_t n, cap;
+	size_t bloblen, blobcap;	/* of pc->prov_blob */
+};
+
+/*
+ * Read one provider table from f (shown as name in messages): one suffix
+ * per line, '#' starts a comment.  Appends to b.  0, or -1 with
+ * "name:line: reason" and errno EINVAL (bad data) or the system's cause.
+ */
+static int ptrclass_read_table(struct ptrclass *pc, struct ptrclass_build *b,
+    FILE *f, const char *name, char *err, size_t errlen)
 {
-	FILE *f;
 	char *line = NULL;
-	size_t linecap = 0;
+	size_t linecap = 0, lineno = 0, i;
 	ssize_t got;
-	size_t lineno = 0, cap = 0, blobcap = 0, bloblen = 0, i;
-	size_t *offs = NULL;
-	int rc = -1;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: open: %s", path, strerror(e));
-		errno = e;
-		return -1;
-	}
 	errno = 0;
 	while ((got = getline(&line, &linecap, f)) != -1) {
 		size_t len = (size_t)got;
@@ -151,13 +152,13 @@ static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
 
 		lineno++;
 		if (len > 1024) {
-			snprintf(err, errlen, "%s:%zu: line too long", path,
+			snprintf(err, errlen, "%s:%zu: line too long", name,
 			    lineno);
-			goto out;
+			goto bad;
 		}
 		if (strlen(line) != len) {
-			snprintf(err, errlen, "%s:%zu: NUL byte", path, lineno);
-			goto out;
+			snprintf(err, errlen, "%s:%zu: NUL byte", name, lineno);
+			goto bad;
 		}
 		if ((e = strchr(p, '#')) != NULL)
 			*e = '\0';
@@ -173,8 +174,8 @@ static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
 			continue;
 		if (*e != '\0') {
 			snprintf(err, errlen, "%s:%zu: one suffix per line",
-			    path, lineno);
-			goto out;
+			    name, lineno);
+			goto bad;
 		}
 		if (len > 0 && p[0] == '.') {	/* ".example.com" = "example.com" */
 			p++;
@@ -183,92 +184,142 @@ static int ptrclass_load_providers(struct ptrclass *pc, const char *path,
 		for (i = 0; i < len; i++)
 			p[i] = (char)tolower((unsigned char)p[i]);
 		if ((why = ptrclass_suffix_bad(p, len)) != NULL) {
-			snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
-			goto out;
+			snprintf(err, errlen, "%s:%zu: %s", name, lineno, why);
+			goto bad;
 		}
-		if (pc->nprov == PTRCLASS_PROVIDERS_MAX) {
+		if (b->n == PTRCLASS_PROVIDERS_MAX) {
 			snprintf(err, errlen, "%s:%zu: more than %d suffixes",
-			    path, lineno, PTRCLASS_PROVIDERS_MAX);
-			goto out;
+			    name, lineno, PTRCLASS_PROVIDERS_MAX);
+			goto bad;
 		}
-		if (pc->nprov == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			size_t *n = realloc(offs, ncap * sizeof(*n));
+		if (b->n == b->cap) {
+			size_t ncap = b->cap ? b->cap * 2 : 64;
+			size_t *n = realloc(b->offs, ncap * sizeof(*n));
 
 			if (n == NULL)
 				goto nomem;
-			offs = n;
-			cap = ncap;
+			b->offs = n;
+			b->cap = ncap;
 		}
-		if (bloblen + len + 1 > blobcap) {
-			size_t ncap = blobcap ? blobcap * 2 : 4096;
+		if (b->bloblen + len + 1 > b->blobcap) {
+			size_t ncap = b->blobcap ? b->blobcap * 2 : 4096;
 			char *n;
 
-			while (ncap < bloblen + len + 1)
+			while (ncap < b->bloblen + len + 1)
 				ncap *= 2;
 			if ((n = realloc(pc->prov_blob, ncap)) == NULL)
 				goto nomem;
 			pc->prov_blob = n;
-			blobcap = ncap;
+			b->blobcap = ncap;
 		}
-		memcpy(pc->prov_blob + bloblen, p, len);
-		pc->prov_blob[bloblen + len] = '\0';
-		offs[pc->nprov++] = bloblen;
-		bloblen += len + 1;
+		memcpy(pc->prov_blob + b->bloblen, p, len);
+		pc->prov_blob[b->bloblen + len] = '\0';
+		b->offs[b->n++] = b->bloblen;
+		b->bloblen += len + 1;
 	}
 	if (ferror(f)) {
 		int e = errno;
 
-		snprintf(err, errlen, "%s: read: %s", path, strerror(e));
-		free(offs);
+		snprintf(err, errlen, "%s: read: %s", name, strerror(e));
 		free(line);
-		fclose(f);
 		errno = e;
 		return -1;
 	}
-	if (pc->nprov > 0) {
-		if ((pc->prov = calloc(pc->nprov, sizeof(*pc->prov))) == NULL)
-			goto nomem;
-		for (i = 0; i < pc->nprov; i++)
-			pc->prov[i] = pc->prov_blob + offs[i];
-		qsort(pc->prov, pc->nprov, sizeof(*pc->prov), ptrclass_strcmp);
-		pc->prov_mask = 1;
-		while (pc->prov_mask < pc->nprov * 2)
-			pc->prov_mask <<= 1;
-		pc->prov_hash = calloc(pc->prov_mask, sizeof(*pc->prov_hash));
-		if (pc->prov_hash == NULL)
-			goto nomem;
-		pc->prov_mask--;
-		for (i = 0; i < pc->nprov; i++) {
-			const char *p = pc->prov[i];
-			size_t h = ptrclass_hash(p, strlen(p)) & pc->prov_mask;
-
-			while (pc->prov_hash[h] != NULL &&
-			    strcmp(pc->prov_hash[h], p) != 0)
-				h = (h + 1) & pc->prov_mask;
-			pc->prov_hash[h] = p;	/* duplicates share a slot */
-		}
-	}
-	rc = 0;
-	goto out;
+	free(line);
+	return 0;
 nomem:
-	snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
-	fclose(f);
-	free(offs);
+	snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
 	free(line);
 	errno = ENOMEM;
 	return -1;
-out:
-	free(offs);
+bad:
 	free(line);
+	errno = EINVAL;	/* the caller tells bad data from bad system */
+	return -1;
+}
+
+/* The sorted list and the hash table over every suffix read into b. */
+static int ptrclass_index(struct ptrclass *pc, const struct ptrclass_build *b,
+    char *err, size_t errlen)
+{
+	size_t i;
+
+	pc->nprov = b->n;
+	if (pc->nprov == 0)
+		return 0;
+	if ((pc->prov = calloc(pc->nprov, sizeof(*pc->prov))) == NULL)
+		goto nomem;
+	for (i = 0; i < pc->nprov; i++)
+		pc->prov[i] = pc->prov_blob + b->offs[i];
+	qsort(pc->prov, pc->nprov, sizeof(*pc->prov), ptrclass_strcmp);
+	pc->prov_mask = 1;
+	while (pc->prov_mask < pc->nprov * 2)
+		pc->prov_mask <<= 1;
+	pc->prov_hash = calloc(pc->prov_mask, sizeof(*pc->prov_hash));
+	if (pc->prov_hash == NULL)
+		goto nomem;
+	pc->prov_mask--;
+	for (i = 0; i < pc->nprov; i++) {
+		const char *p = pc->prov[i];
+		size_t h = ptrclass_hash(p, strlen(p)) & pc->prov_mask;
+
+		while (pc->prov_hash[h] != NULL &&
+		    strcmp(pc->prov_hash[h], p) != 0)
+			h = (h + 1) & pc->prov_mask;
+		pc->prov_hash[h] = p;	/* duplicates share a slot */
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "ptrclass: provider table: %s", strerror(ENOMEM));
+	errno = ENOMEM;
+	return -1;
+}
+
+/* The built-in table (ptrclass_builtin.c) into b. */
+static int ptrclass_read_builtin(struct ptrclass *pc, struct ptrclass_build *b,
+    char *err, size_t errlen)
+{
+	FILE *f = fmemopen((void *)ptrclass_builtin_table,
+	    strlen(ptrclass_builtin_table), "r");
+	int rc;
+
+	if (f == NULL) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: fmemopen: %s", PTRCLASS_BUILTIN_NAME,
+		    strerror(e));
+		errno = e;
+		return -1;
+	}
+	rc = ptrclass_read_table(pc, b, f, PTRCLASS_BUILTIN_NAME, err, errlen);
 	fclose(f);
-	if (rc < 0)
-		errno = EINVAL;	/* the caller tells bad data from bad system */
 	return rc;
 }
 
-struct ptrclass *ptrclass_new(const char *providers, char *err, size_t errlen)
+/* The file at path into b. */
+static int ptrclass_read_file(struct ptrclass *pc, struct ptrclass_build *b,
+    const char *path, char *err, size_t errlen)
 {
+	FILE *f = fopen(path, "r");
+	int rc, e;
+
+	if (f == NULL) {
+		e = errno;
+		snprintf(err, errlen, "%s: open: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	rc = ptrclass_read_table(pc, b, f, path, err, errlen);
+	e = errno;
+	fclose(f);
+	errno = e;
+	return rc;
+}
+
+struct ptrclass *ptrclass_new_tables(const char *providers, bool builtin,
+    char *err, size_t errlen)
+{
+	struct ptrclass_build b = { 0 };
 	struct ptrclass *pc;
 
 	if (errlen > 0)
@@ -282,15 +333,30 @@ struct ptrclass *ptrclass_new(const char *providers, char *err, size_t errlen)
 	if (pc->psl == NULL) {
 		snprintf(err, errlen, "psl_load_file %s: cannot load, and the "
 		    "library has no built-in list", PTRCLASS_PSL_FILE);
-		ptrclass_free(pc);
-		return NULL;
+		goto fail;
 	}
+	if (builtin && ptrclass_read_builtin(pc, &b, err, errlen) == -1)
+		goto fail;
 	if (providers != NULL &&
-	    ptrclass_load_providers(pc, providers, err, errlen) < 0) {
-		ptrclass_free(pc);
-		return NULL;
-	}
+	    ptrclass_read_file(pc, &b, providers, err, errlen) == -1)
+		goto fail;
+	if (ptrclass_index(pc, &b, err, errlen) == -1)
+		goto fail;
+	free(b.offs);
 	return pc;
+fail: {
+	int e = errno;
+
+	free(b.offs);
+	ptrclass_free(pc);
+	errno = e;
+	return NULL;
+	}
+}
+
+struct ptrclass *ptrclass_new(const char *providers, char *err, size_t errlen)
+{
+	return ptrclass_new_tables(providers, false, err, errlen);
 }
 
 void ptrclass_free(struct ptrclass *pc)

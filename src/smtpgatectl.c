@@ -15,6 +15,7 @@
  *     "ip<TAB>ptr" is skipped; a bad line is reported on stderr as
  *     "stdin:LINE: reason", skipped, and makes the exit code 1.  An
  *     invalid name is echoed with bytes outside printable ASCII as '?'.
+ *     The provider table is the built-in one, extended by FILE.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -117,18 +118,6 @@ static const char *ctl_printable(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* The provider table: installed copy, else the source tree's. */
-static const char *ctl_default_providers(void)
-{
-	static const char installed[] = SHAREDIR "/ptr-providers.conf";
-
-	if (access(installed, R_OK) == 0)
-		return installed;
-	if (access("data/ptr-providers.conf", R_OK) == 0)
-		return "data/ptr-providers.conf";
-	return installed;	/* let the open report it */
-}
-
 static int ctl_classify_ptr(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -170,9 +159,10 @@ static int ctl_classify_ptr(struct ctl *ctl, int argc, char **argv)
 		ctl_usage(stderr);
 		return CTL_BADINPUT;
 	}
-	if (providers == NULL)
-		providers = ctl_default_providers();
-	if ((pc = ptrclass_new(providers, err, sizeof(err))) == NULL) {
+	/* The built-in table, extended by --providers, as the gate's
+	 * default ptr_providers_mode. */
+	if ((pc = ptrclass_new_tables(providers, true, err, sizeof(err))) ==
+	    NULL) {
 		fprintf(stderr, "smtpgatectl: %s\n", err);
 		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 	}

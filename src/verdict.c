@@ -15,6 +15,7 @@ static const char *const verdict_reason_names[VERDICT_R_MAX] = {
 	[VERDICT_R_GENERIC] = "generic-ptr",
 	[VERDICT_R_STATIC] = "static-ptr",
 	[VERDICT_R_FCRDNS] = "fcrdns",
+	[VERDICT_R_INVALID_PTR] = "invalid-ptr",
 };
 
 const char *
@@ -61,7 +62,7 @@ verdict_decide(const struct conf_gate *g, const struct verdict_findings *f,
 {
 	struct verdict_hit hit[VERDICT_R_MAX];
 	size_t nhit = 0, best = 0;
-	bool dns_error = false;
+	bool dns_error = false, invalid;
 
 	memset(out, 0, sizeof(*out));
 	out->action = ACTION_ACCEPT;
@@ -84,14 +85,17 @@ verdict_decide(const struct conf_gate *g, const struct verdict_findings *f,
 	VERDICT_HIT(f->dnsbl_score >= g->dnsbl_threshold &&
 	    g->dnsbl_sites.nsites > 0, VERDICT_R_DNSBL, g->dnsbl);
 	VERDICT_HIT(f->ptr == VERDICT_PTR_NONE, VERDICT_R_NO_PTR, g->no_ptr);
+	/* A name that is no host name needs no forward look to judge. */
+	invalid = f->ptr == VERDICT_PTR_FOUND && f->cls == PTR_INVALID;
+	VERDICT_HIT(invalid, VERDICT_R_INVALID_PTR, g->invalid_ptr);
 	dns_error = f->ptr == VERDICT_PTR_UNKNOWN ||
 	    f->ptr == VERDICT_PTR_ERROR ||
-	    (f->ptr == VERDICT_PTR_FOUND &&
+	    (f->ptr == VERDICT_PTR_FOUND && !invalid &&
 	    f->fcrdns == VERDICT_FCRDNS_UNKNOWN);
 	VERDICT_HIT(dns_error, VERDICT_R_DNS_ERROR, g->dns_error);
 	if (f->ptr == VERDICT_PTR_FOUND) {
-		VERDICT_HIT(f->cls == PTR_GENERIC || f->cls == PTR_INVALID,
-		    VERDICT_R_GENERIC, g->generic_ptr);
+		VERDICT_HIT(f->cls == PTR_GENERIC, VERDICT_R_GENERIC,
+		    g->generic_ptr);
 		VERDICT_HIT(f->cls == PTR_STATIC_GENERIC, VERDICT_R_STATIC,
 		    g->static_ptr);
 		VERDICT_HIT(f->fcrdns == VERDICT_FCRDNS_FAIL,

@@ -105,6 +105,7 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 		cat(buf, len, "%s%u", i ? " " : "", g->ports[i]);
 	cat(buf, len, "\n");
 	cat(buf, len, "gate.no_ptr=%s\n", action_name(g->no_ptr));
+	cat(buf, len, "gate.invalid_ptr=%s\n", action_name(g->invalid_ptr));
 	cat(buf, len, "gate.generic_ptr=%s\n", action_name(g->generic_ptr));
 	cat(buf, len, "gate.static_ptr=%s\n", action_name(g->static_ptr));
 	cat(buf, len, "gate.fcrdns=%s\n", action_name(g->fcrdns));
@@ -128,6 +129,8 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 		    addr_ntop(&g->trusted[i].a, a), g->trusted[i].len);
 	cat(buf, len, "\n");
 	cat(buf, len, "gate.ptr_providers=%s\n", g->ptr_providers);
+	cat(buf, len, "gate.ptr_providers_mode=%s\n",
+	    g->ptr_providers_replace ? "replace" : "extend");
 	cat(buf, len, "gate.control_socket=%s\n", g->control_socket);
 	cat(buf, len, "nft.table=%s\n", c->nft.table);
 	cat(buf, len, "nft.allow_file=%s\n", c->nft.allow_file);
@@ -156,6 +159,7 @@ static const char golden_defaults[] =
     "gate.queue_maxlen=4096\n"
     "gate.ports=25\n"
     "gate.no_ptr=reject\n"
+    "gate.invalid_ptr=reject\n"
     "gate.generic_ptr=reject\n"
     "gate.static_ptr=log\n"
     "gate.fcrdns=log\n"
@@ -170,7 +174,8 @@ static const char golden_defaults[] =
     "gate.max_pending=20000\n"
     "gate.fcrdns_max_names=4\n"
     "gate.trusted=\n"
-    "gate.ptr_providers=" SHAREDIR "/ptr-providers.conf\n"
+    "gate.ptr_providers=\n"
+    "gate.ptr_providers_mode=extend\n"
     "gate.control_socket=/run/smtpgate/smtpgated.sock\n"
     "nft.table=smtpgate\n"
     "nft.allow_file=" SYSCONFDIR "/smtpgate/allow.list\n"
@@ -295,6 +300,15 @@ static const struct good_case good_cases[] = {
 	    "static_ptr = off\nfcrdns = reject\n",
 	    { "gate.no_ptr=drop\n", "gate.generic_ptr=log\n",
 	    "gate.static_ptr=off\n", "gate.fcrdns=reject\n" } },
+	{ "invalid_ptr follows no_ptr when unset", "[gate]\nno_ptr = drop\n",
+	    { "gate.no_ptr=drop\n", "gate.invalid_ptr=drop\n" } },
+	{ "invalid_ptr follows no_ptr set after it", "[gate]\nno_ptr = log\n"
+	    "[dns]\ntries = 1\n", { "gate.invalid_ptr=log\n" } },
+	{ "invalid_ptr of its own", "[gate]\ninvalid_ptr = log\n"
+	    "no_ptr = drop\n",
+	    { "gate.no_ptr=drop\n", "gate.invalid_ptr=log\n" } },
+	{ "invalid_ptr off", "[gate]\ninvalid_ptr = off\n",
+	    { "gate.no_ptr=reject\n", "gate.invalid_ptr=off\n" } },
 	{ "dnsbl off", "[gate]\ndnsbl = off\n", { "gate.dnsbl=off\n" } },
 	{ "dns_error drop", "[gate]\ndns_error = drop\n",
 	    { "gate.dns_error=drop\n" } },
@@ -333,7 +347,14 @@ static const struct good_case good_cases[] = {
 	    "2001:db8::/32 198.51.100.7\n",
 	    { "gate.trusted=192.0.2.0/24 2001:db8::/32 198.51.100.7/32\n" } },
 	{ "ptr_providers", "[gate]\nptr_providers = /etc/smtpgate/ptr.conf\n",
-	    { "gate.ptr_providers=/etc/smtpgate/ptr.conf\n" } },
+	    { "gate.ptr_providers=/etc/smtpgate/ptr.conf\n",
+	    "gate.ptr_providers_mode=extend\n" } },
+	{ "ptr_providers replace", "[gate]\nptr_providers_mode = replace\n"
+	    "ptr_providers = /etc/smtpgate/ptr.conf\n",
+	    { "gate.ptr_providers=/etc/smtpgate/ptr.conf\n",
+	    "gate.ptr_providers_mode=replace\n" } },
+	{ "ptr_providers extend said", "[gate]\nptr_providers_mode = extend\n",
+	    { "gate.ptr_providers=\n", "gate.ptr_providers_mode=extend\n" } },
 	/* [nft] */
 	{ "table", "[nft]\ntable = Sg_2\n", { "nft.table=Sg_2\n" } },
 	/* syntax */
@@ -409,6 +430,16 @@ static const struct bad_case bad_cases[] = {
 	{ "gate action offend not allowed", "[gate]\nno_ptr = offend\n",
 	    "%s:2: [gate] no_ptr: action 'offend' not allowed here (want "
 	    "reject, drop, log or off)" },
+	{ "invalid_ptr accept not allowed", "[gate]\ninvalid_ptr = accept\n",
+	    "%s:2: [gate] invalid_ptr: action 'accept' not allowed here (want "
+	    "reject, drop, log or off)" },
+	{ "ptr_providers_mode word", "[gate]\nptr_providers_mode = merge\n",
+	    "%s:2: [gate] ptr_providers_mode: 'merge': want extend or "
+	    "replace" },
+	{ "ptr_providers_mode replace without a file", "[gate]\nno_ptr = log\n"
+	    "ptr_providers_mode = replace\n",
+	    "%s:3: [gate] ptr_providers_mode: replace needs a ptr_providers "
+	    "file (the built-in table would be replaced by nothing)" },
 	{ "sniffer pregreet has no key", "[sniffer]\npregreet = offend\n",
 	    "%s:2: [sniffer] pregreet: unknown key" },
 	{ "sniffer bad host name", "[sniffer]\nmy_hostnames = mx..example\n",
@@ -764,8 +795,8 @@ test_example_uncommented(void **state)
 		    "bl.spamcop.net*2 list.dnswl.org=127.0.[0..255].0*-2 "
 		    "list.dnswl.org=127.0.[0..255].[1..3]*-4 (zones 3)\n",
 		"gate.trusted=192.0.2.0/24 2001:db8::/32\n",
-		"gate.ptr_providers=/usr/local/share/smtpgate/"
-		    "ptr-providers.conf\n",
+		"gate.ptr_providers=/etc/smtpgate/ptr-providers.local\n",
+		"gate.invalid_ptr=reject\n",
 	};
 	for (i = 0; i < sizeof want / sizeof want[0]; i++)
 		if (strstr(dump, want[i]) == NULL)

@@ -676,6 +676,87 @@ static void test_prov_missing(void **state)
 		fail_msg("got error \"%s\", want the path and \"open:\"", err);
 }
 
+/* The built-in table is data/ptr-providers.conf, byte for byte. */
+static void test_builtin_is_the_file(void **state)
+{
+	static char file[1 << 20];
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	f = fopen(PROVIDERS, "r");
+	assert_non_null(f);
+	n = fread(file, 1, sizeof(file) - 1, f);
+	fclose(f);
+	file[n] = '\0';
+	if (strlen(ptrclass_builtin_table) != n ||
+	    memcmp(ptrclass_builtin_table, file, n) != 0)
+		fail_msg("got a built-in table of %zu bytes, want %s's %zu "
+		    "(rebuild: the object predates the file)",
+		    strlen(ptrclass_builtin_table), PROVIDERS, n);
+}
+
+/*
+ * Built-in alone, extended by a file, replaced by it: which suffixes
+ * count.  The file adds esp.example.com; mailgun.net is built in.
+ */
+static void test_tables(void **state)
+{
+	static const struct {
+		const char *name;
+		bool builtin, file;
+		const char *want_mailgun, *want_esp;	/* class of each */
+	} rows[] = {
+		{ "built-in alone", true, false, "named", "generic" },
+		{ "built-in extended by a file", true, true, "named", "named" },
+		{ "the file replaces it", false, true, "generic", "named" },
+		{ "no table", false, false, "generic", "generic" },
+	};
+	char path[128], err[256];
+	struct addr a;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/extra", t_tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# an operator's own sender\nesp.example.com\n", f);
+	assert_int_equal(fclose(f), 0);
+	t_addr("198.51.100.71", &a);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ptrclass *pc;
+		struct ptr_verdict v1, v2;
+
+		pc = ptrclass_new_tables(rows[i].file ? path : NULL,
+		    rows[i].builtin, err, sizeof(err));
+		if (pc == NULL)
+			fail_msg("%s: got error \"%s\"", rows[i].name, err);
+		ptrclass_classify(pc, "198-51-100-71.mailgun.net", &a, true,
+		    &v1);
+		ptrclass_classify(pc, "198-51-100-71.esp.example.com", &a,
+		    true, &v2);
+		ptrclass_free(pc);
+		if (strcmp(ptrclass_name(v1.cls), rows[i].want_mailgun) != 0 ||
+		    strcmp(ptrclass_name(v2.cls), rows[i].want_esp) != 0)
+			fail_msg("%s: got mailgun %s, esp %s; want %s, %s",
+			    rows[i].name, ptrclass_name(v1.cls),
+			    ptrclass_name(v2.cls), rows[i].want_mailgun,
+			    rows[i].want_esp);
+	}
+	unlink(path);
+	/* A bad file beside the built-in table names the file. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("good.example.com\nbad..example.com\n", f);
+	assert_int_equal(fclose(f), 0);
+	if (ptrclass_new_tables(path, true, err, sizeof(err)) != NULL)
+		fail_msg("loaded a bad file");
+	unlink(path);
+	if (strstr(err, "/extra:2: empty label") == NULL)
+		fail_msg("got error \"%s\", want \"%s:2: empty label\"", err,
+		    path);
+}
+
 /* No context (no PSL, no table) and no address still classify. */
 static void test_null_context(void **state)
 {
@@ -746,13 +827,15 @@ int main(void)
 {
 	static struct CMUnitTest tests[NROWS(ip_cases) + NROWS(word_cases) +
 	    NROWS(shape_cases) + NROWS(input_cases) + NROWS(named_cases) +
-	    NROWS(generic_cases) + NROWS(prov_cases) + 8];
+	    NROWS(generic_cases) + NROWS(prov_cases) + 10];
 	size_t n_ = 0;
 
 	tests[n_++] = (struct CMUnitTest)cmocka_unit_test(test_lex_selfcheck);
 	tests[n_++] = (struct CMUnitTest)cmocka_unit_test(test_names);
 	tests[n_++] = (struct CMUnitTest)cmocka_unit_test(test_prov_missing);
 	tests[n_++] = (struct CMUnitTest)cmocka_unit_test(test_null_context);
+	tests[n_++] = (struct CMUnitTest)cmocka_unit_test(test_builtin_is_the_file);
+	tests[n_++] = (struct CMUnitTest)cmocka_unit_test(test_tables);
 	ROWS(tests, ip_cases, test_ip);
 	ROWS(tests, word_cases, test_word);
 	ROWS(tests, shape_cases, test_shape);

@@ -371,7 +371,8 @@ world_status() {
 
 # world_conf FILE [section.key=value ...]: write the world's base
 # configuration for smtpgate (its resolver, its DNSBL zones, the trusted
-# link, this tree's provider table) with the given keys replaced or added;
+# link; the provider table is the programs' built-in one) with the given
+# keys replaced or added;
 # prints FILE.  An empty value ("gate.dnsbl_sites=") empties the key.
 world_conf() {
 	local f=$1 kv sec key val; shift
@@ -396,7 +397,6 @@ world_conf() {
 	pass_ttl = 3600
 	deny_ttl = 900
 	trusted_networks = 192.0.2.0/28 2001:db8:1::/48
-	ptr_providers = $(cd "$WORLD_HOME/../.." && pwd)/data/ptr-providers.conf
 
 	[nft]
 	table = $WORLD_TABLE

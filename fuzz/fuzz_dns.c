@@ -1,0 +1,103 @@
+/*
+ * fuzz_dns.c - libFuzzer target over dns_parse, the answer parser the gate
+ * runs on every PTR, A and AAAA answer it receives.
+ *
+ * Input: one byte choosing the query type (low two bits: 0 PTR, 1 A,
+ * 2 AAAA, 3 PTR), then the DNS message as it came off the wire.  The
+ * message is copied to a buffer of exactly its size, so ASan sees any
+ * read past its end.  Checks the result's promises (dns.h): a known
+ * status; an error reason exactly when DNS_ERROR; at most DNS_MAX_NAMES
+ * names, each a non-empty terminated string of printable ASCII without
+ * space or backslash, none repeated; the escaped bad name terminated and
+ * printable, with a reason, when DNS_BADNAME; at most DNS_MAX_ADDRS
+ * addresses, all of the queried family; names only for PTR, addresses
+ * only for A and AAAA.
+ *
+ * Build: tests/run-fuzz.sh (make fuzz FUZZ_TARGETS=fuzz/fuzz_dns.c)
+ * Corpus: fuzz/corpus/dns/ (hand-built answers: valid, truncated,
+ * compression loops, bad names, huge counts)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dns.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int
+fuzz_printable(const char *s, size_t max, int allow_escapes)
+{
+	size_t n = strnlen(s, max);
+
+	if (n == max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			return 0;
+		if (c == '\\' && !allow_escapes)
+			return 0;
+	}
+	return 1;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const enum dns_type types[4] = { DNS_PTR, DNS_A, DNS_AAAA,
+	    DNS_PTR };
+	enum dns_type type;
+	struct dns_result r;
+	unsigned char *msg;
+
+	if (size < 1)
+		return 0;
+	type = types[data[0] & 3];
+	if ((msg = malloc(size - 1 ? size - 1 : 1)) == NULL)
+		return 0;
+	memcpy(msg, data + 1, size - 1);
+	memset(&r, 0x5a, sizeof(r));
+	dns_parse(msg, size - 1, type, &r);
+	free(msg);
+
+	switch (r.status) {
+	case DNS_OK: case DNS_NXDOMAIN: case DNS_NODATA: case DNS_BADNAME:
+		if (r.error != NULL)
+			abort();
+		break;
+	case DNS_ERROR:
+		if (r.error == NULL || r.nnames || r.naddrs || r.nbad)
+			abort();
+		break;
+	default:
+		abort();	/* dns_parse never cancels */
+	}
+	if (r.nnames > DNS_MAX_NAMES || r.naddrs > DNS_MAX_ADDRS)
+		abort();
+	if (type != DNS_PTR && (r.nnames || r.nbad))
+		abort();
+	if (type == DNS_PTR && r.naddrs)
+		abort();
+	if (r.status == DNS_OK && r.nnames == 0 && r.naddrs == 0)
+		abort();
+	for (size_t i = 0; i < r.nnames; i++) {
+		if (r.names[i][0] == '\0' ||
+		    !fuzz_printable(r.names[i], DNS_NAME_MAX, 0))
+			abort();
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r.names[i], r.names[j]) == 0)
+				abort();
+	}
+	if (!fuzz_printable(r.bad, DNS_NAME_MAX, 1))
+		abort();
+	if ((r.nbad > 0) != (r.bad_why != NULL) ||
+	    (r.status == DNS_BADNAME && (r.nbad == 0 || r.nnames > 0)))
+		abort();
+	for (size_t i = 0; i < r.naddrs; i++)
+		if (r.addrs[i].family != (type == DNS_A ? AF_INET : AF_INET6))
+			abort();
+	return 0;
+}
