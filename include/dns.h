@@ -63,6 +63,19 @@ void dns_retire(struct dns *d);
 int dns_query(struct dns *d, const char *name, enum dns_type type,
     dns_cb cb, void *arg);
 
+/*
+ * A query of any type whose answer is handed over unparsed, for a caller
+ * that parses elsewhere (the SPF helpers parse TXT and MX answers inside
+ * their sandbox, so the daemon never does).  status is DNS_OK with the
+ * answer's bytes, or another status with abuf NULL and alen 0.  The same
+ * rules as dns_query: the callback may come late, with DNS_CANCELLED when
+ * the context is freed.  0, or -1 when out of memory.
+ */
+typedef void (*dns_raw_cb)(void *arg, enum dns_status status,
+    const unsigned char *abuf, size_t alen);
+int dns_query_raw(struct dns *d, const char *name, int qtype, dns_raw_cb cb,
+    void *arg);
+
 const struct dns_stats *dns_stats(const struct dns *d);
 
 #endif

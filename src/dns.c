@@ -46,6 +46,7 @@ struct dns_query {
 	struct dns *d;
 	enum dns_type type;
 	dns_cb cb;
+	dns_raw_cb raw_cb;	/* dns_query_raw: no parsing here */
 	void *arg;
 };
 
@@ -304,6 +305,57 @@ dns_parse_addrs(const unsigned char *abuf, int alen, enum dns_type type,
 }
 
 static void
+dns_query_done(struct dns_query *q)
+{
+	struct dns *d = q->d;
+
+	free(q);
+	if (d->retired && d->st.inflight == 0 && !d->freeing &&
+	    evloop_defer(d->ev, dns_retired_free, d) == -1)
+		log_warnx("dns: cannot retire resolver context");
+}
+
+static void
+dns_answer_raw(struct dns_query *q, int status, const unsigned char *abuf,
+    int alen)
+{
+	struct dns *d = q->d;
+	enum dns_status st;
+
+	switch (status) {
+	case ARES_SUCCESS:
+		st = abuf != NULL && alen > 0 ? DNS_OK : DNS_ERROR;
+		break;
+	case ARES_ENOTFOUND:
+		st = DNS_NXDOMAIN;
+		break;
+	case ARES_ENODATA:
+		st = DNS_NODATA;
+		break;
+	case ARES_EDESTRUCTION:
+	case ARES_ECANCELLED:
+		st = DNS_CANCELLED;
+		break;
+	case ARES_ETIMEOUT:
+		d->st.timeouts++;
+		/* FALLTHROUGH */
+	default:
+		st = DNS_ERROR;
+		break;
+	}
+	if (st == DNS_ERROR)
+		d->st.errors++;
+	else
+		d->st.answers++;
+	d->st.inflight--;
+	if (st == DNS_OK)
+		q->raw_cb(q->arg, st, abuf, (size_t)alen);
+	else
+		q->raw_cb(q->arg, st, NULL, 0);
+	dns_query_done(q);
+}
+
+static void
 dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
     int alen)
 {
@@ -312,6 +364,10 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct dns_result r;
 
 	(void)timeouts;
+	if (q->raw_cb != NULL) {
+		dns_answer_raw(q, status, abuf, alen);
+		return;
+	}
 	r.status = DNS_OK;
 	r.error = NULL;
 	r.nnames = 0;
@@ -349,10 +405,7 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		d->st.answers++;
 	d->st.inflight--;
 	q->cb(q->arg, &r);
-	free(q);
-	if (d->retired && d->st.inflight == 0 && !d->freeing &&
-	    evloop_defer(d->ev, dns_retired_free, d) == -1)
-		log_warnx("dns: cannot retire resolver context");
+	dns_query_done(q);
 }
 
 int
@@ -369,10 +422,31 @@ dns_query(struct dns *d, const char *name, enum dns_type type, dns_cb cb,
 	q->d = d;
 	q->type = type;
 	q->cb = cb;
+	q->raw_cb = NULL;
 	q->arg = arg;
 	d->st.queries++;
 	d->st.inflight++;
 	ares_query(d->ch, name, ns_c_in, qtype[type], dns_answer, q);
+	dns_schedule(d);
+	return 0;
+}
+
+int
+dns_query_raw(struct dns *d, const char *name, int qtype, dns_raw_cb cb,
+    void *arg)
+{
+	struct dns_query *q;
+
+	if ((q = malloc(sizeof(*q))) == NULL)
+		return -1;
+	q->d = d;
+	q->type = DNS_A;	/* unused */
+	q->cb = NULL;
+	q->raw_cb = cb;
+	q->arg = arg;
+	d->st.queries++;
+	d->st.inflight++;
+	ares_query(d->ch, name, ns_c_in, qtype, dns_answer, q);
 	dns_schedule(d);
 	return 0;
 }
