@@ -5,8 +5,11 @@
  * spfcheck_new spawns the helpers: call it during the privileged set-up,
  * before the daemon sheds its capabilities (the helpers then take a uid of
  * their own; see sandbox.h).  It owns a resolver context of its own on the
- * caller's loop (c-ares, the [dns] resolvers) and answers the helpers' DNS
- * questions from it, each under the deadline of its check.
+ * caller's loop (c-ares, the [dns] resolvers) and fetches the helpers'
+ * DNS answers through it.  A worker never waits for DNS: told that an
+ * answer is not known yet, it abandons the run; the check is run again,
+ * replaying its answers, once the answer is in (spfcheck.c explains).  A
+ * silent nameserver therefore delays only the checks that need it.
  *
  * A check (spfcheck_query) is answered once, through the loop, never inside
  * spfcheck_query:
@@ -18,7 +21,8 @@
  *   - SPFCHECK_CANCELLED from spfcheck_free.
  * Checks of the same identity from the same client share one evaluation.
  * A client (an IPv4 address, an IPv6 /64) has at most max_per_client
- * checks at once, and SPFCHECK_QUEUE_MAX wait in all; beyond that
+ * checks at once and runs on at most half the workers at a time, and
+ * SPFCHECK_QUEUE_MAX checks exist in all; beyond that
  * spfcheck_query refuses (-1, EAGAIN), and the caller counts it.  Shutdown
  * never waits on libspf2: spfcheck_free closes the helpers' sockets and
  * the supervisor kills its workers.
@@ -69,7 +73,8 @@ struct spfcheck_stats {
 	uint64_t kills;			/* workers killed past the deadline */
 	uint64_t screened;		/* records refused unread */
 	uint64_t protocol;		/* helper messages we refused */
-	uint64_t dns_queries;		/* lookups asked by the helpers */
+	uint64_t dns_queries;		/* lookups fetched for the helpers */
+	uint64_t replays;		/* runs stopped for an answer */
 	uint32_t workers_up;		/* workers ready now */
 };
 

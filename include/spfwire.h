@@ -14,7 +14,9 @@
  *
  * Flow: the client sends CHECK to a worker; the worker answers with any
  * number of DNSQ (one at a time, each answered by DNSA) and then one RESULT
- * with the same id.  The supervisor announces workers with WORKER_UP (the
+ * with the same id.  A DNSA may say PENDING: the worker then stops the
+ * check (every later lookup fails at once) and sends a RESULT flagged
+ * INCOMPLETE; the client runs the check again once it has the answer.  The supervisor announces workers with WORKER_UP (the
  * worker's socket travels as SCM_RIGHTS beside it) and their deaths with
  * WORKER_DOWN; the client asks it to end a stuck worker with KILL.
  * Pure: no allocation, no I/O.
@@ -70,6 +72,8 @@ enum spfwire_dns_status {
 	SPFWIRE_DNS_NXDOMAIN,
 	SPFWIRE_DNS_NODATA,
 	SPFWIRE_DNS_ERROR,	/* SERVFAIL, timeout, refused: try again */
+	SPFWIRE_DNS_PENDING,	/* not known yet: stop, the check is run
+				 * again once it is */
 	SPFWIRE_DNS_MAX
 };
 
@@ -92,9 +96,12 @@ struct spfwire_dnsa {
 	const uint8_t *answer;			/* points into the datagram */
 };
 
+#define SPFWIRE_RF_SCREENED	0x01	/* a record was refused unread */
+#define SPFWIRE_RF_INCOMPLETE	0x02	/* stopped at a PENDING answer */
+
 struct spfwire_result {
 	uint8_t result;				/* enum spfwire_result_code */
-	bool screened;				/* a record was refused unread */
+	uint8_t flags;				/* SPFWIRE_RF_* */
 	char reason[SPFWIRE_REASON_MAX];	/* for the log, printable */
 };
 

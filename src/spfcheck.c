@@ -1,37 +1,51 @@
 /*
  * spfcheck.c - the client of the SPF helpers: checks queued, shared,
- * capped, sent to workers, their DNS questions answered, their deaths
+ * capped, run by workers that never wait on the network, their deaths
  * survived (contract in spfcheck.h; the helpers are spfproc.c).
  *
- * Ownership.  A job is one evaluation: it is in the FIFO while it waits,
- * then owned by its worker until the worker answers, dies or is killed;
- * it is answered (its waiters called) once, possibly before its worker is
- * done with it (deadline).  A client entry counts the jobs of one client
- * prefix and lists them for sharing; it goes with its last job.  A DNS
- * question of a worker is a c-ares query whose callback may come after
- * the worker moved on: its context names the slot, the worker's
- * generation and the question's sequence number, and a stale answer is
- * dropped.  Resolver contexts are ours alone: a replaced one is freed
- * once none of our queries is left on it.
+ * Workers never wait for DNS.  libspf2 resolves synchronously, so a worker
+ * that waited for a slow nameserver would be lost to every other check for
+ * as long as it waits.  Instead each job keeps the answers it has been
+ * given (its cache).  When a worker asks for something the job does not
+ * have, it is told PENDING: it abandons the run at once (every later lookup
+ * fails without asking) and reports the run incomplete.  The job fetches
+ * the answer through c-ares on the loop, parked, holding no worker; once
+ * the answer is in, the job is queued again and the next run replays the
+ * check with every answer so far from the cache, up to the next unknown
+ * one.  A check with k lookups costs k+1 short runs (libspf2 evaluates a
+ * record in microseconds) and no worker time spent waiting: a nameserver
+ * that never answers delays only the checks that need it, until their
+ * deadlines.
+ *
+ * Ownership.  A job is created by spfcheck_query and lives until it is
+ * answered and nothing refers to it any more: not the FIFO, not a worker,
+ * not a fetch (c-ares cannot cancel; the fetch's callback finds the job).
+ * It is answered once (its waiters called, oldest first), possibly before
+ * its worker or its fetch is done with it.  A client entry counts the jobs
+ * of one client prefix and lists them for sharing; it goes with its last
+ * job.  Resolver contexts are ours alone: a replaced one is freed once
+ * none of our fetches is left on it.
  *
  * Everything a helper sends is checked (spfwire_decode, the id of the job
- * under way, one question at a time, the lookup budget, the name and type):
- * a worker that breaks the protocol is killed, as one that runs past its
- * deadline by SPFCHECK_KILL_GRACE_MS.
+ * it runs, one question at a time, the lookup budget, the name and type,
+ * INCOMPLETE only after a PENDING): a worker that breaks the protocol is
+ * killed, as is one still running SPFCHECK_KILL_GRACE_MS after its job's
+ * deadline.
  */
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include "dns.h"
@@ -42,6 +56,14 @@
 
 #define SPFCHECK_CLIENT_BUCKETS	1024
 #define SPFCHECK_START_WAIT_MS	5000	/* for the first worker at start */
+#define SPFCHECK_CACHE_BYTES	(256 * 1024)	/* answers kept per job */
+
+enum spfcheck_state {
+	SPFCHECK_QUEUED,	/* in the FIFO */
+	SPFCHECK_RUNNING,	/* on a worker */
+	SPFCHECK_PARKED,	/* waiting for its fetch, holding nothing */
+	SPFCHECK_OVER,		/* answered; waiting for a fetch to return */
+};
 
 struct spfcheck_waiter {
 	struct spfcheck_waiter *next;
@@ -49,22 +71,40 @@ struct spfcheck_waiter {
 	void *arg;
 };
 
+/* One answer a job was given: replayed to every later run. */
+struct spfcheck_answer {
+	uint16_t qtype;
+	uint8_t status;			/* enum spfwire_dns_status */
+	uint16_t len;
+	char name[SPFWIRE_NAME_MAX];
+	uint8_t *bytes;			/* len bytes, or NULL */
+};
+
 struct spfcheck_client {
 	struct spfcheck_client *next;	/* hash chain */
 	struct addr key;		/* the address, or its /64 */
 	unsigned n;			/* jobs of this client */
+	unsigned running;		/* of them on a worker */
 	struct spfcheck_job *jobs;	/* linked by cnext */
 };
 
 struct spfcheck_job {
+	struct spfcheck *s;
 	uint32_t id;
+	enum spfcheck_state state;
+	bool answered;
+	bool fetching;			/* a fetch is out */
 	struct spfcheck_job *qnext;	/* FIFO */
 	struct spfcheck_job *cnext;	/* its client's jobs */
 	struct spfcheck_client *cl;
 	struct spfwire_check chk;
 	int64_t deadline_ms;
+	struct ev_timer *timer;		/* the deadline */
 	struct spfcheck_waiter *waiters, **wtail;
-	bool answered;
+	struct spfcheck_answer *ans;	/* the cache */
+	size_t nans, capans, ans_bytes;
+	struct spfcheck_answer want;	/* the fetch (name, type) */
+	unsigned runs;
 };
 
 struct spfcheck_worker {
@@ -72,43 +112,40 @@ struct spfcheck_worker {
 	unsigned slot;
 	int fd;				/* -1: no worker in the slot */
 	pid_t pid;
-	uint32_t gen;			/* bumped for every new worker */
-	struct spfcheck_job *job;	/* under way, or NULL: idle */
-	bool dns_pending;		/* a question awaits our answer */
-	uint32_t dns_seq;		/* of the question */
-	unsigned ndns;			/* questions of this job */
-	struct ev_timer *timer;		/* deadline, then kill grace */
-};
-
-struct spfcheck_dnsctx {
-	struct spfcheck *s;
-	struct dns *dns;		/* the context it went to */
-	unsigned slot;
-	uint32_t gen, job_id, seq;
+	struct spfcheck_job *job;	/* the run under way, or NULL: idle */
+	bool pending_told;		/* this run was told PENDING */
+	bool question;			/* a question awaits its answer */
+	struct ev_timer *timer;		/* kill grace past the deadline */
 };
 
 struct spfcheck {
 	struct evloop *ev;
 	struct dns *dns, *old_dns;	/* current; replaced, draining */
-	unsigned dns_out, old_dns_out;	/* our queries on each */
+	unsigned dns_out, old_dns_out;	/* our fetches on each */
 	unsigned max_per_client;
-	bool screen;
+	unsigned max_running;		/* workers one client may hold */
 	pid_t sup_pid;
 	int ctl;			/* the supervisor's control socket */
 	bool sup_dead;
 	bool ctl_registered;		/* ctl is in the event loop */
 	bool freeing;
-	bool failing;			/* in a streak of worker deaths */
+	bool failing;			/* in a streak of worker trouble */
 	unsigned nworkers;
 	struct spfcheck_worker w[SPFPROC_WORKERS_MAX];
 	struct spfcheck_job *qhead, **qtail;
-	size_t nqueued;
+	size_t nqueued, njobs;
 	struct spfcheck_client *bucket[SPFCHECK_CLIENT_BUCKETS];
 	uint64_t hash_key;
 	uint32_t next_id;
 	struct ev_timer *pump;		/* a pump is due */
 	uint8_t buf[SPFWIRE_MSG_MAX];
 	struct spfcheck_stats st;
+};
+
+struct spfcheck_fetch {
+	struct spfcheck *s;
+	struct dns *dns;		/* the context it went to */
+	struct spfcheck_job *j;
 };
 
 static void spfcheck_pump_soon(struct spfcheck *s);
@@ -201,13 +238,22 @@ spfcheck_client_unlink(struct spfcheck *s, struct spfcheck_client *c)
 
 /* Call every waiter once, oldest first. */
 static void
-spfcheck_answer(struct spfcheck_job *j, enum spfcheck_result r)
+spfcheck_answer(struct spfcheck *s, struct spfcheck_job *j,
+    enum spfcheck_result r)
 {
 	struct spfcheck_waiter *wt, *next;
 
 	if (j->answered)
 		return;
 	j->answered = true;
+	if (j->timer != NULL) {
+		evloop_timer_cancel(s->ev, j->timer);
+		j->timer = NULL;
+	}
+	if (r == SPFCHECK_TEMPERROR || r == SPFCHECK_PERMERROR)
+		log_debug("spf: %s for %s", spfcheck_name(r),
+		    j->chk.identity == SPFWIRE_ID_HELO ? j->chk.helo :
+		    j->chk.sender);
 	for (wt = j->waiters; wt != NULL; wt = next) {
 		next = wt->next;
 		wt->cb(wt->arg, r);
@@ -217,13 +263,15 @@ spfcheck_answer(struct spfcheck_job *j, enum spfcheck_result r)
 	j->wtail = &j->waiters;
 }
 
-/* The job leaves its client (and the client goes with its last job). */
+/* Free j once it is answered and nothing holds it. */
 static void
-spfcheck_job_free(struct spfcheck *s, struct spfcheck_job *j)
+spfcheck_job_release(struct spfcheck *s, struct spfcheck_job *j)
 {
 	struct spfcheck_client *c = j->cl;
 
-	spfcheck_answer(j, SPFCHECK_CANCELLED);	/* only if never answered */
+	if (!j->answered || j->fetching || j->state == SPFCHECK_QUEUED ||
+	    j->state == SPFCHECK_RUNNING)
+		return;
 	for (struct spfcheck_job **p = &c->jobs; *p != NULL;
 	    p = &(*p)->cnext)
 		if (*p == j) {
@@ -232,7 +280,72 @@ spfcheck_job_free(struct spfcheck *s, struct spfcheck_job *j)
 		}
 	if (--c->n == 0)
 		spfcheck_client_unlink(s, c);
+	for (size_t i = 0; i < j->nans; i++)
+		free(j->ans[i].bytes);
+	free(j->ans);
 	free(j);
+	s->njobs--;
+}
+
+static void
+spfcheck_enqueue(struct spfcheck *s, struct spfcheck_job *j, bool front)
+{
+	j->state = SPFCHECK_QUEUED;
+	if (front) {
+		j->qnext = s->qhead;
+		s->qhead = j;
+		if (s->qtail == &s->qhead)
+			s->qtail = &j->qnext;
+	} else {
+		j->qnext = NULL;
+		*s->qtail = j;
+		s->qtail = &j->qnext;
+	}
+	s->nqueued++;
+	spfcheck_pump_soon(s);
+}
+
+static const struct spfcheck_answer *
+spfcheck_cached(const struct spfcheck_job *j, uint16_t qtype,
+    const char *name)
+{
+	for (size_t i = 0; i < j->nans; i++)
+		if (j->ans[i].qtype == qtype &&
+		    strcasecmp(j->ans[i].name, name) == 0)
+			return &j->ans[i];
+	return NULL;
+}
+
+/* Keep an answer for the job's later runs.  0, or -1 (budget, memory). */
+static int
+spfcheck_cache_put(struct spfcheck_job *j, const struct spfcheck_answer *a,
+    const unsigned char *bytes)
+{
+	struct spfcheck_answer *e;
+
+	if (j->nans == j->capans) {
+		size_t cap = j->capans ? j->capans * 2 : 8;
+
+		if (cap > SPFPROC_DNS_MAX)
+			cap = SPFPROC_DNS_MAX;
+		if (cap <= j->nans ||
+		    (e = realloc(j->ans, cap * sizeof(*e))) == NULL)
+			return -1;
+		j->ans = e;
+		j->capans = cap;
+	}
+	e = &j->ans[j->nans];
+	*e = *a;
+	e->bytes = NULL;
+	if (a->len > 0) {
+		if (j->ans_bytes + a->len > SPFCHECK_CACHE_BYTES ||
+		    (e->bytes = malloc(a->len)) == NULL)
+			return -1;
+		memcpy(e->bytes, bytes, a->len);
+		j->ans_bytes += a->len;
+	}
+	j->nans++;
+	return 0;
 }
 
 /* ---- workers ---- */
@@ -248,67 +361,6 @@ spfcheck_send(int fd, const struct spfwire_msg *m, uint8_t *buf)
 	    0 : -1;
 }
 
-static void
-spfcheck_worker_timer_stop(struct spfcheck *s, struct spfcheck_worker *w)
-{
-	if (w->timer != NULL) {
-		evloop_timer_cancel(s->ev, w->timer);
-		w->timer = NULL;
-	}
-}
-
-/* Its job's answer is sent or due; the worker takes another. */
-static void
-spfcheck_worker_idle(struct spfcheck *s, struct spfcheck_worker *w)
-{
-	spfcheck_worker_timer_stop(s, w);
-	if (w->job != NULL)
-		spfcheck_job_free(s, w->job);
-	w->job = NULL;
-	w->dns_pending = false;
-	w->ndns = 0;
-	spfcheck_pump_soon(s);
-}
-
-static void
-spfcheck_kill_grace(void *arg)
-{
-	struct spfcheck_worker *w = arg;
-	struct spfcheck *s = w->s;
-
-	w->timer = NULL;
-	s->st.kills++;
-	spfcheck_worker_gone(s, w, true, "still running 2 s past its "
-	    "deadline");
-}
-
-/* The job's deadline: answer temperror now; the worker gets a grace. */
-static void
-spfcheck_deadline(void *arg)
-{
-	struct spfcheck_worker *w = arg;
-	struct spfcheck *s = w->s;
-
-	w->timer = NULL;
-	s->st.timeouts++;
-	if (w->job != NULL)
-		spfcheck_answer(w->job, SPFCHECK_TEMPERROR);
-	if (w->dns_pending) {
-		/* Every further lookup fails: libspf2 returns soon. */
-		struct spfwire_msg m = { .type = SPFWIRE_DNSA,
-		    .id = w->job->id };
-
-		m.u.dnsa.status = SPFWIRE_DNS_ERROR;
-		w->dns_pending = false;
-		if (spfcheck_send(w->fd, &m, s->buf) == -1) {
-			spfcheck_worker_gone(s, w, true, "cannot be written");
-			return;
-		}
-	}
-	w->timer = evloop_timer_at(s->ev, evloop_now_ms(s->ev) +
-	    SPFCHECK_KILL_GRACE_MS, spfcheck_kill_grace, w);
-}
-
 /* Worker trouble is logged once per streak, which a good answer ends. */
 static void
 spfcheck_trouble(struct spfcheck *s, pid_t pid, const char *what)
@@ -319,6 +371,42 @@ spfcheck_trouble(struct spfcheck *s, pid_t pid, const char *what)
 	log_warnx("spf: worker %d %s; the check it held answers temperror "
 	    "(further trouble is counted, not logged, until a check is "
 	    "answered again)", (int)pid, what);
+}
+
+/* The worker's run is over; its job goes where it belongs. */
+static void
+spfcheck_worker_idle(struct spfcheck *s, struct spfcheck_worker *w)
+{
+	struct spfcheck_job *j = w->job;
+
+	if (w->timer != NULL) {
+		evloop_timer_cancel(s->ev, w->timer);
+		w->timer = NULL;
+	}
+	w->job = NULL;
+	w->pending_told = false;
+	w->question = false;
+	if (j != NULL) {
+		j->cl->running--;
+		j->state = SPFCHECK_OVER;
+		if (!j->answered && j->fetching)
+			j->state = SPFCHECK_PARKED;
+		else if (!j->answered)
+			spfcheck_enqueue(s, j, true);	/* a fetch came back */
+		spfcheck_job_release(s, j);
+	}
+	spfcheck_pump_soon(s);
+}
+
+static void
+spfcheck_kill_grace(void *arg)
+{
+	struct spfcheck_worker *w = arg;
+
+	w->timer = NULL;
+	w->s->st.kills++;
+	spfcheck_worker_gone(w->s, w, true, "was still running 2 s past its "
+	    "check's deadline");
 }
 
 /*
@@ -340,19 +428,19 @@ spfcheck_worker_gone(struct spfcheck *s, struct spfcheck_worker *w,
 			log_warn("spf: ask the supervisor to kill worker %d",
 			    (int)w->pid);
 	}
+	if (kill_it)
+		spfcheck_trouble(s, w->pid, why);
 	evloop_fd_del(s->ev, w->fd);
 	close(w->fd);
 	w->fd = -1;
 	s->st.workers_up--;
-	if (kill_it)
-		spfcheck_trouble(s, w->pid, why);
 	/* Its check alone answers temperror; the others go on. */
 	if (w->job != NULL)
-		spfcheck_answer(w->job, SPFCHECK_TEMPERROR);
+		spfcheck_answer(s, w->job, SPFCHECK_TEMPERROR);
 	spfcheck_worker_idle(s, w);
 }
 
-static void spfcheck_dns_answer(void *arg, enum dns_status st,
+static void spfcheck_fetched(void *arg, enum dns_status st,
     const unsigned char *abuf, size_t alen);
 
 /* May a helper ask this?  A name as DNS carries it, a type SPF uses. */
@@ -376,7 +464,7 @@ spfcheck_question_ok(const struct spfwire_dnsq *q)
 		if (ch <= ' ' || ch >= 0x7f || ch == '\\')
 			return false;
 		if (ch == '.') {
-			if (label == 0 && i + 1 < n)
+			if (label == 0)
 				return false;	/* an empty label */
 			label = 0;
 		} else if (++label > 63) {
@@ -386,44 +474,31 @@ spfcheck_question_ok(const struct spfwire_dnsq *q)
 	return true;
 }
 
+/* Fetch j's wanted answer on the loop; the job holds no worker. */
 static void
-spfcheck_worker_dnsq(struct spfcheck *s, struct spfcheck_worker *w,
-    const struct spfwire_msg *m)
+spfcheck_fetch(struct spfcheck *s, struct spfcheck_job *j)
 {
-	struct spfwire_msg a = { .type = SPFWIRE_DNSA, .id = m->id };
-	struct spfcheck_dnsctx *ctx;
+	struct spfcheck_fetch *f = malloc(sizeof(*f));
 
 	s->st.dns_queries++;
-	w->dns_pending = true;
-	w->dns_seq++;
-	if (w->job->answered || ++w->ndns > SPFPROC_DNS_MAX ||
-	    !spfcheck_question_ok(&m->u.dnsq)) {
-		/* Too late, too many, or a name no DNS server holds. */
-		a.u.dnsa.status = w->job->answered || w->ndns > SPFPROC_DNS_MAX ?
-		    SPFWIRE_DNS_ERROR : SPFWIRE_DNS_NXDOMAIN;
-		w->dns_pending = false;
-		if (spfcheck_send(w->fd, &a, s->buf) == -1)
-			spfcheck_worker_gone(s, w, true, "cannot be written");
+	if (f == NULL) {
+		/* No fetch: the answer is an error, for this run and later. */
+		struct spfcheck_answer a = j->want;
+
+		a.status = SPFWIRE_DNS_ERROR;
+		a.len = 0;
+		if (spfcheck_cache_put(j, &a, NULL) == -1)
+			spfcheck_answer(s, j, SPFCHECK_TEMPERROR);
 		return;
 	}
-	if ((ctx = malloc(sizeof(*ctx))) == NULL) {
-		a.u.dnsa.status = SPFWIRE_DNS_ERROR;
-		w->dns_pending = false;
-		if (spfcheck_send(w->fd, &a, s->buf) == -1)
-			spfcheck_worker_gone(s, w, true, "cannot be written");
-		return;
-	}
-	ctx->s = s;
-	ctx->dns = s->dns;
-	ctx->slot = w->slot;
-	ctx->gen = w->gen;
-	ctx->job_id = m->id;
-	ctx->seq = w->dns_seq;
+	f->s = s;
+	f->dns = s->dns;
+	f->j = j;
+	j->fetching = true;
 	s->dns_out++;
-	if (dns_query_raw(s->dns, m->u.dnsq.name, m->u.dnsq.qtype,
-	    spfcheck_dns_answer, ctx) == -1) {
-		spfcheck_dns_answer(ctx, DNS_ERROR, NULL, 0);
-	}
+	if (dns_query_raw(s->dns, j->want.name, j->want.qtype,
+	    spfcheck_fetched, f) == -1)
+		spfcheck_fetched(f, DNS_ERROR, NULL, 0);
 }
 
 static void
@@ -438,48 +513,126 @@ spfcheck_old_dns_free(void *arg)
 }
 
 static void
-spfcheck_dns_answer(void *arg, enum dns_status st, const unsigned char *abuf,
+spfcheck_fetched(void *arg, enum dns_status st, const unsigned char *abuf,
     size_t alen)
 {
-	struct spfcheck_dnsctx *ctx = arg;
-	struct spfcheck *s = ctx->s;
-	struct spfcheck_worker *w = &s->w[ctx->slot];
-	struct spfwire_msg a = { .type = SPFWIRE_DNSA, .id = ctx->job_id };
+	struct spfcheck_fetch *f = arg;
+	struct spfcheck *s;
+	struct spfcheck_job *j;
+	struct spfcheck_answer a;
 
-	if (ctx->dns == s->dns) {
+	s = f->s;
+	j = f->j;
+	if (f->dns == s->dns) {
 		s->dns_out--;
 	} else if (--s->old_dns_out == 0 && !s->freeing &&
 	    evloop_defer(s->ev, spfcheck_old_dns_free, s) == -1) {
 		log_warnx("spf: cannot free the replaced resolver context");
 	}
-	if (s->freeing || st == DNS_CANCELLED || w->fd < 0 ||
-	    w->gen != ctx->gen || w->job == NULL || w->job->id != ctx->job_id ||
-	    !w->dns_pending || w->dns_seq != ctx->seq) {
-		free(ctx);	/* the worker moved on */
-		return;
-	}
-	free(ctx);
+	free(f);
+	j->fetching = false;
+	a = j->want;
+	a.len = 0;
 	switch (st) {
 	case DNS_OK:
-		a.u.dnsa.status = SPFWIRE_DNS_OK;
-		a.u.dnsa.len = alen > SPFWIRE_ANSWER_MAX ? 0 : (uint16_t)alen;
-		a.u.dnsa.answer = abuf;
-		if (alen > SPFWIRE_ANSWER_MAX)
-			a.u.dnsa.status = SPFWIRE_DNS_ERROR;
+		a.status = alen <= SPFWIRE_ANSWER_MAX ? SPFWIRE_DNS_OK :
+		    SPFWIRE_DNS_ERROR;
+		a.len = alen <= SPFWIRE_ANSWER_MAX ? (uint16_t)alen : 0;
 		break;
 	case DNS_NXDOMAIN:
-		a.u.dnsa.status = SPFWIRE_DNS_NXDOMAIN;
+		a.status = SPFWIRE_DNS_NXDOMAIN;
 		break;
 	case DNS_NODATA:
-		a.u.dnsa.status = SPFWIRE_DNS_NODATA;
+		a.status = SPFWIRE_DNS_NODATA;
 		break;
 	default:
-		a.u.dnsa.status = SPFWIRE_DNS_ERROR;
+		a.status = SPFWIRE_DNS_ERROR;
 		break;
 	}
-	w->dns_pending = false;
-	if (spfcheck_send(w->fd, &a, s->buf) == -1)
-		spfcheck_worker_gone(s, w, true, "cannot be written");
+	if (!j->answered && !s->freeing &&
+	    spfcheck_cache_put(j, &a, abuf) == -1) {
+		/* Past the job's budget: that is its answer. */
+		spfcheck_answer(s, j, SPFCHECK_TEMPERROR);
+	}
+	if (j->state == SPFCHECK_PARKED && !j->answered && !s->freeing) {
+		spfcheck_enqueue(s, j, true);
+		return;
+	}
+	if (j->state == SPFCHECK_PARKED)
+		j->state = SPFCHECK_OVER;
+	spfcheck_job_release(s, j);
+}
+
+static void
+spfcheck_worker_dnsq(struct spfcheck *s, struct spfcheck_worker *w,
+    const struct spfwire_msg *m)
+{
+	struct spfcheck_job *j = w->job;
+	struct spfwire_msg a = { .type = SPFWIRE_DNSA, .id = m->id };
+	const struct spfcheck_answer *c;
+
+	if (j->answered) {
+		a.u.dnsa.status = SPFWIRE_DNS_ERROR;	/* too late */
+	} else if (!spfcheck_question_ok(&m->u.dnsq)) {
+		/* A name no DNS server holds. */
+		a.u.dnsa.status = SPFWIRE_DNS_NXDOMAIN;
+	} else if ((c = spfcheck_cached(j, m->u.dnsq.qtype,
+	    m->u.dnsq.name)) != NULL) {
+		a.u.dnsa.status = c->status;
+		a.u.dnsa.len = c->len;
+		a.u.dnsa.answer = c->bytes;
+	} else if (j->nans >= SPFPROC_DNS_MAX || j->fetching) {
+		a.u.dnsa.status = SPFWIRE_DNS_ERROR;	/* over budget */
+	} else {
+		/* Not known yet: stop this run, fetch it, run again. */
+		a.u.dnsa.status = SPFWIRE_DNS_PENDING;
+		memset(&j->want, 0, sizeof(j->want));
+		j->want.qtype = m->u.dnsq.qtype;
+		memcpy(j->want.name, m->u.dnsq.name,
+		    strlen(m->u.dnsq.name) + 1);
+		w->pending_told = true;
+	}
+	if (spfcheck_send(w->fd, &a, s->buf) == -1) {
+		spfcheck_worker_gone(s, w, true, "could not be written to");
+		return;
+	}
+	if (a.u.dnsa.status == SPFWIRE_DNS_PENDING)
+		spfcheck_fetch(s, j);
+}
+
+static void
+spfcheck_worker_result(struct spfcheck *s, struct spfcheck_worker *w,
+    const struct spfwire_result *r)
+{
+	struct spfcheck_job *j = w->job;
+
+	if (r->flags & SPFWIRE_RF_INCOMPLETE) {
+		s->st.replays++;
+		spfcheck_worker_idle(s, w);	/* parked or queued again */
+		return;
+	}
+	if (r->flags & SPFWIRE_RF_SCREENED)
+		s->st.screened++;
+	if (!j->answered) {
+		if (s->failing) {
+			log_info("spf: checks are answered again (%llu "
+			    "worker deaths, %llu kills so far)",
+			    (unsigned long long)s->st.deaths,
+			    (unsigned long long)s->st.kills);
+			s->failing = false;
+		}
+		if ((r->flags & SPFWIRE_RF_SCREENED) || log_get_verbose() > 0) {
+			char ip[ADDR_STRLEN];
+
+			log_info("spf: %s for %s from %s: %s",
+			    spfwire_result_name(r->result),
+			    j->chk.identity == SPFWIRE_ID_HELO ?
+			    j->chk.helo : j->chk.sender,
+			    addr_ntop(&j->chk.client, ip), r->reason);
+		}
+		spfcheck_answer(s, j, spfcheck_from_wire(r->result));
+	}
+	spfcheck_worker_idle(s, w);
 }
 
 static void
@@ -501,13 +654,17 @@ spfcheck_worker_readable(int fd, uint32_t events, void *arg)
 	}
 	if ((size_t)n > sizeof(s->buf))
 		why = "oversized message";
-	else if (spfwire_decode(s->buf, (size_t)n, &m, &why) == 0 &&
-	    (w->job == NULL || m.id != w->job->id))
+	else if (spfwire_decode(s->buf, (size_t)n, &m, &why) == -1)
+		;	/* why is set */
+	else if (w->job == NULL || m.id != w->job->id)
 		why = "message for no check of its own";
-	else if (why == NULL && m.type == SPFWIRE_DNSQ && w->dns_pending)
-		why = "second question before an answer";
-	else if (why == NULL && m.type != SPFWIRE_DNSQ &&
-	    m.type != SPFWIRE_RESULT)
+	else if (m.type == SPFWIRE_DNSQ && w->pending_told)
+		why = "question after PENDING";
+	else if (m.type == SPFWIRE_RESULT &&
+	    ((m.u.result.flags & SPFWIRE_RF_INCOMPLETE) != 0) !=
+	    w->pending_told)
+		why = "INCOMPLETE without PENDING, or the reverse";
+	else if (m.type != SPFWIRE_DNSQ && m.type != SPFWIRE_RESULT)
 		why = "unexpected message type";
 	if (why != NULL) {
 		s->st.protocol++;
@@ -516,33 +673,10 @@ spfcheck_worker_readable(int fd, uint32_t events, void *arg)
 		spfcheck_worker_gone(s, w, true, "broke the protocol");
 		return;
 	}
-	if (m.type == SPFWIRE_DNSQ) {
+	if (m.type == SPFWIRE_DNSQ)
 		spfcheck_worker_dnsq(s, w, &m);
-		return;
-	}
-	if (m.u.result.screened)
-		s->st.screened++;
-	if (!w->job->answered) {
-		if (s->failing) {
-			log_info("spf: checks are answered again (%llu "
-			    "worker deaths, %llu kills so far)",
-			    (unsigned long long)s->st.deaths,
-			    (unsigned long long)s->st.kills);
-			s->failing = false;
-		}
-		if (m.u.result.screened || log_get_verbose() > 0) {
-			char ip[ADDR_STRLEN];
-
-			log_info("spf: %s for %s from %s: %s",
-			    spfwire_result_name(m.u.result.result),
-			    w->job->chk.identity == SPFWIRE_ID_HELO ?
-			    w->job->chk.helo : w->job->chk.sender,
-			    addr_ntop(&w->job->chk.client, ip),
-			    m.u.result.reason);
-		}
-		spfcheck_answer(w->job, spfcheck_from_wire(m.u.result.result));
-	}
-	spfcheck_worker_idle(s, w);
+	else
+		spfcheck_worker_result(s, w, &m.u.result);
 }
 
 /* ---- the supervisor ---- */
@@ -551,7 +685,7 @@ static const char *
 spfcheck_status(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)",
+		snprintf(buf, len, "was killed by signal %d (%s)",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else if (WIFEXITED(status))
 		snprintf(buf, len, "exited with status %d",
@@ -571,7 +705,7 @@ spfcheck_worker_up(struct spfcheck *s, const struct spfwire_msg *m, int fd)
 	    fstat(fd, &sb) == -1 || !S_ISSOCK(sb.st_mode) ||
 	    m->u.worker.pid <= 0) {
 		s->st.protocol++;
-		log_warnx("spf: supervisor announced a bad worker");
+		log_warnx("spf: the supervisor announced a bad worker");
 		if (fd >= 0)
 			close(fd);
 		return;
@@ -579,16 +713,14 @@ spfcheck_worker_up(struct spfcheck *s, const struct spfwire_msg *m, int fd)
 	w = &s->w[m->u.worker.slot];
 	if (w->fd >= 0)
 		spfcheck_worker_gone(s, w, true, "was replaced");
-	w->fd = fd;
-	w->pid = (pid_t)m->u.worker.pid;
-	w->gen++;
 	if (evloop_fd_add(s->ev, fd, EPOLLIN, spfcheck_worker_readable, w) ==
 	    -1) {
-		log_warn("spf: epoll add worker %d", (int)w->pid);
+		log_warn("spf: epoll add worker %d", (int)m->u.worker.pid);
 		close(fd);
-		w->fd = -1;
 		return;
 	}
+	w->fd = fd;
+	w->pid = (pid_t)m->u.worker.pid;
 	s->st.workers_up++;
 	log_debug("spf: worker %u is pid %d", w->slot, (int)w->pid);
 	spfcheck_pump_soon(s);
@@ -620,8 +752,9 @@ spfcheck_sup_dead(struct spfcheck *s)
 	if (s->sup_dead)
 		return;
 	s->sup_dead = true;
-	log_warnx("spf: the helper supervisor exited; SPF checks answer "
-	    "temperror until the daemon restarts");
+	if (!s->freeing)
+		log_warnx("spf: the helper supervisor exited; SPF checks "
+		    "answer temperror until the daemon restarts");
 	if (s->ctl_registered)
 		evloop_fd_del(s->ev, s->ctl);
 	s->ctl_registered = false;
@@ -647,7 +780,7 @@ spfcheck_ctl_read(struct spfcheck *s, bool block)
 	    MSG_DONTWAIT));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c != NULL;
+	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c != NULL;
 	    c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -697,26 +830,58 @@ spfcheck_ctl_readable(int fd, uint32_t events, void *arg)
 
 /* ---- the queue ---- */
 
-/* Hand waiting jobs to idle workers; answer the expired ones. */
+static void
+spfcheck_job_deadline(void *arg)
+{
+	struct spfcheck_job *j = arg;
+	struct spfcheck *s = j->s;
+
+	j->timer = NULL;
+	if (j->state == SPFCHECK_QUEUED)
+		s->st.expired++;
+	else
+		s->st.timeouts++;
+	spfcheck_answer(s, j, SPFCHECK_TEMPERROR);
+	if (j->state == SPFCHECK_RUNNING) {
+		/* Its worker gets a grace to finish, then goes. */
+		for (unsigned i = 0; i < s->nworkers; i++) {
+			struct spfcheck_worker *w = &s->w[i];
+
+			if (w->job == j && w->timer == NULL)
+				w->timer = evloop_timer_at(s->ev,
+				    evloop_now_ms(s->ev) +
+				    SPFCHECK_KILL_GRACE_MS,
+				    spfcheck_kill_grace, w);
+		}
+		return;
+	}
+	if (j->state == SPFCHECK_PARKED)
+		j->state = SPFCHECK_OVER;
+	if (j->state == SPFCHECK_QUEUED)
+		spfcheck_pump_soon(s);	/* it leaves the FIFO there */
+	spfcheck_job_release(s, j);
+}
+
+/* Hand waiting jobs to idle workers, a client at most max_running at
+ * once; drop what was answered while waiting. */
 static void
 spfcheck_pump(void *arg)
 {
 	struct spfcheck *s = arg;
-	int64_t now = evloop_now_ms(s->ev);
+	struct spfcheck_job **p = &s->qhead, *j;
 
 	s->pump = NULL;
-	while (s->qhead != NULL) {
-		struct spfcheck_job *j = s->qhead;
+	while ((j = *p) != NULL) {
 		struct spfcheck_worker *w = NULL;
 		struct spfwire_msg m;
+		int64_t now = evloop_now_ms(s->ev);
 
-		if (j->deadline_ms <= now || s->sup_dead) {
-			if (!s->sup_dead)
-				s->st.expired++;
-			s->qhead = j->qnext;
+		if (j->answered || s->sup_dead) {
+			*p = j->qnext;
 			s->nqueued--;
-			spfcheck_answer(j, SPFCHECK_TEMPERROR);
-			spfcheck_job_free(s, j);
+			spfcheck_answer(s, j, SPFCHECK_TEMPERROR);
+			j->state = SPFCHECK_OVER;
+			spfcheck_job_release(s, j);
 			continue;
 		}
 		for (unsigned i = 0; i < s->nworkers && w == NULL; i++)
@@ -724,26 +889,33 @@ spfcheck_pump(void *arg)
 				w = &s->w[i];
 		if (w == NULL)
 			break;
-		s->qhead = j->qnext;
+		if (j->cl->running >= s->max_running) {
+			p = &j->qnext;	/* its client has its share now */
+			continue;
+		}
+		*p = j->qnext;
 		s->nqueued--;
 		memset(&m, 0, sizeof(m));
 		m.type = SPFWIRE_CHECK;
 		m.id = j->id;
 		m.u.check = j->chk;
-		m.u.check.deadline_ms = (uint32_t)(j->deadline_ms - now);
+		m.u.check.deadline_ms = j->deadline_ms > now ?
+		    (uint32_t)(j->deadline_ms - now) : 0;
 		w->job = j;
-		w->ndns = 0;
-		w->dns_pending = false;
-		s->st.checks++;
-		if (spfcheck_send(w->fd, &m, s->buf) == -1) {
-			spfcheck_worker_gone(s, w, true, "cannot be written");
-			continue;
-		}
-		w->timer = evloop_timer_at(s->ev, j->deadline_ms,
-		    spfcheck_deadline, w);
+		w->pending_told = false;
+		j->state = SPFCHECK_RUNNING;
+		j->cl->running++;
+		if (j->runs++ == 0)
+			s->st.checks++;
+		if (spfcheck_send(w->fd, &m, s->buf) == -1)
+			spfcheck_worker_gone(s, w, true,
+			    "could not be written to");
+		p = &s->qhead;	/* the list may have changed */
 	}
-	if (s->qhead == NULL)
-		s->qtail = &s->qhead;
+	/* The tail pointer follows the last job still queued. */
+	s->qtail = &s->qhead;
+	while (*s->qtail != NULL)
+		s->qtail = &(*s->qtail)->qnext;
 }
 
 static void
@@ -788,8 +960,6 @@ spfcheck_query(struct spfcheck *s, const struct spfcheck_req *q,
 			/* The same question: one answer serves both. */
 			*j->wtail = wt;
 			j->wtail = &wt->next;
-			if (q->deadline_ms > j->deadline_ms)
-				j->deadline_ms = q->deadline_ms;
 			s->st.joined++;
 			return 0;
 		}
@@ -800,7 +970,7 @@ spfcheck_query(struct spfcheck *s, const struct spfcheck_req *q,
 			return -1;
 		}
 	}
-	if (s->nqueued >= SPFCHECK_QUEUE_MAX ||
+	if (s->njobs >= SPFCHECK_QUEUE_MAX ||
 	    (j = calloc(1, sizeof(*j))) == NULL) {
 		free(wt);
 		s->st.refused++;
@@ -817,11 +987,21 @@ spfcheck_query(struct spfcheck *s, const struct spfcheck_req *q,
 		c->next = s->bucket[spfcheck_client_slot(s, &key)];
 		s->bucket[spfcheck_client_slot(s, &key)] = c;
 	}
+	if ((j->timer = evloop_timer_at(s->ev, q->deadline_ms,
+	    spfcheck_job_deadline, j)) == NULL) {
+		if (c->n == 0)
+			spfcheck_client_unlink(s, c);
+		free(wt);
+		free(j);
+		return -1;
+	}
+	j->s = s;
 	j->id = ++s->next_id;
 	j->cl = c;
 	j->cnext = c->jobs;
 	c->jobs = j;
 	c->n++;
+	s->njobs++;
 	j->chk.identity = ident;
 	j->chk.client = q->client;
 	memcpy(j->chk.helo, q->helo, strlen(q->helo) + 1);
@@ -829,10 +1009,7 @@ spfcheck_query(struct spfcheck *s, const struct spfcheck_req *q,
 	j->deadline_ms = q->deadline_ms;
 	j->waiters = wt;
 	j->wtail = &wt->next;
-	*s->qtail = j;
-	s->qtail = &j->qnext;
-	s->nqueued++;
-	spfcheck_pump_soon(s);
+	spfcheck_enqueue(s, j, false);
 	return 0;
 }
 
@@ -853,8 +1030,8 @@ spfcheck_new(struct evloop *ev, const struct conf_dns *dns,
 	s->ev = ev;
 	s->ctl = -1;
 	s->qtail = &s->qhead;
-	s->max_per_client = o->max_per_client ? o->max_per_client : 1;
 	s->nworkers = o->workers;
+	spfcheck_set_max_per_client(s, o->max_per_client);
 	for (unsigned i = 0; i < SPFPROC_WORKERS_MAX; i++) {
 		s->w[i].s = s;
 		s->w[i].slot = i;
@@ -925,11 +1102,12 @@ spfcheck_set_dns(struct spfcheck *s, const struct conf_dns *dns, char *err,
 	if (nd == NULL)
 		return -1;
 	if (s->old_dns != NULL) {
-		/* A second change before the first drained: its queries are
-		 * answered as failed (and their workers told so). */
+		/* A second change before the first drained: those fetches
+		 * answer DNS_CANCELLED now. */
 		struct dns *od = s->old_dns;
 
 		s->old_dns = NULL;
+		s->old_dns_out = 0;
 		dns_free(od);
 	}
 	s->old_dns = s->dns;
@@ -947,6 +1125,10 @@ void
 spfcheck_set_max_per_client(struct spfcheck *s, unsigned n)
 {
 	s->max_per_client = n ? n : 1;
+	/* One client never holds more than half the workers. */
+	s->max_running = s->nworkers / 2 ? s->nworkers / 2 : 1;
+	if (s->max_running > s->max_per_client)
+		s->max_running = s->max_per_client;
 }
 
 const struct spfcheck_stats *
@@ -965,21 +1147,25 @@ spfcheck_free(struct spfcheck *s)
 	if (s->pump != NULL)
 		evloop_timer_cancel(s->ev, s->pump);
 	s->pump = NULL;
+	s->freeing = true;
 	/* Answer everything now; nothing waits for libspf2. */
 	while ((j = s->qhead) != NULL) {
 		s->qhead = j->qnext;
-		spfcheck_answer(j, SPFCHECK_CANCELLED);
-		spfcheck_job_free(s, j);
+		j->state = SPFCHECK_OVER;
+		spfcheck_answer(s, j, SPFCHECK_CANCELLED);
+		spfcheck_job_release(s, j);
 	}
-	s->freeing = true;
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		struct spfcheck_worker *w = &s->w[i];
 
-		spfcheck_worker_timer_stop(s, w);
-		if (w->job != NULL) {
-			spfcheck_answer(w->job, SPFCHECK_CANCELLED);
-			spfcheck_job_free(s, w->job);
+		if (w->timer != NULL)
+			evloop_timer_cancel(s->ev, w->timer);
+		w->timer = NULL;
+		if ((j = w->job) != NULL) {
 			w->job = NULL;
+			j->state = SPFCHECK_OVER;
+			spfcheck_answer(s, j, SPFCHECK_CANCELLED);
+			spfcheck_job_release(s, j);
 		}
 		if (w->fd >= 0) {
 			evloop_fd_del(s->ev, w->fd);
@@ -987,11 +1173,19 @@ spfcheck_free(struct spfcheck *s)
 			w->fd = -1;
 		}
 	}
-	/* Our queries answer DNS_CANCELLED and find s->freeing. */
+	/* Parked jobs: answered now, freed as their fetches come back
+	 * cancelled from dns_free below. */
+	for (size_t b = 0; b < SPFCHECK_CLIENT_BUCKETS; b++)
+		for (struct spfcheck_client *c = s->bucket[b]; c != NULL;
+		    c = c->next)
+			for (j = c->jobs; j != NULL; j = j->cnext)
+				spfcheck_answer(s, j, SPFCHECK_CANCELLED);
 	if (s->old_dns != NULL)
 		dns_free(s->old_dns);
 	if (s->dns != NULL)
 		dns_free(s->dns);
+	if (s->njobs != 0)
+		log_warnx("spf: %zu checks left at shutdown", s->njobs);
 	if (s->ctl >= 0) {
 		if (s->ctl_registered)
 			evloop_fd_del(s->ev, s->ctl);

@@ -112,6 +112,7 @@ struct spfproc_worker {
 	unsigned ndns;			/* its DNS lookups so far */
 	const char *screened;		/* why a record was refused, or NULL */
 	bool tempfail;			/* a lookup failed (TRY_AGAIN) */
+	bool stopped;			/* an answer is PENDING: fail fast */
 	uint8_t buf[SPFWIRE_MSG_MAX];
 };
 
@@ -292,6 +293,8 @@ spfproc_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 	    strlen(domain) >= SPFWIRE_NAME_MAX)
 		return spfproc_rr(srv, domain, type,
 		    type == ns_t_spf ? NO_DATA : HOST_NOT_FOUND);
+	if (w->stopped)
+		return spfproc_rr(srv, domain, type, TRY_AGAIN);
 	if (++w->ndns > SPFPROC_DNS_MAX) {
 		w->tempfail = true;
 		return spfproc_rr(srv, domain, type, TRY_AGAIN);
@@ -317,6 +320,11 @@ spfproc_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 	case SPFWIRE_DNS_NODATA:
 		rr->herrno = NO_DATA;
 		break;
+	case SPFWIRE_DNS_PENDING:
+		/* The client has no answer yet: end this run quickly. */
+		w->stopped = true;
+		rr->herrno = TRY_AGAIN;
+		return rr;
 	default:
 		rr->herrno = TRY_AGAIN;
 		break;
@@ -367,7 +375,7 @@ spfproc_check(struct spfproc_worker *w, SPF_server_t *srv,
 	SPF_errcode_t e;
 
 	res->result = SPFWIRE_R_TEMPERROR;
-	res->screened = false;
+	res->flags = 0;
 	res->reason[0] = '\0';
 	if (req == NULL)
 		return;
@@ -414,8 +422,13 @@ spfproc_check(struct spfproc_worker *w, SPF_server_t *srv,
 	}
 	if (w->screened != NULL) {
 		res->result = SPFWIRE_R_PERMERROR;
-		res->screened = true;
+		res->flags |= SPFWIRE_RF_SCREENED;
 		spfproc_reason(res->reason, w->screened);
+	}
+	if (w->stopped) {
+		res->result = SPFWIRE_R_TEMPERROR;
+		res->flags = SPFWIRE_RF_INCOMPLETE;
+		spfproc_reason(res->reason, "waiting for an answer");
 	}
 	SPF_request_free(req);
 }
@@ -464,6 +477,7 @@ spfproc_worker_main(const struct spfproc_opts *o)
 		w.ndns = 0;
 		w.screened = NULL;
 		w.tempfail = false;
+		w.stopped = false;
 		alarm(m.u.check.deadline_ms / 1000 + 1 +
 		    SPFPROC_ALARM_SLACK_S);
 		memset(&out, 0, sizeof(out));

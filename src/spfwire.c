@@ -201,8 +201,11 @@ spfwire_encode(const struct spfwire_msg *m, uint8_t *buf, size_t len)
 	case SPFWIRE_RESULT:
 		if (m->u.result.result >= SPFWIRE_R_MAX)
 			return 0;
+		if (m->u.result.flags & ~(SPFWIRE_RF_SCREENED |
+		    SPFWIRE_RF_INCOMPLETE))
+			return 0;
 		spfwire_put_u8(&w, m->u.result.result);
-		spfwire_put_u8(&w, m->u.result.screened ? 1 : 0);
+		spfwire_put_u8(&w, m->u.result.flags);
 		spfwire_put_str(&w, m->u.result.reason, SPFWIRE_REASON_MAX);
 		break;
 	case SPFWIRE_WORKER_UP:
@@ -257,12 +260,12 @@ spfwire_decode(const uint8_t *buf, size_t len, struct spfwire_msg *m,
 		break;
 	case SPFWIRE_RESULT:
 		m->u.result.result = spfwire_get_u8(&r);
-		v = spfwire_get_u8(&r);
+		m->u.result.flags = spfwire_get_u8(&r);
 		spfwire_get_str(&r, m->u.result.reason, SPFWIRE_REASON_MAX);
 		if (r.why == NULL && (m->u.result.result >= SPFWIRE_R_MAX ||
-		    v > 1))
+		    (m->u.result.flags & ~(SPFWIRE_RF_SCREENED |
+		    SPFWIRE_RF_INCOMPLETE))))
 			r.why = "bad code";
-		m->u.result.screened = v == 1;
 		break;
 	case SPFWIRE_WORKER_UP:
 	case SPFWIRE_WORKER_DOWN:

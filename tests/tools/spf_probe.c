@@ -164,7 +164,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "spf_probe: checks=%llu joined=%llu "
 		    "refused=%llu expired=%llu timeouts=%llu deaths=%llu "
 		    "kills=%llu screened=%llu protocol=%llu dns_queries=%llu "
-		    "workers_up=%u\n", (unsigned long long)st->checks,
+		    "replays=%llu workers_up=%u\n", (unsigned long long)st->checks,
 		    (unsigned long long)st->joined,
 		    (unsigned long long)st->refused,
 		    (unsigned long long)st->expired,
@@ -173,7 +173,8 @@ main(int argc, char *argv[])
 		    (unsigned long long)st->kills,
 		    (unsigned long long)st->screened,
 		    (unsigned long long)st->protocol,
-		    (unsigned long long)st->dns_queries, st->workers_up);
+		    (unsigned long long)st->dns_queries,
+		    (unsigned long long)st->replays, st->workers_up);
 	}
 	spfcheck_free(s);
 	evloop_free(p.ev);

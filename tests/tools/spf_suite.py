@@ -4,7 +4,7 @@ path: each scenario's zone is served by spfdns.py on loopback, its cases
 go through spf_probe (spfcheck, the sandboxed libspf2 helpers, our c-ares),
 and the results are compared with the suite's.
 
-  spf_suite.py PROBE SUITE.yml [--listen 127.0.0.1:5399] [--verbose]
+  spf_suite.py PROBE SUITE.yml [--listen 127.0.0.1:0] [--verbose]
 
 Two passes.  As written: a case whose mailfrom is empty checks the HELO
 identity (postmaster@helo, RFC 7208 section 2.4), the others the MAIL FROM
@@ -14,7 +14,8 @@ postmaster@domain), where the answer cannot depend on the identity (the
 scenario's records use no %{l}, %{s} or %{h} macro).  Prints each failing
 case (scenario, name, identity, got, want), then "rfc7208 IDENTITY:
 RIGHT/TOTAL right" per identity and a total.  Exit 0 when every case got
-an answer (right or wrong), 1 when the probe failed.
+an answer (right or wrong), 1 when the probe failed, reported a sanitizer
+finding or a helper's death.
 """
 import argparse
 import os
@@ -32,7 +33,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("probe")
     ap.add_argument("suite")
-    ap.add_argument("--listen", default="127.0.0.1:5399")
+    ap.add_argument("--listen", default="127.0.0.1:0")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
     docs = [d for d in yaml.safe_load_all(open(a.suite, encoding="utf-8")) if d]
@@ -41,11 +42,18 @@ def main():
     failed_probe = False
     for si, doc in enumerate(docs):
         zone = spfdns.Zone(doc.get("zonedata"))
-        stop, ready = threading.Event(), threading.Event()
+        stop, ready, port = threading.Event(), threading.Event(), []
+
+        def up(p):
+            port.append(p)
+            ready.set()
         th = threading.Thread(target=spfdns.serve,
-                              args=(zone, a.listen, ready.set, stop))
+                              args=(zone, a.listen, up, stop))
         th.start()
-        ready.wait(5)
+        if not ready.wait(5):
+            print("spfdns did not start on %s" % a.listen)
+            return 1
+        server = "%s:%d" % (a.listen.rpartition(":")[0], port[0])
         lines, cases = [], {}
         zone_text = yaml.safe_dump(doc.get("zonedata")).lower()
         same_as_helo = not any(m in zone_text for m in ("%{l", "%{s", "%{h"))
@@ -66,7 +74,7 @@ def main():
                 lines.append("\t".join([cid, "helo", str(t["host"]), dom,
                                         "-"]))
         try:
-            out = subprocess.run([a.probe, "-r", a.listen, "-w", "4",
+            out = subprocess.run([a.probe, "-r", server, "-w", "4",
                                   "-t", "4000"],
                                  input="\n".join(lines) + "\n",
                                  capture_output=True, text=True, timeout=120)
@@ -76,6 +84,12 @@ def main():
         if out.returncode != 0:
             print("probe failed on scenario %d: %s" % (si, out.stderr.strip()))
             failed_probe = True
+        for ln in out.stderr.splitlines():
+            # A sanitizer report or a helper's trouble is the probe's
+            # failure, not the case's.
+            if "Sanitizer" in ln or "runtime error" in ln or "spf: worker" in ln:
+                print("probe, scenario %d: %s" % (si, ln))
+                failed_probe = True
         got = {}
         for ln in out.stdout.splitlines():
             cid, _, r = ln.partition("\t")

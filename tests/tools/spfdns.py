@@ -184,16 +184,18 @@ def serve(zone, listen, ready=None, stop=None):
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # No SO_REUSEADDR on UDP: a second server on a port in use must fail,
+    # not share it.  Port 0 picks a free one (given to ready).
     u = socket.socket(fam, socket.SOCK_DGRAM)
-    u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     u.bind((host, int(port)))
+    port = u.getsockname()[1]
     t = socket.socket(fam, socket.SOCK_STREAM)
     t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind((host, int(port)))
+    t.bind((host, port))
     t.listen(64)
     conns = {}
     if ready is not None:
-        ready()
+        ready(port)
     while stop is None or not stop.is_set():
         r, _, _ = select.select([u, t] + list(conns), [], [], 0.2)
         for s in r:
@@ -247,8 +249,8 @@ def main():
         zone = Zone(docs[a.scenario].get("zonedata"))
     else:
         zone = Zone(yaml.safe_load(open(a.zone, encoding="utf-8")))
-    serve(zone, a.listen, ready=lambda: print(
-        "spfdns: listening on %s" % a.listen, file=sys.stderr, flush=True))
+    serve(zone, a.listen, ready=lambda port: print(
+        "spfdns: listening on port %d" % port, file=sys.stderr, flush=True))
 
 
 if __name__ == "__main__":
