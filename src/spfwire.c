@@ -227,14 +227,17 @@ spfwire_decode(const uint8_t *buf, size_t len, struct spfwire_msg *m,
 {
 	struct spfwire_r r = { .p = buf, .len = len };
 	uint8_t v;
+	uint16_t reserved;
 
 	memset(m, 0, sizeof(*m));
 	m->type = spfwire_get_u8(&r);
 	v = spfwire_get_u8(&r);
-	(void)spfwire_get_u16(&r);
+	reserved = spfwire_get_u16(&r);
 	m->id = spfwire_get_u32(&r);
 	if (r.why == NULL && v != SPFWIRE_VERSION)
 		r.why = "bad version";
+	else if (r.why == NULL && reserved != 0)
+		r.why = "reserved bits set";
 	if (r.why != NULL)
 		goto out;
 	switch (m->type) {
