@@ -696,7 +696,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "spf_joined=%llu spf_refused=%llu spf_expired=%llu "
 	    "spf_timeouts=%llu spf_deaths=%llu spf_kills=%llu "
 	    "spf_screened=%llu spf_protocol=%llu spf_dns_queries=%llu "
-	    "spf_workers_up=%u",
+	    "spf_replays=%llu spf_workers_up=%u",
 	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
 	    (unsigned long long)st->marked, (unsigned long long)st->flows,
 	    s->nflows, (unsigned long long)st->evicted,
@@ -726,7 +726,8 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)ps->timeouts, (unsigned long long)ps->deaths,
 	    (unsigned long long)ps->kills, (unsigned long long)ps->screened,
 	    (unsigned long long)ps->protocol,
-	    (unsigned long long)ps->dns_queries, ps->workers_up);
+	    (unsigned long long)ps->dns_queries,
+	    (unsigned long long)ps->replays, ps->workers_up);
 }
 
 static void

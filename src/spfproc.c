@@ -543,12 +543,16 @@ spfproc_start(const struct spfproc_opts *o, struct spfproc_slot *sl,
 	return 0;
 }
 
+/* Kill the workers and reap them (no zombie is left to init), exit. */
 static __attribute__((noreturn)) void
 spfproc_supervisor_exit(struct spfproc_slot *sl, unsigned n, int code)
 {
 	for (unsigned s = 0; s < n; s++)
 		if (sl[s].pid > 0)
 			kill(sl[s].pid, SIGKILL);
+	for (unsigned s = 0; s < n; s++)
+		if (sl[s].pid > 0)
+			(void)waitpid(sl[s].pid, NULL, 0);
 	_exit(code);
 }
 

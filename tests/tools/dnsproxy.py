@@ -8,7 +8,9 @@ The test world's unbound answers at once; tests need a resolver that is slow
 or never answered with --blackhole; the rest are forwarded at once.
 
   dnsproxy.py --listen 127.0.0.4:53 --upstream 127.0.0.1:53 [--delay-ms N]
-              [--blackhole] [--match TEXT]...
+              [--blackhole] [--match TEXT]... [--log]
+
+With --log every query is written to stderr as "query NAME TYPE".
 
 Runs in the foreground until killed.  Malformed queries are dropped.
 """
@@ -41,6 +43,16 @@ def qname(pkt):
     return None
 
 
+def qtype(pkt):
+    """The question type of a well-formed query (after qname)."""
+    i = 12
+    while i < len(pkt) and pkt[i] != 0:
+        i += 1 + pkt[i]
+    if i + 3 > len(pkt):
+        return 0
+    return int.from_bytes(pkt[i + 1:i + 3], "big")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", required=True)
@@ -48,6 +60,7 @@ def main():
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--blackhole", action="store_true")
     ap.add_argument("--match", action="append", default=[])
+    ap.add_argument("--log", action="store_true")
     a = ap.parse_args()
 
     lhost, lport = hostport(a.listen)
@@ -87,6 +100,9 @@ def main():
             name = qname(q)
             if name is None:
                 continue
+            if a.log:
+                qt = qtype(q)
+                print("query %s %s" % (name, qt), file=sys.stderr, flush=True)
             hit = not a.match or any(m.lower() in name for m in a.match)
             if hit and a.blackhole:
                 continue
