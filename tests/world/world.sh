@@ -287,7 +287,8 @@ world_check() {
 		missing+=" swaks-IPv6(libio-socket-inet6-perl)"
 	fi
 	if ip netns add "$ns" 2>/dev/null; then
-		ip -n "$ns" link add "$ns-a" type veth peer name "$ns-b" 2>/dev/null ||
+		# Interface names are per namespace: short fixed ones fit IFNAMSIZ.
+		ip -n "$ns" link add chk0 type veth peer name chk1 2>/dev/null ||
 			missing+=" kernel:veth"
 		printf '%s\n' 'table inet smtpgate_check {' \
 			'  set s { type ipv4_addr; flags timeout; }' \
