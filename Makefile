@@ -45,6 +45,8 @@ LIB     := $(BUILD)/libsmtpgate.a
 TOOLS   := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
+TESTTOOLSRC := $(wildcard tests/tools/*.c)
+TESTTOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TESTTOOLSRC))
 BENCHSRC := $(wildcard bench/bench_*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
 HDRS    := $(wildcard include/*.h)
@@ -53,7 +55,7 @@ HDRS    := $(wildcard include/*.h)
 
 all: $(PROGS) $(TOOLS)
 
-benches: $(BENCHES)
+benches: $(BENCHES) $(TESTTOOLS)
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS) | $(BUILD)/obj
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -77,7 +79,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/tests
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests $(BUILD)/bench:
+# Test programs the e2e tests and benchmarks run (tests/tools/*.c).
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) $(HDRS) | $(BUILD)/tests/tools
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/bench $(BUILD)/tests/tools:
 	mkdir -p $@
 
 # Unit tests: every tests/unit/test_*.c is one cmocka program.
@@ -109,7 +115,7 @@ demo: deps
 	$(MAKE) all
 	tests/demo.sh $(BUILD)
 
-bench: all $(BENCHES)
+bench: all $(BENCHES) $(TESTTOOLS)
 	tests/bench.sh $(BUILD)
 
 ptr-eval: all

@@ -76,6 +76,9 @@ struct conf_sniffer {
 	uint32_t deadline_ms;		/* DNS/SPF judgment of a session */
 	uint32_t clean_ttl_s;		/* a clean DNS/SPF judgment of (client,
 					 * name) is reused this long; 0 = off */
+	uint32_t spf_workers;		/* SPF helper processes */
+	uint32_t spf_max_per_client;	/* SPF checks at once per client */
+	char spf_user[32];		/* helpers' user, or "dynamic" */
 	char my_hostnames[CONF_MAX_MYNAMES][CONF_NAME_MAX]; /* lower case */
 	size_t nmy_hostnames;		/* 0: the system's host name */
 	struct addr my_addresses[CONF_MAX_MYADDRS];

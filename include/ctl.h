@@ -65,19 +65,22 @@ int ctl_check_main(struct ctl *c, int argc, char **argv);
 
 /* --- ctl_out.c: records -------------------------------------------- */
 
-#define CTL_REC_FIELDS	48	/* fields of one record at most */
-#define CTL_REC_TEXT	512	/* bytes of values of one record */
+#define CTL_REC_FIELDS	256	/* fields of one record at most */
+#define CTL_REC_TEXT	16384	/* bytes of one record at most */
 
 /*
  * One record: ordered key=value fields.  Keys are static strings or point
- * into the record's own text; values are copied into text.
+ * into the record's own text; values are the record's own.  A record holds
+ * heap memory: start from ctl_record_init (or all zero), end with
+ * ctl_record_free; ctl_record_parse reuses a record, dropping what it held.
  */
 struct ctl_record {
-	const char *key[CTL_REC_FIELDS];
-	const char *val[CTL_REC_FIELDS];
-	size_t n;
-	char text[CTL_REC_TEXT];
-	size_t used;
+	const char **key;
+	const char **val;
+	size_t n, cap;		/* fields, room */
+	char **blk;		/* text blocks the record owns */
+	size_t nblk, capblk;
+	size_t used;		/* bytes of text, for CTL_REC_TEXT */
 };
 
 struct ctl_table {
@@ -86,7 +89,9 @@ struct ctl_table {
 };
 
 void ctl_record_init(struct ctl_record *r);
-/* Append key=value (printf); silently truncated when the record is full. */
+void ctl_record_free(struct ctl_record *r);
+/* Append key=value (printf); left out when the record is full (more than
+ * CTL_REC_FIELDS fields or CTL_REC_TEXT bytes) or memory is short. */
 void ctl_record_add(struct ctl_record *r, const char *key,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *ctl_record_get(const struct ctl_record *r, const char *key);

@@ -112,6 +112,20 @@ int dns_query(struct dns *d, const char *name, enum dns_type type,
 void dns_parse(const unsigned char *msg, size_t len, enum dns_type type,
     struct dns_result *r);
 
+/*
+ * A query of any type whose answer is handed over unparsed, for a caller
+ * that parses elsewhere (the SPF helpers parse TXT and MX answers inside
+ * their sandbox, so the daemon never does).  status is DNS_OK with the
+ * answer's bytes (never a truncated one), or another status with abuf
+ * NULL and alen 0.  The same rules as dns_query_until, the retry after a
+ * failed connection included: the callback may come late, with
+ * DNS_CANCELLED when the context is freed.  0, or -1 when out of memory.
+ */
+typedef void (*dns_raw_cb)(void *arg, enum dns_status status,
+    const unsigned char *abuf, size_t alen);
+int dns_query_raw(struct dns *d, const char *name, int qtype,
+    int64_t deadline_ms, dns_raw_cb cb, void *arg);
+
 const struct dns_stats *dns_stats(const struct dns *d);
 
 #endif

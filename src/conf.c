@@ -71,7 +71,7 @@ struct conf_ctx {
 	bool indented;			/* the current line starts with blanks */
 	int err_line;			/* first fault, 0 = none */
 	char err[CONF_ERR_MAX];
-	int seen[96];			/* line where key i was set, 0 = not */
+	int seen[128];			/* line where key i was set, 0 = not */
 	const struct conf_key *prev;	/* key of the previous key line */
 	char list[CONF_LIST_MAX];	/* prev's value so far, when a list */
 	size_t listlen;
@@ -528,6 +528,37 @@ conf_set_table(const struct conf_key *k, const char *v, struct conf *c,
 	return 0;
 }
 
+/* "dynamic", or a user name: [a-z_][a-z0-9_-]*, at most 31 characters. */
+static int
+conf_set_user(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	char *field = conf_field(k, c);
+	size_t i, len = strlen(v);
+
+	if (len == 0 || len >= sizeof c->sniffer.spf_user) {
+		snprintf(why, whylen, "'%s': want 'dynamic' or a user name of "
+		    "1..%zu characters", v, sizeof c->sniffer.spf_user - 1);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || v[i] == '_' ||
+		    (i > 0 && ((v[i] >= '0' && v[i] <= '9') ||
+		    v[i] == '-')))) {
+			snprintf(why, whylen, "'%s': a user name is lower-case "
+			    "letters, digits, '_' and '-', not starting with "
+			    "a digit or '-'", v);
+			return -1;
+		}
+	if (strcmp(v, "root") == 0) {
+		snprintf(why, whylen, "'root': the SPF helpers never run as "
+		    "root");
+		return -1;
+	}
+	memcpy(field, v, len + 1);
+	return 0;
+}
+
 /* yes/no, true/false, on/off, 1/0. */
 static int
 conf_set_bool(const struct conf_key *k, const char *v, struct conf *c,
@@ -762,6 +793,12 @@ static const struct conf_key conf_keys[] = {
 	    60000, 0, false },
 	{ "sniffer", "clean_ttl", conf_set_duration, F(sniffer.clean_ttl_s),
 	    0, 86400, 0, false },
+	{ "sniffer", "spf_workers", conf_set_u32, F(sniffer.spf_workers), 1,
+	    32, 0, false },
+	{ "sniffer", "spf_max_per_client", conf_set_u32,
+	    F(sniffer.spf_max_per_client), 1, 1000, 0, false },
+	{ "sniffer", "spf_user", conf_set_user, F(sniffer.spf_user), 0, 0, 0,
+	    false },
 	{ "sniffer", "my_hostnames", conf_set_mynames, F(sniffer.my_hostnames),
 	    0, 0, 0, true },
 	{ "sniffer", "my_addresses", conf_set_myaddrs, F(sniffer.my_addresses),
@@ -803,7 +840,7 @@ static const struct conf_key conf_keys[] = {
 };
 
 #define CONF_NKEYS	(sizeof conf_keys / sizeof conf_keys[0])
-_Static_assert(CONF_NKEYS <= 96, "conf_ctx.seen is too small");
+_Static_assert(CONF_NKEYS <= 128, "conf_ctx.seen is too small");
 
 static bool
 conf_section_known(const char *s)
@@ -838,6 +875,9 @@ conf_sniffer_defaults(struct conf_sniffer *s)
 	s->flow_idle_s = 120;
 	s->deadline_ms = 5000;
 	s->clean_ttl_s = 600;
+	s->spf_workers = 4;
+	s->spf_max_per_client = 6;
+	snprintf(s->spf_user, sizeof s->spf_user, "%s", "dynamic");
 	for (i = 0; i < RULE_MAX; i++)
 		s->rule[i] = ACTION_OFFEND;
 	/* Weak signals: legitimate but sloppy senders show them too. */

@@ -188,8 +188,12 @@ ctl_check_spf_ask(struct ctl_check *k, const char *name, unsigned idx)
 	q->idx = idx;
 	if (idx < HELO_PTR_SPF_MAX && k->nptr_spf <= idx)
 		k->nptr_spf = idx + 1;
+	struct spfcheck_req r = { .client = k->a, .helo = name,
+	    .mail_from = NULL, .deadline_ms = evloop_now_ms(k->ev) +
+	    k->c->conf.gate.deadline_ms };
+
 	k->spf_due++;
-	if (spfcheck_query(k->spfc, &k->a, name, ctl_check_spf, q) == -1)
+	if (spfcheck_query(k->spfc, &r, ctl_check_spf, q) == -1)
 		k->spf_due--;	/* queue full: stays without an answer */
 }
 
@@ -312,7 +316,16 @@ ctl_check_run(struct ctl_check *k)
 	for (size_t i = 0; i < HELO_PTR_SPF_MAX; i++)
 		k->spf_ptr[i] = HELO_PENDING;
 	if (k->dns_rules) {
-		if ((k->spfc = spfcheck_new(k->ev, err, sizeof(err))) == NULL) {
+		/* The daemon's own sandboxed helpers: libspf2 never runs
+		 * in this process either. */
+		const struct conf_sniffer *cs = &k->c->conf.sniffer;
+		struct spfcheck_opts so = { .workers = 2,
+		    .max_per_client = HELO_PTR_SPF_MAX + 1,
+		    .user = strcmp(cs->spf_user, "dynamic") == 0 ? "" :
+		    cs->spf_user, .screen = true };
+
+		if ((k->spfc = spfcheck_new(k->ev, &k->c->conf.dns, &so, NULL,
+		    err, sizeof(err))) == NULL) {
 			fprintf(stderr, "smtpgatectl: check: %s\n", err);
 			return CTL_SYSERR;
 		}

@@ -78,6 +78,7 @@ ctl_offenders_in_kernel(const struct ctl_set_elem *e4, size_t n4,
 static int
 ctl_offenders_list(struct ctl *c)
 {
+	struct ctl_record in = { 0 };	/* reused for every line */
 	struct ctl_table t = { 0 };
 	struct ctl_set_elem *e4 = NULL, *e6 = NULL;
 	size_t n4 = 0, n6 = 0;
@@ -102,7 +103,7 @@ ctl_offenders_list(struct ctl *c)
 		    "kernel not filled)\n", err);
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		struct ctl_record in, *r;
+		struct ctl_record *r;
 		const char *why, *ip = NULL, *until;
 		struct addr a;
 		long long left = 0;
@@ -154,6 +155,7 @@ ctl_offenders_list(struct ctl *c)
 			    ctl_offenders_in_kernel(e4, n4, e6, n6, &a) ?
 			    "yes" : "no");
 	}
+	ctl_record_free(&in);
 	if (rc == CTL_OK)
 		ctl_out_table(stdout, c->fmt, &t);
 	ctl_table_free(&t);
@@ -188,7 +190,7 @@ ctl_offenders_del(struct ctl *c, const char *ip)
 	}
 	for (line = strtok_r(list, "\n", &save); line != NULL && !known;
 	    line = strtok_r(NULL, "\n", &save)) {
-		struct ctl_record r;
+		struct ctl_record r = { 0 };
 		const char *why, *v;
 		struct addr b;
 
@@ -196,6 +198,7 @@ ctl_offenders_del(struct ctl *c, const char *ip)
 		    (v = ctl_record_get(&r, "ip")) != NULL &&
 		    addr_parse(v, &b) == 0 && addr_eq(&a, &b))
 			known = true;
+		ctl_record_free(&r);
 	}
 	free(list);
 	if (!known) {

@@ -6,6 +6,7 @@
  * Records parsed from a daemon are hostile input: keys and values are
  * checked before they reach a terminal, a JSON document or a metric name.
  */
+#define _GNU_SOURCE	/* vasprintf */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,28 +17,72 @@
 void
 ctl_record_init(struct ctl_record *r)
 {
-	r->n = 0;
-	r->used = 0;
+	memset(r, 0, sizeof(*r));
+}
+
+void
+ctl_record_free(struct ctl_record *r)
+{
+	for (size_t i = 0; i < r->nblk; i++)
+		free(r->blk[i]);
+	free(r->blk);
+	free(r->key);
+	free(r->val);
+	ctl_record_init(r);
+}
+
+/* Room for one more field and one more owned block.  0 or -1. */
+static int
+ctl_record_room(struct ctl_record *r)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		const char **k, **v;
+
+		if ((k = realloc(r->key, cap * sizeof(*k))) == NULL)
+			return -1;
+		r->key = k;
+		if ((v = realloc(r->val, cap * sizeof(*v))) == NULL)
+			return -1;
+		r->val = v;
+		r->cap = cap;
+	}
+	if (r->nblk == r->capblk) {
+		size_t cap = r->capblk ? r->capblk * 2 : 16;
+		char **b = realloc(r->blk, cap * sizeof(*b));
+
+		if (b == NULL)
+			return -1;
+		r->blk = b;
+		r->capblk = cap;
+	}
+	return 0;
 }
 
 void
 ctl_record_add(struct ctl_record *r, const char *key, const char *fmt, ...)
 {
 	va_list ap;
+	char *v;
 	int n;
 
-	if (r->n >= CTL_REC_FIELDS || r->used >= CTL_REC_TEXT)
+	if (r->n >= CTL_REC_FIELDS || r->used >= CTL_REC_TEXT ||
+	    ctl_record_room(r) == -1)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(r->text + r->used, CTL_REC_TEXT - r->used, fmt, ap);
+	n = vasprintf(&v, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	if ((size_t)n + 1 > CTL_REC_TEXT - r->used) {
+		free(v);
+		return;
+	}
+	r->blk[r->nblk++] = v;
 	r->key[r->n] = key;
-	r->val[r->n] = r->text + r->used;
+	r->val[r->n] = v;
 	r->n++;
-	r->used += (size_t)n + 1 > CTL_REC_TEXT - r->used ?
-	    CTL_REC_TEXT - r->used : (size_t)n + 1;
+	r->used += (size_t)n + 1;
 }
 
 const char *
@@ -53,16 +98,20 @@ int
 ctl_record_parse(const char *line, struct ctl_record *r, const char **why)
 {
 	size_t len = strlen(line), i;
-	char *p, *end;
+	char *p, *end, *text;
 
-	ctl_record_init(r);
+	ctl_record_free(r);
 	if (len + 1 > CTL_REC_TEXT) {
 		*why = "record too long";
 		return -1;
 	}
-	memcpy(r->text, line, len + 1);
+	if (ctl_record_room(r) == -1 || (text = strdup(line)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	r->blk[r->nblk++] = text;
 	r->used = len + 1;
-	for (p = r->text; *p != '\0'; p = end) {
+	for (p = text; *p != '\0'; p = end) {
 		char *eq;
 
 		while (*p == ' ')
@@ -96,6 +145,10 @@ ctl_record_parse(const char *line, struct ctl_record *r, const char **why)
 			*why = "too many fields";
 			return -1;
 		}
+		if (ctl_record_room(r) == -1) {
+			*why = "out of memory";
+			return -1;
+		}
 		r->key[r->n] = p;
 		r->val[r->n] = eq + 1;
 		r->n++;
@@ -122,6 +175,8 @@ ctl_table_add(struct ctl_table *t)
 void
 ctl_table_free(struct ctl_table *t)
 {
+	for (size_t i = 0; i < t->n; i++)
+		ctl_record_free(&t->r[i]);
 	free(t->r);
 	memset(t, 0, sizeof(*t));
 }

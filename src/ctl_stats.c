@@ -90,7 +90,7 @@ int
 ctl_stats_main(struct ctl *c, int argc, char **argv)
 {
 	bool want[CTL_D_MAX];
-	struct ctl_record rec[CTL_D_MAX];
+	struct ctl_record rec[CTL_D_MAX] = { 0 };
 	bool up[CTL_D_MAX] = { false, false };
 	char buf[8192];
 	int rc;
@@ -163,6 +163,8 @@ ctl_stats_main(struct ctl *c, int argc, char **argv)
 				    rec[d].val[k]);
 		}
 	}
+	for (int d = 0; d < CTL_D_MAX; d++)
+		ctl_record_free(&rec[d]);
 	if (fflush(stdout) != 0)
 		rc = CTL_SYSERR;
 	return rc;

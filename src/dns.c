@@ -69,7 +69,9 @@ struct dns {
 struct dns_query {
 	struct dns *d;			/* the main context, never the twin */
 	enum dns_type type;
+	int qtype;			/* on the wire (dns_qtype[type]) */
 	dns_cb cb;
+	dns_raw_cb raw_cb;		/* dns_query_raw: no parsing here */
 	void *arg;
 	int64_t deadline_ms;		/* no retry from then on; 0: none */
 	bool retried;			/* asked again on the twin already */
@@ -618,10 +620,63 @@ dns_retry(struct dns_query *q)
 	q->retried = true;
 	d->st.retries++;
 	/* Another channel: safe inside a callback of the main one. */
-	ares_query(d->twin->ch, q->name, ns_c_in, dns_qtype[q->type],
-	    dns_answer, q);
+	ares_query(d->twin->ch, q->name, ns_c_in, q->qtype, dns_answer, q);
 	dns_schedule(d->twin);
 	return true;
+}
+
+static void
+dns_query_done(struct dns_query *q)
+{
+	struct dns *d = q->d;
+
+	free(q);
+	if (d->retired && d->st.inflight == 0 && !d->freeing &&
+	    evloop_defer(d->ev, dns_retired_free, d) == -1)
+		log_warnx("dns: cannot retire resolver context");
+}
+
+static void
+dns_answer_raw(struct dns_query *q, int status, const unsigned char *abuf,
+    int alen)
+{
+	struct dns *d = q->d;
+	enum dns_status st;
+
+	switch (status) {
+	case ARES_SUCCESS:
+		/* A truncated answer (the twin channel never goes to TCP)
+		 * may lack records: not an answer. */
+		st = abuf != NULL && alen >= 12 && !(abuf[2] & 0x02) ?
+		    DNS_OK : DNS_ERROR;
+		break;
+	case ARES_ENOTFOUND:
+		st = DNS_NXDOMAIN;
+		break;
+	case ARES_ENODATA:
+		st = DNS_NODATA;
+		break;
+	case ARES_EDESTRUCTION:
+	case ARES_ECANCELLED:
+		st = DNS_CANCELLED;
+		break;
+	case ARES_ETIMEOUT:
+		d->st.timeouts++;
+		/* FALLTHROUGH */
+	default:
+		st = DNS_ERROR;
+		break;
+	}
+	if (st == DNS_ERROR)
+		d->st.errors++;
+	else
+		d->st.answers++;
+	d->st.inflight--;
+	if (st == DNS_OK)
+		q->raw_cb(q->arg, st, abuf, (size_t)alen);
+	else
+		q->raw_cb(q->arg, st, NULL, 0);
+	dns_query_done(q);
 }
 
 static void
@@ -635,6 +690,10 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	(void)timeouts;
 	if (status == ARES_ECONNREFUSED && dns_retry(q))
 		return;
+	if (q->raw_cb != NULL) {
+		dns_answer_raw(q, status, abuf, alen);
+		return;
+	}
 	dns_result_init(&r);
 	switch (status) {
 	case ARES_SUCCESS:
@@ -684,10 +743,7 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		d->st.answers++;
 	d->st.inflight--;
 	q->cb(q->arg, &r);
-	free(q);
-	if (d->retired && d->st.inflight == 0 && !d->freeing &&
-	    evloop_defer(d->ev, dns_retired_free, d) == -1)
-		log_warnx("dns: cannot retire resolver context");
+	dns_query_done(q);
 }
 
 int
@@ -701,7 +757,9 @@ dns_query_until(struct dns *d, const char *name, enum dns_type type,
 		return -1;
 	q->d = d;
 	q->type = type;
+	q->qtype = dns_qtype[type];
 	q->cb = cb;
+	q->raw_cb = NULL;
 	q->arg = arg;
 	q->deadline_ms = deadline_ms;
 	q->retried = false;
@@ -718,6 +776,31 @@ dns_query(struct dns *d, const char *name, enum dns_type type, dns_cb cb,
     void *arg)
 {
 	return dns_query_until(d, name, type, 0, cb, arg);
+}
+
+int
+dns_query_raw(struct dns *d, const char *name, int qtype,
+    int64_t deadline_ms, dns_raw_cb cb, void *arg)
+{
+	size_t len = strlen(name);
+	struct dns_query *q;
+
+	if ((q = malloc(sizeof(*q) + len + 1)) == NULL)
+		return -1;
+	q->d = d;
+	q->type = DNS_A;	/* unused: qtype says */
+	q->qtype = qtype;
+	q->cb = NULL;
+	q->raw_cb = cb;
+	q->arg = arg;
+	q->deadline_ms = deadline_ms;
+	q->retried = false;
+	memcpy(q->name, name, len + 1);
+	d->st.queries++;
+	d->st.inflight++;
+	ares_query(d->ch, name, ns_c_in, qtype, dns_answer, q);
+	dns_schedule(d);
+	return 0;
 }
 
 const struct dns_stats *

@@ -520,8 +520,23 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		goto fail;
 	if ((s->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
 		goto fail;
-	if ((s->spf = spfcheck_new(ev, err, errlen)) == NULL)
-		goto fail;
+	{
+		/* The SPF helpers start now, while we may still give them a
+		 * uid of their own: libspf2 never runs in this process. */
+		struct spfcheck_opts so = {
+			.workers = c->sniffer.spf_workers,
+			.max_per_client = c->sniffer.spf_max_per_client,
+			.user = strcmp(c->sniffer.spf_user, "dynamic") == 0 ?
+			    "" : c->sniffer.spf_user,
+			.screen = true,
+		};
+		char info[128];
+
+		if ((s->spf = spfcheck_new(ev, &c->dns, &so, info, err,
+		    errlen)) == NULL)
+			goto fail;
+		log_info("%s", info);
+	}
 	if ((s->ctl = control_open(ev, c->sniffer.control_socket, err,
 	    errlen)) == NULL)
 		goto fail;
@@ -612,10 +627,24 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 			free(c);
 			return -1;
 		}
+		if (spfcheck_set_dns(s->spf, &c->dns, err, errlen) == -1) {
+			dns_free(nd);
+			free(c);
+			return -1;
+		}
 		/* c-ares cannot change servers under running queries. */
 		dns_retire(s->dns);
 		s->dns = nd;
 	}
+	if (c->sniffer.spf_workers != s->conf.sniffer.spf_workers ||
+	    strcmp(c->sniffer.spf_user, s->conf.sniffer.spf_user) != 0)
+		log_warnx("reload: spf_workers and spf_user changes need a "
+		    "restart; still %u workers, user %s",
+		    s->conf.sniffer.spf_workers, s->conf.sniffer.spf_user);
+	c->sniffer.spf_workers = s->conf.sniffer.spf_workers;
+	memcpy(c->sniffer.spf_user, s->conf.sniffer.spf_user,
+	    sizeof(c->sniffer.spf_user));
+	spfcheck_set_max_per_client(s->spf, c->sniffer.spf_max_per_client);
 	c->sniffer.queue = s->conf.sniffer.queue;
 	snprintf(c->nft.table, sizeof(c->nft.table), "%s", s->conf.nft.table);
 	memcpy(c->sniffer.state_file, s->conf.sniffer.state_file,
@@ -652,6 +681,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	const struct sniff_stats *st = &s->st;
 	const struct queue_stats *qs = queue_stats(s->q);
 	const struct nftset_stats *ns = nftset_stats(s->nft);
+	const struct spfcheck_stats *ps = spfcheck_stats(s->spf);
 
 	snprintf(buf, len, "queued=%llu malformed=%llu marked=%llu "
 	    "flows=%llu active_flows=%zu evicted=%llu expired=%llu late=%llu "
@@ -662,7 +692,11 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
 	    "cut_errors=%llu verdict_p50_us=%llu "
 	    "verdict_p99_us=%llu verdict_max_us=%llu enobufs=%llu "
-	    "verdict_errors=%llu nft_errors=%llu",
+	    "verdict_errors=%llu nft_errors=%llu spf_checks=%llu "
+	    "spf_joined=%llu spf_refused=%llu spf_expired=%llu "
+	    "spf_timeouts=%llu spf_deaths=%llu spf_kills=%llu "
+	    "spf_screened=%llu spf_protocol=%llu spf_dns_queries=%llu "
+	    "spf_replays=%llu spf_workers_up=%u",
 	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
 	    (unsigned long long)st->marked, (unsigned long long)st->flows,
 	    s->nflows, (unsigned long long)st->evicted,
@@ -686,13 +720,20 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->lat_max_us,
 	    (unsigned long long)qs->enobufs,
 	    (unsigned long long)qs->verdict_errors,
-	    (unsigned long long)ns->errors);
+	    (unsigned long long)ns->errors,
+	    (unsigned long long)ps->checks, (unsigned long long)ps->joined,
+	    (unsigned long long)ps->refused, (unsigned long long)ps->expired,
+	    (unsigned long long)ps->timeouts, (unsigned long long)ps->deaths,
+	    (unsigned long long)ps->kills, (unsigned long long)ps->screened,
+	    (unsigned long long)ps->protocol,
+	    (unsigned long long)ps->dns_queries,
+	    (unsigned long long)ps->replays, ps->workers_up);
 }
 
 static void
 sniff_ctl_stats(void *arg, int argc, char *argv[], struct control_reply *r)
 {
-	char buf[1536];
+	char buf[2048];
 
 	(void)argc;
 	(void)argv;
@@ -703,7 +744,7 @@ sniff_ctl_stats(void *arg, int argc, char *argv[], struct control_reply *r)
 void
 sniff_log_stats(struct sniff *s)
 {
-	char buf[1536];
+	char buf[2048];
 
 	sniff_stats_format(s, buf, sizeof(buf));
 	log_info("stats %s", buf);

@@ -41,6 +41,7 @@ struct sniff_judge {
 	unsigned refs;			/* outstanding answers + setup */
 	bool done;
 	struct ev_timer *deadline;
+	int64_t deadline_ms;		/* when the judgment concludes */
 	int st_a, st_aaaa, st_reg, st_ptr, st_mail;	/* dns_status */
 	struct addr addrs[2 * DNS_MAX_ADDRS];	/* the HELO's A and AAAA */
 	size_t naddrs;
@@ -251,6 +252,17 @@ sniff_judge_unref(struct sniff_judge *j)
 
 static void sniff_on_spf_ptr(void *arg, enum spfcheck_result r);
 
+/* SPF of name as a HELO identity for j's client, due at j's deadline. */
+static int
+sniff_spf_ask(struct sniff_judge *j, const char *name, spfcheck_cb cb,
+    void *arg)
+{
+	struct spfcheck_req q = { .client = j->client, .helo = name,
+	    .mail_from = NULL, .deadline_ms = j->deadline_ms };
+
+	return spfcheck_query(j->s->spf, &q, cb, arg);
+}
+
 static void
 sniff_on_dns(void *arg, const struct dns_result *r)
 {
@@ -298,8 +310,8 @@ sniff_on_dns(void *arg, const struct dns_result *r)
 			sq->idx = (unsigned)i;
 			j->refs++;
 			j->s->st.spf_queries++;
-			if (spfcheck_query(j->s->spf, &j->client, j->ptr[i],
-			    sniff_on_spf_ptr, sq) == -1) {
+			if (sniff_spf_ask(j, j->ptr[i], sniff_on_spf_ptr,
+			    sq) == -1) {
 				j->s->st.overload++;
 				j->refs--;
 				free(sq);
@@ -316,7 +328,7 @@ sniff_on_spf(void *arg, enum spfcheck_result r)
 {
 	struct sniff_judge *j = arg;
 
-	if (r == SPFCHECK_ERROR)
+	if (r == SPFCHECK_TEMPERROR || r == SPFCHECK_PERMERROR)
 		j->s->st.spf_errors++;
 	j->spf = (int)r;
 	sniff_judge_unref(j);
@@ -328,7 +340,7 @@ sniff_on_spf_ptr(void *arg, enum spfcheck_result r)
 	struct sniff_qctx *q = arg;
 	struct sniff_judge *j = q->j;
 
-	if (r == SPFCHECK_ERROR)
+	if (r == SPFCHECK_TEMPERROR || r == SPFCHECK_PERMERROR)
 		j->s->st.spf_errors++;
 	j->spf_ptr[q->idx] = (int)r;
 	free(q);
@@ -419,10 +431,10 @@ sniff_judge_conclude(struct sniff_judge *j)
 	 * the same name from the same client needs no lookup for a while. */
 	complete = j->refs == 0 && j->st_a != DNS_ERROR &&
 	    j->st_aaaa != DNS_ERROR && j->st_ptr != DNS_ERROR &&
-	    j->st_reg != DNS_ERROR && j->spf != SPFCHECK_ERROR &&
+	    j->st_reg != DNS_ERROR && j->spf != SPFCHECK_TEMPERROR &&
 	    (j->spf != SNIFF_PENDING || cs->rule[RULE_SPF_FAIL] == ACTION_OFF);
 	for (i = 0; i < j->nptr; i++)
-		complete &= j->spf_ptr[i] != SPFCHECK_ERROR &&
+		complete &= j->spf_ptr[i] != SPFCHECK_TEMPERROR &&
 		    (j->spf_ptr[i] != SNIFF_PENDING ||
 		    cs->rule[RULE_SPF_PTR_FAIL] == ACTION_OFF);
 	if (complete && j->s->st.judgments == before)
@@ -476,8 +488,9 @@ sniff_judge_new(struct sniff *s, struct sniff_session *ss,
 	    SNIFF_PENDING;
 	j->spf = SNIFF_PENDING;
 	j->refs = 1;		/* the setup: answers may come inside */
-	j->deadline = evloop_timer_at(s->ev, evloop_now_ms(s->ev) +
-	    s->conf.sniffer.deadline_ms, sniff_judge_deadline, j);
+	j->deadline_ms = evloop_now_ms(s->ev) + s->conf.sniffer.deadline_ms;
+	j->deadline = evloop_timer_at(s->ev, j->deadline_ms,
+	    sniff_judge_deadline, j);
 	if (j->deadline == NULL) {
 		sniff_session_unref(ss);
 		s->njudges--;
@@ -533,8 +546,7 @@ sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
 	if (cs->rule[RULE_SPF_FAIL] != ACTION_OFF) {
 		j->refs++;
 		s->st.spf_queries++;
-		if (spfcheck_query(s->spf, client, name, sniff_on_spf, j) ==
-		    -1) {
+		if (sniff_spf_ask(j, name, sniff_on_spf, j) == -1) {
 			s->st.overload++;
 			j->refs--;
 		}

@@ -61,11 +61,18 @@ check "smtpgated.service runs the installed binary" \
 check "smtpgated.service installs the nft table first, only when missing" \
 	grep -q "^ExecStartPre=/bin/sh -c '/usr/local/sbin/smtpgate-nft -c /etc/smtpgate/smtpgate.conf status >/dev/null || exec /usr/local/sbin/smtpgate-nft -c /etc/smtpgate/smtpgate.conf install'\$" "$units/smtpgated.service"
 for u in smtpgated smtpgate-sniffd; do
-	for kv in User=smtpgate CapabilityBoundingSet=CAP_NET_ADMIN AmbientCapabilities=CAP_NET_ADMIN \
-		ProtectSystem=strict NoNewPrivileges=yes Restart=on-failure RuntimeDirectory=smtpgate \
-		'ReadWritePaths=/var/lib/smtpgate /run/smtpgate'; do
+	for kv in User=smtpgate ProtectSystem=strict NoNewPrivileges=yes Restart=on-failure \
+		RuntimeDirectory=smtpgate 'ReadWritePaths=/var/lib/smtpgate /run/smtpgate'; do
 		check "$u.service: $kv" grep -qx -- "$kv" "$units/$u.service"
 	done
+done
+for kv in CapabilityBoundingSet=CAP_NET_ADMIN AmbientCapabilities=CAP_NET_ADMIN; do
+	check "smtpgated.service: $kv" grep -qx -- "$kv" "$units/smtpgated.service"
+done
+# The sniffer also needs to give its SPF helpers a uid of their own.
+for kv in 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_SETUID CAP_SETGID' \
+	'AmbientCapabilities=CAP_NET_ADMIN CAP_SETUID CAP_SETGID' SystemCallFilter=seccomp; do
+	check "smtpgate-sniffd.service: $kv" grep -qx -- "$kv" "$units/smtpgate-sniffd.service"
 done
 check "sysusers creates user smtpgate" grep -q '^u smtpgate ' "$root/usr/local/lib/sysusers.d/smtpgate.conf"
 

@@ -27,7 +27,9 @@ and each closed TCP connection is logged on stderr ("servfail NAME",
 
   dnsproxy.py --listen 127.0.0.4:53 --upstream 127.0.0.1:53 [--delay-ms N]
               [--blackhole] [--match TEXT]... [--servfail TEXT]...
-              [--truncate TEXT]... [--ptr TEXT=NAME]...
+              [--truncate TEXT]... [--ptr TEXT=NAME]... [--log]
+
+With --log every query is written to stderr as "query NAME TYPE".
 
 Runs in the foreground until killed.  Malformed queries are dropped.
 """
@@ -112,6 +114,14 @@ def answer(q, rcode=0, tc=False, rdata_ptr=None):
     return msg
 
 
+def qtype(pkt):
+    """The question type of a well-formed query, or 0."""
+    end = question_end(pkt)
+    if end is None or end + 2 > len(pkt):
+        return 0
+    return int.from_bytes(pkt[end:end + 2], "big")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", required=True)
@@ -122,6 +132,7 @@ def main():
     ap.add_argument("--servfail", action="append", default=[])
     ap.add_argument("--truncate", action="append", default=[])
     ap.add_argument("--ptr", action="append", default=[])
+    ap.add_argument("--log", action="store_true")
     a = ap.parse_args()
     ptrs = []
     for p in a.ptr:
@@ -201,6 +212,9 @@ def main():
             name = qname(q)
             if name is None:
                 continue
+            if a.log:
+                qt = qtype(q)
+                print("query %s %s" % (name, qt), file=sys.stderr, flush=True)
             if spoil(q, name, client):
                 continue
             hit = not a.match or any(m.lower() in name for m in a.match)

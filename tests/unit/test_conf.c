@@ -57,6 +57,10 @@ conf_dump_sniffer(const struct conf_sniffer *s, char *buf, size_t len)
 	cat(buf, len, "sniffer.flow_idle_s=%u\n", s->flow_idle_s);
 	cat(buf, len, "sniffer.deadline_ms=%u\n", s->deadline_ms);
 	cat(buf, len, "sniffer.clean_ttl_s=%u\n", s->clean_ttl_s);
+	cat(buf, len, "sniffer.spf_workers=%u\n", s->spf_workers);
+	cat(buf, len, "sniffer.spf_max_per_client=%u\n",
+	    s->spf_max_per_client);
+	cat(buf, len, "sniffer.spf_user=%s\n", s->spf_user);
 	cat(buf, len, "sniffer.my_hostnames=");
 	for (i = 0; i < s->nmy_hostnames; i++)
 		cat(buf, len, "%s%s", i ? " " : "", s->my_hostnames[i]);
@@ -186,6 +190,9 @@ static const char golden_defaults[] =
     "sniffer.flow_idle_s=120\n"
     "sniffer.deadline_ms=5000\n"
     "sniffer.clean_ttl_s=600\n"
+    "sniffer.spf_workers=4\n"
+    "sniffer.spf_max_per_client=6\n"
+    "sniffer.spf_user=dynamic\n"
     "sniffer.my_hostnames=\n"
     "sniffer.my_addresses=\n"
     "sniffer.unqualified=offend\n"
@@ -284,6 +291,10 @@ static const struct good_case good_cases[] = {
 	    "sniffer.offender_timeout_max_s=2592000\n" } },
 	{ "sniffer cut_session", "[sniffer]\ncut_session = yes\n",
 	    { "sniffer.cut_session=1\n" } },
+	{ "sniffer SPF helpers", "[sniffer]\nspf_workers = 32\n"
+	    "spf_max_per_client = 1\nspf_user = smtpgate-spf\n",
+	    { "sniffer.spf_workers=32\n", "sniffer.spf_max_per_client=1\n",
+	    "sniffer.spf_user=smtpgate-spf\n" } },
 	{ "sniffer paths", "[sniffer]\nstate_file = /tmp/s.state\n"
 	    "control_socket = /tmp/s.sock\n",
 	    { "sniffer.state_file=/tmp/s.state\n",
@@ -424,6 +435,16 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	/* [sniffer] */
+	{ "sniffer no SPF worker", "[sniffer]\nspf_workers = 0\n",
+	    "%s:2: [sniffer] spf_workers: '0' out of range 1..32" },
+	{ "sniffer too many SPF workers", "[sniffer]\nspf_workers = 33\n",
+	    "%s:2: [sniffer] spf_workers: '33' out of range 1..32" },
+	{ "sniffer SPF helpers as root", "[sniffer]\nspf_user = root\n",
+	    "%s:2: [sniffer] spf_user: 'root': the SPF helpers never run as "
+	    "root" },
+	{ "sniffer SPF user name", "[sniffer]\nspf_user = 9lives\n",
+	    "%s:2: [sniffer] spf_user: '9lives': a user name is lower-case "
+	    "letters, digits, '_' and '-', not starting with a digit or '-'" },
 	{ "sniffer action reject not allowed", "[sniffer]\nunqualified = "
 	    "reject\n", "%s:2: [sniffer] unqualified: action 'reject' not "
 	    "allowed here (want offend, log or off)" },

@@ -60,7 +60,7 @@ static void
 test_record_parse(void **state)
 {
 	const struct rec_case *c = *state;
-	struct ctl_record r;
+	struct ctl_record r = { 0 };
 	const char *why = "";
 	char got[256] = "";
 	size_t off = 0;
@@ -70,6 +70,7 @@ test_record_parse(void **state)
 		fail_msg("%s: got rc %d (%s), want %d", c->name, rc, why,
 		    c->rc);
 	if (rc == -1) {
+		ctl_record_free(&r);
 		if (strstr(why, c->want) == NULL)
 			fail_msg("%s: got why \"%s\", want \"%s\"", c->name,
 			    why, c->want);
@@ -78,6 +79,7 @@ test_record_parse(void **state)
 	for (size_t i = 0; i < r.n; i++)
 		off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s=%s",
 		    i ? "|" : "", r.key[i], r.val[i]);
+	ctl_record_free(&r);
 	if (strcmp(got, c->want) != 0)
 		fail_msg("%s: got \"%s\", want \"%s\"", c->name, got, c->want);
 }
@@ -86,7 +88,7 @@ static void
 test_record_limits(void **state)
 {
 	char line[CTL_REC_TEXT * 2];
-	struct ctl_record r;
+	struct ctl_record r = { 0 };
 	const char *why = "";
 	size_t off = 0;
 
@@ -106,13 +108,19 @@ test_record_limits(void **state)
 	if (ctl_record_parse(line, &r, &why) != -1 ||
 	    strstr(why, "too long") == NULL)
 		fail_msg("long line: got \"%s\", want too long", why);
-	/* ctl_record_add truncates instead of overflowing. */
-	ctl_record_init(&r);
+	/* ctl_record_add stops at the bounds instead of growing without. */
+	ctl_record_free(&r);
 	for (int i = 0; i < CTL_REC_FIELDS + 10; i++)
 		ctl_record_add(&r, "k", "%0100d", i);
 	if (r.n > CTL_REC_FIELDS || r.used > CTL_REC_TEXT)
 		fail_msg("add: got n=%zu used=%zu, want within %d and %d",
 		    r.n, r.used, CTL_REC_FIELDS, CTL_REC_TEXT);
+	ctl_record_free(&r);
+	for (int i = 0; i < CTL_REC_FIELDS + 10; i++)
+		ctl_record_add(&r, "k", "%d", i);
+	if (r.n != CTL_REC_FIELDS)
+		fail_msg("add: got n=%zu, want %d", r.n, CTL_REC_FIELDS);
+	ctl_record_free(&r);
 }
 
 /* ---- JSON ---- */
@@ -233,7 +241,7 @@ prom(FILE *f, const void *arg)
 static void
 test_prom(void **state)
 {
-	struct ctl_record r;
+	struct ctl_record r = { 0 };
 	const char *why;
 	char *got;
 
@@ -261,6 +269,7 @@ test_prom(void **state)
 	    != 0)
 		fail_msg("got\n%s", got);
 	free(got);
+	ctl_record_free(&r);
 }
 
 int

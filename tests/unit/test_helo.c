@@ -195,7 +195,7 @@ test_near(void **state)
 #define SOFT	SPFCHECK_SOFTFAIL
 #define NEUT	SPFCHECK_NEUTRAL
 #define NONE	SPFCHECK_NONE
-#define SERR	SPFCHECK_ERROR
+#define SERR	SPFCHECK_TEMPERROR
 
 enum { REG_NONE, REG_SELF, REG_OTHER };	/* the name's registered domain */
 

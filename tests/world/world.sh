@@ -15,6 +15,9 @@
 # that is not one of its local zones, so nothing is ever asked outside.
 # PTR/A/AAAA data and DNSBL listings come from hosts.tsv, other records
 # (SPF TXT, MX, A of domains) from records.tsv (see their headers).
+# silent.test is delegated to 127.0.0.9:53, where a test can start a
+# resolver that never answers (world_dns_proxy NAME 127.0.0.9:53
+# --blackhole).
 #
 # Use as a library (source it; every name starts with world_/WORLD_) or as
 #   world.sh up|down|status
@@ -124,6 +127,11 @@ world_down() {
 	return 0
 }
 
+# TEXT as unbound's TXT strings: ' "..." "..."', 255 bytes each.
+world_txt_strings() {
+	printf '%s' "$1" | fold -b -w 255 | sed 's/.*/ "&"/' | tr -d '\n'
+}
+
 # Generate unbound.conf and the rbldnsd data files from the host table.
 world_gen_dns() {
 	local dir=$1 ip ptr fwd dnsbl note tld z ans ent v6
@@ -166,12 +174,15 @@ world_gen_dns() {
 			fi
 		done
 	done <"$WORLD_HOSTS"
-	local name type rdata
+	local name type rdata strs
 	if [ -f "$WORLD_RECORDS" ]; then
 		while IFS=$'\t' read -r name type rdata; do
 			case $name in ''|'#'*) continue ;; esac
 			case $type in
-			TXT)	data+="local-data: '$name. TXT \"$rdata\"'"$'\n' ;;
+			TXT)	# Strings of at most 255 bytes (RFC 1035), as many
+				# as the text needs.
+				strs=$(world_txt_strings "$rdata")
+				data+="local-data: '$name. TXT$strs'"$'\n' ;;
 			*)	data+="local-data: \"$name. $type $rdata\""$'\n' ;;
 			esac
 		done <"$WORLD_RECORDS"
@@ -206,6 +217,7 @@ world_gen_dns() {
 		  local-zone: "bl.test." transparent
 		  local-zone: "wl.test." transparent
 		  local-zone: "broken.test." transparent
+		  local-zone: "silent.test." transparent
 		EOF
 		for tld in $zones; do
 			[ "$tld" = test ] || echo "  local-zone: \"$tld.\" static"
@@ -214,6 +226,10 @@ world_gen_dns() {
 		for z in bl.test wl.test broken.test; do
 			printf 'stub-zone:\n  name: "%s."\n  stub-addr: 127.0.0.2@53\n' "$z"
 		done
+		# A zone whose nameserver never answers when a test starts
+		# world_dns_proxy ... 127.0.0.9:53 --blackhole (nothing there
+		# otherwise: unbound then answers SERVFAIL at once).
+		printf 'stub-zone:\n  name: "silent.test."\n  stub-addr: 127.0.0.9@53\n'
 		printf 'remote-control:\n  control-enable: no\n'
 	} >"$dir/unbound.conf"
 }
