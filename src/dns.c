@@ -746,28 +746,48 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	dns_query_done(q);
 }
 
-int
-dns_query_until(struct dns *d, const char *name, enum dns_type type,
-    int64_t deadline_ms, dns_cb cb, void *arg)
+/* A query for name under way on d's main channel; its callback is set by
+ * the caller.  NULL when out of memory. */
+static struct dns_query *
+dns_query_start(struct dns *d, const char *name, enum dns_type type,
+    int qtype, int64_t deadline_ms, void *arg)
 {
 	size_t len = strlen(name);
 	struct dns_query *q;
 
-	if ((q = malloc(sizeof(*q) + len + 1)) == NULL)
-		return -1;
+	if ((q = calloc(1, sizeof(*q) + len + 1)) == NULL)
+		return NULL;
 	q->d = d;
 	q->type = type;
-	q->qtype = dns_qtype[type];
-	q->cb = cb;
-	q->raw_cb = NULL;
+	q->qtype = qtype;
 	q->arg = arg;
 	q->deadline_ms = deadline_ms;
-	q->retried = false;
 	memcpy(q->name, name, len + 1);
+	return q;
+}
+
+static void
+dns_query_send(struct dns_query *q)
+{
+	struct dns *d = q->d;
+
 	d->st.queries++;
 	d->st.inflight++;
-	ares_query(d->ch, name, ns_c_in, dns_qtype[type], dns_answer, q);
+	ares_query(d->ch, q->name, ns_c_in, q->qtype, dns_answer, q);
 	dns_schedule(d);
+}
+
+int
+dns_query_until(struct dns *d, const char *name, enum dns_type type,
+    int64_t deadline_ms, dns_cb cb, void *arg)
+{
+	struct dns_query *q = dns_query_start(d, name, type, dns_qtype[type],
+	    deadline_ms, arg);
+
+	if (q == NULL)
+		return -1;
+	q->cb = cb;
+	dns_query_send(q);
 	return 0;
 }
 
@@ -782,24 +802,14 @@ int
 dns_query_raw(struct dns *d, const char *name, int qtype,
     int64_t deadline_ms, dns_raw_cb cb, void *arg)
 {
-	size_t len = strlen(name);
-	struct dns_query *q;
+	/* type is unused: the answer is not parsed here. */
+	struct dns_query *q = dns_query_start(d, name, DNS_A, qtype,
+	    deadline_ms, arg);
 
-	if ((q = malloc(sizeof(*q) + len + 1)) == NULL)
+	if (q == NULL)
 		return -1;
-	q->d = d;
-	q->type = DNS_A;	/* unused: qtype says */
-	q->qtype = qtype;
-	q->cb = NULL;
 	q->raw_cb = cb;
-	q->arg = arg;
-	q->deadline_ms = deadline_ms;
-	q->retried = false;
-	memcpy(q->name, name, len + 1);
-	d->st.queries++;
-	d->st.inflight++;
-	ares_query(d->ch, name, ns_c_in, qtype, dns_answer, q);
-	dns_schedule(d);
+	dns_query_send(q);
 	return 0;
 }
 

@@ -360,4 +360,10 @@ if [ -x "$build/smtpgate-sniffd" ] && [ -z "${BENCH_NO_SNIFF:-}" ]; then
 	echo "=== smtpgate-sniffd ==="
 	"$here/bench_sniff.sh" "$build" || bench_log "bench_sniff.sh failed"
 fi
+# So has the SPF sandbox.
+if [ -x "$build/bench/bench_spf" ] && [ -z "${BENCH_NO_SPF:-}" ]; then
+	echo
+	echo "=== SPF sandbox ==="
+	"$here/bench_spf.sh" "$build" || bench_log "bench_spf.sh failed"
+fi
 exit 0

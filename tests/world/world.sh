@@ -55,6 +55,7 @@
 #   world_conf FILE [sec.key=val...]  the world's smtpgate config
 #   world_now_ms               milliseconds since the epoch
 #   world_is_v6 ADDR           does ADDR look like an IPv6 address
+#   world_ctl SOCKET REQUEST   one request to a control socket; the answer
 # Variables: WORLD_DIR, WORLD_GW_NS, WORLD_CL_NS, WORLD_GW4/6, WORLD_CL4/6,
 # WORLD_TABLE (nft table name, default smtpgate), WORLD_TOOLS (tests/tools).
 
@@ -183,6 +184,9 @@ world_gen_dns() {
 				# as the text needs.
 				strs=$(world_txt_strings "$rdata")
 				data+="local-data: '$name. TXT$strs'"$'\n' ;;
+			ZONE)	# A local zone of its own, e.g. redirect: every
+				# name under it answers with its apex's data.
+				data+="local-zone: \"$name.\" $rdata"$'\n' ;;
 			*)	data+="local-data: \"$name. $type $rdata\""$'\n' ;;
 			esac
 		done <"$WORLD_RECORDS"
@@ -431,6 +435,25 @@ world_conf() {
 }
 
 world_is_v6() { case $1 in *:*) return 0 ;; esac; return 1; }
+
+# world_ctl SOCKET REQUEST: one request to a daemon's control socket in the
+# gateway namespace; prints the answer.
+world_ctl() {
+	world_gw python3 - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
 
 # world_smtp ADDR [swaks options]: one mail from client address ADDR.
 world_smtp() {

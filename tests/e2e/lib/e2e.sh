@@ -292,19 +292,4 @@ e2e_wait_judgment() {
 	done
 }
 
-e2e_ctl() {
-	world_gw python3 - "$WORLD_DIR/sniffd.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall((sys.argv[2] + "\n").encode())
-out = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode(errors="replace"))
-PY
-}
+e2e_ctl() { world_ctl "$WORLD_DIR/sniffd.sock" "$1"; }
