@@ -13,6 +13,7 @@
  *
  * DOMAIN_FMT has one %u, the check's number, so every check names its own
  * domain (tests/bench_spf.sh serves them all from one redirect zone).
+ * CLIENT is the first of 200 IPv4 clients the checks take in turn.
  * Prints one line: "mode=M checks=N seconds=S rate=R pass=P other=O".
  */
 #include <arpa/inet.h>
@@ -78,7 +79,7 @@ bench_inproc_run(void *arg)
 			break;
 		snprintf(dom, sizeof(dom), b->fmt, i);
 		req = SPF_request_new(srv);
-		memcpy(&a, b->client.b, 4);
+		a.s_addr = htonl(addr_v4(&b->client) + i % 200);
 		SPF_request_set_ipv4(req, a);
 		SPF_request_set_helo_dom(req, dom);
 		SPF_request_set_env_from(req, "");
@@ -134,8 +135,18 @@ bench_sandbox_next(struct bench *b)
 
 	if (b->next == b->n)
 		return;
-	snprintf(dom, sizeof(dom), b->fmt, b->next++);
 	q.client = b->client;
+	{
+		uint8_t v4[4];
+		uint32_t a = addr_v4(&b->client) + b->next % 200;
+
+		v4[0] = (uint8_t)(a >> 24);
+		v4[1] = (uint8_t)(a >> 16);
+		v4[2] = (uint8_t)(a >> 8);
+		v4[3] = (uint8_t)a;
+		addr_from_v4(&q.client, v4);
+	}
+	snprintf(dom, sizeof(dom), b->fmt, b->next++);
 	q.helo = dom;
 	q.mail_from = NULL;
 	q.deadline_ms = evloop_now_ms(b->ev) + b->deadline_ms;

@@ -94,6 +94,8 @@ struct spfcheck_job {
 	enum spfcheck_state state;
 	bool answered;
 	bool fetching;			/* a fetch is out */
+	bool starved;			/* out of budget or memory: every
+					 * answer not kept fails */
 	struct spfcheck_job *qnext;	/* FIFO */
 	struct spfcheck_job *cnext;	/* its client's jobs */
 	struct spfcheck_client *cl;
@@ -482,13 +484,10 @@ spfcheck_fetch(struct spfcheck *s, struct spfcheck_job *j)
 
 	s->st.dns_queries++;
 	if (f == NULL) {
-		/* No fetch: the answer is an error, for this run and later. */
-		struct spfcheck_answer a = j->want;
-
-		a.status = SPFWIRE_DNS_ERROR;
-		a.len = 0;
-		if (spfcheck_cache_put(j, &a, NULL) == -1)
-			spfcheck_answer(s, j, SPFCHECK_TEMPERROR);
+		/* No fetch: what the job does not have yet fails. */
+		j->starved = true;
+		if (j->state == SPFCHECK_PARKED)
+			spfcheck_enqueue(s, j, true);
 		return;
 	}
 	f->s = s;
@@ -550,10 +549,8 @@ spfcheck_fetched(void *arg, enum dns_status st, const unsigned char *abuf,
 		break;
 	}
 	if (!j->answered && !s->freeing &&
-	    spfcheck_cache_put(j, &a, abuf) == -1) {
-		/* Past the job's budget: that is its answer. */
-		spfcheck_answer(s, j, SPFCHECK_TEMPERROR);
-	}
+	    spfcheck_cache_put(j, &a, abuf) == -1)
+		j->starved = true;	/* past the job's budget */
 	if (j->state == SPFCHECK_PARKED && !j->answered && !s->freeing) {
 		spfcheck_enqueue(s, j, true);
 		return;
@@ -581,7 +578,7 @@ spfcheck_worker_dnsq(struct spfcheck *s, struct spfcheck_worker *w,
 		a.u.dnsa.status = c->status;
 		a.u.dnsa.len = c->len;
 		a.u.dnsa.answer = c->bytes;
-	} else if (j->nans >= SPFPROC_DNS_MAX || j->fetching) {
+	} else if (j->nans >= SPFPROC_DNS_MAX || j->fetching || j->starved) {
 		a.u.dnsa.status = SPFWIRE_DNS_ERROR;	/* over budget */
 	} else {
 		/* Not known yet: stop this run, fetch it, run again. */
@@ -926,6 +923,36 @@ spfcheck_pump_soon(struct spfcheck *s)
 		    spfcheck_pump, s);
 }
 
+/*
+ * A new job: libspf2's first question is always the TXT record of the
+ * identity's domain, so fetch it before any worker runs the job (one run
+ * saved per check); the job waits parked, holding nothing.  A name the
+ * helpers could not ask for goes to the queue as it is.
+ */
+static void
+spfcheck_prefetch(struct spfcheck *s, struct spfcheck_job *j)
+{
+	const char *dom = j->chk.helo, *at;
+	struct spfwire_dnsq q;
+
+	if (j->chk.identity == SPFWIRE_ID_MAILFROM && j->chk.sender[0] != '\0')
+		dom = (at = strrchr(j->chk.sender, '@')) != NULL ? at + 1 :
+		    j->chk.sender;
+	memset(&q, 0, sizeof(q));
+	q.qtype = ns_t_txt;
+	if (strlen(dom) < sizeof(q.name))
+		memcpy(q.name, dom, strlen(dom) + 1);
+	if (!spfcheck_question_ok(&q)) {
+		spfcheck_enqueue(s, j, false);
+		return;
+	}
+	memset(&j->want, 0, sizeof(j->want));
+	j->want.qtype = ns_t_txt;
+	memcpy(j->want.name, q.name, sizeof(j->want.name));
+	j->state = SPFCHECK_PARKED;
+	spfcheck_fetch(s, j);
+}
+
 int
 spfcheck_query(struct spfcheck *s, const struct spfcheck_req *q,
     spfcheck_cb cb, void *arg)
@@ -1009,7 +1036,7 @@ spfcheck_query(struct spfcheck *s, const struct spfcheck_req *q,
 	j->deadline_ms = q->deadline_ms;
 	j->waiters = wt;
 	j->wtail = &wt->next;
-	spfcheck_enqueue(s, j, false);
+	spfcheck_prefetch(s, j);
 	return 0;
 }
 

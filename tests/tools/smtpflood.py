@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """smtpflood.py - many short SMTP sessions at once, one HELO name each.
 
-  smtpflood.py --dst ADDR --src ADDR [--concurrency N] <names
+  smtpflood.py --dst ADDR --src ADDR|PREFIX [--concurrency N] <names
 
-Reads one HELO name per line on stdin; for each, a session from --src to
---dst:25: banner, EHLO NAME, MAIL FROM:<bench@example.test>, QUIT, with
+Reads one HELO name per line on stdin; for each, a session from --src (a
+prefix: its addresses in turn, from the first past the network address)
+to --dst:25: banner, EHLO NAME, MAIL FROM:<bench@example.test>, QUIT, with
 --concurrency sessions under way at once.  Prints "sessions=N ok=N" (ok:
 the banner came and the server answered the EHLO).  For benchmarks.
 """
 import argparse
+import ipaddress
 import socket
 import sys
 import threading
@@ -48,6 +50,10 @@ def main():
     ap.add_argument("--concurrency", type=int, default=20)
     a = ap.parse_args()
     names = [ln.strip() for ln in sys.stdin if ln.strip()]
+    net = ipaddress.ip_network(a.src, strict=False)
+    srcs = [str(net.network_address + 1 + i % max(1, net.num_addresses - 2))
+            for i in range(len(names))] if net.num_addresses > 1 else \
+        [a.src] * len(names)
     lock = threading.Lock()
     state = {"next": 0, "ok": 0}
 
@@ -58,7 +64,7 @@ def main():
                 state["next"] += 1
             if i >= len(names):
                 return
-            if session(a.src, a.dst, names[i]):
+            if session(srcs[i], a.dst, names[i]):
                 with lock:
                     state["ok"] += 1
     th = [threading.Thread(target=worker) for _ in range(a.concurrency)]
