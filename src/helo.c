@@ -203,8 +203,13 @@ helo_facts_judge(const struct conf_sniffer *s, const struct helo_facts *f,
 	}
 	if (f->addrs != NULL && f->naddrs > 0 && !d.match)
 		mask |= R(RULE_HELO_MISMATCH);
-	/* Far only when the HELO's addresses are known (or known absent). */
-	if (helo_absent(f->st_ptr) && !d.near &&
+	/*
+	 * Far only when the HELO's addresses are known (or known absent).  A
+	 * PTR answer that names no host (DNS_BADNAME: NUL, space, a dot in a
+	 * label ...) is no PTR either: whoever controls the reverse zone must
+	 * not escape the rule by publishing garbage.
+	 */
+	if ((helo_absent(f->st_ptr) || f->st_ptr == DNS_BADNAME) && !d.near &&
 	    f->st_a != HELO_PENDING && f->st_aaaa != HELO_PENDING &&
 	    f->st_a != DNS_ERROR && f->st_aaaa != DNS_ERROR)
 		mask |= R(RULE_NO_PTR_FAR);
