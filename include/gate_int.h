@@ -65,6 +65,7 @@ struct gate {
 	struct nftset *nft;
 	struct gate_lookup **bucket;	/* lookups under way, by address */
 	size_t nbuckets;		/* power of two */
+	struct siphash_key hkey;	/* random: keys the buckets' hash */
 	uint32_t npending;
 	struct ev_timer *allow_timer;	/* next allow-list expiry, or NULL */
 	struct gate_stats st;

@@ -128,7 +128,7 @@ gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
 static struct gate_lookup **
 gate_slot(struct gate *g, const struct addr *a)
 {
-	return &g->bucket[addr_hash(a) & (g->nbuckets - 1)];
+	return &g->bucket[addr_hash(&g->hkey, a) & (g->nbuckets - 1)];
 }
 
 static struct gate_lookup *
@@ -633,6 +633,10 @@ gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	g->nbuckets = GATE_BUCKETS;
 	if ((g->bucket = calloc(g->nbuckets, sizeof(*g->bucket))) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (siphash_key_random(&g->hkey) == -1) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		goto fail;
 	}
 	if ((g->cfg = gate_cfg_new(g, c, err, errlen)) == NULL)
