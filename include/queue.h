@@ -10,6 +10,14 @@
  * later with queue_verdict (single verdicts only: the batch verdict message
  * would apply to every older id too).  ENOENT answers to a verdict for an id
  * the kernel no longer holds are counted, not fatal.
+ *
+ * A verdict is never forgotten: a send that fails with EAGAIN, ENOBUFS or
+ * EINTR is tried again at once (QUEUE_SEND_TRIES in all); one that still
+ * fails, or fails otherwise, waits in a retry list that the loop flushes
+ * (a timer backing off from 5 ms to 1 s, and every readable event) until
+ * the kernel takes it or the queue is closed (closing unbinds, and the
+ * kernel drops what it still holds).  The list holds one entry per packet
+ * the kernel holds for us, so queue_maxlen bounds it.
  */
 #ifndef SMTPGATE_QUEUE_H
 #define SMTPGATE_QUEUE_H
@@ -36,6 +44,12 @@ struct queue_stats {
 	uint64_t packets;		/* packets received */
 	uint64_t enobufs;		/* recv() said ENOBUFS: messages lost */
 	uint64_t verdict_errors;	/* the kernel refused a verdict */
+	uint64_t send_failed;		/* verdict sendto() calls that failed */
+	uint64_t deferred;		/* verdicts put on the retry list */
+	uint64_t retry_pending;		/* verdicts on the retry list now */
+	uint64_t lost;			/* verdicts that could not be kept for
+					 * a retry (no memory): the packet
+					 * stays held until the queue closes */
 	uint64_t malformed;		/* netlink messages we could not read */
 	uint32_t rcvbuf_bytes;		/* socket receive buffer the kernel
 					 * granted (SO_RCVBUF after sizing) */
@@ -62,7 +76,8 @@ struct queue *queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen,
 void queue_close(struct queue *q);
 
 /* Give packet id its verdict; for QUEUE_REJECT mark is the packet's own
- * mark (bits outside MARK_MASK are kept). 0 or -1 (errno). */
+ * mark (bits outside MARK_MASK are kept).  0 when sent or kept for a
+ * retry; -1 (errno) for a bad verdict or when it could not be kept. */
 int queue_verdict(struct queue *q, uint32_t id, enum queue_verdict v,
     uint32_t mark);
 
@@ -78,5 +93,12 @@ int queue_verdict_mark(struct queue *q, uint32_t id, bool repeat,
     uint32_t mark);
 
 const struct queue_stats *queue_stats(const struct queue *q);
+
+/*
+ * For tests: before each verdict send, fn(arg) is asked; 0 sends, an errno
+ * makes the send fail with it as if sendto() had.  NULL removes the hook.
+ */
+typedef int (*queue_fault_fn)(void *arg);
+void queue_set_fault(struct queue *q, queue_fault_fn fn, void *arg);
 
 #endif

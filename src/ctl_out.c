@@ -264,6 +264,7 @@ ctl_out_gauge(const char *key)
 	static const char *const gauges[] = {
 		"pending", "inflight", "flows", "sessions", "banned",
 		"offenders", "strikers", "held", "dns_inflight",
+		"verdict_pending",
 	};
 
 	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)

@@ -803,6 +803,10 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "loops", g->st.loops },
 		{ "enobufs", qs->enobufs },
 		{ "verdict_errors", qs->verdict_errors },
+		{ "verdict_send_failed", qs->send_failed },
+		{ "verdict_deferred", qs->deferred },
+		{ "verdict_pending", qs->retry_pending },
+		{ "verdict_lost", qs->lost },
 		{ "dns_queries", ds->queries },
 		{ "dns_timeouts", ds->timeouts },
 		{ "nft_batches", ns->batches },
@@ -824,7 +828,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 void
 gate_log_stats(struct gate *g)
 {
-	char line[1024];
+	char line[2048];
 
 	gate_stats_format(g, line, sizeof(line));
 	log_info("stats %s", line);
