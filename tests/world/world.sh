@@ -271,7 +271,9 @@ world_check() {
 		missing+=" swaks-IPv6(libio-socket-inet6-perl)"
 	fi
 	if ip netns add "$ns" 2>/dev/null; then
-		ip -n "$ns" link add "$ns-a" type veth peer name "$ns-b" 2>/dev/null ||
+		# Interface names have at most 15 characters.
+		ip -n "$ns" link add "${WORLD_PREFIX:0:11}-a" type veth peer \
+			name "${WORLD_PREFIX:0:11}-b" 2>/dev/null ||
 			missing+=" kernel:veth"
 		printf '%s\n' 'table inet smtpgate_check {' \
 			'  set s { type ipv4_addr; flags timeout; }' \
