@@ -50,6 +50,10 @@ struct queue_stats {
 	uint64_t lost;			/* verdicts that could not be kept for
 					 * a retry (no memory): the packet
 					 * stays held until the queue closes */
+	uint64_t id_gaps;		/* packet ids we never received: the
+					 * kernel gave them out but our socket
+					 * buffer was full (fail-open accepted
+					 * them unjudged) */
 	uint64_t malformed;		/* netlink messages we could not read */
 	uint32_t rcvbuf_bytes;		/* socket receive buffer the kernel
 					 * granted (SO_RCVBUF after sizing) */
@@ -100,5 +104,21 @@ const struct queue_stats *queue_stats(const struct queue *q);
  */
 typedef int (*queue_fault_fn)(void *arg);
 void queue_set_fault(struct queue *q, queue_fault_fn fn, void *arg);
+
+/*
+ * The kernel's own counters of our queue, from the line of its number in
+ * /proc/net/netfilter/nfnetlink_queue (this network namespace's).  With
+ * FAIL_OPEN a full queue accepts without giving the packet an id, and a
+ * full socket buffer accepts after giving it one, so rule counter minus
+ * id_sequence counts the first and id_gaps the second.
+ */
+struct queue_kernel {
+	uint32_t held;			/* queue_total: waiting for a verdict */
+	uint32_t dropped;		/* queue_dropped (not with FAIL_OPEN) */
+	uint32_t user_dropped;		/* queue_user_dropped (likewise) */
+	uint32_t id_sequence;		/* the last packet id given out */
+};
+/* 0, or -1 with errno (ENOENT: no line for our queue). */
+int queue_kernel_stats(const struct queue *q, struct queue_kernel *k);
 
 #endif

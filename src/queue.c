@@ -111,6 +111,7 @@ struct queue {
 	struct ev_timer *retry_timer;	/* next flush, or NULL */
 	int64_t retry_delay_ms;		/* its current back-off */
 	bool send_failing;		/* a failure was logged, none sent since */
+	uint32_t last_id;		/* last packet id received (0: none) */
 	queue_fault_fn fault;		/* tests: make sends fail */
 	void *fault_arg;
 };
@@ -311,6 +312,13 @@ queue_data(const struct nlmsghdr *nlh, void *data)
 		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
 	q->st.packets++;
+	/*
+	 * Ids are given out one by one and arrive in order; a jump means the
+	 * kernel could not deliver the ids in between to our socket.
+	 */
+	if (p.id - q->last_id - 1 < 0x80000000u)
+		q->st.id_gaps += p.id - q->last_id - 1;
+	q->last_id = p.id;
 	switch (q->state) {
 	case QUEUE_OPENING:
 		/* Send it round again: it comes back when we are ready. */
@@ -599,6 +607,33 @@ queue_close(struct queue *q)
 	free(q->buf);
 	free(q->retry);
 	free(q);
+}
+
+int
+queue_kernel_stats(const struct queue *q, struct queue_kernel *k)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	unsigned num, portid, total, mode, range, drop, udrop, seq;
+	char line[256];
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	errno = ENOENT;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %u %u %u %u %u %u %u", &num, &portid,
+		    &total, &mode, &range, &drop, &udrop, &seq) != 8 ||
+		    num != q->num)
+			continue;
+		k->held = total;
+		k->dropped = drop;
+		k->user_dropped = udrop;
+		k->id_sequence = seq;
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
 }
 
 void
