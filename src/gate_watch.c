@@ -20,7 +20,9 @@
  * received (queue.c's id_gaps).  Their sum is the stats' "unjudged".  The
  * ids are read after the counter, so a SYN arriving in between can only
  * make the first figure low for one reading, never high; the figure is
- * kept monotonic.
+ * kept monotonic.  A rule with a new handle means the table was built
+ * anew (smtpgate-nft install), its counter from zero: the readings start
+ * over from it, what was counted before is kept.
  *
  * Streaks: each tick compares the counters of what passes unjudged or is
  * refused (unjudged, overflow, rate_limited, dns_waited) with the last tick
@@ -72,12 +74,15 @@ struct gate_watch {
 	bool busy;			/* a dump is under way */
 	bool found;			/* the dump had our queue rule */
 	uint64_t rule_pkts;		/* its counter in this dump */
+	uint64_t rule_handle;		/* and its handle */
 	uint32_t ids;			/* id_sequence read with the dump */
 	bool ids_ok;			/* ... and readable */
 
 	bool have_base;			/* rule0 and ids0 are set */
 	uint64_t rule0;			/* the first reading */
 	uint32_t ids0;
+	uint64_t handle0;		/* the rule's handle then */
+	uint64_t before;		/* queue_full counted before that */
 	bool warned;			/* the counter could not be read */
 
 	struct gate_watch_stats st;
@@ -128,15 +133,20 @@ gate_watch_rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct gate_watch *w = data;
 	struct gate_watch_rule r = { .queue = w->queue };
 	struct nftnl_rule *nr = nftnl_rule_alloc();
+	uint64_t handle = 0;
 
 	if (nr == NULL)
 		return MNL_CB_ERROR;
-	if (nftnl_rule_nlmsg_parse(nlh, nr) == 0)
+	if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
 		(void)nftnl_expr_foreach(nr, gate_watch_expr, &r);
+		if (nftnl_rule_is_set(nr, NFTNL_RULE_HANDLE))
+			handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
+	}
 	nftnl_rule_free(nr);
 	if (r.queues && r.counted) {
 		w->found = true;
 		w->rule_pkts = r.pkts;
+		w->rule_handle = handle;
 	}
 	return MNL_CB_OK;
 }
@@ -163,16 +173,20 @@ gate_watch_done(struct gate_watch *w)
 		    "for our queue");
 		return;
 	}
-	if (!w->have_base) {
+	if (!w->have_base || w->rule_handle != w->handle0 ||
+	    w->rule_pkts < w->rule0) {
+		/* The first reading, or the table was built anew. */
 		w->have_base = true;
 		w->rule0 = w->rule_pkts;
 		w->ids0 = w->ids;
+		w->handle0 = w->rule_handle;
+		w->before = w->st.queue_full;
 		return;
 	}
 	uint64_t counted = w->rule_pkts - w->rule0;
 	uint64_t ids = (uint32_t)(w->ids - w->ids0);
-	if (counted > ids && counted - ids > w->st.queue_full)
-		w->st.queue_full = counted - ids;
+	if (counted > ids && w->before + counted - ids > w->st.queue_full)
+		w->st.queue_full = w->before + counted - ids;
 }
 
 static void
