@@ -85,6 +85,8 @@ struct gate {
 	struct gate_lookup *wait_head;	/* lookups waiting for a DNS slot, */
 	struct gate_lookup *wait_tail;	/* oldest first */
 	uint32_t nwaiting;
+	int64_t dns_est_ms;		/* how long a lookup's queries take
+					 * (moving average), 0: not known */
 	struct ratelimit *rate;		/* new lookups per /24 and /64 */
 	struct gate_watch *watch;
 	struct ev_timer *allow_timer;	/* next allow-list expiry, or NULL */

@@ -30,7 +30,12 @@
  *     in a FIFO, started from gate_idle as slots free up (never from
  *     inside a DNS callback, which could nest without bound).  One still
  *     waiting at its deadline concludes with no answer at all: the
- *     dns-error verdict, not cached, counted (dns_waited).
+ *     dns-error verdict, not cached, counted (dns_waited).  One whose
+ *     turn comes with less time left than lookups take now (a moving
+ *     average, at most a quarter of deadline_ms) is not started but left
+ *     to its deadline: under a flood beyond what the resolver answers, a
+ *     FIFO would otherwise spend every slot on lookups that end past their
+ *     deadline, and judge none in time.
  *
  * IPv6 verdicts about the network (gate_apply): a reject or drop that an
  * absent, generic or static PTR decided is cached for the client's /64
@@ -76,7 +81,11 @@ struct gate_lookup {
 	unsigned refs;			/* outstanding queries + setup/wait */
 	bool done;			/* verdict given */
 	bool inflight;			/* holds a DNS slot (queries sent) */
-	bool waiting;			/* in the FIFO for a DNS slot */
+	int64_t qstart_ms;		/* when its queries were sent */
+	bool waiting;			/* holds the wait's reference: no
+					 * query sent (in the FIFO, or passed
+					 * over and left to its deadline) */
+	bool in_fifo;			/* in the FIFO for a DNS slot */
 	struct gate_lookup *wnext, *wprev;	/* the FIFO */
 
 	struct gate_held inl[GATE_HELD_INLINE];
@@ -186,8 +195,14 @@ gate_unlink(struct gate *g, struct gate_lookup *lk)
 static void
 gate_lookup_free(struct gate_lookup *lk)
 {
-	if (lk->inflight)
-		lk->g->ninflight--;	/* its slot frees; gate_idle refills */
+	if (lk->inflight) {
+		struct gate *g = lk->g;
+		int64_t took = evloop_now_ms(g->ev) - lk->qstart_ms;
+
+		g->ninflight--;		/* its slot frees; gate_idle refills */
+		g->dns_est_ms = g->dns_est_ms == 0 ? took + 1 :
+		    g->dns_est_ms + (took - g->dns_est_ms) / 8;
+	}
 	if (lk->held != lk->inl)
 		free(lk->held);
 	gate_cfg_unref(lk->cfg);
@@ -502,6 +517,7 @@ static void
 gate_wait_push(struct gate *g, struct gate_lookup *lk)
 {
 	lk->waiting = true;
+	lk->in_fifo = true;
 	lk->wnext = NULL;
 	lk->wprev = g->wait_tail;
 	if (g->wait_tail != NULL)
@@ -524,7 +540,7 @@ gate_wait_unlink(struct gate *g, struct gate_lookup *lk)
 	else
 		g->wait_tail = lk->wprev;
 	lk->wnext = lk->wprev = NULL;
-	lk->waiting = false;
+	lk->in_fifo = false;
 	g->nwaiting--;
 }
 
@@ -543,7 +559,8 @@ gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
 	lk->done = true;
 	if (waited) {
 		/* No query was ever sent: the verdict of no answer at all. */
-		gate_wait_unlink(lk->g, lk);
+		if (lk->in_fifo)
+			gate_wait_unlink(lk->g, lk);
 		lk->g->st.dns_waited++;
 	}
 	if (lk->deadline != NULL) {
@@ -556,8 +573,10 @@ gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
 	gate_count(lk->g, &v);
 	gate_log_verdict(lk, &v, &f, &pv, name);
 	gate_apply(lk, &v);
-	if (waited)
+	if (waited) {
+		lk->waiting = false;
 		gate_lookup_unref(lk);	/* the wait's reference; may free lk */
+	}
 }
 
 /*
@@ -610,6 +629,7 @@ gate_lookup_queries(struct gate_lookup *lk)
 	char name[ADDR_REVNAME_MAX];
 
 	lk->inflight = true;
+	lk->qstart_ms = evloop_now_ms(lk->g->ev);
 	lk->g->ninflight++;
 	if (addr_reverse_name(&lk->a, NULL, name, sizeof(name)) > 0)
 		gate_query(lk, name, DNS_PTR, GATE_Q_PTR, 0);
@@ -621,15 +641,26 @@ gate_lookup_queries(struct gate_lookup *lk)
 	}
 }
 
-/* Start waiting lookups, oldest first, while DNS slots are free. */
+/*
+ * Start waiting lookups, oldest first, while DNS slots are free.  One with
+ * less time left than lookups take now is passed over: it keeps the
+ * wait's reference and concludes at its deadline (see the top).
+ */
 static void
 gate_wait_pump(struct gate *g)
 {
+	int64_t now = evloop_now_ms(g->ev);
+
 	while (g->wait_head != NULL &&
 	    g->ninflight < g->cfg->conf.gate.dns_concurrency) {
 		struct gate_lookup *lk = g->wait_head;
+		int64_t dl = lk->cfg->conf.gate.deadline_ms;
+		int64_t need = g->dns_est_ms < dl / 4 ? g->dns_est_ms : dl / 4;
 
 		gate_wait_unlink(g, lk);
+		if (lk->start_ms + dl - now < need)
+			continue;	/* passed over: left to its deadline */
+		lk->waiting = false;
 		gate_lookup_queries(lk);
 		gate_lookup_unref(lk);	/* the wait's reference */
 	}
@@ -862,7 +893,9 @@ gate_free(struct gate *g)
 			lk->deadline = NULL;
 			gate_unlink(g, lk);
 			if (lk->waiting) {
-				gate_wait_unlink(g, lk);
+				if (lk->in_fifo)
+					gate_wait_unlink(g, lk);
+				lk->waiting = false;
 				lk->refs--;	/* the wait's reference */
 			}
 			if (lk->refs == 0)

@@ -13,14 +13,18 @@
  *    counter of the rule that queues to our queue number (the kernel
  *    answers the dump's first part inside sendmsg, so the counter is read
  *    at that moment), and
- *  - right after, reads id_sequence, the last id the kernel gave out, from
- *    /proc/net/netfilter/nfnetlink_queue (queue_kernel_stats).
+ *  - reads id_sequence, the last id the kernel gave out, from
+ *    /proc/net/netfilter/nfnetlink_queue (queue_kernel_stats), before it
+ *    sends the request and again once the dump is complete.
  * SYNs that met a full queue = rule counter - ids given out, both counted
  * from the first reading; SYNs lost to the socket buffer = the ids we never
- * received (queue.c's id_gaps).  Their sum is the stats' "unjudged".  The
- * ids are read after the counter, so a SYN arriving in between can only
- * make the first figure low for one reading, never high; the figure is
- * kept monotonic.  A rule with a new handle means the table was built
+ * received (queue.c's id_gaps).  Their sum is the stats' "unjudged".
+ * A counter is read somewhere between the two id readings (the kernel
+ * writes the dump's first part inside sendmsg, the rest as we read, and
+ * the queue rule is last in the chain), so the base takes the ids read
+ * before and every later reading the ids read after: a SYN arriving in
+ * between can make the figure low for one reading, never high, and the
+ * figure is kept monotonic.  A rule with a new handle means the table was built
  * anew (smtpgate-nft install), its counter from zero: the readings start
  * over from it, what was counted before is kept.
  *
@@ -75,7 +79,7 @@ struct gate_watch {
 	bool found;			/* the dump had our queue rule */
 	uint64_t rule_pkts;		/* its counter in this dump */
 	uint64_t rule_handle;		/* and its handle */
-	uint32_t ids;			/* id_sequence read with the dump */
+	uint32_t ids_before;		/* id_sequence before the request */
 	bool ids_ok;			/* ... and readable */
 
 	bool have_base;			/* rule0 and ids0 are set */
@@ -166,7 +170,16 @@ gate_watch_warn(struct gate_watch *w, const char *why)
 static void
 gate_watch_done(struct gate_watch *w)
 {
+	struct queue_kernel k;
+	uint32_t ids_after = 0;
+
 	w->busy = false;
+	if (w->ids_ok && queue_kernel_stats(w->g->q, &k) == 0) {
+		ids_after = k.id_sequence;
+		w->st.held = k.held;
+	} else {
+		w->ids_ok = false;
+	}
 	if (!w->found || !w->ids_ok) {
 		gate_watch_warn(w, !w->found ? "no counted queue rule for our "
 		    "queue" : "/proc/net/netfilter/nfnetlink_queue has no line "
@@ -178,13 +191,13 @@ gate_watch_done(struct gate_watch *w)
 		/* The first reading, or the table was built anew. */
 		w->have_base = true;
 		w->rule0 = w->rule_pkts;
-		w->ids0 = w->ids;
+		w->ids0 = w->ids_before;
 		w->handle0 = w->rule_handle;
 		w->before = w->st.queue_full;
 		return;
 	}
 	uint64_t counted = w->rule_pkts - w->rule0;
-	uint64_t ids = (uint32_t)(w->ids - w->ids0);
+	uint64_t ids = (uint32_t)(ids_after - w->ids0);
 	if (counted > ids && w->before + counted - ids > w->st.queue_full)
 		w->st.queue_full = w->before + counted - ids;
 }
@@ -234,6 +247,9 @@ gate_watch_request(struct gate_watch *w)
 
 	if ((r = nftnl_rule_alloc()) == NULL)
 		return;
+	w->ids_ok = queue_kernel_stats(w->g->q, &k) == 0;
+	if (w->ids_ok)
+		w->ids_before = k.id_sequence;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, w->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, GATE_WATCH_CHAIN);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
@@ -249,11 +265,6 @@ gate_watch_request(struct gate_watch *w)
 		return;
 	}
 	w->busy = true;
-	w->ids_ok = queue_kernel_stats(w->g->q, &k) == 0;
-	if (w->ids_ok) {
-		w->ids = k.id_sequence;
-		w->st.held = k.held;
-	}
 }
 
 /* --- streaks -------------------------------------------------------- */

@@ -6,7 +6,12 @@
 #    must equal what the kernel's own queue-rule counter says minus the
 #    SYNs the daemon received, and a flood line must be logged;
 #  - with the default queue the same burst passes nothing unjudged;
-#  - in both, every legitimate session is delivered.
+#  - in both, every legitimate session is delivered;
+#  - pacing: behind a resolver that answers everything 800 ms late, with
+#    dns_concurrency = 2, eight new addresses at once: two have queries
+#    out, six wait; the waiting ones start as slots free, and those whose
+#    turn comes too late for their deadline get the dns-error verdict,
+#    uncached, without a query (dns_waited).
 # The burst is bench_syn (one SYN per address of 198.18.0.0/15, no PTR);
 # the legitimate clients are tests/tools/smtpmany.py (real TCP, retransmits).
 WORLD_PREFIX=${WORLD_PREFIX:-sgfl$$}
@@ -79,4 +84,37 @@ grep -q 'gate: flood over: .* SYNs passed unjudged' "$E2E_LOG" &&
 burst default 198.18.0.1 || e2e_finish
 [ "$UNJUDGED" = 0 ] && e2e_ok "default queue_maxlen: nothing passed unjudged" ||
 	e2e_not_ok "default queue_maxlen: $UNJUDGED SYNs passed unjudged"
+
+# ---- pacing behind a slow resolver ---------------------------------------
+world_flush_sets
+world_dns_proxy dns-slow 127.0.0.4:53 --upstream 127.0.0.1:53 --delay-ms 800 || e2e_finish
+conf=$(e2e_conf pacing dns.resolvers=127.0.0.4:53 dns.timeout_ms=3000 dns.tries=1 \
+	gate.deadline_ms=2000 gate.dns_concurrency=2)
+e2e_start "$conf" || e2e_finish
+sleep 1.5		# the DNSBL health probes, through the slow proxy too
+e2e_mark
+s0=$(e2e_stats)
+world_cl "$E2E_BUILD/bench/bench_syn" -d "$WORLD_GW4" -b 198.18.200.1 -n 8 -W 8 -w 3500 \
+	>"$WORLD_DIR/pacing.out" 2>&1 &
+syn=$!
+sleep 0.4
+s1=$(e2e_stats)
+wait "$syn"
+sleep 0.3
+s2=$(e2e_stats)
+e2e_note "pacing: $(grep '^bench_syn:' "$WORLD_DIR/pacing.out")"
+a1=$(e2e_field "$s1" dns_active) w1=$(e2e_field "$s1" dns_waiting)
+[ "$a1" = 2 ] && [ "$w1" = 6 ] && e2e_ok "pacing: 2 addresses have queries out, 6 wait (at 0.4 s)" ||
+	e2e_not_ok "pacing at 0.4 s: dns_active=$a1 dns_waiting=$w1, want 2 and 6"
+waited=$(( $(e2e_field "$s2" dns_waited) - $(e2e_field "$s0" dns_waited) ))
+rej=$(( $(e2e_field "$s2" reject) - $(e2e_field "$s0" reject) ))
+q=$(( $(e2e_field "$s2" dns_queries) - $(e2e_field "$s0" dns_queries) ))
+[ "$waited" -ge 1 ] && [ "$rej" -ge 2 ] && [ $((waited + rej)) = 8 ] &&
+	e2e_ok "pacing: $rej judged (no PTR: reject), $waited left to their deadline" ||
+	e2e_not_ok "pacing: reject +$rej, dns_waited +$waited, want >= 2, >= 1, 8 in all"
+[ "$q" = $((3 * rej)) ] && e2e_ok "pacing: $q queries, three for each address judged, none for the others" ||
+	e2e_not_ok "pacing: $q queries, want $((3 * rej))"
+n=$(e2e_since | grep -E 'verdict=accept ip=198\.18\.200\.[0-9]+ reason=dns-error .*cached=no' | wc -l)
+[ "$n" = "$waited" ] && e2e_ok "pacing: the waited addresses got dns-error, not cached ($n lines)" ||
+	e2e_not_ok "pacing: $n dns-error lines, want $waited: $(e2e_since | grep -c verdict=) verdict lines"
 e2e_finish
