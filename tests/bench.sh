@@ -261,11 +261,13 @@ bench_burst_stats() {
 	done
 	return 1
 }
+# bench_cpu_ms PID: CPU time (user + system) the process used so far, in ms.
+bench_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat" 2>/dev/null; }
 bench_pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || b + 0 == 0 || a == "") print "-"; else printf "%.1f\n", 100 * a / b }'; }
 # bench_burst RUN: one burst with a fresh daemon; sets BURST_* and logs.
 bench_burst() {
 	local log=$WORLD_DIR/smtpgated-burst.log pid conf=$WORLD_DIR/burst.conf
-	local q0 q1 s0 s1 d0 d1 out legit legit_pid i srcs dl n4 n6
+	local q0 q1 s0 s1 d0 d1 c0 c1 out legit legit_pid i srcs dl n4 n6
 	# shellcheck disable=SC2086 # BENCH_BURST_CONF: section.key=value words
 	world_conf "$conf" sniffer.packets=0 ${BENCH_BURST_CONF:-} >/dev/null
 	dl=$(sed -n 's/^deadline_ms = //p' "$conf" | head -1)
@@ -284,6 +286,7 @@ bench_burst() {
 		else srcs+=" 198.51.100.$((70 + n4 % 12))"; n4=$((n4 + 1)); fi
 	done
 	q0=$(bench_queue_rule); s0=$(bench_burst_stats "$pid" "$log"); d0=$(bench_udp_drops)
+	c0=$(bench_cpu_ms "$pid")
 	world_cl nice -n "$BENCH_NICE" python3 "$WORLD_TOOLS/smtpmany.py" --dst "$WORLD_GW4" \
 		--dst6 "$WORLD_GW6" --timeout 30 --stagger-ms $(( BENCH_BURST_N * 1000 / BENCH_BURST_RATE / BENCH_BURST_LEGIT )) \
 		$srcs >"$WORLD_DIR/smtpmany.out" 2>&1 &
@@ -293,6 +296,7 @@ bench_burst() {
 	wait "$legit_pid"
 	sleep 0.5
 	q1=$(bench_queue_rule); s1=$(bench_burst_stats "$pid" "$log"); d1=$(bench_udp_drops)
+	c1=$(bench_cpu_ms "$pid")
 	world_stop "$pid" TERM
 	world_flush_sets
 	legit=$(grep '^smtpmany:' "$WORLD_DIR/smtpmany.out")
@@ -305,7 +309,7 @@ bench_burst() {
 	bench_log "(d) burst run $1: $out"
 	bench_log "(d) burst run $1: judged in time ${BURST_JUDGED}% of $BURST_SENT; legitimate delivered $BURST_LEGIT ($(bench_field "$legit" p50_ms) ms median, $(bench_field "$legit" max_ms) ms max); queue rule counted $(( ${q1:-0} - ${q0:-0} )), daemon received $(( $(bench_field "$s1" queued) - $(bench_field "$s0" queued) )), unjudged by the kernel $BURST_UNJUDGED; resolver socket drops $BURST_DROPS"
 	grep '^fail' "$WORLD_DIR/smtpmany.out" | head -5 | sed 's/^/bench:   legitimate /'
-	bench_log "(d) burst run $1: daemon after: $s1"
+	bench_log "(d) burst run $1: daemon CPU $(( ${c1:-0} - ${c0:-0} )) ms for the burst; after: $s1"
 }
 
 burst_judged=() burst_legit=() burst_unjudged=() burst_drops=() burst_legit_n=()
