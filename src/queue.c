@@ -61,10 +61,14 @@
 /* Room for a packet message beyond the copied payload (attributes). */
 #define QUEUE_MSG_OVERHEAD	8192
 #define QUEUE_COPY_MAX		65535
-/* Socket buffer per packet the kernel may hold (skb truesize, rounded). */
+/*
+ * Socket buffer per packet the kernel may hold (skb truesize, rounded):
+ * every packet held could be a message not read yet, so the buffer follows
+ * queue_maxlen, up to a maxlen of 131072.
+ */
 #define QUEUE_RCVBUF_PER_PKT	2048
 #define QUEUE_RCVBUF_MIN	(1 << 20)
-#define QUEUE_RCVBUF_MAX	(64 << 20)
+#define QUEUE_RCVBUF_MAX	(256 << 20)
 /* How long queue_open and queue_close wait for the kernel's ack. */
 #define QUEUE_ACK_TIMEOUT_MS	2000
 /* Small control messages: config (~60 bytes) and verdicts (~40 bytes). */

@@ -19,6 +19,8 @@
 #   retry    the next 20 verdict sends fail with ENOBUFS (queue.c's fault
 #            hook): the verdict waits in the retry list, goes out on a
 #            later try, the connection completes, and the counters say so
+#   rcvbuf   the socket's receive buffer follows queue_maxlen (2 KB a
+#            packet): every packet the kernel holds could be unread
 # Prints one line per check; exits 0 when all passed, 1 otherwise.
 # Everything it creates goes with the namespaces, removed on exit.
 set -u
@@ -239,6 +241,15 @@ v=$(field verdicts) lost=$(field lost)
 grep -q 'kept for a retry' "$TMP/bench.out" && grep -q 'verdicts go out again' "$TMP/bench.out" &&
     ok "retry: the failure and the recovery are logged once each" ||
     bad "retry: log lines missing: $(grep nfq "$TMP/bench.out" | tr '\n' ' ')"
+
+# 8. the receive buffer follows the queue's maximum length
+for m in 4096 32768 131072; do
+	bench_start accept 1 -m $m || { bad "rcvbuf: no program (-m $m)"; continue; }
+	wait $bench_pid
+	rb=$(field rcvbuf)
+	[ "${rb:-0}" -ge $((m * 2048)) ] && ok "rcvbuf: queue_maxlen $m: $rb bytes (>= $((m * 2048)))" ||
+	    bad "rcvbuf: queue_maxlen $m: got ${rb:-?} bytes, want >= $((m * 2048))"
+done
 
 echo "t_queue_smoke: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
