@@ -65,8 +65,8 @@ int ctl_check_main(struct ctl *c, int argc, char **argv);
 
 /* --- ctl_out.c: records -------------------------------------------- */
 
-#define CTL_REC_FIELDS	96	/* fields of one record at most */
-#define CTL_REC_TEXT	2048	/* bytes of values of one record */
+#define CTL_REC_FIELDS	48	/* fields of one record at most */
+#define CTL_REC_TEXT	512	/* bytes of values of one record */
 
 /*
  * One record: ordered key=value fields.  Keys are static strings or point

@@ -7,6 +7,11 @@
  * smtpgate_up{daemon="..."} 0) and makes the exit code 2, but the other
  * daemon's answer is still printed: a textfile collector then still gets
  * its metrics.
+ *
+ * A daemon's stats line can outgrow one ctl_record (CTL_REC_FIELDS fields,
+ * CTL_REC_TEXT bytes, sized for the table rows of the listings, of which
+ * there may be very many): it is cut at spaces into as many records as it
+ * needs, and every output walks them in order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +22,60 @@
 #include "ctl.h"
 
 enum { CTL_D_GATE, CTL_D_SNIFF, CTL_D_MAX };
+
+#define CTL_STATS_RECS	8	/* records of one stats line at most */
+
+/* One daemon's stats line, cut into records. */
+struct ctl_stats_line {
+	struct ctl_record r[CTL_STATS_RECS];
+	size_t n;
+};
+
+/*
+ * Parse line into s: fields taken in order, a record closed before it
+ * would hold too many fields or bytes.  0, or -1 with why.
+ */
+static int
+ctl_stats_parse(const char *line, struct ctl_stats_line *s, const char **why)
+{
+	char chunk[CTL_REC_TEXT];
+	const char *p = line;
+
+	s->n = 0;
+	while (*p == ' ')
+		p++;
+	while (*p != '\0') {
+		size_t len = 0, nf = 0;
+
+		if (s->n == CTL_STATS_RECS) {
+			*why = "stats line too long";
+			return -1;
+		}
+		while (*p != '\0' && nf < CTL_REC_FIELDS) {
+			size_t fl = strcspn(p, " ");
+
+			if (len + (len > 0) + fl + 1 > sizeof(chunk))
+				break;
+			if (len > 0)
+				chunk[len++] = ' ';
+			memcpy(chunk + len, p, fl);
+			len += fl;
+			nf++;
+			p += fl;
+			while (*p == ' ')
+				p++;
+		}
+		if (nf == 0) {
+			*why = "field too long";
+			return -1;
+		}
+		chunk[len] = '\0';
+		if (ctl_record_parse(chunk, &s->r[s->n], why) == -1)
+			return -1;
+		s->n++;
+	}
+	return 0;
+}
 
 static const struct {
 	const char *name;	/* as shown */
@@ -90,7 +149,7 @@ int
 ctl_stats_main(struct ctl *c, int argc, char **argv)
 {
 	bool want[CTL_D_MAX];
-	struct ctl_record rec[CTL_D_MAX];
+	struct ctl_stats_line rec[CTL_D_MAX];
 	bool up[CTL_D_MAX] = { false, false };
 	char buf[8192];
 	int rc;
@@ -107,7 +166,7 @@ ctl_stats_main(struct ctl *c, int argc, char **argv)
 		if (ctl_stats_ask(c, d, "stats", buf, sizeof(buf), &rc) != 0)
 			continue;
 		buf[strcspn(buf, "\n")] = '\0';
-		if (ctl_record_parse(buf, &rec[d], &why) == -1) {
+		if (ctl_stats_parse(buf, &rec[d], &why) == -1) {
 			fprintf(stderr, "smtpgatectl: %s: stats: %s\n",
 			    ctl_daemons[d].name, why);
 			if (rc == CTL_OK)
@@ -126,8 +185,9 @@ ctl_stats_main(struct ctl *c, int argc, char **argv)
 				    ctl_daemons[d].name, up[d] ? 1 : 0);
 		for (int d = 0; d < CTL_D_MAX; d++)
 			if (up[d])
-				ctl_out_prom(stdout, ctl_daemons[d].metric,
-				    &rec[d]);
+				for (size_t i = 0; i < rec[d].n; i++)
+					ctl_out_prom(stdout,
+					    ctl_daemons[d].metric, &rec[d].r[i]);
 	} else if (c->fmt == CTL_FMT_JSON) {
 		bool first = true;
 
@@ -143,11 +203,15 @@ ctl_stats_main(struct ctl *c, int argc, char **argv)
 				continue;
 			}
 			printf(": {");
-			for (size_t k = 0; k < rec[d].n; k++) {
-				printf(k ? ", " : "");
-				ctl_out_json_str(stdout, rec[d].key[k]);
-				printf(": ");
-				ctl_out_json_val(stdout, rec[d].val[k]);
+			for (size_t i = 0; i < rec[d].n; i++) {
+				const struct ctl_record *r = &rec[d].r[i];
+
+				for (size_t k = 0; k < r->n; k++) {
+					printf(i || k ? ", " : "");
+					ctl_out_json_str(stdout, r->key[k]);
+					printf(": ");
+					ctl_out_json_val(stdout, r->val[k]);
+				}
 			}
 			printf("}");
 		}
@@ -158,9 +222,11 @@ ctl_stats_main(struct ctl *c, int argc, char **argv)
 				continue;
 			printf("%s:%s\n", ctl_daemons[d].name, up[d] ? "" :
 			    " not reachable");
-			for (size_t k = 0; up[d] && k < rec[d].n; k++)
-				printf("  %-16s %s\n", rec[d].key[k],
-				    rec[d].val[k]);
+			for (size_t i = 0; up[d] && i < rec[d].n; i++)
+				for (size_t k = 0; k < rec[d].r[i].n; k++)
+					printf("  %-16s %s\n",
+					    rec[d].r[i].key[k],
+					    rec[d].r[i].val[k]);
 		}
 	}
 	if (fflush(stdout) != 0)
