@@ -14,9 +14,15 @@
  * Each SYN is sent once (no retransmits), so an address whose SYN was lost
  * or dropped stays unanswered and is counted as lost after the wait.
  *
+ * Source addresses are BASE, BASE + STRIDE, BASE + 2 * STRIDE, ... (-k), so
+ * a burst can be spread over many /24s as a botnet's is.
+ *
  * Output, one line a script can parse:
  *   bench_syn: sent=N synack=N rst=N lost=N send_s=S span_s=S rate=R
  *              p50_us=U p90_us=U p99_us=U max_us=U
+ *              synack_ontime=N rst_ontime=N ontime_ms=M
+ * The _ontime counts are the answers that came within ONTIME_MS (-t) of
+ * their SYN (all answers when -t is not given).
  * rate = answered addresses / (last answer - first SYN), in addresses/s.
  * Latencies are from the send of an address's SYN to its first answer, in
  * microseconds, measured with CLOCK_MONOTONIC in user space.
@@ -39,6 +45,7 @@
 
 struct bench_syn {
 	uint32_t base;		/* first source address, host order */
+	uint32_t stride;	/* between consecutive source addresses */
 	uint32_t count;		/* distinct source addresses to use */
 	uint32_t dst;		/* destination address, host order */
 	uint16_t dport;		/* destination port */
@@ -151,6 +158,9 @@ bench_syn_rx(void *arg)
 			if (!(th->syn && th->ack) && !th->rst)
 				continue;
 			idx = ntohl(ip->daddr) - b->base;
+			if (idx % b->stride != 0)
+				continue;
+			idx /= b->stride;
 			if (idx >= b->count || b->sent_ns[idx] == 0 ||
 			    b->ans_ns[idx] != 0)
 				continue;
@@ -174,16 +184,19 @@ static void
 bench_syn_usage(void)
 {
 	fprintf(stderr,
-	    "usage: bench_syn -d DST [-p PORT] [-b BASE] [-n COUNT] [-r RATE]\n"
-	    "                 [-W WINDOW] [-w WAIT_MS] [-s SPORT]\n"
+	    "usage: bench_syn -d DST [-p PORT] [-b BASE] [-k STRIDE] [-n COUNT]\n"
+	    "                 [-r RATE] [-W WINDOW] [-w WAIT_MS] [-s SPORT]\n"
+	    "                 [-t ONTIME_MS]\n"
 	    "  -d DST     destination IPv4 address\n"
 	    "  -p PORT    destination port (25)\n"
 	    "  -b BASE    first source address (198.18.0.0)\n"
+	    "  -k STRIDE  step between source addresses (1)\n"
 	    "  -n COUNT   distinct source addresses, one SYN each (1000)\n"
 	    "  -r RATE    SYNs per second; 0 = as fast as the window allows (0)\n"
 	    "  -W WINDOW  most unanswered SYNs in flight (2000)\n"
 	    "  -w WAIT_MS wait for answers after the last SYN (3000)\n"
-	    "  -s SPORT   source port (40000)\n");
+	    "  -s SPORT   source port (40000)\n"
+	    "  -t MS      count answers within MS of their SYN as on time (all)\n");
 	exit(2);
 }
 
@@ -220,7 +233,8 @@ int
 main(int argc, char *argv[])
 {
 	struct bench_syn b = { .dport = 25, .sport = 40000, .count = 1000,
-	    .window = 2000, .wait_ms = 3000 };
+	    .window = 2000, .wait_ms = 3000, .stride = 1 };
+	uint32_t ontime_ms = 0, synack_ontime = 0, rst_ontime = 0;
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	pthread_t rx;
 	int ch, tx_fd, bufsz = 32 << 20, have_dst = 0;
@@ -229,10 +243,12 @@ main(int argc, char *argv[])
 	uint8_t pkt[40];
 
 	b.base = bench_syn_addr("-b", "198.18.0.0");
-	while ((ch = getopt(argc, argv, "b:d:n:p:r:s:w:W:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:k:n:p:r:s:t:w:W:")) != -1) {
 		switch (ch) {
 		case 'b': b.base = bench_syn_addr("-b", optarg); break;
 		case 'd': b.dst = bench_syn_addr("-d", optarg); have_dst = 1; break;
+		case 'k': b.stride = bench_syn_num("-k", optarg, 1u << 16); break;
+		case 't': ontime_ms = bench_syn_num("-t", optarg, 600000); break;
 		case 'n': b.count = bench_syn_num("-n", optarg, 1u << 20); break;
 		case 'p': b.dport = bench_syn_num("-p", optarg, 65535); break;
 		case 'r': b.rate = bench_syn_num("-r", optarg, 10000000); break;
@@ -242,9 +258,10 @@ main(int argc, char *argv[])
 		default: bench_syn_usage();
 		}
 	}
-	if (optind != argc || !have_dst || b.count == 0 || b.window == 0)
+	if (optind != argc || !have_dst || b.count == 0 || b.window == 0 ||
+	    b.stride == 0)
 		bench_syn_usage();
-	if ((uint64_t)b.base + b.count > UINT32_MAX + 1ULL) {
+	if ((uint64_t)b.base + (uint64_t)b.count * b.stride > UINT32_MAX + 1ULL) {
 		fprintf(stderr, "bench_syn: -b/-n: range passes 255.255.255.255\n");
 		return 2;
 	}
@@ -311,7 +328,7 @@ main(int argc, char *argv[])
 			}
 			usleep(50);
 		}
-		bench_syn_build(&b, b.base + i, 0x10000000u + i, pkt);
+		bench_syn_build(&b, b.base + i * b.stride, 0x10000000u + i, pkt);
 		b.sent_ns[i] = bench_syn_now_ns();
 		if (sendto(tx_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
 		    sizeof(to)) != (ssize_t)sizeof(pkt)) {
@@ -337,6 +354,13 @@ main(int argc, char *argv[])
 			continue;
 		lat[nlat++] = b.ans_ns[k] - b.sent_ns[k];
 		nrst += b.ans_rst[k];
+		if (ontime_ms == 0 ||
+		    b.ans_ns[k] - b.sent_ns[k] <= (int64_t)ontime_ms * 1000000) {
+			if (b.ans_rst[k])
+				rst_ontime++;
+			else
+				synack_ontime++;
+		}
 		if (b.ans_ns[k] > last_ans)
 			last_ans = b.ans_ns[k];
 	}
@@ -344,13 +368,14 @@ main(int argc, char *argv[])
 #define PCT(p) (nlat ? lat[(size_t)((nlat - 1) * (p))] / 1000 : -1)
 	printf("bench_syn: sent=%u synack=%u rst=%u lost=%u stalls=%u "
 	    "send_s=%.3f span_s=%.3f rate=%.0f p50_us=%lld p90_us=%lld "
-	    "p99_us=%lld max_us=%lld\n",
+	    "p99_us=%lld max_us=%lld synack_ontime=%u rst_ontime=%u "
+	    "ontime_ms=%u\n",
 	    i, nlat - nrst, nrst, i - nlat, stalled,
 	    (t_last_send - t0) / 1e9,
 	    nlat ? (last_ans - t0) / 1e9 : 0.0,
 	    nlat && last_ans > t0 ? nlat / ((last_ans - t0) / 1e9) : 0.0,
 	    (long long)PCT(0.50), (long long)PCT(0.90), (long long)PCT(0.99),
-	    (long long)PCT(1.0));
+	    (long long)PCT(1.0), synack_ontime, rst_ontime, ontime_ms);
 #undef PCT
 	free(b.sent_ns);
 	free(b.ans_ns);

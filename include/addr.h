@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siphash.h"
+
 #define ADDR_STRLEN 46		/* INET6_ADDRSTRLEN */
 #define ADDR_REVNAME_MAX 256	/* 72 for ip6.arpa plus a DNSBL zone */
 
@@ -33,10 +35,24 @@ void addr_from_v6(struct addr *out, const uint8_t b[16]);	/* maps ::ffff: */
 /* Format into buf (ADDR_STRLEN bytes); returns buf. */
 const char *addr_ntop(const struct addr *a, char *buf);
 bool addr_eq(const struct addr *x, const struct addr *y);
-uint32_t addr_hash(const struct addr *a);
+/*
+ * Keyed hash of a (family and address bytes), for hash tables of client
+ * addresses: SipHash-2-4 under the table's own key (siphash.h), so an
+ * attacker cannot choose addresses that share a chain.  addr_hash_ports
+ * hashes a with two ports (the sniffer's flows).
+ */
+uint32_t addr_hash(const struct siphash_key *k, const struct addr *a);
+uint32_t addr_hash_ports(const struct siphash_key *k, const struct addr *a,
+    uint16_t sport, uint16_t dport);
 size_t addr_len(const struct addr *a);		/* 4 or 16 */
 /* IPv4 as a host-order integer (0 for IPv6). */
 uint32_t addr_v4(const struct addr *a);
+/*
+ * *out = a with every bit past the first bits cleared (a's network of that
+ * length: 24 gives an IPv4 /24, 64 an IPv6 /64); bits beyond the family's
+ * width are taken as the width.  out may be a.
+ */
+void addr_mask(struct addr *out, const struct addr *a, unsigned bits);
 
 /*
  * Reverse name of a: "d.c.b.a.ZONE" or 32 nibbles then ZONE.  zone NULL

@@ -122,7 +122,16 @@ struct conf_gate {
 	uint32_t deadline_ms;		/* every verdict within this */
 	uint32_t pass_ttl_s;		/* pass-set timeout */
 	uint32_t deny_ttl_s;		/* deny/drop-set timeout */
-	uint32_t max_pending;		/* addresses under lookup at once */
+	uint32_t max_pending;		/* addresses under lookup at once
+					 * (querying or waiting) */
+	uint32_t dns_concurrency;	/* addresses whose queries are out at
+					 * once; the rest wait in a FIFO */
+	uint32_t lookup_burst;		/* new lookups per IPv4 /24 or IPv6
+					 * /64 at once; 0 = no limit */
+	uint32_t lookup_rate;		/* and per second after the burst */
+	bool cache_v6_network;		/* IPv6 rejects/drops about the network
+					 * (no, generic or static PTR) are
+					 * cached for the whole /64 */
 	uint32_t fcrdns_max_names;	/* PTR names checked forward */
 	struct prefix trusted[CONF_MAX_TRUSTED];	/* never gated */
 	size_t ntrusted;
@@ -136,6 +145,10 @@ struct conf_gate {
 struct conf_nft {
 	char table[64];			/* inet table name */
 	char allow_file[256];		/* the allow list (smtpgatectl allow) */
+	uint32_t pass_size;		/* elements of pass4 and of pass6 */
+	uint32_t deny_size;		/* of deny4, deny6 and denynet6 */
+	uint32_t drop_size;		/* of drop4, drop6 and dropnet6 */
+	uint32_t offend_size;		/* of offend4 and of offend6 */
 };
 
 struct conf {

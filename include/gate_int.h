@@ -19,6 +19,7 @@
 #include "ptrclass.h"
 #include "queue.h"
 #include "verdict.h"
+#include "ratelimit.h"
 
 #define GATE_PROBE_OK_S		300	/* re-probe a healthy list */
 #define GATE_PROBE_BAD_S	60	/* re-probe a disabled list */
@@ -59,6 +60,19 @@ struct gate_stats {
 					 * (SERVFAIL, REFUSED, connection,
 					 * malformed): verdict incomplete */
 	uint64_t loops;			/* rejected SYNs queued again */
+	uint64_t rate_limited;		/* SYNs of new addresses dropped: their
+					 * /24 or /64 was over its lookup rate */
+	uint64_t dns_waited;		/* lookups that waited for a DNS slot
+					 * until their deadline (dns-error) */
+	uint64_t net_cached;		/* IPv6 verdicts cached for the /64 */
+};
+
+/* gate_watch.c: what the kernel let through unjudged, streak logs. */
+struct gate_watch_stats {
+	uint64_t queue_full;		/* SYNs the kernel accepted: queue at
+					 * queue_maxlen (fail-open) */
+	uint64_t sockbuf;		/* ... our socket buffer full */
+	uint32_t held;			/* SYNs the kernel holds for us now */
 };
 
 struct gate {
@@ -69,7 +83,16 @@ struct gate {
 	struct nftset *nft;
 	struct gate_lookup **bucket;	/* lookups under way, by address */
 	size_t nbuckets;		/* power of two */
-	uint32_t npending;
+	struct siphash_key hkey;	/* random: keys the buckets' hash */
+	uint32_t npending;		/* lookups in the table (all below) */
+	uint32_t ninflight;		/* lookups with queries out */
+	struct gate_lookup *wait_head;	/* lookups waiting for a DNS slot, */
+	struct gate_lookup *wait_tail;	/* oldest first */
+	uint32_t nwaiting;
+	int64_t dns_est_ms;		/* how long a lookup's queries take
+					 * (moving average), 0: not known */
+	struct ratelimit *rate;		/* new lookups per /24 and /64 */
+	struct gate_watch *watch;
 	struct ev_timer *allow_timer;	/* next allow-list expiry, or NULL */
 	struct gate_stats st;
 };
@@ -80,5 +103,10 @@ void gate_cfg_unref(struct gate_cfg *c);
 /* gate_dnsbl.c: health probes of the DNSBL zones of a generation. */
 void gate_dnsbl_start(struct gate_cfg *c);
 void gate_dnsbl_stop(struct gate_cfg *c);
+
+/* gate_watch.c: after the queue is bound; NULL with err. */
+struct gate_watch *gate_watch_new(struct gate *g, char *err, size_t errlen);
+void gate_watch_free(struct gate_watch *w);
+const struct gate_watch_stats *gate_watch_stats(const struct gate_watch *w);
 
 #endif

@@ -5,7 +5,10 @@
  *
  * The table (family inet, name from [nft] table):
  *   sets allow4/allow6 (interval: loopback + trusted networks),
- *   pass/deny/drop/offend 4/6 (timeout), gated_ports (inet_service);
+ *   pass/deny/drop/offend 4/6 (timeout, each with its size),
+ *   denynet6/dropnet6 (timeout: IPv6 /64 networks, keyed by the address
+ *   with its last 64 bits zero, matched as ip6 saddr & ffff:ffff:ffff:ffff::
+ *   after pass6), gated_ports (inet_service);
  *   one base chain "gate" (filter, input, priority -10, policy accept)
  *   with the rules of nft/smtpgate.nft in the same order: the sniffer's
  *   rules (copy MARK_SNIFFED from a repeated packet to the conntrack mark;
@@ -49,6 +52,10 @@ struct nftrules_conf {
 	size_t nports;
 	const struct prefix *trusted;	/* allow-set prefixes besides loopback */
 	size_t ntrusted;
+	uint32_t pass_size;		/* elements of pass4 and of pass6 */
+	uint32_t deny_size;		/* deny4, deny6, denynet6 */
+	uint32_t drop_size;		/* drop4, drop6, dropnet6 */
+	uint32_t offend_size;		/* offend4, offend6 */
 	uint16_t sniff_queue;		/* smtpgate-sniffd's NFQUEUE number */
 	uint32_t sniff_packets;		/* queue client packets 3..this of a
 					 * session; 0: no sniffer rules */

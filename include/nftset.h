@@ -12,6 +12,12 @@
  * fails, its elements are retried one message each, so one bad element
  * (e.g. ENOENT on deleting an expired one) costs no other.
  *
+ * A set at its size refuses adds with ENFILE.  Those are counted in
+ * stats.full, not in stats.errors, and logged once per streak: when the
+ * first is refused and when an add to that set goes through again.
+ * While a set is full its adds travel alone (as the retries do), so they
+ * do not abort the batches of other sets.
+ *
  * Refresh: this interface has no refresh flag.  Kernels 6.12 and later
  * refresh an element's timeout when it is re-added, which nftset_add does;
  * on older kernels the timeout of an existing element is left as it was.
@@ -58,7 +64,9 @@ struct nftset_elem {
 struct nftset_stats {
 	uint64_t batches;		/* batches sent */
 	uint64_t elements;		/* element changes sent */
-	uint64_t errors;		/* element changes the kernel refused */
+	uint64_t errors;		/* element changes the kernel refused
+					 * (a full set's refusals aside) */
+	uint64_t full;			/* adds refused: the set was full */
 };
 
 /*

@@ -25,11 +25,12 @@
 
 /* A clean DNS/SPF judgment of (client, kind, name): direct-mapped, a new
  * entry replaces whatever had its slot.  The name is kept as a 64-bit
- * hash; a collision could only skip one lookup. */
+ * keyed hash (clean_key): a collision could only skip one lookup, and an
+ * attacker cannot make one without the key. */
 struct sniff_clean {
 	struct addr client;
 	uint8_t kind;			/* HELO or MAIL FROM */
-	uint64_t name_hash;		/* FNV-1a of the canonical name */
+	uint64_t name_hash;		/* SipHash of the canonical name */
 	int64_t until_ms;		/* 0: empty */
 };
 
@@ -81,6 +82,8 @@ struct sniff {
 	struct strikes *strikes;
 	struct sniff_flow **bucket;	/* flows by 4-tuple */
 	size_t nbuckets;		/* power of two */
+	struct siphash_key flow_key;	/* random: keys the flows' hash */
+	struct siphash_key clean_key;	/* random: keys the clean cache */
 	struct sniff_lru {
 		struct sniff_flow *head, *tail;	/* oldest first */
 	} reading, done;		/* flows being read; flows done */

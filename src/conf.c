@@ -766,6 +766,14 @@ static const struct conf_key conf_keys[] = {
 	    1000000, 0, false },
 	{ "gate", "fcrdns_max_names", conf_set_u32, F(gate.fcrdns_max_names),
 	    1, DNS_MAX_NAMES, 0, false },
+	{ "gate", "dns_concurrency", conf_set_u32, F(gate.dns_concurrency), 1,
+	    65536, 0, false },
+	{ "gate", "lookup_burst", conf_set_u32, F(gate.lookup_burst), 0,
+	    1000000, 0, false },
+	{ "gate", "lookup_rate", conf_set_u32, F(gate.lookup_rate), 1,
+	    1000000, 0, false },
+	{ "gate", "cache_v6_network", conf_set_bool, F(gate.cache_v6_network),
+	    0, 0, 0, false },
 	{ "gate", "trusted_networks", conf_set_trusted, F(gate.trusted), 0, 0,
 	    0, true },
 	{ "gate", "ptr_providers", conf_set_path, F(gate.ptr_providers), 0, 0,
@@ -778,6 +786,14 @@ static const struct conf_key conf_keys[] = {
 	{ "nft", "table", conf_set_table, F(nft.table), 0, 0, 0, false },
 	{ "nft", "allow_file", conf_set_path, F(nft.allow_file), 0, 0, 0,
 	    false },
+	{ "nft", "pass_size", conf_set_u32, F(nft.pass_size), 1, 16777216, 0,
+	    false },
+	{ "nft", "deny_size", conf_set_u32, F(nft.deny_size), 1, 16777216, 0,
+	    false },
+	{ "nft", "drop_size", conf_set_u32, F(nft.drop_size), 1, 16777216, 0,
+	    false },
+	{ "nft", "offend_size", conf_set_u32, F(nft.offend_size), 1, 16777216,
+	    0, false },
 
 	{ "sniffer", "queue", conf_set_u16, F(sniffer.queue), 0, 65535, 0,
 	    false },
@@ -910,7 +926,14 @@ conf_defaults(struct conf *c)
 	c->dns.tries = 2;
 
 	c->gate.queue = 0;
-	c->gate.queue_maxlen = 4096;
+	/*
+	 * Room for a burst: 10,000 new addresses in under a second, each
+	 * SYN held up to deadline_ms and retransmitted once meanwhile, plus
+	 * headroom; beyond it the kernel's fail-open lets SYNs through
+	 * unjudged.  A held SYN costs the kernel about 1 KB (the skb), and
+	 * the socket's receive buffer is sized to hold as many messages.
+	 */
+	c->gate.queue_maxlen = 32768;
 	c->gate.ports[0] = 25;
 	c->gate.nports = 1;
 	c->gate.no_ptr = ACTION_REJECT;
@@ -926,6 +949,16 @@ conf_defaults(struct conf *c)
 	c->gate.pass_ttl_s = 3600;
 	c->gate.deny_ttl_s = 900;
 	c->gate.max_pending = 20000;
+	/*
+	 * About 3 queries per address (PTR, two DNSBL zones, then forward
+	 * lookups): 64 addresses keep ~200 queries at the resolver, which a
+	 * default-sized UDP socket buffer takes without drops (make bench).
+	 */
+	c->gate.dns_concurrency = 64;
+	/* A whole /24 (a big sender's pool) at once; then 4 a second. */
+	c->gate.lookup_burst = 256;
+	c->gate.lookup_rate = 4;
+	c->gate.cache_v6_network = true;
 	c->gate.fcrdns_max_names = 4;
 
 	snprintf(c->gate.control_socket, sizeof c->gate.control_socket, "%s",
@@ -933,6 +966,15 @@ conf_defaults(struct conf *c)
 	snprintf(c->nft.table, sizeof c->nft.table, "smtpgate");
 	snprintf(c->nft.allow_file, sizeof c->nft.allow_file, "%s",
 	    SYSCONFDIR "/smtpgate/allow.list");
+	/*
+	 * A full set refuses new elements (ENFILE; counted as nft_full):
+	 * their verdicts still apply, but are not cached.  An element costs
+	 * the kernel about 100 bytes, so 65536 is some 6 MB per set.
+	 */
+	c->nft.pass_size = 65536;
+	c->nft.deny_size = 65536;
+	c->nft.drop_size = 65536;
+	c->nft.offend_size = 65536;
 
 	conf_sniffer_defaults(&c->sniffer);
 }

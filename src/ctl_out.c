@@ -319,6 +319,7 @@ ctl_out_gauge(const char *key)
 	static const char *const gauges[] = {
 		"pending", "inflight", "flows", "sessions", "banned",
 		"offenders", "strikers", "held", "dns_inflight",
+		"verdict_pending", "dns_active", "dns_waiting",
 	};
 
 	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)

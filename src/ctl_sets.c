@@ -1,7 +1,7 @@
 /*
  * ctl_sets.c - smtpgatectl cache list|del|flush: the verdicts smtpgated
- * cached in the kernel (sets pass, deny, drop; 4 and 6), read and changed
- * over netlink.
+ * cached in the kernel (sets pass, deny, drop; 4 and 6; and the IPv6 /64
+ * sets denynet6, dropnet6), read and changed over netlink.
  *
  * Exports ctl_cache_main and ctl_sets_dump (ctl_sets.h).  Reading is a
  * GETSETELEM dump parsed by libnftnl; deleting goes through nftset (one
@@ -23,7 +23,29 @@
 #include "ctl_sets.h"
 #include "nftset.h"
 
-static const char *const ctl_cache_bases[] = { "pass", "deny", "drop" };
+/*
+ * The gate's cache sets, in listing order.  The net sets hold IPv6 /64s
+ * (the address with its last 64 bits zero, matched by the ruleset as
+ * ip6 saddr & ffff:ffff:ffff:ffff::): shown and deleted as ADDR/64.
+ */
+static const struct ctl_cache_set {
+	const char *name;	/* the kernel's set */
+	const char *base;	/* nftset's name for it: without the family */
+	const char *kind;	/* cache flush's word */
+	const char *verdict;
+	int family;		/* 4 or 6 */
+	unsigned net;		/* prefix length of its elements; 0: addresses */
+} ctl_cache_sets[] = {
+	{ "pass4", "pass", "pass", "accept", 4, 0 },
+	{ "pass6", "pass", "pass", "accept", 6, 0 },
+	{ "deny4", "deny", "deny", "reject", 4, 0 },
+	{ "deny6", "deny", "deny", "reject", 6, 0 },
+	{ "denynet6", "denynet", "deny", "reject", 6, 64 },
+	{ "drop4", "drop", "drop", "drop", 4, 0 },
+	{ "drop6", "drop", "drop", "drop", 6, 0 },
+	{ "dropnet6", "dropnet", "drop", "drop", 6, 64 },
+};
+#define CTL_CACHE_NSETS	(sizeof(ctl_cache_sets) / sizeof(ctl_cache_sets[0]))
 
 struct ctl_dump {
 	struct ctl_set_elem *e;
@@ -183,93 +205,143 @@ static void
 ctl_cache_usage(FILE *f)
 {
 	fprintf(f, "usage: smtpgatectl cache list [--json]\n"
-	    "       smtpgatectl cache del IP\n"
+	    "       smtpgatectl cache del IP|IPV6-PREFIX/64\n"
 	    "       smtpgatectl cache flush [pass|deny|drop]\n");
+}
+
+/*
+ * One row of cache list.  Streamed, set by set, not gathered into a
+ * ctl_table: the sets can hold 65536 elements each, and a table record
+ * costs some kilobytes (it is sized for the daemons' stats lines).  Text
+ * columns therefore have fixed widths, wide enough for every value.
+ */
+static void
+ctl_cache_row(const struct ctl *c, const struct ctl_cache_set *cs,
+    const struct ctl_set_elem *e, size_t *rows)
+{
+	char a[ADDR_STRLEN], ip[ADDR_STRLEN + 4], exp[24], tmo[24];
+
+	if (cs->net != 0)
+		snprintf(ip, sizeof(ip), "%s/%u", addr_ntop(&e->a, a), cs->net);
+	else
+		snprintf(ip, sizeof(ip), "%s", addr_ntop(&e->a, a));
+	snprintf(exp, sizeof(exp), "%llu",
+	    (unsigned long long)(e->expires_ms / 1000));
+	snprintf(tmo, sizeof(tmo), "%llu",
+	    (unsigned long long)(e->timeout_ms / 1000));
+	if (c->fmt == CTL_FMT_JSON) {
+		fputs(*rows ? ",\n {" : "[\n {", stdout);
+		fputs("\"set\": ", stdout);
+		ctl_out_json_str(stdout, cs->name);
+		fputs(", \"verdict\": ", stdout);
+		ctl_out_json_str(stdout, cs->verdict);
+		fputs(", \"ip\": ", stdout);
+		ctl_out_json_str(stdout, ip);
+		fprintf(stdout, ", \"expires_s\": %s, \"timeout_s\": %s}", exp,
+		    tmo);
+	} else {
+		if (*rows == 0)
+			printf("%-10s%-9s%-45s%-11s%s\n", "set", "verdict", "ip",
+			    "expires_s", "timeout_s");
+		printf("%-10s%-9s%-45s%-11s%s\n", cs->name, cs->verdict, ip,
+		    exp, tmo);
+	}
+	(*rows)++;
 }
 
 static int
 ctl_cache_list(struct ctl *c)
 {
-	struct ctl_table t = { 0 };
-	char err[512], a[ADDR_STRLEN];
+	char err[512];
+	size_t rows = 0;
 	int rc = CTL_OK;
 
-	for (size_t b = 0; b < 3 && rc == CTL_OK; b++) {
-		for (int fam = 4; fam <= 6 && rc == CTL_OK; fam += 2) {
-			char set[16];
-			struct ctl_set_elem *e;
-			size_t n;
+	for (size_t k = 0; k < CTL_CACHE_NSETS && rc == CTL_OK; k++) {
+		const struct ctl_cache_set *cs = &ctl_cache_sets[k];
+		struct ctl_set_elem *e;
+		size_t n;
 
-			snprintf(set, sizeof(set), "%s%d", ctl_cache_bases[b],
-			    fam);
-			if (ctl_sets_dump(c->conf.nft.table, set, &e, &n, err,
-			    sizeof(err)) == -1) {
-				rc = ctl_sets_fail(c->conf.nft.table, err);
-				break;
-			}
-			for (size_t i = 0; i < n; i++) {
-				struct ctl_record *r = ctl_table_add(&t);
-
-				if (r == NULL) {
-					rc = CTL_SYSERR;
-					break;
-				}
-				ctl_record_add(r, "set", "%s", set);
-				ctl_record_add(r, "verdict", "%s",
-				    b == 0 ? "accept" : b == 1 ? "reject" :
-				    "drop");
-				ctl_record_add(r, "ip", "%s",
-				    addr_ntop(&e[i].a, a));
-				ctl_record_add(r, "expires_s", "%llu",
-				    (unsigned long long)(e[i].expires_ms /
-				    1000));
-				ctl_record_add(r, "timeout_s", "%llu",
-				    (unsigned long long)(e[i].timeout_ms /
-				    1000));
-			}
-			free(e);
+		if (ctl_sets_dump(c->conf.nft.table, cs->name, &e, &n, err,
+		    sizeof(err)) == -1) {
+			/* A table built before the /64 sets existed. */
+			if (cs->net != 0 && errno == ENOENT && k > 0)
+				continue;
+			rc = ctl_sets_fail(c->conf.nft.table, err);
+			break;
 		}
+		for (size_t i = 0; i < n; i++)
+			ctl_cache_row(c, cs, &e[i], &rows);
+		free(e);
 	}
-	if (rc == CTL_OK)
-		ctl_out_table(stdout, c->fmt, &t);
-	ctl_table_free(&t);
+	if (c->fmt == CTL_FMT_JSON && (rows > 0 || rc == CTL_OK))
+		fputs(rows ? "\n]\n" : "[]\n", stdout);
+	else if (rc == CTL_OK && rows == 0)
+		fputs("(none)\n", stdout);
+	if (fflush(stdout) != 0 && rc == CTL_OK)
+		rc = CTL_SYSERR;
 	return rc;
 }
 
+/*
+ * cache del ADDR: the address's entries and, for IPv6, the entry of its
+ * /64 (which decides for it too).  cache del ADDR6/64: that /64's entries.
+ */
 static int
 ctl_cache_del(struct ctl *c, const char *ip)
 {
 	struct nftset *ns;
-	struct addr a;
-	char err[512], set[16], text[ADDR_STRLEN];
+	struct prefix p;
+	struct addr a, net;
+	char err[512], text[ADDR_STRLEN], ntext[ADDR_STRLEN];
+	const char *why;
+	bool only_net = false;
 	int fam, found = 0;
 
 	if (addr_parse(ip, &a) == -1) {
-		fprintf(stderr, "smtpgatectl: cache del: \"%.64s\": not an "
-		    "IPv4 or IPv6 address\n", ip);
-		return CTL_BADINPUT;
+		if (prefix_parse(ip, &p, &why) == -1 ||
+		    p.a.family != AF_INET6 || p.len != 64) {
+			fprintf(stderr, "smtpgatectl: cache del: \"%.64s\": not "
+			    "an IPv4 or IPv6 address, nor an IPv6 /64\n", ip);
+			return CTL_BADINPUT;
+		}
+		a = p.a;
+		only_net = true;
 	}
 	fam = a.family == AF_INET ? 4 : 6;
+	addr_mask(&net, &a, 64);
 	if ((ns = nftset_open(c->conf.nft.table, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "smtpgatectl: %s\n", err);
 		return CTL_UNREACHABLE;
 	}
-	for (size_t b = 0; b < 3; b++) {
+	for (size_t k = 0; k < CTL_CACHE_NSETS; k++) {
+		const struct ctl_cache_set *cs = &ctl_cache_sets[k];
+		const struct addr *key = cs->net != 0 ? &net : &a;
 		struct ctl_set_elem *e;
 		size_t n;
 
-		snprintf(set, sizeof(set), "%s%d", ctl_cache_bases[b], fam);
-		if (ctl_sets_dump(c->conf.nft.table, set, &e, &n, err,
+		if (cs->family != fam || (only_net && cs->net == 0))
+			continue;
+		if (ctl_sets_dump(c->conf.nft.table, cs->name, &e, &n, err,
 		    sizeof(err)) == -1) {
+			if (cs->net != 0 && errno == ENOENT && !only_net)
+				continue;	/* an older table */
 			nftset_close(ns);
 			return ctl_sets_fail(c->conf.nft.table, err);
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (!addr_eq(&e[i].a, &a))
+			if (!addr_eq(&e[i].a, key))
 				continue;
-			(void)nftset_del(ns, ctl_cache_bases[b], &a);
-			printf("deleted %s from %s\n", addr_ntop(&a, text),
-			    set);
+			(void)nftset_del(ns, cs->base, key);
+			if (cs->net != 0 && !only_net)
+				printf("deleted %s/%u from %s (the /%u of %s)\n",
+				    addr_ntop(key, ntext), cs->net, cs->name,
+				    cs->net, addr_ntop(&a, text));
+			else if (cs->net != 0)
+				printf("deleted %s/%u from %s\n",
+				    addr_ntop(key, ntext), cs->net, cs->name);
+			else
+				printf("deleted %s from %s\n",
+				    addr_ntop(key, text), cs->name);
 			found++;
 		}
 		free(e);
@@ -283,7 +355,7 @@ ctl_cache_del(struct ctl *c, const char *ip)
 	nftset_close(ns);
 	if (found == 0) {
 		fprintf(stderr, "smtpgatectl: cache del: %s is not cached\n",
-		    addr_ntop(&a, text));
+		    ip);
 		return CTL_NOTFOUND;
 	}
 	return CTL_OK;
@@ -292,20 +364,13 @@ ctl_cache_del(struct ctl *c, const char *ip)
 static int
 ctl_cache_flush(struct ctl *c, const char *which)
 {
-	const char *sets[6];
-	char names[6][16], err[512];
+	const char *sets[CTL_CACHE_NSETS];
+	char err[512];
 	size_t n = 0;
 
-	for (size_t b = 0; b < 3; b++) {
-		if (which != NULL && strcmp(which, ctl_cache_bases[b]) != 0)
-			continue;
-		for (int fam = 4; fam <= 6; fam += 2) {
-			snprintf(names[n], sizeof(names[n]), "%s%d",
-			    ctl_cache_bases[b], fam);
-			sets[n] = names[n];
-			n++;
-		}
-	}
+	for (size_t k = 0; k < CTL_CACHE_NSETS; k++)
+		if (which == NULL || strcmp(which, ctl_cache_sets[k].kind) == 0)
+			sets[n++] = ctl_cache_sets[k].name;
 	if (n == 0) {
 		fprintf(stderr, "smtpgatectl: cache flush: \"%.32s\": want "
 		    "pass, deny or drop\n", which);

@@ -9,7 +9,38 @@
  *
  * Lifetime: a lookup leaves the hash table when it concludes, but lives on
  * until its last outstanding query has called back (c-ares cannot cancel a
- * query); "refs" counts those queries plus the setup in progress.
+ * query); "refs" counts those queries plus the setup in progress (or the
+ * wait in the FIFO below).
+ *
+ * Admission (gate_packet), for the SYN of an address not under lookup:
+ *  1. Rate: each IPv4 /24 and IPv6 /64 may start lookup_burst lookups at
+ *     once, then lookup_rate a second (ratelimit.h; 65536 prefixes are
+ *     remembered, the least recently seen forgotten first).  A SYN beyond
+ *     it is dropped, not looked up and not cached, and counted
+ *     (rate_limited).  Dropped rather than accepted: a real client
+ *     retransmits its SYN about a second later and is judged then, while
+ *     accepting unjudged would let whoever floods a prefix walk past the
+ *     gate; and a spoofed flood then costs no PTR or DNSBL query (nor the
+ *     site's DNSBL quota).
+ *  2. max_pending lookups at most (querying or waiting); beyond, the SYN
+ *     is accepted unjudged (overflow), as before.
+ *  3. Pacing: at most dns_concurrency lookups have queries out at once (a
+ *     lookup holds its slot until its last query answered, also past its
+ *     deadline: those queries still load the resolver).  The others wait
+ *     in a FIFO, started from gate_idle as slots free up (never from
+ *     inside a DNS callback, which could nest without bound).  One still
+ *     waiting at its deadline concludes with no answer at all: the
+ *     dns-error verdict, not cached, counted (dns_waited).  One whose
+ *     turn comes with less time left than lookups take now (a moving
+ *     average, at most a quarter of deadline_ms) is not started but left
+ *     to its deadline: under a flood beyond what the resolver answers, a
+ *     FIFO would otherwise spend every slot on lookups that end past their
+ *     deadline, and judge none in time.
+ *
+ * IPv6 verdicts about the network (gate_apply): a reject or drop that an
+ * absent, generic or static PTR decided is cached for the client's /64
+ * (denynet6/dropnet6) when cache_v6_network is set; passes, and verdicts
+ * that rest on the address (DNSBL, fcrdns), stay per address.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +64,7 @@
 #define GATE_HELD_INLINE	4	/* SYNs held without allocating */
 #define GATE_HELD_MAX		256	/* more SYNs than this are let through */
 #define GATE_QUEUE_COPY		256	/* bytes of each packet we need */
+#define GATE_RATE_KEYS		65536	/* prefixes whose lookup rate is kept */
 
 struct gate_held {
 	uint32_t id;			/* queue packet id */
@@ -46,8 +78,15 @@ struct gate_lookup {
 	struct addr a;
 	int64_t start_ms;
 	struct ev_timer *deadline;
-	unsigned refs;			/* outstanding queries + setup */
+	unsigned refs;			/* outstanding queries + setup/wait */
 	bool done;			/* verdict given */
+	bool inflight;			/* holds a DNS slot (queries sent) */
+	int64_t qstart_ms;		/* when its queries were sent */
+	bool waiting;			/* holds the wait's reference: no
+					 * query sent (in the FIFO, or passed
+					 * over and left to its deadline) */
+	bool in_fifo;			/* in the FIFO for a DNS slot */
+	struct gate_lookup *wnext, *wprev;	/* the FIFO */
 
 	struct gate_held inl[GATE_HELD_INLINE];
 	struct gate_held *held;		/* inl, or heap when it grew */
@@ -144,7 +183,7 @@ gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
 static struct gate_lookup **
 gate_slot(struct gate *g, const struct addr *a)
 {
-	return &g->bucket[addr_hash(a) & (g->nbuckets - 1)];
+	return &g->bucket[addr_hash(&g->hkey, a) & (g->nbuckets - 1)];
 }
 
 static struct gate_lookup *
@@ -172,6 +211,14 @@ gate_unlink(struct gate *g, struct gate_lookup *lk)
 static void
 gate_lookup_free(struct gate_lookup *lk)
 {
+	if (lk->inflight) {
+		struct gate *g = lk->g;
+		int64_t took = evloop_now_ms(g->ev) - lk->qstart_ms;
+
+		g->ninflight--;		/* its slot frees; gate_idle refills */
+		g->dns_est_ms = g->dns_est_ms == 0 ? took + 1 :
+		    g->dns_est_ms + (took - g->dns_est_ms) / 8;
+	}
 	if (lk->held != lk->inl)
 		free(lk->held);
 	gate_cfg_unref(lk->cfg);
@@ -473,6 +520,29 @@ gate_count(struct gate *g, const struct verdict *v)
 			g->st.reason[v->reason[i]]++;
 }
 
+/*
+ * Does the verdict rest on the network rather than on the address?  What
+ * the PTR says (none, a generic or static pool name, an invalid one) holds
+ * for a whole /64 as a rule; a DNSBL listing or a failed forward check is
+ * about the one address, and an error or a DNSWL pass is not a judgment of
+ * the network.  Any other finding counts as about the network.
+ */
+static bool
+gate_network_verdict(const struct verdict *v)
+{
+	if (v->nreasons == 0)
+		return false;
+	switch (v->reason[0]) {
+	case VERDICT_R_DNSBL:
+	case VERDICT_R_DNSWL:
+	case VERDICT_R_FCRDNS:
+	case VERDICT_R_DNS_ERROR:
+		return false;
+	default:
+		return true;
+	}
+}
+
 /* The kernel learns the verdict twice: for the held SYNs, and in a set. */
 static void
 gate_apply(struct gate_lookup *lk, const struct verdict *v)
@@ -491,8 +561,47 @@ gate_apply(struct gate_lookup *lk, const struct verdict *v)
 	const char *set = qv == QUEUE_REJECT ? "deny" :
 	    qv == QUEUE_DROP ? "drop" : "pass";
 	uint32_t ttl = qv == QUEUE_ACCEPT ? cg->pass_ttl_s : cg->deny_ttl_s;
-	if (nftset_add(g->nft, set, &lk->a, ttl) == -1)
+	struct addr key = lk->a;
+	if (qv != QUEUE_ACCEPT && lk->a.family == AF_INET6 &&
+	    cg->cache_v6_network && gate_network_verdict(v)) {
+		addr_mask(&key, &lk->a, 64);
+		set = qv == QUEUE_REJECT ? "denynet" : "dropnet";
+		g->st.net_cached++;
+	}
+	if (nftset_add(g->nft, set, &key, ttl) == -1)
 		log_warnx("gate: cannot queue set element for %s", set);
+}
+
+/* The FIFO of lookups waiting for a DNS slot. */
+static void
+gate_wait_push(struct gate *g, struct gate_lookup *lk)
+{
+	lk->waiting = true;
+	lk->in_fifo = true;
+	lk->wnext = NULL;
+	lk->wprev = g->wait_tail;
+	if (g->wait_tail != NULL)
+		g->wait_tail->wnext = lk;
+	else
+		g->wait_head = lk;
+	g->wait_tail = lk;
+	g->nwaiting++;
+}
+
+static void
+gate_wait_unlink(struct gate *g, struct gate_lookup *lk)
+{
+	if (lk->wprev != NULL)
+		lk->wprev->wnext = lk->wnext;
+	else
+		g->wait_head = lk->wnext;
+	if (lk->wnext != NULL)
+		lk->wnext->wprev = lk->wprev;
+	else
+		g->wait_tail = lk->wprev;
+	lk->wnext = lk->wprev = NULL;
+	lk->in_fifo = false;
+	g->nwaiting--;
 }
 
 static void
@@ -502,11 +611,18 @@ gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
 	struct ptr_verdict pv;
 	struct verdict v;
 	const char *name;
+	bool waited = lk->waiting;
 
 	(void)by_deadline;
 	if (lk->done)
 		return;
 	lk->done = true;
+	if (waited) {
+		/* No query was ever sent: the verdict of no answer at all. */
+		if (lk->in_fifo)
+			gate_wait_unlink(lk->g, lk);
+		lk->g->st.dns_waited++;
+	}
 	if (lk->deadline != NULL) {
 		evloop_timer_cancel(lk->g->ev, lk->deadline);
 		lk->deadline = NULL;
@@ -517,16 +633,21 @@ gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
 	gate_count(lk->g, &v);
 	gate_log_verdict(lk, &v, &f, &pv, name);
 	gate_apply(lk, &v);
+	if (waited) {
+		lk->waiting = false;
+		gate_lookup_unref(lk);	/* the wait's reference; may free lk */
+	}
 }
 
-/* A new address: start its lookup with every query at once. */
+/*
+ * A new address: its lookup, in the table, its deadline running, holding
+ * the setup reference; gate_lookup_queries sends its queries.
+ */
 static struct gate_lookup *
 gate_lookup_start(struct gate *g, const struct addr *a)
 {
 	struct gate_cfg *c = g->cfg;
-	const struct dnsbl_sites *s = &c->conf.gate.dnsbl_sites;
 	struct gate_lookup *lk = calloc(1, sizeof(*lk));
-	char name[ADDR_REVNAME_MAX];
 
 	if (lk == NULL)
 		return NULL;
@@ -553,15 +674,68 @@ gate_lookup_start(struct gate *g, const struct addr *a)
 
 	/* The setup holds a reference: answers may arrive inside dns_query. */
 	lk->refs = 1;
-	if (addr_reverse_name(a, NULL, name, sizeof(name)) > 0)
+	return lk;
+}
+
+/*
+ * Every query of lk at once; it holds a DNS slot until the last has
+ * answered.  The caller holds a reference across the call.
+ */
+static void
+gate_lookup_queries(struct gate_lookup *lk)
+{
+	struct gate_cfg *c = lk->cfg;
+	const struct dnsbl_sites *s = &c->conf.gate.dnsbl_sites;
+	char name[ADDR_REVNAME_MAX];
+
+	lk->inflight = true;
+	lk->qstart_ms = evloop_now_ms(lk->g->ev);
+	lk->g->ninflight++;
+	if (addr_reverse_name(&lk->a, NULL, name, sizeof(name)) > 0)
 		gate_query(lk, name, DNS_PTR, GATE_Q_PTR, 0);
 	for (size_t z = 0; z < s->nzones; z++) {
 		if (!c->health[z].enabled)
 			continue;
-		if (addr_reverse_name(a, s->zone[z], name, sizeof(name)) > 0)
+		if (addr_reverse_name(&lk->a, s->zone[z], name, sizeof(name)) > 0)
 			gate_query(lk, name, DNS_A, GATE_Q_DNSBL, (unsigned)z);
 	}
-	return lk;
+}
+
+/*
+ * Start waiting lookups, oldest first, while DNS slots are free.  One with
+ * less time left than lookups take now is passed over: it keeps the
+ * wait's reference and concludes at its deadline (see the top).
+ */
+static void
+gate_wait_pump(struct gate *g)
+{
+	int64_t now = evloop_now_ms(g->ev);
+
+	while (g->wait_head != NULL &&
+	    g->ninflight < g->cfg->conf.gate.dns_concurrency) {
+		struct gate_lookup *lk = g->wait_head;
+		int64_t dl = lk->cfg->conf.gate.deadline_ms;
+		int64_t need = g->dns_est_ms < dl / 4 ? g->dns_est_ms : dl / 4;
+
+		gate_wait_unlink(g, lk);
+		if (lk->start_ms + dl - now < need)
+			continue;	/* passed over: left to its deadline */
+		lk->waiting = false;
+		gate_lookup_queries(lk);
+		gate_lookup_unref(lk);	/* the wait's reference */
+	}
+}
+
+/* May a new lookup start for a's /24 or /64 now? */
+static bool
+gate_admit(struct gate *g, const struct addr *a)
+{
+	struct addr net;
+
+	if (g->cfg->conf.gate.lookup_burst == 0)
+		return true;
+	addr_mask(&net, a, a->family == AF_INET ? 24 : 64);
+	return ratelimit_take(g->rate, &net, evloop_now_ms(g->ev));
 }
 
 static void
@@ -612,6 +786,12 @@ gate_packet(void *arg, const struct queue_packet *p)
 		}
 		return;
 	}
+	if (!gate_admit(g, &pk.src)) {
+		/* Its prefix is over its rate: the client retransmits. */
+		g->st.rate_limited++;
+		queue_verdict(g->q, p->id, QUEUE_DROP, p->mark);
+		return;
+	}
 	if (g->npending >= g->cfg->conf.gate.max_pending ||
 	    (lk = gate_lookup_start(g, &pk.src)) == NULL) {
 		/* Too busy to judge: let it through rather than lose mail. */
@@ -621,17 +801,28 @@ gate_packet(void *arg, const struct queue_packet *p)
 	}
 	/* The first slot is inline: holding the first SYN cannot fail. */
 	(void)gate_hold(lk, p->id, p->mark);
+	if (g->wait_head != NULL ||
+	    g->ninflight >= g->cfg->conf.gate.dns_concurrency) {
+		/* No DNS slot: wait in line; the setup reference stays. */
+		gate_wait_push(g, lk);
+		return;
+	}
+	gate_lookup_queries(lk);
 	/* Drop the setup reference; if every answer came already, the
 	 * verdict is given now. */
 	gate_lookup_unref(lk);
 }
 
-/* Once per loop turn: one nft batch for every verdict of the turn. */
+/*
+ * Once per loop turn: waiting lookups into the DNS slots freed, then one
+ * nft batch for every verdict of the turn.
+ */
 static void
 gate_idle(void *arg)
 {
 	struct gate *g = arg;
 
+	gate_wait_pump(g);
 	if (nftset_flush(g->nft) == -1)
 		log_warn("gate: nft batch");
 }
@@ -695,8 +886,18 @@ gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (siphash_key_random(&g->hkey) == -1) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		goto fail;
+	}
 	if ((g->cfg = gate_cfg_new(g, c, err, errlen)) == NULL)
 		goto fail;
+	if ((g->rate = ratelimit_new(GATE_RATE_KEYS, c->gate.lookup_burst,
+	    c->gate.lookup_rate)) == NULL) {
+		snprintf(err, errlen, "gate: lookup rate table: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	if ((g->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
 		goto fail;
 	if ((g->nft = nftset_open(c->nft.table, err, errlen)) == NULL)
@@ -720,6 +921,8 @@ gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	g->q = queue_open(ev, c->gate.queue, c->gate.queue_maxlen,
 	    GATE_QUEUE_COPY, gate_packet, g, err, errlen);
 	if (g->q == NULL)
+		goto fail;
+	if ((g->watch = gate_watch_new(g, err, errlen)) == NULL)
 		goto fail;
 	evloop_set_idle(ev, gate_idle, g);
 	gate_dnsbl_start(g->cfg);
@@ -749,10 +952,17 @@ gate_free(struct gate *g)
 				evloop_timer_cancel(g->ev, lk->deadline);
 			lk->deadline = NULL;
 			gate_unlink(g, lk);
+			if (lk->waiting) {
+				if (lk->in_fifo)
+					gate_wait_unlink(g, lk);
+				lk->waiting = false;
+				lk->refs--;	/* the wait's reference */
+			}
 			if (lk->refs == 0)
 				gate_lookup_free(lk);
 		}
 	}
+	gate_watch_free(g->watch);
 	if (g->cfg != NULL)
 		gate_dnsbl_stop(g->cfg);
 	/* Cancelled callbacks release the lookups still referenced. */
@@ -768,6 +978,7 @@ gate_free(struct gate *g)
 	}
 	if (g->cfg != NULL)
 		gate_cfg_unref(g->cfg);
+	ratelimit_free(g->rate);
 	free(g->bucket);
 	free(g);
 }
@@ -794,6 +1005,7 @@ gate_reload(struct gate *g, const char *path)
 		return -1;
 	}
 	const struct conf *old = &g->cfg->conf;
+	uint32_t old_maxlen = old->gate.queue_maxlen;
 	if (c->gate.queue != old->gate.queue ||
 	    strcmp(c->nft.table, old->nft.table) != 0)
 		log_warnx("reload: queue and nft table changes need a "
@@ -817,6 +1029,11 @@ gate_reload(struct gate *g, const char *path)
 	gate_cfg_unref(g->cfg);
 	g->cfg = nc;
 	gate_dnsbl_start(nc);
+	ratelimit_set(g->rate, nc->conf.gate.lookup_burst,
+	    nc->conf.gate.lookup_rate);
+	if (nc->conf.gate.queue_maxlen != old_maxlen)
+		log_warnx("reload: queue_maxlen changes need a restart; still "
+		    "%u", old_maxlen);
 	log_info("reloaded %s", path);
 	/* trusted_networks or allow_file may have changed too. */
 	if (gate_allow_reload(g, err, sizeof(err)) == -1)
@@ -831,6 +1048,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 	const struct queue_stats *qs = queue_stats(g->q);
 	const struct nftset_stats *ns = nftset_stats(g->nft);
 	const struct dns_stats *ds = dns_stats(g->dns);
+	const struct gate_watch_stats *ws = gate_watch_stats(g->watch);
 	const struct {
 		const char *name;
 		unsigned long long v;
@@ -858,15 +1076,29 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "malformed", g->st.malformed },
 		{ "not_syn", g->st.not_syn },
 		{ "overflow", g->st.overflow },
+		{ "unjudged", ws->queue_full + qs->id_gaps },
+		{ "unjudged_queue_full", ws->queue_full },
+		{ "unjudged_sockbuf", qs->id_gaps },
+		{ "held", ws->held },
+		{ "rate_limited", g->st.rate_limited },
+		{ "dns_active", g->ninflight },
+		{ "dns_waiting", g->nwaiting },
+		{ "dns_waited", g->st.dns_waited },
+		{ "net_cached", g->st.net_cached },
 		{ "loops", g->st.loops },
 		{ "enobufs", qs->enobufs },
 		{ "verdict_errors", qs->verdict_errors },
+		{ "verdict_send_failed", qs->send_failed },
+		{ "verdict_deferred", qs->deferred },
+		{ "verdict_pending", qs->retry_pending },
+		{ "verdict_lost", qs->lost },
 		{ "dns_queries", ds->queries },
 		{ "dns_timeouts", ds->timeouts },
 		{ "dns_retries", ds->retries },
 		{ "nft_batches", ns->batches },
 		{ "nft_elements", ns->elements },
 		{ "nft_errors", ns->errors },
+		{ "nft_full", ns->full },
 	};
 	size_t off = 0;
 
@@ -883,7 +1115,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 void
 gate_log_stats(struct gate *g)
 {
-	char line[1024];
+	char line[2048];
 
 	gate_stats_format(g, line, sizeof(line));
 	log_info("stats %s", line);

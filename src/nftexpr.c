@@ -61,14 +61,16 @@ nftexpr_cmp_u8(struct nftnl_rule *r, uint32_t op, uint8_t v)
 	return nftexpr_cmp(r, op, &v, 1);
 }
 
-/* reg1 = reg1 & mask (xor 0), len bytes. */
+/* reg1 = reg1 & mask (xor 0), len bytes (at most 16: one IPv6 address). */
 int
 nftexpr_and(struct nftnl_rule *r, const void *mask, uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-	uint8_t zero[4] = { 0 };
+	struct nftnl_expr *e;
+	uint8_t zero[16] = { 0 };
 
-	if (e != NULL) {
+	if (len > sizeof(zero))
+		return -1;
+	if ((e = nftnl_expr_alloc("bitwise")) != NULL) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);

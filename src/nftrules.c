@@ -217,10 +217,11 @@ nftrules_add_table(struct nftrules_batch *b, const char *table, bool del)
 	nftrules_end(b, nlh);
 }
 
+/* size 0: no size (the kernel's default: no limit). */
 static void
 nftrules_add_set(struct nftrules_batch *b, const char *table,
     const char *name, uint32_t id, uint32_t type, uint32_t keylen,
-    uint32_t flags)
+    uint32_t flags, uint32_t size)
 {
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
@@ -237,6 +238,8 @@ nftrules_add_set(struct nftrules_batch *b, const char *table,
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keylen);
 	if (flags != 0)
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	if (size != 0)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	nftrules_label(b, "add set %s", name);
 	nlh = nftrules_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL);
 	nftnl_set_nlmsg_build_payload(nlh, s);
@@ -300,6 +303,7 @@ struct nftrules_setref {
 enum {
 	SET_ALLOW4 = 1, SET_ALLOW6, SET_PASS4, SET_PASS6, SET_DENY4,
 	SET_DENY6, SET_DROP4, SET_DROP6, SET_OFFEND4, SET_OFFEND6, SET_PORTS,
+	SET_DENYNET6, SET_DROPNET6,
 };
 
 /* Finish r (its expressions already in) as a message in b. */
@@ -348,11 +352,18 @@ nftrules_end_verdict(struct nftnl_rule *r, enum nftrules_verdict v)
 	return -1;
 }
 
-/* "ip saddr @set counter VERDICT" or its ip6 twin. */
+/*
+ * "ip saddr @set counter VERDICT" or its ip6 twin; net64: the /64 sets,
+ * "ip6 saddr & ffff:ffff:ffff:ffff:: @set" (the set holds the address with
+ * its interface identifier zeroed).
+ */
 static void
 nftrules_saddr_rule(struct nftrules_batch *b, const char *table,
-    const char *set, uint32_t id, bool v6, enum nftrules_verdict v)
+    const char *set, uint32_t id, bool v6, bool net64,
+    enum nftrules_verdict v)
 {
+	static const uint8_t mask64[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff };
 	struct nftnl_rule *r = nftrules_rule(table, NFTRULES_CHAIN);
 	char text[NFTRULES_LABEL];
 	int f = 0;
@@ -361,9 +372,10 @@ nftrules_saddr_rule(struct nftrules_batch *b, const char *table,
 		b->full = true;
 		return;
 	}
-	snprintf(text, sizeof(text), "%s%s saddr @%s counter %s",
-	    v == V_RESET ? "meta l4proto tcp " : "", v6 ? "ip6" : "ip", set, v == V_ACCEPT ? "accept" : v == V_DROP ?
-	    "drop" : "reject with tcp reset");
+	snprintf(text, sizeof(text), "%s%s saddr%s @%s counter %s",
+	    v == V_RESET ? "meta l4proto tcp " : "", v6 ? "ip6" : "ip",
+	    net64 ? " & ffff:ffff:ffff:ffff::" : "", set, v == V_ACCEPT ?
+	    "accept" : v == V_DROP ? "drop" : "reject with tcp reset");
 	if (v == V_RESET) {
 		/* As nft writes it: a tcp reset needs a tcp dependency. */
 		f |= nftexpr_meta(r, NFT_META_L4PROTO);
@@ -373,6 +385,8 @@ nftrules_saddr_rule(struct nftrules_batch *b, const char *table,
 	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
 	    v6 ? 16 : 4);
+	if (net64)
+		f |= nftexpr_and(r, mask64, sizeof(mask64));
 	f |= nftexpr_lookup(r, set, id, false);
 	f |= nftexpr_counter(r);
 	f |= nftrules_end_verdict(r, v);
@@ -383,22 +397,25 @@ static void
 nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q)
 {
+	/* Passes first: an address that passed is not caught by its /64. */
 	static const struct {
 		const char *set;
 		uint32_t id;
-		bool v6;
+		bool v6, net64;
 		enum nftrules_verdict v;
 	} saddr[] = {
-		{ "allow4", SET_ALLOW4, false, V_ACCEPT },
-		{ "allow6", SET_ALLOW6, true, V_ACCEPT },
-		{ "pass4", SET_PASS4, false, V_ACCEPT },
-		{ "pass6", SET_PASS6, true, V_ACCEPT },
-		{ "deny4", SET_DENY4, false, V_RESET },
-		{ "deny6", SET_DENY6, true, V_RESET },
-		{ "drop4", SET_DROP4, false, V_DROP },
-		{ "drop6", SET_DROP6, true, V_DROP },
-		{ "offend4", SET_OFFEND4, false, V_RESET },
-		{ "offend6", SET_OFFEND6, true, V_RESET },
+		{ "allow4", SET_ALLOW4, false, false, V_ACCEPT },
+		{ "allow6", SET_ALLOW6, true, false, V_ACCEPT },
+		{ "pass4", SET_PASS4, false, false, V_ACCEPT },
+		{ "pass6", SET_PASS6, true, false, V_ACCEPT },
+		{ "deny4", SET_DENY4, false, false, V_RESET },
+		{ "deny6", SET_DENY6, true, false, V_RESET },
+		{ "denynet6", SET_DENYNET6, true, true, V_RESET },
+		{ "drop4", SET_DROP4, false, false, V_DROP },
+		{ "drop6", SET_DROP6, true, false, V_DROP },
+		{ "dropnet6", SET_DROPNET6, true, true, V_DROP },
+		{ "offend4", SET_OFFEND4, false, false, V_RESET },
+		{ "offend6", SET_OFFEND6, true, false, V_RESET },
 	};
 	/* meta mark is a host-order u32 in the register. */
 	uint32_t mark_mask = MARK_MASK, mark_reject = MARK_REJECT;
@@ -503,7 +520,7 @@ nftrules_add_rules(struct nftrules_batch *b, const struct nftrules_conf *c,
 	/* 5. The sets, allow first. */
 	for (i = 0; i < sizeof(saddr) / sizeof(saddr[0]); i++)
 		nftrules_saddr_rule(b, c->table, saddr[i].set, saddr[i].id,
-		    saddr[i].v6, saddr[i].v);
+		    saddr[i].v6, saddr[i].net64, saddr[i].v);
 
 	/* 6. Everything else waits for smtpgated. */
 	if ((r = nftrules_rule(c->table, NFTRULES_CHAIN)) == NULL)
@@ -692,23 +709,35 @@ static void
 nftrules_build_install(struct nftrules_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q)
 {
-	static const struct {
+	const struct {
 		const char *name;
-		uint32_t id, type, keylen, flags;
+		uint32_t id, type, keylen, flags, size;
 	} sets[] = {
-		{ "allow4", SET_ALLOW4, NFTRULES_TYPE_IPV4, 4, NFT_SET_INTERVAL },
-		{ "allow6", SET_ALLOW6, NFTRULES_TYPE_IPV6, 16, NFT_SET_INTERVAL },
-		{ "pass4", SET_PASS4, NFTRULES_TYPE_IPV4, 4, NFT_SET_TIMEOUT },
-		{ "pass6", SET_PASS6, NFTRULES_TYPE_IPV6, 16, NFT_SET_TIMEOUT },
-		{ "deny4", SET_DENY4, NFTRULES_TYPE_IPV4, 4, NFT_SET_TIMEOUT },
-		{ "deny6", SET_DENY6, NFTRULES_TYPE_IPV6, 16, NFT_SET_TIMEOUT },
-		{ "drop4", SET_DROP4, NFTRULES_TYPE_IPV4, 4, NFT_SET_TIMEOUT },
-		{ "drop6", SET_DROP6, NFTRULES_TYPE_IPV6, 16, NFT_SET_TIMEOUT },
+		{ "allow4", SET_ALLOW4, NFTRULES_TYPE_IPV4, 4, NFT_SET_INTERVAL,
+		    0 },
+		{ "allow6", SET_ALLOW6, NFTRULES_TYPE_IPV6, 16, NFT_SET_INTERVAL,
+		    0 },
+		{ "pass4", SET_PASS4, NFTRULES_TYPE_IPV4, 4, NFT_SET_TIMEOUT,
+		    c->pass_size },
+		{ "pass6", SET_PASS6, NFTRULES_TYPE_IPV6, 16, NFT_SET_TIMEOUT,
+		    c->pass_size },
+		{ "deny4", SET_DENY4, NFTRULES_TYPE_IPV4, 4, NFT_SET_TIMEOUT,
+		    c->deny_size },
+		{ "deny6", SET_DENY6, NFTRULES_TYPE_IPV6, 16, NFT_SET_TIMEOUT,
+		    c->deny_size },
+		{ "denynet6", SET_DENYNET6, NFTRULES_TYPE_IPV6, 16,
+		    NFT_SET_TIMEOUT, c->deny_size },
+		{ "drop4", SET_DROP4, NFTRULES_TYPE_IPV4, 4, NFT_SET_TIMEOUT,
+		    c->drop_size },
+		{ "drop6", SET_DROP6, NFTRULES_TYPE_IPV6, 16, NFT_SET_TIMEOUT,
+		    c->drop_size },
+		{ "dropnet6", SET_DROPNET6, NFTRULES_TYPE_IPV6, 16,
+		    NFT_SET_TIMEOUT, c->drop_size },
 		{ "offend4", SET_OFFEND4, NFTRULES_TYPE_IPV4, 4,
-		    NFT_SET_TIMEOUT },
+		    NFT_SET_TIMEOUT, c->offend_size },
 		{ "offend6", SET_OFFEND6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_TIMEOUT },
-		{ "gated_ports", SET_PORTS, NFTRULES_TYPE_SERVICE, 2, 0 },
+		    NFT_SET_TIMEOUT, c->offend_size },
+		{ "gated_ports", SET_PORTS, NFTRULES_TYPE_SERVICE, 2, 0, 0 },
 	};
 	size_t i;
 
@@ -718,7 +747,7 @@ nftrules_build_install(struct nftrules_batch *b, const struct nftrules_conf *c,
 	nftrules_add_table(b, c->table, false);
 	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 		nftrules_add_set(b, c->table, sets[i].name, sets[i].id,
-		    sets[i].type, sets[i].keylen, sets[i].flags);
+		    sets[i].type, sets[i].keylen, sets[i].flags, sets[i].size);
 	nftrules_add_ports(b, c);
 	nftrules_add_allow(b, c);
 	if (c->sniff_packets > 0)

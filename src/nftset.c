@@ -39,6 +39,7 @@
 #define NFTSET_BATCH_BYTES	(128 * 1024)	/* one sendmsg, < sk_sndbuf */
 #define NFTSET_RCVBUF		(4 * 1024 * 1024) /* room for error bursts */
 #define NFTSET_SYNC_WAIT_MS	2000		/* nftset_sync: answer deadline */
+#define NFTSET_FULL_MAX		16		/* sets in a full streak at once */
 
 /* A queued or in-flight change. */
 struct nftset_op {
@@ -75,6 +76,11 @@ struct nftset {
 	char *buf;			/* NFTSET_BATCH_BYTES, send buffer */
 	char *rbuf;			/* MNL_SOCKET_BUFFER_SIZE, receive */
 	struct nftset_stats stats;
+	struct nftset_full {		/* sets that refused adds as full */
+		char set[NFTSET_NAME_MAX];
+		uint64_t refused;	/* adds refused in this streak */
+	} full[NFTSET_FULL_MAX];
+	size_t nfull;
 };
 
 /* --- message builders ------------------------------------------------ */
@@ -268,6 +274,55 @@ nftset_stats(const struct nftset *s)
 	return &s->stats;
 }
 
+/* --- full sets ------------------------------------------------------ */
+
+static struct nftset_full *
+nftset_full_find(struct nftset *s, const char *set)
+{
+	for (size_t i = 0; i < s->nfull; i++)
+		if (strcmp(s->full[i].set, set) == 0)
+			return &s->full[i];
+	return NULL;
+}
+
+/* An add to a full set was refused: count it, log a streak's start. */
+static void
+nftset_full_refused(struct nftset *s, const struct nftset_op *op)
+{
+	struct nftset_full *f = nftset_full_find(s, op->e.set);
+
+	s->stats.full++;
+	if (s->ack)
+		s->sync_failed++;
+	if (f == NULL && s->nfull < NFTSET_FULL_MAX) {
+		f = &s->full[s->nfull++];
+		snprintf(f->set, sizeof(f->set), "%s", op->e.set);
+		f->refused = 0;
+		log_warnx("nftset: set %s of table inet %s is full: new "
+		    "elements are refused (%s), their verdicts are not cached "
+		    "(counted in nft_full; raise the set's size in [nft] and "
+		    "run smtpgate-nft install)", op->e.set, s->table,
+		    strerror(ENFILE));
+	}
+	if (f != NULL)
+		f->refused++;
+}
+
+/* An add was applied: a full streak of its set is over. */
+static void
+nftset_full_applied(struct nftset *s, const struct nftset_op *op)
+{
+	struct nftset_full *f;
+
+	if (op->e.del || s->nfull == 0 ||
+	    (f = nftset_full_find(s, op->e.set)) == NULL)
+		return;
+	log_info("nftset: set %s of table inet %s takes new elements again "
+	    "(%llu refused while it was full)", f->set, s->table,
+	    (unsigned long long)f->refused);
+	*f = s->full[--s->nfull];
+}
+
 /* --- queueing -------------------------------------------------------- */
 
 static int
@@ -281,6 +336,11 @@ nftset_queue(struct nftset *s, const struct nftset_elem *e)
 			return -1;
 	}
 	memset(&s->pending[s->npending], 0, sizeof(s->pending[0]));
+	/* An add to a full set would abort its whole batch: send it alone. */
+	s->pending[s->npending].single = !e->del && s->nfull > 0 &&
+	    nftset_full_find(s, e->set) != NULL;
+	if (s->pending[s->npending].single)
+		s->stats.elements++;	/* singles are not counted when sent */
 	s->pending[s->npending++].e = *e;
 	return 0;
 }
@@ -358,6 +418,10 @@ nftset_refused(struct nftset *s, const struct nftset_op *op, int error)
 {
 	char what[160];
 
+	if (error == ENFILE && !op->e.del) {
+		nftset_full_refused(s, op);
+		return;
+	}
 	s->stats.errors++;
 	if (s->ack)
 		s->sync_failed++;
@@ -584,8 +648,11 @@ nftset_settle(struct nftset *s)
 			for (k = 0; k < b->n; k++)
 				if (!s->flight[b->first + k].acked)
 					unanswered = true;
-		if (!b->failed && !unanswered && !s->lost)
+		if (!b->failed && !unanswered && !s->lost) {
+			for (k = 0; s->nfull > 0 && k < b->n; k++)
+				nftset_full_applied(s, &s->flight[b->first + k]);
 			continue;		/* applied */
+		}
 		for (k = 0; k < b->n; k++) {
 			struct nftset_op *op = &s->flight[b->first + k];
 

@@ -3,7 +3,7 @@
  * driven by the event loop.
  *
  * Exports queue_open, queue_verdict, queue_verdict_mark, queue_stats,
- * queue_close.  Needs an
+ * queue_set_fault, queue_close.  Needs an
  * event loop (evloop_new) first; the queue owns its netlink socket and its
  * receive buffer and gives both back in queue_close.
  *
@@ -26,6 +26,12 @@
  *    single verdicts are sent here, so verdicts may be given in any order.
  *  - The callback must not call queue_close: the receive loop is still
  *    using the queue.  Defer the close with evloop_defer.
+ *  - A verdict that does not reach the kernel leaves its packet held and
+ *    takes a queue slot for good (at queue_maxlen the kernel's fail-open
+ *    lets SYNs through unjudged).  So a failed send is retried: at once for
+ *    the transient EAGAIN/ENOBUFS/EINTR, then from the retry list, flushed
+ *    by a timer (QUEUE_RETRY_MIN_MS doubling to QUEUE_RETRY_MAX_MS) and at
+ *    every readable event, until it goes out or the queue closes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +52,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "log.h"
 #include "marks.h"
 #include "queue.h"
 
@@ -54,19 +61,37 @@
 /* Room for a packet message beyond the copied payload (attributes). */
 #define QUEUE_MSG_OVERHEAD	8192
 #define QUEUE_COPY_MAX		65535
-/* Socket buffer per packet the kernel may hold (skb truesize, rounded). */
+/*
+ * Socket buffer per packet the kernel may hold (skb truesize, rounded):
+ * every packet held could be a message not read yet, so the buffer follows
+ * queue_maxlen, up to a maxlen of 131072.
+ */
 #define QUEUE_RCVBUF_PER_PKT	2048
 #define QUEUE_RCVBUF_MIN	(1 << 20)
-#define QUEUE_RCVBUF_MAX	(64 << 20)
+#define QUEUE_RCVBUF_MAX	(256 << 20)
 /* How long queue_open and queue_close wait for the kernel's ack. */
 #define QUEUE_ACK_TIMEOUT_MS	2000
 /* Small control messages: config (~60 bytes) and verdicts (~40 bytes). */
 #define QUEUE_CTL_BUF		512
+/* Sends of one verdict before it goes on the retry list. */
+#define QUEUE_SEND_TRIES	3
+/* Retry list: the timer's first delay, doubling up to the last. */
+#define QUEUE_RETRY_MIN_MS	5
+#define QUEUE_RETRY_MAX_MS	1000
+#define QUEUE_RETRY_CAP0	64
 
 enum queue_state {
 	QUEUE_OPENING,		/* bind sent: packets are requeued */
 	QUEUE_RUNNING,		/* packets go to the callback */
 	QUEUE_CLOSING,		/* unbind sent: packets are being flushed */
+};
+
+/* A verdict that waits for another send. */
+struct queue_retry {
+	uint32_t id;		/* packet id */
+	int verdict;		/* NF_ACCEPT, NF_DROP, NF_REPEAT */
+	bool set_mark;
+	uint32_t mark;
 };
 
 struct queue {
@@ -84,6 +109,15 @@ struct queue {
 	struct queue_stats st;
 	uint8_t *buf;		/* receive buffer */
 	size_t buflen;		/* its size in bytes */
+	uint32_t maxlen;	/* packets the kernel holds for us at most */
+	struct queue_retry *retry;	/* verdicts waiting for a send */
+	size_t nretry, capretry;
+	struct ev_timer *retry_timer;	/* next flush, or NULL */
+	int64_t retry_delay_ms;		/* its current back-off */
+	bool send_failing;		/* a failure was logged, none sent since */
+	uint32_t last_id;		/* last packet id received (0: none) */
+	queue_fault_fn fault;		/* tests: make sends fail */
+	void *fault_arg;
 };
 
 static uint32_t
@@ -94,21 +128,144 @@ queue_next_seq(struct queue *q)
 	return q->seq;
 }
 
+/* One try at sending a verdict.  0, or -1 with errno. */
+static int
+queue_send_once(struct queue *q, const struct queue_retry *r)
+{
+	char buf[QUEUE_CTL_BUF] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	int e;
+
+	if (q->fault != NULL && (e = q->fault(q->fault_arg)) != 0) {
+		errno = e;
+		return -1;
+	}
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+	nlh->nlmsg_seq = queue_next_seq(q);
+	nfq_nlmsg_verdict_put(nlh, (int)r->id, r->verdict);
+	if (r->set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, r->mark);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	return 0;
+}
+
+static bool
+queue_transient(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == EINTR;
+}
+
+/* Send r, trying again at once while the failure is transient. */
+static int
+queue_send_tries(struct queue *q, const struct queue_retry *r)
+{
+	for (int t = 0; t < QUEUE_SEND_TRIES; t++) {
+		if (queue_send_once(q, r) == 0) {
+			if (q->send_failing) {
+				q->send_failing = false;
+				log_info("nfq: queue %u: verdicts go out "
+				    "again", q->num);
+			}
+			return 0;
+		}
+		q->st.send_failed++;
+		if (!queue_transient(errno))
+			break;
+	}
+	if (!q->send_failing) {
+		q->send_failing = true;
+		log_warnx("nfq: queue %u: verdict for packet %u: sendto: %s "
+		    "(kept for a retry; counted in verdict_send_failed)",
+		    q->num, r->id, strerror(errno));
+	}
+	return -1;
+}
+
+static void queue_retry_flush(void *arg);
+
+static void
+queue_retry_arm(struct queue *q)
+{
+	if (q->retry_timer != NULL || q->nretry == 0)
+		return;
+	q->retry_timer = evloop_timer_at(q->ev, evloop_now_ms(q->ev) +
+	    q->retry_delay_ms, queue_retry_flush, q);
+}
+
+/* Keep r for a later send.  -1 (ENOMEM) when it cannot be kept. */
+static int
+queue_retry_add(struct queue *q, const struct queue_retry *r)
+{
+	if (q->nretry == q->capretry) {
+		size_t cap = q->capretry ? q->capretry * 2 : QUEUE_RETRY_CAP0;
+		struct queue_retry *nr;
+
+		/* One entry per held packet: maxlen (and a margin for the
+		 * sends of the opening phase) bounds the list. */
+		if (q->capretry >= (size_t)q->maxlen + QUEUE_RETRY_CAP0 ||
+		    (nr = realloc(q->retry, cap * sizeof(*nr))) == NULL) {
+			q->st.lost++;
+			log_warnx("nfq: queue %u: verdict for packet %u lost: "
+			    "retry list full (%zu)", q->num, r->id, q->nretry);
+			errno = ENOMEM;
+			return -1;
+		}
+		q->retry = nr;
+		q->capretry = cap;
+	}
+	q->retry[q->nretry++] = *r;
+	q->st.deferred++;
+	q->st.retry_pending = q->nretry;
+	queue_retry_arm(q);
+	return 0;
+}
+
+/*
+ * Send what waits, oldest first.  The first that still fails ends the
+ * round (the socket will refuse the rest too): it and all after it stay,
+ * and the timer backs off.
+ */
+static void
+queue_retry_send(struct queue *q)
+{
+	size_t i = 0, kept;
+
+	while (i < q->nretry && queue_send_tries(q, &q->retry[i]) == 0)
+		i++;
+	kept = q->nretry - i;
+	if (i > 0)
+		memmove(q->retry, q->retry + i, kept * sizeof(*q->retry));
+	q->nretry = kept;
+	q->st.retry_pending = kept;
+	if (kept == 0) {
+		q->retry_delay_ms = QUEUE_RETRY_MIN_MS;
+	} else if (q->retry_delay_ms < QUEUE_RETRY_MAX_MS) {
+		q->retry_delay_ms *= 2;
+		if (q->retry_delay_ms > QUEUE_RETRY_MAX_MS)
+			q->retry_delay_ms = QUEUE_RETRY_MAX_MS;
+	}
+}
+
+static void
+queue_retry_flush(void *arg)
+{
+	struct queue *q = arg;
+
+	q->retry_timer = NULL;
+	queue_retry_send(q);
+	queue_retry_arm(q);
+}
+
 static int
 queue_send_verdict(struct queue *q, uint32_t id, int verdict, bool set_mark,
     uint32_t mark)
 {
-	char buf[QUEUE_CTL_BUF] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
+	struct queue_retry r = { id, verdict, set_mark, mark };
 
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
-	nlh->nlmsg_seq = queue_next_seq(q);
-	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
-	if (set_mark)
-		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	return 0;
+	if (queue_send_tries(q, &r) == 0)
+		return 0;
+	return queue_retry_add(q, &r);
 }
 
 /* NLMSG_ERROR: an ack or error for our config, or a refused verdict. */
@@ -159,6 +316,13 @@ queue_data(const struct nlmsghdr *nlh, void *data)
 		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
 	q->st.packets++;
+	/*
+	 * Ids are given out one by one and arrive in order; a jump means the
+	 * kernel could not deliver the ids in between to our socket.
+	 */
+	if (p.id - q->last_id - 1 < 0x80000000u)
+		q->st.id_gaps += p.id - q->last_id - 1;
+	q->last_id = p.id;
 	switch (q->state) {
 	case QUEUE_OPENING:
 		/* Send it round again: it comes back when we are ready. */
@@ -274,6 +438,9 @@ queue_readable(int fd, uint32_t events, void *arg)
 
 	(void)fd;
 	(void)events;
+	/* Verdicts that wait go first: each frees a slot of the queue. */
+	if (q->nretry > 0)
+		queue_retry_send(q);
 	for (i = 0; i < QUEUE_BURST; i++)
 		if (queue_read_one(q, &stop) <= 0)
 			break;
@@ -330,6 +497,8 @@ queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
 	q->arg = arg;
 	q->fd = -1;
 	q->state = QUEUE_OPENING;
+	q->maxlen = maxlen;
+	q->retry_delay_ms = QUEUE_RETRY_MIN_MS;
 	q->buflen = copy + QUEUE_MSG_OVERHEAD;
 	q->buf = malloc(q->buflen);
 	if (q->buf == NULL) {
@@ -384,6 +553,7 @@ fail:
 	if (q->nl != NULL)
 		mnl_socket_close(q->nl);
 	free(q->buf);
+	free(q->retry);
 	free(q);
 	return NULL;
 }
@@ -422,6 +592,12 @@ queue_close(struct queue *q)
 		return;
 	if (q->registered)
 		(void)evloop_fd_del(q->ev, q->fd);
+	if (q->retry_timer != NULL)
+		evloop_timer_cancel(q->ev, q->retry_timer);
+	q->retry_timer = NULL;
+	/* A last try; what still fails is dropped by the unbind below. */
+	if (q->nretry > 0)
+		queue_retry_send(q);
 	q->state = QUEUE_CLOSING;
 	/*
 	 * Unbinding drops what the kernel still holds for us (with bypass,
@@ -433,7 +609,42 @@ queue_close(struct queue *q)
 	(void)queue_config(q, nlh);
 	mnl_socket_close(q->nl);
 	free(q->buf);
+	free(q->retry);
 	free(q);
+}
+
+int
+queue_kernel_stats(const struct queue *q, struct queue_kernel *k)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	unsigned num, portid, total, mode, range, drop, udrop, seq;
+	char line[256];
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	errno = ENOENT;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %u %u %u %u %u %u %u", &num, &portid,
+		    &total, &mode, &range, &drop, &udrop, &seq) != 8 ||
+		    num != q->num)
+			continue;
+		k->held = total;
+		k->dropped = drop;
+		k->user_dropped = udrop;
+		k->id_sequence = seq;
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
+void
+queue_set_fault(struct queue *q, queue_fault_fn fn, void *arg)
+{
+	q->fault = fn;
+	q->fault_arg = arg;
 }
 
 int

@@ -29,7 +29,7 @@ smtpgated_ctl_stats(void *arg, int argc, char *argv[],
     struct control_reply *r)
 {
 	struct smtpgated *d = arg;
-	char line[1024];
+	char line[2048];
 
 	(void)argc;
 	(void)argv;

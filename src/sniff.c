@@ -67,15 +67,16 @@ struct sniff_flow {
 /* ---- flows ---- */
 
 static uint32_t
-sniff_hash(const struct addr *src, uint16_t sport, uint16_t dport)
+sniff_hash(const struct sniff *s, const struct addr *src, uint16_t sport,
+    uint16_t dport)
 {
-	return addr_hash(src) ^ ((uint32_t)sport * 2654435761u) ^ dport;
+	return addr_hash_ports(&s->flow_key, src, sport, dport);
 }
 
 static struct sniff_flow **
 sniff_slot(struct sniff *s, const struct pkt *p)
 {
-	return &s->bucket[sniff_hash(&p->src, p->sport, p->dport) &
+	return &s->bucket[sniff_hash(s, &p->src, p->sport, p->dport) &
 	    (s->nbuckets - 1)];
 }
 
@@ -131,7 +132,7 @@ sniff_lru_touch(struct sniff *s, struct sniff_flow *f)
 static void
 sniff_flow_free(struct sniff *s, struct sniff_flow *f)
 {
-	struct sniff_flow **p = &s->bucket[sniff_hash(&f->src, f->sport,
+	struct sniff_flow **p = &s->bucket[sniff_hash(s, &f->src, f->sport,
 	    f->dport) & (s->nbuckets - 1)];
 
 	for (; *p != NULL; p = &(*p)->next)
@@ -496,6 +497,11 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	sniff_conf_fill(&s->conf);
 	s->nbuckets = SNIFF_BUCKETS;
 	s->last_expire_s = time(NULL);
+	if (siphash_key_random(&s->flow_key) == -1 ||
+	    siphash_key_random(&s->clean_key) == -1) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		goto fail;
+	}
 	if ((s->bucket = calloc(s->nbuckets, sizeof(*s->bucket))) == NULL ||
 	    (s->clean = calloc(SNIFF_CLEAN_SLOTS, sizeof(*s->clean))) ==
 	    NULL || (s->pending = calloc(1, sizeof(*s->pending))) == NULL ||
@@ -692,7 +698,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
 	    "cut_errors=%llu verdict_p50_us=%llu "
 	    "verdict_p99_us=%llu verdict_max_us=%llu enobufs=%llu "
-	    "verdict_errors=%llu nft_errors=%llu spf_checks=%llu "
+	    "verdict_errors=%llu nft_errors=%llu nft_full=%llu spf_checks=%llu "
 	    "spf_joined=%llu spf_refused=%llu spf_expired=%llu "
 	    "spf_timeouts=%llu spf_deaths=%llu spf_kills=%llu "
 	    "spf_screened=%llu spf_protocol=%llu spf_dns_queries=%llu "
@@ -720,7 +726,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->lat_max_us,
 	    (unsigned long long)qs->enobufs,
 	    (unsigned long long)qs->verdict_errors,
-	    (unsigned long long)ns->errors,
+	    (unsigned long long)ns->errors, (unsigned long long)ns->full,
 	    (unsigned long long)ps->checks, (unsigned long long)ps->joined,
 	    (unsigned long long)ps->refused, (unsigned long long)ps->expired,
 	    (unsigned long long)ps->timeouts, (unsigned long long)ps->deaths,

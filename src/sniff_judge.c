@@ -187,20 +187,17 @@ static void sniff_judge_conclude(struct sniff_judge *j);
 /* ---- the clean-judgment cache ---- */
 
 static uint64_t
-sniff_name_hash(const char *name)
+sniff_name_hash(const struct sniff *s, const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *name; name++)
-		h = (h ^ (uint8_t)*name) * 0x100000001b3ull;
-	return h;
+	return siphash24(&s->clean_key, name, strlen(name));
 }
 
 static struct sniff_clean *
 sniff_clean_slot(struct sniff *s, const struct addr *client, int kind,
     uint64_t nh)
 {
-	uint64_t h = nh ^ ((uint64_t)addr_hash(client) << 1) ^ (uint64_t)kind;
+	uint64_t h = nh ^ ((uint64_t)addr_hash(&s->clean_key, client) << 1) ^
+	    (uint64_t)kind;
 
 	h ^= h >> 29;
 	return &s->clean[h & (SNIFF_CLEAN_SLOTS - 1)];
@@ -211,7 +208,7 @@ static bool
 sniff_clean_hit(struct sniff *s, const struct addr *client, int kind,
     const char *name)
 {
-	uint64_t nh = sniff_name_hash(name);
+	uint64_t nh = sniff_name_hash(s, name);
 	struct sniff_clean *c = sniff_clean_slot(s, client, kind, nh);
 
 	if (c->until_ms <= evloop_now_ms(s->ev) || c->kind != kind ||
@@ -225,7 +222,7 @@ static void
 sniff_clean_put(struct sniff_judge *j)
 {
 	struct sniff *s = j->s;
-	uint64_t nh = sniff_name_hash(j->name);
+	uint64_t nh = sniff_name_hash(s, j->name);
 	struct sniff_clean *c;
 
 	if (s->conf.sniffer.clean_ttl_s == 0)

@@ -19,6 +19,7 @@
 
 struct strikes {
 	struct strikes_rec **bucket;	/* STRIKES_BUCKETS chains */
+	struct siphash_key key;		/* random: keys the chains' hash */
 	size_t n;			/* records */
 	bool dirty;			/* changed since saved */
 };
@@ -31,7 +32,8 @@ strikes_new(void)
 	if (t == NULL)
 		return NULL;
 	t->bucket = calloc(STRIKES_BUCKETS, sizeof(*t->bucket));
-	if (t->bucket == NULL) {
+	if (t->bucket == NULL || siphash_key_random(&t->key) == -1) {
+		free(t->bucket);
 		free(t);
 		return NULL;
 	}
@@ -51,7 +53,7 @@ strikes_free(struct strikes *t)
 static struct strikes_rec **
 strikes_slot(const struct strikes *t, const struct addr *a)
 {
-	return &t->bucket[addr_hash(a) & (STRIKES_BUCKETS - 1)];
+	return &t->bucket[addr_hash(&t->key, a) & (STRIKES_BUCKETS - 1)];
 }
 
 const struct strikes_rec *

@@ -32,6 +32,26 @@
 #      never-seen addresses, SYN to SYN-ACK, with the gate minus without it
 #      (difference of the percentiles, median and p99).  No target given;
 #      reported only.
+#  (d) A burst, run first, against the world as it is (its unbound with
+#      the default receive buffer, its rbldnsd, the world's configuration:
+#      no_ptr = reject, two DNSBL zones, deadline_ms 2500): bench_syn sends
+#      one SYN from each of BENCH_BURST_N new addresses of 198.18.0.0/15,
+#      BENCH_BURST_STRIDE apart (about 20 per /24, as a botnet's spread),
+#      at BENCH_BURST_RATE/s (10,000 in 0.8 s by default).  None has a PTR
+#      record, so a judged SYN is answered with a reset: the share judged
+#      is resets within deadline_ms (+100 ms) of their SYN / SYNs sent.
+#      Meanwhile BENCH_BURST_LEGIT legitimate clients (FCrDNS names,
+#      198.51.100.70-81, 2001:db8:c::70-73) each send a mail with real TCP
+#      (tests/tools/smtpmany.py, starts spread over the burst, 30 s each);
+#      the share delivered is the second figure.  Beside them: what the
+#      kernel let through unjudged (the queue rule's counter minus the
+#      SYNs the daemon received), the local resolver's receive-buffer
+#      drops, and the daemon's own counters.  A fresh daemon and empty
+#      sets for each of BENCH_BURST_RUNS runs; median and range printed.
+#      Target: judged >= 95 %, legitimate delivered 100 %.
+#      BENCH_BURST_CONF="gate.dns_concurrency=32 ..." changes the daemon's
+#      configuration for (d) (to compare settings).
+# BENCH_ONLY=burst runs (d) alone.
 # Standalone benchmark programs of the tree (bench_ptrclass) run first and
 # their output is shown as is.
 set -u
@@ -51,6 +71,12 @@ BENCH_SYN_RUNS=${BENCH_SYN_RUNS:-3}
 BENCH_LAT_N=${BENCH_LAT_N:-2000}
 BENCH_LAT_RATE=${BENCH_LAT_RATE:-500}
 BENCH_UNBOUND_RCVBUF=${BENCH_UNBOUND_RCVBUF-4m}
+BENCH_BURST_N=${BENCH_BURST_N:-10000}
+BENCH_BURST_RATE=${BENCH_BURST_RATE:-12500}
+BENCH_BURST_STRIDE=${BENCH_BURST_STRIDE:-13}
+BENCH_BURST_RUNS=${BENCH_BURST_RUNS:-3}
+BENCH_BURST_LEGIT=${BENCH_BURST_LEGIT:-16}
+BENCH_ONLY=${BENCH_ONLY:-}
 # The machine is shared (builds, fuzzers): every process of the world and
 # the clients run at this nice level so others' work adds less noise.
 BENCH_NICE=${BENCH_NICE:--15}
@@ -102,12 +128,13 @@ bench_median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; els
 bench_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 # bench_ge A B: is A >= B (decimals)?
 bench_ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "-" && a + 0 >= b + 0) }'; }
+yn() { if bench_ge "$1" "$2"; then echo yes; else echo NO; fi; }
 
-bench_table_remove() { world_gw "$build/smtpgate-nft" -c "$BENCH_CONF" remove >/dev/null 2>&1; return 0; }
+bench_table_remove() { world_gw "$build/smtpgate-nft" -c "${1:-$BENCH_CONF}" remove >/dev/null 2>&1; return 0; }
 # bench_table_install [CONF]: the ruleset of CONF (default BENCH_CONF).
 bench_table_install() {
 	local out
-	bench_table_remove
+	bench_table_remove "${1:-$BENCH_CONF}"
 	out=$(world_gw "$build/smtpgate-nft" -c "${1:-$BENCH_CONF}" install 2>&1) ||
 		{ bench_log "smtpgate-nft install failed: $out"; return 1; }
 }
@@ -199,7 +226,7 @@ bench_standalone() {
 	done
 }
 
-bench_standalone
+[ -n "$BENCH_ONLY" ] || bench_standalone
 
 for p in smtpgated smtpgate-nft bench/bench_syn; do
 	[ -x "$build/$p" ] || { bench_log "$build/$p not built"; exit 1; }
@@ -211,6 +238,107 @@ done
 trap bench_cleanup EXIT
 trap 'exit 1' INT TERM
 world_up || { bench_log "test world did not come up"; exit 1; }
+bench_renice
+
+# ---- (d): a burst against the world as it is ----
+# bench_queue_rule: packets the gate chain's queue rule has counted.
+bench_queue_rule() {
+	world_gw nft list chain inet "$WORLD_TABLE" gate 2>/dev/null |
+		grep -E '(^|[[:space:]])queue([[:space:]]|$)' |
+		sed -n 's/.*counter packets \([0-9]*\) .*/\1/p' | tail -1
+}
+# bench_burst_stats PID LOG: SIGUSR1 and print the daemon's new stats line.
+bench_burst_stats() {
+	local before i
+	before=$(grep -c ' stats ' "$2")
+	kill -USR1 "$1" 2>/dev/null || return 1
+	for i in $(seq 50); do
+		if [ "$(grep -c ' stats ' "$2")" -gt "$before" ]; then
+			grep ' stats ' "$2" | tail -1 | sed 's/.*: stats /stats /'
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+# bench_cpu_ms PID: CPU time (user + system) the process used so far, in ms.
+bench_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat" 2>/dev/null; }
+bench_pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || b + 0 == 0 || a == "") print "-"; else printf "%.1f\n", 100 * a / b }'; }
+# bench_burst RUN: one burst with a fresh daemon; sets BURST_* and logs.
+bench_burst() {
+	local log=$WORLD_DIR/smtpgated-burst.log pid conf=$WORLD_DIR/burst.conf
+	local q0 q1 s0 s1 d0 d1 c0 c1 out legit legit_pid i srcs dl n4 n6
+	# shellcheck disable=SC2086 # BENCH_BURST_CONF: section.key=value words
+	world_conf "$conf" sniffer.packets=0 ${BENCH_BURST_CONF:-} >/dev/null
+	dl=$(sed -n 's/^deadline_ms = //p' "$conf" | head -1)
+	bench_table_install "$conf" || return 1
+	: >"$log"
+	world_bg smtpgated-burst "$build/smtpgated" -c "$conf" -f
+	pid=$WORLD_BG_PID
+	world_wait_log "$log" started 10 ||
+		{ bench_log "smtpgated did not start: $(tail -3 "$log" | tr '\n' ' ')"; return 1; }
+	renice -n "$BENCH_NICE" -p "$pid" >/dev/null 2>&1
+	sleep 0.5
+	# Every fourth is IPv6: 198.51.100.70-81 and 2001:db8:c::70-73 (hosts.tsv).
+	srcs="" n4=0 n6=0
+	for i in $(seq 0 $((BENCH_BURST_LEGIT - 1))); do
+		if [ $((i % 4)) = 3 ]; then srcs+=" 2001:db8:c::$((70 + n6 % 4))"; n6=$((n6 + 1))
+		else srcs+=" 198.51.100.$((70 + n4 % 12))"; n4=$((n4 + 1)); fi
+	done
+	q0=$(bench_queue_rule); s0=$(bench_burst_stats "$pid" "$log"); d0=$(bench_udp_drops)
+	c0=$(bench_cpu_ms "$pid")
+	world_cl nice -n "$BENCH_NICE" python3 "$WORLD_TOOLS/smtpmany.py" --dst "$WORLD_GW4" \
+		--dst6 "$WORLD_GW6" --timeout 30 --stagger-ms $(( BENCH_BURST_N * 1000 / BENCH_BURST_RATE / BENCH_BURST_LEGIT )) \
+		$srcs >"$WORLD_DIR/smtpmany.out" 2>&1 &
+	legit_pid=$!
+	out=$(bench_syn -b 198.18.0.0 -k "$BENCH_BURST_STRIDE" -n "$BENCH_BURST_N" \
+		-r "$BENCH_BURST_RATE" -W "$BENCH_BURST_N" -w $((dl + 3000)) -t $((dl + 100)))
+	wait "$legit_pid"
+	sleep 0.5
+	q1=$(bench_queue_rule); s1=$(bench_burst_stats "$pid" "$log"); d1=$(bench_udp_drops)
+	c1=$(bench_cpu_ms "$pid")
+	world_stop "$pid" TERM
+	world_flush_sets
+	legit=$(grep '^smtpmany:' "$WORLD_DIR/smtpmany.out")
+	BURST_SENT=$(bench_field "$out" sent)
+	BURST_JUDGED=$(bench_pct "$(bench_field "$out" rst_ontime)" "$BURST_SENT")
+	BURST_LEGIT="$(bench_field "$legit" delivered)/$(bench_field "$legit" sessions)"
+	BURST_LEGIT_PCT=$(bench_pct "$(bench_field "$legit" delivered)" "$(bench_field "$legit" sessions)")
+	BURST_UNJUDGED=$(( ${q1:-0} - ${q0:-0} - ( $(bench_field "$s1" queued) - $(bench_field "$s0" queued) ) ))
+	BURST_DROPS=$(( ${d1:-0} - ${d0:-0} ))
+	bench_log "(d) burst run $1: $out"
+	bench_log "(d) burst run $1: judged in time ${BURST_JUDGED}% of $BURST_SENT; legitimate delivered $BURST_LEGIT ($(bench_field "$legit" p50_ms) ms median, $(bench_field "$legit" max_ms) ms max); queue rule counted $(( ${q1:-0} - ${q0:-0} )), daemon received $(( $(bench_field "$s1" queued) - $(bench_field "$s0" queued) )), unjudged by the kernel $BURST_UNJUDGED; resolver socket drops $BURST_DROPS"
+	grep '^fail' "$WORLD_DIR/smtpmany.out" | head -5 | sed 's/^/bench:   legitimate /'
+	bench_log "(d) burst run $1: daemon CPU $(( ${c1:-0} - ${c0:-0} )) ms for the burst; after: $s1"
+}
+
+burst_judged=() burst_legit=() burst_unjudged=() burst_drops=() burst_legit_n=()
+for r in $(seq "$BENCH_BURST_RUNS"); do
+	bench_burst "$r" || exit 1
+	burst_judged+=("$BURST_JUDGED") burst_legit+=("$BURST_LEGIT_PCT")
+	burst_unjudged+=("$BURST_UNJUDGED") burst_drops+=("$BURST_DROPS") burst_legit_n+=("$BURST_LEGIT")
+done
+bench_range() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else printf "%s..%s\n", v[1], v[NR] }'; }
+d_judged=$(printf '%s\n' "${burst_judged[@]}" | bench_median)
+d_judged_r=$(printf '%s\n' "${burst_judged[@]}" | bench_range)
+d_legit=$(printf '%s\n' "${burst_legit[@]}" | bench_median)
+d_legit_r=$(printf '%s\n' "${burst_legit_n[@]}" | tr '\n' ' ')
+d_unj=$(printf '%s\n' "${burst_unjudged[@]}" | bench_median)
+d_unj_r=$(printf '%s\n' "${burst_unjudged[@]}" | bench_range)
+d_drops=$(printf '%s\n' "${burst_drops[@]}" | bench_median)
+d_drops_r=$(printf '%s\n' "${burst_drops[@]}" | bench_range)
+bench_row "(d) burst of $BENCH_BURST_N new addresses at $BENCH_BURST_RATE/s: judged in time, % (median of $BENCH_BURST_RUNS, range)" \
+	"$d_judged ($d_judged_r)" ">= 95" "$(yn "$d_judged" 95)"
+bench_row "    legitimate sessions delivered during the burst, % (runs)" "$d_legit ($d_legit_r)" "100" "$(yn "$d_legit" 100)"
+bench_row "    SYNs the kernel let through unjudged (median, range)" "$d_unj ($d_unj_r)" "-" "-"
+bench_row "    resolver receive-buffer drops (median, range)" "$d_drops ($d_drops_r)" "-" "-"
+if [ "$BENCH_ONLY" = burst ]; then
+	echo
+	echo "=== smtpgate burst benchmark ($(nproc) cores, $(uname -r), $(( $(date +%s) - BENCH_T0 )) s) ==="
+	{ echo "benchmark|measured|target|met"; printf '%s\n' "${BENCH_ROWS[@]}"; } | column -t -s '|'
+	exit 0
+fi
+
 bench_unbound_rcvbuf || exit 1
 bench_renice
 BENCH_LOG=$WORLD_DIR/smtpgated.log
@@ -327,7 +455,6 @@ b_base_rate=$(bench_field "$syn_base" rate)
 lb50=$(bench_field "$lat_base" p50_us) lb99=$(bench_field "$lat_base" p99_us)
 lg50=$(bench_field "$lat_gate" p50_us) lg99=$(bench_field "$lat_gate" p99_us)
 c50=$(( ${lg50:-0} - ${lb50:-0} )) c99=$(( ${lg99:-0} - ${lb99:-0} ))
-yn() { if bench_ge "$1" "$2"; then echo yes; else echo NO; fi; }
 
 bench_row "(a) SMTP sessions/s gated warm / no gate (median of $BENCH_PAIRS pairs)" \
 	"$a_ratio ($a_gate / $a_base)" ">= 0.98" "$( [ "$warm_fail" = 0 ] && yn "$a_ratio" 0.98 || echo "NO (warm-up failed)")"

@@ -84,6 +84,10 @@ cmd_install(const struct conf *cf, bool dry, const char *force)
 		.nports = cf->gate.nports,
 		.trusted = cf->gate.trusted,
 		.ntrusted = cf->gate.ntrusted,
+		.pass_size = cf->nft.pass_size,
+		.deny_size = cf->nft.deny_size,
+		.drop_size = cf->nft.drop_size,
+		.offend_size = cf->nft.offend_size,
 		.sniff_queue = cf->sniffer.queue,
 		.sniff_packets = cf->sniffer.packets,
 	};

@@ -24,7 +24,7 @@ out=$("$E2E_BUILD/smtpgated" -n -c "$conf" 2>&1)
 [ $? = 0 ] && grep -q 'configuration ok' <<<"$out" &&
 	e2e_ok "smtpgated -n: configuration without ptr_providers ok" ||
 	e2e_not_ok "smtpgated -n: $out"
-for a in 198.51.100.71 2001:db8:c::71; do
+for a in 198.51.100.99 2001:db8:c::99; do
 	fam=4; world_is_v6 "$a" && fam=6
 	ctl "$conf" "$a"
 	[ "$CTL_RC" = 0 ] && grep -q '^class: named, provider:mailgun.net' <<<"$CTL_OUT" &&
@@ -35,7 +35,7 @@ done
 
 e2e_start "$conf" || e2e_finish
 e2e_mark
-for a in 198.51.100.71 2001:db8:c::71; do
+for a in 198.51.100.99 2001:db8:c::99; do
 	fam=4; world_is_v6 "$a" && fam=6
 	e2e_expect "$a" ok accept ok pass "IPv$fam mailgun.net host accepted, in pass$fam" &&
 		{ e2e_has "$E2E_LINE" class named && e2e_has "$E2E_LINE" fcrdns yes &&
@@ -50,11 +50,11 @@ conf=$(e2e_conf extend "gate.ptr_providers=$WORLD_DIR/extra-providers")
 ctl "$conf" 198.51.100.12
 grep -q '^class: named, provider:dynamic.example.net' <<<"$CTL_OUT" &&
 	e2e_ok "extend: the file's suffix counts" || e2e_not_ok "extend: $(tr '\n' '|' <<<"$CTL_OUT")"
-ctl "$conf" 198.51.100.71
+ctl "$conf" 198.51.100.99
 grep -q '^class: named, provider:mailgun.net' <<<"$CTL_OUT" &&
 	e2e_ok "extend: the built-in suffixes still count" || e2e_not_ok "extend: $(tr '\n' '|' <<<"$CTL_OUT")"
 conf=$(e2e_conf replace "gate.ptr_providers=$WORLD_DIR/extra-providers" gate.ptr_providers_mode=replace)
-ctl "$conf" 198.51.100.71
+ctl "$conf" 198.51.100.99
 grep -q '^class: generic' <<<"$CTL_OUT" &&
 	e2e_ok "replace: the built-in table is gone (mailgun.net name generic)" ||
 	e2e_not_ok "replace: $(tr '\n' '|' <<<"$CTL_OUT")"
@@ -66,7 +66,7 @@ rc=$?
 [ $rc = 1 ] && grep -q '/nonexistent/ptr-providers.conf: open: No such file or directory (\[gate\] ptr_providers)' <<<"$out" &&
 	e2e_ok "smtpgated -n: a missing ptr_providers file fails, named" ||
 	e2e_not_ok "smtpgated -n with a missing file: rc $rc: $out"
-ctl "$conf" 198.51.100.71
+ctl "$conf" 198.51.100.99
 [ "$CTL_RC" != 0 ] && grep -q '/nonexistent/ptr-providers.conf: open:' <<<"$CTL_OUT" &&
 	e2e_ok "smtpgatectl check: a missing ptr_providers file fails, named (rc $CTL_RC)" ||
 	e2e_not_ok "smtpgatectl check with a missing file: rc $CTL_RC: $CTL_OUT"

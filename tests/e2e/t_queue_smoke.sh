@@ -16,6 +16,11 @@
 #            survives a reject (the reset rule still matches)
 #   enoent   a verdict for an id the kernel never gave out is counted in
 #            verdict_errors, and the program goes on
+#   retry    the next 20 verdict sends fail with ENOBUFS (queue.c's fault
+#            hook): the verdict waits in the retry list, goes out on a
+#            later try, the connection completes, and the counters say so
+#   rcvbuf   the socket's receive buffer follows queue_maxlen (2 KB a
+#            packet): every packet the kernel holds could be unread
 # Prints one line per check; exits 0 when all passed, 1 otherwise.
 # Everything it creates goes with the namespaces, removed on exit.
 set -u
@@ -220,6 +225,31 @@ n=$(field packets)
 [ "${n:-0}" -ge 2 ] && [ "${e:-0}" -eq "${n:-0}" ] &&
     ok "enoent: verdict_errors=$e for $n bogus verdicts" ||
     bad "enoent: verdict_errors=${e:-?}, want packets (${n:-?})"
+
+# 7. failing sends: the verdict is retried until it goes out
+bench_start accept 30 -n 1 -f 20 || bad "retry: no program"
+r=$(connect $GW4 3)
+wait $bench_pid
+sf=$(field send_failed) df=$(field deferred) rp=$(field retry_pending)
+v=$(field verdicts) lost=$(field lost)
+[ "$r" = connected ] && ok "retry: connection completed though 20 sends failed" ||
+    bad "retry: client got $r, want connected"
+[ "${sf:-0}" -eq 20 ] && [ "${df:-0}" -eq 1 ] && [ "${rp:-1}" -eq 0 ] &&
+    [ "${lost:-1}" -eq 0 ] && [ "${v:-0}" -eq 1 ] &&
+    ok "retry: send_failed=$sf deferred=$df retry_pending=$rp lost=$lost" ||
+    bad "retry: send_failed=${sf:-?} (want 20) deferred=${df:-?} (want 1) retry_pending=${rp:-?} (want 0) lost=${lost:-?} verdicts=${v:-?}"
+grep -q 'kept for a retry' "$TMP/bench.out" && grep -q 'verdicts go out again' "$TMP/bench.out" &&
+    ok "retry: the failure and the recovery are logged once each" ||
+    bad "retry: log lines missing: $(grep nfq "$TMP/bench.out" | tr '\n' ' ')"
+
+# 8. the receive buffer follows the queue's maximum length
+for m in 4096 32768 131072; do
+	bench_start accept 1 -m $m || { bad "rcvbuf: no program (-m $m)"; continue; }
+	wait $bench_pid
+	rb=$(field rcvbuf)
+	[ "${rb:-0}" -ge $((m * 2048)) ] && ok "rcvbuf: queue_maxlen $m: $rb bytes (>= $((m * 2048)))" ||
+	    bad "rcvbuf: queue_maxlen $m: got ${rb:-?} bytes, want >= $((m * 2048))"
+done
 
 echo "t_queue_smoke: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

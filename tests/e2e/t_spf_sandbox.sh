@@ -74,13 +74,13 @@ done
 
 # The attack, directly and through an include, IPv4 and IPv6.
 e2e_mark
-for a in 198.51.100.77 2001:db8:c::77; do
+for a in 198.51.100.91 2001:db8:c::91; do
 	for h in evil.spf.test hostile.spf.test; do
 		world_smtp "$a" --helo "$h" ||
 			e2e_not_ok "session from $a with HELO $h was not delivered"
 	done
 done
-for a in 198.51.100.77 2001:db8:c::77; do
+for a in 198.51.100.91 2001:db8:c::91; do
 	for h in evil.spf.test hostile.spf.test; do
 		if world_wait_log "$E2E_LOG" "spf: permerror for $h from $a: SPF record longer than 1024 bytes" 6; then
 			e2e_ok "HELO $h from $a: the record is refused unread (permerror)"
@@ -93,14 +93,14 @@ e2e_check "the sniffer is still running (pid $sniffd)" e2e_alive
 
 # Meanwhile the others are judged as always.
 e2e_mark
-world_smtp 198.51.100.78 --helo mail.spfbad.test
-world_smtp 198.51.100.76 --helo mail.spfok.test
-line=$(e2e_wait_judgment 198.51.100.78 spf-fail 6) &&
+world_smtp 198.51.100.92 --helo mail.spfbad.test
+world_smtp 198.51.100.90 --helo mail.spfok.test
+line=$(e2e_wait_judgment 198.51.100.92 spf-fail 6) &&
 	e2e_ok "a forged HELO after the attack is judged (${line#*: })" ||
-	e2e_not_ok "no spf-fail judgment for 198.51.100.78 after the attack"
+	e2e_not_ok "no spf-fail judgment for 198.51.100.92 after the attack"
 sleep 1
-e2e_judgments 198.51.100.76 >/dev/null &&
-	e2e_not_ok "the SPF-pass client drew a judgment: $(e2e_judgments 198.51.100.76 | head -1)" ||
+e2e_judgments 198.51.100.90 >/dev/null &&
+	e2e_not_ok "the SPF-pass client drew a judgment: $(e2e_judgments 198.51.100.90 | head -1)" ||
 	e2e_ok "the SPF-pass client drew no judgment"
 
 st=$(e2e_ctl stats)
@@ -110,7 +110,7 @@ scr=$(e2e_field "$st" spf_screened); deaths=$(e2e_field "$st" spf_deaths)
 	e2e_not_ok "stats: spf_screened=$scr spf_deaths=$deaths, want >= 4 and 0 ($st)"
 
 # smtpgatectl check uses the same helpers.
-out=$(world_gw "$E2E_BUILD/smtpgatectl" -c "$conf" check 198.51.100.77 --helo evil.spf.test 2>&1); rc=$?
+out=$(world_gw "$E2E_BUILD/smtpgatectl" -c "$conf" check 198.51.100.91 --helo evil.spf.test 2>&1); rc=$?
 if printf '%s\n' "$out" | grep -qi 'permerror' && [ $rc -lt 64 ]; then
 	e2e_ok "smtpgatectl check --helo evil.spf.test: permerror, exit $rc"
 else
@@ -120,7 +120,7 @@ fi
 # The sandbox alone: the screen off, the real stack smash.
 probe=$E2E_BUILD/tests/tools/spf_probe
 if [ -x "$probe" ]; then
-	out=$(printf '1\thelo\t198.51.100.77\tevil.spf.test\t-\n2\thelo\t198.51.100.76\tmail.spfok.test\t-\n3\thelo\t198.51.100.78\tmail.spfbad.test\t-\n4\thelo\t198.51.100.80\tmail.spfok.test\t-\n' |
+	out=$(printf '1\thelo\t198.51.100.91\tevil.spf.test\t-\n2\thelo\t198.51.100.90\tmail.spfok.test\t-\n3\thelo\t198.51.100.92\tmail.spfbad.test\t-\n4\thelo\t198.51.100.94\tmail.spfok.test\t-\n' |
 		world_gw timeout 30 "$probe" -r 127.0.0.1:53 -w 1 -t 4000 -n -s 2>&1)
 	if printf '%s\n' "$out" | grep -qx $'1\ttemperror' &&
 	    printf '%s\n' "$out" | grep -qx $'2\tpass' &&
@@ -146,8 +146,8 @@ e2e_sniff_run "$conf" || e2e_finish
 sniffd=$E2E_PID
 e2e_mark
 t0=$(world_now_ms)
-world_smtp 198.51.100.78 --helo mail.spfbad.test
-line=$(e2e_wait_judgment 198.51.100.78 spf-fail 6) || line=
+world_smtp 198.51.100.92 --helo mail.spfbad.test
+line=$(e2e_wait_judgment 198.51.100.92 spf-fail 6) || line=
 base=$(( $(world_now_ms) - t0 ))
 [ -n "$line" ] && grep -q 'query mail.spfbad.test 16' "$WORLD_DIR/dns-log.log" &&
 	e2e_ok "SPF asks the [dns] resolvers (the logging proxy saw the TXT query; judged in ${base} ms)" ||
@@ -160,12 +160,12 @@ err0=$(e2e_field "$st" spf_errors)
 e2e_mark
 pids=()
 for i in 1 2 3 4 5 6; do
-	world_smtp 198.51.100.79 --helo "slow$i.spf.test" & pids+=($!)
+	world_smtp 198.51.100.93 --helo "slow$i.spf.test" & pids+=($!)
 done
 sleep 0.5
 t0=$(world_now_ms)
-world_smtp 198.51.100.78 --helo mail.spfbad.test
-if line=$(e2e_wait_judgment 198.51.100.78 spf-fail 3); then
+world_smtp 198.51.100.92 --helo mail.spfbad.test
+if line=$(e2e_wait_judgment 198.51.100.92 spf-fail 3); then
 	dt=$(( $(world_now_ms) - t0 ))
 	[ "$dt" -lt $((base + 1000)) ] &&
 		e2e_ok "six checks behind a silent nameserver; a forged HELO is judged in ${dt} ms (${base} ms without them, deadline 4000)" ||
@@ -186,7 +186,7 @@ rep=$(e2e_field "$st" spf_replays)
 mapfile -t hp < <(helpers)
 for p in "${hp[@]:1}"; do kill -STOP "$p"; done
 e2e_mark
-world_smtp 198.51.100.80 --helo mail.spfbad.test
+world_smtp 198.51.100.94 --helo mail.spfbad.test
 sleep 7
 mapfile -t hp2 < <(helpers)
 st=$(e2e_ctl stats)
@@ -198,13 +198,13 @@ for p in "${hp2[@]:1}"; do case " ${hp[*]:1} " in *" $p "*) ;; *) new=$((new + 1
 	e2e_not_ok "stopped workers: spf_kills=$kills, new workers $new (before ${hp[*]}, after ${hp2[*]})"
 for p in "${hp[@]:1}"; do kill -CONT "$p" 2>/dev/null; done
 e2e_mark
-world_smtp 198.51.100.80 --helo mail.spfbad.test
-line=$(e2e_wait_judgment 198.51.100.80 spf-fail 6) &&
+world_smtp 198.51.100.94 --helo mail.spfbad.test
+line=$(e2e_wait_judgment 198.51.100.94 spf-fail 6) &&
 	e2e_ok "after the replacement, SPF is judged again (${line#*: })" ||
 	e2e_not_ok "no spf-fail judgment after the workers were replaced"
 
 # Shutdown with checks waiting on the silent nameserver.
-for i in 7 8; do world_smtp 198.51.100.79 --helo "slow$i.spf.test"; done
+for i in 7 8; do world_smtp 198.51.100.93 --helo "slow$i.spf.test"; done
 mapfile -t hp < <(helpers)
 t0=$(world_now_ms)
 e2e_stop TERM

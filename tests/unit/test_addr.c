@@ -1,6 +1,7 @@
 /*
  * test_addr.c - table-driven tests of addr.c: parsing, formatting, mapping,
- * reverse names, prefixes, containment and prefix ends.
+ * reverse names, prefixes, containment, prefix ends, masks, and the
+ * keyed hash against a hash flood (test_hash_flood).
  *
  * Every table row becomes one named cmocka test, so a failure names its row.
  */
@@ -332,19 +333,20 @@ static void
 test_eq_hash_len(void **state)
 {
 	struct addr a, b, c;
+	struct siphash_key k = { 1, 2 };
 
 	(void)state;
 	assert_int_equal(addr_parse("192.0.2.1", &a), 0);
 	assert_int_equal(addr_parse("::ffff:192.0.2.1", &b), 0);
 	assert_int_equal(addr_parse("::192.0.2.1", &c), 0);
 	assert_true(addr_eq(&a, &b));
-	assert_int_equal(addr_hash(&a), addr_hash(&b));
+	assert_int_equal(addr_hash(&k, &a), addr_hash(&k, &b));
 	assert_false(addr_eq(&a, &c));
 	assert_int_equal(addr_len(&a), 4);
 	assert_int_equal(addr_len(&c), 16);
 	assert_int_equal(addr_v4(&a), 0xc0000201u);
 	assert_int_equal(addr_v4(&c), 0);
-	assert_int_not_equal(addr_hash(&a), addr_hash(&c));
+	assert_int_not_equal(addr_hash(&k, &a), addr_hash(&k, &c));
 }
 
 static void
@@ -370,6 +372,179 @@ test_from_bytes(void **state)
 	assert_string_equal(addr_ntop(&a, buf), "(family 0)");
 }
 
+/* ---- addr_mask ---- */
+
+struct mask_case {
+	const char *name;
+	const char *in;
+	unsigned bits;
+	const char *want;
+};
+
+static const struct mask_case mask_cases[] = {
+	{ "v4 /24", "198.51.100.77", 24, "198.51.100.0" },
+	{ "v4 /20", "198.51.100.77", 20, "198.51.96.0" },
+	{ "v4 /32", "198.51.100.77", 32, "198.51.100.77" },
+	{ "v4 /64 is /32", "198.51.100.77", 64, "198.51.100.77" },
+	{ "v4 /0", "198.51.100.77", 0, "0.0.0.0" },
+	{ "v6 /64", "2001:db8:1:2:3:4:5:6", 64, "2001:db8:1:2::" },
+	{ "v6 /63", "2001:db8:1:3:3:4:5:6", 63, "2001:db8:1:2::" },
+	{ "v6 /128", "2001:db8::1", 128, "2001:db8::1" },
+	{ "v6 /48", "2001:db8:1:2::1", 48, "2001:db8:1::" },
+};
+
+static void
+test_mask(void **state)
+{
+	const struct mask_case *c = *state;
+	struct addr a, m;
+	char buf[ADDR_STRLEN];
+
+	assert_int_equal(addr_parse(c->in, &a), 0);
+	addr_mask(&m, &a, c->bits);
+	if (strcmp(addr_ntop(&m, buf), c->want) != 0)
+		fail_msg("addr_mask(%s, %u): got %s, want %s", c->in, c->bits,
+		    buf, c->want);
+	addr_mask(&a, &a, c->bits);		/* in place */
+	assert_true(addr_eq(&a, &m));
+}
+
+/* ---- hash flooding ---- */
+
+/* The unkeyed hash the tables used before (FNV-1a over family and bytes). */
+static uint32_t
+old_fnv(const struct addr *a)
+{
+	uint32_t h = 2166136261u;
+
+	h = (h ^ a->family) * 16777619u;
+	for (size_t i = 0; i < addr_len(a); i++)
+		h = (h ^ a->b[i]) * 16777619u;
+	return h;
+}
+
+#define FLOOD_N		2000
+#define FLOOD_BUCKETS	65536	/* the gate's, the strikes' and the flows' */
+
+/*
+ * FLOOD_N addresses of 2001:db8:bad:1::/64 whose old hash has the same low
+ * 16 bits.  The low 16 bits of FNV-1a depend only on the low 16 bits of
+ * its state, so after choosing bytes 12-13 freely, the last two bytes that
+ * reach the target can be solved for: the last multiplication by the
+ * prime is invertible mod 2^16.
+ */
+static size_t
+flood_addresses(struct addr *out, uint16_t target)
+{
+	const uint16_t prime = 16777619u & 0xffff;
+	uint16_t inv = prime, want;
+	struct addr a;
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++)	/* Newton: inv = prime^-1 mod 2^16 */
+		inv = (uint16_t)(inv * (uint16_t)(2 - prime * inv));
+	want = (uint16_t)(target * inv);	/* state before the last multiply */
+	assert_true(addr_parse("2001:db8:bad:1::", &a) == 0);
+	for (uint32_t k = 0; k < 65536 && n < FLOOD_N; k++) {
+		uint32_t h = 2166136261u;
+
+		a.b[12] = (uint8_t)(k >> 8);
+		a.b[13] = (uint8_t)k;
+		h = (h ^ a.family) * 16777619u;
+		for (size_t i = 0; i < 14; i++)
+			h = (h ^ a.b[i]) * 16777619u;
+		for (unsigned b14 = 0; b14 < 256 && n < FLOOD_N; b14++) {
+			uint16_t y = (uint16_t)((h ^ b14) * 16777619u);
+
+			if ((y >> 8) != (want >> 8))
+				continue;
+			a.b[14] = (uint8_t)b14;
+			a.b[15] = (uint8_t)((y ^ want) & 0xff);
+			out[n++] = a;
+		}
+	}
+	return n;
+}
+
+static size_t
+longest_chain(const uint32_t *hash, size_t n)
+{
+	static uint16_t count[FLOOD_BUCKETS];
+	size_t max = 0;
+
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++)
+		if (++count[hash[i] & (FLOOD_BUCKETS - 1)] > max)
+			max = count[hash[i] & (FLOOD_BUCKETS - 1)];
+	return max;
+}
+
+/*
+ * The attack of issue 8: FLOOD_N chosen addresses of one /64 put into a
+ * table of FLOOD_BUCKETS chains indexed by the hash's low 16 bits, as the
+ * gate's lookups, the strikes and the sniffer's flows are.  Under the old
+ * hash they form one chain of FLOOD_N; under the keyed hash, with any
+ * random key, the longest chain is a handful (about 3 is expected).
+ */
+static void
+test_hash_flood(void **state)
+{
+	static struct addr a[FLOOD_N];
+	static uint32_t h[FLOOD_N];
+	size_t n, chain;
+
+	(void)state;
+	n = flood_addresses(a, 0x5a5a);
+	if (n != FLOOD_N)
+		fail_msg("flood addresses: got %zu, want %d", n, FLOOD_N);
+	for (size_t i = 0; i < n; i++) {
+		char buf[ADDR_STRLEN];
+		struct addr net;
+
+		addr_mask(&net, &a[i], 64);
+		if (strcmp(addr_ntop(&net, buf), "2001:db8:bad:1::") != 0)
+			fail_msg("address %zu outside the /64: %s", i, buf);
+		for (size_t j = 0; j < i && i < 50; j++)
+			assert_false(addr_eq(&a[i], &a[j]));
+		h[i] = old_fnv(&a[i]);
+	}
+	chain = longest_chain(h, n);
+	if (chain != FLOOD_N)
+		fail_msg("old FNV-1a: longest chain %zu, want %d (all collide)",
+		    chain, FLOOD_N);
+	for (int round = 0; round < 4; round++) {
+		struct siphash_key k;
+
+		assert_int_equal(siphash_key_random(&k), 0);
+		for (size_t i = 0; i < n; i++)
+			h[i] = addr_hash(&k, &a[i]);
+		chain = longest_chain(h, n);
+		if (chain > 8)
+			fail_msg("keyed hash, round %d: longest chain %zu, want "
+			    "<= 8 (about 3 expected)", round, chain);
+		print_message("keyed hash, round %d: longest chain %zu of %d "
+		    "flood addresses (old hash: %d)\n", round, chain, FLOOD_N,
+		    FLOOD_N);
+	}
+}
+
+/* The key matters: one address, two keys, two hashes (almost surely). */
+static void
+test_hash_keyed(void **state)
+{
+	struct siphash_key k1 = { 1, 2 }, k2 = { 1, 3 };
+	struct addr a;
+
+	(void)state;
+	assert_int_equal(addr_parse("2001:db8::1", &a), 0);
+	assert_int_equal(addr_hash(&k1, &a), addr_hash(&k1, &a));
+	assert_int_not_equal(addr_hash(&k1, &a), addr_hash(&k2, &a));
+	assert_int_not_equal(addr_hash_ports(&k1, &a, 1, 25),
+	    addr_hash_ports(&k1, &a, 2, 25));
+	assert_int_not_equal(addr_hash_ports(&k1, &a, 1, 25),
+	    addr_hash(&k1, &a));
+}
+
 int
 main(void)
 {
@@ -384,5 +559,8 @@ main(void)
 	CASES(end_cases, test_end);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_eq_hash_len);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_from_bytes);
+	CASES(mask_cases, test_mask);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_hash_flood);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_hash_keyed);
 	return _cmocka_run_group_tests("addr", t, n, NULL, NULL);
 }

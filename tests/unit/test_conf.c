@@ -127,6 +127,10 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 	cat(buf, len, "gate.deny_ttl_s=%u\n", g->deny_ttl_s);
 	cat(buf, len, "gate.max_pending=%u\n", g->max_pending);
 	cat(buf, len, "gate.fcrdns_max_names=%u\n", g->fcrdns_max_names);
+	cat(buf, len, "gate.dns_concurrency=%u\n", g->dns_concurrency);
+	cat(buf, len, "gate.lookup_burst=%u\n", g->lookup_burst);
+	cat(buf, len, "gate.lookup_rate=%u\n", g->lookup_rate);
+	cat(buf, len, "gate.cache_v6_network=%d\n", g->cache_v6_network);
 	cat(buf, len, "gate.trusted=");
 	for (i = 0; i < g->ntrusted; i++)
 		cat(buf, len, "%s%s/%u", i ? " " : "",
@@ -138,6 +142,10 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 	cat(buf, len, "gate.control_socket=%s\n", g->control_socket);
 	cat(buf, len, "nft.table=%s\n", c->nft.table);
 	cat(buf, len, "nft.allow_file=%s\n", c->nft.allow_file);
+	cat(buf, len, "nft.pass_size=%u\n", c->nft.pass_size);
+	cat(buf, len, "nft.deny_size=%u\n", c->nft.deny_size);
+	cat(buf, len, "nft.drop_size=%u\n", c->nft.drop_size);
+	cat(buf, len, "nft.offend_size=%u\n", c->nft.offend_size);
 	conf_dump_sniffer(&c->sniffer, buf, len);
 }
 
@@ -160,7 +168,7 @@ static const char golden_defaults[] =
     "dns.timeout_ms=1000\n"
     "dns.tries=2\n"
     "gate.queue=0\n"
-    "gate.queue_maxlen=4096\n"
+    "gate.queue_maxlen=32768\n"
     "gate.ports=25\n"
     "gate.no_ptr=reject\n"
     "gate.invalid_ptr=reject\n"
@@ -177,12 +185,20 @@ static const char golden_defaults[] =
     "gate.deny_ttl_s=900\n"
     "gate.max_pending=20000\n"
     "gate.fcrdns_max_names=4\n"
+    "gate.dns_concurrency=64\n"
+    "gate.lookup_burst=256\n"
+    "gate.lookup_rate=4\n"
+    "gate.cache_v6_network=1\n"
     "gate.trusted=\n"
     "gate.ptr_providers=\n"
     "gate.ptr_providers_mode=extend\n"
     "gate.control_socket=/run/smtpgate/smtpgated.sock\n"
     "nft.table=smtpgate\n"
     "nft.allow_file=" SYSCONFDIR "/smtpgate/allow.list\n"
+    "nft.pass_size=65536\n"
+    "nft.deny_size=65536\n"
+    "nft.drop_size=65536\n"
+    "nft.offend_size=65536\n"
     "sniffer.queue=1\n"
     "sniffer.queue_maxlen=4096\n"
     "sniffer.packets=24\n"
@@ -354,6 +370,17 @@ static const struct good_case good_cases[] = {
 	    { "gate.max_pending=1\n" } },
 	{ "fcrdns_max_names", "[gate]\nfcrdns_max_names = 8\n",
 	    { "gate.fcrdns_max_names=8\n" } },
+	{ "dns_concurrency", "[gate]\ndns_concurrency = 1\n",
+	    { "gate.dns_concurrency=1\n" } },
+	{ "dns_concurrency max", "[gate]\ndns_concurrency = 65536\n",
+	    { "gate.dns_concurrency=65536\n" } },
+	{ "lookup_burst off", "[gate]\nlookup_burst = 0\n",
+	    { "gate.lookup_burst=0\n" } },
+	{ "lookup burst and rate", "[gate]\nlookup_burst = 5\n"
+	    "lookup_rate = 1\n",
+	    { "gate.lookup_burst=5\n", "gate.lookup_rate=1\n" } },
+	{ "cache_v6_network no", "[gate]\ncache_v6_network = no\n",
+	    { "gate.cache_v6_network=0\n" } },
 	{ "trusted_networks", "[gate]\ntrusted_networks = 192.0.2.0/24, "
 	    "2001:db8::/32 198.51.100.7\n",
 	    { "gate.trusted=192.0.2.0/24 2001:db8::/32 198.51.100.7/32\n" } },
@@ -368,6 +395,10 @@ static const struct good_case good_cases[] = {
 	    { "gate.ptr_providers=\n", "gate.ptr_providers_mode=extend\n" } },
 	/* [nft] */
 	{ "table", "[nft]\ntable = Sg_2\n", { "nft.table=Sg_2\n" } },
+	{ "set sizes", "[nft]\npass_size = 1\ndeny_size = 2\n"
+	    "drop_size = 3\noffend_size = 16777216\n",
+	    { "nft.pass_size=1\n", "nft.deny_size=2\n", "nft.drop_size=3\n",
+	    "nft.offend_size=16777216\n" } },
 	/* syntax */
 	{ "colon separator", "[gate]\nqueue: 7\n", { "gate.queue=7\n" } },
 	{ "no spaces", "[gate]\nqueue=8\n", { "gate.queue=8\n" } },
@@ -656,6 +687,18 @@ static const struct bad_case bad_cases[] = {
 	    "a number with s, m, h or d, 1s..30d)" },
 	{ "max_pending 0", "[gate]\nmax_pending = 0\n",
 	    "%s:2: [gate] max_pending: '0' out of range 1..1000000" },
+	{ "dns_concurrency 0", "[gate]\ndns_concurrency = 0\n",
+	    "%s:2: [gate] dns_concurrency: '0' out of range 1..65536" },
+	{ "lookup_rate 0", "[gate]\nlookup_rate = 0\n",
+	    "%s:2: [gate] lookup_rate: '0' out of range 1..1000000" },
+	{ "lookup_burst huge", "[gate]\nlookup_burst = 1000001\n",
+	    "%s:2: [gate] lookup_burst: '1000001' out of range 0..1000000" },
+	{ "cache_v6_network maybe", "[gate]\ncache_v6_network = maybe\n",
+	    "%s:2: [gate] cache_v6_network: 'maybe' is not yes or no" },
+	{ "deny_size 0", "[nft]\ndeny_size = 0\n",
+	    "%s:2: [nft] deny_size: '0' out of range 1..16777216" },
+	{ "pass_size huge", "[nft]\npass_size = 16777217\n",
+	    "%s:2: [nft] pass_size: '16777217' out of range 1..16777216" },
 	{ "fcrdns_max_names 0", "[gate]\nfcrdns_max_names = 0\n",
 	    "%s:2: [gate] fcrdns_max_names: '0' out of range 1..8" },
 	{ "fcrdns_max_names 9", "[gate]\nfcrdns_max_names = 9\n",

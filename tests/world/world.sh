@@ -49,7 +49,7 @@
 #   world_wait_log FILE ERE TIMEOUT_S   wait until a line matches
 #   world_set_has SET ADDR     is ADDR in set SET of table inet $WORLD_TABLE
 #   world_set_list SET         the elements of a set, one per line
-#   world_flush_sets           empty pass/deny/drop sets
+#   world_flush_sets           empty the pass/deny/drop sets (and the /64 ones)
 #   world_dns_proxy NAME LISTEN [dnsproxy.py options]  slow/mute resolver
 #                              in the gateway ns forwarding to unbound
 #   world_conf FILE [sec.key=val...]  the world's smtpgate config
@@ -417,6 +417,9 @@ world_conf() {
 	pass_ttl = 3600
 	deny_ttl = 900
 	trusted_networks = 192.0.2.0/28 2001:db8:1::/48
+	; The IPv6 hosts of hosts.tsv share 2001:db8:c::/64, each with a
+	; verdict of its own: no /64 caching here (t_limits turns it on).
+	cache_v6_network = no
 
 	[nft]
 	table = $WORLD_TABLE
@@ -506,7 +509,7 @@ world_set_has() {
 
 world_flush_sets() {
 	local s
-	for s in pass4 pass6 deny4 deny6 drop4 drop6; do
+	for s in pass4 pass6 deny4 deny6 denynet6 drop4 drop6 dropnet6; do
 		world_gw nft flush set inet "$WORLD_TABLE" "$s" 2>/dev/null
 	done
 	return 0
