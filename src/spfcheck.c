@@ -42,7 +42,6 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,6 +49,7 @@
 
 #include "dns.h"
 #include "log.h"
+#include "siphash.h"
 #include "spfcheck.h"
 #include "spfproc.h"
 #include "spfwire.h"
@@ -137,7 +137,7 @@ struct spfcheck {
 	struct spfcheck_job *qhead, **qtail;
 	size_t nqueued, njobs;
 	struct spfcheck_client *bucket[SPFCHECK_CLIENT_BUCKETS];
-	uint64_t hash_key;
+	struct siphash_key hash_key;	/* for the client table */
 	uint32_t next_id;
 	struct ev_timer *pump;		/* a pump is due */
 	uint8_t buf[SPFWIRE_MSG_MAX];
@@ -199,17 +199,7 @@ spfcheck_client_key(const struct addr *a, struct addr *key)
 static size_t
 spfcheck_client_slot(const struct spfcheck *s, const struct addr *key)
 {
-	uint64_t h = s->hash_key ^ 0x9e3779b97f4a7c15ull;
-
-	for (size_t i = 0; i < 16; i++) {
-		h ^= key->b[i];
-		h *= 0x100000001b3ull;
-		h ^= h >> 29;
-	}
-	h ^= key->family;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (size_t)(h & (SPFCHECK_CLIENT_BUCKETS - 1));
+	return addr_hash(&s->hash_key, key) & (SPFCHECK_CLIENT_BUCKETS - 1);
 }
 
 static struct spfcheck_client *
@@ -1064,8 +1054,7 @@ spfcheck_new(struct evloop *ev, const struct conf_dns *dns,
 		s->w[i].slot = i;
 		s->w[i].fd = -1;
 	}
-	if (getrandom(&s->hash_key, sizeof(s->hash_key), 0) !=
-	    (ssize_t)sizeof(s->hash_key)) {
+	if (siphash_key_random(&s->hash_key) == -1) {
 		snprintf(err, errlen, "spf: getrandom: %s", strerror(errno));
 		free(s);
 		return NULL;
