@@ -297,23 +297,84 @@ control_accept(int fd, uint32_t events, void *arg)
 		log_warn("control: accept on %s", c->path);
 }
 
-/* Create the socket's directory if missing (mode 0750). */
+/* Split path into its directory (buf) and its last component. */
+static const char *
+control_split_path(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, len, ".");
+		return path;
+	}
+	if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+	return slash + 1;
+}
+
+/*
+ * Create the socket's directory if missing (mode 0750, group gid when not
+ * -1, so that the group's members can reach the socket, as under systemd's
+ * RuntimeDirectory).  The new directory is changed through a descriptor
+ * opened without following a link.
+ */
 static int
-control_mkdir(const char *path, char *err, size_t errlen)
+control_mkdir(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
+	int fd;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+	(void)control_split_path(path, dir, sizeof(dir));
+	if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
 		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+	if (mkdir(dir, 0750) == -1) {
+		if (errno == EEXIST)
+			return 0;
 		snprintf(err, errlen, "control: mkdir %s: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
+	if (gid != (gid_t)-1 && ((fd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fchown(fd, (uid_t)-1, gid) ==
+	    -1))
+		log_warn("control: chgrp smtpgate %s", dir);
+	else if (gid != (gid_t)-1)
+		close(fd);
 	return 0;
+}
+
+/*
+ * Give the socket file just bound the group gid.  Not chown(2) by path:
+ * the directory may be writable by the daemon's user (systemd's
+ * RuntimeDirectory is), and between bind and chown, or from an earlier
+ * run, a link put in the socket's place would have carried root's chown
+ * to any file.  fchown(2) on the socket descriptor changes the socket's
+ * own inode, not the file bind made, so the file is changed relative to
+ * its directory with AT_SYMLINK_NOFOLLOW, and only while it is a socket.
+ */
+static void
+control_chgrp(const char *path, gid_t gid)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *base = control_split_path(path, dir, sizeof(dir));
+	struct stat st;
+	int dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("control: chgrp smtpgate %s: open %s", path, dir);
+		return;
+	}
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		log_warn("control: chgrp smtpgate %s: stat", path);
+	else if (!S_ISSOCK(st.st_mode))
+		log_warnx("control: chgrp smtpgate %s: no longer a socket "
+		    "(replaced since bind?): left alone", path);
+	else if (st.st_gid != gid && fchownat(dfd, base, (uid_t)-1, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1)
+		log_warn("control: chgrp smtpgate %s", path);
+	close(dfd);
 }
 
 struct control *
@@ -322,13 +383,15 @@ control_open(struct evloop *ev, const char *path, char *err, size_t errlen)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct control *c;
 	struct group *gr;
+	gid_t gid;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "control: socket path too long: %s",
 		    path);
 		return NULL;
 	}
-	if (control_mkdir(path, err, errlen) == -1)
+	gid = (gr = getgrnam("smtpgate")) != NULL ? gr->gr_gid : (gid_t)-1;
+	if (control_mkdir(path, gid, err, errlen) == -1)
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "control: out of memory");
@@ -364,9 +427,8 @@ control_open(struct evloop *ev, const char *path, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
-	if ((gr = getgrnam("smtpgate")) != NULL &&
-	    chown(path, (uid_t)-1, gr->gr_gid) == -1)
-		log_warn("control: chgrp smtpgate %s", path);
+	if (gid != (gid_t)-1)
+		control_chgrp(path, gid);
 	if (evloop_fd_add(ev, c->fd, EPOLLIN, control_accept, c) == -1) {
 		snprintf(err, errlen, "control: epoll: %s", strerror(errno));
 		unlink(path);
