@@ -10,6 +10,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf.h"
 #include "control.h"
@@ -24,16 +25,28 @@ struct smtpgated {
 	struct control *ctl;
 };
 
+/* The gate's counters and the loop's worst stall, as one record. */
+static void
+smtpgated_stats_format(struct smtpgated *d, char *line, size_t len)
+{
+	size_t off;
+
+	gate_stats_format(d->gate, line, len);
+	off = strlen(line);
+	snprintf(line + off, len - off, " loop_stall_max_us=%llu",
+	    (unsigned long long)evloop_stall_max_us(d->dc.ev));
+}
+
 static void
 smtpgated_ctl_stats(void *arg, int argc, char *argv[],
     struct control_reply *r)
 {
 	struct smtpgated *d = arg;
-	char line[1024];
+	char line[1280];
 
 	(void)argc;
 	(void)argv;
-	gate_stats_format(d->gate, line, sizeof(line));
+	smtpgated_stats_format(d, line, sizeof(line));
 	control_reply_line(r, "%s", line);
 }
 
@@ -78,9 +91,13 @@ smtpgated_signal(int signo, void *arg)
 	case SIGHUP:
 		gate_reload(d->gate, d->dc.conf_path);
 		break;
-	case SIGUSR1:
-		gate_log_stats(d->gate);
+	case SIGUSR1: {
+		char line[1280];
+
+		smtpgated_stats_format(d, line, sizeof(line));
+		log_info("stats %s", line);
 		break;
+	}
 	}
 }
 

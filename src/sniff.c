@@ -661,8 +661,8 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
 	    "cut_errors=%llu verdict_p50_us=%llu "
-	    "verdict_p99_us=%llu verdict_max_us=%llu enobufs=%llu "
-	    "verdict_errors=%llu nft_errors=%llu",
+	    "verdict_p99_us=%llu verdict_max_us=%llu loop_stall_max_us=%llu "
+	    "enobufs=%llu verdict_errors=%llu nft_errors=%llu",
 	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
 	    (unsigned long long)st->marked, (unsigned long long)st->flows,
 	    s->nflows, (unsigned long long)st->evicted,
@@ -684,6 +684,7 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)sniff_lat_quantile(st, 0.50),
 	    (unsigned long long)sniff_lat_quantile(st, 0.99),
 	    (unsigned long long)st->lat_max_us,
+	    (unsigned long long)evloop_stall_max_us(s->ev),
 	    (unsigned long long)qs->enobufs,
 	    (unsigned long long)qs->verdict_errors,
 	    (unsigned long long)ns->errors);
