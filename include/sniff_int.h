@@ -11,6 +11,7 @@
 
 #include <libpsl.h>
 
+#include "bgsave.h"
 #include "conf.h"
 #include "control.h"
 #include "dns.h"
@@ -64,6 +65,8 @@ struct sniff_stats {
 	uint64_t overload;		/* work skipped: limits reached */
 	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */
 	uint64_t cuts, cut_errors;	/* sessions cut (cut_session) */
+	uint64_t state_saves, state_errors;	/* state file writes */
+	uint64_t state_save_ms;		/* the last write's run time */
 	uint64_t lat_n;			/* verdict latencies measured */
 	uint64_t lat[SNIFF_LAT_BUCKETS + 1];	/* last: >= 1024 us */
 	uint64_t lat_max_us;
@@ -90,6 +93,11 @@ struct sniff {
 	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
 	struct sniff_pending *pending;	/* one packet's lines to judge */
 	int64_t last_expire_s;
+	struct bgsave *saver;		/* writes the state file in a child */
+	uint64_t save_changes;		/* strikes_changes of its snapshot */
+	int64_t next_save_ms;		/* no routine save before this */
+	bool save_soon;			/* bans changed: save at the next tick */
+	bool closing;			/* sniff_free: start no more saves */
 	bool state_failing;		/* the last state save failed */
 	struct sniff_stats st;
 };
@@ -109,9 +117,21 @@ void sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
 /* The domain of the session's first MAIL FROM. */
 void sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, const char *dom, size_t len);
-/* State file: load (and re-add live bans to the sets), save when dirty. */
+/*
+ * State file: load (and re-add live bans to the sets).  Saves are written
+ * from a snapshot by a child process (bgsave.h), never on the loop:
+ * sniff_state_save asks for one (soon: bans changed, at the next tick;
+ * else at most every state_save_interval), sniff_state_tick starts it
+ * when due (one at a time; a change during a save is saved by the next),
+ * sniff_state_final waits for a running one and writes what is left (at
+ * shutdown, off the loop).
+ */
 int sniff_state_load(struct sniff *s, char *err, size_t errlen);
-void sniff_state_save(struct sniff *s);
+void sniff_state_save(struct sniff *s, bool soon);
+void sniff_state_tick(struct sniff *s);
+void sniff_state_final(struct sniff *s);
+/* Set up the writer (after sniff_state_load); NULL on out of memory. */
+struct bgsave *sniff_state_saver(struct sniff *s);
 /* Control verbs offenders, forget, forget-all. */
 void sniff_control_register(struct sniff *s);
 

@@ -388,7 +388,7 @@ sniff_tick(void *arg)
 		s->last_expire_s = wall;
 		strikes_expire(s->strikes, wall, &cfg);
 	}
-	sniff_state_save(s);
+	sniff_state_tick(s);
 	s->tick = evloop_timer_at(s->ev, now + 1000, sniff_tick, s);
 }
 
@@ -518,6 +518,10 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	sniff_state_dir(c->sniffer.state_file);
 	if (sniff_state_load(s, err, errlen) == -1)
 		goto fail;
+	if (sniff_state_saver(s) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((s->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
 		goto fail;
 	if ((s->spf = spfcheck_new(ev, err, errlen)) == NULL)
@@ -567,8 +571,11 @@ sniff_free(struct sniff *s)
 		dns_free(s->dns);
 	if (s->ctl != NULL)
 		control_close(s->ctl);
-	if (s->strikes != NULL && s->nft != NULL)
-		sniff_state_save(s);
+	/* Only once the state was loaded: never save over it unread. */
+	if (s->saver != NULL) {
+		sniff_state_final(s);
+		bgsave_free(s->saver);
+	}
 	if (s->nft != NULL) {
 		if (nftset_sync(s->nft) == -1)
 			log_warnx("sniff: nft: last set changes not all "
@@ -660,7 +667,8 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
 	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
-	    "cut_errors=%llu verdict_p50_us=%llu "
+	    "cut_errors=%llu state_saves=%llu state_errors=%llu "
+	    "state_save_ms=%llu verdict_p50_us=%llu "
 	    "verdict_p99_us=%llu verdict_max_us=%llu loop_stall_max_us=%llu "
 	    "enobufs=%llu verdict_errors=%llu nft_errors=%llu",
 	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
@@ -681,6 +689,9 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->clean_hits,
 	    (unsigned long long)st->cuts,
 	    (unsigned long long)st->cut_errors,
+	    (unsigned long long)st->state_saves,
+	    (unsigned long long)st->state_errors,
+	    (unsigned long long)st->state_save_ms,
 	    (unsigned long long)sniff_lat_quantile(st, 0.50),
 	    (unsigned long long)sniff_lat_quantile(st, 0.99),
 	    (unsigned long long)st->lat_max_us,
