@@ -27,6 +27,7 @@
  * message body line where a command is expected, so it is not read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include "log.h"
 #include "marks.h"
 #include "pkt.h"
+#include "privdrop.h"
 #include "smtpcmd.h"
 #include "sniff.h"
 #include "sniff_int.h"
@@ -452,19 +454,62 @@ sniff_conf_fill(struct conf *c)
 	}
 }
 
-/* The state file's directory, created (0750) when missing. */
-static void
-sniff_state_dir(const char *path)
+/*
+ * The state file's directory.  A missing one is created (mode 0750) and,
+ * when the daemon will change user (started as root), given to that user,
+ * who writes the state file from then on.  An existing one is left as it
+ * is, but that user must be able to write it, or every save would fail:
+ * the daemon refuses to start instead.
+ */
+static int
+sniff_state_dir(const char *path, char *err, size_t errlen)
 {
+	struct privdrop_user u;
+	struct stat st;
 	char dir[256];
 	char *slash;
+	int fd;
 
+	if (privdrop_lookup(&u, err, errlen) == -1)
+		return -1;
 	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-		log_warn("state: mkdir %s", dir);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (mkdir(dir, 0750) == 0) {
+		if (!u.change)
+			return 0;
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1 || fchown(fd, u.uid, u.gid) == -1) {
+			snprintf(err, errlen, "state: chown %s to user %s: %s",
+			    dir, u.name, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		log_info("state: created %s for user %s", dir, u.name);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		snprintf(err, errlen, "state: mkdir %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!u.change)
+		return 0;
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    !privdrop_may(&u, &st, W_OK | X_OK)) {
+		snprintf(err, errlen, "state: directory %s is not writable by "
+		    "user %s, which the daemon runs as (chown %s %s, or set "
+		    "[sniffer] state_file elsewhere)", dir, u.name, u.name,
+		    dir);
+		return -1;
+	}
+	return 0;
 }
 
 static void sniff_ctl_stats(void *arg, int argc, char *argv[],
@@ -515,8 +560,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
-	sniff_state_dir(c->sniffer.state_file);
-	if (sniff_state_load(s, err, errlen) == -1)
+	if (sniff_state_dir(c->sniffer.state_file, err, errlen) == -1 ||
+	    sniff_state_load(s, err, errlen) == -1)
 		goto fail;
 	if (sniff_state_saver(s) == NULL) {
 		snprintf(err, errlen, "out of memory");
