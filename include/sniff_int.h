@@ -65,6 +65,10 @@ struct sniff_stats {
 	uint64_t overload;		/* work skipped: limits reached */
 	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */
 	uint64_t cuts, cut_errors;	/* sessions cut (cut_session) */
+	uint64_t trickles;		/* sessions judged trickle */
+	uint64_t lost_packets;		/* queued, never delivered to us
+					 * (gaps in the queue's packet ids) */
+	uint64_t ct_queries, ct_errors;	/* conntrack questions */
 	uint64_t state_saves, state_errors;	/* state file writes */
 	uint64_t state_save_ms;		/* the last write's run time */
 	uint64_t lat_n;			/* verdict latencies measured */
@@ -88,6 +92,11 @@ struct sniff {
 		struct sniff_flow *head, *tail;	/* oldest first */
 	} reading, done;		/* flows being read; flows done */
 	size_t nflows;
+	struct sniff_flow *suspects;	/* flows read from their start that
+					 * still lack their greeting */
+	uint64_t loss_gen;		/* bumped when queued packets were lost */
+	uint32_t next_qid;		/* the next queued packet's id */
+	bool have_qid;			/* next_qid is known */
 	size_t njudges;			/* judgments under lookup */
 	struct ev_timer *tick;		/* once a second: expiry, state */
 	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
@@ -107,6 +116,17 @@ struct sniff {
 int sniff_cut(const struct addr *client, uint16_t cport,
     const struct addr *local, uint16_t lport);
 
+/* sniff_ct.c: what conntrack knows of a session. */
+struct sniff_ct {
+	bool counted;			/* accounting on: packets is valid */
+	uint64_t packets;		/* the client's packets so far */
+	uint8_t tcp_state;		/* TCP_CONNTRACK_* */
+};
+/* Ask conntrack about client:cport -> local:lport (TCP).  0 with *out,
+ * or -errno (-ENOENT: no such session). */
+int sniff_ct_get(const struct addr *client, uint16_t cport,
+    const struct addr *local, uint16_t lport, struct sniff_ct *out);
+
 /* sniff_judge.c */
 struct strikes_cfg;
 void sniff_strikes_cfg(const struct sniff *s, struct strikes_cfg *cfg);
@@ -114,6 +134,11 @@ void sniff_session_unref(struct sniff_session *ss);
 /* A HELO/EHLO argument (raw bytes) from client in session ss. */
 void sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, const char *arg, size_t len);
+/* The session's window closed (or its reading ended, or it closed) while
+ * it lacked its greeting (lack "greeting") or bytes behind a gap
+ * ("bytes"); npkts: its packets the sniffer saw. */
+void sniff_judge_trickle(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *lack, uint32_t npkts);
 /* The domain of the session's first MAIL FROM. */
 void sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, const char *dom, size_t len);

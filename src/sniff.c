@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
 #include "log.h"
 #include "marks.h"
 #include "pkt.h"
@@ -52,6 +54,11 @@
 #define SNIFF_QUEUE_COPY	0xffff	/* whole packets: we read payload */
 #define SNIFF_EXPIRE_EVERY_S	60	/* strike records */
 #define SNIFF_DONE_LINGER_MS	5000	/* a done flow is kept this long */
+#define SNIFF_START_PKTS	5	/* a session's first data comes within
+					 * its client's first packets */
+#define SNIFF_SILENCE_MS	1000	/* a suspect this silent: ask conntrack */
+#define SNIFF_CT_EVERY_MS	2000	/* and again after this */
+#define SNIFF_CT_PER_TICK	256	/* conntrack questions per tick */
 
 struct sniff_flow {
 	struct sniff *s;
@@ -64,6 +71,12 @@ struct sniff_flow {
 	bool done;				/* mark, read no more */
 	struct sniff_session *ss;
 	struct smtpcmd *cmd;			/* reassembly; NULL once done */
+	uint32_t npkts;				/* its packets queued to us */
+	uint64_t loss_gen;			/* s->loss_gen at its start */
+	bool from_start;			/* read from its first data */
+	bool suspect;				/* on s->suspects */
+	struct sniff_flow *sus_prev, *sus_next;
+	int64_t ct_next_ms;			/* next look in conntrack */
 };
 
 /* ---- flows ---- */
@@ -130,6 +143,54 @@ sniff_lru_touch(struct sniff *s, struct sniff_flow *f)
 	l->tail = f;
 }
 
+/* ---- suspects: read from their start, still short of a greeting ---- */
+
+static void
+sniff_suspect_unlink(struct sniff *s, struct sniff_flow *f)
+{
+	if (!f->suspect)
+		return;
+	if (f->sus_prev != NULL)
+		f->sus_prev->sus_next = f->sus_next;
+	else
+		s->suspects = f->sus_next;
+	if (f->sus_next != NULL)
+		f->sus_next->sus_prev = f->sus_prev;
+	f->sus_prev = f->sus_next = NULL;
+	f->suspect = false;
+}
+
+/* Can a trickle finding be made against f?  Only when it was read from
+ * its session's first data and no queued packet was lost meanwhile (a
+ * lost one could be the missing bytes). */
+static bool
+sniff_trickle_judgeable(const struct sniff *s, const struct sniff_flow *f)
+{
+	return f->from_start && f->loss_gen == s->loss_gen &&
+	    s->conf.sniffer.rule[RULE_TRICKLE] != ACTION_OFF;
+}
+
+static void
+sniff_suspect_update(struct sniff *s, struct sniff_flow *f)
+{
+	bool want = !f->done && f->cmd != NULL && f->from_start &&
+	    smtpcmd_lack(f->cmd) != SMTPCMD_LACKS_NOTHING;
+
+	if (want == f->suspect)
+		return;
+	if (!want) {
+		sniff_suspect_unlink(s, f);
+		return;
+	}
+	f->suspect = true;
+	f->sus_prev = NULL;
+	f->sus_next = s->suspects;
+	if (s->suspects != NULL)
+		s->suspects->sus_prev = f;
+	s->suspects = f;
+	f->ct_next_ms = 0;
+}
+
 static void
 sniff_flow_free(struct sniff *s, struct sniff_flow *f)
 {
@@ -142,6 +203,7 @@ sniff_flow_free(struct sniff *s, struct sniff_flow *f)
 			break;
 		}
 	sniff_lru_unlink(f);
+	sniff_suspect_unlink(s, f);
 	sniff_session_unref(f->ss);
 	free(f->cmd);
 	free(f);
@@ -180,6 +242,7 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 	f->dst = p->dst;
 	f->sport = p->sport;
 	f->dport = p->dport;
+	f->loss_gen = s->loss_gen;
 	smtpcmd_init(f->cmd);
 	f->next = *sniff_slot(s, p);
 	*sniff_slot(s, p) = f;
@@ -196,6 +259,7 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 /* The lines of one packet worth judging, kept until its verdict is sent. */
 struct sniff_pending {
 	struct sniff_flow *f;
+	enum smtpcmd_lack trickle;	/* a trickle finding to judge */
 	size_t n;
 	struct {
 		enum smtpcmd_verb v;
@@ -236,6 +300,10 @@ sniff_read(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 	    sniff_line, pd);
 	if (e == SMTPCMD_READING)
 		return;
+	/* Reading ended before a greeting: 64 lines of padding, or bytes
+	 * that could not be placed. */
+	if (sniff_trickle_judgeable(s, f))
+		pd->trickle = smtpcmd_lack(f->cmd);
 	f->done = true;
 	if (e == SMTPCMD_END_STARTTLS)
 		s->st.starttls++;
@@ -256,6 +324,9 @@ sniff_judge_pending(struct sniff *s, struct sniff_pending *pd)
 {
 	struct sniff_flow *f = pd->f;
 
+	if (pd->trickle != SMTPCMD_LACKS_NOTHING)
+		sniff_judge_trickle(s, f->ss, &f->src,
+		    smtpcmd_lack_name(pd->trickle), f->npkts);
 	for (size_t i = 0; i < pd->n; i++) {
 		if (pd->line[i].v != SMTPCMD_MAIL) {
 			sniff_judge_helo(s, f->ss, &f->src, pd->line[i].arg,
@@ -282,18 +353,104 @@ sniff_latency(struct sniff *s, int64_t t0)
 		s->st.lat_max_us = (uint64_t)us;
 }
 
-/* Does the payload begin like a session's first words: "HELO " or
- * "EHLO " (any case), or a beginning of them (a trickling client)? */
+/*
+ * Does the payload begin with one of verbs[0..n) (any case), then a blank
+ * or the line's end, or with a beginning of one (a trickling client)?
+ */
+static bool
+sniff_begins(const struct pkt *p, const char *const *verbs, size_t nverbs)
+{
+	size_t n = p->payload_len < 4 ? p->payload_len : 4;
+	uint8_t next;
+
+	for (size_t i = 0; i < nverbs; i++) {
+		if (strncasecmp((const char *)p->payload, verbs[i], n) != 0)
+			continue;
+		if (p->payload_len <= 4)
+			return true;
+		next = p->payload[4];
+		if (next == ' ' || next == '\t' || next == '\r' ||
+		    next == '\n')
+			return true;
+	}
+	return false;
+}
+
+/* A session's first words: HELO or EHLO. */
 static bool
 sniff_greeting(const struct pkt *p)
 {
-	size_t n = p->payload_len < 4 ? p->payload_len : 4;
+	static const char *const v[] = { "HELO", "EHLO" };
 
-	if (strncasecmp((const char *)p->payload, "HELO", n) != 0 &&
-	    strncasecmp((const char *)p->payload, "EHLO", n) != 0)
-		return false;
-	return p->payload_len <= 4 || p->payload[4] == ' ' ||
-	    p->payload[4] == '\t';
+	return sniff_begins(p, v, sizeof(v) / sizeof(v[0]));
+}
+
+/* A command a client may send before its HELO (RFC 5321 4.1.4), or QUIT. */
+static bool
+sniff_command(const struct pkt *p)
+{
+	static const char *const v[] = { "HELO", "EHLO", "NOOP", "RSET",
+	    "HELP", "VRFY", "EXPN", "QUIT" };
+
+	return sniff_begins(p, v, sizeof(v) / sizeof(v[0]));
+}
+
+/*
+ * The first data of flow f.  A session is read from its start: a HELO or
+ * EHLO there is its start; other data is its start when conntrack says
+ * the client has sent no more than SNIFF_START_PKTS packets (SYN, the
+ * handshake's ACK, an ACK of the banner, this one), whatever the data
+ * says (NOOP, junk, an empty line, the tail of a command sent first).  A
+ * session joined in the middle (after a restart, or pushed out by
+ * max_flows) could put a message body line where a command is expected:
+ * it is read only when its data begins with a command, and never judged
+ * trickle (what it lacks was said before we joined).
+ */
+static void
+sniff_first_data(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
+{
+	struct sniff_ct ct;
+	int rc;
+
+	if (sniff_greeting(p)) {
+		f->from_start = true;
+		return;
+	}
+	s->st.ct_queries++;
+	rc = sniff_ct_get(&f->src, f->sport, &f->dst, f->dport, &ct);
+	if (rc != 0 && rc != -ENOENT)
+		s->st.ct_errors++;
+	if (rc == 0 && ct.counted && ct.packets <= SNIFF_START_PKTS) {
+		f->from_start = true;
+		return;
+	}
+	if (sniff_command(p))
+		return;
+	s->st.late++;
+	f->done = true;
+}
+
+/* Queued packets the sniffer reads per session: ct original packets 3..N
+ * of the ruleset. */
+static uint32_t
+sniff_window(const struct sniff *s)
+{
+	return s->conf.sniffer.packets > 2 ? s->conf.sniffer.packets - 2 : 0;
+}
+
+/* The queue numbers its packets in order: a jump means packets queued to
+ * us were never delivered (socket full), so a flow's gap may be ours. */
+static void
+sniff_queue_id(struct sniff *s, uint32_t id)
+{
+	uint32_t skipped = id - s->next_qid;
+
+	if (s->have_qid && skipped != 0 && skipped < (1u << 31)) {
+		s->st.lost_packets += skipped;
+		s->loss_gen++;
+	}
+	s->next_qid = id + 1;
+	s->have_qid = true;
 }
 
 static void
@@ -309,6 +466,7 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	bool fin;
 
 	s->st.queued++;
+	sniff_queue_id(s, qp->id);
 	if ((qp->mark & MARK_MASK) == MARK_SNIFFED) {
 		/*
 		 * A packet we marked came back: the ruleset lacks the rule
@@ -332,16 +490,17 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	}
 	fin = (p.tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) != 0;
 	pd->n = 0;
+	pd->trickle = SMTPCMD_LACKS_NOTHING;
 	pd->f = f = sniff_find(s, &p);
-	if (f == NULL && !fin && (pd->f = f = sniff_flow_new(s, &p)) != NULL) {
-		if (conf_trusted(&s->conf.gate, &p.src)) {
-			s->st.trusted++;
-			f->done = true;
-		} else if (p.payload_len > 0 && !sniff_greeting(&p)) {
-			s->st.late++;
-			f->done = true;
-		}
+	if (f == NULL && !fin && (pd->f = f = sniff_flow_new(s, &p)) != NULL &&
+	    conf_trusted(&s->conf.gate, &p.src)) {
+		s->st.trusted++;
+		f->done = true;
 	}
+	if (f != NULL)
+		f->npkts++;
+	if (f != NULL && !f->done && p.payload_len > 0 && !f->cmd->started)
+		sniff_first_data(s, f, &p);
 	/*
 	 * Reassembly takes a microsecond or two and tells whether this very
 	 * packet ends the session, so it can carry the mark; the judgments
@@ -349,6 +508,24 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	 */
 	if (f != NULL && !f->done && p.payload_len > 0 && !p.truncated)
 		sniff_read(s, f, &p, pd);
+	if (f != NULL && !f->done) {
+		enum smtpcmd_lack lack = smtpcmd_lack(f->cmd);
+		uint32_t w = sniff_window(s);
+		bool last = w > 0 && f->npkts >= w;
+
+		/*
+		 * The window's last packet (the ruleset queues no more of
+		 * the session), or the session's end with a gap before it,
+		 * and still no greeting: a trickle finding.  A session that
+		 * ends without a gap ended normally, whatever it said.
+		 */
+		if ((last || (fin && lack == SMTPCMD_LACKS_BYTES)) &&
+		    lack != SMTPCMD_LACKS_NOTHING &&
+		    sniff_trickle_judgeable(s, f))
+			pd->trickle = lack;
+		if (last)
+			f->done = true;
+	}
 	if (f != NULL && f->done) {
 		s->st.marked++;
 		queue_verdict_mark(s->q, qp->id, true,
@@ -360,11 +537,73 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	if (f == NULL)
 		return;
 	f->last_ms = evloop_now_ms(s->ev);
-	if (!fin)
+	if (!fin) {
 		sniff_lru_touch(s, f);
+		sniff_suspect_update(s, f);
+	}
 	sniff_judge_pending(s, pd);
 	if (fin)
 		sniff_flow_free(s, f);
+}
+
+/*
+ * A suspect is read no more: its window closed (conntrack counted more
+ * packets than the ruleset queues), it went silent for flow_idle, or it
+ * closed (then only a gap is a finding: a session that ends without one
+ * ended normally).  Judge what it lacks when judge says so.
+ */
+static void
+sniff_suspect_end(struct sniff *s, struct sniff_flow *f, bool judge)
+{
+	enum smtpcmd_lack lack = smtpcmd_lack(f->cmd);
+
+	sniff_suspect_unlink(s, f);
+	f->done = true;
+	sniff_lru_touch(s, f);
+	if (judge && lack != SMTPCMD_LACKS_NOTHING &&
+	    sniff_trickle_judgeable(s, f))
+		sniff_judge_trickle(s, f->ss, &f->src, smtpcmd_lack_name(lack),
+		    f->npkts);
+}
+
+/*
+ * Suspects silent for a second: the sniffer cannot see the rest of a
+ * session whose window has closed (nor pure ACKs, which are not queued),
+ * so it asks conntrack how many packets the client has sent.  At most
+ * SNIFF_CT_PER_TICK questions a second, each flow every SNIFF_CT_EVERY_MS.
+ */
+static void
+sniff_suspects_tick(struct sniff *s, int64_t now)
+{
+	struct sniff_flow *f, *next;
+	unsigned asked = 0;
+
+	for (f = s->suspects; f != NULL && asked < SNIFF_CT_PER_TICK;
+	    f = next) {
+		struct sniff_ct ct;
+		int rc;
+
+		next = f->sus_next;
+		if (now - f->last_ms < SNIFF_SILENCE_MS || now < f->ct_next_ms)
+			continue;
+		f->ct_next_ms = now + SNIFF_CT_EVERY_MS;
+		asked++;
+		s->st.ct_queries++;
+		rc = sniff_ct_get(&f->src, f->sport, &f->dst, f->dport, &ct);
+		if (rc != 0 && rc != -ENOENT)
+			s->st.ct_errors++;
+		if (rc == -ENOENT)
+			sniff_suspect_end(s, f, false);		/* gone */
+		else if (rc == 0 && ct.counted &&
+		    ct.packets > s->conf.sniffer.packets)
+			sniff_suspect_end(s, f, true);		/* window */
+		else if (rc == 0 && ct.tcp_state >= TCP_CONNTRACK_FIN_WAIT &&
+		    ct.tcp_state <= TCP_CONNTRACK_CLOSE)
+			/* Closing (its FIN or RST is not queued to us: the
+			 * ruleset returns bare ones): only a gap is left. */
+			sniff_suspect_end(s, f, smtpcmd_lack(f->cmd) ==
+			    SMTPCMD_LACKS_BYTES);
+	}
 }
 
 /* Once a second: idle flows, old strike records, the state file. */
@@ -374,11 +613,21 @@ sniff_tick(void *arg)
 	struct sniff *s = arg;
 	int64_t now = evloop_now_ms(s->ev), wall = time(NULL);
 	int64_t idle = (int64_t)s->conf.sniffer.flow_idle_s * 1000;
+	unsigned judged = 0;
 
+	sniff_suspects_tick(s, now);
 	while (s->reading.head != NULL &&
 	    now - s->reading.head->last_ms >= idle) {
+		struct sniff_flow *f = s->reading.head;
+
 		s->st.expired++;
-		sniff_flow_free(s, s->reading.head);
+		/* Silent for flow_idle in the middle of its greeting: a
+		 * pause past our memory would hide the rest. */
+		if (f->suspect && judged++ < SNIFF_CT_PER_TICK) {
+			sniff_suspect_end(s, f, true);
+			continue;
+		}
+		sniff_flow_free(s, f);
 	}
 	while (s->done.head != NULL &&
 	    now - s->done.head->last_ms >= SNIFF_DONE_LINGER_MS)
@@ -712,7 +961,8 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
 	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
-	    "cut_errors=%llu state_saves=%llu state_errors=%llu "
+	    "cut_errors=%llu trickles=%llu lost_packets=%llu "
+	    "ct_queries=%llu ct_errors=%llu state_saves=%llu state_errors=%llu "
 	    "state_save_ms=%llu verdict_p50_us=%llu "
 	    "verdict_p99_us=%llu verdict_max_us=%llu loop_stall_max_us=%llu "
 	    "enobufs=%llu verdict_errors=%llu nft_errors=%llu",
@@ -734,6 +984,10 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->clean_hits,
 	    (unsigned long long)st->cuts,
 	    (unsigned long long)st->cut_errors,
+	    (unsigned long long)st->trickles,
+	    (unsigned long long)st->lost_packets,
+	    (unsigned long long)st->ct_queries,
+	    (unsigned long long)st->ct_errors,
 	    (unsigned long long)st->state_saves,
 	    (unsigned long long)st->state_errors,
 	    (unsigned long long)st->state_save_ms,

@@ -544,6 +544,17 @@ sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
 }
 
 void
+sniff_judge_trickle(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *lack, uint32_t npkts)
+{
+	char extra[48];
+
+	s->st.trickles++;
+	snprintf(extra, sizeof(extra), " lack=%s packets=%u", lack, npkts);
+	sniff_verdict(s, ss, client, RULE_TRICKLE, extra);
+}
+
+void
 sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, const char *dom, size_t len)
 {
