@@ -101,7 +101,7 @@ struct sniff {
 	struct ev_timer *tick;		/* once a second: expiry, state */
 	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
 	struct sniff_pending *pending;	/* one packet's lines to judge */
-	int64_t last_expire_s;
+	unsigned expire_part;		/* the strike records' next part */
 	struct bgsave *saver;		/* writes the state file in a child */
 	uint64_t save_changes;		/* strikes_changes of its snapshot */
 	int64_t next_save_ms;		/* no routine save before this */

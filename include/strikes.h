@@ -87,6 +87,10 @@ void strikes_forget_all(struct strikes *t,
 /* Drop records with nothing left to remember at now (see above). */
 size_t strikes_expire(struct strikes *t, int64_t now,
     const struct strikes_cfg *cfg);
+/* The same over part (0..parts-1) of the table only: a walk of a big
+ * table spread over event-loop turns, parts calls for the whole. */
+size_t strikes_expire_part(struct strikes *t, int64_t now,
+    const struct strikes_cfg *cfg, unsigned part, unsigned parts);
 /* Call fn for every record, in no particular order. */
 void strikes_each(const struct strikes *t,
     void (*fn)(void *arg, const struct strikes_rec *r), void *arg);

@@ -158,9 +158,20 @@ strikes_forget_all(struct strikes *t,
 size_t
 strikes_expire(struct strikes *t, int64_t now, const struct strikes_cfg *cfg)
 {
-	size_t gone = 0;
+	return strikes_expire_part(t, now, cfg, 0, 1);
+}
 
-	for (size_t b = 0; b < STRIKES_BUCKETS; b++) {
+size_t
+strikes_expire_part(struct strikes *t, int64_t now,
+    const struct strikes_cfg *cfg, unsigned part, unsigned parts)
+{
+	size_t gone = 0, from, to;
+
+	if (parts == 0 || part >= parts)
+		return 0;
+	from = (size_t)STRIKES_BUCKETS * part / parts;
+	to = (size_t)STRIKES_BUCKETS * (part + 1) / parts;
+	for (size_t b = from; b < to; b++) {
 		struct strikes_rec **p = &t->bucket[b];
 
 		while (*p != NULL) {

@@ -126,6 +126,35 @@ test_expire(void **state)
 	strikes_free(t);
 }
 
+/* The sniffer walks a sixtieth of the table each second: the sixty parts
+ * together expire what one whole walk does, each record once. */
+static void
+test_expire_parts(void **state)
+{
+	struct strikes *t = strikes_new();
+	uint32_t n, to;
+	size_t gone = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct addr a;
+		uint8_t b4[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+		    (uint8_t)i };
+
+		addr_from_v4(&a, b4);
+		strikes_add(t, &a, RULE_BARE_IP, i % 2 ? T0 : T0 + 50, &cfg, &n,
+		    &to);
+	}
+	for (unsigned p = 0; p < 60; p++)
+		gone += strikes_expire_part(t, T0 + 120, &cfg, p, 60);
+	if (gone != 2500 || strikes_count(t) != 2500)
+		fail_msg("got %zu expired, %zu left; want 2500 and 2500", gone,
+		    strikes_count(t));
+	if (strikes_expire_part(t, T0 + 120, &cfg, 60, 60) != 0)
+		fail_msg("a part past the last walked something");
+	strikes_free(t);
+}
+
 struct parse_case {
 	const char *name, *line, *why;	/* why NULL: must parse */
 };
@@ -403,7 +432,7 @@ test_changes(void **state)
 int
 main(void)
 {
-	struct CMUnitTest t[N(scripts) + N(parse_cases) + N(plant_cases) + 4];
+	struct CMUnitTest t[N(scripts) + N(parse_cases) + N(plant_cases) + 5];
 	size_t n = 0, i;
 
 	for (i = 0; i < N(scripts); i++, n++) {
@@ -418,6 +447,7 @@ main(void)
 	}
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_timeout);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire_parts);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_load);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_changes);
 	for (i = 0; i < N(plant_cases); i++, n++) {
