@@ -7,9 +7,10 @@
  * sniffer: its payload is reassembled (microseconds), the verdict sent,
  * and only then are its commands judged (DNS, SPF, logs).  The verdict is
  * accept, or, once the session is done (the first MAIL FROM, STARTTLS,
- * DATA, too many lines, a gap, a trusted client, joined late), NF_REPEAT
- * with MARK_SNIFFED, which the ruleset copies to the conntrack mark so
- * that no further packet of the session is queued.
+ * DATA, too many lines, bytes that cannot be placed, the window's last
+ * packet, a trusted client, joined late), NF_REPEAT with MARK_SNIFFED,
+ * which the ruleset copies to the conntrack mark so that no further packet
+ * of the session is queued.
  *
  * Flows are kept in a hash by 4-tuple and in one of two LRU lists (oldest
  * first).  A flow being read ends on FIN or RST, when idle for flow_idle,
@@ -19,12 +20,20 @@
  * packets of its session that were queued before the conntrack mark took
  * effect; one that comes later finds no flow and is marked as joined late.
  *
- * A flow is only read when its first queued packet carries no payload or
- * begins with HELO or EHLO (or a beginning of them, for a client that
- * trickles): the ruleset queues from packet 3, the first after the
- * handshake, and a client speaks after the banner.  A session joined in
- * the middle (after a restart, or pushed out by max_flows) could put a
- * message body line where a command is expected, so it is not read.
+ * A flow is read from its first data (sniff_first_data): data that begins
+ * with HELO or EHLO, or any data when conntrack says the client has sent
+ * no more than SNIFF_START_PKTS packets; a session joined in the middle
+ * (after a restart, or pushed out by max_flows) could put a message body
+ * line where a command is expected, so it is read only when its data
+ * begins with a command and is never judged trickle.
+ *
+ * Trickle (issue 8): a flow read from its start that reaches the window's
+ * last packet ([sniffer] packets, counted here or, since pure ACKs are
+ * not queued, by conntrack once the flow is silent), whose reading ends,
+ * or that closes with a gap, all before a HELO/EHLO completed, is a
+ * finding (smtpcmd_lack says what it lacks).  Flows short of their
+ * greeting are kept on a list of suspects for the conntrack questions.
+ * No finding while queued packets were lost (loss_gen).
  */
 #include <errno.h>
 #include <fcntl.h>
