@@ -11,10 +11,12 @@
  * runs at a time.
  *
  * The child must touch nothing but its output: it runs no loop, it keeps
- * every descriptor it inherited but uses none, and it leaves by _exit, so
- * no exit handler and no stdio buffer of the parent runs twice.  Its
- * priority is lowered (nice 10) so that on a busy machine the loop's
- * process comes first.
+ * no inherited descriptor but standard input, output and error (the
+ * queue's netlink socket, the control socket and the loop's are closed
+ * in it, so a parent that dies leaves nothing of them bound), and it
+ * leaves by _exit, so no exit handler and no stdio buffer of the parent
+ * runs twice.  Its priority is lowered (nice 10) so that on a busy machine
+ * the loop's process comes first.
  *
  * Order: bgsave_new after the loop; bgsave_free before it (it waits for a
  * running child).  bgsave_wait is for shutdown, when blocking is fine.

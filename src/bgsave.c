@@ -135,12 +135,38 @@ bgsave_poll(void *arg)
 		    "writer %ld is reaped at shutdown", (long)b->pid);
 }
 
+/*
+ * The child keeps standard input, output and error and its message pipe
+ * (moved to descriptor 3), nothing else: holding the queue's netlink
+ * socket after the parent died would keep the queue bound (no bypass,
+ * and a restarted daemon could not bind it), and the control socket's
+ * listener would take connections nobody answers.
+ */
+static int
+bgsave_child_fds(int msg_fd)
+{
+	long max;
+
+	if (msg_fd != 3 && dup2(msg_fd, 3) == -1)
+		return -1;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 4u, ~0u, 0u) == 0)
+		return 3;
+#endif
+	max = sysconf(_SC_OPEN_MAX);
+	for (long fd = 4; fd < (max > 0 ? max : 1024); fd++)
+		(void)close((int)fd);
+	return 3;
+}
+
 /* The child: write, report, leave without running exit handlers. */
 static __attribute__((noreturn)) void
 bgsave_child(int msg_fd, bgsave_write_cb write_cb, void *warg)
 {
 	char msg[BGSAVE_MSG_MAX] = "";
 
+	if ((msg_fd = bgsave_child_fds(msg_fd)) == -1)
+		_exit(2);
 	(void)setpriority(PRIO_PROCESS, 0, BGSAVE_NICE);
 	if (write_cb(warg, msg, sizeof(msg)) == 0)
 		_exit(0);

@@ -2,12 +2,14 @@
  * test_bgsave.c - snapshots written by a forked child: the child sees
  * memory as it was at the fork, its outcome comes back through the loop
  * (success, a reason, a signal), one child at a time, the loop keeps
- * running meanwhile, and no other child of the process is reaped.
+ * running meanwhile, no other child of the process is reaped, and the
+ * child holds none of the parent's descriptors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +191,39 @@ test_other_child(void **state)
 	evloop_free(o.ev);
 }
 
+/* The child holds none of the parent's descriptors: the write end of a
+ * pipe the parent closes reaches EOF at once, not when the child ends. */
+static void
+test_child_fds(void **state)
+{
+	struct snap sn = { .text = "x", .how = 0, .sleep_ms = 1500 };
+	struct outcome o = { 0 };
+	struct pollfd pfd;
+	struct bgsave *b;
+	char err[256], ch;
+	int p[2];
+
+	(void)state;
+	snprintf(sn.path, sizeof(sn.path), "/tmp/test_bgsave.f.%ld",
+	    (long)getpid());
+	assert_int_equal(pipe(p), 0);
+	o.ev = evloop_new();
+	b = bgsave_new(o.ev, on_done, &o);
+	assert_int_equal(bgsave_start(b, snap_write, &sn, err, sizeof(err)),
+	    0);
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 1000) != 1 || read(p[0], &ch, 1) != 0)
+		fail_msg("the pipe's write end lives on in the child");
+	close(p[0]);
+	bgsave_wait(b);
+	assert_int_equal(o.rc, 0);
+	unlink(sn.path);
+	bgsave_free(b);
+	evloop_free(o.ev);
+}
+
 int
 main(void)
 {
@@ -198,5 +233,6 @@ main(void)
 
 	CASES(end_cases, test_end);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_other_child);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_child_fds);
 	return _cmocka_run_group_tests("bgsave", t, n, NULL, NULL);
 }
