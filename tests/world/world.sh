@@ -274,7 +274,9 @@ world_check() {
 		missing+=" swaks-IPv6(libio-socket-inet6-perl)"
 	fi
 	if ip netns add "$ns" 2>/dev/null; then
-		ip -n "$ns" link add "$ns-a" type veth peer name "$ns-b" 2>/dev/null ||
+		# Interface names live in the scratch namespace and have at
+		# most 15 characters: "$ns-a" had 16 with a 10-character prefix.
+		ip -n "$ns" link add chk-a type veth peer name chk-b 2>/dev/null ||
 			missing+=" kernel:veth"
 		printf '%s\n' 'table inet smtpgate_check {' \
 			'  set s { type ipv4_addr; flags timeout; }' \
