@@ -5,8 +5,9 @@
  * file with FILE:LINE: reason before anything is bound), set up the event
  * loop and the gate (queue, resolver, nft writer), detach unless -f, then
  * run the loop until SIGTERM/SIGINT.  SIGHUP reloads, SIGUSR1 logs counters.
- * Once everything is bound and open, every capability but CAP_NET_ADMIN
- * is dropped.  The steps both daemons share are in daemon.h.
+ * Once everything is bound and open, a daemon started as root becomes user
+ * smtpgate and every capability but CAP_NET_ADMIN is dropped.  The steps
+ * both daemons share are in daemon.h.
  */
 #include <signal.h>
 #include <stdio.h>
