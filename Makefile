@@ -124,8 +124,11 @@ ptr-eval: all
 # install: the programs, the nft file, data, man pages, the example config
 # (never over an existing one), systemd units for both daemons, the
 # smtpgate user (sysusers.d) and its directories (tmpfiles.d).  Without
-# DESTDIR and with systemd present, the user and directories are created
-# at once, as a package's postinst would.
+# DESTDIR, the user and directories are made at once, as a package's
+# postinst would: with systemd-sysusers/tmpfiles when present, else with
+# useradd; either way /var/lib/smtpgate belongs to smtpgate and the
+# configuration is readable by group smtpgate (the daemons, started as
+# root, run as that user and read it again on reload).
 install: UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 install: TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
@@ -150,9 +153,17 @@ install: all
 	sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' init/smtpgate.tmpfiles \
 		>$(DESTDIR)$(TMPFILESDIR)/smtpgate.conf
 	chmod 644 $(DESTDIR)$(TMPFILESDIR)/smtpgate.conf
-	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
-		systemd-sysusers $(SYSUSERSDIR)/smtpgate.conf && \
-		systemd-tmpfiles --create $(TMPFILESDIR)/smtpgate.conf; \
+	if [ -z "$(DESTDIR)" ]; then \
+		if command -v systemd-sysusers >/dev/null 2>&1; then \
+			systemd-sysusers $(SYSUSERSDIR)/smtpgate.conf && \
+			systemd-tmpfiles --create $(TMPFILESDIR)/smtpgate.conf || exit 1; \
+		elif ! getent passwd smtpgate >/dev/null; then \
+			useradd --system --user-group --home-dir /var/lib/smtpgate \
+				--no-create-home --shell /usr/sbin/nologin smtpgate || exit 1; \
+		fi; \
+		install -d -m 750 -o smtpgate -g smtpgate /var/lib/smtpgate && \
+		chgrp smtpgate $(SYSCONFDIR)/smtpgate/smtpgate.conf && \
+		chmod 640 $(SYSCONFDIR)/smtpgate/smtpgate.conf; \
 	fi
 
 # install-check: install into a temporary root and check the tree and the

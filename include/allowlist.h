@@ -67,10 +67,17 @@ int allowlist_parse(const char *name, const char *text, size_t len,
 /*
  * Read path into l.  A missing file is an empty list when missing_ok
  * (*missing set true when missing is not NULL).  0, or -1 with err and
- * errno (EINVAL: content refused; else the system's cause).
+ * errno (EINVAL: content refused; else the system's cause).  The path
+ * must name a regular file: a symbolic link is not followed (ELOOP), and
+ * a FIFO or device is refused without blocking on it, so the daemon's
+ * loop never waits on what was planted there.
  */
 int allowlist_load(const char *path, bool missing_ok, bool *missing,
     struct allowlist *l, char *err, size_t errlen);
+/* The same for a file an admin names (smtpgatectl allow import): a
+ * symbolic link is followed; it must exist. */
+int allowlist_import_file(const char *path, struct allowlist *l, char *err,
+    size_t errlen);
 
 /* The file text of l into a new heap string (NULL on out of memory). */
 char *allowlist_format(const struct allowlist *l);

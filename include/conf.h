@@ -44,8 +44,8 @@ enum action {
  * log lines, the state file and the control socket: unqualified, own-name,
  * own-address, bare-ip, address-literal, bad-syntax, provider-domain,
  * spf-fail, spf-ptr-fail, no-domain, helo-no-resolve, helo-mismatch,
- * no-ptr-far, mail-from-no-domain, pregreet.  The config key of a rule is
- * its name with '_' for '-'.
+ * no-ptr-far, mail-from-no-domain, pregreet, trickle.  The config key of a
+ * rule is its name with '_' for '-'.
  */
 enum conf_rule {
 	RULE_UNQUALIFIED,	/* HELO has no dot */
@@ -63,6 +63,8 @@ enum conf_rule {
 	RULE_NO_PTR_FAR,	/* no PTR, and not within /24 or /64 of HELO */
 	RULE_MAIL_FROM_NO_DOMAIN, /* MAIL FROM domain has no MX, A, AAAA */
 	RULE_PREGREET,		/* talked before the banner (not yet judged) */
+	RULE_TRICKLE,		/* no complete HELO/EHLO within the packets
+				 * read, or a gap in the stream never filled */
 	RULE_MAX
 };
 
@@ -94,6 +96,8 @@ struct conf_sniffer {
 	uint32_t offender_timeout_max_s;
 	bool cut_session;		/* reset a forged session at once */
 	char state_file[256];		/* strikes and bans across restarts */
+	uint32_t state_save_interval_s;	/* routine saves at most this often
+					 * (a ban change is saved at once) */
 	char control_socket[256];	/* smtpgate-sniffd's control socket */
 };
 

@@ -4,8 +4,10 @@
  * An AF_UNIX stream socket (mode 0660; group "smtpgate" when that group
  * exists, else root's).  Protocol, one exchange per connection:
  *   client -> daemon: one request line "VERB [ARG ...]\n", at most
- *                     CONTROL_LINE_MAX bytes, printable ASCII, arguments
- *                     separated by single spaces;
+ *                     CONTROL_LINE_MAX bytes, printable ASCII (a NUL or
+ *                     other control byte is a bad request), arguments
+ *                     separated by spaces; bytes after its LF are not
+ *                     read;
  *   daemon -> client: "ok\n" or "error: REASON\n", then data lines, then
  *                     the daemon closes the connection.
  * Data lines are records of "key=value" fields separated by spaces (values
@@ -42,6 +44,19 @@ struct control *control_open(struct evloop *ev, const char *path, char *err,
     size_t errlen);
 /* Close the socket and every connection, remove the socket file. */
 void control_close(struct control *c);
+
+/*
+ * For tests and the fuzzer: a verb table without a socket (control_close
+ * frees it), and the server's answer to the bytes a client sent before
+ * closing, data[0..len): 1 with the reply the client would read in
+ * *reply (malloc'ed, NUL-terminated, *replylen bytes), 0 when the server
+ * would close without a word (no LF within what came), -1 out of memory.
+ * The connection's own path (control_conn_io) goes through the same
+ * parsing and dispatch.
+ */
+struct control *control_new(struct evloop *ev);
+int control_answer(struct control *c, const char *data, size_t len,
+    char **reply, size_t *replylen);
 
 /* Route VERB to h.  argv[0] is the verb.  0 or -1 (table full). */
 int control_register(struct control *c, const char *verb, control_handler h,

@@ -5,12 +5,15 @@
  *   daemon_init     arguments (-c -f -n -v), the configuration (a bad file
  *                   stops here with FILE:LINE: reason and exit 1; -n
  *                   runs the daemon's conf_check, if any, and stops here
- *                   with exit 0 or 1), the log, c-ares, the event
+ *                   with exit 0 or 1), the user to run as (started as
+ *                   root: user smtpgate, which must exist, else exit 1
+ *                   with one line; privdrop.h), the log, c-ares, the event
  *                   loop; SIGTERM/SIGINT end the loop, SIGHUP/SIGUSR1
  *                   go to the daemon's handler through the loop;
- *   (the daemon binds its queue and opens its sockets)
- *   daemon_detach   into the background unless -f, then keep only
- *                   CAP_NET_ADMIN (privdrop.h);
+ *   (the daemon binds its queue, opens its sockets, and makes what the
+ *   user must write its own: daemon_user says who that is)
+ *   daemon_detach   into the background unless -f, then become the user
+ *                   and keep only CAP_NET_ADMIN (privdrop.h);
  *   (evloop_run)
  *   daemon_fini     free the loop and c-ares.
  *
@@ -22,6 +25,7 @@
 
 #include "conf.h"
 #include "evloop.h"
+#include "privdrop.h"
 
 struct daemon_ctx {
 	const char *name;		/* program name, for messages and log */
@@ -32,6 +36,7 @@ struct daemon_ctx {
 	/* -n: what loading the file cannot see (files the configuration
 	 * names); 0, or -1 with err.  NULL: nothing more to check. */
 	int (*conf_check)(const struct conf *c, char *err, size_t errlen);
+	struct privdrop_user user;	/* who it runs as after daemon_detach */
 };
 
 void daemon_init(struct daemon_ctx *d, int argc, char *argv[],

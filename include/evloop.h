@@ -49,6 +49,13 @@ int evloop_signal(struct evloop *ev, int signo, ev_signal_cb cb, void *arg);
  * a netlink batch.  One per loop. */
 void evloop_set_idle(struct evloop *ev, ev_cb cb, void *arg);
 
+/*
+ * The longest any one callback (a descriptor's, a timer's, a deferred
+ * call's, the idle hook's) has run so far, in microseconds: the loop's
+ * worst stall, during which nothing else it serves was answered.
+ */
+uint64_t evloop_stall_max_us(const struct evloop *ev);
+
 /* Run until evloop_break. 0, or -1 when epoll itself fails. */
 int evloop_run(struct evloop *ev);
 void evloop_break(struct evloop *ev);

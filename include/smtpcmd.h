@@ -3,9 +3,14 @@
  * segments into command lines, bounded and pure (no I/O, no allocation).
  *
  * Segments are fed with their TCP sequence numbers.  The stream starts at
- * the first segment fed; a retransmitted segment's old bytes are skipped; a
- * segment beyond a gap ends the session (SMTPCMD_LOST: the bytes between
- * are unknown, and a guessed line could strike an innocent client).
+ * the first segment fed; a retransmitted segment's old bytes are skipped.
+ * A segment beyond a gap is kept (up to SMTPCMD_OOO_SEGS segments and
+ * SMTPCMD_OOO_BYTES bytes) and read once the gap is filled, as the
+ * receiving TCP does; nothing is ever guessed.  Reading ends as
+ * SMTPCMD_LOST when a segment beyond a gap does not fit, or when bytes
+ * from before the stream's start arrive before the first HELO/EHLO
+ * completed (the first segment fed was not the stream's first).  Lines
+ * before the first HELO/EHLO (NOOP, RSET, anything) are read past.
  * A line is at most SMTPCMD_LINE_MAX bytes before its LF; a longer one is
  * reported once as SMTPCMD_TOOLONG and skipped up to its LF.  A CR before
  * the LF is dropped; NUL and other bytes are passed on as they are (the
@@ -14,6 +19,12 @@
  * STARTTLS (the rest is encrypted), at DATA or BDAT (the rest is a message
  * body), and after SMTPCMD_MAX_LINES lines (a client that talks that much
  * is not greeting): the end state then says why.
+ *
+ * smtpcmd_lack tells what a session still lacks if its reading ended now
+ * (the caller knows when its window closes): its first HELO/EHLO, or
+ * bytes behind a gap it never filled.  A session that completed a HELO or
+ * EHLO, or whose reading ended for a reason of SMTP's own (MAIL FROM,
+ * STARTTLS, DATA), lacks nothing.
  */
 #ifndef SMTPGATE_SMTPCMD_H
 #define SMTPGATE_SMTPCMD_H
@@ -24,6 +35,8 @@
 
 #define SMTPCMD_LINE_MAX	1024	/* bytes of one command line */
 #define SMTPCMD_MAX_LINES	64	/* lines read per session */
+#define SMTPCMD_OOO_SEGS	4	/* segments kept beyond a gap */
+#define SMTPCMD_OOO_BYTES	1536	/* their bytes: one full segment */
 
 enum smtpcmd_verb {
 	SMTPCMD_HELO,
@@ -41,17 +54,35 @@ enum smtpcmd_end {
 	SMTPCMD_END_STARTTLS,
 	SMTPCMD_END_DATA,
 	SMTPCMD_END_LINES,	/* SMTPCMD_MAX_LINES read */
-	SMTPCMD_LOST,		/* a gap in the sequence space */
+	SMTPCMD_LOST,		/* bytes that cannot be placed (above) */
+};
+
+/* What a session lacks if its reading ends now (smtpcmd_lack). */
+enum smtpcmd_lack {
+	SMTPCMD_LACKS_NOTHING,
+	SMTPCMD_LACKS_GREETING,	/* bytes came, no HELO/EHLO completed */
+	SMTPCMD_LACKS_BYTES,	/* before it, a gap not filled (or bytes
+				 * that could not be placed) */
 };
 
 struct smtpcmd {
-	bool started;			/* next_seq is valid */
+	bool started;			/* next_seq, start_seq are valid */
+	uint32_t start_seq;		/* the first byte read */
 	uint32_t next_seq;		/* sequence number of the next byte */
 	char line[SMTPCMD_LINE_MAX];	/* the line so far */
 	size_t len;			/* bytes in line */
 	bool skipping;			/* inside a too-long line */
+	bool greeted;			/* a HELO/EHLO line completed */
 	uint32_t lines;			/* lines completed */
 	enum smtpcmd_end end;
+	/* Segments beyond a gap, in arrival order, their bytes in ooo_buf. */
+	uint8_t nooo;
+	uint16_t ooo_used;		/* bytes of ooo_buf in use */
+	struct {
+		uint32_t seq;
+		uint16_t off, len;	/* in ooo_buf */
+	} ooo[SMTPCMD_OOO_SEGS];
+	uint8_t ooo_buf[SMTPCMD_OOO_BYTES];
 };
 
 /* Called for each complete line: arg is not NUL-terminated and may hold
@@ -69,5 +100,9 @@ enum smtpcmd_verb smtpcmd_parse(const char *line, size_t len,
     const char **arg, size_t *arglen);
 /* "mail", "starttls", "data", "lines", "lost", "reading". */
 const char *smtpcmd_end_name(enum smtpcmd_end e);
+/* What the session lacks if its reading ends now (above). */
+enum smtpcmd_lack smtpcmd_lack(const struct smtpcmd *c);
+/* "nothing", "greeting", "bytes". */
+const char *smtpcmd_lack_name(enum smtpcmd_lack l);
 
 #endif

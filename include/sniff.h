@@ -14,9 +14,12 @@
  * deadline_ms).  A strike counts once per session; the strike that
  * reaches offender_strikes bans the address in offend4/offend6; with
  * cut_session a forged session is cut at once (sniff_cut.c).  Strikes
- * and bans persist in the state file; the control socket serves stats,
- * reload, offenders, forget and forget-all.  sniff_free saves the state;
- * no packet is ever held, so none is lost.
+ * and bans persist in the state file, written from a snapshot by a child
+ * process (bgsave.h), never on the loop; the control socket serves stats,
+ * reload, offenders, forget and forget-all.  A session that never
+ * completes its HELO/EHLO while it can be read is judged trickle.
+ * sniff_free waits for a running save and writes what is left; no packet
+ * is ever held, so none is lost.
  */
 #ifndef SMTPGATE_SNIFF_H
 #define SMTPGATE_SNIFF_H

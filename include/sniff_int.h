@@ -11,6 +11,7 @@
 
 #include <libpsl.h>
 
+#include "bgsave.h"
 #include "conf.h"
 #include "control.h"
 #include "dns.h"
@@ -65,6 +66,12 @@ struct sniff_stats {
 	uint64_t overload;		/* work skipped: limits reached */
 	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */
 	uint64_t cuts, cut_errors;	/* sessions cut (cut_session) */
+	uint64_t trickles;		/* sessions judged trickle */
+	uint64_t lost_packets;		/* queued, never delivered to us
+					 * (gaps in the queue's packet ids) */
+	uint64_t ct_queries, ct_errors;	/* conntrack questions */
+	uint64_t state_saves, state_errors;	/* state file writes */
+	uint64_t state_save_ms;		/* the last write's run time */
 	uint64_t lat_n;			/* verdict latencies measured */
 	uint64_t lat[SNIFF_LAT_BUCKETS + 1];	/* last: >= 1024 us */
 	uint64_t lat_max_us;
@@ -88,11 +95,21 @@ struct sniff {
 		struct sniff_flow *head, *tail;	/* oldest first */
 	} reading, done;		/* flows being read; flows done */
 	size_t nflows;
+	struct sniff_flow *suspects;	/* flows read from their start that
+					 * still lack their greeting */
+	uint64_t loss_gen;		/* bumped when queued packets were lost */
+	uint32_t next_qid;		/* the next queued packet's id */
+	bool have_qid;			/* next_qid is known */
 	size_t njudges;			/* judgments under lookup */
 	struct ev_timer *tick;		/* once a second: expiry, state */
 	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
 	struct sniff_pending *pending;	/* one packet's lines to judge */
-	int64_t last_expire_s;
+	unsigned expire_part;		/* the strike records' next part */
+	struct bgsave *saver;		/* writes the state file in a child */
+	uint64_t save_changes;		/* strikes_changes of its snapshot */
+	int64_t next_save_ms;		/* no routine save before this */
+	bool save_soon;			/* bans changed: save at the next tick */
+	bool closing;			/* sniff_free: start no more saves */
 	bool state_failing;		/* the last state save failed */
 	struct sniff_stats st;
 };
@@ -102,6 +119,17 @@ struct sniff {
 int sniff_cut(const struct addr *client, uint16_t cport,
     const struct addr *local, uint16_t lport);
 
+/* sniff_ct.c: what conntrack knows of a session. */
+struct sniff_ct {
+	bool counted;			/* accounting on: packets is valid */
+	uint64_t packets;		/* the client's packets so far */
+	uint8_t tcp_state;		/* TCP_CONNTRACK_* */
+};
+/* Ask conntrack about client:cport -> local:lport (TCP).  0 with *out,
+ * or -errno (-ENOENT: no such session). */
+int sniff_ct_get(const struct addr *client, uint16_t cport,
+    const struct addr *local, uint16_t lport, struct sniff_ct *out);
+
 /* sniff_judge.c */
 struct strikes_cfg;
 void sniff_strikes_cfg(const struct sniff *s, struct strikes_cfg *cfg);
@@ -109,12 +137,29 @@ void sniff_session_unref(struct sniff_session *ss);
 /* A HELO/EHLO argument (raw bytes) from client in session ss. */
 void sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, const char *arg, size_t len);
+/* The session's window closed (or its reading ended, or it closed) while
+ * it lacked its greeting (lack "greeting") or bytes behind a gap
+ * ("bytes"); npkts: its packets the sniffer saw. */
+void sniff_judge_trickle(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *lack, uint32_t npkts);
 /* The domain of the session's first MAIL FROM. */
 void sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, const char *dom, size_t len);
-/* State file: load (and re-add live bans to the sets), save when dirty. */
+/*
+ * State file: load (and re-add live bans to the sets).  Saves are written
+ * from a snapshot by a child process (bgsave.h), never on the loop:
+ * sniff_state_save asks for one (soon: bans changed, at the next tick;
+ * else at most every state_save_interval), sniff_state_tick starts it
+ * when due (one at a time; a change during a save is saved by the next),
+ * sniff_state_final waits for a running one and writes what is left (at
+ * shutdown, off the loop).
+ */
 int sniff_state_load(struct sniff *s, char *err, size_t errlen);
-void sniff_state_save(struct sniff *s);
+void sniff_state_save(struct sniff *s, bool soon);
+void sniff_state_tick(struct sniff *s);
+void sniff_state_final(struct sniff *s);
+/* Set up the writer (after sniff_state_load); NULL on out of memory. */
+struct bgsave *sniff_state_saver(struct sniff *s);
 /* Control verbs offenders, forget, forget-all. */
 void sniff_control_register(struct sniff *s);
 

@@ -15,7 +15,10 @@
  * line "# smtpgate-sniffd state v1", then one record per line,
  *   ip=198.51.100.7 strikes=1 first=1763900000 last=1763900100
  *   rule=unqualified bans=2 banned_until=1763903700
- * written to PATH.tmp in the same directory, fsynced, renamed over PATH.
+ * written to a new file PATH.tmp.XXXXXX (mkostemp: a fresh name, never a
+ * planted one) in the same directory, fsynced, renamed over PATH, and the
+ * directory fsynced.  PATH is read without following a symbolic link and
+ * only when it is a regular file.
  */
 #ifndef SMTPGATE_STRIKES_H
 #define SMTPGATE_STRIKES_H
@@ -30,6 +33,7 @@
 #define STRIKES_HEADER		"# smtpgate-sniffd state v1"
 #define STRIKES_LINE_MAX	256
 #define STRIKES_MAX_RECORDS	1000000	/* beyond: new addresses not struck */
+#define STRIKES_TMP_SUFFIX	".tmp."	/* then six random characters */
 
 struct strikes_cfg {
 	uint32_t strikes;		/* strikes that ban */
@@ -83,26 +87,43 @@ void strikes_forget_all(struct strikes *t,
 /* Drop records with nothing left to remember at now (see above). */
 size_t strikes_expire(struct strikes *t, int64_t now,
     const struct strikes_cfg *cfg);
+/* The same over part (0..parts-1) of the table only: a walk of a big
+ * table spread over event-loop turns, parts calls for the whole. */
+size_t strikes_expire_part(struct strikes *t, int64_t now,
+    const struct strikes_cfg *cfg, unsigned part, unsigned parts);
 /* Call fn for every record, in no particular order. */
 void strikes_each(const struct strikes *t,
     void (*fn)(void *arg, const struct strikes_rec *r), void *arg);
 size_t strikes_count(const struct strikes *t);
 /* Has anything changed since the last strikes_save (or load)? */
 bool strikes_dirty(const struct strikes *t);
+/*
+ * For a save made elsewhere (a snapshot written by a child process): the
+ * count of changes so far, taken with the snapshot, and, once that save
+ * succeeded, strikes_mark_saved with it, so that only changes made since
+ * leave the table dirty.
+ */
+uint64_t strikes_changes(const struct strikes *t);
+void strikes_mark_saved(struct strikes *t, uint64_t changes);
 
 /* One record as a state-file line (no newline) into buf. */
 void strikes_format(const struct strikes_rec *r, char *buf, size_t len);
 /* Parse one state-file line (no newline).  0, or -1 with *why. */
 int strikes_parse(const char *line, struct strikes_rec *r, const char **why);
 
-/* Write the state file atomically.  0, or -1 with "call path: cause". */
+/* Write the state file atomically (above).  0, or -1 with "call path:
+ * cause". */
 int strikes_save(struct strikes *t, const char *path, char *err,
     size_t errlen);
+/* Remove temporary files PATH.tmp.XXXXXX left by a save that never
+ * finished (a crash); the count removed. */
+size_t strikes_clean_tmp(const char *path);
 /*
  * Read the state file into t (added to what it holds).  A missing file is
  * an empty state (0).  A bad line is skipped and counted in *bad; the
  * first one is described in err.  -1 with err when the file cannot be
- * read or its header is wrong.
+ * read, is not a regular file (a symbolic link is not followed), or its
+ * header is wrong.
  */
 int strikes_load(struct strikes *t, const char *path, size_t *bad,
     char *err, size_t errlen);

@@ -344,9 +344,15 @@ fail:
 	return -1;
 }
 
-int
-allowlist_load(const char *path, bool missing_ok, bool *missing,
-    struct allowlist *l, char *err, size_t errlen)
+/*
+ * Read path into l.  Never blocks: O_NONBLOCK, so a FIFO (or a device)
+ * planted at the path is opened without waiting for a writer and then
+ * refused as not a regular file; follow says whether a symbolic link is
+ * followed (not for the allow file itself).
+ */
+static int
+allowlist_read(const char *path, bool follow, bool missing_ok,
+    bool *missing, struct allowlist *l, char *err, size_t errlen)
 {
 	struct stat st;
 	char *text = NULL;
@@ -356,7 +362,8 @@ allowlist_load(const char *path, bool missing_ok, bool *missing,
 	if (missing != NULL)
 		*missing = false;
 	l->n = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    (follow ? 0 : O_NOFOLLOW))) == -1) {
 		if (errno == ENOENT && missing_ok) {
 			if (missing != NULL)
 				*missing = true;
@@ -364,22 +371,21 @@ allowlist_load(const char *path, bool missing_ok, bool *missing,
 		}
 		saved = errno;
 		snprintf(err, errlen, "allow list: open %s: %s", path,
-		    strerror(errno));
+		    saved == ELOOP && !follow ? "a symbolic link (not "
+		    "followed)" : strerror(saved));
 		errno = saved;
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > ALLOWLIST_FILE_MAX) {
+	if (fstat(fd, &st) == -1) {
 		saved = errno;
-		if (S_ISREG(st.st_mode) || saved == 0) {
-			saved = EINVAL;
-			snprintf(err, errlen, "allow list: %s: not a regular "
-			    "file of at most %d bytes", path,
-			    ALLOWLIST_FILE_MAX);
-		} else {
-			snprintf(err, errlen, "allow list: fstat %s: %s", path,
-			    strerror(saved));
-		}
+		snprintf(err, errlen, "allow list: fstat %s: %s", path,
+		    strerror(saved));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > ALLOWLIST_FILE_MAX) {
+		saved = EINVAL;
+		snprintf(err, errlen, "allow list: %s: not a regular file of "
+		    "at most %d bytes", path, ALLOWLIST_FILE_MAX);
 		goto out;
 	}
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -419,6 +425,21 @@ out:
 	if (rc == -1)
 		errno = saved;
 	return rc;
+}
+
+int
+allowlist_load(const char *path, bool missing_ok, bool *missing,
+    struct allowlist *l, char *err, size_t errlen)
+{
+	return allowlist_read(path, false, missing_ok, missing, l, err,
+	    errlen);
+}
+
+int
+allowlist_import_file(const char *path, struct allowlist *l, char *err,
+    size_t errlen)
+{
+	return allowlist_read(path, true, false, NULL, l, err, errlen);
 }
 
 char *
@@ -514,10 +535,17 @@ allowlist_save(const char *path, const struct allowlist *l, char *err,
 	free(text);
 	/* The rename itself must survive a crash. */
 	allowlist_dir(path, dir, sizeof(dir));
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1) {
+		saved = errno;
+		if (dfd != -1)
+			close(dfd);
+		snprintf(err, errlen, "allow list: fsync directory %s: %s",
+		    dir, strerror(saved));
+		errno = saved;
+		return -1;
 	}
+	close(dfd);
 	return 0;
 fail:
 	saved = errno;
@@ -543,8 +571,8 @@ allowlist_lock(const char *path, int timeout_ms, char *err, size_t errlen)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0600)) == -1) {
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
 		saved = errno;
 		snprintf(err, errlen, "allow list: open lock %s: %s", lock,
 		    strerror(errno));

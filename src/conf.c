@@ -833,6 +833,7 @@ static const struct conf_key conf_keys[] = {
 	RULE_KEY("helo_mismatch", RULE_HELO_MISMATCH),
 	RULE_KEY("no_ptr_far", RULE_NO_PTR_FAR),
 	RULE_KEY("mail_from_no_domain", RULE_MAIL_FROM_NO_DOMAIN),
+	RULE_KEY("trickle", RULE_TRICKLE),
 	{ "sniffer", "spf_softfail_fails", conf_set_bool,
 	    F(sniffer.spf_softfail_fails), 0, 0, 0, false },
 	{ "sniffer", "spf_neutral_fails", conf_set_bool,
@@ -851,6 +852,8 @@ static const struct conf_key conf_keys[] = {
 	    0, 0, false },
 	{ "sniffer", "state_file", conf_set_path, F(sniffer.state_file), 0, 0,
 	    0, false },
+	{ "sniffer", "state_save_interval", conf_set_duration,
+	    F(sniffer.state_save_interval_s), 1, 86400, 0, false },
 	{ "sniffer", "control_socket", conf_set_path,
 	    F(sniffer.control_socket), 0, 0, 0, false },
 };
@@ -914,6 +917,7 @@ conf_sniffer_defaults(struct conf_sniffer *s)
 	s->offender_timeout_max_s = 7 * 86400;
 	snprintf(s->state_file, sizeof s->state_file, "%s",
 	    "/var/lib/smtpgate/sniffer.state");
+	s->state_save_interval_s = 60;
 	snprintf(s->control_socket, sizeof s->control_socket, "%s",
 	    "/run/smtpgate/sniffd.sock");
 }
@@ -1028,6 +1032,7 @@ static const char *const conf_rule_names[RULE_MAX] = {
 	[RULE_NO_PTR_FAR] = "no-ptr-far",
 	[RULE_MAIL_FROM_NO_DOMAIN] = "mail-from-no-domain",
 	[RULE_PREGREET] = "pregreet",
+	[RULE_TRICKLE] = "trickle",
 };
 
 const char *

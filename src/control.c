@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,17 +159,19 @@ control_conn_timeout(void *arg)
 	control_conn_close(k);
 }
 
-/* Split the request into words; refuse what is not printable ASCII. */
+/* Split the request line (len bytes, NUL-terminated) into words; refuse
+ * what is not printable ASCII, a NUL byte included. */
 static int
-control_split(char *line, char *argv[], int max)
+control_split(char *line, size_t len, char *argv[], int max)
 {
+	char *save = NULL;
 	int argc = 0;
 
-	for (char *p = line; *p != '\0'; p++)
-		if (*p < 0x20 || *p > 0x7e)
+	for (size_t i = 0; i < len; i++)
+		if (line[i] < 0x20 || line[i] > 0x7e)
 			return -1;
-	for (char *tok = strtok(line, " "); tok != NULL;
-	    tok = strtok(NULL, " ")) {
+	for (char *tok = strtok_r(line, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
 		if (argc == max)
 			return -1;
 		argv[argc++] = tok;
@@ -176,29 +179,59 @@ control_split(char *line, char *argv[], int max)
 	return argc;
 }
 
+/* One request line (len bytes, NUL-terminated, no line end) to its
+ * reply. */
 static void
-control_dispatch(struct control_conn *k)
+control_dispatch(struct control *c, char *line, size_t len,
+    struct control_reply *rep)
 {
-	struct control *c = k->c;
 	char *argv[CONTROL_MAX_ARGS];
 	int argc;
 
 	/* The "ok" line first; an error replaces the whole reply. */
-	control_reply_append(&k->rep, "ok");
-	argc = control_split(k->req, argv, CONTROL_MAX_ARGS);
+	control_reply_append(rep, "ok");
+	argc = control_split(line, len, argv, CONTROL_MAX_ARGS);
 	if (argc <= 0) {
-		control_reply_error(&k->rep, "bad request");
+		control_reply_error(rep, "bad request");
 		return;
 	}
 	for (size_t i = 0; i < c->nverbs; i++) {
 		if (strcmp(c->verbs[i].verb, argv[0]) == 0) {
-			c->verbs[i].h(c->verbs[i].arg, argc, argv, &k->rep);
-			if (k->rep.oom)
-				control_reply_error(&k->rep, "reply too large");
+			c->verbs[i].h(c->verbs[i].arg, argc, argv, rep);
+			if (rep->oom)
+				control_reply_error(rep, "reply too large");
 			return;
 		}
 	}
-	control_reply_error(&k->rep, "unknown command '%s'", argv[0]);
+	control_reply_error(rep, "unknown command '%s'", argv[0]);
+}
+
+/*
+ * What the server makes of the bytes a client has sent so far: req holds
+ * reqlen of them (NUL-terminated; at most CONTROL_LINE_MAX are ever read).
+ * True when the reply in rep is complete: the first line was dispatched
+ * (what follows its LF is never read), or CONTROL_LINE_MAX bytes came
+ * without one.  False when more bytes are needed.
+ */
+static bool
+control_take(struct control *c, char *req, size_t reqlen,
+    struct control_reply *rep)
+{
+	char *nl = memchr(req, '\n', reqlen);
+
+	if (nl != NULL) {
+		*nl = '\0';
+		if (nl > req && nl[-1] == '\r')
+			*--nl = '\0';
+		control_dispatch(c, req, (size_t)(nl - req), rep);
+		return true;
+	}
+	if (reqlen >= CONTROL_LINE_MAX) {
+		control_reply_error(rep, "request longer than %d bytes",
+		    CONTROL_LINE_MAX);
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -238,19 +271,8 @@ control_conn_io(int fd, uint32_t events, void *arg)
 		}
 		k->reqlen += (size_t)n;
 		k->req[k->reqlen] = '\0';
-		char *nl = memchr(k->req, '\n', k->reqlen);
-		if (nl != NULL) {
-			*nl = '\0';
-			if (nl > k->req && nl[-1] == '\r')
-				nl[-1] = '\0';
-			control_dispatch(k);
+		if (control_take(k->c, k->req, k->reqlen, &k->rep))
 			break;
-		}
-		if (k->reqlen == sizeof(k->req) - 1) {
-			control_reply_error(&k->rep, "request longer than %d "
-			    "bytes", CONTROL_LINE_MAX);
-			break;
-		}
 	}
 	k->writing = 1;
 	if (evloop_fd_mod(k->c->ev, fd, EPOLLOUT) == -1) {
@@ -297,23 +319,119 @@ control_accept(int fd, uint32_t events, void *arg)
 		log_warn("control: accept on %s", c->path);
 }
 
-/* Create the socket's directory if missing (mode 0750). */
+/* Split path into its directory (buf) and its last component. */
+static const char *
+control_split_path(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, len, ".");
+		return path;
+	}
+	if (slash == path)
+		snprintf(dir, len, "/");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+	return slash + 1;
+}
+
+/*
+ * Create the socket's directory if missing (mode 0750, group gid when not
+ * -1, so that the group's members can reach the socket, as under systemd's
+ * RuntimeDirectory).  The new directory is changed through a descriptor
+ * opened without following a link.
+ */
 static int
-control_mkdir(const char *path, char *err, size_t errlen)
+control_mkdir(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
+	int fd;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+	(void)control_split_path(path, dir, sizeof(dir));
+	if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0)
 		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+	if (mkdir(dir, 0750) == -1) {
+		if (errno == EEXIST)
+			return 0;
 		snprintf(err, errlen, "control: mkdir %s: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
+	if (gid != (gid_t)-1 && ((fd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fchown(fd, (uid_t)-1, gid) ==
+	    -1))
+		log_warn("control: chgrp smtpgate %s", dir);
+	else if (gid != (gid_t)-1)
+		close(fd);
 	return 0;
+}
+
+/*
+ * Give the socket file just bound the group gid.  Not chown(2) by path:
+ * the directory may be writable by the daemon's user (systemd's
+ * RuntimeDirectory is), and between bind and chown, or from an earlier
+ * run, a link put in the socket's place would have carried root's chown
+ * to any file.  fchown(2) on the socket descriptor changes the socket's
+ * own inode, not the file bind made, so the file is changed relative to
+ * its directory with AT_SYMLINK_NOFOLLOW, and only while it is a socket.
+ */
+static void
+control_chgrp(const char *path, gid_t gid)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *base = control_split_path(path, dir, sizeof(dir));
+	struct stat st;
+	int dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("control: chgrp smtpgate %s: open %s", path, dir);
+		return;
+	}
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		log_warn("control: chgrp smtpgate %s: stat", path);
+	else if (!S_ISSOCK(st.st_mode))
+		log_warnx("control: chgrp smtpgate %s: no longer a socket "
+		    "(replaced since bind?): left alone", path);
+	else if (st.st_gid != gid && fchownat(dfd, base, (uid_t)-1, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1)
+		log_warn("control: chgrp smtpgate %s", path);
+	close(dfd);
+}
+
+struct control *
+control_new(struct evloop *ev)
+{
+	struct control *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->ev = ev;
+	c->fd = -1;
+	return c;
+}
+
+int
+control_answer(struct control *c, const char *data, size_t len,
+    char **reply, size_t *replylen)
+{
+	char req[CONTROL_LINE_MAX + 1];
+	struct control_reply rep = { 0 };
+	size_t n = len < CONTROL_LINE_MAX ? len : CONTROL_LINE_MAX;
+
+	*reply = NULL;
+	*replylen = 0;
+	memcpy(req, data, n);
+	req[n] = '\0';
+	if (!control_take(c, req, n, &rep)) {
+		free(rep.buf);
+		return 0;	/* the client closed before its line ended */
+	}
+	if (rep.buf == NULL)
+		return -1;	/* out of memory for even the error */
+	*reply = rep.buf;
+	*replylen = rep.len;
+	return 1;
 }
 
 struct control *
@@ -322,19 +440,20 @@ control_open(struct evloop *ev, const char *path, char *err, size_t errlen)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct control *c;
 	struct group *gr;
+	gid_t gid;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "control: socket path too long: %s",
 		    path);
 		return NULL;
 	}
-	if (control_mkdir(path, err, errlen) == -1)
+	gid = (gr = getgrnam("smtpgate")) != NULL ? gr->gr_gid : (gid_t)-1;
+	if (control_mkdir(path, gid, err, errlen) == -1)
 		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = control_new(ev)) == NULL) {
 		snprintf(err, errlen, "control: out of memory");
 		return NULL;
 	}
-	c->ev = ev;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -364,9 +483,8 @@ control_open(struct evloop *ev, const char *path, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
-	if ((gr = getgrnam("smtpgate")) != NULL &&
-	    chown(path, (uid_t)-1, gr->gr_gid) == -1)
-		log_warn("control: chgrp smtpgate %s", path);
+	if (gid != (gid_t)-1)
+		control_chgrp(path, gid);
 	if (evloop_fd_add(ev, c->fd, EPOLLIN, control_accept, c) == -1) {
 		snprintf(err, errlen, "control: epoll: %s", strerror(errno));
 		unlink(path);
@@ -388,9 +506,11 @@ control_close(struct control *c)
 	for (size_t i = 0; i < CONTROL_MAX_CONNS; i++)
 		if (c->conns[i] != NULL)
 			control_conn_close(c->conns[i]);
-	evloop_fd_del(c->ev, c->fd);
-	close(c->fd);
-	unlink(c->path);
+	if (c->fd != -1) {
+		evloop_fd_del(c->ev, c->fd);
+		close(c->fd);
+		unlink(c->path);
+	}
 	free(c);
 }
 

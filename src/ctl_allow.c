@@ -420,8 +420,7 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		rc = allowlist_parse("stdin", text, got, &in, err, sizeof(err));
 		free(text);
 	} else {
-		rc = allowlist_load(argv[1], false, NULL, &in, err,
-		    sizeof(err));
+		rc = allowlist_import_file(argv[1], &in, err, sizeof(err));
 	}
 	if (rc == -1) {
 		fprintf(stderr, "smtpgatectl: allow import: %s\nsmtpgatectl: "

@@ -17,8 +17,9 @@
  * A/AAAA, its registered domain (libpsl, psl_latest like the daemon), the
  * client's PTR status from the gate's query, SPF for postmaster@HELO and
  * for up to HELO_PTR_SPF_MAX PTR names (spfcheck).  With --mail-from the
- * domain's A answer goes through helo_mail_judge.  Only pregreet is left
- * out: it needs a session.  Nothing is changed anywhere.
+ * domain's A answer goes through helo_mail_judge.  Only pregreet and
+ * trickle are left out: they need a session.  Nothing is changed
+ * anywhere.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -475,7 +476,7 @@ static const char *
 ctl_check_not_evaluated(const struct ctl_check *k)
 {
 	return k->psl_missing && k->dns_rules ? "no-domain (no public "
-	    "suffix list), pregreet" : "pregreet";
+	    "suffix list), pregreet, trickle" : "pregreet, trickle";
 }
 
 static void
@@ -568,7 +569,7 @@ ctl_check_helo_json(FILE *f, const struct ctl_check *k, uint32_t broken)
 	}
 	fprintf(f, "], ");
 	ctl_check_rules_json(f, k, broken);
-	fprintf(f, ", \"not_evaluated\": [\"pregreet\"%s]}",
+	fprintf(f, ", \"not_evaluated\": [\"pregreet\", \"trickle\"%s]}",
 	    k->psl_missing && k->dns_rules ? ", \"no-domain\"" : "");
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ares.h>
@@ -22,6 +23,29 @@ daemon_usage(const struct daemon_ctx *d)
 	    "  -n       check the configuration and exit\n"
 	    "  -v       log debugging detail\n", d->name, CONF_PATH_DEFAULT);
 	exit(1);
+}
+
+/*
+ * Reloads read the configuration as the daemon's user: say at start when
+ * it could not (the shipped tmpfiles.d and make install give it group
+ * smtpgate, mode 0640).
+ */
+static void
+daemon_conf_readable(const struct daemon_ctx *d)
+{
+	struct stat st;
+
+	if (!d->user.change || stat(d->conf_path, &st) == -1 ||
+	    privdrop_may(&d->user, &st, R_OK))
+		return;
+	log_warnx("%s is not readable by user %s: reloads (SIGHUP, "
+	    "smtpgatectl reload) will fail; chgrp %s %s; chmod g+r %s",
+	    d->conf_path, d->user.name, d->user.name, d->conf_path,
+	    d->conf_path);
+	if (!d->foreground)
+		fprintf(stderr, "%s: warning: %s is not readable by user %s: "
+		    "reloads will fail (chgrp %s, chmod g+r)\n", d->name,
+		    d->conf_path, d->user.name, d->user.name);
 }
 
 /* SIGTERM, SIGINT: leave the loop; the daemon shuts down after it. */
@@ -78,7 +102,12 @@ daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
 		printf("%s: configuration ok\n", d->conf_path);
 		exit(0);
 	}
+	if (privdrop_lookup(&d->user, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: %s\n", d->name, err);
+		exit(1);
+	}
 	log_init(d->name, d->foreground);
+	daemon_conf_readable(d);
 	log_set_verbose(d->verbose);
 	signal(SIGPIPE, SIG_IGN);
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
@@ -115,11 +144,18 @@ daemon_detach(struct daemon_ctx *d)
 
 	if (!d->foreground && daemon(0, 0) == -1)
 		log_fatal("daemon");
-	switch (privdrop_net_admin(err, sizeof(err))) {
+	switch (privdrop_apply(&d->user, err, sizeof(err))) {
 	case -1:
 		log_fatalx("%s", err);
 	case 1:
-		log_info("dropped every capability but CAP_NET_ADMIN");
+		if (d->user.change)
+			log_info("running as user %s (uid %lu gid %lu) with "
+			    "CAP_NET_ADMIN only", d->user.name,
+			    (unsigned long)d->user.uid,
+			    (unsigned long)d->user.gid);
+		else
+			log_info("dropped every capability but "
+			    "CAP_NET_ADMIN");
 		break;
 	default:
 		break;

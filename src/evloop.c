@@ -7,6 +7,10 @@
  * while running them, up to a bound so a loop of defers cannot starve I/O),
  * then the idle hook.  Timers and defers own no caller memory; a timer is
  * freed after it fires or when cancelled.
+ *
+ * Every callback is timed: the longest one so far is the loop's worst
+ * stall (evloop_stall_max_us), the time every other descriptor, packets
+ * waiting in a queue included, had to wait for it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -65,9 +69,20 @@ struct evloop {
 	size_t nsig;
 	ev_cb idle_cb;
 	void *idle_arg;
+	uint64_t stall_max_us;		/* longest callback so far */
 };
 
 static void evloop_reap(struct evloop *);
+
+/* A callback that began at t0_us has returned. */
+static void
+evloop_timed(struct evloop *ev, int64_t t0_us)
+{
+	int64_t d = evloop_clock_us() - t0_us;
+
+	if (d > 0 && (uint64_t)d > ev->stall_max_us)
+		ev->stall_max_us = (uint64_t)d;
+}
 
 static int64_t
 evloop_clock_ms(void)
@@ -385,6 +400,12 @@ evloop_set_idle(struct evloop *ev, ev_cb cb, void *arg)
 	ev->idle_arg = arg;
 }
 
+uint64_t
+evloop_stall_max_us(const struct evloop *ev)
+{
+	return ev->stall_max_us;
+}
+
 void
 evloop_break(struct evloop *ev)
 {
@@ -399,9 +420,12 @@ evloop_run_timers(struct evloop *ev)
 		ev_cb cb = t->cb;
 		void *arg = t->arg;
 
+		int64_t t0 = evloop_clock_us();
+
 		evloop_heap_remove(ev, 0);
 		free(t);
 		cb(arg);
+		evloop_timed(ev, t0);
 	}
 }
 
@@ -416,7 +440,10 @@ evloop_run_defers(struct evloop *ev)
 		ev->defer_head = ev->defer_tail = NULL;
 		while (d != NULL) {
 			struct ev_defer *next = d->next;
+			int64_t t0 = evloop_clock_us();
+
 			d->cb(d->arg);
+			evloop_timed(ev, t0);
 			free(d);
 			d = next;
 		}
@@ -456,15 +483,24 @@ evloop_run(struct evloop *ev)
 		ev->now_ms = evloop_clock_ms();
 		for (int i = 0; i < n; i++) {
 			struct ev_fd *f = events[i].data.ptr;
-			if (f->cb != NULL)
+
+			if (f->cb != NULL) {
+				int64_t t0 = evloop_clock_us();
+
 				f->cb(f->fd, events[i].events, f->arg);
+				evloop_timed(ev, t0);
+			}
 		}
 		evloop_reap(ev);
 		ev->now_ms = evloop_clock_ms();
 		evloop_run_timers(ev);
 		evloop_run_defers(ev);
-		if (ev->idle_cb != NULL)
+		if (ev->idle_cb != NULL) {
+			int64_t t0 = evloop_clock_us();
+
 			ev->idle_cb(ev->idle_arg);
+			evloop_timed(ev, t0);
+		}
 	}
 	return 0;
 }

@@ -117,6 +117,8 @@ smtpcmd_line(struct smtpcmd *c, smtpcmd_cb cb, void *ctx)
 	v = smtpcmd_parse(c->line, len, &arg, &arglen);
 	c->len = 0;
 	c->lines++;
+	if (v == SMTPCMD_HELO || v == SMTPCMD_EHLO)
+		c->greeted = true;
 	cb(ctx, v, arg, arglen);
 	if (v == SMTPCMD_MAIL)
 		c->end = SMTPCMD_END_MAIL;
@@ -128,28 +130,19 @@ smtpcmd_line(struct smtpcmd *c, smtpcmd_cb cb, void *ctx)
 		c->end = SMTPCMD_END_LINES;
 }
 
-enum smtpcmd_end
-smtpcmd_feed(struct smtpcmd *c, uint32_t seq, const uint8_t *data,
+/* Read the bytes of a segment at seq that does not start beyond
+ * next_seq: what was read already is skipped. */
+static void
+smtpcmd_consume(struct smtpcmd *c, uint32_t seq, const uint8_t *data,
     size_t len, smtpcmd_cb cb, void *ctx)
 {
+	int32_t d = (int32_t)(seq - c->next_seq);
 	size_t i;
-	int32_t d;
 
-	if (c->end != SMTPCMD_READING || len == 0)
-		return c->end;
-	if (!c->started) {
-		c->started = true;
-		c->next_seq = seq;
-	}
-	d = (int32_t)(seq - c->next_seq);
-	if (d > 0) {
-		c->end = SMTPCMD_LOST;
-		return c->end;
-	}
 	if (d < 0) {
 		/* A retransmission: skip what we have already read. */
 		if ((size_t)-(int64_t)d >= len)
-			return c->end;
+			return;
 		data += (size_t)-(int64_t)d;
 		len -= (size_t)-(int64_t)d;
 	}
@@ -179,5 +172,121 @@ smtpcmd_feed(struct smtpcmd *c, uint32_t seq, const uint8_t *data,
 		}
 		c->line[c->len++] = (char)ch;
 	}
+}
+
+/* Keep a segment that lies beyond a gap; one that does not fit ends the
+ * reading (its bytes would be missing once the gap is filled). */
+static void
+smtpcmd_hold(struct smtpcmd *c, uint32_t seq, const uint8_t *data,
+    size_t len)
+{
+	for (size_t i = 0; i < c->nooo; i++)
+		if (c->ooo[i].seq == seq && c->ooo[i].len >= len)
+			return;		/* a retransmission of one held */
+	if (c->nooo == SMTPCMD_OOO_SEGS ||
+	    len > (size_t)(SMTPCMD_OOO_BYTES - c->ooo_used)) {
+		c->end = SMTPCMD_LOST;
+		return;
+	}
+	memcpy(c->ooo_buf + c->ooo_used, data, len);
+	c->ooo[c->nooo].seq = seq;
+	c->ooo[c->nooo].off = c->ooo_used;
+	c->ooo[c->nooo].len = (uint16_t)len;
+	c->nooo++;
+	c->ooo_used = (uint16_t)(c->ooo_used + len);
+}
+
+/* Forget held segment i, closing up the buffer. */
+static void
+smtpcmd_unhold(struct smtpcmd *c, size_t i)
+{
+	uint16_t off = c->ooo[i].off, len = c->ooo[i].len;
+
+	memmove(c->ooo_buf + off, c->ooo_buf + off + len,
+	    (size_t)(c->ooo_used - off - len));
+	c->ooo_used = (uint16_t)(c->ooo_used - len);
+	for (size_t k = i + 1; k < c->nooo; k++)
+		c->ooo[k - 1] = c->ooo[k];
+	c->nooo--;
+	for (size_t k = 0; k < c->nooo; k++)
+		if (c->ooo[k].off > off)
+			c->ooo[k].off = (uint16_t)(c->ooo[k].off - len);
+}
+
+/* Read every held segment the stream has reached, in stream order. */
+static void
+smtpcmd_drain(struct smtpcmd *c, smtpcmd_cb cb, void *ctx)
+{
+	while (c->end == SMTPCMD_READING && c->nooo > 0) {
+		size_t i, best = c->nooo;
+
+		for (i = 0; i < c->nooo; i++)
+			if ((int32_t)(c->ooo[i].seq - c->next_seq) <= 0 &&
+			    (best == c->nooo || (int32_t)(c->ooo[i].seq -
+			    c->ooo[best].seq) < 0))
+				best = i;
+		if (best == c->nooo)
+			return;		/* a gap still before every one */
+		/* smtpcmd_consume never holds, so the bytes stay put. */
+		smtpcmd_consume(c, c->ooo[best].seq,
+		    c->ooo_buf + c->ooo[best].off, c->ooo[best].len, cb, ctx);
+		smtpcmd_unhold(c, best);
+	}
+}
+
+enum smtpcmd_end
+smtpcmd_feed(struct smtpcmd *c, uint32_t seq, const uint8_t *data,
+    size_t len, smtpcmd_cb cb, void *ctx)
+{
+	if (c->end != SMTPCMD_READING || len == 0)
+		return c->end;
+	if (!c->started) {
+		c->started = true;
+		c->start_seq = c->next_seq = seq;
+	}
+	if ((int32_t)(seq - c->next_seq) > 0) {
+		smtpcmd_hold(c, seq, data, len);
+		return c->end;
+	}
+	/*
+	 * Bytes from before the first one read: the stream began earlier
+	 * than its first segment here.  Before a HELO/EHLO that hides the
+	 * greeting from us (its tail came first); after it, they are old.
+	 */
+	if ((int32_t)(seq - c->start_seq) < 0 && !c->greeted) {
+		c->end = SMTPCMD_LOST;
+		return c->end;
+	}
+	smtpcmd_consume(c, seq, data, len, cb, ctx);
+	smtpcmd_drain(c, cb, ctx);
 	return c->end;
+}
+
+enum smtpcmd_lack
+smtpcmd_lack(const struct smtpcmd *c)
+{
+	if (!c->started || c->greeted)
+		return SMTPCMD_LACKS_NOTHING;
+	switch (c->end) {
+	case SMTPCMD_READING:
+		return c->nooo > 0 ? SMTPCMD_LACKS_BYTES :
+		    SMTPCMD_LACKS_GREETING;
+	case SMTPCMD_END_LINES:
+		return SMTPCMD_LACKS_GREETING;
+	case SMTPCMD_LOST:
+		return SMTPCMD_LACKS_BYTES;
+	default:
+		return SMTPCMD_LACKS_NOTHING;
+	}
+}
+
+const char *
+smtpcmd_lack_name(enum smtpcmd_lack l)
+{
+	switch (l) {
+	case SMTPCMD_LACKS_NOTHING:	return "nothing";
+	case SMTPCMD_LACKS_GREETING:	return "greeting";
+	case SMTPCMD_LACKS_BYTES:	return "bytes";
+	}
+	return "?";
 }

@@ -5,7 +5,8 @@
  * Start-up order: parse arguments, load the configuration (refusing a bad
  * file with FILE:LINE: reason before anything is bound), set up the event
  * loop and the sniffer (state file, nft writer, resolver, SPF workers,
- * control socket, queue), detach unless -f, then run the loop until
+ * control socket, queue), detach unless -f, become user smtpgate when
+ * started as root and keep CAP_NET_ADMIN alone, then run the loop until
  * SIGTERM/SIGINT.  SIGHUP reloads, SIGUSR1 logs counters.  The steps both
  * daemons share are in daemon.h.
  */
@@ -51,8 +52,9 @@ main(int argc, char *argv[])
 	daemon_init(&d.dc, argc, argv, &conf, sniffd_signal, &d);
 	if ((d.sniff = sniff_new(d.dc.ev, &conf, err, sizeof(err))) == NULL)
 		daemon_setup_failed(&d.dc, err);
-	/* CAP_NET_ADMIN serves the queue, the sets and sock_diag's destroy
-	 * (cut_session); nothing else is needed from here on. */
+	/* CAP_NET_ADMIN serves the queue, the sets, conntrack questions and
+	 * sock_diag's destroy (cut_session); nothing else is needed from
+	 * here on, and no uid 0 either. */
 	daemon_detach(&d.dc);
 
 	log_info("started queue=%u table=%s strikes=%u window=%u timeout=%u "

@@ -5,11 +5,13 @@
  * file with FILE:LINE: reason before anything is bound), set up the event
  * loop and the gate (queue, resolver, nft writer), detach unless -f, then
  * run the loop until SIGTERM/SIGINT.  SIGHUP reloads, SIGUSR1 logs counters.
- * Once everything is bound and open, every capability but CAP_NET_ADMIN
- * is dropped.  The steps both daemons share are in daemon.h.
+ * Once everything is bound and open, a daemon started as root becomes user
+ * smtpgate and every capability but CAP_NET_ADMIN is dropped.  The steps
+ * both daemons share are in daemon.h.
  */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf.h"
 #include "control.h"
@@ -24,6 +26,18 @@ struct smtpgated {
 	struct control *ctl;
 };
 
+/* The gate's counters and the loop's worst stall, as one record. */
+static void
+smtpgated_stats_format(struct smtpgated *d, char *line, size_t len)
+{
+	size_t off;
+
+	gate_stats_format(d->gate, line, len);
+	off = strlen(line);
+	snprintf(line + off, len - off, " loop_stall_max_us=%llu",
+	    (unsigned long long)evloop_stall_max_us(d->dc.ev));
+}
+
 static void
 smtpgated_ctl_stats(void *arg, int argc, char *argv[],
     struct control_reply *r)
@@ -33,7 +47,7 @@ smtpgated_ctl_stats(void *arg, int argc, char *argv[],
 
 	(void)argc;
 	(void)argv;
-	gate_stats_format(d->gate, line, sizeof(line));
+	smtpgated_stats_format(d, line, sizeof(line));
 	control_reply_line(r, "%s", line);
 }
 
@@ -90,9 +104,13 @@ smtpgated_signal(int signo, void *arg)
 	case SIGHUP:
 		gate_reload(d->gate, d->dc.conf_path);
 		break;
-	case SIGUSR1:
-		gate_log_stats(d->gate);
+	case SIGUSR1: {
+		char line[1280];
+
+		smtpgated_stats_format(d, line, sizeof(line));
+		log_info("stats %s", line);
 		break;
+	}
 	}
 }
 

@@ -7,9 +7,10 @@
  * sniffer: its payload is reassembled (microseconds), the verdict sent,
  * and only then are its commands judged (DNS, SPF, logs).  The verdict is
  * accept, or, once the session is done (the first MAIL FROM, STARTTLS,
- * DATA, too many lines, a gap, a trusted client, joined late), NF_REPEAT
- * with MARK_SNIFFED, which the ruleset copies to the conntrack mark so
- * that no further packet of the session is queued.
+ * DATA, too many lines, bytes that cannot be placed, the window's last
+ * packet, a trusted client, joined late), NF_REPEAT with MARK_SNIFFED,
+ * which the ruleset copies to the conntrack mark so that no further packet
+ * of the session is queued.
  *
  * Flows are kept in a hash by 4-tuple and in one of two LRU lists (oldest
  * first).  A flow being read ends on FIN or RST, when idle for flow_idle,
@@ -19,14 +20,23 @@
  * packets of its session that were queued before the conntrack mark took
  * effect; one that comes later finds no flow and is marked as joined late.
  *
- * A flow is only read when its first queued packet carries no payload or
- * begins with HELO or EHLO (or a beginning of them, for a client that
- * trickles): the ruleset queues from packet 3, the first after the
- * handshake, and a client speaks after the banner.  A session joined in
- * the middle (after a restart, or pushed out by max_flows) could put a
- * message body line where a command is expected, so it is not read.
+ * A flow is read from its first data (sniff_first_data): data that begins
+ * with HELO or EHLO, or any data when conntrack says the client has sent
+ * no more than SNIFF_START_PKTS packets; a session joined in the middle
+ * (after a restart, or pushed out by max_flows) could put a message body
+ * line where a command is expected, so it is read only when its data
+ * begins with a command and is never judged trickle.
+ *
+ * Trickle (issue 8): a flow read from its start that reaches the window's
+ * last packet ([sniffer] packets, counted here or, since pure ACKs are
+ * not queued, by conntrack once the flow is silent), whose reading ends,
+ * or that closes with a gap, all before a HELO/EHLO completed, is a
+ * finding (smtpcmd_lack says what it lacks).  Flows short of their
+ * greeting are kept on a list of suspects for the conntrack questions.
+ * No finding while queued packets were lost (loss_gen).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -39,17 +49,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
 #include "log.h"
 #include "marks.h"
 #include "pkt.h"
+#include "privdrop.h"
 #include "smtpcmd.h"
 #include "sniff.h"
 #include "sniff_int.h"
 
 #define SNIFF_BUCKETS		65536
 #define SNIFF_QUEUE_COPY	0xffff	/* whole packets: we read payload */
-#define SNIFF_EXPIRE_EVERY_S	60	/* strike records */
+#define SNIFF_EXPIRE_EVERY_S	60	/* strike records: one sweep */
 #define SNIFF_DONE_LINGER_MS	5000	/* a done flow is kept this long */
+#define SNIFF_START_PKTS	5	/* a session's first data comes within
+					 * its client's first packets */
+#define SNIFF_SILENCE_MS	1000	/* a suspect this silent: ask conntrack */
+#define SNIFF_CT_EVERY_MS	2000	/* and again after this */
+#define SNIFF_CT_PER_TICK	256	/* conntrack questions per tick */
 
 struct sniff_flow {
 	struct sniff *s;
@@ -62,6 +80,12 @@ struct sniff_flow {
 	bool done;				/* mark, read no more */
 	struct sniff_session *ss;
 	struct smtpcmd *cmd;			/* reassembly; NULL once done */
+	uint32_t npkts;				/* its packets queued to us */
+	uint64_t loss_gen;			/* s->loss_gen at its start */
+	bool from_start;			/* read from its first data */
+	bool suspect;				/* on s->suspects */
+	struct sniff_flow *sus_prev, *sus_next;
+	int64_t ct_next_ms;			/* next look in conntrack */
 };
 
 /* ---- flows ---- */
@@ -129,6 +153,54 @@ sniff_lru_touch(struct sniff *s, struct sniff_flow *f)
 	l->tail = f;
 }
 
+/* ---- suspects: read from their start, still short of a greeting ---- */
+
+static void
+sniff_suspect_unlink(struct sniff *s, struct sniff_flow *f)
+{
+	if (!f->suspect)
+		return;
+	if (f->sus_prev != NULL)
+		f->sus_prev->sus_next = f->sus_next;
+	else
+		s->suspects = f->sus_next;
+	if (f->sus_next != NULL)
+		f->sus_next->sus_prev = f->sus_prev;
+	f->sus_prev = f->sus_next = NULL;
+	f->suspect = false;
+}
+
+/* Can a trickle finding be made against f?  Only when it was read from
+ * its session's first data and no queued packet was lost meanwhile (a
+ * lost one could be the missing bytes). */
+static bool
+sniff_trickle_judgeable(const struct sniff *s, const struct sniff_flow *f)
+{
+	return f->from_start && f->loss_gen == s->loss_gen &&
+	    s->conf.sniffer.rule[RULE_TRICKLE] != ACTION_OFF;
+}
+
+static void
+sniff_suspect_update(struct sniff *s, struct sniff_flow *f)
+{
+	bool want = !f->done && f->cmd != NULL && f->from_start &&
+	    smtpcmd_lack(f->cmd) != SMTPCMD_LACKS_NOTHING;
+
+	if (want == f->suspect)
+		return;
+	if (!want) {
+		sniff_suspect_unlink(s, f);
+		return;
+	}
+	f->suspect = true;
+	f->sus_prev = NULL;
+	f->sus_next = s->suspects;
+	if (s->suspects != NULL)
+		s->suspects->sus_prev = f;
+	s->suspects = f;
+	f->ct_next_ms = 0;
+}
+
 static void
 sniff_flow_free(struct sniff *s, struct sniff_flow *f)
 {
@@ -141,6 +213,7 @@ sniff_flow_free(struct sniff *s, struct sniff_flow *f)
 			break;
 		}
 	sniff_lru_unlink(f);
+	sniff_suspect_unlink(s, f);
 	sniff_session_unref(f->ss);
 	free(f->cmd);
 	free(f);
@@ -179,6 +252,7 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 	f->dst = p->dst;
 	f->sport = p->sport;
 	f->dport = p->dport;
+	f->loss_gen = s->loss_gen;
 	smtpcmd_init(f->cmd);
 	f->next = *sniff_slot(s, p);
 	*sniff_slot(s, p) = f;
@@ -195,6 +269,7 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 /* The lines of one packet worth judging, kept until its verdict is sent. */
 struct sniff_pending {
 	struct sniff_flow *f;
+	enum smtpcmd_lack trickle;	/* a trickle finding to judge */
 	size_t n;
 	struct {
 		enum smtpcmd_verb v;
@@ -235,6 +310,10 @@ sniff_read(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 	    sniff_line, pd);
 	if (e == SMTPCMD_READING)
 		return;
+	/* Reading ended before a greeting: 64 lines of padding, or bytes
+	 * that could not be placed. */
+	if (sniff_trickle_judgeable(s, f))
+		pd->trickle = smtpcmd_lack(f->cmd);
 	f->done = true;
 	if (e == SMTPCMD_END_STARTTLS)
 		s->st.starttls++;
@@ -255,6 +334,9 @@ sniff_judge_pending(struct sniff *s, struct sniff_pending *pd)
 {
 	struct sniff_flow *f = pd->f;
 
+	if (pd->trickle != SMTPCMD_LACKS_NOTHING)
+		sniff_judge_trickle(s, f->ss, &f->src,
+		    smtpcmd_lack_name(pd->trickle), f->npkts);
 	for (size_t i = 0; i < pd->n; i++) {
 		if (pd->line[i].v != SMTPCMD_MAIL) {
 			sniff_judge_helo(s, f->ss, &f->src, pd->line[i].arg,
@@ -281,18 +363,104 @@ sniff_latency(struct sniff *s, int64_t t0)
 		s->st.lat_max_us = (uint64_t)us;
 }
 
-/* Does the payload begin like a session's first words: "HELO " or
- * "EHLO " (any case), or a beginning of them (a trickling client)? */
+/*
+ * Does the payload begin with one of verbs[0..n) (any case), then a blank
+ * or the line's end, or with a beginning of one (a trickling client)?
+ */
+static bool
+sniff_begins(const struct pkt *p, const char *const *verbs, size_t nverbs)
+{
+	size_t n = p->payload_len < 4 ? p->payload_len : 4;
+	uint8_t next;
+
+	for (size_t i = 0; i < nverbs; i++) {
+		if (strncasecmp((const char *)p->payload, verbs[i], n) != 0)
+			continue;
+		if (p->payload_len <= 4)
+			return true;
+		next = p->payload[4];
+		if (next == ' ' || next == '\t' || next == '\r' ||
+		    next == '\n')
+			return true;
+	}
+	return false;
+}
+
+/* A session's first words: HELO or EHLO. */
 static bool
 sniff_greeting(const struct pkt *p)
 {
-	size_t n = p->payload_len < 4 ? p->payload_len : 4;
+	static const char *const v[] = { "HELO", "EHLO" };
 
-	if (strncasecmp((const char *)p->payload, "HELO", n) != 0 &&
-	    strncasecmp((const char *)p->payload, "EHLO", n) != 0)
-		return false;
-	return p->payload_len <= 4 || p->payload[4] == ' ' ||
-	    p->payload[4] == '\t';
+	return sniff_begins(p, v, sizeof(v) / sizeof(v[0]));
+}
+
+/* A command a client may send before its HELO (RFC 5321 4.1.4), or QUIT. */
+static bool
+sniff_command(const struct pkt *p)
+{
+	static const char *const v[] = { "HELO", "EHLO", "NOOP", "RSET",
+	    "HELP", "VRFY", "EXPN", "QUIT" };
+
+	return sniff_begins(p, v, sizeof(v) / sizeof(v[0]));
+}
+
+/*
+ * The first data of flow f.  A session is read from its start: a HELO or
+ * EHLO there is its start; other data is its start when conntrack says
+ * the client has sent no more than SNIFF_START_PKTS packets (SYN, the
+ * handshake's ACK, an ACK of the banner, this one), whatever the data
+ * says (NOOP, junk, an empty line, the tail of a command sent first).  A
+ * session joined in the middle (after a restart, or pushed out by
+ * max_flows) could put a message body line where a command is expected:
+ * it is read only when its data begins with a command, and never judged
+ * trickle (what it lacks was said before we joined).
+ */
+static void
+sniff_first_data(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
+{
+	struct sniff_ct ct;
+	int rc;
+
+	if (sniff_greeting(p)) {
+		f->from_start = true;
+		return;
+	}
+	s->st.ct_queries++;
+	rc = sniff_ct_get(&f->src, f->sport, &f->dst, f->dport, &ct);
+	if (rc != 0 && rc != -ENOENT)
+		s->st.ct_errors++;
+	if (rc == 0 && ct.counted && ct.packets <= SNIFF_START_PKTS) {
+		f->from_start = true;
+		return;
+	}
+	if (sniff_command(p))
+		return;
+	s->st.late++;
+	f->done = true;
+}
+
+/* Queued packets the sniffer reads per session: ct original packets 3..N
+ * of the ruleset. */
+static uint32_t
+sniff_window(const struct sniff *s)
+{
+	return s->conf.sniffer.packets > 2 ? s->conf.sniffer.packets - 2 : 0;
+}
+
+/* The queue numbers its packets in order: a jump means packets queued to
+ * us were never delivered (socket full), so a flow's gap may be ours. */
+static void
+sniff_queue_id(struct sniff *s, uint32_t id)
+{
+	uint32_t skipped = id - s->next_qid;
+
+	if (s->have_qid && skipped != 0 && skipped < (1u << 31)) {
+		s->st.lost_packets += skipped;
+		s->loss_gen++;
+	}
+	s->next_qid = id + 1;
+	s->have_qid = true;
 }
 
 static void
@@ -308,6 +476,7 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	bool fin;
 
 	s->st.queued++;
+	sniff_queue_id(s, qp->id);
 	if ((qp->mark & MARK_MASK) == MARK_SNIFFED) {
 		/*
 		 * A packet we marked came back: the ruleset lacks the rule
@@ -331,16 +500,17 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	}
 	fin = (p.tcp_flags & (PKT_TCP_FIN | PKT_TCP_RST)) != 0;
 	pd->n = 0;
+	pd->trickle = SMTPCMD_LACKS_NOTHING;
 	pd->f = f = sniff_find(s, &p);
-	if (f == NULL && !fin && (pd->f = f = sniff_flow_new(s, &p)) != NULL) {
-		if (conf_trusted(&s->conf.gate, &p.src)) {
-			s->st.trusted++;
-			f->done = true;
-		} else if (p.payload_len > 0 && !sniff_greeting(&p)) {
-			s->st.late++;
-			f->done = true;
-		}
+	if (f == NULL && !fin && (pd->f = f = sniff_flow_new(s, &p)) != NULL &&
+	    conf_trusted(&s->conf.gate, &p.src)) {
+		s->st.trusted++;
+		f->done = true;
 	}
+	if (f != NULL)
+		f->npkts++;
+	if (f != NULL && !f->done && p.payload_len > 0 && !f->cmd->started)
+		sniff_first_data(s, f, &p);
 	/*
 	 * Reassembly takes a microsecond or two and tells whether this very
 	 * packet ends the session, so it can carry the mark; the judgments
@@ -348,6 +518,24 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	 */
 	if (f != NULL && !f->done && p.payload_len > 0 && !p.truncated)
 		sniff_read(s, f, &p, pd);
+	if (f != NULL && !f->done) {
+		enum smtpcmd_lack lack = smtpcmd_lack(f->cmd);
+		uint32_t w = sniff_window(s);
+		bool last = w > 0 && f->npkts >= w;
+
+		/*
+		 * The window's last packet (the ruleset queues no more of
+		 * the session), or the session's end with a gap before it,
+		 * and still no greeting: a trickle finding.  A session that
+		 * ends without a gap ended normally, whatever it said.
+		 */
+		if ((last || (fin && lack == SMTPCMD_LACKS_BYTES)) &&
+		    lack != SMTPCMD_LACKS_NOTHING &&
+		    sniff_trickle_judgeable(s, f))
+			pd->trickle = lack;
+		if (last)
+			f->done = true;
+	}
 	if (f != NULL && f->done) {
 		s->st.marked++;
 		queue_verdict_mark(s->q, qp->id, true,
@@ -359,11 +547,73 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	if (f == NULL)
 		return;
 	f->last_ms = evloop_now_ms(s->ev);
-	if (!fin)
+	if (!fin) {
 		sniff_lru_touch(s, f);
+		sniff_suspect_update(s, f);
+	}
 	sniff_judge_pending(s, pd);
 	if (fin)
 		sniff_flow_free(s, f);
+}
+
+/*
+ * A suspect is read no more: its window closed (conntrack counted more
+ * packets than the ruleset queues), it went silent for flow_idle, or it
+ * closed (then only a gap is a finding: a session that ends without one
+ * ended normally).  Judge what it lacks when judge says so.
+ */
+static void
+sniff_suspect_end(struct sniff *s, struct sniff_flow *f, bool judge)
+{
+	enum smtpcmd_lack lack = smtpcmd_lack(f->cmd);
+
+	sniff_suspect_unlink(s, f);
+	f->done = true;
+	sniff_lru_touch(s, f);
+	if (judge && lack != SMTPCMD_LACKS_NOTHING &&
+	    sniff_trickle_judgeable(s, f))
+		sniff_judge_trickle(s, f->ss, &f->src, smtpcmd_lack_name(lack),
+		    f->npkts);
+}
+
+/*
+ * Suspects silent for a second: the sniffer cannot see the rest of a
+ * session whose window has closed (nor pure ACKs, which are not queued),
+ * so it asks conntrack how many packets the client has sent.  At most
+ * SNIFF_CT_PER_TICK questions a second, each flow every SNIFF_CT_EVERY_MS.
+ */
+static void
+sniff_suspects_tick(struct sniff *s, int64_t now)
+{
+	struct sniff_flow *f, *next;
+	unsigned asked = 0;
+
+	for (f = s->suspects; f != NULL && asked < SNIFF_CT_PER_TICK;
+	    f = next) {
+		struct sniff_ct ct;
+		int rc;
+
+		next = f->sus_next;
+		if (now - f->last_ms < SNIFF_SILENCE_MS || now < f->ct_next_ms)
+			continue;
+		f->ct_next_ms = now + SNIFF_CT_EVERY_MS;
+		asked++;
+		s->st.ct_queries++;
+		rc = sniff_ct_get(&f->src, f->sport, &f->dst, f->dport, &ct);
+		if (rc != 0 && rc != -ENOENT)
+			s->st.ct_errors++;
+		if (rc == -ENOENT)
+			sniff_suspect_end(s, f, false);		/* gone */
+		else if (rc == 0 && ct.counted &&
+		    ct.packets > s->conf.sniffer.packets)
+			sniff_suspect_end(s, f, true);		/* window */
+		else if (rc == 0 && ct.tcp_state >= TCP_CONNTRACK_FIN_WAIT &&
+		    ct.tcp_state <= TCP_CONNTRACK_CLOSE)
+			/* Closing (its FIN or RST is not queued to us: the
+			 * ruleset returns bare ones): only a gap is left. */
+			sniff_suspect_end(s, f, smtpcmd_lack(f->cmd) ==
+			    SMTPCMD_LACKS_BYTES);
+	}
 }
 
 /* Once a second: idle flows, old strike records, the state file. */
@@ -373,23 +623,36 @@ sniff_tick(void *arg)
 	struct sniff *s = arg;
 	int64_t now = evloop_now_ms(s->ev), wall = time(NULL);
 	int64_t idle = (int64_t)s->conf.sniffer.flow_idle_s * 1000;
+	unsigned judged = 0;
 
+	sniff_suspects_tick(s, now);
 	while (s->reading.head != NULL &&
 	    now - s->reading.head->last_ms >= idle) {
+		struct sniff_flow *f = s->reading.head;
+
 		s->st.expired++;
-		sniff_flow_free(s, s->reading.head);
+		/* Silent for flow_idle in the middle of its greeting: a
+		 * pause past our memory would hide the rest. */
+		if (f->suspect && judged++ < SNIFF_CT_PER_TICK) {
+			sniff_suspect_end(s, f, true);
+			continue;
+		}
+		sniff_flow_free(s, f);
 	}
 	while (s->done.head != NULL &&
 	    now - s->done.head->last_ms >= SNIFF_DONE_LINGER_MS)
 		sniff_flow_free(s, s->done.head);
-	if (wall - s->last_expire_s >= SNIFF_EXPIRE_EVERY_S) {
+	{
 		struct strikes_cfg cfg;
 
+		/* A sixtieth of the records each second, the whole table
+		 * each minute: one walk of a million took 140 ms. */
 		sniff_strikes_cfg(s, &cfg);
-		s->last_expire_s = wall;
-		strikes_expire(s->strikes, wall, &cfg);
+		strikes_expire_part(s->strikes, wall, &cfg, s->expire_part,
+		    SNIFF_EXPIRE_EVERY_S);
+		s->expire_part = (s->expire_part + 1) % SNIFF_EXPIRE_EVERY_S;
 	}
-	sniff_state_save(s);
+	sniff_state_tick(s);
 	s->tick = evloop_timer_at(s->ev, now + 1000, sniff_tick, s);
 }
 
@@ -453,19 +716,62 @@ sniff_conf_fill(struct conf *c)
 	}
 }
 
-/* The state file's directory, created (0750) when missing. */
-static void
-sniff_state_dir(const char *path)
+/*
+ * The state file's directory.  A missing one is created (mode 0750) and,
+ * when the daemon will change user (started as root), given to that user,
+ * who writes the state file from then on.  An existing one is left as it
+ * is, but that user must be able to write it, or every save would fail:
+ * the daemon refuses to start instead.
+ */
+static int
+sniff_state_dir(const char *path, char *err, size_t errlen)
 {
+	struct privdrop_user u;
+	struct stat st;
 	char dir[256];
 	char *slash;
+	int fd;
 
+	if (privdrop_lookup(&u, err, errlen) == -1)
+		return -1;
 	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
-		log_warn("state: mkdir %s", dir);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (mkdir(dir, 0750) == 0) {
+		if (!u.change)
+			return 0;
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1 || fchown(fd, u.uid, u.gid) == -1) {
+			snprintf(err, errlen, "state: chown %s to user %s: %s",
+			    dir, u.name, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		log_info("state: created %s for user %s", dir, u.name);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		snprintf(err, errlen, "state: mkdir %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!u.change)
+		return 0;
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    !privdrop_may(&u, &st, W_OK | X_OK)) {
+		snprintf(err, errlen, "state: directory %s is not writable by "
+		    "user %s, which the daemon runs as (chown %s %s, or set "
+		    "[sniffer] state_file elsewhere)", dir, u.name, u.name,
+		    dir);
+		return -1;
+	}
+	return 0;
 }
 
 static void sniff_ctl_stats(void *arg, int argc, char *argv[],
@@ -496,7 +802,6 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	s->conf = *c;
 	sniff_conf_fill(&s->conf);
 	s->nbuckets = SNIFF_BUCKETS;
-	s->last_expire_s = time(NULL);
 	if (siphash_key_random(&s->flow_key) == -1 ||
 	    siphash_key_random(&s->clean_key) == -1) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
@@ -521,9 +826,13 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
-	sniff_state_dir(c->sniffer.state_file);
-	if (sniff_state_load(s, err, errlen) == -1)
+	if (sniff_state_dir(c->sniffer.state_file, err, errlen) == -1 ||
+	    sniff_state_load(s, err, errlen) == -1)
 		goto fail;
+	if (sniff_state_saver(s) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((s->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
 		goto fail;
 	{
@@ -588,8 +897,11 @@ sniff_free(struct sniff *s)
 		dns_free(s->dns);
 	if (s->ctl != NULL)
 		control_close(s->ctl);
-	if (s->strikes != NULL && s->nft != NULL)
-		sniff_state_save(s);
+	/* Only once the state was loaded: never save over it unread. */
+	if (s->saver != NULL) {
+		sniff_state_final(s);
+		bgsave_free(s->saver);
+	}
 	if (s->nft != NULL) {
 		if (nftset_sync(s->nft) == -1)
 			log_warnx("sniff: nft: last set changes not all "
@@ -696,9 +1008,12 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
 	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
-	    "cut_errors=%llu verdict_p50_us=%llu "
-	    "verdict_p99_us=%llu verdict_max_us=%llu enobufs=%llu "
-	    "verdict_errors=%llu nft_errors=%llu nft_full=%llu spf_checks=%llu "
+	    "cut_errors=%llu trickles=%llu lost_packets=%llu "
+	    "ct_queries=%llu ct_errors=%llu state_saves=%llu state_errors=%llu "
+	    "state_save_ms=%llu verdict_p50_us=%llu "
+	    "verdict_p99_us=%llu verdict_max_us=%llu loop_stall_max_us=%llu "
+	    "enobufs=%llu verdict_errors=%llu nft_errors=%llu nft_full=%llu "
+	    "spf_checks=%llu "
 	    "spf_joined=%llu spf_refused=%llu spf_expired=%llu "
 	    "spf_timeouts=%llu spf_deaths=%llu spf_kills=%llu "
 	    "spf_screened=%llu spf_protocol=%llu spf_dns_queries=%llu "
@@ -721,9 +1036,17 @@ sniff_stats_format(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->clean_hits,
 	    (unsigned long long)st->cuts,
 	    (unsigned long long)st->cut_errors,
+	    (unsigned long long)st->trickles,
+	    (unsigned long long)st->lost_packets,
+	    (unsigned long long)st->ct_queries,
+	    (unsigned long long)st->ct_errors,
+	    (unsigned long long)st->state_saves,
+	    (unsigned long long)st->state_errors,
+	    (unsigned long long)st->state_save_ms,
 	    (unsigned long long)sniff_lat_quantile(st, 0.50),
 	    (unsigned long long)sniff_lat_quantile(st, 0.99),
 	    (unsigned long long)st->lat_max_us,
+	    (unsigned long long)evloop_stall_max_us(s->ev),
 	    (unsigned long long)qs->enobufs,
 	    (unsigned long long)qs->verdict_errors,
 	    (unsigned long long)ns->errors, (unsigned long long)ns->full,

@@ -162,6 +162,7 @@ sniff_verdict(struct sniff *s, struct sniff_session *ss,
 			s->st.bans++;
 			if (nftset_add(s->nft, "offend", client, timeout) == -1)
 				log_warnx("sniff: ban %s: nft batch full", ip);
+			sniff_state_save(s, true);
 			snprintf(tail, sizeof(tail), " timeout=%u", timeout);
 			break;
 		case STRIKES_ALREADY_BANNED:
@@ -552,6 +553,17 @@ sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
 }
 
 void
+sniff_judge_trickle(struct sniff *s, struct sniff_session *ss,
+    const struct addr *client, const char *lack, uint32_t npkts)
+{
+	char extra[48];
+
+	s->st.trickles++;
+	snprintf(extra, sizeof(extra), " lack=%s packets=%u", lack, npkts);
+	sniff_verdict(s, ss, client, RULE_TRICKLE, extra);
+}
+
+void
 sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
     const struct addr *client, const char *dom, size_t len)
 {
@@ -590,7 +602,12 @@ int
 sniff_state_load(struct sniff *s, char *err, size_t errlen)
 {
 	size_t bad = 0;
+	size_t stale = strikes_clean_tmp(s->conf.sniffer.state_file);
 
+	if (stale > 0)
+		log_warnx("state: removed %zu unfinished temporary file%s of "
+		    "%s", stale, stale == 1 ? "" : "s",
+		    s->conf.sniffer.state_file);
 	if (strikes_load(s->strikes, s->conf.sniffer.state_file, &bad, err,
 	    errlen) == -1)
 		return -1;
@@ -604,23 +621,99 @@ sniff_state_load(struct sniff *s, char *err, size_t errlen)
 }
 
 void
-sniff_state_save(struct sniff *s)
+sniff_state_save(struct sniff *s, bool soon)
 {
-	char err[512];
+	if (soon)
+		s->save_soon = true;
+}
 
-	if (!strikes_dirty(s->strikes))
-		return;
-	if (strikes_save(s->strikes, s->conf.sniffer.state_file, err,
-	    sizeof(err)) == -1) {
-		/* Retried every second: say it once per failing streak. */
+/* In the child: the snapshot is the table as it was at the fork. */
+static int
+sniff_state_write(void *arg, char *err, size_t errlen)
+{
+	struct sniff *s = arg;
+
+	return strikes_save(s->strikes, s->conf.sniffer.state_file, err,
+	    errlen);
+}
+
+/* A failure is retried every second: say it once per failing streak. */
+static void
+sniff_state_outcome(struct sniff *s, int rc, const char *err)
+{
+	if (rc == -1) {
+		s->st.state_errors++;
 		if (!s->state_failing)
 			log_warnx("state: %s (retrying)", err);
 		s->state_failing = true;
+		s->next_save_ms = evloop_now_ms(s->ev) + 1000;
 		return;
 	}
+	s->st.state_saves++;
 	if (s->state_failing)
 		log_info("state: saved %s again", s->conf.sniffer.state_file);
 	s->state_failing = false;
+	s->next_save_ms = evloop_now_ms(s->ev) +
+	    (int64_t)s->conf.sniffer.state_save_interval_s * 1000;
+}
+
+void
+sniff_state_tick(struct sniff *s)
+{
+	char err[512];
+
+	if (s->closing || bgsave_running(s->saver) ||
+	    !strikes_dirty(s->strikes))
+		return;
+	/* Due at the cadence, or at once when bans changed (unless a
+	 * failure waits out its second). */
+	if (evloop_now_ms(s->ev) < s->next_save_ms &&
+	    (!s->save_soon || s->state_failing))
+		return;
+	s->save_soon = false;
+	s->save_changes = strikes_changes(s->strikes);
+	if (bgsave_start(s->saver, sniff_state_write, s, err,
+	    sizeof(err)) == -1)
+		sniff_state_outcome(s, -1, err);
+}
+
+/* The child has been reaped: what it wrote is saved. */
+static void
+sniff_state_done(void *arg, int rc, const char *err, int64_t ms)
+{
+	struct sniff *s = arg;
+
+	s->st.state_save_ms = (uint64_t)ms;
+	if (rc == 0)
+		strikes_mark_saved(s->strikes, s->save_changes);
+	sniff_state_outcome(s, rc, err);
+	/* Bans changed while it wrote: the next save follows at once. */
+	if (rc == 0 && s->save_soon)
+		sniff_state_tick(s);
+}
+
+void
+sniff_state_final(struct sniff *s)
+{
+	char err[512];
+
+	s->closing = true;
+	if (s->saver != NULL)
+		bgsave_wait(s->saver);
+	if (!strikes_dirty(s->strikes))
+		return;
+	/* The loop is over: nothing waits on this write any more. */
+	if (strikes_save(s->strikes, s->conf.sniffer.state_file, err,
+	    sizeof(err)) == -1)
+		log_warnx("state: %s: the last changes are lost", err);
+}
+
+struct bgsave *
+sniff_state_saver(struct sniff *s)
+{
+	s->next_save_ms = evloop_now_ms(s->ev) +
+	    (int64_t)s->conf.sniffer.state_save_interval_s * 1000;
+	return s->saver = bgsave_new(s->ev, sniff_state_done, s);
 }
 
 /* ---- control verbs ---- */
@@ -674,7 +767,7 @@ sniff_ctl_forget(void *arg, int argc, char *argv[], struct control_reply *r)
 	}
 	sniff_unban(s, rec);
 	strikes_forget(s->strikes, &a);
-	sniff_state_save(s);
+	sniff_state_save(s, true);
 	log_info("forget ip=%s", argv[1]);
 }
 
@@ -691,7 +784,7 @@ sniff_ctl_forget_all(void *arg, int argc, char *argv[],
 		return;
 	}
 	strikes_forget_all(s->strikes, sniff_unban, s);
-	sniff_state_save(s);
+	sniff_state_save(s, true);
 	log_info("forget-all records=%zu", n);
 }
 

@@ -5,12 +5,16 @@
  * The table is a chained hash of records keyed by address; it owns its
  * records.  Times are seconds since the epoch, given by the caller.
  */
+#define _GNU_SOURCE	/* mkostemp */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "strikes.h"
@@ -21,7 +25,8 @@ struct strikes {
 	struct strikes_rec **bucket;	/* STRIKES_BUCKETS chains */
 	struct siphash_key key;		/* random: keys the chains' hash */
 	size_t n;			/* records */
-	bool dirty;			/* changed since saved */
+	uint64_t changes;		/* count of changes, ever */
+	uint64_t saved;			/* changes when last saved (or loaded) */
 };
 
 struct strikes *
@@ -98,7 +103,7 @@ strikes_add(struct strikes *t, const struct addr *a, enum conf_rule rule,
 		*timeout_s = (uint32_t)(r->banned_until - now);
 		return STRIKES_ALREADY_BANNED;
 	}
-	t->dirty = true;
+	t->changes++;
 	r->banned_until = 0;
 	if (r->strikes == 0 || now - r->first >= (int64_t)cfg->window_s) {
 		r->strikes = 0;
@@ -125,7 +130,7 @@ strikes_unlink_free(struct strikes *t, struct strikes_rec **p)
 	*p = r->next;
 	free(r);
 	t->n--;
-	t->dirty = true;
+	t->changes++;
 }
 
 bool
@@ -155,9 +160,20 @@ strikes_forget_all(struct strikes *t,
 size_t
 strikes_expire(struct strikes *t, int64_t now, const struct strikes_cfg *cfg)
 {
-	size_t gone = 0;
+	return strikes_expire_part(t, now, cfg, 0, 1);
+}
 
-	for (size_t b = 0; b < STRIKES_BUCKETS; b++) {
+size_t
+strikes_expire_part(struct strikes *t, int64_t now,
+    const struct strikes_cfg *cfg, unsigned part, unsigned parts)
+{
+	size_t gone = 0, from, to;
+
+	if (parts == 0 || part >= parts)
+		return 0;
+	from = (size_t)STRIKES_BUCKETS * part / parts;
+	to = (size_t)STRIKES_BUCKETS * (part + 1) / parts;
+	for (size_t b = from; b < to; b++) {
 		struct strikes_rec **p = &t->bucket[b];
 
 		while (*p != NULL) {
@@ -197,7 +213,19 @@ strikes_count(const struct strikes *t)
 bool
 strikes_dirty(const struct strikes *t)
 {
-	return t->dirty;
+	return t->changes != t->saved;
+}
+
+uint64_t
+strikes_changes(const struct strikes *t)
+{
+	return t->changes;
+}
+
+void
+strikes_mark_saved(struct strikes *t, uint64_t changes)
+{
+	t->saved = changes;
 }
 
 void
@@ -298,23 +326,48 @@ strikes_parse(const char *line, struct strikes_rec *r, const char **why)
 	return 0;
 }
 
+/* The directory part of path into buf ("." when none). */
+static void
+strikes_dir(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+/*
+ * The temporary file gets a fresh random name from mkostemp (O_EXCL): a
+ * file or symbolic link planted in the directory under a predictable name
+ * is never opened, so nothing can be written through it.  After the
+ * rename, the directory is fsynced so that the new name survives a crash.
+ */
 int
 strikes_save(struct strikes *t, const char *path, char *err, size_t errlen)
 {
-	char tmp[512], line[STRIKES_LINE_MAX];
+	char tmp[PATH_MAX], dir[PATH_MAX], line[STRIKES_LINE_MAX];
+	uint64_t changes = t->changes;
 	FILE *f;
-	int fd, saved;
+	int fd, dfd, saved;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
-	    sizeof(tmp)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s" STRIKES_TMP_SUFFIX
+	    "XXXXXX", path) >= sizeof(tmp)) {
 		snprintf(err, errlen, "state file %s: path too long", path);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errlen, "open %s: %s", tmp, strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0640) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		snprintf(err, errlen, "open %s: %s", tmp, strerror(saved));
 		return -1;
 	}
 	fprintf(f, "%s\n", STRIKES_HEADER);
@@ -343,8 +396,43 @@ strikes_save(struct strikes *t, const char *path, char *err, size_t errlen)
 		    strerror(saved));
 		return -1;
 	}
-	t->dirty = false;
+	strikes_dir(path, dir, sizeof(dir));
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1) {
+		saved = errno;
+		if (dfd != -1)
+			close(dfd);
+		snprintf(err, errlen, "fsync directory %s: %s", dir,
+		    strerror(saved));
+		return -1;
+	}
+	close(dfd);
+	t->saved = changes;
 	return 0;
+}
+
+size_t
+strikes_clean_tmp(const char *path)
+{
+	char dir[PATH_MAX], prefix[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	size_t plen, gone = 0;
+	struct dirent *de;
+	DIR *d;
+
+	base = base != NULL ? base + 1 : path;
+	strikes_dir(path, dir, sizeof(dir));
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s"
+	    STRIKES_TMP_SUFFIX, base);
+	if (plen >= sizeof(prefix) || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, plen) == 0 &&
+		    strlen(de->d_name) == plen + 6 &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			gone++;
+	closedir(d);
+	return gone;
 }
 
 int
@@ -357,13 +445,33 @@ strikes_load(struct strikes *t, const char *path, size_t *bad, char *err,
 	FILE *f;
 	const char *why;
 	struct strikes_rec rec;
+	struct stat st;
+	int fd;
 
 	*bad = 0;
 	err[0] = '\0';
-	if ((f = fopen(path, "r")) == NULL) {
+	/*
+	 * Not following a symbolic link, not blocking on a FIFO, and only a
+	 * regular file: whatever was planted at the path is refused, never
+	 * read through or waited on.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+	    O_NONBLOCK);
+	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;
+		snprintf(err, errlen, "open %s: %s", path, errno == ELOOP ?
+		    "a symbolic link (not followed)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	while ((n = getline(&line, &cap, f)) != -1) {
@@ -404,6 +512,6 @@ strikes_load(struct strikes *t, const char *path, size_t *bad, char *err,
 	}
 	free(line);
 	fclose(f);
-	t->dirty = false;
+	t->saved = t->changes;
 	return 0;
 }

@@ -91,7 +91,7 @@ table = smtpgate
 
 [sniffer]
 queue = 1
-state_file = $WORLD_DIR/sniffer.state
+state_file = $WORLD_DIR/state/sniffer.state
 control_socket = $WORLD_DIR/sniffd.sock
 my_hostnames = gw.example.test
 my_addresses = 192.0.2.1

@@ -40,6 +40,12 @@ say "A mail gateway ($WORLD_GW_NS, $WORLD_GW4 / $WORLD_GW6) and its clients ($WO
 say "in two network namespaces. DNS: unbound with the names of tests/world/hosts.tsv and"
 say "rbldnsd serving the block list bl.test. MTA: Postfix's smtp-sink on port 25."
 say "Nothing leaves this machine."
+# Started as root, smtpgated runs as user smtpgate: make it when missing.
+if ! getent passwd smtpgate >/dev/null 2>&1; then
+	say "Creating the system user smtpgate (useradd --system): smtpgated, started"
+	say "as root, switches to it once set up."
+fi
+world_user 2>/dev/null || die "could not create the user smtpgate (useradd)"
 world_up 2>/dev/null || die "the test world did not come up (try: $here/world/world.sh up)"
 
 conf=$(world_conf "$WORLD_DIR/smtpgate.conf")
@@ -54,6 +60,7 @@ world_bg smtpgated "$build/smtpgated" -c "$conf" -f
 daemon=$WORLD_BG_PID
 world_wait_log "$log" started 10 || { tail -5 "$log" >&2; die "smtpgated did not start"; }
 say "$(grep -m1 started "$log" | sed 's/^[^ ]* //')"
+say "$(grep -m1 'running as user' "$log" | sed 's/^[^ ]* //')"
 
 h "Sending one mail from each client (swaks, from the client namespace)"
 clients=(

@@ -94,8 +94,8 @@ out=$(e2e_ctl offenders)
 e2e_check "offenders lists $a with bans=3" grep -qE "^ip=$a strikes=0 first=[0-9]+ last=[0-9]+ rule=unqualified bans=3 banned_until=[0-9]+$" <<<"$out"
 e2e_check "offenders lists $b as banned" grep -qE "^ip=$b strikes=0 .* bans=1 banned_until=[1-9]" <<<"$out"
 sleep 1.2
-e2e_check "state file written with its header" grep -qx '# smtpgate-sniffd state v1' "$WORLD_DIR/sniffer.state"
-e2e_check "state file holds $a" grep -q "^ip=$a .* bans=3 " "$WORLD_DIR/sniffer.state"
+e2e_check "state file written with its header" grep -qx '# smtpgate-sniffd state v1' "$E2E_STATE/sniffer.state"
+e2e_check "state file holds $a" grep -q "^ip=$a .* bans=3 " "$E2E_STATE/sniffer.state"
 
 # Restart with the sets emptied (as by a ruleset reinstall): the state
 # file brings the running ban back.

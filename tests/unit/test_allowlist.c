@@ -407,6 +407,78 @@ test_files(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* ---- planted paths: what sits at the allow file's path instead ---- */
+
+enum plant { P_FIFO, P_SYMLINK, P_DIR, P_DEVNULL_LINK };
+
+struct plant_case {
+	const char *name;
+	enum plant what;
+	int load_rc;		/* want from allowlist_load */
+	const char *load_err;	/* substring of its err, when -1 */
+	int import_rc;		/* want from allowlist_import_file */
+};
+
+static const struct plant_case plant_cases[] = {
+	/* A FIFO blocked open(2) of old, and with it the daemon's loop. */
+	{ "fifo is refused without blocking", P_FIFO, -1,
+	    "not a regular file", -1 },
+	{ "symlink to a good list is not followed", P_SYMLINK, -1,
+	    "a symbolic link (not followed)", 0 },
+	{ "directory is refused", P_DIR, -1, "not a regular file", -1 },
+	{ "symlink to /dev/null is not followed", P_DEVNULL_LINK, -1,
+	    "a symbolic link", -1 },
+};
+
+static void
+test_planted(void **state)
+{
+	const struct plant_case *k = *state;
+	char dir[] = "/tmp/test_allowlist.XXXXXX", path[128], good[128];
+	char err[512] = "", cmd[160];
+	struct allowlist l;
+	FILE *f;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/allow.list", dir);
+	snprintf(good, sizeof(good), "%s/good.list", dir);
+	allowlist_init(&l);
+	assert_non_null(f = fopen(good, "w"));
+	fputs("192.0.2.1\n", f);
+	fclose(f);
+	switch (k->what) {
+	case P_FIFO:
+		assert_int_equal(mkfifo(path, 0600), 0);
+		break;
+	case P_SYMLINK:
+		assert_int_equal(symlink(good, path), 0);
+		break;
+	case P_DIR:
+		assert_int_equal(mkdir(path, 0700), 0);
+		break;
+	case P_DEVNULL_LINK:
+		assert_int_equal(symlink("/dev/null", path), 0);
+		break;
+	}
+	/* Blocking is the fault: the alarm ends the test if it happens. */
+	alarm(5);
+	rc = allowlist_load(path, true, NULL, &l, err, sizeof(err));
+	if (rc != k->load_rc || (k->load_err != NULL &&
+	    strstr(err, k->load_err) == NULL))
+		fail_msg("%s: load got %d \"%s\", want %d \"%s\"", k->name, rc,
+		    err, k->load_rc, k->load_err ? k->load_err : "");
+	err[0] = '\0';
+	rc = allowlist_import_file(path, &l, err, sizeof(err));
+	if (rc != k->import_rc || (rc == 0 && l.n != 1))
+		fail_msg("%s: import got %d \"%s\" n=%zu, want %d", k->name, rc,
+		    err, l.n, k->import_rc);
+	alarm(0);
+	allowlist_free(&l);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -424,5 +496,8 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_duration);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_comment);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_files);
+	for (i = 0; i < sizeof(plant_cases) / sizeof(plant_cases[0]); i++)
+		t[n++] = (struct CMUnitTest){ plant_cases[i].name,
+		    test_planted, NULL, NULL, (void *)&plant_cases[i] };
 	return _cmocka_run_group_tests("allowlist", t, n, NULL, NULL);
 }

@@ -87,6 +87,8 @@ conf_dump_sniffer(const struct conf_sniffer *s, char *buf, size_t len)
 	    s->offender_timeout_max_s);
 	cat(buf, len, "sniffer.cut_session=%d\n", s->cut_session);
 	cat(buf, len, "sniffer.state_file=%s\n", s->state_file);
+	cat(buf, len, "sniffer.state_save_interval_s=%u\n",
+	    s->state_save_interval_s);
 	cat(buf, len, "sniffer.control_socket=%s\n", s->control_socket);
 }
 
@@ -226,6 +228,7 @@ static const char golden_defaults[] =
     "sniffer.no-ptr-far=offend\n"
     "sniffer.mail-from-no-domain=offend\n"
     "sniffer.pregreet=off\n"
+    "sniffer.trickle=offend\n"
     "sniffer.spf_softfail_fails=1\n"
     "sniffer.spf_neutral_fails=1\n"
     "sniffer.provider_domains=gmail.com googlemail.com google.com "
@@ -240,6 +243,7 @@ static const char golden_defaults[] =
     "sniffer.offender_timeout_max_s=604800\n"
     "sniffer.cut_session=0\n"
     "sniffer.state_file=/var/lib/smtpgate/sniffer.state\n"
+    "sniffer.state_save_interval_s=60\n"
     "sniffer.control_socket=/run/smtpgate/sniffd.sock\n";
 
 /* ---- good texts ---- */
@@ -281,6 +285,13 @@ static const struct good_case good_cases[] = {
 	    { "sniffer.packets=0\n" } },
 	{ "sniffer clean cache off", "[sniffer]\nclean_ttl = 0\n",
 	    { "sniffer.clean_ttl_s=0\n" } },
+	{ "sniffer trickle logged", "[sniffer]\ntrickle = log\n",
+	    { "sniffer.trickle=log\n" } },
+	{ "sniffer trickle off", "[sniffer]\ntrickle = off\n",
+	    { "sniffer.trickle=off\n" } },
+	{ "sniffer state saved every 5 minutes",
+	    "[sniffer]\nstate_save_interval = 5m\n",
+	    { "sniffer.state_save_interval_s=300\n" } },
 	{ "sniffer my names", "[sniffer]\nmy_hostnames = MX.Example.org. "
 	    "gw.example.org\nmy_addresses = 192.0.2.1, ::ffff:192.0.2.2\n"
 	    "  2001:db8::1\n",
@@ -494,6 +505,15 @@ static const struct bad_case bad_cases[] = {
 	    "file (the built-in table would be replaced by nothing)" },
 	{ "sniffer pregreet has no key", "[sniffer]\npregreet = offend\n",
 	    "%s:2: [sniffer] pregreet: unknown key" },
+	{ "sniffer trickle reject not allowed", "[sniffer]\ntrickle = "
+	    "reject\n", "%s:2: [sniffer] trickle: action 'reject' not "
+	    "allowed here (want offend, log or off)" },
+	{ "sniffer state_save_interval 0", "[sniffer]\n"
+	    "state_save_interval = 0\n", "%s:2: [sniffer] "
+	    "state_save_interval: '0' out of range 1s..1d" },
+	{ "sniffer state_save_interval over a day", "[sniffer]\n"
+	    "state_save_interval = 2d\n", "%s:2: [sniffer] "
+	    "state_save_interval: '2d' out of range 1s..1d" },
 	{ "sniffer bad host name", "[sniffer]\nmy_hostnames = mx..example\n",
 	    "%s:2: [sniffer] my_hostnames: 'mx..example': empty label" },
 	{ "sniffer host name characters", "[sniffer]\nmy_hostnames = mx_1\n",

@@ -2,7 +2,8 @@
  * test_control.c - the control socket: a server in a real event loop, the
  * client in a thread, over a real unix socket.  Checks dispatch, errors,
  * unknown verbs, over-long and binary requests, and refusal to steal the
- * socket of a live daemon.
+ * socket of a live daemon; then control_answer, the same parsing and
+ * dispatch without a socket, over a table of request bytes.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "cases.h"
 #include "control.h"
 #include "evloop.h"
 
@@ -141,12 +143,108 @@ test_control_exchange(void **state)
 	evloop_free(s.ev);
 }
 
+/* ---- control_answer: the bytes a client sent -> what it reads ---- */
+
+struct answer_case {
+	const char *name;
+	const char *data;
+	size_t len;		/* 0: strlen(data) */
+	int rc;			/* want from control_answer */
+	const char *reply;	/* want, when rc == 1 */
+};
+
+static const struct answer_case answer_cases[] = {
+	{ "echo", "echo one two\n", 0, 1, "ok\narg1=one\narg2=two\n" },
+	{ "CR LF", "echo a\r\n", 0, 1, "ok\narg1=a\n" },
+	{ "bytes after the line are not read", "echo a\nfail\n", 0, 1,
+	    "ok\narg1=a\n" },
+	{ "spaces collapse", "echo  a   b\n", 0, 1, "ok\narg1=a\narg2=b\n" },
+	{ "an error replaces the data lines", "fail\n", 0, 1,
+	    "error: nothing to forget for 192.0.2.1\n" },
+	{ "unknown verb", "nosuch x\n", 0, 1,
+	    "error: unknown command 'nosuch'\n" },
+	{ "empty line", "\n", 0, 1, "error: bad request\n" },
+	{ "blanks only", "   \r\n", 0, 1, "error: bad request\n" },
+	{ "a NUL byte is a bad request", "echo a\0b\n", 9, 1,
+	    "error: bad request\n" },
+	{ "a control byte", "echo \x01\n", 0, 1, "error: bad request\n" },
+	{ "DEL", "echo \x7f\n", 0, 1, "error: bad request\n" },
+	{ "a high byte", "echo \xc3\xa9\n", 0, 1, "error: bad request\n" },
+	{ "too many words", "echo 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n",
+	    0, 1, "error: bad request\n" },
+	{ "no line end: no answer", "echo a", 0, 0, NULL },
+	{ "nothing sent: no answer", "", 0, 0, NULL },
+	{ "a lone CR is not a line end", "echo a\r", 0, 0, NULL },
+};
+
+static void
+test_answer(void **state)
+{
+	const struct answer_case *k = *state;
+	struct srv srv = { 0 };
+	struct control *c = control_new(NULL);
+	size_t len = k->len ? k->len : strlen(k->data), rlen = 0;
+	char *reply = NULL;
+	int rc;
+
+	assert_non_null(c);
+	assert_int_equal(control_register(c, "echo", h_echo, &srv), 0);
+	assert_int_equal(control_register(c, "fail", h_fail, &srv), 0);
+	rc = control_answer(c, k->data, len, &reply, &rlen);
+	if (rc != k->rc)
+		fail_msg("%s: got rc %d, want %d", k->name, rc, k->rc);
+	if (k->reply != NULL && (reply == NULL ||
+	    strcmp(reply, k->reply) != 0 || rlen != strlen(k->reply)))
+		fail_msg("%s: got \"%s\", want \"%s\"", k->name,
+		    reply ? reply : "(none)", k->reply);
+	if (k->reply == NULL && reply != NULL)
+		fail_msg("%s: got \"%s\", want no answer", k->name, reply);
+	free(reply);
+	control_close(c);
+}
+
+/* The length bound: CONTROL_LINE_MAX bytes without a LF are refused, a
+ * line whose LF is the last byte that fits is served. */
+static void
+test_answer_length(void **state)
+{
+	char *buf = malloc(CONTROL_LINE_MAX + 2), *reply = NULL;
+	struct srv srv = { 0 };
+	struct control *c = control_new(NULL);
+	size_t rlen;
+
+	(void)state;
+	assert_non_null(buf);
+	control_register(c, "echo", h_echo, &srv);
+	memcpy(buf, "echo ", 5);
+	memset(buf + 5, 'a', CONTROL_LINE_MAX - 5);
+	buf[CONTROL_LINE_MAX - 1] = '\n';
+	assert_int_equal(control_answer(c, buf, CONTROL_LINE_MAX, &reply,
+	    &rlen), 1);
+	if (strncmp(reply, "ok\narg1=aaa", 11) != 0)
+		fail_msg("a %d-byte line: got \"%.40s\", want it served",
+		    CONTROL_LINE_MAX, reply);
+	free(reply);
+	buf[CONTROL_LINE_MAX - 1] = 'a';
+	buf[CONTROL_LINE_MAX] = '\n';
+	assert_int_equal(control_answer(c, buf, CONTROL_LINE_MAX + 1, &reply,
+	    &rlen), 1);
+	if (strcmp(reply, "error: request longer than 1024 bytes\n") != 0)
+		fail_msg("a longer line: got \"%s\"", reply);
+	free(reply);
+	free(buf);
+	control_close(c);
+}
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_control_exchange),
-	};
+	struct CMUnitTest t[4 + sizeof(answer_cases) / sizeof(answer_cases[0])];
+	char names[4 + sizeof(answer_cases) / sizeof(answer_cases[0])][96];
+	size_t n = 0;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_control_exchange);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_answer_length);
+	CASES(answer_cases, test_answer);
+	return _cmocka_run_group_tests("control", t, n, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
  * test_evloop.c - the event loop: timer order, cancel, deferred calls,
- * descriptor readiness, deleting a descriptor from its own callback.
+ * descriptor readiness, deleting a descriptor from its own callback, and
+ * the worst-stall measurement.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "cases.h"
 #include "evloop.h"
 
 struct rec {
@@ -153,15 +155,122 @@ test_fd_readiness_and_self_delete(void **state)
 	evloop_free(r.ev);
 }
 
+/* Stall cases: what runs long (a timer, a deferred call, a descriptor's
+ * callback, the idle hook) and for how long; each must be seen. */
+struct stall_case {
+	const char *name;
+	int kind;		/* 0 timer, 1 defer, 2 fd, 3 idle */
+	int busy_ms;
+};
+
+static const struct stall_case stall_cases[] = {
+	{ "a long timer callback is the worst stall", 0, 30 },
+	{ "a long deferred call is the worst stall", 1, 25 },
+	{ "a long descriptor callback is the worst stall", 2, 20 },
+	{ "a long idle hook is the worst stall", 3, 35 },
+};
+
+struct stall {
+	struct evloop *ev;
+	int busy_ms;
+	int fds[2];
+};
+
+static void
+busy(int ms)
+{
+	int64_t end = evloop_clock_us() + (int64_t)ms * 1000;
+
+	while (evloop_clock_us() < end)
+		;
+}
+
+static void
+stall_cb(void *arg)
+{
+	struct stall *st = arg;
+
+	busy(st->busy_ms);
+	evloop_break(st->ev);
+}
+
+static void
+stall_fd_cb(int fd, uint32_t events, void *arg)
+{
+	char b;
+
+	(void)events;
+	(void)read(fd, &b, 1);
+	stall_cb(arg);
+}
+
+static void
+quick_cb(void *arg)
+{
+	evloop_break(arg);
+}
+
+static void
+test_stall(void **state)
+{
+	const struct stall_case *k = *state;
+	struct stall st = { .busy_ms = k->busy_ms };
+	uint64_t got;
+
+	st.ev = evloop_new();
+	assert_non_null(st.ev);
+	if (evloop_stall_max_us(st.ev) != 0)
+		fail_msg("%s: got %llu us before running, want 0", k->name,
+		    (unsigned long long)evloop_stall_max_us(st.ev));
+	assert_int_equal(pipe(st.fds), 0);
+	switch (k->kind) {
+	case 0:
+		evloop_timer_at(st.ev, evloop_now_ms(st.ev), stall_cb, &st);
+		break;
+	case 1:
+		evloop_defer(st.ev, stall_cb, &st);
+		break;
+	case 2:
+		evloop_fd_add(st.ev, st.fds[0], EPOLLIN, stall_fd_cb, &st);
+		assert_int_equal(write(st.fds[1], "x", 1), 1);
+		break;
+	case 3:
+		evloop_set_idle(st.ev, stall_cb, &st);
+		evloop_defer(st.ev, quick_cb, st.ev);
+		break;
+	}
+	evloop_run(st.ev);
+	got = evloop_stall_max_us(st.ev);
+	if (got < (uint64_t)k->busy_ms * 1000)
+		fail_msg("%s: got %llu us, want at least %d000", k->name,
+		    (unsigned long long)got, k->busy_ms);
+	/* A quick callback afterwards does not lower the maximum. */
+	evloop_set_idle(st.ev, NULL, NULL);
+	evloop_defer(st.ev, quick_cb, st.ev);
+	evloop_run(st.ev);
+	if (evloop_stall_max_us(st.ev) < got)
+		fail_msg("%s: the maximum fell from %llu to %llu us", k->name,
+		    (unsigned long long)got,
+		    (unsigned long long)evloop_stall_max_us(st.ev));
+	close(st.fds[0]);
+	close(st.fds[1]);
+	evloop_free(st.ev);
+}
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_timers_fire_in_time_order),
-		cmocka_unit_test(test_equal_times_keep_order),
-		cmocka_unit_test(test_defer_runs_next_turn),
-		cmocka_unit_test(test_fd_readiness_and_self_delete),
-	};
+	struct CMUnitTest t[8 + sizeof(stall_cases) / sizeof(stall_cases[0])];
+	char names[8 + sizeof(stall_cases) / sizeof(stall_cases[0])][96];
+	size_t n = 0;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_timers_fire_in_time_order);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_equal_times_keep_order);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_defer_runs_next_turn);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_fd_readiness_and_self_delete);
+	CASES(stall_cases, test_stall);
+	return _cmocka_run_group_tests("evloop", t, n, NULL, NULL);
 }

@@ -5,8 +5,11 @@
  * wrap, bytes) and the lines the callback must report, rendered as
  * "VERB:arg" joined by '|', plus the end state.  Every segment is copied
  * to a heap block of exactly its length so ASan catches reads past it.
- * Separate tests cover a line over the limit, the lines bound, and
- * smtpcmd_parse on single lines.
+ * Separate tests cover a line over the limit, the lines bound, the
+ * out-of-order buffer's bound, and smtpcmd_parse on single lines.  The
+ * cases of issue 8's evasions (one byte per segment, commands before
+ * EHLO, out of order then filled, a gap never filled, overlapping
+ * retransmissions) check what the session lacks as well.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,60 +36,111 @@ struct cmd_case {
 	struct seg segs[8];
 	const char *want;	/* "HELO:x|MAIL:dom|..." */
 	enum smtpcmd_end end;
+	const char *lack;	/* smtpcmd_lack_name; NULL: not checked */
 };
 
 #define END	{ INT32_MIN, NULL, 0 }
 
 static const struct cmd_case cases[] = {
 	{ "one command", { { 0, "HELO localhost\r\n", 0 }, END },
-	    "HELO:localhost", SMTPCMD_READING },
+	    "HELO:localhost", SMTPCMD_READING, NULL },
 	{ "bare LF ends a line", { { 0, "EHLO a.b\n", 0 }, END },
-	    "EHLO:a.b", SMTPCMD_READING },
+	    "EHLO:a.b", SMTPCMD_READING, NULL },
 	{ "split across segments", { { 0, "HE", 0 }, { 2, "LO loc", 0 },
 	    { 8, "alhost\r", 0 }, { 15, "\n", 0 }, END },
-	    "HELO:localhost", SMTPCMD_READING },
+	    "HELO:localhost", SMTPCMD_READING, NULL },
 	{ "pipelined in one segment", { { 0, "EHLO a.example\r\nMAIL FROM:"
 	    "<x@b.example> SIZE=10\r\nRCPT TO:<y@c>\r\n", 0 }, END },
-	    "EHLO:a.example|MAIL:b.example", SMTPCMD_END_MAIL },
+	    "EHLO:a.example|MAIL:b.example", SMTPCMD_END_MAIL, NULL },
 	{ "retransmission skipped", { { 0, "HELO abc\r\n", 0 },
 	    { 0, "HELO abc\r\n", 0 }, { 5, "abc\r\nQUIT\r\n", 0 }, END },
-	    "HELO:abc|OTHER:", SMTPCMD_READING },
+	    "HELO:abc|OTHER:", SMTPCMD_READING, NULL },
 	{ "partly new retransmission", { { 0, "HELO ab", 0 },
-	    { 5, "abc.d\r\n", 0 }, END }, "HELO:abc.d", SMTPCMD_READING },
-	{ "gap ends the session", { { 0, "HELO a\r\n", 0 },
-	    { 20, "HELO b\r\n", 0 }, END }, "HELO:a", SMTPCMD_LOST },
+	    { 5, "abc.d\r\n", 0 }, END }, "HELO:abc.d", SMTPCMD_READING, NULL },
+	{ "gap: the segment beyond it waits", { { 0, "HELO a\r\n", 0 },
+	    { 20, "HELO b\r\n", 0 }, END }, "HELO:a", SMTPCMD_READING,
+	    "nothing" },
 	{ "STARTTLS stops reading", { { 0, "EHLO a.b\r\nSTARTTLS\r\n"
 	    "HELO localhost\r\n", 0 }, END }, "EHLO:a.b|STARTTLS:",
-	    SMTPCMD_END_STARTTLS },
+	    SMTPCMD_END_STARTTLS, NULL },
 	{ "nothing after STARTTLS", { { 0, "starttls\r\n", 0 },
 	    { 10, "HELO x\r\n", 0 }, END }, "STARTTLS:",
-	    SMTPCMD_END_STARTTLS },
+	    SMTPCMD_END_STARTTLS, NULL },
 	{ "DATA stops reading", { { 0, "RCPT TO:<a@b>\r\nDATA\r\nHELO evil"
-	    "\r\n", 0 }, END }, "OTHER:|DATA:", SMTPCMD_END_DATA },
+	    "\r\n", 0 }, END }, "OTHER:|DATA:", SMTPCMD_END_DATA, NULL },
 	{ "MAIL FROM stops reading", { { 0, "EHLO a.b\r\nMAIL FROM:<>\r\n"
 	    "RSET\r\nHELO localhost\r\n", 0 }, END }, "EHLO:a.b|MAIL:",
-	    SMTPCMD_END_MAIL },
+	    SMTPCMD_END_MAIL, NULL },
 	{ "BDAT stops reading", { { 0, "BDAT 10 LAST\r\nHELO x\r\n", 0 },
-	    END }, "DATA:", SMTPCMD_END_DATA },
+	    END }, "DATA:", SMTPCMD_END_DATA, NULL },
 	{ "second HELO reported too", { { 0, "HELO localhost\r\nEHLO "
 	    "mail.example.org\r\n", 0 }, END },
-	    "HELO:localhost|EHLO:mail.example.org", SMTPCMD_READING },
+	    "HELO:localhost|EHLO:mail.example.org", SMTPCMD_READING, NULL },
 	{ "blanks around the HELO argument", { { 0, "helo \t a.b  \t\r\n",
-	    0 }, END }, "HELO:a.b", SMTPCMD_READING },
+	    0 }, END }, "HELO:a.b", SMTPCMD_READING, NULL },
 	{ "HELO without argument", { { 0, "HELO\r\n", 0 }, END }, "HELO:",
-	    SMTPCMD_READING },
+	    SMTPCMD_READING, NULL },
 	{ "HELOX is not HELO", { { 0, "HELOX a\r\n", 0 }, END }, "OTHER:",
-	    SMTPCMD_READING },
+	    SMTPCMD_READING, NULL },
 	{ "NUL inside a line", { { 0, "HELO a\0b\r\n", 10 }, END },
-	    "HELO:a?b", SMTPCMD_READING },
+	    "HELO:a?b", SMTPCMD_READING, NULL },
 	{ "empty segment", { { 0, "", 0 }, { 0, "HELO a\r\n", 0 }, END },
-	    "HELO:a", SMTPCMD_READING },
+	    "HELO:a", SMTPCMD_READING, NULL },
 	{ "no line end yet", { { 0, "HELO localhost", 0 }, END }, "",
-	    SMTPCMD_READING },
+	    SMTPCMD_READING, NULL },
 	{ "MAIL FROM without brackets", { { 0, "MAIL FROM:x@y.z\r\n", 0 },
-	    END }, "MAIL:y.z", SMTPCMD_END_MAIL },
+	    END }, "MAIL:y.z", SMTPCMD_END_MAIL, NULL },
 	{ "MAIL FROM source route", { { 0, "MAIL FROM:<@a,@b:u@d.e>\r\n",
-	    0 }, END }, "MAIL:d.e", SMTPCMD_END_MAIL },
+	    0 }, END }, "MAIL:d.e", SMTPCMD_END_MAIL, NULL },
+
+	/* Evasions of issue 8: commands before HELO/EHLO are read past. */
+	{ "NOOP before EHLO", { { 0, "NOOP\r\n", 0 },
+	    { 6, "EHLO localhost\r\n", 0 }, END }, "OTHER:|EHLO:localhost",
+	    SMTPCMD_READING, "nothing" },
+	{ "RSET before EHLO, one segment", { { 0, "RSET\r\nEHLO "
+	    "localhost\r\n", 0 }, END }, "OTHER:|EHLO:localhost",
+	    SMTPCMD_READING, "nothing" },
+	{ "junk and an empty line before HELO", { { 0, "XYZZY\r\n\r\n",
+	    0 }, { 9, "HELO a\r\n", 0 }, END }, "OTHER:|OTHER:|HELO:a",
+	    SMTPCMD_READING, "nothing" },
+	{ "only NOOP so far lacks the greeting", { { 0, "NOOP\r\n", 0 },
+	    END }, "OTHER:", SMTPCMD_READING, "greeting" },
+	{ "half a HELO lacks the greeting", { { 0, "HELO loc", 0 }, END },
+	    "", SMTPCMD_READING, "greeting" },
+	/* Out of order: kept, read once the gap is filled. */
+	{ "out of order, then filled", { { 0, "EH", 0 }, { 8, "alhost\r\n",
+	    0 }, { 2, "LO loc", 0 }, END }, "EHLO:localhost",
+	    SMTPCMD_READING, "nothing" },
+	{ "two out of order, filled in between", { { 0, "EHLO a", 0 },
+	    { 13, "e\r\n", 0 }, { 10, "mpl", 0 }, { 6, ".exa", 0 },
+	    END }, "EHLO:a.example", SMTPCMD_READING, "nothing" },
+	{ "gap never filled lacks bytes", { { 0, "EHLO loc", 0 },
+	    { 10, "st\r\n", 0 }, END }, "", SMTPCMD_READING, "bytes" },
+	{ "gap after the greeting lacks nothing", { { 0, "EHLO a.b\r\n",
+	    0 }, { 20, "MAIL FROM:<x@y.z>\r\n", 0 }, END }, "EHLO:a.b",
+	    SMTPCMD_READING, "nothing" },
+	{ "overlapping retransmission", { { 0, "EHLO lo", 0 },
+	    { 5, "localh", 0 }, { 9, "lhost\r\n", 0 }, END },
+	    "EHLO:localhost", SMTPCMD_READING, "nothing" },
+	{ "held segments overlapping each other", { { 0, "EH", 0 },
+	    { 6, "oca", 0 }, { 5, "localhost\r\n", 0 }, { 2, "LO ", 0 },
+	    END }, "EHLO:localhost", SMTPCMD_READING, "nothing" },
+	{ "a held segment sent twice", { { 0, "EH", 0 }, { 5, "x.y\r\n", 0 },
+	    { 5, "x.y\r\n", 0 }, { 2, "LO ", 0 }, END }, "EHLO:x.y",
+	    SMTPCMD_READING, "nothing" },
+	{ "retransmission covering the held bytes", { { 0, "EH", 0 },
+	    { 8, "alhost\r\n", 0 }, { 0, "EHLO localhost\r\n", 0 }, END },
+	    "EHLO:localhost", SMTPCMD_READING, "nothing" },
+	{ "the tail first hides the greeting", { { 8, "alhost\r\n", 0 },
+	    { 0, "EHLO loc", 0 }, END }, "OTHER:", SMTPCMD_LOST, "bytes" },
+	{ "after the greeting, bytes before the start are old", { { 6,
+	    "HELO a.b\r\n", 0 }, { 0, "NOOP\r\n", 0 }, { 16, "QUIT\r\n",
+	    0 }, END }, "HELO:a.b|OTHER:", SMTPCMD_READING, "nothing" },
+	{ "MAIL FROM without a greeting lacks nothing", { { 0,
+	    "MAIL FROM:<a@b.c>\r\n", 0 }, END }, "MAIL:b.c",
+	    SMTPCMD_END_MAIL, "nothing" },
+	{ "nothing read lacks nothing", { END }, "", SMTPCMD_READING,
+	    "nothing" },
 };
 
 static const char *
@@ -163,6 +217,62 @@ test_case(void **state)
 	if (e != k->end)
 		fail_msg("%s: got end %s, want %s", k->name,
 		    smtpcmd_end_name(e), smtpcmd_end_name(k->end));
+	if (k->lack != NULL &&
+	    strcmp(smtpcmd_lack_name(smtpcmd_lack(&c)), k->lack) != 0)
+		fail_msg("%s: got lack %s, want %s", k->name,
+		    smtpcmd_lack_name(smtpcmd_lack(&c)), k->lack);
+}
+
+/* More beyond a gap than the buffer holds ends the reading; before the
+ * greeting that is a lack of bytes, after it nothing. */
+static void
+test_ooo_overflow(void **state)
+{
+	static char big[SMTPCMD_OOO_BYTES + 1];
+	struct smtpcmd c;
+	struct got g = { .buf = "" };
+	enum smtpcmd_end e;
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	smtpcmd_init(&c);
+	feed(&c, ISN, "EHLO a", 6, &g);
+	e = feed(&c, ISN + 100, big, sizeof(big), &g);
+	if (e != SMTPCMD_LOST || smtpcmd_lack(&c) != SMTPCMD_LACKS_BYTES)
+		fail_msg("before the greeting: got %s/%s, want lost/bytes",
+		    smtpcmd_end_name(e), smtpcmd_lack_name(smtpcmd_lack(&c)));
+	smtpcmd_init(&c);
+	feed(&c, ISN, "EHLO a.b\r\n", 10, &g);
+	for (int i = 0; i < SMTPCMD_OOO_SEGS; i++)
+		feed(&c, ISN + 100 + (uint32_t)i * 10, "NOOP\r\n", 6, &g);
+	e = feed(&c, ISN + 200, "NOOP\r\n", 6, &g);
+	if (e != SMTPCMD_LOST || smtpcmd_lack(&c) != SMTPCMD_LACKS_NOTHING)
+		fail_msg("after the greeting, %d segments held: got %s/%s, "
+		    "want lost/nothing", SMTPCMD_OOO_SEGS + 1,
+		    smtpcmd_end_name(e), smtpcmd_lack_name(smtpcmd_lack(&c)));
+}
+
+/* Reading ends after SMTPCMD_MAX_LINES lines without a HELO: the greeting
+ * is lacking (NOOP padding hid it before). */
+static void
+test_lines_without_greeting(void **state)
+{
+	struct smtpcmd c;
+	struct got g = { .buf = "" };
+	char pad[SMTPCMD_MAX_LINES * 6 + 32];
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < SMTPCMD_MAX_LINES; i++, n += 6)
+		memcpy(pad + n, "NOOP\r\n", 6);
+	memcpy(pad + n, "EHLO localhost\r\n", 16);
+	n += 16;
+	smtpcmd_init(&c);
+	if (feed(&c, ISN, pad, n, &g) != SMTPCMD_END_LINES ||
+	    smtpcmd_lack(&c) != SMTPCMD_LACKS_GREETING)
+		fail_msg("got %s/%s, want lines/greeting",
+		    smtpcmd_end_name(c.end),
+		    smtpcmd_lack_name(smtpcmd_lack(&c)));
 }
 
 /* A line over the limit is reported once, skipped, and reading goes on. */
@@ -233,7 +343,7 @@ test_max_lines(void **state)
 int
 main(void)
 {
-	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 3];
+	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 5];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -245,5 +355,8 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_too_long);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_trickle);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_max_lines);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_ooo_overflow);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_lines_without_greeting);
 	return _cmocka_run_group_tests("smtpcmd", t, n, NULL, NULL);
 }

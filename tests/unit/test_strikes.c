@@ -126,6 +126,35 @@ test_expire(void **state)
 	strikes_free(t);
 }
 
+/* The sniffer walks a sixtieth of the table each second: the sixty parts
+ * together expire what one whole walk does, each record once. */
+static void
+test_expire_parts(void **state)
+{
+	struct strikes *t = strikes_new();
+	uint32_t n, to;
+	size_t gone = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct addr a;
+		uint8_t b4[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+		    (uint8_t)i };
+
+		addr_from_v4(&a, b4);
+		strikes_add(t, &a, RULE_BARE_IP, i % 2 ? T0 : T0 + 50, &cfg, &n,
+		    &to);
+	}
+	for (unsigned p = 0; p < 60; p++)
+		gone += strikes_expire_part(t, T0 + 120, &cfg, p, 60);
+	if (gone != 2500 || strikes_count(t) != 2500)
+		fail_msg("got %zu expired, %zu left; want 2500 and 2500", gone,
+		    strikes_count(t));
+	if (strikes_expire_part(t, T0 + 120, &cfg, 60, 60) != 0)
+		fail_msg("a part past the last walked something");
+	strikes_free(t);
+}
+
 struct parse_case {
 	const char *name, *line, *why;	/* why NULL: must parse */
 };
@@ -191,7 +220,7 @@ test_save_load(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/state", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);	/* the old fixed name */
 	assert_int_equal(addr_parse("198.51.100.7", &a), 0);
 	assert_int_equal(addr_parse("2001:db8::7", &b), 0);
 	strikes_add(t, &a, RULE_SPF_FAIL, T0, &cfg, &n, &to);
@@ -242,12 +271,168 @@ test_save_load(void **state)
 	rmdir(dir);
 }
 
+/* ---- planted paths: what an attacker who can write the state
+ * directory leaves there ---- */
+
+enum plant { P_TMP_LINK, P_TMP_FILE, P_PATH_LINK, P_PATH_FIFO, P_PATH_DIR,
+    P_STALE_TMP };
+
+struct plant_case {
+	const char *name;
+	enum plant what;
+	int save_rc, load_rc;	/* want */
+	const char *load_err;	/* substring of the load error */
+};
+
+static const struct plant_case plant_cases[] = {
+	/* The old writer opened PATH.tmp with O_CREAT|O_TRUNC: through the
+	 * link, it replaced the victim's contents. */
+	{ "symlink at PATH.tmp is never written through", P_TMP_LINK, 0, 0,
+	    NULL },
+	{ "file at PATH.tmp is left alone", P_TMP_FILE, 0, 0, NULL },
+	{ "symlink at PATH is replaced on save, not followed on load",
+	    P_PATH_LINK, 0, -1, "a symbolic link (not followed)" },
+	{ "FIFO at PATH is refused without blocking", P_PATH_FIFO, 0, -1,
+	    "not a regular file" },
+	{ "directory at PATH: save fails, load refuses", P_PATH_DIR, -1, -1,
+	    "not a regular file" },
+	{ "stale temporary files are cleaned", P_STALE_TMP, 0, 0, NULL },
+};
+
+static void
+test_planted(void **state)
+{
+	const struct plant_case *k = *state;
+	char dir[] = "/tmp/test_strikes.XXXXXX", path[64], tmp[80];
+	char victim[80], stale[96], err[512] = "", buf[64] = "", cmd[96];
+	struct strikes *t = strikes_new(), *u = strikes_new();
+	struct addr a;
+	uint32_t n, to;
+	size_t bad;
+	FILE *f;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(stale, sizeof(stale), "%s" STRIKES_TMP_SUFFIX "AbC123",
+	    path);
+	assert_non_null(f = fopen(victim, "w"));
+	fputs("precious\n", f);
+	fclose(f);
+	assert_int_equal(addr_parse("198.51.100.7", &a), 0);
+	strikes_add(t, &a, RULE_BARE_IP, T0, &cfg, &n, &to);
+	switch (k->what) {
+	case P_TMP_LINK:
+		assert_int_equal(symlink(victim, tmp), 0);
+		break;
+	case P_TMP_FILE:
+		assert_non_null(f = fopen(tmp, "w"));
+		fclose(f);
+		break;
+	case P_PATH_LINK:
+		assert_int_equal(symlink(victim, path), 0);
+		break;
+	case P_PATH_FIFO:
+		assert_int_equal(mkfifo(path, 0600), 0);
+		break;
+	case P_PATH_DIR:
+		assert_int_equal(mkdir(path, 0700), 0);
+		break;
+	case P_STALE_TMP:
+		assert_non_null(f = fopen(stale, "w"));
+		fclose(f);
+		break;
+	}
+	/* Load first (as the daemon does at start): blocking is the fault,
+	 * and the alarm ends the test if it happens. */
+	alarm(5);
+	if (k->what != P_TMP_LINK && k->what != P_TMP_FILE &&
+	    k->what != P_STALE_TMP) {
+		rc = strikes_load(u, path, &bad, err, sizeof(err));
+		if (rc != k->load_rc || (k->load_err != NULL &&
+		    strstr(err, k->load_err) == NULL))
+			fail_msg("%s: load got %d \"%s\", want %d \"%s\"",
+			    k->name, rc, err, k->load_rc, k->load_err);
+	}
+	alarm(0);
+	if (k->what == P_STALE_TMP) {
+		assert_int_equal(strikes_clean_tmp(path), 1);
+		if (access(stale, F_OK) == 0)
+			fail_msg("%s: %s still there", k->name, stale);
+	}
+	rc = strikes_save(t, path, err, sizeof(err));
+	if (rc != k->save_rc)
+		fail_msg("%s: save got %d \"%s\", want %d", k->name, rc, err,
+		    k->save_rc);
+	assert_non_null(f = fopen(victim, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	if (strcmp(buf, "precious\n") != 0)
+		fail_msg("%s: victim got \"%s\", want it untouched", k->name,
+		    buf);
+	if (rc == 0) {
+		struct stat st;
+
+		/* PATH is now a regular file of ours, and it loads. */
+		assert_int_equal(lstat(path, &st), 0);
+		if (!S_ISREG(st.st_mode) || (st.st_mode & 0777) != 0640)
+			fail_msg("%s: got mode %o, want a regular file 0640",
+			    k->name, (unsigned)st.st_mode);
+		strikes_free(u);
+		u = strikes_new();
+		if (strikes_load(u, path, &bad, err, sizeof(err)) != 0 ||
+		    strikes_count(u) != 1)
+			fail_msg("%s: reload got %zu records (%s), want 1",
+			    k->name, strikes_count(u), err);
+	}
+	/* Only PATH, the victim and what the case planted remain: no
+	 * temporary file is left behind. */
+	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -le 3", dir);
+	if (system(cmd) != 0)
+		fail_msg("%s: files left behind in %s", k->name, dir);
+	strikes_free(t);
+	strikes_free(u);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Changes made while a snapshot is being written elsewhere keep the
+ * table dirty after that save is marked done. */
+static void
+test_changes(void **state)
+{
+	struct strikes *t = strikes_new();
+	struct addr a, b;
+	uint32_t n, to;
+	uint64_t snap;
+
+	(void)state;
+	assert_int_equal(addr_parse("198.51.100.7", &a), 0);
+	assert_int_equal(addr_parse("198.51.100.8", &b), 0);
+	assert_false(strikes_dirty(t));
+	strikes_add(t, &a, RULE_BARE_IP, T0, &cfg, &n, &to);
+	assert_true(strikes_dirty(t));
+	snap = strikes_changes(t);
+	strikes_add(t, &b, RULE_BARE_IP, T0, &cfg, &n, &to);
+	strikes_mark_saved(t, snap);
+	if (!strikes_dirty(t))
+		fail_msg("got clean, want dirty: a change came after the "
+		    "snapshot");
+	strikes_mark_saved(t, strikes_changes(t));
+	assert_false(strikes_dirty(t));
+	strikes_forget(t, &a);
+	assert_true(strikes_dirty(t));
+	strikes_free(t);
+}
+
 #define N(x)	(sizeof(x) / sizeof((x)[0]))
 
 int
 main(void)
 {
-	struct CMUnitTest t[N(scripts) + N(parse_cases) + 3];
+	struct CMUnitTest t[N(scripts) + N(parse_cases) + N(plant_cases) + 5];
 	size_t n = 0, i;
 
 	for (i = 0; i < N(scripts); i++, n++) {
@@ -262,6 +447,13 @@ main(void)
 	}
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_timeout);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire_parts);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_load);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_changes);
+	for (i = 0; i < N(plant_cases); i++, n++) {
+		t[n] = (struct CMUnitTest)cmocka_unit_test(test_planted);
+		t[n].name = plant_cases[i].name;
+		t[n].initial_state = (void *)&plant_cases[i];
+	}
 	return _cmocka_run_group_tests("strikes", t, n, NULL, NULL);
 }

@@ -35,6 +35,9 @@
 #   world_check                the prerequisites (programs, swaks' IPv6,
 #                              kernel features): one line naming what is
 #                              missing; world_up runs it first
+#   world_user                 the user smtpgate the daemons switch to when
+#                              started as root: created when missing (and
+#                              logged); world_up runs it
 #   world_reap                 tear down worlds whose WORLD_OWNER died
 #   world_gw CMD...            run in the gateway namespace
 #   world_cl CMD...            run in the client namespace
@@ -311,9 +314,22 @@ world_check() {
 	return 1
 }
 
+# world_user: started as root, the daemons run as user smtpgate
+# (src/privdrop.c) and refuse to start without it.  Create it when
+# missing, as make install or a package would, and say so.
+world_user() {
+	getent passwd smtpgate >/dev/null 2>&1 && return 0
+	command -v useradd >/dev/null 2>&1 ||
+		{ world_log "user smtpgate is missing and there is no useradd"; return 1; }
+	useradd --system --user-group --home-dir /var/lib/smtpgate --no-create-home \
+		--shell /usr/sbin/nologin smtpgate || return 1
+	world_log "created system user smtpgate (useradd --system): the daemons, started as root, run as it"
+}
+
 world_up() {
 	local gv cv net i
 	world_check || return 1
+	world_user || return 1
 	world_down
 	world_reap
 	WORLD_DIR=$(mktemp -d "/tmp/smtpgate-world.$WORLD_PREFIX.XXXXXX") || return 1
@@ -434,6 +450,8 @@ world_conf() {
 			END { if (!done) { if (!insec) print sec; print key " = " val } }
 		' "$f" >"$f.new" && mv "$f.new" "$f"
 	done
+	# Read again on reloads by the daemon's user (smtpgate).
+	chmod 644 "$f"
 	printf '%s\n' "$f"
 }
 

@@ -71,6 +71,7 @@ e2e_init() {
 	world_up || { echo "not ok - $E2E_NAME: test world did not come up"; exit 1; }
 	E2E_LOG=$WORLD_DIR/smtpgated.log
 	: >"$E2E_LOG"
+	E2E_STATE=$WORLD_DIR/state	# the sniffer's: see e2e_sniff_conf
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 }
@@ -240,20 +241,23 @@ e2e_finish() {
 # ---- smtpgate-sniffd ----
 #
 #   e2e_sniff_conf NAME [section.key=value ...]  e2e_conf with the sniffer's
-#                     state file and control socket in $WORLD_DIR and
-#                     my_hostnames/my_addresses of the test gateway
+#                     state file in $E2E_STATE (a directory the sniffer
+#                     creates for its user, smtpgate), its control socket
+#                     in $WORLD_DIR and my_hostnames/my_addresses of the
+#                     test gateway
 #   e2e_sniff_start CONF  (re)install the ruleset, start smtpgate-sniffd -f
 #                     (no smtpgated: the SYN queue's bypass lets SYNs
 #                     through); PID in E2E_PID, log in E2E_LOG
 #   e2e_wait_judgment ADDR RULE [TIMEOUT_S]  wait for a judgment line of
 #                     ADDR with RULE after the mark; prints it
 #   e2e_judgments ADDR [RULE]  judgment lines of ADDR after the mark
-#   e2e_ctl REQUEST   one request to the sniffer's control socket; prints
-#                     the answer
+#   e2e_ctl REQUEST   one request to the sniffer's control socket
+#                     ($E2E_SNIFF_SOCK, default $WORLD_DIR/sniffd.sock);
+#                     prints the answer
 
 e2e_sniff_conf() {
 	local name=$1; shift
-	e2e_conf "$name" "sniffer.state_file=$WORLD_DIR/sniffer.state" \
+	e2e_conf "$name" "sniffer.state_file=$E2E_STATE/sniffer.state" \
 		"sniffer.control_socket=$WORLD_DIR/sniffd.sock" \
 		"sniffer.my_hostnames=gw.example.test" \
 		"sniffer.my_addresses=192.0.2.1 2001:db8:ffff::1" "$@"
@@ -292,4 +296,4 @@ e2e_wait_judgment() {
 	done
 }
 
-e2e_ctl() { world_ctl "$WORLD_DIR/sniffd.sock" "$1"; }
+e2e_ctl() { world_ctl "${E2E_SNIFF_SOCK:-$WORLD_DIR/sniffd.sock}" "$1"; }
