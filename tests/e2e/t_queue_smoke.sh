@@ -1,8 +1,8 @@
 #!/bin/sh
 # t_queue_smoke.sh BUILD - queue.c against the real kernel.
 #
-# Needs root and BUILD/bench/bench_queue.  Creates two namespaces, sgq-gw
-# (the gateway, queue 0, a listener on port 25) and sgq-cl (the client),
+# Needs root and BUILD/bench/bench_queue.  Creates two namespaces, sgqPID-gw
+# (the gateway, queue 0, a listener on port 25) and sgqPID-cl (the client),
 # joined by a veth pair, IPv4 and IPv6.  The gateway's INPUT chains hold,
 # in this order, the reset rule for MARK_REJECT and the xtables NFQUEUE
 # rule with bypass (the kernel here has no nft queue expression).  Then:
@@ -27,8 +27,8 @@ set -u
 
 BUILD=${1:?usage: t_queue_smoke.sh BUILD}
 BENCH=$BUILD/bench/bench_queue
-GW=sgq-gw
-CL=sgq-cl
+GW=sgq$$-gw	# per run: parallel runs never share them
+CL=sgq$$-cl
 GW4=203.0.113.201
 CL4=203.0.113.202
 GW6=2001:db8:51::1

@@ -7,7 +7,8 @@
 # the daemon's stderr shows a sanitizer report.  Exit 0 pass, 1 fail, 77 skip.
 #
 #   e2e_conf NAME [section.key=value ...]  write $WORLD_DIR/NAME.conf: the
-#                     base config below with the given keys replaced/added;
+#                     base config below (the gate's control socket in
+#                     $WORLD_DIR) with the given keys replaced/added;
 #                     prints the path
 #   e2e_start CONF    (re)install the ruleset, start smtpgated -f, wait for
 #                     "started"; PID in E2E_PID, stderr in E2E_LOG
@@ -78,7 +79,9 @@ e2e_init() {
 
 e2e_conf() {
 	local name=$1; shift
-	world_conf "$WORLD_DIR/$name.conf" "$@"
+	# The gate's control socket in the world's directory: parallel runs
+	# must not answer each other's smtpgatectl.
+	world_conf "$WORLD_DIR/$name.conf" "gate.control_socket=$WORLD_DIR/gate.sock" "$@"
 }
 
 # e2e_install CONF: the ruleset of CONF, built anew in the gateway.
