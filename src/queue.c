@@ -118,6 +118,9 @@ struct queue {
 	uint32_t last_id;		/* last packet id received (0: none) */
 	queue_fault_fn fault;		/* tests: make sends fail */
 	void *fault_arg;
+	int procfd;			/* /proc/net/netfilter/nfnetlink_queue,
+					 * opened while privileged (it is
+					 * 0440 root), or -1 */
 };
 
 static uint32_t
@@ -491,6 +494,7 @@ queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
 		    strerror(errno));
 		return NULL;
 	}
+	q->procfd = -1;
 	q->ev = ev;
 	q->num = num;
 	q->cb = cb;
@@ -518,6 +522,9 @@ queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
 		goto fail;
 	}
 	q->fd = mnl_socket_get_fd(q->nl);
+	/* Read later, after the daemon has become an unprivileged user. */
+	q->procfd = open("/proc/net/netfilter/nfnetlink_queue",
+	    O_RDONLY | O_CLOEXEC);
 	q->portid = mnl_socket_get_portid(q->nl);
 	fl = fcntl(q->fd, F_GETFL);
 	if (fl < 0 || fcntl(q->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -552,6 +559,8 @@ fail:
 	/* Closing the socket unbinds the queue if the bind went through. */
 	if (q->nl != NULL)
 		mnl_socket_close(q->nl);
+	if (q->procfd >= 0)
+		close(q->procfd);
 	free(q->buf);
 	free(q->retry);
 	free(q);
@@ -608,6 +617,8 @@ queue_close(struct queue *q)
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_UNBIND);
 	(void)queue_config(q, nlh);
 	mnl_socket_close(q->nl);
+	if (q->procfd >= 0)
+		close(q->procfd);
 	free(q->buf);
 	free(q->retry);
 	free(q);
@@ -616,15 +627,25 @@ queue_close(struct queue *q)
 int
 queue_kernel_stats(const struct queue *q, struct queue_kernel *k)
 {
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
 	unsigned num, portid, total, mode, range, drop, udrop, seq;
-	char line[256];
-	int rc = -1;
+	char buf[8192], *line, *save = NULL;
+	size_t len = 0;
+	ssize_t n;
 
-	if (f == NULL)
+	if (q->procfd < 0) {
+		errno = ENOENT;
 		return -1;
+	}
+	/* A seq file reads from the start again after a seek. */
+	if (lseek(q->procfd, 0, SEEK_SET) == -1)
+		return -1;
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(q->procfd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
 	errno = ENOENT;
-	while (fgets(line, sizeof(line), f) != NULL) {
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "%u %u %u %u %u %u %u %u", &num, &portid,
 		    &total, &mode, &range, &drop, &udrop, &seq) != 8 ||
 		    num != q->num)
@@ -633,11 +654,9 @@ queue_kernel_stats(const struct queue *q, struct queue_kernel *k)
 		k->dropped = drop;
 		k->user_dropped = udrop;
 		k->id_sequence = seq;
-		rc = 0;
-		break;
+		return 0;
 	}
-	fclose(f);
-	return rc;
+	return -1;
 }
 
 void
