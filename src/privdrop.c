@@ -161,7 +161,15 @@ privdrop_net_admin(char *err, size_t errlen)
 	}
 	if ((d[0].permitted & ~PRIVDROP_KEEP) == 0 && d[1].permitted == 0)
 		return 0;	/* nothing beyond CAP_NET_ADMIN */
-	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
+	/*
+	 * The bounding set can only shrink with CAP_SETPCAP.  Started as a
+	 * user with a few ambient capabilities (the sniffer's unit gives
+	 * CAP_SETUID and CAP_SETGID for its SPF helpers) there is none: the
+	 * unit's CapabilityBoundingSet already bounds it, and with
+	 * no_new_privs and no exec nothing in it can be gained back.
+	 */
+	for (cap = 0; (d[0].effective & (1u << CAP_SETPCAP)) &&
+	    cap <= CAP_LAST_CAP; cap++) {
 		if (cap == CAP_NET_ADMIN)
 			continue;
 		/* EINVAL: a capability this kernel does not know. */

@@ -158,6 +158,26 @@ if command -v setpriv >/dev/null 2>&1; then
 	else
 		e2e_not_ok "started as smtpgate with ambient CAP_NET_ADMIN: $(tail -3 "$E2E_LOG")"
 	fi
+	e2e_stop TERM
+	# The shipped unit's set: CAP_SETUID and CAP_SETGID as well, so that
+	# the SPF helpers get a uid of their own; the daemon drops both.
+	E2E_LOG=$WORLD_DIR/sniffd-unit.log
+	: >"$E2E_LOG"
+	world_bg sniffd-unit setpriv --reuid=smtpgate --regid=smtpgate --init-groups \
+		--inh-caps=+net_admin,+setuid,+setgid \
+		--ambient-caps=+net_admin,+setuid,+setgid \
+		"$E2E_BUILD/smtpgate-sniffd" -c "$uconf" -f
+	E2E_PID=$WORLD_BG_PID
+	if world_wait_log "$E2E_LOG" ': started' 10; then
+		e2e_ok "started as smtpgate with the unit's capabilities: runs"
+		e2e_check "unit's capabilities: CapEff is CAP_NET_ADMIN alone" status_is "$E2E_PID" CapEff $NET_ADMIN
+		e2e_check "unit's capabilities: CapPrm is CAP_NET_ADMIN alone" status_is "$E2E_PID" CapPrm $NET_ADMIN
+		e2e_check "unit's capabilities: CapAmb empty" status_is "$E2E_PID" CapAmb 0000000000000000
+		e2e_check "unit's capabilities: the SPF helpers got a dynamic uid" \
+			grep -q 'spf helpers: [0-9]* workers, uid [0-9]* (dynamic)' "$E2E_LOG"
+	else
+		e2e_not_ok "started as smtpgate with the unit's capabilities: $(tail -3 "$E2E_LOG")"
+	fi
 else
 	e2e_note "setpriv missing: the systemd-like start is not tried"
 fi
