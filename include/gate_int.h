@@ -24,6 +24,15 @@
 #define GATE_PROBE_OK_S		300	/* re-probe a healthy list */
 #define GATE_PROBE_BAD_S	60	/* re-probe a disabled list */
 
+struct gate_cfg;
+
+/* One probe query's callback context. */
+struct gate_probe {
+	struct gate_cfg *c;
+	unsigned z;			/* zone index */
+	bool is_two;			/* the 127.0.0.2 query (else 127.0.0.1) */
+};
+
 struct gate_zone_health {
 	bool enabled;			/* queried for clients */
 	bool probing;			/* a probe is in flight */
@@ -32,6 +41,7 @@ struct gate_zone_health {
 	char error_answer[46];		/* an operator error code seen */
 	struct ev_timer *timer;		/* next probe */
 	void *timer_arg;		/* freed when the timer is cancelled */
+	struct gate_probe probe[2];	/* of 127.0.0.2, of 127.0.0.1 */
 };
 
 struct gate_cfg {

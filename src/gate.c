@@ -9,8 +9,9 @@
  *
  * Lifetime: a lookup leaves the hash table when it concludes, but lives on
  * until its last outstanding query has called back (c-ares cannot cancel a
- * query); "refs" counts those queries plus the setup in progress (or the
- * wait in the FIFO below).
+ * query); "refs" counts those queries, plus the wait for a DNS slot (the
+ * FIFO below).  No answer comes inside dns_query (dns.h), so starting the
+ * queries needs no reference of its own.
  *
  * Admission (gate_packet), for the SYN of an address not under lookup:
  *  1. Rate: each IPv4 /24 and IPv6 /64 may start lookup_burst lookups at
@@ -71,6 +72,17 @@ struct gate_held {
 	uint32_t mark;			/* its mark, kept on reject */
 };
 
+struct gate_lookup;
+
+/* A query's callback context: which lookup, which query. */
+struct gate_qctx {
+	struct gate_lookup *lk;
+	int kind;			/* GATE_Q_* */
+	unsigned idx;			/* PTR name index or zone index */
+};
+
+enum { GATE_Q_PTR, GATE_Q_FWD, GATE_Q_DNSBL };
+
 struct gate_lookup {
 	struct gate *g;
 	struct gate_cfg *cfg;		/* generation it started under */
@@ -78,7 +90,7 @@ struct gate_lookup {
 	struct addr a;
 	int64_t start_ms;
 	struct ev_timer *deadline;
-	unsigned refs;			/* outstanding queries + setup/wait */
+	unsigned refs;			/* outstanding queries + the wait */
 	bool done;			/* verdict given */
 	bool inflight;			/* holds a DNS slot (queries sent) */
 	int64_t qstart_ms;		/* when its queries were sent */
@@ -110,16 +122,11 @@ struct gate_lookup {
 	uint32_t dnsbl_asked;		/* zones queried, bit per zone */
 	uint32_t dnsbl_done;		/* zones that answered completely
 					 * (listed, NXDOMAIN, no data) */
+	/* the queries' callback contexts: each query is asked once */
+	struct gate_qctx q_ptr;
+	struct gate_qctx q_fwd[DNS_MAX_NAMES];
+	struct gate_qctx q_bl[DNSBL_MAX_SITES];
 };
-
-/* A query's callback context: which lookup, which query. */
-struct gate_qctx {
-	struct gate_lookup *lk;
-	int kind;			/* GATE_Q_* */
-	unsigned idx;			/* PTR name index or zone index */
-};
-
-enum { GATE_Q_PTR, GATE_Q_FWD, GATE_Q_DNSBL };
 
 static void gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline);
 
@@ -268,12 +275,9 @@ static void
 gate_query(struct gate_lookup *lk, const char *name, enum dns_type type,
     int kind, unsigned idx)
 {
-	struct gate_qctx *q = malloc(sizeof(*q));
+	struct gate_qctx *q = kind == GATE_Q_PTR ? &lk->q_ptr :
+	    kind == GATE_Q_FWD ? &lk->q_fwd[idx] : &lk->q_bl[idx];
 
-	if (q == NULL) {
-		log_warnx("gate: out of memory for a query");
-		return;
-	}
 	q->lk = lk;
 	q->kind = kind;
 	q->idx = idx;
@@ -285,12 +289,8 @@ gate_query(struct gate_lookup *lk, const char *name, enum dns_type type,
 		lk->dnsbl_asked |= 1u << idx;	/* idx < DNSBL_MAX_SITES, 32 */
 	}
 	/* The deadline tells dns whether a retry could still count. */
-	if (dns_query_until(lk->g->dns, name, type, lk->start_ms +
-	    lk->cfg->conf.gate.deadline_ms, gate_answer, q) == -1) {
-		log_warnx("gate: query %s: out of memory", name);
-		struct dns_result r = { .status = DNS_ERROR, .error = "no memory" };
-		gate_answer(q, &r);
-	}
+	dns_query_until(lk->g->dns, name, type, lk->start_ms +
+	    lk->cfg->conf.gate.deadline_ms, gate_answer, q);
 }
 
 static void
@@ -410,7 +410,6 @@ gate_answer(void *arg, const struct dns_result *r)
 		gate_on_dnsbl(lk, q->idx, r);
 		break;
 	}
-	free(q);
 	gate_lookup_unref(lk);
 }
 
@@ -419,9 +418,15 @@ gate_deadline(void *arg)
 {
 	struct gate_lookup *lk = arg;
 
+	/* Nothing outstanding (no query could be named): it goes now.  (A
+	 * waiting lookup holds the wait's reference; concluding drops it.) */
+	bool idle = lk->refs == 0;
+
 	lk->deadline = NULL;
 	lk->g->st.deadline++;
 	gate_lookup_conclude(lk, true);
+	if (idle)
+		gate_lookup_free(lk);
 }
 
 /* What the lookup found, in the terms verdict_decide wants. */
@@ -576,6 +581,7 @@ gate_apply(struct gate_lookup *lk, const struct verdict *v)
 static void
 gate_wait_push(struct gate *g, struct gate_lookup *lk)
 {
+	lk->refs++;		/* the wait's reference */
 	lk->waiting = true;
 	lk->in_fifo = true;
 	lk->wnext = NULL;
@@ -640,8 +646,9 @@ gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
 }
 
 /*
- * A new address: its lookup, in the table, its deadline running, holding
- * the setup reference; gate_lookup_queries sends its queries.
+ * A new address: its lookup, in the table, its deadline running, no
+ * reference yet; gate_lookup_queries sends its queries, or gate_wait_push
+ * queues it for a DNS slot.
  */
 static struct gate_lookup *
 gate_lookup_start(struct gate *g, const struct addr *a)
@@ -671,15 +678,12 @@ gate_lookup_start(struct gate *g, const struct addr *a)
 	*gate_slot(g, a) = lk;
 	g->npending++;
 	g->st.lookups++;
-
-	/* The setup holds a reference: answers may arrive inside dns_query. */
-	lk->refs = 1;
 	return lk;
 }
 
 /*
  * Every query of lk at once; it holds a DNS slot until the last has
- * answered.  The caller holds a reference across the call.
+ * answered.
  */
 static void
 gate_lookup_queries(struct gate_lookup *lk)
@@ -803,14 +807,11 @@ gate_packet(void *arg, const struct queue_packet *p)
 	(void)gate_hold(lk, p->id, p->mark);
 	if (g->wait_head != NULL ||
 	    g->ninflight >= g->cfg->conf.gate.dns_concurrency) {
-		/* No DNS slot: wait in line; the setup reference stays. */
+		/* No DNS slot: wait in line. */
 		gate_wait_push(g, lk);
 		return;
 	}
 	gate_lookup_queries(lk);
-	/* Drop the setup reference; if every answer came already, the
-	 * verdict is given now. */
-	gate_lookup_unref(lk);
 }
 
 /*

@@ -10,7 +10,7 @@
  *
  * State lives in the configuration generation (struct gate_cfg), so a
  * reload starts fresh probes for its own zone list.  Each probe query holds
- * a reference to its generation.
+ * a reference to its generation; its callback context lives there too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +19,6 @@
 
 #include "gate_int.h"
 #include "log.h"
-
-struct gate_probe {
-	struct gate_cfg *c;
-	unsigned z;		/* zone index */
-	bool is_two;		/* the 127.0.0.2 query (else 127.0.0.1) */
-};
 
 static void gate_dnsbl_probe(void *arg);
 
@@ -123,30 +117,23 @@ gate_dnsbl_answer(void *arg, const struct dns_result *r)
 		gate_dnsbl_judge(c, p->z);
 	else if (h->answers_due == 0)
 		h->probing = false;
-	free(p);
 	gate_cfg_unref(c);
 }
 
 static void
 gate_dnsbl_query(struct gate_cfg *c, unsigned z, bool two)
 {
-	struct gate_probe *p = malloc(sizeof(*p));
+	/* Asked again only once both answered (h->probing). */
+	struct gate_probe *p = &c->health[z].probe[two ? 0 : 1];
 	char name[DNS_NAME_MAX + 16];
 
-	if (p == NULL) {
-		c->health[z].answers_due--;
-		return;
-	}
 	p->c = c;
 	p->z = z;
 	p->is_two = two;
 	gate_cfg_ref(c);
 	snprintf(name, sizeof(name), "%s.0.0.127.%s", two ? "2" : "1",
 	    c->conf.gate.dnsbl_sites.zone[z]);
-	if (dns_query(c->g->dns, name, DNS_A, gate_dnsbl_answer, p) == -1) {
-		struct dns_result r = { .status = DNS_ERROR };
-		gate_dnsbl_answer(p, &r);
-	}
+	dns_query(c->g->dns, name, DNS_A, gate_dnsbl_answer, p);
 }
 
 static void

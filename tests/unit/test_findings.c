@@ -353,23 +353,22 @@ fake_start(struct dns *d, const char *name, enum dns_type type, void *arg)
 	return q;
 }
 
-int
+void
 dns_query_until(struct dns *d, const char *name, enum dns_type type,
     int64_t deadline_ms, dns_cb cb, void *arg)
 {
 	(void)deadline_ms;
 	fake_start(d, name, type, arg)->cb = cb;
-	return 0;
 }
 
-int
+void
 dns_query(struct dns *d, const char *name, enum dns_type type, dns_cb cb,
     void *arg)
 {
-	return dns_query_until(d, name, type, 0, cb, arg);
+	dns_query_until(d, name, type, 0, cb, arg);
 }
 
-int
+void
 dns_query_raw(struct dns *d, const char *name, int qtype,
     int64_t deadline_ms, dns_raw_cb cb, void *arg)
 {
@@ -384,7 +383,6 @@ dns_query_raw(struct dns *d, const char *name, int qtype,
 	q->arg = arg;
 	q->next = d->out;
 	d->out = q;
-	return 0;
 }
 
 void
