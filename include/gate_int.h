@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "dns.h"
 #include "evloop.h"
+#include "findings.h"
 #include "nftset.h"
 #include "ptrclass.h"
 #include "queue.h"
@@ -37,8 +38,7 @@ struct gate_zone_health {
 	bool enabled;			/* queried for clients */
 	bool probing;			/* a probe is in flight */
 	int answers_due;		/* of the probe's two queries */
-	bool listed2, listed1, failed;	/* probe results so far */
-	char error_answer[46];		/* an operator error code seen */
+	struct findings_probe two, one;	/* its answers so far (findings.h) */
 	struct ev_timer *timer;		/* next probe */
 	void *timer_arg;		/* freed when the timer is cancelled */
 	struct gate_probe probe[2];	/* of 127.0.0.2, of 127.0.0.1 */

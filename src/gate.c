@@ -54,6 +54,7 @@
 
 #include "addr.h"
 #include "allowlist.h"
+#include "findings.h"
 #include "gate.h"
 #include "gate_int.h"
 #include "log.h"
@@ -104,24 +105,7 @@ struct gate_lookup {
 	struct gate_held *held;		/* inl, or heap when it grew */
 	size_t nheld, capheld;
 
-	/* PTR */
-	enum verdict_ptr ptr;
-	size_t nnames;
-	char names[DNS_MAX_NAMES][DNS_NAME_MAX];
-	bool ptr_bad;			/* answered, but no name is a host name */
-	char bad[DNS_NAME_MAX];		/* the first such name, escaped */
-	const char *bad_why;		/* dns_result.bad_why (static) */
-	/* forward confirmation, per PTR name */
-	unsigned fwd_due;		/* forward answers outstanding */
-	int confirmed;			/* index of the confirming name, -1 */
-	bool fwd_error;			/* a forward lookup failed */
-	/* DNSBL */
-	int dnsbl_score;
-	unsigned dnsbl_due;		/* zone answers outstanding */
-	uint32_t dnsbl_hit;		/* zones that scored, bit per zone */
-	uint32_t dnsbl_asked;		/* zones queried, bit per zone */
-	uint32_t dnsbl_done;		/* zones that answered completely
-					 * (listed, NXDOMAIN, no data) */
+	struct findings f;		/* what the answers say (findings.h) */
 	/* the queries' callback contexts: each query is asked once */
 	struct gate_qctx q_ptr;
 	struct gate_qctx q_fwd[DNS_MAX_NAMES];
@@ -282,12 +266,6 @@ gate_query(struct gate_lookup *lk, const char *name, enum dns_type type,
 	q->kind = kind;
 	q->idx = idx;
 	lk->refs++;
-	if (kind == GATE_Q_FWD) {
-		lk->fwd_due++;
-	} else if (kind == GATE_Q_DNSBL) {
-		lk->dnsbl_due++;
-		lk->dnsbl_asked |= 1u << idx;	/* idx < DNSBL_MAX_SITES, 32 */
-	}
 	/* The deadline tells dns whether a retry could still count. */
 	dns_query_until(lk->g->dns, name, type, lk->start_ms +
 	    lk->cfg->conf.gate.deadline_ms, gate_answer, q);
@@ -296,100 +274,53 @@ gate_query(struct gate_lookup *lk, const char *name, enum dns_type type,
 static void
 gate_on_ptr(struct gate_lookup *lk, const struct dns_result *r)
 {
-	switch (r->status) {
-	case DNS_OK:
-		lk->ptr = VERDICT_PTR_FOUND;
-		break;
-	case DNS_NXDOMAIN:
-	case DNS_NODATA:
-		lk->ptr = VERDICT_PTR_NONE;
-		return;
-	case DNS_BADNAME:
-		/* An answer, not resolver trouble: judged as class invalid,
-		 * nothing to confirm forward. */
-		lk->ptr = VERDICT_PTR_FOUND;
-		lk->ptr_bad = true;
-		memcpy(lk->bad, r->bad, sizeof(lk->bad));
-		lk->bad_why = r->bad_why;
-		return;
-	default:
-		lk->ptr = VERDICT_PTR_ERROR;
-		if (log_get_verbose() > 0) {
-			char ip[ADDR_STRLEN];
-			log_debug("gate: PTR of %s: %s", addr_ntop(&lk->a, ip),
-			    r->error ? r->error : "error");
-		}
-		return;
+	size_t n = findings_ptr(&lk->f, r);
+
+	if (lk->f.ptr == VERDICT_PTR_ERROR && log_get_verbose() > 0) {
+		char ip[ADDR_STRLEN];
+
+		log_debug("gate: PTR of %s: %s", addr_ntop(&lk->a, ip),
+		    lk->f.ptr_error);
 	}
-	lk->nnames = r->nnames;
-	memcpy(lk->names, r->names, sizeof(lk->names[0]) * r->nnames);
 	if (lk->done)
 		return;
-	size_t max = lk->cfg->conf.gate.fcrdns_max_names;
-	for (size_t i = 0; i < lk->nnames && i < max; i++)
-		gate_query(lk, lk->names[i], lk->a.family == AF_INET ?
-		    DNS_A : DNS_AAAA, GATE_Q_FWD, (unsigned)i);
-}
-
-static void
-gate_on_fwd(struct gate_lookup *lk, unsigned idx, const struct dns_result *r)
-{
-	lk->fwd_due--;
-	if (r->status == DNS_ERROR || r->status == DNS_CANCELLED) {
-		lk->fwd_error = true;
-		return;
-	}
-	for (size_t i = 0; i < r->naddrs; i++) {
-		if (addr_eq(&r->addrs[i], &lk->a) &&
-		    (lk->confirmed < 0 || (int)idx < lk->confirmed))
-			lk->confirmed = (int)idx;
-	}
+	for (size_t i = 0; i < n; i++)
+		gate_query(lk, lk->f.names[i], findings_fwd_type(&lk->f),
+		    GATE_Q_FWD, (unsigned)i);
 }
 
 static void
 gate_on_dnsbl(struct gate_lookup *lk, unsigned z, const struct dns_result *r)
 {
 	const struct dnsbl_sites *s = &lk->cfg->conf.gate.dnsbl_sites;
-	uint32_t ans[DNS_MAX_ADDRS];
-	size_t n = 0;
-	int errors = 0, score;
 	char ip[ADDR_STRLEN], as[ADDR_STRLEN];
 
-	lk->dnsbl_due--;
-	if (r->status == DNS_NXDOMAIN || r->status == DNS_NODATA) {
-		lk->dnsbl_done |= 1u << z;	/* not listed */
-		return;
-	}
-	if (r->status != DNS_OK) {
+	switch (findings_dnsbl(&lk->f, z, r)) {
+	case FINDINGS_ZONE_FAILED:
 		/* SERVFAIL, REFUSED, a failed connection, a bad answer: the
 		 * list said nothing, so the verdict is incomplete. */
-		if (r->status == DNS_CANCELLED)
-			return;
 		lk->g->st.dnsbl_failed++;
 		if (log_get_verbose() > 0)
 			log_debug("gate: DNSBL %s for %s: %s", s->zone[z],
 			    addr_ntop(&lk->a, ip), r->error ? r->error :
 			    "error");
-		return;
-	}
-	lk->dnsbl_done |= 1u << z;
-	for (size_t i = 0; i < r->naddrs; i++)
-		if (r->addrs[i].family == AF_INET)
-			ans[n++] = addr_v4(&r->addrs[i]);
-	score = dnsbl_score_zone(s, z, ans, n, &errors);
-	if (errors > 0) {
+		break;
+	case FINDINGS_ZONE_ANSWERED:
+		if (lk->f.zerrors[z] == 0)
+			break;
 		lk->g->st.dnsbl_errors++;
-		for (size_t i = 0; i < n; i++)
-			if (dnsbl_answer_kind(ans[i]) == DNSBL_ANSWER_ERROR)
+		for (size_t i = 0; i < r->naddrs; i++)
+			if (r->addrs[i].family == AF_INET &&
+			    dnsbl_answer_kind(addr_v4(&r->addrs[i])) ==
+			    DNSBL_ANSWER_ERROR)
 				log_warnx("dnsbl-error zone=%s answer=%s ip=%s "
 				    "(the list refuses this resolver or the "
 				    "zone name is wrong)", s->zone[z],
 				    addr_ntop(&r->addrs[i], as),
 				    addr_ntop(&lk->a, ip));
-	}
-	if (score != 0 && z < 32) {
-		lk->dnsbl_score += score;
-		lk->dnsbl_hit |= 1u << z;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -404,7 +335,7 @@ gate_answer(void *arg, const struct dns_result *r)
 		gate_on_ptr(lk, r);
 		break;
 	case GATE_Q_FWD:
-		gate_on_fwd(lk, q->idx, r);
+		findings_fwd(&lk->f, q->idx, r);
 		break;
 	case GATE_Q_DNSBL:
 		gate_on_dnsbl(lk, q->idx, r);
@@ -429,85 +360,17 @@ gate_deadline(void *arg)
 		gate_lookup_free(lk);
 }
 
-/* What the lookup found, in the terms verdict_decide wants. */
+/* The verdict line: what the findings say, how long it took, and for how
+ * many SYNs. */
 static void
-gate_findings(struct gate_lookup *lk, struct verdict_findings *f,
-    struct ptr_verdict *pv, const char **name)
+gate_log_verdict(struct gate_lookup *lk, const struct findings_judgment *j)
 {
-	memset(f, 0, sizeof(*f));
-	f->ptr = lk->ptr;
-	f->dnsbl_score = lk->dnsbl_score;
-	/* Failed and unanswered lists alike: dnsbl_asked & ~dnsbl_done. */
-	f->dnsbl_incomplete = (lk->dnsbl_asked & ~lk->dnsbl_done) != 0;
-	f->cls = PTR_NAMED;
-	*name = NULL;
-	pv->cls = PTR_NAMED;
-	pv->reason[0] = '\0';
-	if (lk->ptr == VERDICT_PTR_FOUND && lk->ptr_bad) {
-		f->cls = pv->cls = PTR_INVALID;
-		snprintf(pv->reason, sizeof(pv->reason), "%s", lk->bad_why);
-		*name = lk->bad;
-		return;
-	}
-	if (lk->ptr != VERDICT_PTR_FOUND || lk->nnames == 0)
-		return;
-	if (lk->confirmed >= 0)
-		f->fcrdns = VERDICT_FCRDNS_PASS;
-	else if (lk->fwd_due == 0 && !lk->fwd_error)
-		f->fcrdns = VERDICT_FCRDNS_FAIL;
-	else
-		f->fcrdns = VERDICT_FCRDNS_UNKNOWN;
-	/* Judge the name that confirmed, else the first one. */
-	*name = lk->names[lk->confirmed >= 0 ? lk->confirmed : 0];
-	ptrclass_classify(lk->cfg->pc, *name, &lk->a, lk->confirmed >= 0, pv);
-	f->cls = pv->cls;
-}
+	char line[1536];
 
-static void
-gate_log_verdict(struct gate_lookup *lk, const struct verdict *v,
-    const struct verdict_findings *f, const struct ptr_verdict *pv,
-    const char *name)
-{
-	const struct dnsbl_sites *s = &lk->cfg->conf.gate.dnsbl_sites;
-	char ip[ADDR_STRLEN], reasons[128], zones[512] = "", cls[96];
-	char failed[512] = "";
-	uint32_t incomplete = lk->dnsbl_asked & ~lk->dnsbl_done;
-	size_t off = 0, foff = 0;
-
-	verdict_reasons_format(v, reasons, sizeof(reasons));
-	for (size_t z = 0; z < s->nzones && z < 32; z++) {
-		int n;
-
-		if (lk->dnsbl_hit & (1u << z)) {
-			n = snprintf(zones + off, sizeof(zones) - off, "%s%s",
-			    off ? "," : " dnsbl=", s->zone[z]);
-			if (n > 0 && (size_t)n < sizeof(zones) - off)
-				off += (size_t)n;
-		}
-		if (incomplete & (1u << z)) {
-			n = snprintf(failed + foff, sizeof(failed) - foff,
-			    "%s%s", foff ? "," : " dnsbl_incomplete=",
-			    s->zone[z]);
-			if (n > 0 && (size_t)n < sizeof(failed) - foff)
-				foff += (size_t)n;
-		}
-	}
-	if (name == NULL)
-		snprintf(cls, sizeof(cls), "-");
-	else if (pv->cls == PTR_NAMED || pv->reason[0] == '\0')
-		snprintf(cls, sizeof(cls), "%s", ptrclass_name(pv->cls));
-	else
-		snprintf(cls, sizeof(cls), "%s class_reason=%s",
-		    ptrclass_name(pv->cls), pv->reason);
-	log_info("verdict=%s ip=%s reason=%s ptr=%s fcrdns=%s class=%s "
-	    "dnsbl_score=%d%s%s ms=%lld syns=%zu%s",
-	    verdict_action_name(v->action), addr_ntop(&lk->a, ip), reasons,
-	    name ? name : "-",
-	    f->fcrdns == VERDICT_FCRDNS_PASS ? "yes" :
-	    f->fcrdns == VERDICT_FCRDNS_FAIL ? "no" : "-",
-	    cls, lk->dnsbl_score, zones, failed,
+	findings_log(&lk->f, j, line, sizeof(line));
+	log_info("%s ms=%lld syns=%zu%s", line,
 	    (long long)(evloop_now_ms(lk->g->ev) - lk->start_ms), lk->nheld,
-	    v->cache ? "" : " cached=no");
+	    j->v.cache ? "" : " cached=no");
 }
 
 static void
@@ -525,33 +388,11 @@ gate_count(struct gate *g, const struct verdict *v)
 			g->st.reason[v->reason[i]]++;
 }
 
-/*
- * Does the verdict rest on the network rather than on the address?  What
- * the PTR says (none, a generic or static pool name, an invalid one) holds
- * for a whole /64 as a rule; a DNSBL listing or a failed forward check is
- * about the one address, and an error or a DNSWL pass is not a judgment of
- * the network.  Any other finding counts as about the network.
- */
-static bool
-gate_network_verdict(const struct verdict *v)
-{
-	if (v->nreasons == 0)
-		return false;
-	switch (v->reason[0]) {
-	case VERDICT_R_DNSBL:
-	case VERDICT_R_DNSWL:
-	case VERDICT_R_FCRDNS:
-	case VERDICT_R_DNS_ERROR:
-		return false;
-	default:
-		return true;
-	}
-}
-
 /* The kernel learns the verdict twice: for the held SYNs, and in a set. */
 static void
-gate_apply(struct gate_lookup *lk, const struct verdict *v)
+gate_apply(struct gate_lookup *lk, const struct findings_judgment *j)
 {
+	const struct verdict *v = &j->v;
 	struct gate *g = lk->g;
 	const struct conf_gate *cg = &lk->cfg->conf.gate;
 	enum queue_verdict qv = v->action == ACTION_REJECT ? QUEUE_REJECT :
@@ -567,8 +408,7 @@ gate_apply(struct gate_lookup *lk, const struct verdict *v)
 	    qv == QUEUE_DROP ? "drop" : "pass";
 	uint32_t ttl = qv == QUEUE_ACCEPT ? cg->pass_ttl_s : cg->deny_ttl_s;
 	struct addr key = lk->a;
-	if (qv != QUEUE_ACCEPT && lk->a.family == AF_INET6 &&
-	    cg->cache_v6_network && gate_network_verdict(v)) {
+	if (j->net64) {
 		addr_mask(&key, &lk->a, 64);
 		set = qv == QUEUE_REJECT ? "denynet" : "dropnet";
 		g->st.net_cached++;
@@ -613,10 +453,7 @@ gate_wait_unlink(struct gate *g, struct gate_lookup *lk)
 static void
 gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
 {
-	struct verdict_findings f;
-	struct ptr_verdict pv;
-	struct verdict v;
-	const char *name;
+	struct findings_judgment j;
 	bool waited = lk->waiting;
 
 	(void)by_deadline;
@@ -634,11 +471,10 @@ gate_lookup_conclude(struct gate_lookup *lk, bool by_deadline)
 		lk->deadline = NULL;
 	}
 	gate_unlink(lk->g, lk);
-	gate_findings(lk, &f, &pv, &name);
-	verdict_decide(&lk->cfg->conf.gate, &f, &v);
-	gate_count(lk->g, &v);
-	gate_log_verdict(lk, &v, &f, &pv, name);
-	gate_apply(lk, &v);
+	findings_judge(&lk->f, lk->cfg->pc, &j);
+	gate_count(lk->g, &j.v);
+	gate_log_verdict(lk, &j);
+	gate_apply(lk, &j);
 	if (waited) {
 		lk->waiting = false;
 		gate_lookup_unref(lk);	/* the wait's reference; may free lk */
@@ -665,8 +501,7 @@ gate_lookup_start(struct gate *g, const struct addr *a)
 	lk->start_ms = evloop_now_ms(g->ev);
 	lk->held = lk->inl;
 	lk->capheld = GATE_HELD_INLINE;
-	lk->ptr = VERDICT_PTR_UNKNOWN;
-	lk->confirmed = -1;
+	findings_init(&lk->f, &c->conf.gate, a);
 	lk->deadline = evloop_timer_at(g->ev,
 	    lk->start_ms + c->conf.gate.deadline_ms, gate_deadline, lk);
 	if (lk->deadline == NULL) {
@@ -698,10 +533,11 @@ gate_lookup_queries(struct gate_lookup *lk)
 	if (addr_reverse_name(&lk->a, NULL, name, sizeof(name)) > 0)
 		gate_query(lk, name, DNS_PTR, GATE_Q_PTR, 0);
 	for (size_t z = 0; z < s->nzones; z++) {
-		if (!c->health[z].enabled)
+		if (!c->health[z].enabled || addr_reverse_name(&lk->a,
+		    s->zone[z], name, sizeof(name)) <= 0)
 			continue;
-		if (addr_reverse_name(&lk->a, s->zone[z], name, sizeof(name)) > 0)
-			gate_query(lk, name, DNS_A, GATE_Q_DNSBL, (unsigned)z);
+		findings_dnsbl_ask(&lk->f, z);
+		gate_query(lk, name, DNS_A, GATE_Q_DNSBL, (unsigned)z);
 	}
 }
 
