@@ -113,6 +113,33 @@ void ctl_table_free(struct ctl_table *t);
  * values that are plain decimal integers become numbers).
  */
 void ctl_out_table(FILE *f, enum ctl_format fmt, const struct ctl_table *t);
+/*
+ * A JSON document written as it goes (every command's JSON comes through
+ * here): objects and arrays nest up to CTL_JSON_DEPTH, members are
+ * separated and keys quoted by the writer.  The members of the outermost
+ * container stand one a line, deeper ones on their parent's line.  key is
+ * NULL for array elements and the outermost container; a NULL string is
+ * null.  Closing the outermost container ends the line.
+ */
+#define CTL_JSON_DEPTH	8
+
+struct ctl_json {
+	FILE *f;
+	unsigned depth;			/* containers open */
+	char close[CTL_JSON_DEPTH];	/* '}' or ']' of each */
+	bool any[CTL_JSON_DEPTH];	/* it holds a member already */
+};
+
+void ctl_json_init(struct ctl_json *j, FILE *f);
+void ctl_json_obj(struct ctl_json *j, const char *key);
+void ctl_json_arr(struct ctl_json *j, const char *key);
+void ctl_json_end(struct ctl_json *j);
+void ctl_json_str(struct ctl_json *j, const char *key, const char *v);
+void ctl_json_int(struct ctl_json *j, const char *key, long long v);
+void ctl_json_bool(struct ctl_json *j, const char *key, bool v);
+/* v as a number when it is a plain decimal, else as a string. */
+void ctl_json_val(struct ctl_json *j, const char *key, const char *v);
+
 /* One JSON string, quoted and escaped (RFC 8259; bytes >= 0x80 as-is
  * when they form UTF-8, else \u00XX). */
 void ctl_out_json_str(FILE *f, const char *s);

@@ -6,8 +6,12 @@
  * follows ares_timeout.  c-ares keeps no per-query deadline and cannot
  * cancel one query, so callers keep their own deadline and must tolerate a
  * callback arriving after they gave up (reference-count what the callback
- * touches).  A callback may run inside dns_query; callers must not assume
- * it does not.  Servers cannot change while queries are outstanding, so a
+ * touches).  A callback never runs inside the call that asked (dns_query,
+ * dns_query_until, dns_query_raw): what c-ares answers at once (a name it
+ * cannot encode, no memory, no server) and a query that cannot start are
+ * delivered from the event loop, so the calls cannot fail and a caller
+ * needs no reference of its own across them.  Servers cannot change while
+ * queries are outstanding, so a
  * reload that changes them opens a new dns context and retires the old one
  * with dns_retire.
  *
@@ -87,15 +91,15 @@ void dns_free(struct dns *d);
 void dns_retire(struct dns *d);
 
 /*
- * Ask name's records of type; cb gets the result.  deadline_ms (evloop
+ * Ask name's records of type; cb gets the result, always, once, from the
+ * loop (out of memory is DNS_ERROR "out of memory").  deadline_ms (evloop
  * clock, absolute) is when the caller stops waiting: a query that a
  * connection failure ended is asked again only before it; 0 means no
- * deadline.  dns_query is dns_query_until with 0.  0, or -1 (out of memory;
- * cb is not called).
+ * deadline.  dns_query is dns_query_until with 0.
  */
-int dns_query_until(struct dns *d, const char *name, enum dns_type type,
+void dns_query_until(struct dns *d, const char *name, enum dns_type type,
     int64_t deadline_ms, dns_cb cb, void *arg);
-int dns_query(struct dns *d, const char *name, enum dns_type type,
+void dns_query(struct dns *d, const char *name, enum dns_type type,
     dns_cb cb, void *arg);
 
 /*
@@ -118,12 +122,12 @@ void dns_parse(const unsigned char *msg, size_t len, enum dns_type type,
  * their sandbox, so the daemon never does).  status is DNS_OK with the
  * answer's bytes (never a truncated one), or another status with abuf
  * NULL and alen 0.  The same rules as dns_query_until, the retry after a
- * failed connection included: the callback may come late, with
- * DNS_CANCELLED when the context is freed.  0, or -1 when out of memory.
+ * failed connection included: the callback comes from the loop, perhaps
+ * late, with DNS_CANCELLED when the context is freed.
  */
 typedef void (*dns_raw_cb)(void *arg, enum dns_status status,
     const unsigned char *abuf, size_t alen);
-int dns_query_raw(struct dns *d, const char *name, int qtype,
+void dns_query_raw(struct dns *d, const char *name, int qtype,
     int64_t deadline_ms, dns_raw_cb cb, void *arg);
 
 const struct dns_stats *dns_stats(const struct dns *d);

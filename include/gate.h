@@ -48,8 +48,8 @@ int gate_allow_reload(struct gate *g, char *err, size_t errlen);
  */
 struct ptrclass *gate_ptrclass_new(const struct conf_gate *cg, char *err,
     size_t errlen);
-/* Log the counters as one key=value line. */
-void gate_log_stats(struct gate *g);
+/* Log the counters as one key=value line (gate_stats.c). */
+void gate_stats_log(struct gate *g);
 /* The same line into buf (for the control socket). */
 void gate_stats_format(struct gate *g, char *buf, size_t len);
 

@@ -1,5 +1,7 @@
 /*
- * gate_int.h - what gate.c and gate_dnsbl.c share; not for other modules.
+ * gate_int.h - what the gate's files (gate.c, gate_admit.c, gate_lookup.c,
+ * gate_apply.c, gate_dnsbl.c, gate_watch.c, gate_stats.c) share; not for
+ * other modules.
  *
  * A gate_cfg is one generation of the configuration with what is built
  * from it (the PTR classifier, DNSBL health).  It is reference-counted:
@@ -15,6 +17,7 @@
 #include "conf.h"
 #include "dns.h"
 #include "evloop.h"
+#include "findings.h"
 #include "nftset.h"
 #include "ptrclass.h"
 #include "queue.h"
@@ -23,15 +26,26 @@
 
 #define GATE_PROBE_OK_S		300	/* re-probe a healthy list */
 #define GATE_PROBE_BAD_S	60	/* re-probe a disabled list */
+#define GATE_HELD_INLINE	4	/* SYNs held without allocating */
+#define GATE_HELD_MAX		256	/* more SYNs than this are let through */
+
+struct gate_cfg;
+
+/* One probe query's callback context. */
+struct gate_probe {
+	struct gate_cfg *c;
+	unsigned z;			/* zone index */
+	bool is_two;			/* the 127.0.0.2 query (else 127.0.0.1) */
+};
 
 struct gate_zone_health {
 	bool enabled;			/* queried for clients */
 	bool probing;			/* a probe is in flight */
 	int answers_due;		/* of the probe's two queries */
-	bool listed2, listed1, failed;	/* probe results so far */
-	char error_answer[46];		/* an operator error code seen */
+	struct findings_probe two, one;	/* its answers so far (findings.h) */
 	struct ev_timer *timer;		/* next probe */
 	void *timer_arg;		/* freed when the timer is cancelled */
+	struct gate_probe probe[2];	/* of 127.0.0.2, of 127.0.0.1 */
 };
 
 struct gate_cfg {
@@ -97,8 +111,78 @@ struct gate {
 	struct gate_stats st;
 };
 
+/* One SYN a lookup holds. */
+struct gate_held {
+	uint32_t id;			/* queue packet id */
+	uint32_t mark;			/* its mark, kept on reject */
+};
+
+struct gate_lookup;
+
+/* A query's callback context: which lookup, which query. */
+struct gate_qctx {
+	struct gate_lookup *lk;
+	int kind;			/* GATE_Q_* */
+	unsigned idx;			/* PTR name index or zone index */
+};
+
+enum { GATE_Q_PTR, GATE_Q_FWD, GATE_Q_DNSBL };
+
+/* The lookup of one source address (gate_lookup.c). */
+struct gate_lookup {
+	struct gate *g;
+	struct gate_cfg *cfg;		/* generation it started under */
+	struct gate_lookup *next;	/* hash chain */
+	struct addr a;
+	int64_t start_ms;
+	struct ev_timer *deadline;
+	unsigned refs;			/* outstanding queries + the wait */
+	bool done;			/* verdict given */
+	bool inflight;			/* holds a DNS slot (queries sent) */
+	int64_t qstart_ms;		/* when its queries were sent */
+	bool waiting;			/* holds the wait's reference: no
+					 * query sent (in the FIFO, or passed
+					 * over and left to its deadline) */
+	bool in_fifo;			/* in the FIFO for a DNS slot */
+	struct gate_lookup *wnext, *wprev;	/* the FIFO */
+
+	struct gate_held inl[GATE_HELD_INLINE];
+	struct gate_held *held;		/* inl, or heap when it grew */
+	size_t nheld, capheld;
+
+	struct findings f;		/* what the answers say (findings.h) */
+	/* the queries' callback contexts: each query is asked once */
+	struct gate_qctx q_ptr;
+	struct gate_qctx q_fwd[DNS_MAX_NAMES];
+	struct gate_qctx q_bl[DNSBL_MAX_SITES];
+};
+
+/* gate.c: configuration generations. */
 void gate_cfg_ref(struct gate_cfg *c);
 void gate_cfg_unref(struct gate_cfg *c);
+
+/* gate_admit.c: queued packets in, DNS slots. */
+void gate_admit_packet(void *arg, const struct queue_packet *p);
+/* Start waiting lookups into the DNS slots freed (the idle turn). */
+void gate_admit_pump(struct gate *g);
+void gate_admit_wait_unlink(struct gate *g, struct gate_lookup *lk);
+void gate_admit_slot_free(struct gate_lookup *lk);
+
+/* gate_lookup.c: lookups by address. */
+struct gate_lookup *gate_lookup_find(struct gate *g, const struct addr *a);
+/* A new lookup in the table, deadline running, nothing asked; NULL when
+ * out of memory. */
+struct gate_lookup *gate_lookup_start(struct gate *g, const struct addr *a);
+/* Hold one more SYN on lk; false when it cannot be held. */
+bool gate_lookup_hold(struct gate_lookup *lk, uint32_t id, uint32_t mark);
+void gate_lookup_queries(struct gate_lookup *lk);
+void gate_lookup_conclude(struct gate_lookup *lk);
+void gate_lookup_unref(struct gate_lookup *lk);
+void gate_lookup_release_all(struct gate *g);
+
+/* gate_apply.c: a verdict to the queue, the sets, the counters, the log. */
+void gate_apply_verdict(struct gate_lookup *lk,
+    const struct findings_judgment *j);
 
 /* gate_dnsbl.c: health probes of the DNSBL zones of a generation. */
 void gate_dnsbl_start(struct gate_cfg *c);

@@ -3,13 +3,16 @@
  * every check of the gate, live, explained step by step.
  *
  * Exports ctl_check_main.  Runs the daemon's own modules on an event loop
- * in this process: dns (c-ares, the [dns] resolvers), ptrclass (the [gate]
- * provider table), dnsbl scoring and verdict_decide, with the [gate]
- * deadline_ms, so the verdict printed is the one smtpgated would reach for
- * the same answers.  Like the gate it asks the PTR and every DNSBL at
- * once, then the forward (A/AAAA) records of up to fcrdns_max_names PTR
- * names; it also repeats the gate's DNSBL health probe (127.0.0.2 listed,
- * 127.0.0.1 not) and leaves out a zone the gate would have disabled.
+ * in this process: dns (c-ares, the [dns] resolvers) with the [gate]
+ * deadline_ms, and the gate's own decision path, findings.c (the PTR
+ * status, FCrDNS, the class from ptrclass, DNSBL scoring, verdict_decide,
+ * the DNSBL health judgment), so the verdict printed is the one smtpgated
+ * reaches for the same answers.  Like the gate it asks the PTR and every
+ * DNSBL at once, then the forward (A/AAAA) records of the PTR names
+ * findings_ptr names; it also repeats the gate's DNSBL health probe
+ * (127.0.0.2 listed, 127.0.0.1 not) and leaves out a zone the gate would
+ * have disabled.  Here are the queries and the explanation; what the
+ * answers mean is findings.c's alone.
  * With --helo it adds smtpgate-sniffd's HELO rules: the ones without DNS
  * (helo_judge) and, when none of those is broken (the daemon looks no
  * further then either), the ones the daemon judges from DNS and SPF
@@ -33,6 +36,7 @@
 #include "dns.h"
 #include "dnsbl.h"
 #include "evloop.h"
+#include "findings.h"
 #include "gate.h"
 #include "helo.h"
 #include "ptrclass.h"
@@ -70,7 +74,10 @@ struct ctl_check {
 	unsigned due;			/* queries outstanding */
 	bool over;			/* deadline passed: ignore answers */
 	int64_t deadline_ms;		/* evloop clock, as the gate's */
-	struct ctl_answer ptr;
+	struct findings f;		/* the gate's, from the answers in time
+					 * (DNSBL zones added once judged
+					 * healthy, ctl_check_report) */
+	struct ctl_answer ptr;		/* the answers as they came, shown */
 	struct ctl_answer fwd[DNS_MAX_NAMES];
 	struct ctl_answer bl[DNSBL_MAX_SITES];
 	struct ctl_answer probe2[DNSBL_MAX_SITES], probe1[DNSBL_MAX_SITES];
@@ -111,12 +118,8 @@ ctl_check_ask(struct ctl_check *k, const char *name, enum dns_type type,
 	q->kind = kind;
 	q->idx = idx;
 	k->due++;
-	if (dns_query_until(k->dns, name, type, k->deadline_ms,
-	    ctl_check_answer, q) == -1) {
-		struct dns_result r = { .status = DNS_ERROR,
-		    .error = "out of memory" };
-		ctl_check_answer(q, &r);
-	}
+	dns_query_until(k->dns, name, type, k->deadline_ms, ctl_check_answer,
+	    q);
 }
 
 static void
@@ -142,14 +145,17 @@ ctl_check_answer(void *arg, const struct dns_result *r)
 		}
 		ans->done = true;
 		ans->r = *r;	/* r.error is a static string (dns.h) */
-		if (q->kind == Q_PTR && r->status == DNS_OK) {
-			size_t max = k->c->conf.gate.fcrdns_max_names;
+		if (q->kind == Q_FWD)
+			findings_fwd(&k->f, q->idx, r);
+		if (q->kind == Q_PTR) {
+			size_t n = findings_ptr(&k->f, r);
 
-			for (size_t i = 0; i < r->nnames && i < max &&
-			    i < DNS_MAX_NAMES; i++)
-				ctl_check_ask(k, r->names[i],
-				    k->a.family == AF_INET ? DNS_A : DNS_AAAA,
-				    Q_FWD, (unsigned)i);
+			for (size_t i = 0; i < n; i++)
+				ctl_check_ask(k, k->f.names[i],
+				    findings_fwd_type(&k->f), Q_FWD,
+				    (unsigned)i);
+		}
+		if (q->kind == Q_PTR && r->status == DNS_OK) {
 			/* The daemon checks the SPF of its first PTR names
 			 * as HELO identities (spf-ptr-fail). */
 			for (size_t i = 0; k->spfc != NULL && k->dns_rules &&
@@ -222,30 +228,7 @@ ctl_check_status(const struct ctl_answer *a)
 	}
 }
 
-static bool
-ctl_check_has(const struct ctl_answer *a, const struct addr *x)
-{
-	for (size_t i = 0; a->done && a->r.status == DNS_OK &&
-	    i < a->r.naddrs; i++)
-		if (addr_eq(&a->r.addrs[i], x))
-			return true;
-	return false;
-}
-
-/*
- * Is PTR name i a repeat of an earlier one?  (c-ares can hand the same
- * name back twice; the gate checks both, the explanation shows it once.)
- */
-static bool
-ctl_check_dup(const struct ctl_check *k, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (strcmp(k->ptr.r.names[j], k->ptr.r.names[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The IPv4 answers of a DNSBL query, host order. */
+/* The IPv4 answers of a DNSBL query, host order (for the entries). */
 static size_t
 ctl_check_v4(const struct ctl_answer *a, uint32_t *out)
 {
@@ -259,43 +242,24 @@ ctl_check_v4(const struct ctl_answer *a, uint32_t *out)
 }
 
 /*
- * The gate's health judgment of zone z from the probe (gate_dnsbl.c):
+ * The gate's health judgment of zone z from the probe (findings_health):
  * NULL when healthy or unknown (the gate then queries the zone), else why
- * the gate disables it.
+ * the gate disables it, in buf.
  */
 static const char *
 ctl_check_health(const struct ctl_check *k, size_t z, char *buf, size_t len)
 {
-	uint32_t ans[DNS_MAX_ADDRS];
-	size_t n;
-	bool listed2 = false, listed1 = false;
+	struct findings_probe two = { .state = FINDINGS_PROBE_PENDING };
+	struct findings_probe one = { .state = FINDINGS_PROBE_PENDING };
+	enum findings_health h;
 
-	if (!k->probe2[z].done || k->probe2[z].r.status == DNS_ERROR ||
-	    !k->probe1[z].done || k->probe1[z].r.status == DNS_ERROR)
-		return NULL;	/* no answer: the gate changes nothing */
-	n = ctl_check_v4(&k->probe2[z], ans);
-	for (size_t i = 0; i < n; i++) {
-		if (dnsbl_answer_kind(ans[i]) == DNSBL_ANSWER_ERROR) {
-			snprintf(buf, len, "error answer %u.%u.%u.%u to the "
-			    "127.0.0.2 probe (list refuses this resolver?)",
-			    ans[i] >> 24, (ans[i] >> 16) & 255,
-			    (ans[i] >> 8) & 255, ans[i] & 255);
-			return buf;
-		}
-		if (dnsbl_answer_kind(ans[i]) == DNSBL_ANSWER_LISTED)
-			listed2 = true;
-	}
-	n = ctl_check_v4(&k->probe1[z], ans);
-	for (size_t i = 0; i < n; i++)
-		if (dnsbl_answer_kind(ans[i]) != DNSBL_ANSWER_ERROR)
-			listed1 = true;
-	if (!listed2)
-		snprintf(buf, len, "127.0.0.2 not listed");
-	else if (listed1)
-		snprintf(buf, len, "127.0.0.1 listed");
-	else
-		return NULL;
-	return buf;
+	if (k->probe2[z].done)
+		findings_probe(&two, true, &k->probe2[z].r);
+	if (k->probe1[z].done)
+		findings_probe(&one, false, &k->probe1[z].r);
+	h = findings_health(&two, &one, buf, len);
+	return h == FINDINGS_HEALTH_OK || h == FINDINGS_HEALTH_UNKNOWN ?
+	    NULL : buf;
 }
 
 /* Start the run: issue every query, then run the loop to the deadline. */
@@ -338,7 +302,7 @@ ctl_check_run(struct ctl_check *k)
 		fprintf(stderr, "smtpgatectl: check: out of memory\n");
 		return CTL_SYSERR;
 	}
-	k->due++;	/* the setup: answers may come inside dns_query */
+	findings_init(&k->f, g, &k->a);
 	if (addr_reverse_name(&k->a, NULL, name, sizeof(name)) > 0)
 		ctl_check_ask(k, name, DNS_PTR, Q_PTR, 0);
 	for (size_t z = 0; z < s->nzones; z++) {
@@ -365,31 +329,36 @@ ctl_check_run(struct ctl_check *k)
 		ctl_check_ask(k, k->mf_domain, DNS_A, Q_MF4, 0);
 		ctl_check_ask(k, k->mf_domain, DNS_AAAA, Q_MF6, 0);
 	}
-	k->due--;
+	/* Every answer comes from the loop (dns.h, spfcheck.h). */
 	if (k->due > 0 || k->spf_due > 0)
 		(void)evloop_run(k->ev);
 	k->over = true;
 	return CTL_OK;
 }
 
+/* The addresses of an answer, space-separated. */
 static void
-ctl_check_names(FILE *f, const struct ctl_answer *a, bool json)
+ctl_check_names(FILE *f, const struct ctl_answer *a)
 {
 	char ip[ADDR_STRLEN];
 
-	if (json) {
-		fputc('[', f);
-		for (size_t i = 0; a->done && a->r.status == DNS_OK &&
-		    i < a->r.naddrs; i++) {
-			fputs(i ? ", " : "", f);
-			ctl_out_json_str(f, addr_ntop(&a->r.addrs[i], ip));
-		}
-		fputc(']', f);
-		return;
-	}
 	for (size_t i = 0; a->done && a->r.status == DNS_OK &&
 	    i < a->r.naddrs; i++)
 		fprintf(f, "%s%s", i ? " " : "", addr_ntop(&a->r.addrs[i], ip));
+}
+
+/* The addresses of an answer as the JSON array member key. */
+static void
+ctl_check_names_json(struct ctl_json *j, const char *key,
+    const struct ctl_answer *a)
+{
+	char ip[ADDR_STRLEN];
+
+	ctl_json_arr(j, key);
+	for (size_t i = 0; a->done && a->r.status == DNS_OK &&
+	    i < a->r.naddrs; i++)
+		ctl_json_str(j, NULL, addr_ntop(&a->r.addrs[i], ip));
+	ctl_json_end(j);
 }
 
 /* The sniffer's action for rule r, as configured. */
@@ -489,15 +458,19 @@ ctl_check_rules_text(FILE *f, const struct ctl_check *k, uint32_t mask)
 }
 
 static void
-ctl_check_rules_json(FILE *f, const struct ctl_check *k, uint32_t mask)
+ctl_check_rules_json(struct ctl_json *j, const struct ctl_check *k,
+    uint32_t mask)
 {
-	fprintf(f, "\"rules\": [");
-	for (int r = 0, n = 0; r < RULE_MAX; r++)
-		if (mask & (1u << r))
-			fprintf(f, "%s{\"rule\": \"%s\", \"action\": \"%s\"}",
-			    n++ ? ", " : "", conf_rule_name(r),
-			    ctl_check_rule_action(k, r));
-	fputc(']', f);
+	ctl_json_arr(j, "rules");
+	for (int r = 0; r < RULE_MAX; r++) {
+		if (!(mask & (1u << r)))
+			continue;
+		ctl_json_obj(j, NULL);
+		ctl_json_str(j, "rule", conf_rule_name(r));
+		ctl_json_str(j, "action", ctl_check_rule_action(k, r));
+		ctl_json_end(j);
+	}
+	ctl_json_end(j);
 }
 
 /* The --helo part, as text. */
@@ -514,7 +487,7 @@ ctl_check_helo_text(FILE *f, const struct ctl_check *k, uint32_t broken)
 			if (k->helo[i].done && k->helo[i].r.status == DNS_OK &&
 			    k->helo[i].r.naddrs > 0) {
 				fputc(' ', f);
-				ctl_check_names(f, &k->helo[i], false);
+				ctl_check_names(f, &k->helo[i]);
 				n++;
 			}
 		fprintf(f, "%s (A: %s; AAAA: %s)\n", n ? "" : " none",
@@ -545,321 +518,299 @@ ctl_check_helo_text(FILE *f, const struct ctl_check *k, uint32_t broken)
 	fprintf(f, "  (not evaluated here: %s)\n", ctl_check_not_evaluated(k));
 }
 
-/* The --helo part, as the members of one JSON object. */
+/* The --helo part, as the JSON object member "helo". */
 static void
-ctl_check_helo_json(FILE *f, const struct ctl_check *k, uint32_t broken)
+ctl_check_helo_json(struct ctl_json *j, const struct ctl_check *k,
+    uint32_t broken)
 {
-	fprintf(f, "{\"name\": ");
-	ctl_out_json_str(f, k->helo_name);
-	fprintf(f, ", \"dns_rules_judged\": %s, \"spf\": ",
-	    k->dns_rules ? "true" : "false");
-	ctl_out_json_str(f, ctl_check_spf_text(k->spf));
-	fprintf(f, ", \"registered_domain\": ");
-	if (k->dns_rules && k->has_regdom)
-		ctl_out_json_str(f, k->regdom);
-	else
-		fputs("null", f);
-	fprintf(f, ", \"ptr_spf\": [");
+	ctl_json_obj(j, "helo");
+	ctl_json_str(j, "name", k->helo_name);
+	ctl_json_bool(j, "dns_rules_judged", k->dns_rules);
+	ctl_json_str(j, "spf", ctl_check_spf_text(k->spf));
+	ctl_json_str(j, "registered_domain", k->dns_rules && k->has_regdom ?
+	    k->regdom : NULL);
+	ctl_json_arr(j, "ptr_spf");
 	for (size_t i = 0; i < k->nptr_spf; i++) {
-		fprintf(f, "%s{\"name\": ", i ? ", " : "");
-		ctl_out_json_str(f, k->ptr.r.names[i]);
-		fprintf(f, ", \"spf\": ");
-		ctl_out_json_str(f, ctl_check_spf_text(k->spf_ptr[i]));
-		fputc('}', f);
+		ctl_json_obj(j, NULL);
+		ctl_json_str(j, "name", k->ptr.r.names[i]);
+		ctl_json_str(j, "spf", ctl_check_spf_text(k->spf_ptr[i]));
+		ctl_json_end(j);
 	}
-	fprintf(f, "], ");
-	ctl_check_rules_json(f, k, broken);
-	fprintf(f, ", \"not_evaluated\": [\"pregreet\", \"trickle\"%s]}",
-	    k->psl_missing && k->dns_rules ? ", \"no-domain\"" : "");
+	ctl_json_end(j);
+	ctl_check_rules_json(j, k, broken);
+	ctl_json_arr(j, "not_evaluated");
+	ctl_json_str(j, NULL, "pregreet");
+	ctl_json_str(j, NULL, "trickle");
+	if (k->psl_missing && k->dns_rules)
+		ctl_json_str(j, NULL, "no-domain");
+	ctl_json_end(j);
+	ctl_json_end(j);
+}
+
+/* What check found, judged: the gate's findings and the zones it skips. */
+struct ctl_check_out {
+	struct findings_judgment j;
+	const char *sick[DNSBL_MAX_SITES];	/* why the gate disables zone z,
+						 * NULL: it asks the zone */
+	char sickbuf[DNSBL_MAX_SITES][128];
+	bool trusted, allowed;
+	char allowed_by[64];
+	uint32_t broken, mbroken;	/* sniffer rules: HELO, MAIL FROM */
+	char net[ADDR_STRLEN + 4];	/* the /64 cached, "" when none */
+};
+
+/*
+ * The DNSBL answers of the zones the gate would ask (its health probe
+ * passed or proved nothing) into the findings, then the gate's judgment.
+ */
+static void
+ctl_check_judge(struct ctl_check *k, const struct ptrclass *pc,
+    struct ctl_check_out *o)
+{
+	const struct dnsbl_sites *s = &k->c->conf.gate.dnsbl_sites;
+
+	for (size_t z = 0; z < s->nzones; z++) {
+		o->sick[z] = ctl_check_health(k, z, o->sickbuf[z],
+		    sizeof(o->sickbuf[z]));
+		if (o->sick[z] != NULL)
+			continue;
+		findings_dnsbl_ask(&k->f, z);
+		if (k->bl[z].done)
+			(void)findings_dnsbl(&k->f, z, &k->bl[z].r);
+	}
+	findings_judge(&k->f, pc, &o->j);
+	o->trusted = conf_trusted(&k->c->conf.gate, &k->a);
+	o->allowed = ctl_check_allowed(k, o->allowed_by,
+	    sizeof(o->allowed_by));
+	o->broken = k->helo_mask | ctl_check_helo_dns(k);
+	o->mbroken = k->mf_domain[0] != '\0' ?
+	    helo_mail_judge(ctl_check_st(&k->mf[0])) : 0;
+	o->net[0] = '\0';
+	if (o->j.net64 && o->j.v.cache && !o->trusted && !o->allowed) {
+		struct addr net;
+		char ip[ADDR_STRLEN];
+
+		addr_mask(&net, &k->a, 64);
+		snprintf(o->net, sizeof(o->net), "%s/64", addr_ntop(&net, ip));
+	}
+}
+
+static const char *
+ctl_check_verdict(const struct ctl_check_out *o)
+{
+	return o->trusted || o->allowed ? "accept" :
+	    verdict_action_name(o->j.v.action);
+}
+
+static bool
+ctl_check_cached(const struct ctl_check_out *o)
+{
+	return o->j.v.cache && !o->trusted && !o->allowed;
+}
+
+static void
+ctl_check_text(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
+{
+	const struct conf_gate *g = &k->c->conf.gate;
+	const struct dnsbl_sites *s = &g->dnsbl_sites;
+	const struct findings *fd = &k->f;
+	const struct findings_judgment *j = &o->j;
+	char ip[ADDR_STRLEN], reasons[128];
+
+	fprintf(f, "check %s (configuration %s, deadline %u ms)\n",
+	    addr_ntop(&k->a, ip), k->c->conf_path, g->deadline_ms);
+	if (o->trusted)
+		fprintf(f, "trusted: yes, inside trusted_networks or "
+		    "loopback: the gate never queues it\n");
+	if (o->allowed)
+		fprintf(f, "allowed: yes, allow list entry %s: the "
+		    "kernel accepts it before the gate\n", o->allowed_by);
+	fprintf(f, "PTR: %s", ctl_check_status(&k->ptr));
+	if (fd->ptr_bad) {
+		fprintf(f, ": %s (%s", fd->bad, fd->bad_why);
+		if (fd->nbad > 1)
+			fprintf(f, ", %zu names", fd->nbad);
+		fputc(')', f);
+	} else if (fd->ptr == VERDICT_PTR_FOUND) {
+		fprintf(f, ":");
+		for (size_t i = 0; i < fd->nnames; i++)
+			fprintf(f, " %s", fd->names[i]);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < fd->nfwd; i++) {
+		fprintf(f, "  forward %s %s: %s", fd->names[i],
+		    k->a.family == AF_INET ? "A" : "AAAA",
+		    ctl_check_status(&k->fwd[i]));
+		if (k->fwd[i].done && k->fwd[i].r.status == DNS_OK) {
+			fputs(" ", f);
+			ctl_check_names(f, &k->fwd[i]);
+		}
+		fprintf(f, " -> %s\n", fd->fwd[i] == FINDINGS_FWD_CONFIRMS ?
+		    "confirms the client" : "does not confirm");
+	}
+	fprintf(f, "fcrdns: %s\n", j->vf.fcrdns == VERDICT_FCRDNS_PASS ?
+	    "pass" : j->vf.fcrdns == VERDICT_FCRDNS_FAIL ? "fail" :
+	    fd->ptr_bad ? "not checked (no host name to confirm)" :
+	    fd->ptr == VERDICT_PTR_FOUND ? "unknown (a lookup failed)" :
+	    "not checked (no PTR name)");
+	if (j->name != NULL)
+		fprintf(f, "class: %s%s%s (name judged: %s%s)\n",
+		    ptrclass_name(j->pv.cls), j->pv.reason[0] ? ", " : "",
+		    j->pv.reason, j->name, j->confirmed >= 0 ?
+		    ", forward-confirmed" : "");
+	for (size_t z = 0; z < s->nzones; z++) {
+		uint32_t ans[DNS_MAX_ADDRS];
+		size_t n = ctl_check_v4(&k->bl[z], ans);
+
+		fprintf(f, "dnsbl %s: ", s->zone[z]);
+		if (o->sick[z] != NULL) {
+			fprintf(f, "skipped: the gate disables this list "
+			    "(%s)\n", o->sick[z]);
+			continue;
+		}
+		if (k->bl[z].done && k->bl[z].r.status == DNS_OK) {
+			fputs("answers ", f);
+			ctl_check_names(f, &k->bl[z]);
+		} else {
+			fputs(fd->zone[z] == FINDINGS_ZONE_CLEAR ?
+			    "not listed" : ctl_check_status(&k->bl[z]), f);
+		}
+		fprintf(f, " -> weight %d\n", fd->zscore[z]);
+		/* Which entries the answers match (dnsbl_score_zone counts
+		 * each once). */
+		for (size_t i = 0; i < s->nsites; i++) {
+			bool hit = false;
+
+			if (s->site[i].zone != z)
+				continue;
+			for (size_t a = 0; a < n; a++)
+				hit |= dnsbl_site_match(&s->site[i], ans[a]);
+			fprintf(f, "  entry %s: %s\n", s->site[i].text,
+			    hit ? "matches" : "no match");
+		}
+	}
+	fprintf(f, "dnsbl score: %d (dnsbl_threshold %d, "
+	    "dnsbl_allow_threshold %d)%s\n", fd->dnsbl_score,
+	    g->dnsbl_threshold, g->dnsbl_allow_threshold,
+	    j->vf.dnsbl_incomplete ? ", incomplete: a list failed or did "
+	    "not answer (an accept is not cached)" : "");
+	if (k->helo_arg != NULL)
+		ctl_check_helo_text(f, k, o->broken);
+	if (k->mf_arg != NULL) {
+		fprintf(f, "mail from %s: domain %s %s\n", k->mf_arg,
+		    k->mf_domain[0] ? k->mf_domain :
+		    "(none: not a qualified host name)",
+		    k->mf_domain[0] == '\0' ? "not looked up" :
+		    o->mbroken ? "does not exist (NXDOMAIN)" :
+		    (k->mf[0].done && k->mf[0].r.naddrs) ||
+		    (k->mf[1].done && k->mf[1].r.naddrs) ?
+		    "has addresses" : "has no A/AAAA records (MX "
+		    "not looked up by check)");
+		ctl_check_rules_text(f, k, o->mbroken);
+	}
+	verdict_reasons_format(&j->v, reasons, sizeof(reasons));
+	fprintf(f, "verdict: %s reason=%s cache=%s\n", ctl_check_verdict(o),
+	    o->trusted ? "trusted" : o->allowed ? "allowed" : reasons,
+	    ctl_check_cached(o) ? "yes" : "no");
+	if (o->net[0] != '\0')
+		fprintf(f, "  cached for the client's /64: %s in %s6 "
+		    "(cache_v6_network)\n", o->net, j->v.action ==
+		    ACTION_REJECT ? "denynet" : "dropnet");
+}
+
+static void
+ctl_check_json(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
+{
+	const struct conf_gate *g = &k->c->conf.gate;
+	const struct dnsbl_sites *s = &g->dnsbl_sites;
+	const struct findings *fd = &k->f;
+	const struct findings_judgment *j = &o->j;
+	struct ctl_json js;
+	char ip[ADDR_STRLEN];
+
+	ctl_json_init(&js, f);
+	ctl_json_obj(&js, NULL);
+	ctl_json_str(&js, "ip", addr_ntop(&k->a, ip));
+	ctl_json_bool(&js, "trusted", o->trusted);
+	ctl_json_int(&js, "deadline_ms", g->deadline_ms);
+	ctl_json_obj(&js, "ptr");
+	ctl_json_str(&js, "status", ctl_check_status(&k->ptr));
+	ctl_json_arr(&js, "names");
+	for (size_t i = 0; fd->ptr == VERDICT_PTR_FOUND && i < fd->nnames; i++)
+		ctl_json_str(&js, NULL, fd->names[i]);
+	ctl_json_end(&js);
+	ctl_json_str(&js, "bad_name", fd->ptr_bad ? fd->bad : NULL);
+	ctl_json_end(&js);
+	ctl_json_arr(&js, "forward");
+	for (size_t i = 0; i < fd->nfwd; i++) {
+		ctl_json_obj(&js, NULL);
+		ctl_json_str(&js, "name", fd->names[i]);
+		ctl_json_str(&js, "status", ctl_check_status(&k->fwd[i]));
+		ctl_check_names_json(&js, "addrs", &k->fwd[i]);
+		ctl_json_bool(&js, "confirms",
+		    fd->fwd[i] == FINDINGS_FWD_CONFIRMS);
+		ctl_json_end(&js);
+	}
+	ctl_json_end(&js);
+	ctl_json_str(&js, "fcrdns", j->vf.fcrdns == VERDICT_FCRDNS_PASS ?
+	    "pass" : j->vf.fcrdns == VERDICT_FCRDNS_FAIL ? "fail" :
+	    "unknown");
+	ctl_json_str(&js, "class", j->name != NULL ?
+	    ptrclass_name(j->pv.cls) : NULL);
+	if (j->name != NULL) {
+		ctl_json_str(&js, "class_reason", j->pv.reason);
+		ctl_json_str(&js, "name_judged", j->name);
+	}
+	ctl_json_arr(&js, "dnsbl");
+	for (size_t z = 0; z < s->nzones; z++) {
+		ctl_json_obj(&js, NULL);
+		ctl_json_str(&js, "zone", s->zone[z]);
+		ctl_json_str(&js, "status", ctl_check_status(&k->bl[z]));
+		ctl_check_names_json(&js, "answers", &k->bl[z]);
+		ctl_json_int(&js, "weight", fd->zscore[z]);
+		ctl_json_str(&js, "disabled", o->sick[z]);
+		ctl_json_end(&js);
+	}
+	ctl_json_end(&js);
+	ctl_json_int(&js, "dnsbl_score", fd->dnsbl_score);
+	ctl_json_bool(&js, "dnsbl_incomplete", j->vf.dnsbl_incomplete);
+	if (k->helo_arg == NULL)
+		ctl_json_str(&js, "helo", NULL);
+	else
+		ctl_check_helo_json(&js, k, o->broken);
+	if (k->mf_arg == NULL) {
+		ctl_json_str(&js, "mail_from", NULL);
+	} else {
+		ctl_json_obj(&js, "mail_from");
+		ctl_json_str(&js, "domain", k->mf_domain);
+		ctl_check_rules_json(&js, k, o->mbroken);
+		ctl_json_end(&js);
+	}
+	ctl_json_str(&js, "allowed_by", o->allowed ? o->allowed_by : NULL);
+	ctl_json_str(&js, "verdict", ctl_check_verdict(o));
+	ctl_json_arr(&js, "reasons");
+	if (o->trusted || o->allowed)
+		ctl_json_str(&js, NULL, o->trusted ? "trusted" : "allowed");
+	for (size_t i = 0; !o->trusted && !o->allowed && i < j->v.nreasons;
+	    i++)
+		ctl_json_str(&js, NULL, verdict_reason_name(j->v.reason[i]));
+	ctl_json_end(&js);
+	ctl_json_bool(&js, "cache", ctl_check_cached(o));
+	ctl_json_str(&js, "cache_net", o->net[0] != '\0' ? o->net : NULL);
+	ctl_json_end(&js);
 }
 
 static int
 ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 {
-	const struct conf_gate *g = &k->c->conf.gate;
-	const struct dnsbl_sites *s = &g->dnsbl_sites;
-	bool json = k->c->fmt == CTL_FMT_JSON;
-	FILE *f = stdout;
-	struct verdict_findings fd;
-	struct ptr_verdict pv = { .cls = PTR_NAMED };
-	struct verdict v;
-	char ip[ADDR_STRLEN], reasons[128];
-	int confirmed = -1, score = 0;
-	bool fwd_error = false, fwd_pending = false, trusted, allowed;
-	char allowed_by[64];
-	size_t nfwd = 0;
-	const char *chosen = NULL;
+	static struct ctl_check_out o;	/* large: off the stack */
 
-	addr_ntop(&k->a, ip);
-	trusted = conf_trusted(g, &k->a);
-	allowed = ctl_check_allowed(k, allowed_by, sizeof(allowed_by));
-	memset(&fd, 0, sizeof(fd));
-	/* PTR, the same mapping as gate_on_ptr */
-	if (!k->ptr.done)
-		fd.ptr = VERDICT_PTR_UNKNOWN;
-	else if ((k->ptr.r.status == DNS_OK && k->ptr.r.nnames > 0) ||
-	    k->ptr.r.status == DNS_BADNAME)
-		fd.ptr = VERDICT_PTR_FOUND;
-	else if (k->ptr.r.status == DNS_OK || k->ptr.r.status ==
-	    DNS_NXDOMAIN || k->ptr.r.status == DNS_NODATA)
-		fd.ptr = VERDICT_PTR_NONE;
+	memset(&o, 0, sizeof(o));
+	ctl_check_judge(k, pc, &o);
+	if (k->c->fmt == CTL_FMT_JSON)
+		ctl_check_json(stdout, k, &o);
 	else
-		fd.ptr = VERDICT_PTR_ERROR;
-	if (fd.ptr == VERDICT_PTR_FOUND && k->ptr.r.status == DNS_BADNAME) {
-		/* As gate_findings: class invalid, nothing to confirm. */
-		pv.cls = PTR_INVALID;
-		snprintf(pv.reason, sizeof(pv.reason), "%s",
-		    k->ptr.r.bad_why ? k->ptr.r.bad_why : "");
-		chosen = k->ptr.r.bad;
-	} else if (fd.ptr == VERDICT_PTR_FOUND) {
-		nfwd = k->ptr.r.nnames < g->fcrdns_max_names ?
-		    k->ptr.r.nnames : g->fcrdns_max_names;
-		for (size_t i = 0; i < nfwd; i++) {
-			if (!k->fwd[i].done)
-				fwd_pending = true;
-			else if (k->fwd[i].r.status == DNS_ERROR)
-				fwd_error = true;
-			else if (confirmed < 0 && ctl_check_has(&k->fwd[i],
-			    &k->a))
-				confirmed = (int)i;
-		}
-		fd.fcrdns = confirmed >= 0 ? VERDICT_FCRDNS_PASS :
-		    !fwd_pending && !fwd_error ? VERDICT_FCRDNS_FAIL :
-		    VERDICT_FCRDNS_UNKNOWN;
-		chosen = k->ptr.r.names[confirmed >= 0 ? confirmed : 0];
-		ptrclass_classify(pc, chosen, &k->a, confirmed >= 0, &pv);
-	}
-	fd.cls = pv.cls;
-	/* DNSBL, the same scoring as gate_on_dnsbl, healthy zones only */
-	int zscore[DNSBL_MAX_SITES] = { 0 };
-	const char *zsick[DNSBL_MAX_SITES] = { NULL };
-	char sickbuf[DNSBL_MAX_SITES][96];
-
-	for (size_t z = 0; z < s->nzones; z++) {
-		uint32_t ans[DNS_MAX_ADDRS];
-		size_t n = ctl_check_v4(&k->bl[z], ans);
-
-		zsick[z] = ctl_check_health(k, z, sickbuf[z],
-		    sizeof(sickbuf[z]));
-		if (zsick[z] != NULL)
-			continue;
-		/* As the gate: a list that failed is no "not listed". */
-		if (!k->bl[z].done || (k->bl[z].r.status != DNS_OK &&
-		    k->bl[z].r.status != DNS_NXDOMAIN &&
-		    k->bl[z].r.status != DNS_NODATA))
-			fd.dnsbl_incomplete = true;
-		zscore[z] = dnsbl_score_zone(s, z, ans, n, NULL);
-		score += zscore[z];
-	}
-	fd.dnsbl_score = score;
-	verdict_decide(g, &fd, &v);
-	verdict_reasons_format(&v, reasons, sizeof(reasons));
-
-	if (!json) {
-		fprintf(f, "check %s (configuration %s, deadline %u ms)\n", ip,
-		    k->c->conf_path, g->deadline_ms);
-		if (trusted)
-			fprintf(f, "trusted: yes, inside trusted_networks or "
-			    "loopback: the gate never queues it\n");
-		if (allowed)
-			fprintf(f, "allowed: yes, allow list entry %s: the "
-			    "kernel accepts it before the gate\n", allowed_by);
-		fprintf(f, "PTR: %s", ctl_check_status(&k->ptr));
-		if (k->ptr.done && k->ptr.r.status == DNS_BADNAME) {
-			fprintf(f, ": %s (%s", k->ptr.r.bad, k->ptr.r.bad_why);
-			if (k->ptr.r.nbad > 1)
-				fprintf(f, ", %zu names", k->ptr.r.nbad);
-			fputc(')', f);
-		} else if (fd.ptr == VERDICT_PTR_FOUND) {
-			fprintf(f, ":");
-			for (size_t i = 0; i < k->ptr.r.nnames; i++)
-				if (!ctl_check_dup(k, i))
-					fprintf(f, " %s", k->ptr.r.names[i]);
-		}
-		fputc('\n', f);
-		for (size_t i = 0; i < nfwd; i++) {
-			if (ctl_check_dup(k, i))
-				continue;
-			fprintf(f, "  forward %s %s: %s", k->ptr.r.names[i],
-			    k->a.family == AF_INET ? "A" : "AAAA",
-			    ctl_check_status(&k->fwd[i]));
-			if (k->fwd[i].done && k->fwd[i].r.status == DNS_OK) {
-				fputs(" ", f);
-				ctl_check_names(f, &k->fwd[i], false);
-			}
-			fprintf(f, " -> %s\n", ctl_check_has(&k->fwd[i],
-			    &k->a) ? "confirms the client" :
-			    "does not confirm");
-		}
-		fprintf(f, "fcrdns: %s\n", fd.fcrdns == VERDICT_FCRDNS_PASS ?
-		    "pass" : fd.fcrdns == VERDICT_FCRDNS_FAIL ? "fail" :
-		    k->ptr.r.status == DNS_BADNAME ? "not checked (no host "
-		    "name to confirm)" :
-		    fd.ptr == VERDICT_PTR_FOUND ? "unknown (a lookup failed)" :
-		    "not checked (no PTR name)");
-		if (chosen != NULL)
-			fprintf(f, "class: %s%s%s (name judged: %s%s)\n",
-			    ptrclass_name(pv.cls), pv.reason[0] ? ", " : "",
-			    pv.reason, chosen, confirmed >= 0 ?
-			    ", forward-confirmed" : "");
-		for (size_t z = 0; z < s->nzones; z++) {
-			fprintf(f, "dnsbl %s: ", s->zone[z]);
-			if (zsick[z] != NULL) {
-				fprintf(f, "skipped: the gate disables this "
-				    "list (%s)\n", zsick[z]);
-				continue;
-			}
-			if (k->bl[z].done && k->bl[z].r.status == DNS_OK) {
-				fputs("answers ", f);
-				ctl_check_names(f, &k->bl[z], false);
-			} else {
-				fputs(k->bl[z].done && (k->bl[z].r.status ==
-				    DNS_NXDOMAIN || k->bl[z].r.status ==
-				    DNS_NODATA) ? "not listed" :
-				    ctl_check_status(&k->bl[z]), f);
-			}
-			fprintf(f, " -> weight %d\n", zscore[z]);
-			for (size_t i = 0; i < s->nsites; i++) {
-				uint32_t ans[DNS_MAX_ADDRS];
-				size_t n = ctl_check_v4(&k->bl[z], ans);
-				bool hit = false;
-
-				if (s->site[i].zone != z)
-					continue;
-				for (size_t j = 0; j < n; j++)
-					hit |= dnsbl_site_match(&s->site[i],
-					    ans[j]);
-				fprintf(f, "  entry %s: %s\n", s->site[i].text,
-				    hit ? "matches" : "no match");
-			}
-		}
-		fprintf(f, "dnsbl score: %d (dnsbl_threshold %d, "
-		    "dnsbl_allow_threshold %d)%s\n", score,
-		    g->dnsbl_threshold, g->dnsbl_allow_threshold,
-		    fd.dnsbl_incomplete ? ", incomplete: a list failed or did "
-		    "not answer (an accept is not cached)" : "");
-	} else {
-		fprintf(f, "{\"ip\": ");
-		ctl_out_json_str(f, ip);
-		fprintf(f, ", \"trusted\": %s, \"deadline_ms\": %u,\n "
-		    "\"ptr\": {\"status\": ", trusted ? "true" : "false",
-		    g->deadline_ms);
-		ctl_out_json_str(f, ctl_check_status(&k->ptr));
-		fprintf(f, ", \"names\": [");
-		for (size_t i = 0, n = 0; fd.ptr == VERDICT_PTR_FOUND &&
-		    i < k->ptr.r.nnames; i++) {
-			if (ctl_check_dup(k, i))
-				continue;
-			fputs(n++ ? ", " : "", f);
-			ctl_out_json_str(f, k->ptr.r.names[i]);
-		}
-		fprintf(f, "], \"bad_name\": ");
-		if (k->ptr.done && k->ptr.r.status == DNS_BADNAME)
-			ctl_out_json_str(f, k->ptr.r.bad);
-		else
-			fputs("null", f);
-		fprintf(f, "},\n \"forward\": [");
-		for (size_t i = 0, n = 0; i < nfwd; i++) {
-			if (ctl_check_dup(k, i))
-				continue;
-			fprintf(f, "%s{\"name\": ", n++ ? ", " : "");
-			ctl_out_json_str(f, k->ptr.r.names[i]);
-			fprintf(f, ", \"status\": ");
-			ctl_out_json_str(f, ctl_check_status(&k->fwd[i]));
-			fprintf(f, ", \"addrs\": ");
-			ctl_check_names(f, &k->fwd[i], true);
-			fprintf(f, ", \"confirms\": %s}", ctl_check_has(
-			    &k->fwd[i], &k->a) ? "true" : "false");
-		}
-		fprintf(f, "],\n \"fcrdns\": \"%s\", \"class\": ",
-		    fd.fcrdns == VERDICT_FCRDNS_PASS ? "pass" :
-		    fd.fcrdns == VERDICT_FCRDNS_FAIL ? "fail" : "unknown");
-		if (chosen != NULL) {
-			ctl_out_json_str(f, ptrclass_name(pv.cls));
-			fprintf(f, ", \"class_reason\": ");
-			ctl_out_json_str(f, pv.reason);
-			fprintf(f, ", \"name_judged\": ");
-			ctl_out_json_str(f, chosen);
-		} else {
-			fprintf(f, "null");
-		}
-		fprintf(f, ",\n \"dnsbl\": [");
-		for (size_t z = 0; z < s->nzones; z++) {
-			fprintf(f, "%s{\"zone\": ", z ? ", " : "");
-			ctl_out_json_str(f, s->zone[z]);
-			fprintf(f, ", \"status\": ");
-			ctl_out_json_str(f, ctl_check_status(&k->bl[z]));
-			fprintf(f, ", \"answers\": ");
-			ctl_check_names(f, &k->bl[z], true);
-			fprintf(f, ", \"weight\": %d, \"disabled\": ",
-			    zscore[z]);
-			if (zsick[z] != NULL)
-				ctl_out_json_str(f, zsick[z]);
-			else
-				fputs("null", f);
-			fputc('}', f);
-		}
-		fprintf(f, "],\n \"dnsbl_score\": %d, \"dnsbl_incomplete\": "
-		    "%s", score, fd.dnsbl_incomplete ? "true" : "false");
-	}
-
-	/* The sniffer's rules for --helo / --mail-from. */
-	uint32_t broken = k->helo_mask | ctl_check_helo_dns(k);
-	uint32_t mbroken = k->mf_domain[0] != '\0' ?
-	    helo_mail_judge(ctl_check_st(&k->mf[0])) : 0;
-
-	if (!json) {
-		if (k->helo_arg != NULL)
-			ctl_check_helo_text(f, k, broken);
-		if (k->mf_arg != NULL) {
-			fprintf(f, "mail from %s: domain %s %s\n", k->mf_arg,
-			    k->mf_domain[0] ? k->mf_domain :
-			    "(none: not a qualified host name)",
-			    k->mf_domain[0] == '\0' ? "not looked up" :
-			    mbroken ? "does not exist (NXDOMAIN)" :
-			    (k->mf[0].done && k->mf[0].r.naddrs) ||
-			    (k->mf[1].done && k->mf[1].r.naddrs) ?
-			    "has addresses" : "has no A/AAAA records (MX "
-			    "not looked up by check)");
-			ctl_check_rules_text(f, k, mbroken);
-		}
-		fprintf(f, "verdict: %s reason=%s cache=%s\n",
-		    trusted || allowed ? "accept" :
-		    verdict_action_name(v.action), trusted ? "trusted" :
-		    allowed ? "allowed" : reasons, v.cache && !trusted &&
-		    !allowed ? "yes" : "no");
-	} else {
-		fprintf(f, ",\n \"helo\": ");
-		if (k->helo_arg == NULL)
-			fputs("null", f);
-		else
-			ctl_check_helo_json(f, k, broken);
-		fprintf(f, ",\n \"mail_from\": ");
-		if (k->mf_arg == NULL) {
-			fputs("null", f);
-		} else {
-			fprintf(f, "{\"domain\": ");
-			ctl_out_json_str(f, k->mf_domain);
-			fprintf(f, ", ");
-			ctl_check_rules_json(f, k, mbroken);
-			fputc('}', f);
-		}
-		fprintf(f, ",\n \"allowed_by\": ");
-		if (allowed)
-			ctl_out_json_str(f, allowed_by);
-		else
-			fputs("null", f);
-		fprintf(f, ",\n \"verdict\": \"%s\", \"reasons\": [",
-		    trusted || allowed ? "accept" :
-		    verdict_action_name(v.action));
-		if (trusted || allowed)
-			fprintf(f, "\"%s\"", trusted ? "trusted" : "allowed");
-		for (size_t i = 0; !trusted && !allowed && i < v.nreasons; i++)
-			fprintf(f, "%s\"%s\"", i ? ", " : "",
-			    verdict_reason_name(v.reason[i]));
-		fprintf(f, "], \"cache\": %s}\n", v.cache && !trusted &&
-		    !allowed ? "true" : "false");
-	}
+		ctl_check_text(stdout, k, &o);
 	return CTL_OK;
 }
 

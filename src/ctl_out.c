@@ -2,7 +2,8 @@
  * ctl_out.c - smtpgatectl's records and how they are printed: aligned
  * text for people, JSON for scripts, Prometheus exposition for stats.
  *
- * Exports the ctl_record_*, ctl_table_* and ctl_out_* functions of ctl.h.
+ * Exports the ctl_record_*, ctl_table_*, ctl_json_* and ctl_out_*
+ * functions of ctl.h: every command's JSON is written by ctl_json_*.
  * Records parsed from a daemon are hostile input: keys and values are
  * checked before they reach a terminal, a JSON document or a metric name.
  */
@@ -249,6 +250,105 @@ ctl_out_json_val(FILE *f, const char *s)
 		ctl_out_json_str(f, s);
 }
 
+void
+ctl_json_init(struct ctl_json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+}
+
+/* Before a member: its separator, and its key when in an object. */
+static void
+ctl_json_member(struct ctl_json *j, const char *key)
+{
+	if (j->depth > 0) {
+		bool outer = j->depth == 1;
+
+		if (j->any[j->depth - 1])
+			fputc(',', j->f);
+		fputs(outer ? "\n " : j->any[j->depth - 1] ? " " : "", j->f);
+		j->any[j->depth - 1] = true;
+	}
+	if (key != NULL) {
+		ctl_out_json_str(j->f, key);
+		fputs(": ", j->f);
+	}
+}
+
+static void
+ctl_json_open(struct ctl_json *j, const char *key, char open, char close)
+{
+	ctl_json_member(j, key);
+	fputc(open, j->f);
+	if (j->depth < CTL_JSON_DEPTH) {
+		j->close[j->depth] = close;
+		j->any[j->depth] = false;
+	}
+	j->depth++;
+}
+
+void
+ctl_json_obj(struct ctl_json *j, const char *key)
+{
+	ctl_json_open(j, key, '{', '}');
+}
+
+void
+ctl_json_arr(struct ctl_json *j, const char *key)
+{
+	ctl_json_open(j, key, '[', ']');
+}
+
+void
+ctl_json_end(struct ctl_json *j)
+{
+	unsigned d;
+
+	if (j->depth == 0)
+		return;
+	d = --j->depth;
+	if (d >= CTL_JSON_DEPTH) {
+		fputc('}', j->f);	/* past the depth: callers' bug */
+		return;
+	}
+	if (d == 0 && j->any[0])
+		fputc('\n', j->f);
+	fputc(j->close[d], j->f);
+	if (d == 0)
+		fputc('\n', j->f);
+}
+
+void
+ctl_json_str(struct ctl_json *j, const char *key, const char *v)
+{
+	ctl_json_member(j, key);
+	if (v == NULL)
+		fputs("null", j->f);
+	else
+		ctl_out_json_str(j->f, v);
+}
+
+void
+ctl_json_int(struct ctl_json *j, const char *key, long long v)
+{
+	ctl_json_member(j, key);
+	fprintf(j->f, "%lld", v);
+}
+
+void
+ctl_json_bool(struct ctl_json *j, const char *key, bool v)
+{
+	ctl_json_member(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void
+ctl_json_val(struct ctl_json *j, const char *key, const char *v)
+{
+	ctl_json_member(j, key);
+	ctl_out_json_val(j->f, v);
+}
+
 /* A value for a terminal: bytes outside printable ASCII as '?'. */
 static void
 ctl_out_text_val(FILE *f, const char *s, int width)
@@ -267,19 +367,18 @@ ctl_out_table(FILE *f, enum ctl_format fmt, const struct ctl_table *t)
 	size_t i, k;
 
 	if (fmt == CTL_FMT_JSON) {
-		fputc('[', f);
+		struct ctl_json j;
+
+		ctl_json_init(&j, f);
+		ctl_json_arr(&j, NULL);
 		for (i = 0; i < t->n; i++) {
-			fputs(i ? ",\n {" : "\n {", f);
-			for (k = 0; k < t->r[i].n; k++) {
-				if (k)
-					fputs(", ", f);
-				ctl_out_json_str(f, t->r[i].key[k]);
-				fputs(": ", f);
-				ctl_out_json_val(f, t->r[i].val[k]);
-			}
-			fputc('}', f);
+			ctl_json_obj(&j, NULL);
+			for (k = 0; k < t->r[i].n; k++)
+				ctl_json_val(&j, t->r[i].key[k],
+				    t->r[i].val[k]);
+			ctl_json_end(&j);
 		}
-		fputs(t->n ? "\n]\n" : "]\n", f);
+		ctl_json_end(&j);
 		return;
 	}
 	if (t->n == 0) {

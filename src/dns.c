@@ -29,6 +29,19 @@
  * come back as themselves).  The query stays the main context's (stats,
  * inflight, retirement); the twin only carries it.
  *
+ * Never inside the call (postscreen's rule, STYLE.md): c-ares 1.18 calls
+ * a query's callback inside ares_query when it fails at once (a name it
+ * cannot encode, no memory, no server), and one server's failure inside
+ * ares_query may end other queries too.  Every callback that c-ares makes
+ * while we are inside our own ares_query (d->calls) is held on the ready
+ * list with its status and a copy of its answer, and delivered from the
+ * loop: the dns timer is then armed for now, and its firing delivers the
+ * ready list before c-ares' timeouts run.  A query whose context cannot
+ * be allocated is held the same way, in the fixed nostart table, and
+ * answered DNS_ERROR from the loop.  So dns_query_until, dns_query and
+ * dns_query_raw never fail and never call back; dns_free delivers what is
+ * still held as DNS_CANCELLED, with every outstanding query.
+ *
  * Ownership: each query carries a small heap context freed after its
  * callback.  The channels are never destroyed inside a c-ares callback:
  * retiring defers destruction to the loop.
@@ -51,11 +64,20 @@
 
 #define DNS_MAX_SOCKS	64
 #define DNS_RCVBUF	(4 * 1024 * 1024)	/* NOTES: bursts lose answers below */
+#define DNS_NOSTART_MAX	256	/* queries without memory, held for a turn */
+
+/* A query that could not even be allocated: answered from the loop. */
+struct dns_nostart {
+	dns_cb cb;
+	dns_raw_cb raw_cb;
+	void *arg;
+};
 
 struct dns {
 	struct evloop *ev;
 	ares_channel ch;
-	struct ev_timer *timer;		/* next c-ares timeout, or NULL */
+	struct ev_timer *timer;		/* next c-ares timeout (now, when
+					 * answers are held), or NULL */
 	int64_t timer_ms;		/* when timer fires */
 	int socks[DNS_MAX_SOCKS];	/* sockets registered with the loop */
 	size_t nsocks;
@@ -64,6 +86,12 @@ struct dns {
 	struct dns_stats st;		/* the main context's; unused in twin */
 	struct dns *twin;		/* UDP-only channel for retries; NULL
 					 * in the twin itself */
+	int calls;			/* inside our own ares_query (either
+					 * channel): callbacks are deferred */
+	struct dns_query *ready_head;	/* answers deferred to the loop, */
+	struct dns_query *ready_tail;	/* oldest first (main context only) */
+	struct dns_nostart nostart[DNS_NOSTART_MAX];
+	size_t nnostart;
 };
 
 struct dns_query {
@@ -75,6 +103,10 @@ struct dns_query {
 	void *arg;
 	int64_t deadline_ms;		/* no retry from then on; 0: none */
 	bool retried;			/* asked again on the twin already */
+	struct dns_query *rnext;	/* on the ready list */
+	int status;			/* a deferred answer: c-ares' status, */
+	unsigned char *abuf;		/* a copy of its message or NULL, */
+	int alen;			/* and its length */
 	char name[];			/* as asked, for the retry */
 };
 
@@ -83,6 +115,7 @@ static const int dns_qtype[] = {
 };
 
 static void dns_schedule(struct dns *d);
+static void dns_ready_run(struct dns *d, bool cancel);
 
 static void
 dns_io(int fd, uint32_t events, void *arg)
@@ -138,6 +171,7 @@ dns_timer_fired(void *arg)
 	struct dns *d = arg;
 
 	d->timer = NULL;
+	dns_ready_run(d, false);
 	ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	dns_schedule(d);
 }
@@ -152,16 +186,21 @@ dns_schedule(struct dns *d)
 	if (d->freeing)
 		return;
 	tvp = ares_timeout(d->ch, NULL, &tv);
-	if (tvp == NULL) {
+	if (d->ready_head != NULL || d->nnostart > 0) {
+		/* Answers held for the loop: due at once. */
+		when = evloop_now_ms(d->ev);
+	} else if (tvp == NULL) {
 		if (d->timer != NULL) {
 			evloop_timer_cancel(d->ev, d->timer);
 			d->timer = NULL;
 		}
 		return;
+	} else {
+		/* Round up: firing a millisecond early would spin on a busy
+		 * loop. */
+		when = evloop_now_ms(d->ev) + (int64_t)tvp->tv_sec * 1000 +
+		    (tvp->tv_usec + 999) / 1000;
 	}
-	/* Round up: firing a millisecond early would spin on a busy loop. */
-	when = evloop_now_ms(d->ev) + (int64_t)tvp->tv_sec * 1000 +
-	    (tvp->tv_usec + 999) / 1000;
 	if (d->timer != NULL) {
 		if (d->timer_ms <= when)
 			return;		/* fires early enough; c-ares re-arms */
@@ -257,6 +296,8 @@ dns_destroy(struct dns *d)
 	 * d's stats, so d goes last. */
 	if (d->twin != NULL)
 		dns_destroy(d->twin);
+	/* Answers held for the loop are cancelled like the rest. */
+	dns_ready_run(d, true);
 	free(d);
 }
 
@@ -608,6 +649,16 @@ dns_parse(const unsigned char *msg, size_t len, enum dns_type type,
 static void dns_answer(void *arg, int status, int timeouts,
     unsigned char *abuf, int alen);
 
+/* ares_query on channel ch for q, from the main context d: whatever c-ares
+ * answers inside is deferred (dns_answer sees d->calls). */
+static void
+dns_ares_query(struct dns *d, ares_channel ch, struct dns_query *q)
+{
+	d->calls++;
+	ares_query(ch, q->name, ns_c_in, q->qtype, dns_answer, q);
+	d->calls--;
+}
+
 /*
  * Ask q again on the twin channel, once, before its deadline: c-ares gave
  * up on it with ECONNREFUSED (a server connection failed, or every server
@@ -625,8 +676,9 @@ dns_retry(struct dns_query *q)
 	q->retried = true;
 	d->st.retries++;
 	/* Another channel: safe inside a callback of the main one. */
-	ares_query(d->twin->ch, q->name, ns_c_in, q->qtype, dns_answer, q);
+	dns_ares_query(d, d->twin->ch, q);
 	dns_schedule(d->twin);
+	dns_schedule(d);
 	return true;
 }
 
@@ -684,17 +736,14 @@ dns_answer_raw(struct dns_query *q, int status, const unsigned char *abuf,
 	dns_query_done(q);
 }
 
+/* q's answer to its caller, now: parsed, counted, q freed. */
 static void
-dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
+dns_deliver(struct dns_query *q, int status, const unsigned char *abuf,
     int alen)
 {
-	struct dns_query *q = arg;
 	struct dns *d = q->d;
 	struct dns_result r;
 
-	(void)timeouts;
-	if (status == ARES_ECONNREFUSED && dns_retry(q))
-		return;
 	if (q->raw_cb != NULL) {
 		dns_answer_raw(q, status, abuf, alen);
 		return;
@@ -751,6 +800,117 @@ dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	dns_query_done(q);
 }
 
+/* Hold q's answer for the loop (we are inside our own ares_query). */
+static void
+dns_defer(struct dns_query *q, int status, const unsigned char *abuf,
+    int alen)
+{
+	struct dns *d = q->d;
+
+	q->status = status;
+	q->abuf = NULL;
+	q->alen = 0;
+	if (abuf != NULL && alen > 0) {
+		if ((q->abuf = malloc((size_t)alen)) != NULL) {
+			memcpy(q->abuf, abuf, (size_t)alen);
+			q->alen = alen;
+		} else {
+			q->status = ARES_ENOMEM;
+		}
+	}
+	q->rnext = NULL;
+	if (d->ready_tail != NULL)
+		d->ready_tail->rnext = q;
+	else
+		d->ready_head = q;
+	d->ready_tail = q;
+	/* The caller of ares_query arms the timer (dns_schedule). */
+}
+
+static void
+dns_answer(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct dns_query *q = arg;
+	struct dns *d = q->d;
+
+	(void)timeouts;
+	if (status == ARES_ECONNREFUSED && dns_retry(q))
+		return;
+	if (d->calls > 0 && !d->freeing) {
+		dns_defer(q, status, abuf, alen);
+		return;
+	}
+	dns_deliver(q, status, abuf, alen);
+}
+
+/*
+ * Deliver what is held for the loop: the deferred answers as they came
+ * (cancel: as DNS_CANCELLED, from dns_free), the queries that could not
+ * start as DNS_ERROR.  Only what is held now: answers deferred by the
+ * callbacks run here wait for the timer's next firing.
+ */
+static void
+dns_ready_run(struct dns *d, bool cancel)
+{
+	struct dns_nostart ns[DNS_NOSTART_MAX];
+	struct dns_query *q = d->ready_head;
+	size_t n = d->nnostart;
+
+	d->ready_head = d->ready_tail = NULL;
+	memcpy(ns, d->nostart, n * sizeof(ns[0]));
+	d->nnostart = 0;
+	while (q != NULL) {
+		struct dns_query *next = q->rnext;
+		unsigned char *abuf = q->abuf;
+
+		dns_deliver(q, cancel ? ARES_EDESTRUCTION : q->status, abuf,
+		    q->alen);
+		free(abuf);
+		q = next;
+	}
+	for (size_t i = 0; i < n; i++) {
+		d->st.inflight--;
+		if (cancel) {
+			d->st.answers++;
+		} else {
+			d->st.errors++;
+		}
+		if (ns[i].raw_cb != NULL) {
+			ns[i].raw_cb(ns[i].arg, cancel ? DNS_CANCELLED :
+			    DNS_ERROR, NULL, 0);
+		} else {
+			struct dns_result r;
+
+			dns_result_init(&r);
+			r.status = cancel ? DNS_CANCELLED : DNS_ERROR;
+			r.error = cancel ? NULL : "out of memory";
+			ns[i].cb(ns[i].arg, &r);
+		}
+	}
+}
+
+/*
+ * No memory for a query: its callback still comes, from the loop, with
+ * DNS_ERROR.  The table is emptied every loop turn; a whole table of
+ * allocations failing within one turn leaves nothing sensible to do but
+ * stop (the kernel's queue bypass lets mail through meanwhile).
+ */
+static void
+dns_nostart_push(struct dns *d, dns_cb cb, dns_raw_cb raw_cb, void *arg)
+{
+	if (d->nnostart == DNS_NOSTART_MAX)
+		log_fatalx("dns: out of memory: %d queries could not start "
+		    "within one loop turn", DNS_NOSTART_MAX);
+	d->nostart[d->nnostart].cb = cb;
+	d->nostart[d->nnostart].raw_cb = raw_cb;
+	d->nostart[d->nnostart].arg = arg;
+	d->nnostart++;
+	d->st.queries++;
+	d->st.inflight++;
+	dns_schedule(d);
+}
+
 /* A query for name under way on d's main channel; its callback is set by
  * the caller.  NULL when out of memory. */
 static struct dns_query *
@@ -778,32 +938,33 @@ dns_query_send(struct dns_query *q)
 
 	d->st.queries++;
 	d->st.inflight++;
-	ares_query(d->ch, q->name, ns_c_in, q->qtype, dns_answer, q);
+	dns_ares_query(d, d->ch, q);
 	dns_schedule(d);
 }
 
-int
+void
 dns_query_until(struct dns *d, const char *name, enum dns_type type,
     int64_t deadline_ms, dns_cb cb, void *arg)
 {
 	struct dns_query *q = dns_query_start(d, name, type, dns_qtype[type],
 	    deadline_ms, arg);
 
-	if (q == NULL)
-		return -1;
+	if (q == NULL) {
+		dns_nostart_push(d, cb, NULL, arg);
+		return;
+	}
 	q->cb = cb;
 	dns_query_send(q);
-	return 0;
 }
 
-int
+void
 dns_query(struct dns *d, const char *name, enum dns_type type, dns_cb cb,
     void *arg)
 {
-	return dns_query_until(d, name, type, 0, cb, arg);
+	dns_query_until(d, name, type, 0, cb, arg);
 }
 
-int
+void
 dns_query_raw(struct dns *d, const char *name, int qtype,
     int64_t deadline_ms, dns_raw_cb cb, void *arg)
 {
@@ -811,11 +972,12 @@ dns_query_raw(struct dns *d, const char *name, int qtype,
 	struct dns_query *q = dns_query_start(d, name, DNS_A, qtype,
 	    deadline_ms, arg);
 
-	if (q == NULL)
-		return -1;
+	if (q == NULL) {
+		dns_nostart_push(d, NULL, cb, arg);
+		return;
+	}
 	q->raw_cb = cb;
 	dns_query_send(q);
-	return 0;
 }
 
 const struct dns_stats *

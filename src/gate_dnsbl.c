@@ -7,10 +7,12 @@
  * disabled and logged, and probed again every GATE_PROBE_BAD_S until it
  * recovers; a healthy list is re-probed every GATE_PROBE_OK_S.  A probe
  * that gets no answer changes nothing: a slow list is not a broken one.
+ * What the answers mean is findings_probe's and findings_health's, which
+ * smtpgatectl check uses too; here are the probes' timers and queries.
  *
  * State lives in the configuration generation (struct gate_cfg), so a
  * reload starts fresh probes for its own zone list.  Each probe query holds
- * a reference to its generation.
+ * a reference to its generation; its callback context lives there too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +21,6 @@
 
 #include "gate_int.h"
 #include "log.h"
-
-struct gate_probe {
-	struct gate_cfg *c;
-	unsigned z;		/* zone index */
-	bool is_two;		/* the 127.0.0.2 query (else 127.0.0.1) */
-};
 
 static void gate_dnsbl_probe(void *arg);
 
@@ -52,34 +48,29 @@ gate_dnsbl_schedule(struct gate_cfg *c, unsigned z, int delay_s)
 		h->timer_arg = t;
 }
 
+/* Both answers of zone z's probe are in: judge the list (findings.h). */
 static void
 gate_dnsbl_judge(struct gate_cfg *c, unsigned z)
 {
 	struct gate_zone_health *h = &c->health[z];
 	const char *zone = c->conf.gate.dnsbl_sites.zone[z];
-	char why[96];
+	char why[128];
+	enum findings_health st;
 
 	h->probing = false;
 	if (c->retired)
 		return;
-	if (h->failed) {
+	st = findings_health(&h->two, &h->one, why, sizeof(why));
+	if (st == FINDINGS_HEALTH_UNKNOWN) {
 		log_warnx("dnsbl zone=%s probe got no answer; state unchanged "
 		    "(%s)", zone, h->enabled ? "enabled" : "disabled");
 		gate_dnsbl_schedule(c, z, GATE_PROBE_BAD_S);
 		return;
 	}
-	why[0] = '\0';
-	if (h->error_answer[0] != '\0')
-		snprintf(why, sizeof(why), "error answer %s (list refuses "
-		    "this resolver?)", h->error_answer);
-	else if (!h->listed2)
-		snprintf(why, sizeof(why), "127.0.0.2 not listed");
-	else if (h->listed1)
-		snprintf(why, sizeof(why), "127.0.0.1 listed");
-	if (why[0] != '\0' && h->enabled) {
+	if (st != FINDINGS_HEALTH_OK && h->enabled) {
 		h->enabled = false;
 		log_warnx("dnsbl zone=%s disabled reason=%s", zone, why);
-	} else if (why[0] == '\0' && !h->enabled) {
+	} else if (st == FINDINGS_HEALTH_OK && !h->enabled) {
 		h->enabled = true;
 		log_info("dnsbl zone=%s enabled (health probe passed)", zone);
 	}
@@ -93,60 +84,29 @@ gate_dnsbl_answer(void *arg, const struct dns_result *r)
 	struct gate_probe *p = arg;
 	struct gate_cfg *c = p->c;
 	struct gate_zone_health *h = &c->health[p->z];
-	bool listed = false;
 
-	if (r->status == DNS_ERROR || r->status == DNS_CANCELLED)
-		h->failed = true;
-	for (size_t i = 0; r->status == DNS_OK && i < r->naddrs; i++) {
-		if (r->addrs[i].family != AF_INET)
-			continue;
-		uint32_t a = addr_v4(&r->addrs[i]);
-		switch (dnsbl_answer_kind(a)) {
-		case DNSBL_ANSWER_LISTED:
-			listed = true;
-			break;
-		case DNSBL_ANSWER_ERROR:
-			addr_ntop(&r->addrs[i], h->error_answer);
-			break;
-		default:
-			/* 127.0.0.1 as an answer for 127.0.0.1 still lists it. */
-			if (!p->is_two && a == 0x7f000001)
-				listed = true;
-			break;
-		}
-	}
-	if (p->is_two)
-		h->listed2 = listed;
-	else
-		h->listed1 = listed;
+	findings_probe(p->is_two ? &h->two : &h->one, p->is_two, r);
 	if (--h->answers_due == 0 && r->status != DNS_CANCELLED)
 		gate_dnsbl_judge(c, p->z);
 	else if (h->answers_due == 0)
 		h->probing = false;
-	free(p);
 	gate_cfg_unref(c);
 }
 
 static void
 gate_dnsbl_query(struct gate_cfg *c, unsigned z, bool two)
 {
-	struct gate_probe *p = malloc(sizeof(*p));
+	/* Asked again only once both answered (h->probing). */
+	struct gate_probe *p = &c->health[z].probe[two ? 0 : 1];
 	char name[DNS_NAME_MAX + 16];
 
-	if (p == NULL) {
-		c->health[z].answers_due--;
-		return;
-	}
 	p->c = c;
 	p->z = z;
 	p->is_two = two;
 	gate_cfg_ref(c);
 	snprintf(name, sizeof(name), "%s.0.0.127.%s", two ? "2" : "1",
 	    c->conf.gate.dnsbl_sites.zone[z]);
-	if (dns_query(c->g->dns, name, DNS_A, gate_dnsbl_answer, p) == -1) {
-		struct dns_result r = { .status = DNS_ERROR };
-		gate_dnsbl_answer(p, &r);
-	}
+	dns_query(c->g->dns, name, DNS_A, gate_dnsbl_answer, p);
 }
 
 static void
@@ -164,8 +124,8 @@ gate_dnsbl_probe(void *arg)
 		return;
 	h->probing = true;
 	h->answers_due = 2;
-	h->listed1 = h->listed2 = h->failed = false;
-	h->error_answer[0] = '\0';
+	memset(&h->two, 0, sizeof(h->two));
+	memset(&h->one, 0, sizeof(h->one));
 	gate_dnsbl_query(c, z, true);
 	gate_dnsbl_query(c, z, false);
 }

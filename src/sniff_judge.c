@@ -9,6 +9,10 @@
  * across its HELOs) and counts its outstanding queries in refs: c-ares and
  * the SPF workers cannot cancel, so it lives until the last has answered,
  * and it concludes once, when nothing is outstanding or at its deadline.
+ * Neither answers inside the call that asks (dns.h, spfcheck.h), so the
+ * queries a judgment starts with need no reference of its own; each
+ * query's callback context is one of the judgment's own (struct
+ * sniff_qctx q[]).
  * What the answers mean is helo.c's business (helo_facts_judge,
  * helo_mail_judge), shared with smtpgatectl check; here they are gathered
  * and acted on.
@@ -29,7 +33,15 @@
 #define SNIFF_PENDING		HELO_PENDING	/* a status not yet answered */
 
 enum { J_HELO, J_MAIL };
-enum { Q_A, Q_AAAA, Q_REG, Q_PTR, Q_MAILDOM };
+enum { Q_A, Q_AAAA, Q_REG, Q_PTR, Q_MAILDOM, Q_MAX };
+
+struct sniff_judge;
+
+struct sniff_qctx {
+	struct sniff_judge *j;
+	int kind;			/* Q_*, -1: SPF of a PTR name */
+	unsigned idx;			/* PTR index for SPF of a PTR name */
+};
 
 struct sniff_judge {
 	struct sniff *s;
@@ -38,7 +50,7 @@ struct sniff_judge {
 	struct addr client;
 	char name[HELO_NAME_MAX];	/* HELO name or MAIL FROM domain */
 	char regdom[HELO_NAME_MAX];	/* registered domain, "" if none */
-	unsigned refs;			/* outstanding answers + setup */
+	unsigned refs;			/* outstanding answers */
 	bool done;
 	struct ev_timer *deadline;
 	int64_t deadline_ms;		/* when the judgment concludes */
@@ -49,12 +61,8 @@ struct sniff_judge {
 	char ptr[SNIFF_PTR_SPF_MAX][DNS_NAME_MAX];
 	int spf;			/* spfcheck_result or SNIFF_PENDING */
 	int spf_ptr[SNIFF_PTR_SPF_MAX];
-};
-
-struct sniff_qctx {
-	struct sniff_judge *j;
-	int kind;			/* Q_* */
-	unsigned idx;			/* PTR index for SPF of a PTR name */
+	struct sniff_qctx q[Q_MAX];	/* the DNS queries' contexts, by kind */
+	struct sniff_qctx spfq[SNIFF_PTR_SPF_MAX];	/* SPF of PTR names */
 };
 
 void
@@ -299,10 +307,8 @@ sniff_on_dns(void *arg, const struct dns_result *r)
 		if (j->s->conf.sniffer.rule[RULE_SPF_PTR_FAIL] == ACTION_OFF)
 			break;
 		for (i = 0; i < j->nptr; i++) {
-			struct sniff_qctx *sq = malloc(sizeof(*sq));
+			struct sniff_qctx *sq = &j->spfq[i];
 
-			if (sq == NULL)
-				break;
 			sq->j = j;
 			sq->kind = -1;
 			sq->idx = (unsigned)i;
@@ -312,12 +318,10 @@ sniff_on_dns(void *arg, const struct dns_result *r)
 			    sq) == -1) {
 				j->s->st.overload++;
 				j->refs--;
-				free(sq);
 			}
 		}
 		break;
 	}
-	free(q);
 	sniff_judge_unref(j);
 }
 
@@ -341,7 +345,6 @@ sniff_on_spf_ptr(void *arg, enum spfcheck_result r)
 	if (r == SPFCHECK_TEMPERROR || r == SPFCHECK_PERMERROR)
 		j->s->st.spf_errors++;
 	j->spf_ptr[q->idx] = (int)r;
-	free(q);
 	sniff_judge_unref(j);
 }
 
@@ -439,26 +442,19 @@ sniff_judge_conclude(struct sniff_judge *j)
 		sniff_clean_put(j);
 }
 
+/* One DNS query of j, of a kind it asks once. */
 static void
 sniff_query(struct sniff_judge *j, const char *name, enum dns_type type,
     int kind)
 {
-	struct sniff_qctx *q = malloc(sizeof(*q));
+	struct sniff_qctx *q = &j->q[kind];
 
-	if (q == NULL) {
-		log_warnx("sniff: out of memory for a query");
-		return;
-	}
 	q->j = j;
 	q->kind = kind;
 	q->idx = 0;
 	j->refs++;
 	j->s->st.dns_queries++;
-	if (dns_query(j->s->dns, name, type, sniff_on_dns, q) == -1) {
-		struct dns_result r = { .status = DNS_ERROR,
-		    .error = "no memory" };
-		sniff_on_dns(q, &r);
-	}
+	dns_query(j->s->dns, name, type, sniff_on_dns, q);
 }
 
 static struct sniff_judge *
@@ -485,7 +481,6 @@ sniff_judge_new(struct sniff *s, struct sniff_session *ss,
 	j->st_a = j->st_aaaa = j->st_reg = j->st_ptr = j->st_mail =
 	    SNIFF_PENDING;
 	j->spf = SNIFF_PENDING;
-	j->refs = 1;		/* the setup: answers may come inside */
 	j->deadline_ms = evloop_now_ms(s->ev) + s->conf.sniffer.deadline_ms;
 	j->deadline = evloop_timer_at(s->ev, j->deadline_ms,
 	    sniff_judge_deadline, j);
@@ -544,12 +539,12 @@ sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
 	if (cs->rule[RULE_SPF_FAIL] != ACTION_OFF) {
 		j->refs++;
 		s->st.spf_queries++;
+		/* The A and AAAA queries above are out: refs stays > 0. */
 		if (sniff_spf_ask(j, name, sniff_on_spf, j) == -1) {
 			s->st.overload++;
 			j->refs--;
 		}
 	}
-	sniff_judge_unref(j);
 }
 
 void
@@ -582,7 +577,6 @@ sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
 	if ((j = sniff_judge_new(s, ss, client, J_MAIL, name)) == NULL)
 		return;
 	sniff_query(j, name, DNS_A, Q_MAILDOM);
-	sniff_judge_unref(j);
 }
 
 /* ---- state file ---- */

@@ -485,9 +485,9 @@ spfcheck_fetch(struct spfcheck *s, struct spfcheck_job *j)
 	f->j = j;
 	j->fetching = true;
 	s->dns_out++;
-	if (dns_query_raw(s->dns, j->want.name, j->want.qtype,
-	    j->deadline_ms, spfcheck_fetched, f) == -1)
-		spfcheck_fetched(f, DNS_ERROR, NULL, 0);
+	/* The answer comes from the loop, never inside (dns.h). */
+	dns_query_raw(s->dns, j->want.name, j->want.qtype, j->deadline_ms,
+	    spfcheck_fetched, f);
 }
 
 static void

@@ -1,6 +1,9 @@
 /*
  * test_dns.c - dns_parse, table-driven: wire messages in, status, names or
- * addresses, and the reason out.
+ * addresses, and the reason out.  Then the query calls on a real context
+ * (c-ares with a server nothing answers on) for what c-ares fails at once:
+ * no callback runs inside the call that asked, each comes once, from the
+ * loop, and dns_free or dns_retire with answers still held behave.
  *
  * Each case writes its message in a small notation (msg_build below) so a
  * row reads like the message it stands for:
@@ -27,6 +30,7 @@
 
 #include "cases.h"
 #include "dns.h"
+#include "evloop.h"
 
 #define MSG_MAX 70000
 
@@ -502,11 +506,208 @@ test_parse_prefixes(void **state)
 	}
 }
 
+/* ---- the query calls: never a callback inside ---- */
+
+/* A name c-ares refuses to encode (a label of 64 bytes): it fails the
+ * query inside ares_query, before any packet is sent. */
+#define BADLABEL "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+struct qrun {
+	struct evloop *ev;
+	struct dns *d;
+	bool inside;		/* within a dns_query* call of ours */
+	int calls;		/* callbacks so far */
+	int called_inside;	/* of them, inside a dns_query* call */
+	int want;		/* callbacks to wait for */
+	enum dns_status last;
+	int chain;		/* queries still to ask from callbacks */
+};
+
+static void
+qrun_cb(void *arg, const struct dns_result *r)
+{
+	struct qrun *q = arg;
+
+	q->calls++;
+	q->called_inside += q->inside;
+	q->last = r->status;
+	if (q->chain > 0) {
+		/* Asked from a callback: its answer must not come inside
+		 * this call either. */
+		q->chain--;
+		q->want++;
+		q->inside = true;
+		dns_query(q->d, BADLABEL ".example.test", DNS_A, qrun_cb, q);
+		q->inside = false;
+	}
+	if (q->calls >= q->want)
+		evloop_break(q->ev);
+}
+
+static void
+qrun_raw_cb(void *arg, enum dns_status st, const unsigned char *abuf,
+    size_t alen)
+{
+	struct qrun *q = arg;
+
+	q->calls++;
+	q->called_inside += q->inside;
+	q->last = st;
+	if (abuf != NULL || alen != 0)
+		q->last = DNS_OK;	/* an error has no message */
+	if (q->calls >= q->want)
+		evloop_break(q->ev);
+}
+
+static void
+qrun_timeout(void *arg)
+{
+	evloop_break(arg);
+}
+
+static void
+qrun_open(struct qrun *q)
+{
+	struct conf_dns c = { .servers = "127.0.0.1:9", .timeout_ms = 500,
+	    .tries = 1 };
+	char err[256];
+
+	memset(q, 0, sizeof(*q));
+	assert_non_null(q->ev = evloop_new());
+	q->d = dns_new(q->ev, &c, err, sizeof(err));
+	if (q->d == NULL)
+		fail_msg("dns_new: %s", err);
+}
+
+/* Run the loop until q->want callbacks came, or 5 s. */
+static void
+qrun_loop(struct qrun *q)
+{
+	struct ev_timer *t = evloop_timer_at(q->ev, evloop_now_ms(q->ev) +
+	    5000, qrun_timeout, q->ev);
+
+	assert_non_null(t);
+	if (q->calls < q->want)
+		assert_int_equal(evloop_run(q->ev), 0);
+	if (q->calls >= q->want)
+		evloop_timer_cancel(q->ev, t);
+}
+
+static void
+test_query_never_inside(void **state)
+{
+	struct qrun q;
+
+	(void)state;
+	qrun_open(&q);
+	q.want = 2;
+	q.inside = true;
+	dns_query_until(q.d, BADLABEL ".example.test", DNS_A, 0, qrun_cb, &q);
+	dns_query(q.d, BADLABEL ".example.test", DNS_PTR, qrun_cb, &q);
+	q.inside = false;
+	if (q.calls != 0)
+		fail_msg("got %d callbacks inside dns_query, want 0", q.calls);
+	qrun_loop(&q);
+	if (q.calls != 2 || q.called_inside != 0 || q.last != DNS_ERROR)
+		fail_msg("got %d callbacks (%d inside), last status %d; want "
+		    "2, 0 inside, DNS_ERROR", q.calls, q.called_inside, q.last);
+	assert_int_equal(dns_stats(q.d)->inflight, 0);
+	assert_int_equal(dns_stats(q.d)->errors, 2);
+	dns_free(q.d);
+	evloop_free(q.ev);
+}
+
+static void
+test_query_raw_never_inside(void **state)
+{
+	struct qrun q;
+
+	(void)state;
+	qrun_open(&q);
+	q.want = 1;
+	q.inside = true;
+	dns_query_raw(q.d, BADLABEL ".example.test", 16 /* TXT */, 0,
+	    qrun_raw_cb, &q);
+	q.inside = false;
+	if (q.calls != 0)
+		fail_msg("got %d callbacks inside dns_query_raw, want 0",
+		    q.calls);
+	qrun_loop(&q);
+	if (q.calls != 1 || q.called_inside != 0 || q.last != DNS_ERROR)
+		fail_msg("got %d callbacks (%d inside), status %d; want 1, 0 "
+		    "inside, DNS_ERROR without a message", q.calls,
+		    q.called_inside, q.last);
+	dns_free(q.d);
+	evloop_free(q.ev);
+}
+
+static void
+test_query_from_callback(void **state)
+{
+	struct qrun q;
+
+	(void)state;
+	qrun_open(&q);
+	q.want = 1;
+	q.chain = 3;	/* each callback asks once more */
+	q.inside = true;
+	dns_query(q.d, BADLABEL ".example.test", DNS_A, qrun_cb, &q);
+	q.inside = false;
+	qrun_loop(&q);
+	if (q.calls != 4 || q.called_inside != 0)
+		fail_msg("got %d callbacks (%d inside a call), want 4, 0",
+		    q.calls, q.called_inside);
+	dns_free(q.d);
+	evloop_free(q.ev);
+}
+
+/* dns_free with answers still held: each comes once, cancelled. */
+static void
+test_query_free_held(void **state)
+{
+	struct qrun q;
+
+	(void)state;
+	qrun_open(&q);
+	q.inside = true;
+	dns_query(q.d, BADLABEL ".example.test", DNS_A, qrun_cb, &q);
+	dns_query_raw(q.d, BADLABEL ".example.test", 16, 0, qrun_raw_cb, &q);
+	q.inside = false;
+	dns_free(q.d);
+	if (q.calls != 2 || q.last != DNS_CANCELLED)
+		fail_msg("dns_free: got %d callbacks, last status %d; want 2, "
+		    "DNS_CANCELLED", q.calls, q.last);
+	evloop_free(q.ev);
+}
+
+/* dns_retire with an answer held: delivered, then the context goes
+ * (ASan sees a use after free or a leak). */
+static void
+test_query_retire_held(void **state)
+{
+	struct qrun q;
+
+	(void)state;
+	qrun_open(&q);
+	q.want = 1;
+	dns_query(q.d, BADLABEL ".example.test", DNS_A, qrun_cb, &q);
+	dns_retire(q.d);
+	qrun_loop(&q);
+	if (q.calls != 1 || q.last != DNS_ERROR)
+		fail_msg("retired: got %d callbacks, status %d; want 1, "
+		    "DNS_ERROR", q.calls, q.last);
+	/* One more turn runs the deferred destruction. */
+	q.want = 0;
+	assert_int_equal(evloop_defer(q.ev, qrun_timeout, q.ev), 0);
+	assert_int_equal(evloop_run(q.ev), 0);
+	evloop_free(q.ev);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest t[sizeof(pcases) / sizeof(pcases[0]) + 1];
-	char names[sizeof(pcases) / sizeof(pcases[0]) + 1][96];
+	struct CMUnitTest t[sizeof(pcases) / sizeof(pcases[0]) + 6];
+	char names[sizeof(pcases) / sizeof(pcases[0]) + 6][96];
 	size_t n = 0;
 
 	CASES(pcases, test_parse);
@@ -516,5 +717,11 @@ main(void)
 	t[n].teardown_func = NULL;
 	t[n].initial_state = NULL;
 	n++;
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_query_never_inside);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_query_raw_never_inside);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_query_from_callback);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_query_free_held);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_query_retire_held);
 	return _cmocka_run_group_tests("dns", t, n, NULL, NULL);
 }

@@ -1,0 +1,78 @@
+/*
+ * gate_apply.c - a lookup's verdict applied: the counters, the verdict
+ * line, the verdicts of the SYNs it held, and the kernel's cache sets.
+ *
+ * IPv6 verdicts about the network: a reject or drop that an absent,
+ * invalid, generic or static PTR decided is cached for the client's /64
+ * (denynet6/dropnet6) when cache_v6_network is set (findings_judge says
+ * so: net64); passes, and verdicts that rest on the address (DNSBL,
+ * fcrdns), stay per address.  A verdict that rests on missing knowledge
+ * is not cached at all (verdict.h).
+ *
+ * Exports gate_apply_verdict (gate_int.h).
+ */
+#include "gate_int.h"
+#include "log.h"
+
+/* The verdict line: what the findings say, how long it took, and for how
+ * many SYNs. */
+static void
+gate_apply_log(struct gate_lookup *lk, const struct findings_judgment *j)
+{
+	char line[1536];
+
+	findings_log(&lk->f, j, line, sizeof(line));
+	log_info("%s ms=%lld syns=%zu%s", line,
+	    (long long)(evloop_now_ms(lk->g->ev) - lk->start_ms), lk->nheld,
+	    j->v.cache ? "" : " cached=no");
+}
+
+static void
+gate_apply_count(struct gate *g, const struct verdict *v)
+{
+	g->st.verdicts++;
+	if (v->action == ACTION_REJECT)
+		g->st.reject++;
+	else if (v->action == ACTION_DROP)
+		g->st.drop++;
+	else
+		g->st.accept++;
+	for (size_t i = 0; i < v->nreasons; i++)
+		if (v->reason[i] < VERDICT_R_MAX)
+			g->st.reason[v->reason[i]]++;
+}
+
+/*
+ * A lookup's verdict, counted and logged; the kernel learns it twice: for
+ * the held SYNs, and in a set.
+ */
+void
+gate_apply_verdict(struct gate_lookup *lk,
+    const struct findings_judgment *j)
+{
+	const struct verdict *v = &j->v;
+	struct gate *g = lk->g;
+	const struct conf_gate *cg = &lk->cfg->conf.gate;
+	enum queue_verdict qv = v->action == ACTION_REJECT ? QUEUE_REJECT :
+	    v->action == ACTION_DROP ? QUEUE_DROP : QUEUE_ACCEPT;
+
+	gate_apply_count(g, v);
+	gate_apply_log(lk, j);
+	for (size_t i = 0; i < lk->nheld; i++)
+		if (queue_verdict(g->q, lk->held[i].id, qv, lk->held[i].mark))
+			log_warn("gate: verdict for packet %u",
+			    lk->held[i].id);
+	if (!v->cache)
+		return;
+	const char *set = qv == QUEUE_REJECT ? "deny" :
+	    qv == QUEUE_DROP ? "drop" : "pass";
+	uint32_t ttl = qv == QUEUE_ACCEPT ? cg->pass_ttl_s : cg->deny_ttl_s;
+	struct addr key = lk->a;
+	if (j->net64) {
+		addr_mask(&key, &lk->a, 64);
+		set = qv == QUEUE_REJECT ? "denynet" : "dropnet";
+		g->st.net_cached++;
+	}
+	if (nftset_add(g->nft, set, &key, ttl) == -1)
+		log_warnx("gate: cannot queue set element for %s", set);
+}

@@ -1,0 +1,91 @@
+/*
+ * gate_stats.c - the gate's counters as one line of key=value fields,
+ * for the log and the control socket (smtpgated(8) names them).
+ *
+ * Exports gate_stats_format and gate_stats_log (gate.h).
+ */
+#include <stdio.h>
+
+#include "gate.h"
+#include "gate_int.h"
+#include "log.h"
+
+/* The counters as one line of key=value fields (logs, control socket). */
+void
+gate_stats_format(struct gate *g, char *buf, size_t len)
+{
+	const struct queue_stats *qs = queue_stats(g->q);
+	const struct nftset_stats *ns = nftset_stats(g->nft);
+	const struct dns_stats *ds = dns_stats(g->dns);
+	const struct gate_watch_stats *ws = gate_watch_stats(g->watch);
+	const struct {
+		const char *name;
+		unsigned long long v;
+	} f[] = {
+		{ "queued", g->st.queued },
+		{ "verdicts", g->st.verdicts },
+		{ "accept", g->st.accept },
+		{ "reject", g->st.reject },
+		{ "drop", g->st.drop },
+		{ "coalesced", g->st.coalesced },
+		{ "lookups", g->st.lookups },
+		{ "pending", g->npending },
+		{ "no_ptr", g->st.reason[VERDICT_R_NO_PTR] },
+		{ "invalid_ptr", g->st.reason[VERDICT_R_INVALID_PTR] },
+		{ "generic_ptr", g->st.reason[VERDICT_R_GENERIC] },
+		{ "static_ptr", g->st.reason[VERDICT_R_STATIC] },
+		{ "fcrdns", g->st.reason[VERDICT_R_FCRDNS] },
+		{ "dnsbl", g->st.reason[VERDICT_R_DNSBL] },
+		{ "dnswl", g->st.reason[VERDICT_R_DNSWL] },
+		{ "dns_errors", g->st.reason[VERDICT_R_DNS_ERROR] },
+		{ "deadline", g->st.deadline },
+		{ "dnsbl_errors", g->st.dnsbl_errors },
+		{ "dnsbl_failed", g->st.dnsbl_failed },
+		{ "trusted", g->st.trusted },
+		{ "malformed", g->st.malformed },
+		{ "not_syn", g->st.not_syn },
+		{ "overflow", g->st.overflow },
+		{ "unjudged", ws->queue_full + qs->id_gaps },
+		{ "unjudged_queue_full", ws->queue_full },
+		{ "unjudged_sockbuf", qs->id_gaps },
+		{ "held", ws->held },
+		{ "rate_limited", g->st.rate_limited },
+		{ "dns_active", g->ninflight },
+		{ "dns_waiting", g->nwaiting },
+		{ "dns_waited", g->st.dns_waited },
+		{ "net_cached", g->st.net_cached },
+		{ "loops", g->st.loops },
+		{ "enobufs", qs->enobufs },
+		{ "verdict_errors", qs->verdict_errors },
+		{ "verdict_send_failed", qs->send_failed },
+		{ "verdict_deferred", qs->deferred },
+		{ "verdict_pending", qs->retry_pending },
+		{ "verdict_lost", qs->lost },
+		{ "dns_queries", ds->queries },
+		{ "dns_timeouts", ds->timeouts },
+		{ "dns_retries", ds->retries },
+		{ "nft_batches", ns->batches },
+		{ "nft_elements", ns->elements },
+		{ "nft_errors", ns->errors },
+		{ "nft_full", ns->full },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s=%llu",
+		    i ? " " : "", f[i].name, f[i].v);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void
+gate_stats_log(struct gate *g)
+{
+	char line[2048];
+
+	gate_stats_format(g, line, sizeof(line));
+	log_info("stats %s", line);
+}
