@@ -85,28 +85,12 @@ allowlist_epoch_parse(const char *s, size_t len, int64_t *out)
 int
 allowlist_duration_parse(const char *s, int64_t *out)
 {
-	int64_t v = 0, unit = 1;
-	size_t i, len = strlen(s);
+	char why[128];
+	long long v;
 
-	if (len == 0 || len > 12)
-		return -1;
-	switch (s[len - 1]) {
-	case 's': unit = 1; len--; break;
-	case 'm': unit = 60; len--; break;
-	case 'h': unit = 3600; len--; break;
-	case 'd': unit = 86400; len--; break;
-	case 'w': unit = 7 * 86400; len--; break;
-	default: break;
-	}
-	if (len == 0)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	v *= unit;
-	if (v < 1 || v > INT64_C(10) * 366 * 86400)
+	/* The file's syntax (conf_parse_duration), the list's bounds. */
+	if (conf_parse_duration(s, 1, ALLOWLIST_EXPIRES_MAX, &v, why,
+	    sizeof(why)) == -1)
 		return -1;
 	*out = v;
 	return 0;

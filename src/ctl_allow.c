@@ -224,9 +224,9 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 	struct allow_entry e;
 	struct allowlist l;
 	const char *comment = "", *why;
-	int64_t dur = 0;
+	long long dur = 0;
 	bool replaced, missing;
-	char a[64];
+	char a[64], dwhy[256];
 	int ch, fd, rc;
 
 	memset(&e, 0, sizeof(e));
@@ -237,11 +237,12 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 			comment = optarg;
 			break;
 		case 'e':
-			if (allowlist_duration_parse(optarg, &dur) == -1) {
+			/* The file's duration syntax, the list's bounds. */
+			if (conf_parse_duration(optarg, 1,
+			    ALLOWLIST_EXPIRES_MAX, &dur, dwhy,
+			    sizeof(dwhy)) == -1) {
 				fprintf(stderr, "smtpgatectl: allow add: "
-				    "--expires \"%.32s\": want a duration "
-				    "such as 90s, 30m, 12h, 7d, 2w (at most "
-				    "10 years)\n", optarg);
+				    "--expires: %s\n", dwhy);
 				return CTL_BADINPUT;
 			}
 			break;
@@ -268,7 +269,7 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 	for (size_t n = strlen(e.comment); n > 0 && e.comment[n - 1] == ' ';)
 		e.comment[--n] = '\0';
 	e.added = c->now;
-	e.expires = dur ? c->now + dur : 0;
+	e.expires = dur ? c->now + (int64_t)dur : 0;
 	if ((rc = ctl_conf(c)) != CTL_OK)
 		return rc;
 

@@ -93,8 +93,8 @@ daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
 		fprintf(stderr, "%s: %s\n", d->name, err);
 		exit(1);
 	}
-	if (check && d->conf_check != NULL &&
-	    d->conf_check(conf, err, sizeof(err)) == -1) {
+	/* The same check as smtpgate-nft's, for either daemon. */
+	if (check && conf_check_files(conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s: %s\n", d->name, d->conf_path, err);
 		exit(1);
 	}

@@ -103,12 +103,11 @@ nftrules_check_conf(const struct nftrules_conf *c, char *err, size_t errlen)
 		    c->nports);
 		return -1;
 	}
+	/* Which ports may be gated is the configuration's rule (conf_keys.c
+	 * refuses submission); here only what the rules can be built of. */
 	for (i = 0; i < c->nports; i++) {
-		if (c->ports[i] == 0 || c->ports[i] == 465 ||
-		    c->ports[i] == 587) {
-			snprintf(err, errlen, "gate ports: port %u is never "
-			    "gated (0 is no port; 465 and 587 are "
-			    "submission)", c->ports[i]);
+		if (c->ports[i] == 0) {
+			snprintf(err, errlen, "gate ports: port 0 is no port");
 			return -1;
 		}
 		for (j = 0; j < i; j++)
