@@ -994,7 +994,10 @@ gate_reload(struct gate *g, const char *path)
 		log_warnx("reload failed: out of memory");
 		return -1;
 	}
-	if (conf_load(path, c, err, sizeof(err)) == -1) {
+	/* Keys the gate cannot change running ([nft] table, the queue) keep
+	 * their values, so the allow sets go to the table it writes. */
+	if (conf_reload(path, &g->cfg->conf, CONF_GATED, c, err, sizeof(err),
+	    log_warnx) == -1) {
 		log_warnx("reload failed: %s", err);
 		free(c);
 		return -1;
@@ -1005,12 +1008,6 @@ gate_reload(struct gate *g, const char *path)
 		return -1;
 	}
 	const struct conf *old = &g->cfg->conf;
-	uint32_t old_maxlen = old->gate.queue_maxlen;
-	if (c->gate.queue != old->gate.queue ||
-	    strcmp(c->nft.table, old->nft.table) != 0)
-		log_warnx("reload: queue and nft table changes need a "
-		    "restart; still queue %u, table %s", old->gate.queue,
-		    old->nft.table);
 	if (memcmp(&c->dns, &old->dns, sizeof(c->dns)) != 0) {
 		struct dns *nd = dns_new(g->ev, &c->dns, err, sizeof(err));
 		if (nd == NULL) {
@@ -1031,9 +1028,6 @@ gate_reload(struct gate *g, const char *path)
 	gate_dnsbl_start(nc);
 	ratelimit_set(g->rate, nc->conf.gate.lookup_burst,
 	    nc->conf.gate.lookup_rate);
-	if (nc->conf.gate.queue_maxlen != old_maxlen)
-		log_warnx("reload: queue_maxlen changes need a restart; still "
-		    "%u", old_maxlen);
 	log_info("reloaded %s", path);
 	/* trusted_networks or allow_file may have changed too. */
 	if (gate_allow_reload(g, err, sizeof(err)) == -1)

@@ -926,18 +926,14 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (conf_load(path, c, err, errlen) == -1) {
+	/* Keys the sniffer cannot change running (the table, the queue, the
+	 * state file, the socket, the SPF helpers) keep their values. */
+	if (conf_reload(path, &s->conf, CONF_SNIFFD, c, err, errlen,
+	    log_warnx) == -1) {
 		free(c);
 		return -1;
 	}
 	sniff_conf_fill(c);
-	if (c->sniffer.queue != s->conf.sniffer.queue ||
-	    strcmp(c->nft.table, s->conf.nft.table) != 0 ||
-	    strcmp(c->sniffer.state_file, s->conf.sniffer.state_file) != 0 ||
-	    strcmp(c->sniffer.control_socket,
-	    s->conf.sniffer.control_socket) != 0)
-		log_warnx("reload: queue, nft table, state file and control "
-		    "socket changes need a restart");
 	if (memcmp(&c->dns, &s->conf.dns, sizeof(c->dns)) != 0) {
 		struct dns *nd = dns_new(s->ev, &c->dns, err, errlen);
 
@@ -954,21 +950,7 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 		dns_retire(s->dns);
 		s->dns = nd;
 	}
-	if (c->sniffer.spf_workers != s->conf.sniffer.spf_workers ||
-	    strcmp(c->sniffer.spf_user, s->conf.sniffer.spf_user) != 0)
-		log_warnx("reload: spf_workers and spf_user changes need a "
-		    "restart; still %u workers, user %s",
-		    s->conf.sniffer.spf_workers, s->conf.sniffer.spf_user);
-	c->sniffer.spf_workers = s->conf.sniffer.spf_workers;
-	memcpy(c->sniffer.spf_user, s->conf.sniffer.spf_user,
-	    sizeof(c->sniffer.spf_user));
 	spfcheck_set_max_per_client(s->spf, c->sniffer.spf_max_per_client);
-	c->sniffer.queue = s->conf.sniffer.queue;
-	snprintf(c->nft.table, sizeof(c->nft.table), "%s", s->conf.nft.table);
-	memcpy(c->sniffer.state_file, s->conf.sniffer.state_file,
-	    sizeof(c->sniffer.state_file));
-	memcpy(c->sniffer.control_socket, s->conf.sniffer.control_socket,
-	    sizeof(c->sniffer.control_socket));
 	s->conf = *c;
 	free(c);
 	log_info("reloaded %s", path);
