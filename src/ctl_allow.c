@@ -5,12 +5,14 @@
  * under the allow file's writers' lock so that two smtpgatectl at once
  * neither lose an entry nor leave the kernel with the older list:
  *   validate the arguments -> lock -> read the file (a faulty file stops
- *   here: nothing changes) -> change -> write atomically -> replace the
- *   kernel's allow4/allow6 -> ask smtpgated to re-read the file (so its
- *   expiry timer knows) -> unlock.
+ *   here: nothing changes) -> change -> write atomically -> have the
+ *   kernel's allow4/allow6 replaced by one writer: smtpgated when it runs
+ *   (allow-reload: it re-reads the file, so its expiry timer knows), this
+ *   command only when it does not -> unlock.
  * The file is the truth: when the kernel cannot be reached the file is
- * still changed, the exit code says so (2), and the daemon applies the
- * file at its next start or reload.
+ * still changed, the exit code says so (2, or 4 when smtpgated answered
+ * with an error), and the daemon applies the file at its next start or
+ * reload.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,8 +26,12 @@
 #include "allowlist.h"
 #include "control.h"
 #include "ctl.h"
+#include "log.h"
 
 #define CTL_ALLOW_LOCK_MS	10000
+/* After ctl_allow_commit: was the file changed (whatever the kernel)? */
+#define CTL_ALLOW_CHANGED(rc) \
+	((rc) == CTL_OK || (rc) == CTL_UNREACHABLE || (rc) == CTL_REFUSED)
 
 static void
 ctl_allow_usage(FILE *f)
@@ -104,38 +110,67 @@ ctl_allow_time(int64_t t, char *buf, size_t len)
 }
 
 /*
- * The kernel's allow sets from l (under the caller's lock), then tell
- * smtpgated.  CTL_OK or CTL_UNREACHABLE (message printed).
+ * The kernel's allow sets from l's file (under the caller's lock): one
+ * writer at a time, with one view of trusted_networks.  When smtpgated
+ * runs, it is the writer: asked to re-read the file, it applies it with
+ * its own configuration and re-arms its expiry timer, and this command
+ * writes nothing to the kernel.  Only when no daemon listens on the
+ * socket (no socket file, or connection refused) does this command write
+ * the sets itself, from its configuration, as the daemon would at start.
+ * A daemon that is there but does not answer (a timeout, no permission)
+ * is not written around.  CTL_OK, CTL_UNREACHABLE, CTL_REFUSED or
+ * CTL_SYSERR, with the message printed.
  */
 static int
 ctl_allow_push(struct ctl *c, const struct allowlist *l)
 {
+	const char *sock = c->conf.gate.control_socket;
+	const char *file = c->conf.nft.allow_file;
 	struct prefix *want;
 	size_t cap = 2 + c->conf.gate.ntrusted + l->n;
 	char err[512], buf[1024];
 	ssize_t n;
-	int rc = CTL_OK;
+	int r, saved;
 
+	r = control_request(sock, "allow-reload", buf, sizeof(buf),
+	    c->timeout_ms);
+	if (r == 0)
+		return CTL_OK;
+	if (r == 1) {
+		fprintf(stderr, "smtpgatectl: smtpgated: allow-reload: %s\n"
+		    "smtpgatectl: %s is changed; the kernel's allow sets are "
+		    "not (see smtpgated's log)\n", buf, file);
+		return CTL_REFUSED;
+	}
+	saved = errno;
+	if (saved != ENOENT && saved != ECONNREFUSED) {
+		fprintf(stderr, "smtpgatectl: smtpgated: allow-reload on %s: "
+		    "%s\nsmtpgatectl: %s is changed; the kernel's allow sets "
+		    "may not be (smtpgated applies the file when it starts or "
+		    "reloads)\n", sock, strerror(saved), file);
+		return CTL_UNREACHABLE;
+	}
+	/* No daemon: this command is the only writer. */
 	if ((want = calloc(cap, sizeof(*want))) == NULL) {
-		fprintf(stderr, "smtpgatectl: out of memory\n");
+		fprintf(stderr, "smtpgatectl: allow: calloc %zu prefixes: %s\n",
+		    cap, strerror(errno));
 		return CTL_SYSERR;
 	}
 	n = allowlist_wanted(l, &c->conf.gate, c->now, want, cap, NULL);
-	if (n < 0 || allowlist_apply(c->conf.nft.table, want, (size_t)n, err,
+	if (n < 0)	/* cap counts every prefix allowlist_wanted adds */
+		log_panic("allowlist_wanted: no room in %zu prefixes", cap);
+	if (allowlist_apply(c->conf.nft.table, want, (size_t)n, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "smtpgatectl: %s\nsmtpgatectl: %s is "
 		    "changed; the kernel's allow sets are not (smtpgated "
-		    "applies the file when it starts or reloads)\n",
-		    n < 0 ? "internal: no room" : err, c->conf.nft.allow_file);
-		rc = CTL_UNREACHABLE;
+		    "applies the file when it starts or reloads)\n", err, file);
+		free(want);
+		return CTL_UNREACHABLE;
 	}
 	free(want);
-	/* Best effort: smtpgated re-reads the file and re-arms expiry. */
-	if (rc == CTL_OK && control_request(c->conf.gate.control_socket,
-	    "allow-reload", buf, sizeof(buf), c->timeout_ms) == 1)
-		fprintf(stderr, "smtpgatectl: warning: smtpgated: "
-		    "allow-reload: %s\n", buf);
-	return rc;
+	printf("note: smtpgated is not running (%s: %s): the kernel's allow "
+	    "sets were written directly\n", sock, strerror(saved));
+	return CTL_OK;
 }
 
 /* Lock and read the file.  Returns the lock fd, or -1 with *rc set. */
@@ -284,7 +319,7 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 		rc = CTL_BADINPUT;
 	} else {
 		rc = ctl_allow_commit(c, &l);
-		if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+		if (CTL_ALLOW_CHANGED(rc))
 			printf("%s %s%s\n", replaced ? "updated" : "added",
 			    ctl_allow_str(&e.p, a, sizeof(a)),
 			    missing ? " (new file)" : "");
@@ -327,7 +362,7 @@ ctl_allow_del(struct ctl *c, int argc, char **argv)
 		rc = CTL_NOTFOUND;
 	} else {
 		rc = ctl_allow_commit(c, &l);
-		if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+		if (CTL_ALLOW_CHANGED(rc))
 			printf("deleted %s\n", ctl_allow_str(&p, a, sizeof(a)));
 	}
 	close(fd);
@@ -452,7 +487,7 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		replaced ? updated++ : added++;
 	}
 	rc = ctl_allow_commit(c, &l);
-	if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+	if (CTL_ALLOW_CHANGED(rc))
 		printf("imported %zu entr%s: %zu new, %zu updated\n", in.n,
 		    in.n == 1 ? "y" : "ies", added, updated);
 out:
