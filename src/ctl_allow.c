@@ -189,10 +189,11 @@ ctl_allow_open(struct ctl *c, struct allowlist *l, bool *missing, int *rc)
 	}
 	if (allowlist_load(c->conf.nft.allow_file, true, missing, l, err,
 	    sizeof(err)) == -1) {
+		/* errno before printing: stdio may change it. */
+		*rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		fprintf(stderr, "smtpgatectl: %s\nsmtpgatectl: nothing "
 		    "changed; fix the file (or move it away) and retry\n",
 		    err);
-		*rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		close(fd);
 		return -1;
 	}
@@ -313,10 +314,17 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 		return rc;
 	ctl_allow_notes(c, &l, &e.p);
 	if (allowlist_add(&l, &e, &replaced) == -1) {
-		fprintf(stderr, "smtpgatectl: allow add: %s: the list is "
-		    "full (%d entries); nothing changed\n",
-		    c->conf.nft.allow_file, ALLOWLIST_MAX);
-		rc = CTL_BADINPUT;
+		if (errno == E2BIG) {
+			fprintf(stderr, "smtpgatectl: allow add: %s: the list "
+			    "is full (%d entries); nothing changed\n",
+			    c->conf.nft.allow_file, ALLOWLIST_MAX);
+			rc = CTL_BADINPUT;
+		} else {
+			fprintf(stderr, "smtpgatectl: allow add: %s: %s; "
+			    "nothing changed\n", c->conf.nft.allow_file,
+			    strerror(errno));
+			rc = CTL_SYSERR;
+		}
 	} else {
 		rc = ctl_allow_commit(c, &l);
 		if (CTL_ALLOW_CHANGED(rc))
@@ -389,8 +397,9 @@ ctl_allow_list(struct ctl *c, int argc, char **argv)
 	allowlist_init(&l);
 	if (allowlist_load(c->conf.nft.allow_file, true, &missing, &l, err,
 	    sizeof(err)) == -1) {
+		rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		fprintf(stderr, "smtpgatectl: %s\n", err);
-		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+		return rc;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct allow_entry *e = &l.e[i];
@@ -398,7 +407,8 @@ ctl_allow_list(struct ctl *c, int argc, char **argv)
 		bool expired = e->expires != 0 && e->expires <= c->now;
 
 		if (r == NULL) {
-			fprintf(stderr, "smtpgatectl: out of memory\n");
+			fprintf(stderr, "smtpgatectl: allow list: a record "
+			    "for each entry: out of memory\n");
 			rc = CTL_SYSERR;
 			break;
 		}
@@ -478,10 +488,17 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		if (in.e[i].added == 0)
 			in.e[i].added = c->now;
 		if (allowlist_add(&l, &in.e[i], &replaced) == -1) {
-			fprintf(stderr, "smtpgatectl: allow import: the list "
-			    "would pass %d entries; nothing imported\n",
-			    ALLOWLIST_MAX);
-			rc = CTL_BADINPUT;
+			int full = errno == E2BIG;
+
+			if (full)
+				fprintf(stderr, "smtpgatectl: allow import: the "
+				    "list would pass %d entries; nothing "
+				    "imported\n", ALLOWLIST_MAX);
+			else
+				fprintf(stderr, "smtpgatectl: allow import: "
+				    "%s: %s; nothing imported\n",
+				    c->conf.nft.allow_file, strerror(errno));
+			rc = full ? CTL_BADINPUT : CTL_SYSERR;
 			goto out;
 		}
 		replaced ? updated++ : added++;

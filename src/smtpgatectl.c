@@ -163,8 +163,9 @@ static int ctl_classify_ptr(struct ctl *ctl, int argc, char **argv)
 	 * default ptr_providers_mode. */
 	if ((pc = ptrclass_new_tables(providers, true, err, sizeof(err))) ==
 	    NULL) {
+		rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		fprintf(stderr, "smtpgatectl: %s\n", err);
-		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+		return rc;
 	}
 
 	while ((got = getline(&line, &linecap, stdin)) != -1) {
