@@ -552,10 +552,10 @@ gate_apply(struct gate_lookup *lk, const struct verdict *v)
 	enum queue_verdict qv = v->action == ACTION_REJECT ? QUEUE_REJECT :
 	    v->action == ACTION_DROP ? QUEUE_DROP : QUEUE_ACCEPT;
 
+	/* A verdict that cannot go out is logged by queue.c, once. */
 	for (size_t i = 0; i < lk->nheld; i++)
-		if (queue_verdict(g->q, lk->held[i].id, qv, lk->held[i].mark))
-			log_warn("gate: verdict for packet %u",
-			    lk->held[i].id);
+		(void)queue_verdict(g->q, lk->held[i].id, qv,
+		    lk->held[i].mark);
 	if (!v->cache)
 		return;
 	const char *set = qv == QUEUE_REJECT ? "deny" :
@@ -568,8 +568,11 @@ gate_apply(struct gate_lookup *lk, const struct verdict *v)
 		set = qv == QUEUE_REJECT ? "denynet" : "dropnet";
 		g->st.net_cached++;
 	}
-	if (nftset_add(g->nft, set, &key, ttl) == -1)
-		log_warnx("gate: cannot queue set element for %s", set);
+	if (nftset_add(g->nft, set, &key, ttl) == -1) {
+		char a[ADDR_STRLEN];
+
+		log_warn("gate: nftset_add %s %s", set, addr_ntop(&key, a));
+	}
 }
 
 /* The FIFO of lookups waiting for a DNS slot. */
@@ -823,8 +826,8 @@ gate_idle(void *arg)
 	struct gate *g = arg;
 
 	gate_wait_pump(g);
-	if (nftset_flush(g->nft) == -1)
-		log_warn("gate: nft batch");
+	/* nftset logs what failed, with its table and cause. */
+	(void)nftset_flush(g->nft);
 }
 
 static void
@@ -991,7 +994,7 @@ gate_reload(struct gate *g, const char *path)
 	char err[CONF_ERR_MAX];
 
 	if (c == NULL) {
-		log_warnx("reload failed: out of memory");
+		log_warn("reload failed: malloc a configuration");
 		return -1;
 	}
 	/* Keys the gate cannot change running ([nft] table, the queue) keep
