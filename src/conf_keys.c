@@ -23,7 +23,6 @@
 
 /* ---- setters ---- */
 
-
 static void *
 conf_keys_field(const struct conf_key *k, struct conf *c)
 {
