@@ -104,9 +104,11 @@ int allowlist_lock(const char *path, int timeout_ms, char *err,
 const char *allowlist_comment_check(const char *s);
 
 /*
- * Parse a duration "90s", "30m", "12h", "7d", "2w" (or bare seconds) into
- * seconds (1 s .. 10 years).  0 or -1.
+ * Parse an entry's lifetime, "90s", "30m", "12h", "7d", "2w" (or bare
+ * seconds), into seconds (1 s .. ALLOWLIST_EXPIRES_MAX): the syntax of
+ * every duration, conf_parse_duration.  0 or -1.
  */
+#define ALLOWLIST_EXPIRES_MAX	(INT64_C(10) * 366 * 86400)	/* 10 years */
 int allowlist_duration_parse(const char *s, int64_t *out);
 
 /* Index of the entry with exactly prefix p, or -1. */

@@ -1,11 +1,18 @@
 /*
  * conf.h - the one configuration file of all smtpgate programs.
  *
- * INI, parsed with inih.  Sections: [dns], [gate], [nft], [sniffer].  conf_load fills a struct conf completely or not at all:
- * defaults first, then every key is validated as it is read; the first
- * fault stops the load with "file:line: reason" in err.  Unknown sections
- * and keys are faults, so a typo never leaves a check silently at its
- * default.
+ * INI, parsed with inih.  Sections: [dns], [gate], [nft], [sniffer].
+ * conf_load fills a struct conf completely or not at all: defaults first,
+ * then every key is validated as it is read, then the rules that span
+ * keys (the gate's and the sniffer's queues differ, a ban's first timeout
+ * is within its maximum, ...); the first fault stops the load with
+ * "file:line: reason" in err.  Unknown sections and keys are faults, so a
+ * typo never leaves a check silently at its default.  Every program loads
+ * the file through conf_load (a daemon's reload through conf_reload), so
+ * none of them accepts a file another refuses.
+ *
+ * The module's files (conf_int.h has the map): conf.c, conf_parse.c,
+ * conf_keys.c, conf_check.c, conf_load.c, conf_reload.c.
  *
  * A struct conf owns no heap memory; copy it by assignment.
  */
@@ -172,6 +179,54 @@ void conf_defaults(struct conf *c);
  * indented lines continue list keys only, text after "]" is a fault.
  */
 int conf_load(const char *path, struct conf *out, char *err, size_t errlen);
+
+/*
+ * What a daemon runs with: a daemon's reload keeps the running value of a
+ * key marked for it, since it cannot change it while it runs ([nft]
+ * table and the queues for both; the control sockets, the sniffer's state
+ * file and SPF helpers for their daemon).  smtpgate.conf(5) lists them.
+ */
+#define CONF_GATED	1u	/* smtpgated */
+#define CONF_SNIFFD	2u	/* smtpgate-sniffd */
+
+/* Where reloads say what they kept (log_warnx in the daemons). */
+typedef void (*conf_warn_fn)(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/*
+ * A daemon's reload: conf_load(path, out), then conf_reload_keep.  0, or
+ * -1 with err as conf_load's (*out untouched then).
+ */
+int conf_reload(const char *path, const struct conf *running, unsigned daemon,
+    struct conf *out, char *err, size_t errlen, conf_warn_fn warn);
+/*
+ * Put every key that daemon (CONF_GATED or CONF_SNIFFD) must restart to
+ * change back to its running value in next, calling warn (may be NULL)
+ * once for each one that differed: "reload: [nft] table = new needs a
+ * restart; still old".  Returns how many were kept.
+ */
+size_t conf_reload_keep(const struct conf *running, struct conf *next,
+    unsigned daemon, conf_warn_fn warn);
+
+/*
+ * The files a loaded configuration names must be usable: the provider
+ * table of [gate] ptr_providers loads (else the gate would not start).
+ * For -n of both daemons and smtpgate-nft.  0, or -1 with err ("FILE:LINE:
+ * reason ([gate] ptr_providers)").
+ */
+int conf_check_files(const struct conf *c, char *err, size_t errlen);
+
+/*
+ * The value syntaxes, for the file and the command lines alike.  0, or -1
+ * with the reason in why ("'x' is not a number (want 1..10)").
+ *   conf_parse_number: plain decimal, a '-' only when min < 0;
+ *   conf_parse_duration: seconds, plain or with one unit s, m, h, d or w
+ *   ("90", "15m", "2w"), in seconds.
+ */
+int conf_parse_number(const char *v, long long min, long long max,
+    long long *out, char *why, size_t whylen);
+int conf_parse_duration(const char *v, long long min, long long max,
+    long long *out, char *why, size_t whylen);
 
 /* "off", "log", "accept", "drop", "reject", "offend"; "?" for anything
  * else. */

@@ -4,12 +4,13 @@
  *
  *   daemon_init     arguments (-c -f -n -v), the configuration (a bad file
  *                   stops here with FILE:LINE: reason and exit 1; -n
- *                   runs the daemon's conf_check, if any, and stops here
- *                   with exit 0 or 1), the user to run as (started as
- *                   root: user smtpgate, which must exist, else exit 1
- *                   with one line; privdrop.h), the log, c-ares, the event
- *                   loop; SIGTERM/SIGINT end the loop, SIGHUP/SIGUSR1
- *                   go to the daemon's handler through the loop;
+ *                   also loads the files it names, conf_check_files,
+ *                   and stops here with exit 0 or 1), the user to run
+ *                   as (started as root: user smtpgate, which must
+ *                   exist, else exit 1 with one line; privdrop.h), the
+ *                   log, c-ares, the event loop; SIGTERM/SIGINT end the
+ *                   loop, SIGHUP/SIGUSR1 go to the daemon's handler
+ *                   through the loop;
  *   (the daemon binds its queue, opens its sockets, and makes what the
  *   user must write its own: daemon_user says who that is)
  *   daemon_detach   into the background unless -f, then become the user
@@ -33,9 +34,6 @@ struct daemon_ctx {
 	int foreground;			/* -f */
 	int verbose;			/* -v count */
 	struct evloop *ev;		/* set by daemon_init */
-	/* -n: what loading the file cannot see (files the configuration
-	 * names); 0, or -1 with err.  NULL: nothing more to check. */
-	int (*conf_check)(const struct conf *c, char *err, size_t errlen);
 	struct privdrop_user user;	/* who it runs as after daemon_detach */
 };
 

@@ -2,8 +2,14 @@
  * log.h - the one log of a daemon: syslog (facility mail) or, with -f,
  * stderr with a timestamp.  Call log_init once before anything logs.
  *
- * log_warn appends ": strerror(errno)", log_warnx does not (OpenBSD style).
- * log_fatal and log_fatalx are for start-up and broken invariants only.
+ * log_warn appends ": strerror(errno)", log_warnx does not (OpenBSD style):
+ * call log_warn right after the call that failed, before anything else
+ * can change errno (or save it and use log_warnx with strerror).
+ * log_fatal and log_fatalx end a start-up that cannot go on (exit 1).
+ * log_panic is for broken invariants, what the code itself made
+ * impossible: it logs "panic: ..." at LOG_CRIT, then abort()s for a core.
+ * Every message names the call, the object and the cause
+ * ("nftset: add pass4 192.0.2.1: No space left on device").
  */
 #ifndef SMTPGATE_LOG_H
 #define SMTPGATE_LOG_H
@@ -21,6 +27,8 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void log_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void log_fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn)) void log_panic(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -66,7 +66,9 @@ const char *nftrules_queue_name(enum nftrules_queue q);
 
 /*
  * Check c before touching the kernel: a table name, 1..16 ports, none of
- * them 0, 465 or 587 (submission is never gated).  0, or -1 with err.
+ * them 0 or twice, trusted prefixes with a family.  What may be gated at
+ * all (never submission) is the configuration's rule (conf_load).  0, or
+ * -1 with err.
  */
 int nftrules_check_conf(const struct nftrules_conf *c, char *err,
     size_t errlen);

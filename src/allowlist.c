@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "log.h"
 #include "nftset.h"
 
 #define ALLOWLIST_EPOCH_MAX	INT64_C(253402300799)	/* 9999-12-31 */
@@ -85,28 +86,12 @@ allowlist_epoch_parse(const char *s, size_t len, int64_t *out)
 int
 allowlist_duration_parse(const char *s, int64_t *out)
 {
-	int64_t v = 0, unit = 1;
-	size_t i, len = strlen(s);
+	char why[128];
+	long long v;
 
-	if (len == 0 || len > 12)
-		return -1;
-	switch (s[len - 1]) {
-	case 's': unit = 1; len--; break;
-	case 'm': unit = 60; len--; break;
-	case 'h': unit = 3600; len--; break;
-	case 'd': unit = 86400; len--; break;
-	case 'w': unit = 7 * 86400; len--; break;
-	default: break;
-	}
-	if (len == 0)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	v *= unit;
-	if (v < 1 || v > INT64_C(10) * 366 * 86400)
+	/* The file's syntax (conf_parse_duration), the list's bounds. */
+	if (conf_parse_duration(s, 1, ALLOWLIST_EXPIRES_MAX, &v, why,
+	    sizeof(why)) == -1)
 		return -1;
 	*out = v;
 	return 0;
@@ -390,7 +375,8 @@ allowlist_read(const char *path, bool follow, bool missing_ok,
 	}
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
 		saved = errno;
-		snprintf(err, errlen, "allow list: %s: out of memory", path);
+		snprintf(err, errlen, "allow list: malloc %lld bytes for %s: %s",
+		    (long long)st.st_size + 1, path, strerror(saved));
 		goto out;
 	}
 	for (;;) {
@@ -401,7 +387,7 @@ allowlist_read(const char *path, bool follow, bool missing_ok,
 		if (n == -1) {
 			saved = errno;
 			snprintf(err, errlen, "allow list: read %s: %s", path,
-			    strerror(errno));
+			    strerror(saved));
 			goto out;
 		}
 		if (n == 0)
@@ -492,6 +478,7 @@ allowlist_save(const char *path, const struct allowlist *l, char *err,
     size_t errlen)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX], *text;
+	const char *call = "write";	/* the call that failed, for err */
 	size_t len, off = 0;
 	int fd, dfd, saved;
 
@@ -502,14 +489,17 @@ allowlist_save(const char *path, const struct allowlist *l, char *err,
 		return -1;
 	}
 	if ((text = allowlist_format(l)) == NULL) {
-		snprintf(err, errlen, "allow list: out of memory");
+		saved = errno;
+		snprintf(err, errlen, "allow list: format %zu entries for %s: "
+		    "%s", l->n, path, strerror(saved));
+		errno = saved;
 		return -1;
 	}
 	len = strlen(text);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		saved = errno;
 		snprintf(err, errlen, "allow list: create %s: %s", tmp,
-		    strerror(errno));
+		    strerror(saved));
 		free(text);
 		errno = saved;
 		return -1;
@@ -523,34 +513,43 @@ allowlist_save(const char *path, const struct allowlist *l, char *err,
 			goto fail;
 		off += (size_t)n;
 	}
-	if (fchmod(fd, 0644) == -1 || fsync(fd) == -1)
+	call = "fchmod";
+	if (fchmod(fd, 0644) == -1)
 		goto fail;
+	call = "fsync";
+	if (fsync(fd) == -1)
+		goto fail;
+	call = "close";
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
 	}
 	fd = -1;
+	call = "rename into place";
 	if (rename(tmp, path) == -1)
 		goto fail;
 	free(text);
 	/* The rename itself must survive a crash. */
 	allowlist_dir(path, dir, sizeof(dir));
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1) {
-		saved = errno;
-		if (dfd != -1)
+	call = "open directory";
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		call = "fsync directory";
+		if (fsync(dfd) == 0) {
 			close(dfd);
-		snprintf(err, errlen, "allow list: fsync directory %s: %s",
-		    dir, strerror(saved));
-		errno = saved;
-		return -1;
+			return 0;
+		}
 	}
-	close(dfd);
-	return 0;
+	saved = errno;
+	if (dfd != -1)
+		close(dfd);
+	snprintf(err, errlen, "allow list: %s %s: %s", call, dir,
+	    strerror(saved));
+	errno = saved;
+	return -1;
 fail:
 	saved = errno;
-	snprintf(err, errlen, "allow list: write %s: %s", tmp,
-	    strerror(errno));
+	snprintf(err, errlen, "allow list: %s %s: %s", call, tmp,
+	    strerror(saved));
 	if (fd != -1)
 		close(fd);
 	unlink(tmp);
@@ -575,7 +574,7 @@ allowlist_lock(const char *path, int timeout_ms, char *err, size_t errlen)
 	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
 		saved = errno;
 		snprintf(err, errlen, "allow list: open lock %s: %s", lock,
-		    strerror(errno));
+		    strerror(saved));
 		errno = saved;
 		return -1;
 	}
@@ -584,7 +583,7 @@ allowlist_lock(const char *path, int timeout_ms, char *err, size_t errlen)
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			saved = errno;
 			snprintf(err, errlen, "allow list: flock %s: %s", lock,
-			    strerror(errno));
+			    strerror(saved));
 			close(fd);
 			errno = saved;
 			return -1;
@@ -664,14 +663,18 @@ allowlist_apply(const char *table, const struct prefix *wanted, size_t n,
 	int rc;
 
 	if ((el = calloc(n ? n : 1, sizeof(*el))) == NULL) {
-		snprintf(err, errlen, "allow list: out of memory");
+		snprintf(err, errlen, "allow list: calloc %zu set elements: %s",
+		    n, strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (nftset_elem_prefix(&el[i], false, "allow", &wanted[i]) ==
 		    -1) {
-			snprintf(err, errlen, "allow list: prefix %zu cannot "
-			    "be an element", i);
+			char a[ADDR_STRLEN];
+
+			snprintf(err, errlen, "allow list: %s/%u cannot be an "
+			    "element of allow4 or allow6",
+			    addr_ntop(&wanted[i].a, a), wanted[i].len);
 			free(el);
 			errno = EINVAL;
 			return -1;
@@ -698,14 +701,13 @@ allowlist_apply_conf(const struct conf *c, int64_t now, size_t *napplied,
 		return -1;
 	cap = 2 + c->gate.ntrusted + l.n;
 	if ((want = calloc(cap, sizeof(*want))) == NULL) {
-		snprintf(err, errlen, "allow list: out of memory");
+		snprintf(err, errlen, "allow list: calloc %zu prefixes: %s", cap,
+		    strerror(errno));
 		goto out;
 	}
 	n = allowlist_wanted(&l, &c->gate, now, want, cap, next_expiry);
-	if (n < 0) {
-		snprintf(err, errlen, "allow list: internal: no room");
-		goto out;
-	}
+	if (n < 0)	/* cap counts every prefix allowlist_wanted adds */
+		log_panic("allowlist_wanted: no room in %zu prefixes", cap);
 	if (allowlist_apply(c->nft.table, want, (size_t)n, err, errlen) == -1)
 		goto out;
 	if (napplied != NULL) {

@@ -358,12 +358,16 @@ control_mkdir(const char *path, gid_t gid, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	if (gid != (gid_t)-1 && ((fd = open(dir, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fchown(fd, (uid_t)-1, gid) ==
-	    -1))
-		log_warn("control: chgrp smtpgate %s", dir);
-	else if (gid != (gid_t)-1)
-		close(fd);
+	if (gid == (gid_t)-1)
+		return 0;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		log_warn("control: chgrp smtpgate %s: open", dir);
+		return 0;
+	}
+	if (fchown(fd, (uid_t)-1, gid) == -1)
+		log_warn("control: chgrp smtpgate %s: fchown", dir);
+	close(fd);	/* was left open when fchown failed */
 	return 0;
 }
 

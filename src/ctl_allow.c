@@ -5,12 +5,14 @@
  * under the allow file's writers' lock so that two smtpgatectl at once
  * neither lose an entry nor leave the kernel with the older list:
  *   validate the arguments -> lock -> read the file (a faulty file stops
- *   here: nothing changes) -> change -> write atomically -> replace the
- *   kernel's allow4/allow6 -> ask smtpgated to re-read the file (so its
- *   expiry timer knows) -> unlock.
+ *   here: nothing changes) -> change -> write atomically -> have the
+ *   kernel's allow4/allow6 replaced by one writer: smtpgated when it runs
+ *   (allow-reload: it re-reads the file, so its expiry timer knows), this
+ *   command only when it does not -> unlock.
  * The file is the truth: when the kernel cannot be reached the file is
- * still changed, the exit code says so (2), and the daemon applies the
- * file at its next start or reload.
+ * still changed, the exit code says so (2, or 4 when smtpgated answered
+ * with an error), and the daemon applies the file at its next start or
+ * reload.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,8 +26,12 @@
 #include "allowlist.h"
 #include "control.h"
 #include "ctl.h"
+#include "log.h"
 
 #define CTL_ALLOW_LOCK_MS	10000
+/* After ctl_allow_commit: was the file changed (whatever the kernel)? */
+#define CTL_ALLOW_CHANGED(rc) \
+	((rc) == CTL_OK || (rc) == CTL_UNREACHABLE || (rc) == CTL_REFUSED)
 
 static void
 ctl_allow_usage(FILE *f)
@@ -104,38 +110,67 @@ ctl_allow_time(int64_t t, char *buf, size_t len)
 }
 
 /*
- * The kernel's allow sets from l (under the caller's lock), then tell
- * smtpgated.  CTL_OK or CTL_UNREACHABLE (message printed).
+ * The kernel's allow sets from l's file (under the caller's lock): one
+ * writer at a time, with one view of trusted_networks.  When smtpgated
+ * runs, it is the writer: asked to re-read the file, it applies it with
+ * its own configuration and re-arms its expiry timer, and this command
+ * writes nothing to the kernel.  Only when no daemon listens on the
+ * socket (no socket file, or connection refused) does this command write
+ * the sets itself, from its configuration, as the daemon would at start.
+ * A daemon that is there but does not answer (a timeout, no permission)
+ * is not written around.  CTL_OK, CTL_UNREACHABLE, CTL_REFUSED or
+ * CTL_SYSERR, with the message printed.
  */
 static int
 ctl_allow_push(struct ctl *c, const struct allowlist *l)
 {
+	const char *sock = c->conf.gate.control_socket;
+	const char *file = c->conf.nft.allow_file;
 	struct prefix *want;
 	size_t cap = 2 + c->conf.gate.ntrusted + l->n;
 	char err[512], buf[1024];
 	ssize_t n;
-	int rc = CTL_OK;
+	int r, saved;
 
+	r = control_request(sock, "allow-reload", buf, sizeof(buf),
+	    c->timeout_ms);
+	if (r == 0)
+		return CTL_OK;
+	if (r == 1) {
+		fprintf(stderr, "smtpgatectl: smtpgated: allow-reload: %s\n"
+		    "smtpgatectl: %s is changed; the kernel's allow sets are "
+		    "not (see smtpgated's log)\n", buf, file);
+		return CTL_REFUSED;
+	}
+	saved = errno;
+	if (saved != ENOENT && saved != ECONNREFUSED) {
+		fprintf(stderr, "smtpgatectl: smtpgated: allow-reload on %s: "
+		    "%s\nsmtpgatectl: %s is changed; the kernel's allow sets "
+		    "may not be (smtpgated applies the file when it starts or "
+		    "reloads)\n", sock, strerror(saved), file);
+		return CTL_UNREACHABLE;
+	}
+	/* No daemon: this command is the only writer. */
 	if ((want = calloc(cap, sizeof(*want))) == NULL) {
-		fprintf(stderr, "smtpgatectl: out of memory\n");
+		fprintf(stderr, "smtpgatectl: allow: calloc %zu prefixes: %s\n",
+		    cap, strerror(errno));
 		return CTL_SYSERR;
 	}
 	n = allowlist_wanted(l, &c->conf.gate, c->now, want, cap, NULL);
-	if (n < 0 || allowlist_apply(c->conf.nft.table, want, (size_t)n, err,
+	if (n < 0)	/* cap counts every prefix allowlist_wanted adds */
+		log_panic("allowlist_wanted: no room in %zu prefixes", cap);
+	if (allowlist_apply(c->conf.nft.table, want, (size_t)n, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "smtpgatectl: %s\nsmtpgatectl: %s is "
 		    "changed; the kernel's allow sets are not (smtpgated "
-		    "applies the file when it starts or reloads)\n",
-		    n < 0 ? "internal: no room" : err, c->conf.nft.allow_file);
-		rc = CTL_UNREACHABLE;
+		    "applies the file when it starts or reloads)\n", err, file);
+		free(want);
+		return CTL_UNREACHABLE;
 	}
 	free(want);
-	/* Best effort: smtpgated re-reads the file and re-arms expiry. */
-	if (rc == CTL_OK && control_request(c->conf.gate.control_socket,
-	    "allow-reload", buf, sizeof(buf), c->timeout_ms) == 1)
-		fprintf(stderr, "smtpgatectl: warning: smtpgated: "
-		    "allow-reload: %s\n", buf);
-	return rc;
+	printf("note: smtpgated is not running (%s: %s): the kernel's allow "
+	    "sets were written directly\n", sock, strerror(saved));
+	return CTL_OK;
 }
 
 /* Lock and read the file.  Returns the lock fd, or -1 with *rc set. */
@@ -154,10 +189,11 @@ ctl_allow_open(struct ctl *c, struct allowlist *l, bool *missing, int *rc)
 	}
 	if (allowlist_load(c->conf.nft.allow_file, true, missing, l, err,
 	    sizeof(err)) == -1) {
+		/* errno before printing: stdio may change it. */
+		*rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		fprintf(stderr, "smtpgatectl: %s\nsmtpgatectl: nothing "
 		    "changed; fix the file (or move it away) and retry\n",
 		    err);
-		*rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		close(fd);
 		return -1;
 	}
@@ -224,9 +260,9 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 	struct allow_entry e;
 	struct allowlist l;
 	const char *comment = "", *why;
-	int64_t dur = 0;
+	long long dur = 0;
 	bool replaced, missing;
-	char a[64];
+	char a[64], dwhy[256];
 	int ch, fd, rc;
 
 	memset(&e, 0, sizeof(e));
@@ -237,11 +273,12 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 			comment = optarg;
 			break;
 		case 'e':
-			if (allowlist_duration_parse(optarg, &dur) == -1) {
+			/* The file's duration syntax, the list's bounds. */
+			if (conf_parse_duration(optarg, 1,
+			    ALLOWLIST_EXPIRES_MAX, &dur, dwhy,
+			    sizeof(dwhy)) == -1) {
 				fprintf(stderr, "smtpgatectl: allow add: "
-				    "--expires \"%.32s\": want a duration "
-				    "such as 90s, 30m, 12h, 7d, 2w (at most "
-				    "10 years)\n", optarg);
+				    "--expires: %s\n", dwhy);
 				return CTL_BADINPUT;
 			}
 			break;
@@ -268,7 +305,7 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 	for (size_t n = strlen(e.comment); n > 0 && e.comment[n - 1] == ' ';)
 		e.comment[--n] = '\0';
 	e.added = c->now;
-	e.expires = dur ? c->now + dur : 0;
+	e.expires = dur ? c->now + (int64_t)dur : 0;
 	if ((rc = ctl_conf(c)) != CTL_OK)
 		return rc;
 
@@ -277,13 +314,20 @@ ctl_allow_add(struct ctl *c, int argc, char **argv)
 		return rc;
 	ctl_allow_notes(c, &l, &e.p);
 	if (allowlist_add(&l, &e, &replaced) == -1) {
-		fprintf(stderr, "smtpgatectl: allow add: %s: the list is "
-		    "full (%d entries); nothing changed\n",
-		    c->conf.nft.allow_file, ALLOWLIST_MAX);
-		rc = CTL_BADINPUT;
+		if (errno == E2BIG) {
+			fprintf(stderr, "smtpgatectl: allow add: %s: the list "
+			    "is full (%d entries); nothing changed\n",
+			    c->conf.nft.allow_file, ALLOWLIST_MAX);
+			rc = CTL_BADINPUT;
+		} else {
+			fprintf(stderr, "smtpgatectl: allow add: %s: %s; "
+			    "nothing changed\n", c->conf.nft.allow_file,
+			    strerror(errno));
+			rc = CTL_SYSERR;
+		}
 	} else {
 		rc = ctl_allow_commit(c, &l);
-		if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+		if (CTL_ALLOW_CHANGED(rc))
 			printf("%s %s%s\n", replaced ? "updated" : "added",
 			    ctl_allow_str(&e.p, a, sizeof(a)),
 			    missing ? " (new file)" : "");
@@ -326,7 +370,7 @@ ctl_allow_del(struct ctl *c, int argc, char **argv)
 		rc = CTL_NOTFOUND;
 	} else {
 		rc = ctl_allow_commit(c, &l);
-		if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+		if (CTL_ALLOW_CHANGED(rc))
 			printf("deleted %s\n", ctl_allow_str(&p, a, sizeof(a)));
 	}
 	close(fd);
@@ -353,8 +397,9 @@ ctl_allow_list(struct ctl *c, int argc, char **argv)
 	allowlist_init(&l);
 	if (allowlist_load(c->conf.nft.allow_file, true, &missing, &l, err,
 	    sizeof(err)) == -1) {
+		rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		fprintf(stderr, "smtpgatectl: %s\n", err);
-		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+		return rc;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct allow_entry *e = &l.e[i];
@@ -362,7 +407,8 @@ ctl_allow_list(struct ctl *c, int argc, char **argv)
 		bool expired = e->expires != 0 && e->expires <= c->now;
 
 		if (r == NULL) {
-			fprintf(stderr, "smtpgatectl: out of memory\n");
+			fprintf(stderr, "smtpgatectl: allow list: a record "
+			    "for each entry: out of memory\n");
 			rc = CTL_SYSERR;
 			break;
 		}
@@ -442,16 +488,23 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		if (in.e[i].added == 0)
 			in.e[i].added = c->now;
 		if (allowlist_add(&l, &in.e[i], &replaced) == -1) {
-			fprintf(stderr, "smtpgatectl: allow import: the list "
-			    "would pass %d entries; nothing imported\n",
-			    ALLOWLIST_MAX);
-			rc = CTL_BADINPUT;
+			int full = errno == E2BIG;
+
+			if (full)
+				fprintf(stderr, "smtpgatectl: allow import: the "
+				    "list would pass %d entries; nothing "
+				    "imported\n", ALLOWLIST_MAX);
+			else
+				fprintf(stderr, "smtpgatectl: allow import: "
+				    "%s: %s; nothing imported\n",
+				    c->conf.nft.allow_file, strerror(errno));
+			rc = full ? CTL_BADINPUT : CTL_SYSERR;
 			goto out;
 		}
 		replaced ? updated++ : added++;
 	}
 	rc = ctl_allow_commit(c, &l);
-	if (rc == CTL_OK || rc == CTL_UNREACHABLE)
+	if (CTL_ALLOW_CHANGED(rc))
 		printf("imported %zu entr%s: %zu new, %zu updated\n", in.n,
 		    in.n == 1 ? "y" : "ies", added, updated);
 out:

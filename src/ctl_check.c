@@ -896,8 +896,10 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if ((pc = gate_ptrclass_new(&c->conf.gate, err, sizeof(err))) == NULL) {
+		int e = errno;	/* fprintf may change errno */
+
 		fprintf(stderr, "smtpgatectl: check: %s\n", err);
-		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+		return e == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 	}
 	if ((k.ev = evloop_new()) == NULL) {
 		fprintf(stderr, "smtpgatectl: check: evloop_new: %s\n",

@@ -87,7 +87,8 @@ ctl_offenders_list(struct ctl *c)
 	int rc;
 
 	if ((buf = malloc(CTL_OFF_REPLY)) == NULL) {
-		fprintf(stderr, "smtpgatectl: out of memory\n");
+		fprintf(stderr, "smtpgatectl: offenders list: malloc %d bytes "
+		    "for the answer: %s\n", CTL_OFF_REPLY, strerror(errno));
 		return CTL_SYSERR;
 	}
 	if ((rc = ctl_offenders_ask(c, "offenders", buf, CTL_OFF_REPLY)) !=

@@ -194,11 +194,13 @@ out:
 static int
 ctl_sets_fail(const char *table, const char *err)
 {
-	fprintf(stderr, "smtpgatectl: kernel: %s%s\n", err, errno == ENOENT ?
+	int e = errno;	/* the dump's: fprintf may change errno */
+
+	fprintf(stderr, "smtpgatectl: kernel: %s%s\n", err, e == ENOENT ?
 	    " (no such table or set: has smtpgate-nft install run?)" :
-	    errno == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+	    e == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
 	(void)table;
-	return errno == ENOMEM ? CTL_SYSERR : CTL_UNREACHABLE;
+	return e == ENOMEM ? CTL_SYSERR : CTL_UNREACHABLE;
 }
 
 static void

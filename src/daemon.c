@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,8 +94,8 @@ daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
 		fprintf(stderr, "%s: %s\n", d->name, err);
 		exit(1);
 	}
-	if (check && d->conf_check != NULL &&
-	    d->conf_check(conf, err, sizeof(err)) == -1) {
+	/* The same check as smtpgate-nft's, for either daemon. */
+	if (check && conf_check_files(conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s: %s\n", d->name, d->conf_path, err);
 		exit(1);
 	}
@@ -110,8 +111,8 @@ daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
 	daemon_conf_readable(d);
 	log_set_verbose(d->verbose);
 	signal(SIGPIPE, SIG_IGN);
-	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
-		log_fatalx("ares_library_init failed");
+	if ((ch = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS)
+		log_fatalx("ares_library_init: %s", ares_strerror(ch));
 	if ((d->ev = evloop_new()) == NULL)
 		log_fatal("evloop_new");
 	/*
@@ -120,10 +121,10 @@ daemon_init(struct daemon_ctx *d, int argc, char *argv[], struct conf *conf,
 	 */
 	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		if (evloop_signal(d->ev, stops[i], daemon_stop, d) == -1)
-			log_fatal("signalfd");
+			log_fatal("evloop_signal %s", strsignal(stops[i]));
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (evloop_signal(d->ev, sigs[i], on_signal, arg) == -1)
-			log_fatal("signalfd");
+			log_fatal("evloop_signal %s", strsignal(sigs[i]));
 }
 
 void
@@ -143,7 +144,7 @@ daemon_detach(struct daemon_ctx *d)
 	char err[256];
 
 	if (!d->foreground && daemon(0, 0) == -1)
-		log_fatal("daemon");
+		log_fatal("daemon: detach");
 	switch (privdrop_apply(&d->user, err, sizeof(err))) {
 	case -1:
 		log_fatalx("%s", err);

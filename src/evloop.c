@@ -332,7 +332,8 @@ evloop_timer_cancel(struct evloop *ev, struct ev_timer *t)
 	if (t == NULL)
 		return;
 	if (t->slot >= ev->nheap || ev->heap[t->slot] != t)
-		log_fatalx("evloop: cancel of a timer not pending");
+		log_panic("evloop: cancel of timer %p (slot %zu of %zu) not "
+		    "pending", (void *)t, t->slot, ev->nheap);
 	evloop_heap_remove(ev, t->slot);
 	free(t);
 }

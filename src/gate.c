@@ -105,8 +105,8 @@ gate_idle(void *arg)
 	struct gate *g = arg;
 
 	gate_admit_pump(g);
-	if (nftset_flush(g->nft) == -1)
-		log_warn("gate: nft batch");
+	/* nftset logs what failed, with its table and cause. */
+	(void)nftset_flush(g->nft);
 }
 
 static void
@@ -253,10 +253,13 @@ gate_reload(struct gate *g, const char *path)
 	char err[CONF_ERR_MAX];
 
 	if (c == NULL) {
-		log_warnx("reload failed: out of memory");
+		log_warn("reload failed: malloc a configuration");
 		return -1;
 	}
-	if (conf_load(path, c, err, sizeof(err)) == -1) {
+	/* Keys the gate cannot change running ([nft] table, the queue) keep
+	 * their values, so the allow sets go to the table it writes. */
+	if (conf_reload(path, &g->cfg->conf, CONF_GATED, c, err, sizeof(err),
+	    log_warnx) == -1) {
 		log_warnx("reload failed: %s", err);
 		free(c);
 		return -1;
@@ -267,12 +270,6 @@ gate_reload(struct gate *g, const char *path)
 		return -1;
 	}
 	const struct conf *old = &g->cfg->conf;
-	uint32_t old_maxlen = old->gate.queue_maxlen;
-	if (c->gate.queue != old->gate.queue ||
-	    strcmp(c->nft.table, old->nft.table) != 0)
-		log_warnx("reload: queue and nft table changes need a "
-		    "restart; still queue %u, table %s", old->gate.queue,
-		    old->nft.table);
 	if (memcmp(&c->dns, &old->dns, sizeof(c->dns)) != 0) {
 		struct dns *nd = dns_new(g->ev, &c->dns, err, sizeof(err));
 		if (nd == NULL) {
@@ -293,9 +290,6 @@ gate_reload(struct gate *g, const char *path)
 	gate_dnsbl_start(nc);
 	ratelimit_set(g->rate, nc->conf.gate.lookup_burst,
 	    nc->conf.gate.lookup_rate);
-	if (nc->conf.gate.queue_maxlen != old_maxlen)
-		log_warnx("reload: queue_maxlen changes need a restart; still "
-		    "%u", old_maxlen);
 	log_info("reloaded %s", path);
 	/* trusted_networks or allow_file may have changed too. */
 	if (gate_allow_reload(g, err, sizeof(err)) == -1)

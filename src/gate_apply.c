@@ -58,10 +58,10 @@ gate_apply_verdict(struct gate_lookup *lk,
 
 	gate_apply_count(g, v);
 	gate_apply_log(lk, j);
+	/* A verdict that cannot go out is logged by queue.c, once. */
 	for (size_t i = 0; i < lk->nheld; i++)
-		if (queue_verdict(g->q, lk->held[i].id, qv, lk->held[i].mark))
-			log_warn("gate: verdict for packet %u",
-			    lk->held[i].id);
+		(void)queue_verdict(g->q, lk->held[i].id, qv,
+		    lk->held[i].mark);
 	if (!v->cache)
 		return;
 	const char *set = qv == QUEUE_REJECT ? "deny" :
@@ -73,6 +73,9 @@ gate_apply_verdict(struct gate_lookup *lk,
 		set = qv == QUEUE_REJECT ? "denynet" : "dropnet";
 		g->st.net_cached++;
 	}
-	if (nftset_add(g->nft, set, &key, ttl) == -1)
-		log_warnx("gate: cannot queue set element for %s", set);
+	if (nftset_add(g->nft, set, &key, ttl) == -1) {
+		char a[ADDR_STRLEN];
+
+		log_warn("gate: nftset_add %s %s", set, addr_ntop(&key, a));
+	}
 }

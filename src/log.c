@@ -2,8 +2,9 @@
  * log.c - the daemon's log: syslog (facility mail, like the MTA it guards)
  * or stderr with a timestamp when running in the foreground.
  *
- * Exports log_init (call first), log_info/warn/warnx/debug, log_fatal(x).
- * The only file-scope state is the destination chosen at start-up.
+ * Exports log_init (call first), log_info/warn/warnx/debug, log_fatal(x)
+ * and log_panic.  The only file-scope state is the destination chosen at
+ * start-up.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -43,20 +44,12 @@ log_get_verbose(void)
 	return log_state.verbose;
 }
 
+/* One line, lead then msg, to the chosen destination. */
 static void
-log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
+log_emit_text(int pri, const char *lead, const char *msg)
 {
-	char msg[2048];
-	int n;
-
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (n < 0)
-		return;
-	if (suffix != NULL && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", suffix);
-
 	if (!log_state.to_stderr) {
-		syslog(pri, "%s", msg);
+		syslog(pri, "%s%s", lead, msg);
 		return;
 	}
 
@@ -68,8 +61,22 @@ log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* One fprintf per line so lines from a dying process stay whole. */
-	fprintf(stderr, "%s.%03ld %s[%d]: %s\n", when, ts.tv_nsec / 1000000,
-	    log_state.ident, (int)getpid(), msg);
+	fprintf(stderr, "%s.%03ld %s[%d]: %s%s\n", when, ts.tv_nsec / 1000000,
+	    log_state.ident, (int)getpid(), lead, msg);
+}
+
+static void
+log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
+{
+	char msg[2048];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	if (suffix != NULL && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", suffix);
+	log_emit_text(pri, "", msg);
 }
 
 #define LOG_BODY(pri, suffix) do {		\
@@ -121,4 +128,18 @@ log_fatalx(const char *fmt, ...)
 {
 	LOG_BODY(LOG_CRIT, NULL);
 	exit(1);
+}
+
+void
+log_panic(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Written before the abort: syslog(3) and stderr are unbuffered. */
+	log_emit_text(LOG_CRIT, "panic: ", msg);
+	abort();
 }

@@ -34,6 +34,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
+#include "log.h"
 #include "marks.h"
 #include "nftexpr.h"
 #include "nftrules.h"
@@ -103,12 +104,11 @@ nftrules_check_conf(const struct nftrules_conf *c, char *err, size_t errlen)
 		    c->nports);
 		return -1;
 	}
+	/* Which ports may be gated is the configuration's rule (conf_keys.c
+	 * refuses submission); here only what the rules can be built of. */
 	for (i = 0; i < c->nports; i++) {
-		if (c->ports[i] == 0 || c->ports[i] == 465 ||
-		    c->ports[i] == 587) {
-			snprintf(err, errlen, "gate ports: port %u is never "
-			    "gated (0 is no port; 465 and 587 are "
-			    "submission)", c->ports[i]);
+		if (c->ports[i] == 0) {
+			snprintf(err, errlen, "gate ports: port 0 is no port");
 			return -1;
 		}
 		for (j = 0; j < i; j++)
@@ -192,7 +192,8 @@ static void
 nftrules_end(struct nftrules_batch *b, struct nlmsghdr *nlh)
 {
 	if (nlh->nlmsg_len > NFTRULES_MSG_ROOM)	/* overran the room */
-		abort();
+		log_panic("nftrules: message %zu of %u bytes overran its room "
+		    "of %d", b->nmsg, nlh->nlmsg_len, NFTRULES_MSG_ROOM);
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	b->nmsg++;
 }
@@ -573,7 +574,7 @@ nftrules_add_allow(struct nftrules_batch *b, const struct nftrules_conf *c)
 	}
 	if (prefix_parse("127.0.0.0/8", &all[n++], &why) == -1 ||
 	    prefix_parse("::1/128", &all[n++], &why) == -1)
-		abort();		/* constants: cannot fail */
+		log_panic("nftrules: loopback prefix: %s", why); /* constant */
 	for (i = 0; i < c->ntrusted; i++)
 		all[n++] = c->trusted[i];
 	/* Shortest first, so a covering prefix is kept before what it

@@ -188,7 +188,9 @@ nftset_build_elem_msg(void *buf, size_t len, const char *table,
 		return 0;
 	mnl_attr_nest_end(nlh, list);
 	if (nlh->nlmsg_len > NFTSET_MSG_MAX)	/* cannot happen: see above */
-		abort();
+		log_panic("nftset: element message of %u bytes for set %s "
+		    "over its room of %d", nlh->nlmsg_len, e->set,
+		    NFTSET_MSG_MAX);
 	return nlh->nlmsg_len;
 }
 
@@ -468,7 +470,9 @@ nftset_send(struct nftset *s, size_t i, size_t j)
 		n = nftset_build_elem_msg(s->buf + off, NFTSET_BATCH_BYTES -
 		    off, s->table, &op->e, op->seq, s->ack);
 		if (n == 0)		/* callers bound the batch size */
-			abort();
+			log_panic("nftset: batch of %zu changes to table "
+			    "inet %s overran %d bytes", j - i, s->table,
+			    NFTSET_BATCH_BYTES);
 		off += NLMSG_ALIGN(n);
 		if (!op->single)
 			s->stats.elements++;

@@ -163,8 +163,9 @@ static int ctl_classify_ptr(struct ctl *ctl, int argc, char **argv)
 	 * default ptr_providers_mode. */
 	if ((pc = ptrclass_new_tables(providers, true, err, sizeof(err))) ==
 	    NULL) {
+		rc = errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
 		fprintf(stderr, "smtpgatectl: %s\n", err);
-		return errno == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
+		return rc;
 	}
 
 	while ((got = getline(&line, &linecap, stdin)) != -1) {
@@ -243,6 +244,8 @@ static int ctl_classify_ptr(struct ctl *ctl, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static struct ctl ctl;	/* holds a struct conf: off the stack */
+	char why[128];
+	long long ms;
 	size_t i;
 	int c, j, k;
 
@@ -257,12 +260,13 @@ int main(int argc, char **argv)
 			ctl.conf_path = optarg;
 			break;
 		case 't':
-			ctl.timeout_ms = atoi(optarg);
-			if (ctl.timeout_ms < 1 || ctl.timeout_ms > 600000) {
-				fprintf(stderr, "smtpgatectl: -t \"%.16s\": "
-				    "want 1..600000 ms\n", optarg);
+			if (conf_parse_number(optarg, 1, 600000, &ms, why,
+			    sizeof(why)) == -1) {
+				fprintf(stderr, "smtpgatectl: -t (ms): %s\n",
+				    why);
 				return CTL_BADINPUT;
 			}
+			ctl.timeout_ms = (int)ms;
 			break;
 		case 'h':
 			ctl_usage(stdout);

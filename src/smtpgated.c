@@ -83,18 +83,6 @@ smtpgated_ctl_allow_reload(void *arg, int argc, char *argv[],
 		control_reply_error(r, "%s", err);
 }
 
-/* -n: the provider table the configuration names must load. */
-static int
-smtpgated_conf_check(const struct conf *c, char *err, size_t errlen)
-{
-	struct ptrclass *pc = gate_ptrclass_new(&c->gate, err, errlen);
-
-	if (pc == NULL)
-		return -1;
-	ptrclass_free(pc);
-	return 0;
-}
-
 static void
 smtpgated_signal(int signo, void *arg)
 {
@@ -117,8 +105,7 @@ smtpgated_signal(int signo, void *arg)
 int
 main(int argc, char *argv[])
 {
-	static struct smtpgated d = { .dc.name = "smtpgated",
-	    .dc.conf_check = smtpgated_conf_check };
+	static struct smtpgated d = { .dc.name = "smtpgated" };
 	static struct conf conf;	/* large: keep it off the stack */
 	char err[CONF_ERR_MAX];
 
@@ -134,7 +121,8 @@ main(int argc, char *argv[])
 	    &d) == -1 || control_register(d.ctl, "reload",
 	    smtpgated_ctl_reload, &d) == -1 || control_register(d.ctl,
 	    "allow-reload", smtpgated_ctl_allow_reload, &d) == -1) {
-		log_fatalx("control: cannot register commands");
+		/* Three verbs in a table of more: cannot fail. */
+		log_panic("control_register: verb table full");
 	}
 	daemon_detach(&d.dc);
 

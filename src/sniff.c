@@ -661,8 +661,8 @@ sniff_idle(void *arg)
 {
 	struct sniff *s = arg;
 
-	if (nftset_flush(s->nft) == -1)
-		log_warn("sniff: nft batch");
+	/* nftset logs what failed, with its table and cause. */
+	(void)nftset_flush(s->nft);
 }
 
 static void
@@ -746,8 +746,9 @@ sniff_state_dir(const char *path, char *err, size_t errlen)
 			return 0;
 		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC)) == -1 || fchown(fd, u.uid, u.gid) == -1) {
-			snprintf(err, errlen, "state: chown %s to user %s: %s",
-			    dir, u.name, strerror(errno));
+			snprintf(err, errlen, "state: chown %s to user %s: "
+			    "%s: %s", dir, u.name, fd == -1 ? "open" :
+			    "fchown", strerror(errno));
 			if (fd != -1)
 				close(fd);
 			return -1;
@@ -795,7 +796,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	struct sniff *s = calloc(1, sizeof(*s));
 
 	if (s == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "sniff: calloc the sniffer: %s",
+		    strerror(errno));
 		return NULL;
 	}
 	s->ev = ev;
@@ -811,7 +813,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	    (s->clean = calloc(SNIFF_CLEAN_SLOTS, sizeof(*s->clean))) ==
 	    NULL || (s->pending = calloc(1, sizeof(*s->pending))) == NULL ||
 	    (s->strikes = strikes_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "sniff: the flow, clean and strike "
+		    "tables: %s", strerror(errno));
 		goto fail;
 	}
 	if ((s->psl = psl_latest(NULL)) == NULL) {
@@ -822,15 +825,16 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		goto fail;
 	if (evloop_fd_add(ev, nftset_fd(s->nft), EPOLLIN, sniff_nft_readable,
 	    s) == -1) {
-		snprintf(err, errlen, "epoll add nft socket: %s",
-		    strerror(errno));
+		snprintf(err, errlen, "sniff: epoll add nft socket of table inet "
+		    "%s: %s", c->nft.table, strerror(errno));
 		goto fail;
 	}
 	if (sniff_state_dir(c->sniffer.state_file, err, errlen) == -1 ||
 	    sniff_state_load(s, err, errlen) == -1)
 		goto fail;
 	if (sniff_state_saver(s) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "sniff: state saver of %s: %s",
+		    c->sniffer.state_file, strerror(errno));
 		goto fail;
 	}
 	if ((s->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
@@ -856,10 +860,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	    errlen)) == NULL)
 		goto fail;
 	if (control_register(s->ctl, "stats", sniff_ctl_stats, s) ||
-	    control_register(s->ctl, "reload", sniff_ctl_reload, s)) {
-		snprintf(err, errlen, "control: verb table full");
-		goto fail;
-	}
+	    control_register(s->ctl, "reload", sniff_ctl_reload, s))
+		log_panic("control_register: verb table full");
 	sniff_control_register(s);
 	s->q = queue_open(ev, c->sniffer.queue, c->sniffer.queue_maxlen,
 	    SNIFF_QUEUE_COPY, sniff_packet, s, err, errlen);
@@ -867,7 +869,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		goto fail;
 	if ((s->tick = evloop_timer_at(ev, evloop_now_ms(ev) + 1000,
 	    sniff_tick, s)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "sniff: evloop_timer_at the tick: %s",
+		    strerror(errno));
 		goto fail;
 	}
 	evloop_set_idle(ev, sniff_idle, s);
@@ -923,21 +926,18 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 	struct conf *c = malloc(sizeof(*c));
 
 	if (c == NULL) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "reload: malloc a configuration: %s",
+		    strerror(errno));
 		return -1;
 	}
-	if (conf_load(path, c, err, errlen) == -1) {
+	/* Keys the sniffer cannot change running (the table, the queue, the
+	 * state file, the socket, the SPF helpers) keep their values. */
+	if (conf_reload(path, &s->conf, CONF_SNIFFD, c, err, errlen,
+	    log_warnx) == -1) {
 		free(c);
 		return -1;
 	}
 	sniff_conf_fill(c);
-	if (c->sniffer.queue != s->conf.sniffer.queue ||
-	    strcmp(c->nft.table, s->conf.nft.table) != 0 ||
-	    strcmp(c->sniffer.state_file, s->conf.sniffer.state_file) != 0 ||
-	    strcmp(c->sniffer.control_socket,
-	    s->conf.sniffer.control_socket) != 0)
-		log_warnx("reload: queue, nft table, state file and control "
-		    "socket changes need a restart");
 	if (memcmp(&c->dns, &s->conf.dns, sizeof(c->dns)) != 0) {
 		struct dns *nd = dns_new(s->ev, &c->dns, err, errlen);
 
@@ -954,21 +954,7 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 		dns_retire(s->dns);
 		s->dns = nd;
 	}
-	if (c->sniffer.spf_workers != s->conf.sniffer.spf_workers ||
-	    strcmp(c->sniffer.spf_user, s->conf.sniffer.spf_user) != 0)
-		log_warnx("reload: spf_workers and spf_user changes need a "
-		    "restart; still %u workers, user %s",
-		    s->conf.sniffer.spf_workers, s->conf.sniffer.spf_user);
-	c->sniffer.spf_workers = s->conf.sniffer.spf_workers;
-	memcpy(c->sniffer.spf_user, s->conf.sniffer.spf_user,
-	    sizeof(c->sniffer.spf_user));
 	spfcheck_set_max_per_client(s->spf, c->sniffer.spf_max_per_client);
-	c->sniffer.queue = s->conf.sniffer.queue;
-	snprintf(c->nft.table, sizeof(c->nft.table), "%s", s->conf.nft.table);
-	memcpy(c->sniffer.state_file, s->conf.sniffer.state_file,
-	    sizeof(c->sniffer.state_file));
-	memcpy(c->sniffer.control_socket, s->conf.sniffer.control_socket,
-	    sizeof(c->sniffer.control_socket));
 	s->conf = *c;
 	free(c);
 	log_info("reloaded %s", path);

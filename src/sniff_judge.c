@@ -788,5 +788,5 @@ sniff_control_register(struct sniff *s)
 	if (control_register(s->ctl, "offenders", sniff_ctl_offenders, s) ||
 	    control_register(s->ctl, "forget", sniff_ctl_forget, s) ||
 	    control_register(s->ctl, "forget-all", sniff_ctl_forget_all, s))
-		log_warnx("control: verb table full");
+		log_panic("control_register: verb table full");
 }

@@ -516,7 +516,8 @@ spfcheck_fetched(void *arg, enum dns_status st, const unsigned char *abuf,
 		s->dns_out--;
 	} else if (--s->old_dns_out == 0 && !s->freeing &&
 	    evloop_defer(s->ev, spfcheck_old_dns_free, s) == -1) {
-		log_warnx("spf: cannot free the replaced resolver context");
+		log_warn("spf: evloop_defer the free of the replaced resolver "
+		    "context (freed at shutdown)");
 	}
 	free(f);
 	j->fetching = false;
@@ -692,7 +693,10 @@ spfcheck_worker_up(struct spfcheck *s, const struct spfwire_msg *m, int fd)
 	    fstat(fd, &sb) == -1 || !S_ISSOCK(sb.st_mode) ||
 	    m->u.worker.pid <= 0) {
 		s->st.protocol++;
-		log_warnx("spf: the supervisor announced a bad worker");
+		log_warnx("spf: the supervisor announced a bad worker (slot %u "
+		    "of %u, pid %d, fd %d%s)", (unsigned)m->u.worker.slot,
+		    (unsigned)s->nworkers, (int)m->u.worker.pid, fd,
+		    fd >= 0 ? ", not a socket" : "");
 		if (fd >= 0)
 			close(fd);
 		return;
@@ -760,6 +764,7 @@ spfcheck_ctl_read(struct spfcheck *s, bool block)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
 	struct spfwire_msg m;
+	const char *why;
 	int fd = -1, nfd = 0;
 	ssize_t n;
 
@@ -788,11 +793,18 @@ spfcheck_ctl_read(struct spfcheck *s, bool block)
 		spfcheck_sup_dead(s);
 		return -1;
 	}
-	if (nfd > 1 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    spfwire_decode(s->buf, (size_t)n, &m, NULL) == -1 ||
-	    (m.type == SPFWIRE_WORKER_UP) != (fd >= 0)) {
+	why = nfd > 1 ? "more than one descriptor" :
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? "truncated" : NULL;
+	if (why == NULL && spfwire_decode(s->buf, (size_t)n, &m, &why) == -1 &&
+	    why == NULL)
+		why = "undecodable";
+	if (why == NULL && (m.type == SPFWIRE_WORKER_UP) != (fd >= 0))
+		why = fd >= 0 ? "a descriptor with a message that takes none" :
+		    "a worker without its descriptor";
+	if (why != NULL) {
 		s->st.protocol++;
-		log_warnx("spf: bad message from the supervisor");
+		log_warnx("spf: bad message of %zd bytes from the supervisor: "
+		    "%s", n, why);
 		if (fd >= 0)
 			close(fd);
 		return 0;

@@ -464,7 +464,12 @@ strikes_load(struct strikes *t, const char *path, size_t *bad, char *err,
 		    "a symbolic link (not followed)" : strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "fstat %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return -1;

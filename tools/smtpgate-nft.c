@@ -92,10 +92,12 @@ cmd_install(const struct conf *cf, bool dry, const char *force)
 		.sniff_packets = cf->sniffer.packets,
 	};
 	enum nftrules_queue q;
-	char err[512];
+	char err[CONF_ERR_MAX];
 	int p;
 
-	if (nftrules_check_conf(&c, err, sizeof(err)) == -1) {
+	/* conf_load checked the keys, as smtpgated -n does; this is the
+	 * rest of -n's check, so the two never disagree about a file. */
+	if (conf_check_files(cf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "smtpgate-nft: %s: %s\n", cf->path[0] ?
 		    cf->path : "defaults", err);
 		return EXIT_USAGE;

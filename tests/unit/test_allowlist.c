@@ -401,6 +401,24 @@ test_files(void **state)
 	    strstr(err, "create") == NULL)
 		fail_msg("save into missing dir: got \"%s\"", err);
 
+	/* A directory where the file goes: the rename fails, and the message
+	 * names the rename, not a write; no temporary file is left. */
+	snprintf(path, sizeof(path), "%s/isdir", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/isdir/x", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/isdir", dir);
+	if (allowlist_save(path, &l, err, sizeof(err)) != -1 ||
+	    strstr(err, "allow list: rename into place ") == NULL ||
+	    strstr(err, "/isdir.tmp.") == NULL ||
+	    strstr(err, ": Is a directory") == NULL)
+		fail_msg("save over a directory: got \"%s\", want \"allow "
+		    "list: rename into place PATH.tmp.X: Is a directory\"", err);
+	snprintf(path, sizeof(path), "ls %s | grep -q tmp", dir);
+	if (system(path) == 0)
+		fail_msg("save over a directory left its temporary file");
+
 	allowlist_free(&l);
 	allowlist_free(&m);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);

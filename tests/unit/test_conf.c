@@ -377,6 +377,17 @@ static const struct good_case good_cases[] = {
 	{ "pass_ttl 30d", "[gate]\npass_ttl = 30d\n",
 	    { "gate.pass_ttl_s=2592000\n" } },
 	{ "deny_ttl", "[gate]\ndeny_ttl = 15m\n", { "gate.deny_ttl_s=900\n" } },
+	{ "pass_ttl w", "[gate]\npass_ttl = 2w\n",
+	    { "gate.pass_ttl_s=1209600\n" } },
+	/* cross-key rules that hold */
+	{ "queues of their own", "[gate]\nqueue = 3\n[sniffer]\nqueue = 4\n",
+	    { "gate.queue=3\n", "sniffer.queue=4\n" } },
+	{ "queues swapped", "[gate]\nqueue = 1\n[sniffer]\nqueue = 0\n",
+	    { "gate.queue=1\n", "sniffer.queue=0\n" } },
+	{ "offender_timeout at its maximum", "[sniffer]\noffender_timeout = "
+	    "2h\noffender_timeout_max = 2h\n",
+	    { "sniffer.offender_timeout_s=7200\n",
+	    "sniffer.offender_timeout_max_s=7200\n" } },
 	{ "max_pending", "[gate]\nmax_pending = 1\n",
 	    { "gate.max_pending=1\n" } },
 	{ "fcrdns_max_names", "[gate]\nfcrdns_max_names = 8\n",
@@ -532,6 +543,40 @@ static const struct bad_case bad_cases[] = {
 	    "%s:2: [sniffer] packets: '1001' out of range 0..1000" },
 	{ "sniffer strikes zero", "[sniffer]\noffender_strikes = 0\n",
 	    "%s:2: [sniffer] offender_strikes: '0' out of range 1..1000" },
+	/* cross-key rules: the line of the key that breaks them */
+	{ "queues equal, sniffer's set", "[sniffer]\nqueue = 0\n",
+	    "%s:2: [sniffer] queue: 0 is [gate] queue too (the gate and the "
+	    "sniffer need a queue each)" },
+	{ "queues equal, gate's set", "[gate]\nqueue = 1\n",
+	    "%s:2: [gate] queue: 1 is [sniffer] queue too (the gate and the "
+	    "sniffer need a queue each)" },
+	{ "queues equal, sniffer's later", "[gate]\nqueue = 5\n[sniffer]\n"
+	    "queue = 5\n",
+	    "%s:4: [sniffer] queue: 5 is [gate] queue too (the gate and the "
+	    "sniffer need a queue each)" },
+	{ "queues equal, gate's later", "[sniffer]\nqueue = 5\n[gate]\n"
+	    "no_ptr = log\nqueue = 5\n",
+	    "%s:5: [gate] queue: 5 is [sniffer] queue too (the gate and the "
+	    "sniffer need a queue each)" },
+	{ "offender_timeout over the default maximum", "[sniffer]\n"
+	    "offender_timeout = 8d\n",
+	    "%s:2: [sniffer] offender_timeout: 8d is longer than "
+	    "offender_timeout_max (7d)" },
+	{ "offender_timeout_max under the default timeout", "[sniffer]\n"
+	    "offender_timeout_max = 30m\n",
+	    "%s:2: [sniffer] offender_timeout_max: 30m is shorter than "
+	    "offender_timeout (1h)" },
+	{ "offender_timeout set after its maximum", "[sniffer]\n"
+	    "offender_timeout_max = 2h\noffender_timeout = 3h\n",
+	    "%s:3: [sniffer] offender_timeout: 3h is longer than "
+	    "offender_timeout_max (2h)" },
+	{ "two cross-key faults: the earlier line", "[sniffer]\n"
+	    "offender_timeout_max = 30m\nqueue = 0\n",
+	    "%s:2: [sniffer] offender_timeout_max: 30m is shorter than "
+	    "offender_timeout (1h)" },
+	{ "a key's own fault before any cross-key rule", "[sniffer]\n"
+	    "queue = 0\nspf_workers = 0\n",
+	    "%s:3: [sniffer] spf_workers: '0' out of range 1..32" },
 	/* structure */
 	{ "unknown section", "[foo]\n", "%s:1: unknown section [foo]" },
 	{ "unknown section later", "[gate]\nqueue = 1\n\n[snifer]\nx = 1\n",
@@ -635,6 +680,13 @@ static const struct bad_case bad_cases[] = {
 	    "%s:2: [gate] ports: want at least one port" },
 	{ "ports 17", "[gate]\nports = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 "
 	    "17\n", "%s:2: [gate] ports: more than 16 ports" },
+	{ "ports submission", "[gate]\nports = 25 587\n",
+	    "%s:2: [gate] ports: port 587 is submission, never gated (465 and "
+	    "587 take authenticated users)" },
+	{ "ports submissions on a continuation line", "[gate]\nports = 25\n"
+	    "  465\n",
+	    "%s:3: [gate] ports: port 465 is submission, never gated (465 and "
+	    "587 take authenticated users)" },
 	{ "no_ptr typo", "[gate]\nno_ptr = rejct\n",
 	    "%s:2: [gate] no_ptr: unknown action 'rejct' (want reject, drop, "
 	    "log or off)" },
@@ -693,18 +745,20 @@ static const struct bad_case bad_cases[] = {
 	    "%s:2: [gate] pass_ttl: '31d' out of range 1s..30d" },
 	{ "pass_ttl unit", "[gate]\npass_ttl = 15x\n",
 	    "%s:2: [gate] pass_ttl: '15x' is not a duration (want seconds, or "
-	    "a number with s, m, h or d, 1s..30d)" },
+	    "a number with s, m, h, d or w, 1s..30d)" },
 	{ "pass_ttl unit only", "[gate]\npass_ttl = m\n",
 	    "%s:2: [gate] pass_ttl: 'm' is not a duration (want seconds, or a "
-	    "number with s, m, h or d, 1s..30d)" },
+	    "number with s, m, h, d or w, 1s..30d)" },
 	{ "pass_ttl fraction", "[gate]\npass_ttl = 1.5h\n",
 	    "%s:2: [gate] pass_ttl: '1.5h' is not a duration (want seconds, or "
-	    "a number with s, m, h or d, 1s..30d)" },
+	    "a number with s, m, h, d or w, 1s..30d)" },
+	{ "pass_ttl weeks out of range", "[gate]\npass_ttl = 5w\n",
+	    "%s:2: [gate] pass_ttl: '5w' out of range 1s..30d" },
 	{ "pass_ttl huge", "[gate]\npass_ttl = 9999999999999d\n",
 	    "%s:2: [gate] pass_ttl: '9999999999999d' out of range 1s..30d" },
 	{ "deny_ttl space unit", "[gate]\ndeny_ttl = 15 m\n",
 	    "%s:2: [gate] deny_ttl: '15 m' is not a duration (want seconds, or "
-	    "a number with s, m, h or d, 1s..30d)" },
+	    "a number with s, m, h, d or w, 1s..30d)" },
 	{ "max_pending 0", "[gate]\nmax_pending = 0\n",
 	    "%s:2: [gate] max_pending: '0' out of range 1..1000000" },
 	{ "dns_concurrency 0", "[gate]\ndns_concurrency = 0\n",
@@ -966,8 +1020,8 @@ test_trusted(void **state)
 int
 main(void)
 {
-	static struct CMUnitTest t[256];
-	static char names[256][96];
+	static struct CMUnitTest t[512];
+	static char names[512][96];
 	size_t n = 0;
 
 	CASES(good_cases, test_good);

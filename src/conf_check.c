@@ -1,0 +1,166 @@
+/*
+ * conf_check.c - what no single key settles: the defaults that follow
+ * other keys, the rules that span keys, and the files the configuration
+ * names.  Every program that reads the file goes through these, so
+ * smtpgated -n, smtpgate-sniffd -n, smtpgate-nft and a reload never
+ * disagree about a file.
+ *
+ * Exports conf_check_cross (conf_int.h, for conf_load) and
+ * conf_check_files (conf.h).  A rule's fault is reported at the line of
+ * the key that breaks it: the one set later when both were set, the one
+ * set at all when only one was (the defaults agree with every rule).
+ * When several rules fail, the one with the earliest line is reported,
+ * as a single key's fault would be.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf_int.h"
+#include "ptrclass.h"
+
+/* One rule's verdict: which key breaks it, and why. */
+struct conf_check_fault {
+	const char *section;
+	const char *name;
+	int line;			/* 0: no key set (defaults) */
+	char why[CONF_WHY_MAX];
+};
+
+static int
+conf_check_line(const int *seen, const char *section, const char *name)
+{
+	size_t i;
+
+	return conf_keys_find(section, name, &i) != NULL ? seen[i] : 0;
+}
+
+/*
+ * Of the two keys a rule joins, the one that breaks it: the later set
+ * one.  Fills f's key and line; returns true when it is the second.
+ */
+static bool
+conf_check_blame(struct conf_check_fault *f, const int *seen,
+    const char *s1, const char *n1, const char *s2, const char *n2)
+{
+	int l1 = conf_check_line(seen, s1, n1), l2 = conf_check_line(seen, s2,
+	    n2);
+	bool second = l2 >= l1;
+
+	f->section = second ? s2 : s1;
+	f->name = second ? n2 : n1;
+	f->line = second ? l2 : l1;
+	return second;
+}
+
+/* [gate] ptr_providers_mode = replace wants a file to replace with. */
+static bool
+conf_check_providers_mode(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	if (!c->gate.ptr_providers_replace || c->gate.ptr_providers[0] != '\0')
+		return true;
+	f->section = "gate";
+	f->name = "ptr_providers_mode";
+	f->line = conf_check_line(seen, "gate", "ptr_providers_mode");
+	snprintf(f->why, sizeof f->why, "replace needs a ptr_providers file "
+	    "(the built-in table would be replaced by nothing)");
+	return false;
+}
+
+/* Two daemons cannot bind one queue (the second gets EBUSY), and the
+ * ruleset would send SYNs and greetings to the same reader. */
+static bool
+conf_check_queues(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	if (c->gate.queue != c->sniffer.queue)
+		return true;
+	if (conf_check_blame(f, seen, "gate", "queue", "sniffer", "queue"))
+		snprintf(f->why, sizeof f->why, "%u is [gate] queue too (the "
+		    "gate and the sniffer need a queue each)",
+		    c->sniffer.queue);
+	else
+		snprintf(f->why, sizeof f->why, "%u is [sniffer] queue too "
+		    "(the gate and the sniffer need a queue each)",
+		    c->gate.queue);
+	return false;
+}
+
+/* A first ban longer than the longest: the doubling could never start. */
+static bool
+conf_check_offender_timeout(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	const struct conf_sniffer *s = &c->sniffer;
+	char t[32], m[32];
+
+	if (s->offender_timeout_s <= s->offender_timeout_max_s)
+		return true;
+	conf_parse_duration_text(s->offender_timeout_s, t, sizeof t);
+	conf_parse_duration_text(s->offender_timeout_max_s, m, sizeof m);
+	if (conf_check_blame(f, seen, "sniffer", "offender_timeout",
+	    "sniffer", "offender_timeout_max"))
+		snprintf(f->why, sizeof f->why, "%s is shorter than "
+		    "offender_timeout (%s)", m, t);
+	else
+		snprintf(f->why, sizeof f->why, "%s is longer than "
+		    "offender_timeout_max (%s)", t, m);
+	return false;
+}
+
+static bool (*const conf_check_rules[])(const struct conf *, const int *,
+    struct conf_check_fault *) = {
+	conf_check_providers_mode,
+	conf_check_queues,
+	conf_check_offender_timeout,
+};
+
+int
+conf_check_cross(struct conf *c, const int *seen, const char *path,
+    char *err, size_t errlen)
+{
+	struct conf_check_fault f, first;
+	bool failed = false;
+
+	/* Derived defaults first: the rules judge the values in force. */
+	if (conf_check_line(seen, "gate", "invalid_ptr") == 0)
+		c->gate.invalid_ptr = c->gate.no_ptr;
+	for (size_t i = 0; i < sizeof conf_check_rules /
+	    sizeof conf_check_rules[0]; i++) {
+		if (conf_check_rules[i](c, seen, &f))
+			continue;
+		if (!failed || f.line < first.line)
+			first = f;
+		failed = true;
+	}
+	if (!failed)
+		return 0;
+	if (first.line > 0)
+		snprintf(err, errlen, "%s:%d: [%s] %s: %s", path, first.line,
+		    first.section, first.name, first.why);
+	else
+		snprintf(err, errlen, "%s: [%s] %s: %s", path, first.section,
+		    first.name, first.why);
+	return -1;
+}
+
+int
+conf_check_files(const struct conf *c, char *err, size_t errlen)
+{
+	const struct conf_gate *g = &c->gate;
+	struct ptrclass *pc;
+	size_t n;
+
+	/* The table the gate and smtpgatectl check would build. */
+	pc = ptrclass_new_tables(g->ptr_providers[0] ? g->ptr_providers :
+	    NULL, !g->ptr_providers_replace, err, errlen);
+	if (pc == NULL) {
+		if (g->ptr_providers[0] != '\0') {
+			n = strlen(err);
+			snprintf(err + n, errlen - n, " ([gate] ptr_providers)");
+		}
+		return -1;
+	}
+	ptrclass_free(pc);
+	return 0;
+}
