@@ -217,6 +217,17 @@ size_t conf_reload_keep(const struct conf *running, struct conf *next,
 int conf_check_files(const struct conf *c, char *err, size_t errlen);
 
 /*
+ * The PTR classifier's provider table as [gate] configures it: the
+ * built-in table, extended by ptr_providers, or replaced by it when
+ * ptr_providers_mode = replace.  NULL with err ("FILE:LINE: why ([gate]
+ * ptr_providers)"), errno EINVAL for bad contents.  The gate, both
+ * daemons' -n and smtpgatectl check load it through this one function.
+ */
+struct ptrclass;
+struct ptrclass *conf_ptrclass_new(const struct conf_gate *g, char *err,
+    size_t errlen);
+
+/*
  * The value syntaxes, for the file and the command lines alike.  0, or -1
  * with the reason in why ("'x' is not a number (want 1..10)").
  *   conf_parse_number: plain decimal, a '-' only when min < 0;

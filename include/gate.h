@@ -39,15 +39,6 @@ int gate_reload(struct gate *g, const char *path);
  * (also logged).
  */
 int gate_allow_reload(struct gate *g, char *err, size_t errlen);
-/*
- * The PTR classifier of a configuration: the built-in provider table,
- * extended by [gate] ptr_providers, or replaced by it when
- * ptr_providers_mode = replace.  NULL with err ("FILE:LINE: why ([gate]
- * ptr_providers)"), errno EINVAL for bad contents.  The gate, smtpgated -n
- * and smtpgatectl check load it alike.
- */
-struct ptrclass *gate_ptrclass_new(const struct conf_gate *cg, char *err,
-    size_t errlen);
 /* Log the counters as one key=value line (gate_stats.c). */
 void gate_stats_log(struct gate *g);
 /* The same line into buf (for the control socket). */

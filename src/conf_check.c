@@ -144,23 +144,29 @@ conf_check_cross(struct conf *c, const int *seen, const char *path,
 	return -1;
 }
 
-int
-conf_check_files(const struct conf *c, char *err, size_t errlen)
+struct ptrclass *
+conf_ptrclass_new(const struct conf_gate *g, char *err, size_t errlen)
 {
-	const struct conf_gate *g = &c->gate;
 	struct ptrclass *pc;
 	size_t n;
 
-	/* The table the gate and smtpgatectl check would build. */
 	pc = ptrclass_new_tables(g->ptr_providers[0] ? g->ptr_providers :
 	    NULL, !g->ptr_providers_replace, err, errlen);
-	if (pc == NULL) {
-		if (g->ptr_providers[0] != '\0') {
-			n = strlen(err);
-			snprintf(err + n, errlen - n, " ([gate] ptr_providers)");
-		}
-		return -1;
+	if (pc == NULL && g->ptr_providers[0] != '\0') {
+		n = strlen(err);
+		snprintf(err + n, errlen - n, " ([gate] ptr_providers)");
 	}
+	return pc;
+}
+
+int
+conf_check_files(const struct conf *c, char *err, size_t errlen)
+{
+	/* The table the gate and smtpgatectl check would build. */
+	struct ptrclass *pc = conf_ptrclass_new(&c->gate, err, errlen);
+
+	if (pc == NULL)
+		return -1;
 	ptrclass_free(pc);
 	return 0;
 }

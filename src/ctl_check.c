@@ -895,7 +895,7 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 			psl_free(psl);
 		}
 	}
-	if ((pc = gate_ptrclass_new(&c->conf.gate, err, sizeof(err))) == NULL) {
+	if ((pc = conf_ptrclass_new(&c->conf.gate, err, sizeof(err))) == NULL) {
 		int e = errno;	/* fprintf may change errno */
 
 		fprintf(stderr, "smtpgatectl: check: %s\n", err);

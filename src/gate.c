@@ -54,21 +54,6 @@ gate_cfg_unref(struct gate_cfg *c)
 	free(c);
 }
 
-struct ptrclass *
-gate_ptrclass_new(const struct conf_gate *cg, char *err, size_t errlen)
-{
-	struct ptrclass *pc;
-	size_t n;
-
-	pc = ptrclass_new_tables(cg->ptr_providers[0] ? cg->ptr_providers :
-	    NULL, !cg->ptr_providers_replace, err, errlen);
-	if (pc == NULL && cg->ptr_providers[0] != '\0') {
-		n = strlen(err);
-		snprintf(err + n, errlen - n, " ([gate] ptr_providers)");
-	}
-	return pc;
-}
-
 static struct gate_cfg *
 gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
     size_t errlen)
@@ -86,7 +71,7 @@ gate_cfg_new(struct gate *g, const struct conf *conf, char *err,
 	 * A configured table that does not load stops us: big senders whose
 	 * names embed their address would be judged generic.
 	 */
-	if ((c->pc = gate_ptrclass_new(&conf->gate, err, errlen)) == NULL) {
+	if ((c->pc = conf_ptrclass_new(&conf->gate, err, errlen)) == NULL) {
 		free(c);
 		return NULL;
 	}
