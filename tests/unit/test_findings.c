@@ -793,7 +793,7 @@ test_same_decision(void **state)
 	scenario_ctl(sc, &c, CTL_FMT_JSON);
 	s = &c.conf.gate.dnsbl_sites;
 	if ((pc = conf_ptrclass_new(&c.conf.gate, err, sizeof(err))) == NULL)
-		fail_msg("gate_ptrclass_new: %s", err);
+		fail_msg("conf_ptrclass_new: %s", err);
 	gate_path(sc, &c.conf.gate, pc, &g);
 
 	/* What both paths say. */
