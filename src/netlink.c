@@ -750,7 +750,12 @@ nl_settle(struct nl_sock *s, struct nl_batch *b, int why)
 	s->done_tail = b;
 }
 
-/* Settle what can be: drained says the socket was just read empty. */
+/*
+ * Settle what can be: drained says the socket was just read empty.  A
+ * batch whose every message was answered is settled whatever was lost
+ * elsewhere; one that relies on silence (messages not acked) is not, once
+ * answers were lost: those messages settle as ENOBUFS, outcome unknown.
+ */
 static void
 nl_settle_ready(struct nl_sock *s, bool drained)
 {
@@ -760,10 +765,14 @@ nl_settle_ready(struct nl_sock *s, bool drained)
 		bool after_send = s->drains != b->drain0;
 
 		next = b->next;
-		if (b->got == b->want && (b->want == b->n || after_send))
+		if (b->got == b->want && b->want == b->n)
 			nl_settle(s, b, 0);
-		else if (drained && b->lost && after_send)
-			nl_settle(s, b, ENOBUFS);
+		else if (b->lost) {
+			if (drained && after_send)
+				nl_settle(s, b, ENOBUFS);
+		} else if (b->got == b->want && after_send) {
+			nl_settle(s, b, 0);
+		}
 	}
 }
 

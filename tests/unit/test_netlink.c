@@ -4,7 +4,9 @@
  * matched to them from scripted datagrams over an AF_UNIX socketpair that
  * stands where the kernel would: acks, labelled errors, answers out of
  * order, stale sequence numbers, truncated and short messages, the
- * kernel's extended ack text, frame errors, dumps, lost answers, deadlines.
+ * kernel's extended ack text, frame errors, dumps, deadlines.  Lost
+ * answers (ENOBUFS) come from the kernel itself: sock_diag questions, which
+ * need no privilege, overflowing the smallest receive buffer.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,6 +23,9 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
@@ -165,6 +170,13 @@ on_done(void *arg, struct nl_batch *b)
 
 	w->done++;
 	w->done_b = b;
+}
+
+static void
+on_done_count(void *arg, struct nl_batch *b)
+{
+	(void)b;
+	(*(int *)arg)++;
 }
 
 static void
@@ -711,6 +723,95 @@ test_exchange(void **state)
 	world_free(w);
 }
 
+/*
+ * Lost answers, from the kernel itself: 200 sock_diag questions for a TCP
+ * socket that does not exist (each answered ENOENT, no privilege needed)
+ * on a socket with the smallest receive buffer.  The answers overflow it:
+ * recv says ENOBUFS, the batch settles as lost, its unanswered messages
+ * with ENOBUFS, its answered ones with ENOENT.
+ */
+struct lost_case {
+	const char *name;
+	bool ack;
+};
+
+static const struct lost_case lost_cases[] = {
+	{ "acked", true },
+	/* Silence no longer means taken once answers were lost. */
+	{ "not acked", false },
+};
+
+static void
+test_lost(void **state)
+{
+	const struct lost_case *c = *state;
+	struct nl_batch *b = nl_batch_new(NL_FRAME_NONE);
+	struct nl_sock *s;
+	char err[256], why[256];
+	size_t answered = 0, lost = 0;
+	int done = 0;
+
+	if ((s = nl_open(NETLINK_SOCK_DIAG, 0, err, sizeof(err))) == NULL)
+		skip();
+	assert_non_null(b);
+	(void)nl_set_rcvbuf(s, 1);		/* the kernel's minimum */
+	for (int i = 0; i < 200; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl_batch_put(b,
+		    256));
+		struct inet_diag_req_v2 *req;
+
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		nlh->nlmsg_flags = NLM_F_REQUEST | (c->ack ? NLM_F_ACK : 0);
+		req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+		req->sdiag_family = AF_INET;
+		req->sdiag_protocol = IPPROTO_TCP;
+		req->idiag_states = ~0u;
+		req->id.idiag_sport = htons(1);
+		req->id.idiag_dport = htons((uint16_t)(1 + i));
+		req->id.idiag_src[0] = htonl(0x7f0000fe);
+		req->id.idiag_dst[0] = htonl(0x7f0000fe);
+		req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+		req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+		assert_true(nl_batch_add(b, "get socket %d", i) == i);
+	}
+	if (nl_send(s, b, NULL, on_done_count, &done, 0) != 0)
+		fail_msg("nl_send: %s", strerror(errno));
+	assert_true(nl_process(s, 0) >= 0);
+	if (nl_stats(s)->enobufs == 0)
+		fail_msg("%s: 200 answers fit the smallest buffer: no ENOBUFS",
+		    c->name);
+	if (done != 1 || !nl_batch_lost(b) || nl_batch_ok(b))
+		fail_msg("%s: done %d (want 1), lost %d, ok %d", c->name, done,
+		    nl_batch_lost(b), nl_batch_ok(b));
+	for (size_t i = 0; i < 200; i++) {
+		int e = nl_batch_error(b, i);
+
+		if (nl_batch_answered(b, i) && e == ENOENT)
+			answered++;
+		else if (!nl_batch_answered(b, i) && e == ENOBUFS)
+			lost++;
+		else
+			fail_msg("%s: message %zu: answered %d error %d, "
+			    "want ENOENT answered or ENOBUFS not", c->name, i,
+			    nl_batch_answered(b, i), e);
+	}
+	nl_batch_why(b, why, sizeof(why));
+	if (lost == 0 || answered == 0 ||
+	    strstr(why, ": No such file or directory") == NULL)
+		fail_msg("%s: %zu answered, %zu lost, why \"%s\"", c->name,
+		    answered, lost, why);
+	for (size_t i = 0; i < 200; i++)
+		if (!nl_batch_answered(b, i)) {
+			nl_batch_describe(b, i, why, sizeof(why));
+			if (strstr(why, ": answers lost (No buffer space "
+			    "available)") == NULL)
+				fail_msg("a lost message: \"%s\"", why);
+			break;
+		}
+	nl_batch_free(b);
+	nl_close(s);
+}
+
 /* --- decoding errors ------------------------------------------------- */
 
 struct decode_case {
@@ -758,6 +859,7 @@ main(void)
 	CASES(answer_cases, test_answers);
 	CASES(exchange_cases, test_exchange);
 	CASES(decode_cases, test_decode);
+	CASES(lost_cases, test_lost);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_seq_continues);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_dump);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_dump_error);
