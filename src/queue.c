@@ -20,11 +20,13 @@
  *    runs inside queue_open.
  *  - The kernel answers a verdict for an id it no longer holds with an
  *    ENOENT error message; that is counted in verdict_errors, not fatal.
- *    Verdicts are never acked, so every NLMSG_ERROR seen outside a
- *    config exchange is such an answer.
+ *    Verdicts are never acked, so every NLMSG_ERROR that answers no
+ *    config request (the socket matches those by sequence number) is
+ *    such an answer.
  *  - ENOBUFS from recv means the kernel dropped messages to us (we leave
  *    NETLINK_NO_ENOBUFS unset on purpose so we learn of it); the lost
- *    packets were accepted by FAIL_OPEN or dropped.  Counted, survived.
+ *    packets were accepted by FAIL_OPEN or dropped.  Counted (by the
+ *    socket), survived.
  *  - The batch verdict message applies to every older id as well; only
  *    single verdicts are sent here, so verdicts may be given in any order.
  *  - The callback must not call queue_close: the receive loop is still
