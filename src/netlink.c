@@ -1044,21 +1044,34 @@ nl_dispatch(struct nl_sock *s, const struct nlmsghdr *nlh)
 	}
 }
 
-/* Walk one datagram's messages; what is left over is malformed. */
+/*
+ * Walk one datagram's messages; what is left over is malformed.  Not with
+ * mnl_nlmsg_ok/mnl_nlmsg_next: libmnl 1.0.4 compares the length as an
+ * int, so a header claiming more than 2 GiB passes and the walk leaves
+ * the buffer.
+ */
 static void
 nl_datagram(struct nl_sock *s, const uint8_t *buf, size_t n)
 {
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)(const void *)buf;
-	int len = (int)n;
+	size_t off = 0, step;
 
-	while (mnl_nlmsg_ok(nlh, len)) {
+	while (n - off >= NLMSG_HDRLEN) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)(const
+		    void *)(buf + off);
+
+		/* A header cut short, or a length past the end. */
+		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > n - off) {
+			s->st.malformed++;
+			return;
+		}
 		nl_dispatch(s, nlh);
-		nlh = mnl_nlmsg_next(nlh, &len);
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step >= n - off)
+			return;		/* the last may lack its padding */
+		off += step;
 	}
-	/* A last message may lack its padding; anything else is not a
-	 * message (a header cut short, or a length past the end). */
-	if (len > 0)
-		s->st.malformed++;
+	if (off < n)
+		s->st.malformed++;	/* bytes too few for a header */
 }
 
 /*

@@ -336,6 +336,8 @@ enum step_kind {
 	STALE,		/* an ack for a sequence number before the batch */
 	FOREIGN,	/* an ack from another port id */
 	TRUNC,		/* a datagram whose message claims more bytes */
+	HUGE,		/* ... more than 2 GiB (libmnl's walk takes it) */
+	TAIL,		/* a whole ack, then bytes too few for a header */
 	SHORT_ERR,	/* an error message too short for its header */
 	UNSOL,		/* a sequence-0 message (a queued packet) */
 	FLUSH,		/* send the datagram built so far */
@@ -393,6 +395,12 @@ static const struct answer_case answer_cases[] = {
 	{ "a truncated message is not an answer", NL_FRAME_NONE, 1, true,
 	    S({ TRUNC, 0, 0 }), 1,
 	    false, false, "", { 0 }, 0, 1, 0 },
+	{ "a length past 2 GiB ends the walk", NL_FRAME_NFT, 2, true,
+	    S({ HUGE, 0, 0 }), 1,
+	    false, false, "", { 0, 0 }, 0, 1, 0 },
+	{ "bytes after the last message", NL_FRAME_NONE, 1, true,
+	    S({ TAIL, 0, 0 }), 1,
+	    true, true, "", { 0 }, 0, 1, 0 },
 	{ "a short error message is not an answer", NL_FRAME_NONE, 1, true,
 	    S({ SHORT_ERR, 0, 0 }, { FLUSH, 0, 0 }), 2,
 	    false, false, "", { 0 }, 0, 1, 0 },
@@ -456,6 +464,24 @@ test_answers(void **state)
 			put_err(buf, &o, w->seq[k], PORTID, 0, NULL);
 			((struct nlmsghdr *)(void *)buf)->nlmsg_len += 64;
 			world_send(w, buf, o);
+			break;
+		}
+		case HUGE: {
+			size_t o = 0;
+
+			put_err(buf, &o, w->seq[k], PORTID, 0, NULL);
+			put_err(buf, &o, w->seq[k], PORTID, 0, NULL);
+			((struct nlmsghdr *)(void *)(buf + o / 2))->nlmsg_len =
+			    0xf4000010u;
+			world_send(w, buf, o);
+			break;
+		}
+		case TAIL: {
+			size_t o = 0;
+
+			put_err(buf, &o, w->seq[k], PORTID, 0, NULL);
+			memset(buf + o, 0xaf, 8);
+			world_send(w, buf, o + 8);
 			break;
 		}
 		case SHORT_ERR: {
