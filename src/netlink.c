@@ -1,11 +1,13 @@
 /*
- * netlink.c - netlink sockets, labelled batches, answers matched by
- * sequence number (netlink.h).
+ * netlink.c - netlink sockets: sending batches, reading and matching the
+ * answers by sequence number, waiting under deadlines (netlink.h).
  *
- * Exports the nl_* functions of netlink.h.  Order: nl_open (or nl_adopt),
- * nl_set_other if the socket also carries messages nobody asked for; then
- * any number of batches (nl_batch_new, nl_batch_put + nl_batch_add per
- * message) sent with nl_exchange or nl_send + nl_process; nl_close.
+ * Exports the nl_* functions of netlink.h but the nl_batch_* ones, which
+ * build batches and read their results (nl_batch.c; both share
+ * netlink_int.h).  Order: nl_open (or nl_adopt), nl_set_other if the
+ * socket also carries messages nobody asked for; then any number of
+ * batches (nl_batch_new, nl_batch_put + nl_batch_add per message) sent
+ * with nl_exchange or nl_send + nl_process; nl_close.
  * A batch owns its buffer, its labels and its results; the socket owns its
  * descriptor, receive buffer, sequence numbers and the list of batches in
  * flight (linked, not owned).
@@ -27,7 +29,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,74 +37,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libmnl/libmnl.h>
 
 #include "netlink.h"
-
-#define NL_EXT_MAX	128	/* the kernel's extended ack text, bytes */
-#define NL_FRAME_LEN	NLMSG_ALIGN(NLMSG_HDRLEN + sizeof(struct nfgenmsg))
-#define NL_BATCH_CAP0	1024	/* first buffer of a batch, bytes */
-#define NL_LABELS_CAP0	256	/* first label arena, bytes */
-#define NL_MSGS_CAP0	4
-
-/* One message of a batch. */
-struct nl_msg {
-	uint32_t off;		/* its header's offset in buf */
-	uint32_t label;		/* its label's offset in labels */
-	int error;		/* see nl_batch_error */
-	bool ack;		/* sent with NLM_F_ACK */
-	bool want;		/* an answer is due: acked, a dump, or a
-				 * refusal came */
-	bool dump;		/* answered by NLMSG_DONE */
-	bool answered;		/* the kernel answered it */
-};
-
-struct nl_batch {
-	enum nl_frame frame;
-	uint8_t *buf;		/* the messages, NLMSG_ALIGNed; an
-				 * nf_tables frame's begin at 0 */
-	size_t len, cap;	/* bytes used, allocated */
-	size_t put;		/* offset of the message being written */
-	size_t room;		/* ... and its room; 0: none open */
-	struct nl_msg *msg;
-	size_t n, capn;
-	char *labels;		/* NUL-terminated labels, one after another */
-	size_t llen, lcap;
-	bool broken;		/* out of memory while building */
-
-	/* in flight and results */
-	struct nl_sock *sock;	/* in flight on it, or NULL */
-	struct nl_batch *next;	/* the socket's in-flight or done list */
-	uint32_t seq0;		/* first sequence number (the frame's) */
-	uint32_t nseq;		/* sequence numbers it uses */
-	size_t want, got;	/* answers due, answers in */
-	unsigned drain0;	/* the socket's drain count at send */
-	int64_t deadline_ms;	/* monotonic */
-	bool lost;		/* ENOBUFS while in flight */
-	bool settled;
-	int frame_error;	/* against the begin or end message */
-	int send_error;		/* sendmsg failed: nothing went out */
-	size_t ext_id;		/* message the kernel's text is about */
-	char ext[NL_EXT_MAX];	/* that text, or "" */
-	mnl_cb_t data;
-	nl_done_cb done;
-	void *arg;
-};
+#include "netlink_int.h"
 
 struct nl_sock {
-	int fd;
-	uint32_t portid;
+	int fd;			/* non-blocking, ours to close */
+	uint32_t portid;	/* the port id the kernel gave us */
 	uint32_t seq;		/* next sequence number, never 0 */
 	bool adopted;		/* a test's descriptor: any sender */
 	int sndbuf;		/* the send buffer we know of, bytes */
-	uint8_t *rbuf;
-	size_t rlen;
+	uint8_t *rbuf;		/* one datagram */
+	size_t rlen;		/* its size, bytes */
 	unsigned drains;	/* reads that found the socket empty */
 	struct nl_batch *flight;	/* in flight, oldest first */
 	struct nl_batch *done_head, *done_tail;	/* settled, not called */
-	nl_other_cb other;
+	nl_other_cb other;	/* messages no batch waits for, or NULL */
 	void *other_arg;
 	struct nl_stats st;
 };
@@ -335,365 +286,9 @@ nl_inflight(const struct nl_sock *s)
 	return n;
 }
 
-/* --- batches --------------------------------------------------------- */
-
-/* The frame's begin (or end) message: nfnetlink batch, nf_tables. */
-static void
-nl_frame_put(uint8_t *p, uint16_t type)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(p);
-	struct nfgenmsg *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
-	g->res_id = htons(NFNL_SUBSYS_NFTABLES);
-}
-
-/* Room for want more bytes (and a frame end) at the end of buf. */
-static bool
-nl_batch_grow(struct nl_batch *b, size_t want)
-{
-	size_t need = b->len + want + NL_FRAME_LEN, cap;
-	uint8_t *nb;
-
-	if (need <= b->cap)
-		return true;
-	for (cap = b->cap ? b->cap : NL_BATCH_CAP0; cap < need; cap *= 2)
-		if (cap > SIZE_MAX / 4)
-			return false;
-	/* Offsets, not pointers, into buf: it may move. */
-	if ((nb = realloc(b->buf, cap)) == NULL)
-		return false;
-	b->buf = nb;
-	b->cap = cap;
-	return true;
-}
-
-static void nl_unlink(struct nl_batch *b);
-
-void
-nl_batch_reset(struct nl_batch *b, enum nl_frame f)
-{
-	if (b->sock != NULL)
-		nl_unlink(b);
-	b->frame = f;
-	b->len = 0;
-	b->room = 0;
-	b->n = 0;
-	b->llen = 0;
-	b->broken = false;
-	b->seq0 = 0;
-	b->nseq = 0;
-	b->want = b->got = 0;
-	b->lost = false;
-	b->settled = false;
-	b->frame_error = 0;
-	b->send_error = 0;
-	b->ext_id = SIZE_MAX;
-	b->ext[0] = '\0';
-	b->data = NULL;
-	b->done = NULL;
-	b->arg = NULL;
-	if (f != NL_FRAME_NONE) {
-		if (!nl_batch_grow(b, NL_FRAME_LEN)) {
-			b->broken = true;
-			return;
-		}
-		nl_frame_put(b->buf, NFNL_MSG_BATCH_BEGIN);
-		b->len = NL_FRAME_LEN;
-	}
-}
-
-struct nl_batch *
-nl_batch_new(enum nl_frame f)
-{
-	struct nl_batch *b = calloc(1, sizeof(*b));
-
-	if (b == NULL)
-		return NULL;
-	nl_batch_reset(b, f);
-	if (b->broken) {
-		nl_batch_free(b);
-		return NULL;
-	}
-	return b;
-}
-
-void
-nl_batch_free(struct nl_batch *b)
-{
-	if (b == NULL)
-		return;
-	if (b->sock != NULL)
-		nl_unlink(b);
-	free(b->buf);
-	free(b->msg);
-	free(b->labels);
-	free(b);
-}
-
-void *
-nl_batch_put(struct nl_batch *b, size_t room)
-{
-	b->room = 0;
-	if (b->broken || room < NLMSG_HDRLEN || room > UINT32_MAX ||
-	    !nl_batch_grow(b, NLMSG_ALIGN(room))) {
-		b->broken = true;
-		return NULL;
-	}
-	b->put = b->len;
-	b->room = room;
-	memset(b->buf + b->put, 0, NLMSG_HDRLEN);
-	return b->buf + b->put;
-}
-
-static int
-nl_batch_vadd(struct nl_batch *b, bool dump, const char *fmt, va_list ap)
-{
-	struct nlmsghdr *nlh;
-	struct nl_msg *m;
-	int n;
-
-	if (b->broken || b->room == 0) {
-		b->broken = true;
-		return -1;
-	}
-	nlh = (struct nlmsghdr *)(void *)(b->buf + b->put);
-	/* The builder wrote past the room it asked for: memory is
-	 * already corrupt. */
-	if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > b->room)
-		abort();
-	if (b->n == b->capn) {
-		size_t cap = b->capn ? b->capn * 2 : NL_MSGS_CAP0;
-		struct nl_msg *nm = realloc(b->msg, cap * sizeof(*nm));
-
-		if (nm == NULL)
-			goto oom;
-		b->msg = nm;
-		b->capn = cap;
-	}
-	if (b->lcap - b->llen < NL_LABEL_MAX) {
-		size_t cap = b->lcap ? b->lcap : NL_LABELS_CAP0;
-		char *nl;
-
-		while (cap - b->llen < NL_LABEL_MAX)
-			cap *= 2;
-		if ((nl = realloc(b->labels, cap)) == NULL)
-			goto oom;
-		b->labels = nl;
-		b->lcap = cap;
-	}
-	m = &b->msg[b->n];
-	memset(m, 0, sizeof(*m));
-	m->off = (uint32_t)b->put;
-	m->label = (uint32_t)b->llen;
-	m->dump = dump;
-	m->ack = (nlh->nlmsg_flags & NLM_F_ACK) != 0;
-	m->want = dump || m->ack;
-	n = vsnprintf(b->labels + b->llen, NL_LABEL_MAX, fmt, ap);
-	if (n < 0)
-		b->labels[b->llen] = '\0';
-	b->llen += strlen(b->labels + b->llen) + 1;
-	b->len = b->put + NLMSG_ALIGN(nlh->nlmsg_len);
-	b->room = 0;
-	return (int)b->n++;
-oom:
-	b->broken = true;
-	b->room = 0;
-	return -1;
-}
-
-int
-nl_batch_add(struct nl_batch *b, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = nl_batch_vadd(b, false, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int
-nl_batch_add_dump(struct nl_batch *b, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = nl_batch_vadd(b, true, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-size_t
-nl_batch_count(const struct nl_batch *b)
-{
-	return b->n;
-}
-
-bool
-nl_batch_broken(const struct nl_batch *b)
-{
-	return b->broken;
-}
-
-void
-nl_batch_fail(struct nl_batch *b)
-{
-	b->broken = true;
-	b->room = 0;
-}
-
-enum nl_frame
-nl_batch_frame(const struct nl_batch *b)
-{
-	return b->frame;
-}
-
-const struct nlmsghdr *
-nl_batch_msg(const struct nl_batch *b, size_t id)
-{
-	if (id >= b->n)
-		return NULL;
-	return (const struct nlmsghdr *)(const void *)(b->buf + b->msg[id].off);
-}
-
-const char *
-nl_batch_label(const struct nl_batch *b, size_t id)
-{
-	if (id >= b->n)
-		return NULL;
-	return b->labels + b->msg[id].label;
-}
-
-/* --- results --------------------------------------------------------- */
-
-bool
-nl_batch_ok(const struct nl_batch *b)
-{
-	if (!b->settled || b->send_error != 0 || b->frame_error != 0 ||
-	    b->broken)
-		return false;
-	for (size_t i = 0; i < b->n; i++)
-		if (b->msg[i].error != 0)
-			return false;
-	return true;
-}
-
-int
-nl_batch_error(const struct nl_batch *b, size_t id)
-{
-	return id < b->n ? b->msg[id].error : EINVAL;
-}
-
-bool
-nl_batch_answered(const struct nl_batch *b, size_t id)
-{
-	return id < b->n && b->msg[id].answered;
-}
-
-int
-nl_batch_frame_error(const struct nl_batch *b)
-{
-	return b->frame_error;
-}
-
-bool
-nl_batch_lost(const struct nl_batch *b)
-{
-	return b->lost;
-}
-
-int
-nl_batch_describe(const struct nl_batch *b, size_t id, char *buf,
-    size_t len)
-{
-	const struct nl_msg *m;
-	const char *label;
-
-	if (id >= b->n) {
-		snprintf(buf, len, "(no message %zu)", id);
-		return EINVAL;
-	}
-	m = &b->msg[id];
-	label = b->labels + m->label;
-	if (m->error != 0 && m->answered) {
-		if (id == b->ext_id && b->ext[0] != '\0')
-			snprintf(buf, len, "%s: %s (kernel: %s)", label,
-			    strerror(m->error), b->ext);
-		else
-			snprintf(buf, len, "%s: %s", label, strerror(m->error));
-		return m->error;
-	}
-	if (m->error == ETIMEDOUT) {
-		snprintf(buf, len, "%s: no answer from the kernel", label);
-		return m->error;
-	}
-	if (m->error == ENOBUFS && b->lost) {
-		snprintf(buf, len, "%s: answers lost (%s)", label,
-		    strerror(ENOBUFS));
-		return m->error;
-	}
-	if (m->error != 0) {
-		snprintf(buf, len, "%s: %s", label, strerror(m->error));
-		return m->error;
-	}
-	if (b->frame_error != 0) {
-		snprintf(buf, len, "%s: %s batch refused: %s", label,
-		    b->frame == NL_FRAME_NONE ? "netlink" : "nf_tables",
-		    strerror(b->frame_error));
-		return b->frame_error;
-	}
-	snprintf(buf, len, "%s", label);
-	return 0;
-}
-
-int
-nl_batch_why(const struct nl_batch *b, char *buf, size_t len)
-{
-	size_t i;
-
-	if (len > 0)
-		buf[0] = '\0';
-	if (b->broken) {
-		snprintf(buf, len, "build batch of %zu messages: %s", b->n,
-		    strerror(ENOMEM));
-		return ENOMEM;
-	}
-	if (b->send_error != 0) {
-		if (b->n == 1)
-			snprintf(buf, len, "%s: sendto: %s", b->labels +
-			    b->msg[0].label, strerror(b->send_error));
-		else
-			snprintf(buf, len, "sendto %s batch of %zu messages "
-			    "(%zu bytes): %s", b->frame == NL_FRAME_NONE ?
-			    "netlink" : "nf_tables", b->n, b->len,
-			    strerror(b->send_error));
-		return b->send_error;
-	}
-	/* A refusal first: it is why the rest went unanswered, if any. */
-	for (i = 0; i < b->n; i++)
-		if (b->msg[i].error != 0 && b->msg[i].answered)
-			return nl_batch_describe(b, i, buf, len);
-	if (b->frame_error != 0) {
-		snprintf(buf, len, "%s batch: %s", b->frame == NL_FRAME_NONE ?
-		    "netlink" : "nf_tables", strerror(b->frame_error));
-		return b->frame_error;
-	}
-	for (i = 0; i < b->n; i++)
-		if (b->msg[i].error != 0)
-			return nl_batch_describe(b, i, buf, len);
-	return 0;
-}
-
 /* --- in flight ------------------------------------------------------- */
 
-static void
+void
 nl_unlink(struct nl_batch *b)
 {
 	struct nl_sock *s = b->sock;
@@ -858,7 +453,7 @@ nl_send(struct nl_sock *s, struct nl_batch *b, mnl_cb_t data,
 	}
 	if (b->frame == NL_FRAME_NFT) {
 		/* nl_batch_grow always keeps room for it. */
-		nl_frame_put(b->buf + len, NFNL_MSG_BATCH_END);
+		nl_batch_frame_put(b->buf + len, NFNL_MSG_BATCH_END);
 		((struct nlmsghdr *)(void *)(b->buf + len))->nlmsg_seq = seq;
 		len += NL_FRAME_LEN;
 	}
