@@ -51,11 +51,10 @@ void nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c);
  * networks, outermost prefixes only. */
 void nftrules_table_ports(struct nl_batch *b, const struct nftrules_conf *c);
 void nftrules_table_allow(struct nl_batch *b, const struct nftrules_conf *c);
-/* Base chain gate (filter input, priority -10, policy accept). */
-void nftrules_table_chain_gate(struct nl_batch *b, const char *table);
-/* A regular chain (sniff, or the probe's). */
+/* A chain: base, the filter input hook at priority -10 with policy
+ * accept (gate); else a regular one (sniff, the probe's). */
 void nftrules_table_chain(struct nl_batch *b, const char *table,
-    const char *chain);
+    const char *chain, bool base);
 
 /* nftrules_rule.c */
 void nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,

@@ -131,10 +131,10 @@ nftrules_build(struct nl_batch *b, const struct nftrules_conf *c,
 	nftrules_table_ports(b, c);
 	nftrules_table_allow(b, c);
 	if (c->sniff_packets > 0) {
-		nftrules_table_chain(b, c->table, NFTRULES_SNIFF_CHAIN);
+		nftrules_table_chain(b, c->table, NFTRULES_SNIFF_CHAIN, false);
 		nftrules_rule_sniff(b, c, q);
 	}
-	nftrules_table_chain_gate(b, c->table);
+	nftrules_table_chain(b, c->table, NFTRULES_CHAIN, true);
 	nftrules_rule_gate(b, c, q);
 	return nl_batch_broken(b) ? -1 : 0;
 }
@@ -151,7 +151,8 @@ int
 nftrules_build_probe(struct nl_batch *b)
 {
 	nftrules_table_add(b, NFTRULES_PROBE_TABLE, false);
-	nftrules_table_chain(b, NFTRULES_PROBE_TABLE, NFTRULES_PROBE_CHAIN);
+	nftrules_table_chain(b, NFTRULES_PROBE_TABLE, NFTRULES_PROBE_CHAIN,
+	    false);
 	return nftrules_rule_probe(b);
 }
 
@@ -303,6 +304,22 @@ nftrules_status_rule(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* One question of status: 1 answered, 0 no such table (ENOENT), -1 err. */
+static int
+nftrules_status_ask(struct nl_sock *nl, struct nl_batch *b, mnl_cb_t data,
+    void *arg, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (nl_exchange(nl, b, data, arg, NFTRULES_WAIT_MS, why,
+	    sizeof(why)) == 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	snprintf(err, errlen, "status: %s", why);
+	return -1;
+}
+
 int
 nftrules_status(const char *table, enum nftrules_queue *q, uint16_t *queue,
     char *err, size_t errlen)
@@ -340,14 +357,8 @@ nftrules_status(const char *table, enum nftrules_queue *q, uint16_t *queue,
 		nftnl_table_nlmsg_build_payload(nlh, t);
 		(void)nl_batch_add(b, "get table inet %s", table);
 	}
-	if (nl_exchange(nl, b, NULL, NULL, NFTRULES_WAIT_MS, why,
-	    sizeof(why)) == -1) {
-		if (errno == ENOENT)
-			rc = 0;
-		else
-			snprintf(err, errlen, "status: %s", why);
+	if ((rc = nftrules_status_ask(nl, b, NULL, NULL, err, errlen)) != 1)
 		goto out;
-	}
 
 	nl_batch_reset(b, NL_FRAME_NONE);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
@@ -360,17 +371,12 @@ nftrules_status(const char *table, enum nftrules_queue *q, uint16_t *queue,
 		(void)nl_batch_add_dump(b, "list rules of inet %s chain %s",
 		    table, NFTRULES_CHAIN);
 	}
-	if (nl_exchange(nl, b, nftrules_status_rule, &st, NFTRULES_WAIT_MS,
-	    why, sizeof(why)) == -1) {
-		if (errno == ENOENT)		/* no such table (any more) */
-			rc = 0;
-		else
-			snprintf(err, errlen, "status: %s", why);
+	/* ENOENT: the table went away meanwhile. */
+	if ((rc = nftrules_status_ask(nl, b, nftrules_status_rule, &st, err,
+	    errlen)) != 1)
 		goto out;
-	}
 	*q = st.q;
 	*queue = st.queue;
-	rc = 1;
 out:
 	nl_close(nl);
 	nl_batch_free(b);

@@ -408,6 +408,17 @@ queue_set_rcvbuf(struct queue *q, uint32_t maxlen)
 		q->st.rcvbuf_bytes = (uint32_t)got;
 }
 
+/* The socket (closing it unbinds), the /proc file, the memory. */
+static void
+queue_free(struct queue *q)
+{
+	nl_close(q->nl);
+	if (q->procfd >= 0)
+		close(q->procfd);
+	free(q->retry);
+	free(q);
+}
+
 struct queue *
 queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
     queue_cb cb, void *arg, char *err, size_t errlen)
@@ -479,11 +490,7 @@ queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
 fail:
 	nl_batch_free(b);
 	/* Closing the socket unbinds the queue if the bind went through. */
-	nl_close(q->nl);
-	if (q->procfd >= 0)
-		close(q->procfd);
-	free(q->retry);
-	free(q);
+	queue_free(q);
 	return NULL;
 }
 
@@ -539,11 +546,7 @@ queue_close(struct queue *q)
 		(void)queue_config(q, b, why, sizeof(why));
 		nl_batch_free(b);
 	}
-	nl_close(q->nl);
-	if (q->procfd >= 0)
-		close(q->procfd);
-	free(q->retry);
-	free(q);
+	queue_free(q);
 }
 
 int
