@@ -83,41 +83,41 @@ nftrules_table_set(struct nl_batch *b, const char *table, const char *name,
 void
 nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c)
 {
+	/* Each kind as an IPv4 and an IPv6 set (id 0: none of that family;
+	 * the /64 sets are IPv6 only), in the order of nft/smtpgate.nft. */
 	const struct {
-		const char *name;
-		uint32_t id, type, keylen, flags, size;
+		const char *base;
+		uint32_t id4, id6, flags, size;
 	} sets[] = {
-		{ "allow4", NFTRULES_SET_ALLOW4, NFTRULES_TYPE_IPV4, 4,
+		{ "allow", NFTRULES_SET_ALLOW4, NFTRULES_SET_ALLOW6,
 		    NFT_SET_INTERVAL, 0 },
-		{ "allow6", NFTRULES_SET_ALLOW6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_INTERVAL, 0 },
-		{ "pass4", NFTRULES_SET_PASS4, NFTRULES_TYPE_IPV4, 4,
+		{ "pass", NFTRULES_SET_PASS4, NFTRULES_SET_PASS6,
 		    NFT_SET_TIMEOUT, c->pass_size },
-		{ "pass6", NFTRULES_SET_PASS6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_TIMEOUT, c->pass_size },
-		{ "deny4", NFTRULES_SET_DENY4, NFTRULES_TYPE_IPV4, 4,
+		{ "deny", NFTRULES_SET_DENY4, NFTRULES_SET_DENY6,
 		    NFT_SET_TIMEOUT, c->deny_size },
-		{ "deny6", NFTRULES_SET_DENY6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_TIMEOUT, c->deny_size },
-		{ "denynet6", NFTRULES_SET_DENYNET6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_TIMEOUT, c->deny_size },
-		{ "drop4", NFTRULES_SET_DROP4, NFTRULES_TYPE_IPV4, 4,
+		{ "denynet", 0, NFTRULES_SET_DENYNET6, NFT_SET_TIMEOUT,
+		    c->deny_size },
+		{ "drop", NFTRULES_SET_DROP4, NFTRULES_SET_DROP6,
 		    NFT_SET_TIMEOUT, c->drop_size },
-		{ "drop6", NFTRULES_SET_DROP6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_TIMEOUT, c->drop_size },
-		{ "dropnet6", NFTRULES_SET_DROPNET6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_TIMEOUT, c->drop_size },
-		{ "offend4", NFTRULES_SET_OFFEND4, NFTRULES_TYPE_IPV4, 4,
+		{ "dropnet", 0, NFTRULES_SET_DROPNET6, NFT_SET_TIMEOUT,
+		    c->drop_size },
+		{ "offend", NFTRULES_SET_OFFEND4, NFTRULES_SET_OFFEND6,
 		    NFT_SET_TIMEOUT, c->offend_size },
-		{ "offend6", NFTRULES_SET_OFFEND6, NFTRULES_TYPE_IPV6, 16,
-		    NFT_SET_TIMEOUT, c->offend_size },
-		{ "gated_ports", NFTRULES_SET_PORTS, NFTRULES_TYPE_SERVICE, 2,
-		    0, 0 },
 	};
+	char name[NFTSET_NAME_MAX];
 
-	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
-		nftrules_table_set(b, c->table, sets[i].name, sets[i].id,
-		    sets[i].type, sets[i].keylen, sets[i].flags, sets[i].size);
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		if (sets[i].id4 != 0) {
+			snprintf(name, sizeof(name), "%s4", sets[i].base);
+			nftrules_table_set(b, c->table, name, sets[i].id4,
+			    NFTRULES_TYPE_IPV4, 4, sets[i].flags, sets[i].size);
+		}
+		snprintf(name, sizeof(name), "%s6", sets[i].base);
+		nftrules_table_set(b, c->table, name, sets[i].id6,
+		    NFTRULES_TYPE_IPV6, 16, sets[i].flags, sets[i].size);
+	}
+	nftrules_table_set(b, c->table, "gated_ports", NFTRULES_SET_PORTS,
+	    NFTRULES_TYPE_SERVICE, 2, 0, 0);
 }
 
 /* One element message, labelled as nftset labels its own. */
