@@ -1,9 +1,10 @@
 /*
  * nftexpr.h - append one nf_tables expression to a libnftnl rule; the
- * building blocks of nftrules.c.
+ * building blocks of nftrules_rule.c (and nftexpr_queue_of, which reads a
+ * queue expression back, for nftrules_status and gate_watch).
  *
  * Each function returns 0, or -1 when the expression could not be made
- * (out of memory): the rule is then short, and nftrules_add_rule refuses
+ * (out of memory): the rule is then short, and nftrules_rule_add refuses
  * it, so callers OR the results together and check once.
  */
 #ifndef SMTPGATE_NFTEXPR_H
@@ -37,5 +38,13 @@ int nftexpr_verdict(struct nftnl_rule *r, int verdict);
 int nftexpr_jump(struct nftnl_rule *r, const char *chain);
 int nftexpr_reset(struct nftnl_rule *r);
 int nftexpr_queue(struct nftnl_rule *r, uint16_t num, enum nftrules_queue q);
+
+/*
+ * The other way, for rules read back from the kernel: is e a queue (the
+ * native expression, or the xtables NFQUEUE target)?  1 with its flavour
+ * and queue number, else 0.
+ */
+int nftexpr_queue_of(struct nftnl_expr *e, enum nftrules_queue *q,
+    uint16_t *num);
 
 #endif

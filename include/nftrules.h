@@ -25,6 +25,9 @@
  * it, then create everything - atomic, and idempotent.  Without the batch
  * end message the kernel validates every message, answers, and discards
  * all (how nft --check works): that is nftrules_probe and the dry run.
+ * The batches go through the netlink module (netlink.h); nftrules_build
+ * and its two siblings make them without a socket, for the golden test of
+ * the ruleset (tests/unit/test_nftrules.c, tests/golden/ruleset-*.txt).
  *
  * Functions return 0 / -1 (or the documented values) and write
  * "what: object: cause" into err.
@@ -61,6 +64,11 @@ struct nftrules_conf {
 					 * session; 0: no sniffer rules */
 };
 
+/* The ruleset's fields of a loaded configuration (cf outlives c: c points
+ * into it). */
+struct conf;
+void nftrules_conf_from(struct nftrules_conf *c, const struct conf *cf);
+
 /* "native" / "xtables NFQUEUE target" / "none". */
 const char *nftrules_queue_name(enum nftrules_queue q);
 
@@ -81,13 +89,27 @@ int nftrules_check_conf(const struct nftrules_conf *c, char *err,
 int nftrules_install(const struct nftrules_conf *c, enum nftrules_queue q,
     bool commit, char *err, size_t errlen);
 
+/*
+ * The messages of those batches, appended to b (see netlink.h; the frame
+ * is b's): nftrules_build the install batch of c (checked with
+ * nftrules_check_conf) with queue flavour q, 0 or -1 when out of memory
+ * (b broken); nftrules_build_remove the remove batch; nftrules_build_probe
+ * the probe's, returning the id of its queue rule message (-1: b broken).
+ */
+struct nl_batch;
+int nftrules_build(struct nl_batch *b, const struct nftrules_conf *c,
+    enum nftrules_queue q);
+void nftrules_build_remove(struct nl_batch *b, const char *table);
+int nftrules_build_probe(struct nl_batch *b);
+
 /* Delete the table if present (not an error when absent). 0 or -1. */
 int nftrules_remove(const char *table, char *err, size_t errlen);
 
 /*
  * Does the kernel have the nft `queue` expression?  Validates a throw-away
- * table with a queue rule without committing.  1 yes, 0 no (ENOENT),
- * -1 with err when the probe itself failed (e.g. no CAP_NET_ADMIN).
+ * table with a queue rule without committing.  1 yes, 0 no (the queue
+ * rule's own message, and only it, answered ENOENT), -1 with err when the
+ * probe itself failed (e.g. no CAP_NET_ADMIN).
  */
 int nftrules_probe(char *err, size_t errlen);
 

@@ -22,13 +22,15 @@
  * refresh an element's timeout when it is re-added, which nftset_add does;
  * on older kernels the timeout of an existing element is left as it was.
  *
- * How answers are matched: every message carries its own sequence number
- * and every batch remembers the range it used.  The kernel processes a
- * batch inside the sendmsg() that carries it, so all answers to a batch are
- * queued on the socket before nftset_flush returns; a read that drains the
- * socket (EAGAIN) therefore settles every batch sent before it.  Adds and
- * deletes carry no NLM_F_ACK in the daemon (only errors come back);
- * nftset_sync asks for an ack of every message and checks each arrived.
+ * How answers are matched: by the netlink module (netlink.h).  Every
+ * message is labelled ("add element pass4 192.0.2.7") and carries its own
+ * sequence number.  The kernel processes a batch inside the sendmsg() that
+ * carries it, so all answers to a batch are queued on the socket before
+ * nftset_flush returns; a read that drains the socket (EAGAIN) therefore
+ * settles every batch sent before it.  Adds and deletes carry no
+ * NLM_F_ACK in the daemon (only errors come back); nftset_sync asks for an
+ * ack of every message and checks each arrived.  A refusal is logged as
+ * "nftset: table inet T: add element pass4 192.0.2.7: CAUSE".
  */
 #ifndef SMTPGATE_NFTSET_H
 #define SMTPGATE_NFTSET_H
@@ -56,6 +58,7 @@ struct nftset_elem {
 					 * other keys (2: inet_service) */
 	uint8_t key[16];		/* address, network order */
 	bool interval;			/* prefix in an interval set */
+	uint8_t plen;			/* interval: its prefix length */
 	bool has_end;			/* interval: an end element follows */
 	uint8_t end[16];		/* interval: first address past the prefix */
 	uint64_t timeout_ms;		/* 0: the set's default (adds only) */
@@ -110,12 +113,15 @@ const struct nftset_stats *nftset_stats(const struct nftset *s);
  * Replace the whole content of sets: one nf_tables batch that flushes
  * every set named in sets[] (a DELSETELEM message without elements) and
  * then adds elems[], sent on a netlink socket of its own and waited for
- * (every message acked), so it does not disturb an open struct nftset.
+ * (nl_exchange: every message acked), so it does not disturb an open
+ * struct nftset.
  * The kernel applies the batch whole or not at all: a set is never seen
  * empty or half filled, and on any failure it keeps what it held.
  * For interval sets the caller passes prefixes that do not overlap (the
  * kernel refuses overlaps, and that aborts the batch).  At most
- * NFTSET_REPLACE_MAX elements.  0, or -1 with "nftset: ..." in err and
+ * NFTSET_REPLACE_MAX elements.  0, or -1 with "nftset: ..." in err
+ * (naming the refused message: "flush set pass4: ...", "add element
+ * allow4 10.0.0.0/8: ...") and
  * errno set (EPERM without CAP_NET_ADMIN, ENOENT when the table or a set
  * is missing, E2BIG when there are too many elements).
  */
@@ -144,5 +150,12 @@ int nftset_elem_prefix(struct nftset_elem *e, bool del, const char *base,
  */
 size_t nftset_build_elem_msg(void *buf, size_t len, const char *table,
     const struct nftset_elem *e, uint32_t seq, bool ack);
+/*
+ * e's label: "add element pass4 192.0.2.7", "delete element allow6
+ * 2001:db8::/32", "add element gated_ports 25" (2-byte keys are ports).
+ * Returns buf.
+ */
+const char *nftset_elem_label(const struct nftset_elem *e, char *buf,
+    size_t len);
 
 #endif

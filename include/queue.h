@@ -99,6 +99,17 @@ int queue_verdict_mark(struct queue *q, uint32_t id, bool repeat,
 const struct queue_stats *queue_stats(const struct queue *q);
 
 /*
+ * The config message of queue num into b, acked, labelled "bind queue N"
+ * or "unbind queue N": a bind carries copy mode (copy bytes), maximum
+ * length and the FAIL_OPEN and GSO flags in the same message (see above).
+ * For queue_open, queue_close and tests.  0, or -1 (out of memory: b is
+ * broken and will not send).
+ */
+struct nl_batch;
+int queue_config_build(struct nl_batch *b, uint16_t num, bool bind,
+    uint32_t copy, uint32_t maxlen);
+
+/*
  * For tests: before each verdict send, fn(arg) is asked; 0 sends, an errno
  * makes the send fail with it as if sendto() had.  NULL removes the hook.
  */

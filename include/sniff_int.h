@@ -82,6 +82,7 @@ struct sniff {
 	struct conf conf;		/* current configuration */
 	struct queue *q;
 	struct nftset *nft;
+	struct nl_sock *ct_nl;		/* conntrack questions (sniff_ct.c) */
 	struct dns *dns;
 	struct spfcheck *spf;
 	struct control *ctl;
@@ -118,6 +119,10 @@ struct sniff {
  * ECONNABORTED, the client a reset).  0, or -errno (-ENOENT: gone). */
 int sniff_cut(const struct addr *client, uint16_t cport,
     const struct addr *local, uint16_t lport);
+/* Its message (family fam, 4- or 16-byte addresses) into b: 0 or -1. */
+struct nl_batch;
+int sniff_cut_build(struct nl_batch *b, int fam, const uint8_t local[16],
+    uint16_t lport, const uint8_t remote[16], uint16_t rport);
 
 /* sniff_ct.c: what conntrack knows of a session. */
 struct sniff_ct {
@@ -125,10 +130,16 @@ struct sniff_ct {
 	uint64_t packets;		/* the client's packets so far */
 	uint8_t tcp_state;		/* TCP_CONNTRACK_* */
 };
-/* Ask conntrack about client:cport -> local:lport (TCP).  0 with *out,
- * or -errno (-ENOENT: no such session). */
-int sniff_ct_get(const struct addr *client, uint16_t cport,
-    const struct addr *local, uint16_t lport, struct sniff_ct *out);
+/* Ask conntrack about client:cport -> local:lport (TCP) on *nlp (opened
+ * at the first question; the caller closes it with nl_close).  0 with
+ * *out, or -errno (-ENOENT: no such session). */
+struct nl_sock;
+int sniff_ct_get(struct nl_sock **nlp, const struct addr *client,
+    uint16_t cport, const struct addr *local, uint16_t lport,
+    struct sniff_ct *out);
+/* Its message into b: 0, or -1 (families differ, out of memory). */
+int sniff_ct_build(struct nl_batch *b, const struct addr *client,
+    uint16_t cport, const struct addr *local, uint16_t lport);
 
 /* sniff_judge.c */
 struct strikes_cfg;

@@ -4,24 +4,28 @@
  * sets denynet6, dropnet6), read and changed over netlink.
  *
  * Exports ctl_cache_main and ctl_sets_dump (ctl_sets.h).  Reading is a
- * GETSETELEM dump parsed by libnftnl; deleting goes through nftset (one
- * batch, every message acked), flushing through nftset_replace.
+ * GETSETELEM dump through the netlink module, parsed by libnftnl; deleting
+ * goes through nftset (one batch, every message acked), flushing through
+ * nftset_replace.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
 #include <libnftnl/set.h>
 
 #include "ctl.h"
 #include "ctl_sets.h"
+#include "netlink.h"
 #include "nftset.h"
+
+#define CTL_SETS_WAIT_MS	5000	/* a dump of 65536 elements */
+#define CTL_SETS_MSG		512	/* the dump request, bytes */
 
 /*
  * The gate's cache sets, in listing order.  The net sets hold IPv6 /64s
@@ -63,6 +67,7 @@ ctl_sets_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (s == NULL) {
 		d->oom = true;
+		errno = ENOMEM;
 		return MNL_CB_ERROR;
 	}
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
@@ -72,6 +77,7 @@ ctl_sets_cb(const struct nlmsghdr *nlh, void *data)
 	if ((it = nftnl_set_elems_iter_create(s)) == NULL) {
 		nftnl_set_free(s);
 		d->oom = true;
+		errno = ENOMEM;
 		return MNL_CB_ERROR;
 	}
 	while ((el = nftnl_set_elems_iter_next(it)) != NULL) {
@@ -112,6 +118,8 @@ ctl_sets_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
+	if (d->oom)
+		errno = ENOMEM;
 	return d->oom ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
@@ -120,71 +128,49 @@ ctl_sets_dump(const char *table, const char *set, struct ctl_set_elem **out,
     size_t *n, char *err, size_t errlen)
 {
 	struct ctl_dump d = { 0 };
-	struct mnl_socket *nl;
-	struct nftnl_set *s;
+	struct nl_sock *nl = NULL;
+	struct nl_batch *b = NULL;
+	struct nftnl_set *s = NULL;
 	struct nlmsghdr *nlh;
-	char *buf;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	ssize_t got;
+	char why[256];
 	int rc = -1, saved = 0;
 
 	*out = NULL;
 	*n = 0;
-	if ((buf = malloc(MNL_SOCKET_BUFFER_SIZE)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	if ((s = nftnl_set_alloc()) == NULL) {
+	if ((b = nl_batch_new(NL_FRAME_NONE)) == NULL ||
+	    (s = nftnl_set_alloc()) == NULL ||
+	    (nlh = nl_batch_put(b, CTL_SETS_MSG)) == NULL) {
 		saved = ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-	    NLM_F_DUMP | NLM_F_ACK, seq);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	if ((nl = nl_open(NETLINK_NETFILTER, 0, why, sizeof(why))) == NULL) {
 		saved = errno;
-		snprintf(err, errlen, "netlink send: %s", strerror(errno));
+		snprintf(err, errlen, "%s", why);
 		goto out;
 	}
-	for (;;) {
-		got = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
-		if (got == -1) {
-			saved = errno;
-			snprintf(err, errlen, "netlink recv: %s",
-			    strerror(errno));
-			goto out;
-		}
-		int r = mnl_cb_run(buf, (size_t)got, seq, portid, ctl_sets_cb,
-		    &d);
-		if (r == -1) {
-			saved = d.oom ? ENOMEM : errno;
-			snprintf(err, errlen, "list set inet %s %s: %s", table,
-			    set, strerror(saved));
-			goto out;
-		}
-		if (r == MNL_CB_STOP)
-			break;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr((char *)nlh, NFT_MSG_GETSETELEM,
+	    NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK, 0);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	(void)nl_batch_add_dump(b, "list set inet %s %s", table, set);
+	if (nl_exchange(nl, b, ctl_sets_cb, &d, CTL_SETS_WAIT_MS, why,
+	    sizeof(why)) == -1) {
+		saved = d.oom ? ENOMEM : errno;
+		snprintf(err, errlen, "%s", why);
+		goto out;
 	}
 	*out = d.e;
 	*n = d.n;
 	d.e = NULL;
 	rc = 0;
 out:
-	if (nl != NULL)
-		mnl_socket_close(nl);
+	nl_close(nl);
+	nl_batch_free(b);
+	if (s != NULL)
+		nftnl_set_free(s);
 	free(d.e);
-	free(buf);
 	if (rc == -1)
 		errno = saved;
 	return rc;

@@ -4,7 +4,8 @@
  *
  * Exports gate_watch_new, gate_watch_free and gate_watch_stats (gate_int.h).
  * gate_new makes the watch once its queue is bound; it owns a netlink
- * socket of its own (non-blocking, in the event loop) and a timer.
+ * socket of its own (the netlink module's, non-blocking, in the event
+ * loop), the one dump request it reuses, and a timer.
  *
  * The kernel counts a fail-open accept nowhere (NOTES.md): a SYN that meets
  * a full queue is accepted without a packet id, one that meets a full
@@ -37,24 +38,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
 
-#include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/xt_NFQUEUE.h>
 
 #include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 
 #include "gate_int.h"
 #include "log.h"
+#include "netlink.h"
+#include "nftexpr.h"
 
 #define GATE_WATCH_MS		1000	/* one reading a second */
+#define GATE_WATCH_WAIT_MS	2000	/* a dump's deadline */
 #define GATE_WATCH_CHAIN	"gate"
+#define GATE_WATCH_MSG		1024	/* the dump request, bytes */
 
 enum { GW_UNJUDGED, GW_OVERFLOW, GW_RATE, GW_WAITED, GW_MAX };
 
@@ -67,15 +68,14 @@ struct gate_streak {
 
 struct gate_watch {
 	struct gate *g;
-	struct mnl_socket *nl;
-	int fd;
-	uint32_t portid, seq;
+	struct nl_sock *nl;
+	bool registered;		/* its fd is in the event loop */
+	struct nl_batch *req;		/* the dump request */
 	char table[NFTSET_TABLE_MAX];
 	uint16_t queue;
 	struct ev_timer *tick;
-	char *buf;			/* MNL_SOCKET_BUFFER_SIZE */
 
-	bool busy;			/* a dump is under way */
+	bool busy;			/* a dump is under way (req in flight) */
 	bool found;			/* the dump had our queue rule */
 	uint64_t rule_pkts;		/* its counter in this dump */
 	uint64_t rule_handle;		/* and its handle */
@@ -107,26 +107,14 @@ gate_watch_expr(struct nftnl_expr *e, void *data)
 {
 	struct gate_watch_rule *r = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	const struct xt_NFQ_info_v3 *info;
-	uint32_t len = 0;
+	enum nftrules_queue q;
+	uint16_t num;
 
-	if (name == NULL)
-		return MNL_CB_OK;
-	if (strcmp(name, "counter") == 0) {
+	if (name != NULL && strcmp(name, "counter") == 0) {
 		r->counted = true;
 		r->pkts = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-	} else if (strcmp(name, "queue") == 0) {
-		if (nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == r->queue)
-			r->queues = true;
-	} else if (strcmp(name, "target") == 0 &&
-	    nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME) != NULL &&
-	    strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME), "NFQUEUE") ==
-	    0) {
-		info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
-		/* Revisions 1-3 all start with queuenum. */
-		if (info != NULL && len >= sizeof(uint16_t) &&
-		    info->queuenum == r->queue)
-			r->queues = true;
+	} else if (nftexpr_queue_of(e, &q, &num) == 1 && num == r->queue) {
+		r->queues = true;
 	}
 	return MNL_CB_OK;
 }
@@ -139,8 +127,10 @@ gate_watch_rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_rule *nr = nftnl_rule_alloc();
 	uint64_t handle = 0;
 
-	if (nr == NULL)
+	if (nr == NULL) {
+		errno = ENOMEM;
 		return MNL_CB_ERROR;
+	}
 	if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
 		(void)nftnl_expr_foreach(nr, gate_watch_expr, &r);
 		if (nftnl_rule_is_set(nr, NFTNL_RULE_HANDLE))
@@ -202,66 +192,68 @@ gate_watch_done(struct gate_watch *w)
 		w->st.queue_full = w->before + counted - ids;
 }
 
+/* The dump is settled (called from nl_process, never inside the send). */
+static void
+gate_watch_answered(void *arg, struct nl_batch *b)
+{
+	struct gate_watch *w = arg;
+	char why[NL_LABEL_MAX + 64];
+
+	w->busy = false;
+	if (nl_batch_ok(b)) {
+		gate_watch_done(w);
+		return;
+	}
+	/* ENOBUFS: parts lost; the rest come as stale answers; the next
+	 * tick asks again. */
+	nl_batch_why(b, why, sizeof(why));
+	gate_watch_warn(w, why);
+}
+
 static void
 gate_watch_readable(int fd, uint32_t events, void *arg)
 {
 	struct gate_watch *w = arg;
-	ssize_t n;
-	int rc;
 
 	(void)fd;
 	(void)events;
-	for (;;) {
-		n = recv(w->fd, w->buf, MNL_SOCKET_BUFFER_SIZE, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR)
-				continue;
-			/* ENOBUFS: parts lost; read the rest, retry next tick. */
-			gate_watch_warn(w, strerror(errno));
-			w->busy = false;
-			continue;
-		}
-		if (!w->busy)
-			continue;		/* the rest of an abandoned dump */
-		rc = mnl_cb_run(w->buf, (size_t)n, w->seq, w->portid,
-		    gate_watch_rule_cb, w);
-		if (rc == MNL_CB_STOP) {
-			gate_watch_done(w);
-		} else if (rc == MNL_CB_ERROR) {
-			gate_watch_warn(w, strerror(errno));
-			w->busy = false;
-		}
-	}
+	if (nl_process(w->nl, 0) == -1)
+		gate_watch_warn(w, strerror(errno));
 }
 
 /* Ask for chain gate's rules, then read the kernel's id counter. */
 static void
 gate_watch_request(struct gate_watch *w)
 {
-	char buf[1024] __attribute__((aligned(8)));
+	char why[NL_LABEL_MAX + 64];
 	struct queue_kernel k;
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
 
 	if ((r = nftnl_rule_alloc()) == NULL)
 		return;
+	nl_batch_reset(w->req, NL_FRAME_NONE);
+	if ((nlh = nl_batch_put(w->req, GATE_WATCH_MSG)) == NULL) {
+		nftnl_rule_free(r);
+		return;
+	}
 	w->ids_ok = queue_kernel_stats(w->g->q, &k) == 0;
 	if (w->ids_ok)
 		w->ids_before = k.id_sequence;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, w->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, GATE_WATCH_CHAIN);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	if (++w->seq == 0)
-		w->seq = 1;
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
-	    NLM_F_DUMP, w->seq);
+	nlh = nftnl_nlmsg_build_hdr((char *)nlh, NFT_MSG_GETRULE, NFPROTO_INET,
+	    NLM_F_DUMP, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
+	(void)nl_batch_add_dump(w->req, "list rules of inet %s chain %s",
+	    w->table, GATE_WATCH_CHAIN);
 	w->found = false;
-	if (mnl_socket_sendto(w->nl, nlh, nlh->nlmsg_len) < 0) {
-		gate_watch_warn(w, strerror(errno));
+	if (nl_send(w->nl, w->req, gate_watch_rule_cb, gate_watch_answered, w,
+	    GATE_WATCH_WAIT_MS) == -1) {
+		nl_batch_why(w->req, why, sizeof(why));
+		gate_watch_warn(w, why);
 		return;
 	}
 	w->busy = true;
@@ -313,6 +305,9 @@ gate_watch_tick(void *arg)
 	gate_watch_streak(w, GW_OVERFLOW, g->st.overflow);
 	gate_watch_streak(w, GW_RATE, g->st.rate_limited);
 	gate_watch_streak(w, GW_WAITED, g->st.dns_waited);
+	/* A dump past its deadline settles here, if nothing was read. */
+	if (w->busy && nl_process(w->nl, 0) == -1)
+		gate_watch_warn(w, strerror(errno));
 	if (!w->busy)
 		gate_watch_request(w);
 	w->tick = evloop_timer_at(g->ev, evloop_now_ms(g->ev) + GATE_WATCH_MS,
@@ -326,50 +321,38 @@ gate_watch_new(struct gate *g, char *err, size_t errlen)
 {
 	struct gate_watch *w = calloc(1, sizeof(*w));
 	const struct conf *c = &g->cfg->conf;
+	char why[256];
 
-	if (w == NULL || (w->buf = malloc(MNL_SOCKET_BUFFER_SIZE)) == NULL) {
+	if (w == NULL || (w->req = nl_batch_new(NL_FRAME_NONE)) == NULL) {
 		snprintf(err, errlen, "gate watch: out of memory");
 		goto fail;
 	}
 	w->g = g;
-	w->fd = -1;
 	w->queue = c->gate.queue;
 	snprintf(w->table, sizeof(w->table), "%s", c->nft.table);
-	w->seq = (uint32_t)time(NULL);
-	if ((w->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) == NULL ||
-	    mnl_socket_bind(w->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
-		snprintf(err, errlen, "gate watch: netlink socket: %s",
-		    strerror(errno));
+	if ((w->nl = nl_open(NETLINK_NETFILTER, 0, why, sizeof(why))) ==
+	    NULL) {
+		snprintf(err, errlen, "gate watch: %s", why);
 		goto fail;
 	}
-	w->fd = mnl_socket_get_fd(w->nl);
-	w->portid = mnl_socket_get_portid(w->nl);
-	if (evloop_fd_add(g->ev, w->fd, EPOLLIN, gate_watch_readable, w) ==
-	    -1) {
+	if (evloop_fd_add(g->ev, nl_fd(w->nl), EPOLLIN, gate_watch_readable,
+	    w) == -1) {
 		snprintf(err, errlen, "gate watch: epoll add: %s",
 		    strerror(errno));
-		mnl_socket_close(w->nl);
-		w->nl = NULL;
 		goto fail;
 	}
+	w->registered = true;
 	/* The first reading is the base: take it now. */
 	gate_watch_request(w);
 	w->tick = evloop_timer_at(g->ev, evloop_now_ms(g->ev) + GATE_WATCH_MS,
 	    gate_watch_tick, w);
 	if (w->tick == NULL) {
 		snprintf(err, errlen, "gate watch: out of memory");
-		gate_watch_free(w);
-		return NULL;
+		goto fail;
 	}
 	return w;
 fail:
-	if (w != NULL) {
-		if (w->nl != NULL)
-			mnl_socket_close(w->nl);
-		free(w->buf);
-		free(w);
-	}
+	gate_watch_free(w);
 	return NULL;
 }
 
@@ -380,11 +363,11 @@ gate_watch_free(struct gate_watch *w)
 		return;
 	if (w->tick != NULL)
 		evloop_timer_cancel(w->g->ev, w->tick);
-	if (w->nl != NULL) {
-		(void)evloop_fd_del(w->g->ev, w->fd);
-		mnl_socket_close(w->nl);
-	}
-	free(w->buf);
+	if (w->registered)
+		(void)evloop_fd_del(w->g->ev, nl_fd(w->nl));
+	/* A dump in flight is dropped without its callback. */
+	nl_close(w->nl);
+	nl_batch_free(w->req);
 	free(w);
 }
 

@@ -1,6 +1,7 @@
 /*
  * nftexpr.c - one nf_tables expression at a time, appended to a libnftnl
- * rule (nftexpr.h).  nftrules.c composes the table's rules from these.
+ * rule (nftexpr.h).  nftrules_rule.c composes the table's rules from
+ * these; nftexpr_queue_of reads a queue expression back.
  */
 #include <stdio.h>		/* libnftnl's headers need FILE */
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 
 /*
  * Each helper appends one expression to r.  An allocation failure leaves
- * the rule short, which nftrules_add_rule catches (it counts expressions).
+ * the rule short, which nftrules_rule_add catches (callers OR the
+ * results together).
  */
 int
 nftexpr_expr(struct nftnl_rule *r, struct nftnl_expr *e)
@@ -248,3 +250,31 @@ nftexpr_queue(struct nftnl_rule *r, uint16_t num, enum nftrules_queue q)
 	return nftexpr_expr(r, e);
 }
 
+
+int
+nftexpr_queue_of(struct nftnl_expr *e, enum nftrules_queue *q, uint16_t *num)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const char *tg;
+	const struct xt_NFQ_info_v3 *info;
+	uint32_t len = 0;
+
+	if (name == NULL)
+		return 0;
+	if (strcmp(name, "queue") == 0) {
+		*q = NFTRULES_QUEUE_NATIVE;
+		*num = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
+		return 1;
+	}
+	if (strcmp(name, "target") != 0 ||
+	    (tg = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME)) == NULL ||
+	    strcmp(tg, "NFQUEUE") != 0)
+		return 0;
+	*q = NFTRULES_QUEUE_XT;
+	*num = 0;
+	info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
+	/* Revisions 1-3 all start with queuenum. */
+	if (info != NULL && len >= sizeof(uint16_t))
+		*num = info->queuenum;
+	return 1;
+}

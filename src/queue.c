@@ -4,24 +4,29 @@
  *
  * Exports queue_open, queue_verdict, queue_verdict_mark, queue_stats,
  * queue_set_fault, queue_close.  Needs an
- * event loop (evloop_new) first; the queue owns its netlink socket and its
- * receive buffer and gives both back in queue_close.
+ * event loop (evloop_new) first; the queue owns its netlink socket (the
+ * netlink module's, with its receive buffer) and gives it back in
+ * queue_close.  Packets and the kernel's answers to verdicts reach
+ * queue_other, the socket's handler for messages no request waits for.
  *
  * Hazards, from NOTES.md and the kernel's nfnetlink_queue:
  *  - A bound queue whose copy mode is not yet set drops packets even with
  *    bypass, so bind, copy mode, maximum length and flags travel in ONE
- *    config message and its ack is awaited with a real sequence number.
+ *    config message and its ack is awaited (nl_exchange: matched by its
+ *    sequence number, under a deadline).
  *  - Packets can arrive between the bind and its ack.  They are answered
  *    NF_REPEAT: the hook runs again, the queue rule queues them again, and
  *    they come back once the caller holds the queue handle.  No callback
  *    runs inside queue_open.
  *  - The kernel answers a verdict for an id it no longer holds with an
  *    ENOENT error message; that is counted in verdict_errors, not fatal.
- *    Verdicts are never acked, so every NLMSG_ERROR seen outside a
- *    config exchange is such an answer.
+ *    Verdicts are never acked, so every NLMSG_ERROR that answers no
+ *    config request (the socket matches those by sequence number) is
+ *    such an answer.
  *  - ENOBUFS from recv means the kernel dropped messages to us (we leave
  *    NETLINK_NO_ENOBUFS unset on purpose so we learn of it); the lost
- *    packets were accepted by FAIL_OPEN or dropped.  Counted, survived.
+ *    packets were accepted by FAIL_OPEN or dropped.  Counted (by the
+ *    socket), survived.
  *  - The batch verdict message applies to every older id as well; only
  *    single verdicts are sent here, so verdicts may be given in any order.
  *  - The callback must not call queue_close: the receive loop is still
@@ -35,12 +40,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
@@ -54,6 +57,7 @@
 
 #include "log.h"
 #include "marks.h"
+#include "netlink.h"
 #include "queue.h"
 
 /* Datagrams read per readable event before other work gets a turn. */
@@ -96,19 +100,16 @@ struct queue_retry {
 
 struct queue {
 	struct evloop *ev;
-	struct mnl_socket *nl;
+	struct nl_sock *nl;
 	int fd;			/* the netlink socket, registered with ev */
 	bool registered;	/* fd is in the event loop */
 	uint16_t num;		/* queue number */
-	uint32_t portid;	/* our netlink port id */
-	uint32_t seq;		/* last sequence number sent */
-	uint32_t wait_seq;	/* config message whose ack we wait for, or 0 */
 	enum queue_state state;
 	queue_cb cb;
 	void *arg;
 	struct queue_stats st;
-	uint8_t *buf;		/* receive buffer */
-	size_t buflen;		/* its size in bytes */
+	uint64_t malformed;	/* packet and error messages we could not
+				 * read (the socket counts its own) */
 	uint32_t maxlen;	/* packets the kernel holds for us at most */
 	struct queue_retry *retry;	/* verdicts waiting for a send */
 	size_t nretry, capretry;
@@ -123,14 +124,6 @@ struct queue {
 					 * 0440 root), or -1 */
 };
 
-static uint32_t
-queue_next_seq(struct queue *q)
-{
-	if (++q->seq == 0)	/* 0 would match any message in mnl_cb_run */
-		q->seq = 1;
-	return q->seq;
-}
-
 /* One try at sending a verdict.  0, or -1 with errno. */
 static int
 queue_send_once(struct queue *q, const struct queue_retry *r)
@@ -143,14 +136,12 @@ queue_send_once(struct queue *q, const struct queue_retry *r)
 		errno = e;
 		return -1;
 	}
+	/* Not acked: a refusal comes back to queue_other. */
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
-	nlh->nlmsg_seq = queue_next_seq(q);
 	nfq_nlmsg_verdict_put(nlh, (int)r->id, r->verdict);
 	if (r->set_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, r->mark);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	return 0;
+	return nl_send_untracked(q->nl, nlh);
 }
 
 static bool
@@ -271,33 +262,9 @@ queue_send_verdict(struct queue *q, uint32_t id, int verdict, bool set_mark,
 	return queue_retry_add(q, &r);
 }
 
-/* NLMSG_ERROR: an ack or error for our config, or a refused verdict. */
-static int
-queue_ctl_error(const struct nlmsghdr *nlh, void *data)
+static void
+queue_data(struct queue *q, const struct nlmsghdr *nlh)
 {
-	struct queue *q = data;
-	const struct nlmsgerr *e;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-		q->st.malformed++;
-		return MNL_CB_OK;
-	}
-	e = mnl_nlmsg_get_payload(nlh);
-	if (q->wait_seq != 0 && nlh->nlmsg_seq == q->wait_seq) {
-		if (e->error == 0)
-			return MNL_CB_STOP;
-		errno = e->error < 0 ? -e->error : e->error;
-		return MNL_CB_ERROR;
-	}
-	if (e->error != 0)
-		q->st.verdict_errors++;
-	return MNL_CB_OK;
-}
-
-static int
-queue_data(const struct nlmsghdr *nlh, void *data)
-{
-	struct queue *q = data;
 	struct nlattr *attr[NFQA_MAX + 1];
 	const struct nfqnl_msg_packet_hdr *ph;
 	struct queue_packet p;
@@ -305,8 +272,8 @@ queue_data(const struct nlmsghdr *nlh, void *data)
 	memset(attr, 0, sizeof(attr));
 	if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET) ||
 	    nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL) {
-		q->st.malformed++;
-		return MNL_CB_OK;
+		q->malformed++;
+		return;
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	memset(&p, 0, sizeof(p));
@@ -338,147 +305,127 @@ queue_data(const struct nlmsghdr *nlh, void *data)
 		/* The unbind flushes it; a verdict would only get ENOENT. */
 		break;
 	}
-	return MNL_CB_OK;
 }
 
 /*
- * Read one datagram and run its messages.  1 when something was read,
- * 0 when nothing was waiting, -1 on a socket error (errno), and -2 when
- * the ack awaited in wait_seq reported an error (errno).  *stop is set
- * when that ack said yes.
+ * A message no request waits for: a queued packet, or the kernel's
+ * answer to a verdict (verdicts are never acked, so an error is a refusal:
+ * ENOENT for a packet it no longer holds), counted, not fatal.
  */
-static int
-queue_read_one(struct queue *q, bool *stop)
+static void
+queue_other(void *arg, const struct nlmsghdr *nlh)
 {
-	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
-		[NLMSG_ERROR] = queue_ctl_error,
-	};
-	ssize_t n;
-	int rc;
+	struct queue *q = arg;
+	int error;
 
-	/* MSG_TRUNC: netlink then returns the datagram's real length. */
-	n = recv(q->fd, q->buf, q->buflen, MSG_TRUNC);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		if (errno == EINTR)
-			return 1;
-		if (errno == ENOBUFS) {
-			q->st.enobufs++;
-			return 1;
-		}
-		return -1;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		if ((error = nl_error_decode(nlh, NULL, 0)) == -1)
+			q->malformed++;
+		else if (error != 0)
+			q->st.verdict_errors++;
+		return;
 	}
-	if (n == 0)
-		return 0;
-	if ((size_t)n > q->buflen) {
-		q->st.malformed++;
-		return 1;
-	}
-	rc = mnl_cb_run2(q->buf, (size_t)n, q->wait_seq, q->portid, queue_data,
-	    q, ctl, NLMSG_MIN_TYPE);
-	if (rc == MNL_CB_STOP && q->wait_seq != 0)
-		*stop = true;
-	if (rc == MNL_CB_ERROR) {
-		if (q->wait_seq != 0 && errno != EPROTO && errno != ESRCH &&
-		    errno != EBADMSG)
-			return -2;
-		q->st.malformed++;
-	}
-	return 1;
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+		return;			/* NOOP, DONE, OVERRUN: nothing */
+	queue_data(q, nlh);
 }
 
-/* Send a config message and wait for its ack. 0 or -1 (errno). */
-static int
-queue_config(struct queue *q, struct nlmsghdr *nlh)
+/* The socket's counts and ours, in the stats. */
+static void
+queue_sync_stats(struct queue *q)
 {
-	struct timespec t0, t;
-	bool stop = false;
-	int rc, left, saved;
+	const struct nl_stats *ns = nl_stats(q->nl);
 
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = queue_next_seq(q);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+	q->st.enobufs = ns->enobufs;
+	q->st.malformed = q->malformed + ns->malformed;
+}
+
+/* Send a config message (begun in b) and wait for its ack. 0 or -1
+ * with "LABEL: CAUSE" in err and errno. */
+static int
+queue_config(struct queue *q, struct nl_batch *b, char *err, size_t errlen)
+{
+	int rc, e;
+
+	rc = nl_exchange(q->nl, b, NULL, NULL, QUEUE_ACK_TIMEOUT_MS, err,
+	    errlen);
+	e = errno;
+	queue_sync_stats(q);
+	errno = e;
+	return rc;
+}
+
+int
+queue_config_build(struct nl_batch *b, uint16_t num, bool bind,
+    uint32_t copy, uint32_t maxlen)
+{
+	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+	struct nlmsghdr *nlh = nl_batch_put(b, QUEUE_CTL_BUF);
+
+	if (nlh == NULL)
 		return -1;
-	q->wait_seq = nlh->nlmsg_seq;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
-
-		rc = queue_read_one(q, &stop);
-		if (rc < 0)
-			break;
-		if (stop)
-			break;
-		if (rc > 0)
-			continue;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = QUEUE_ACK_TIMEOUT_MS -
-		    (int)((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			rc = -1;
-			break;
-		}
-		if (poll(&pfd, 1, left) < 0 && errno != EINTR) {
-			rc = -1;
-			break;
-		}
+	nlh = nfq_nlmsg_put((char *)nlh, NFQNL_MSG_CONFIG, num);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, bind ? NFQNL_CFG_CMD_BIND :
+	    NFQNL_CFG_CMD_UNBIND);
+	if (bind) {
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy);
+		nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
 	}
-	saved = errno;
-	q->wait_seq = 0;
-	errno = saved;
-	return stop ? 0 : -1;
+	return nl_batch_add(b, "%s queue %u", bind ? "bind" : "unbind",
+	    num) == -1 ? -1 : 0;
 }
 
 static void
 queue_readable(int fd, uint32_t events, void *arg)
 {
 	struct queue *q = arg;
-	bool stop = false;
-	int i;
 
 	(void)fd;
 	(void)events;
 	/* Verdicts that wait go first: each frees a slot of the queue. */
 	if (q->nretry > 0)
 		queue_retry_send(q);
-	for (i = 0; i < QUEUE_BURST; i++)
-		if (queue_read_one(q, &stop) <= 0)
-			break;
+	/* A socket error other than ENOBUFS (counted) cannot be helped
+	 * here; the next readable event tries again. */
+	(void)nl_process(q->nl, QUEUE_BURST);
+	queue_sync_stats(q);
 }
 
 static void
 queue_set_rcvbuf(struct queue *q, uint32_t maxlen)
 {
 	uint64_t want = (uint64_t)maxlen * QUEUE_RCVBUF_PER_PKT;
-	int size, got = 0;
-	socklen_t sl = sizeof(got);
+	int got;
 
 	if (want < QUEUE_RCVBUF_MIN)
 		want = QUEUE_RCVBUF_MIN;
 	if (want > QUEUE_RCVBUF_MAX)
 		want = QUEUE_RCVBUF_MAX;
-	size = (int)want;
-	/* FORCE passes net.core.rmem_max, with CAP_NET_ADMIN only. */
-	if (setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-	    sizeof(size)) < 0)
-		(void)setsockopt(q->fd, SOL_SOCKET, SO_RCVBUF, &size,
-		    sizeof(size));
-	if (getsockopt(q->fd, SOL_SOCKET, SO_RCVBUF, &got, &sl) == 0)
+	if ((got = nl_set_rcvbuf(q->nl, (int)want)) > 0)
 		q->st.rcvbuf_bytes = (uint32_t)got;
+}
+
+/* The socket (closing it unbinds), the /proc file, the memory. */
+static void
+queue_free(struct queue *q)
+{
+	nl_close(q->nl);
+	if (q->procfd >= 0)
+		close(q->procfd);
+	free(q->retry);
+	free(q);
 }
 
 struct queue *
 queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
     queue_cb cb, void *arg, char *err, size_t errlen)
 {
-	char buf[QUEUE_CTL_BUF] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
+	struct nl_batch *b = NULL;
 	struct queue *q;
-	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
-	int fl;
+	char why[256];
 
 	if (maxlen == 0 || cb == NULL) {
 		snprintf(err, errlen, "nfq: queue %u: %s", num,
@@ -503,50 +450,35 @@ queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
 	q->state = QUEUE_OPENING;
 	q->maxlen = maxlen;
 	q->retry_delay_ms = QUEUE_RETRY_MIN_MS;
-	q->buflen = copy + QUEUE_MSG_OVERHEAD;
-	q->buf = malloc(q->buflen);
-	if (q->buf == NULL) {
-		snprintf(err, errlen, "nfq: queue %u: malloc %zu: %s", num,
-		    q->buflen, strerror(errno));
-		goto fail;
-	}
-	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	/* The receive buffer: one packet message with its payload. */
+	q->nl = nl_open(NETLINK_NETFILTER, copy + QUEUE_MSG_OVERHEAD, why,
+	    sizeof(why));
 	if (q->nl == NULL) {
-		snprintf(err, errlen, "nfq: queue %u: netlink socket: %s", num,
-		    strerror(errno));
+		snprintf(err, errlen, "nfq: queue %u: %s", num, why);
 		goto fail;
 	}
-	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "nfq: queue %u: netlink bind: %s", num,
-		    strerror(errno));
-		goto fail;
-	}
-	q->fd = mnl_socket_get_fd(q->nl);
+	q->fd = nl_fd(q->nl);
+	nl_set_other(q->nl, queue_other, q);
 	/* Read later, after the daemon has become an unprivileged user. */
 	q->procfd = open("/proc/net/netfilter/nfnetlink_queue",
 	    O_RDONLY | O_CLOEXEC);
-	q->portid = mnl_socket_get_portid(q->nl);
-	fl = fcntl(q->fd, F_GETFL);
-	if (fl < 0 || fcntl(q->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "nfq: queue %u: fcntl O_NONBLOCK: %s",
-		    num, strerror(errno));
-		goto fail;
-	}
 	queue_set_rcvbuf(q, maxlen);
 
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
-	if (queue_config(q, nlh) < 0) {
-		/* The kernel says EPERM for both causes; name them. */
-		snprintf(err, errlen, "nfq: bind queue %u: %s%s", num,
-		    strerror(errno), errno == EPERM ? " (needs CAP_NET_ADMIN, "
-		    "or another process holds the queue)" : "");
+	if ((b = nl_batch_new(NL_FRAME_NONE)) == NULL) {
+		snprintf(err, errlen, "nfq: queue %u: malloc: %s", num,
+		    strerror(errno));
 		goto fail;
 	}
+	(void)queue_config_build(b, num, true, copy, maxlen);
+	if (queue_config(q, b, why, sizeof(why)) < 0) {
+		/* The kernel says EPERM for both causes; name them. */
+		snprintf(err, errlen, "nfq: %s%s", why, errno == EPERM ?
+		    " (needs CAP_NET_ADMIN, or another process holds the "
+		    "queue)" : "");
+		goto fail;
+	}
+	nl_batch_free(b);
+	b = NULL;
 	if (evloop_fd_add(ev, q->fd, EPOLLIN, queue_readable, q) < 0) {
 		snprintf(err, errlen, "nfq: queue %u: evloop_fd_add: %s", num,
 		    strerror(errno));
@@ -556,14 +488,9 @@ queue_open(struct evloop *ev, uint16_t num, uint32_t maxlen, uint32_t copy,
 	q->state = QUEUE_RUNNING;
 	return q;
 fail:
+	nl_batch_free(b);
 	/* Closing the socket unbinds the queue if the bind went through. */
-	if (q->nl != NULL)
-		mnl_socket_close(q->nl);
-	if (q->procfd >= 0)
-		close(q->procfd);
-	free(q->buf);
-	free(q->retry);
-	free(q);
+	queue_free(q);
 	return NULL;
 }
 
@@ -594,8 +521,8 @@ queue_stats(const struct queue *q)
 void
 queue_close(struct queue *q)
 {
-	char buf[QUEUE_CTL_BUF] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
+	struct nl_batch *b;
+	char why[256];
 
 	if (q == NULL)
 		return;
@@ -613,15 +540,13 @@ queue_close(struct queue *q)
 	 * clients' retransmitted SYNs then pass).  Closing the socket would
 	 * unbind too; the explicit message only makes it prompt and checked.
 	 */
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->num);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_UNBIND);
-	(void)queue_config(q, nlh);
-	mnl_socket_close(q->nl);
-	if (q->procfd >= 0)
-		close(q->procfd);
-	free(q->buf);
-	free(q->retry);
-	free(q);
+	if ((b = nl_batch_new(NL_FRAME_NONE)) != NULL) {
+		(void)queue_config_build(b, q->num, false, 0, 0);
+		/* A refusal changes nothing: closing the socket unbinds. */
+		(void)queue_config(q, b, why, sizeof(why));
+		nl_batch_free(b);
+	}
+	queue_free(q);
 }
 
 int

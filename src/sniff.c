@@ -53,6 +53,7 @@
 
 #include "log.h"
 #include "marks.h"
+#include "netlink.h"
 #include "pkt.h"
 #include "privdrop.h"
 #include "smtpcmd.h"
@@ -427,7 +428,8 @@ sniff_first_data(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
 		return;
 	}
 	s->st.ct_queries++;
-	rc = sniff_ct_get(&f->src, f->sport, &f->dst, f->dport, &ct);
+	rc = sniff_ct_get(&s->ct_nl, &f->src, f->sport, &f->dst, f->dport,
+	    &ct);
 	if (rc != 0 && rc != -ENOENT)
 		s->st.ct_errors++;
 	if (rc == 0 && ct.counted && ct.packets <= SNIFF_START_PKTS) {
@@ -599,7 +601,8 @@ sniff_suspects_tick(struct sniff *s, int64_t now)
 		f->ct_next_ms = now + SNIFF_CT_EVERY_MS;
 		asked++;
 		s->st.ct_queries++;
-		rc = sniff_ct_get(&f->src, f->sport, &f->dst, f->dport, &ct);
+		rc = sniff_ct_get(&s->ct_nl, &f->src, f->sport, &f->dst,
+		    f->dport, &ct);
 		if (rc != 0 && rc != -ENOENT)
 			s->st.ct_errors++;
 		if (rc == -ENOENT)
@@ -912,6 +915,7 @@ sniff_free(struct sniff *s)
 		evloop_fd_del(s->ev, nftset_fd(s->nft));
 		nftset_close(s->nft);
 	}
+	nl_close(s->ct_nl);
 	strikes_free(s->strikes);
 	psl_free(s->psl);
 	free(s->bucket);

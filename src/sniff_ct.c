@@ -8,26 +8,34 @@
  * so its own count cannot tell when a session's window has closed, nor
  * whether the first data packet it sees is the session's first; the
  * conntrack entry's counters can (the ruleset's ct packets match turns
- * accounting on).  The kernel answers inside sendto, as for sock_diag
- * (sniff_cut.c): one netlink socket per question, read without waiting.
- * Questions are rare (a session whose first data is not a greeting, one
- * that went silent before completing its HELO) and bounded by the caller.
- * Needs CAP_NET_ADMIN.
+ * accounting on).  Questions are rare (a session whose first data is not
+ * a greeting, one that went silent before completing its HELO) and
+ * bounded by the caller, and asked on the event loop, so the answer must
+ * not make it wait: the kernel answers a GET inside the sendmsg that asks
+ * it, so the exchange finds the entry and the ack already queued; its
+ * deadline (SNIFF_CT_WAIT_MS) is only a guard.  One netlink socket serves
+ * every question (opened at the first, closed with the sniffer): an answer
+ * that came after its deadline is told from the next question's by its
+ * sequence number, and dropped.  Needs CAP_NET_ADMIN.
  */
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "netlink.h"
 #include "sniff_int.h"
+
+#define SNIFF_CT_WAIT_MS	20	/* the answer's deadline, on the loop */
+#define SNIFF_CT_MSG		256	/* the GET message, bytes */
+#define SNIFF_CT_RCVBUF		8192	/* one entry and its ack */
 
 struct sniff_ct_reply {
 	struct sniff_ct *out;
@@ -83,34 +91,23 @@ sniff_ct_msg(const struct nlmsghdr *h, void *arg)
 }
 
 int
-sniff_ct_get(const struct addr *client, uint16_t cport,
-    const struct addr *local, uint16_t lport, struct sniff_ct *out)
+sniff_ct_build(struct nl_batch *b, const struct addr *client, uint16_t cport,
+    const struct addr *local, uint16_t lport)
 {
-	char buf[8192];
-	struct sniff_ct_reply r = { .out = out };
-	struct mnl_socket *nl;
 	struct nlmsghdr *h;
 	struct nfgenmsg *g;
 	struct nlattr *tuple, *ip, *proto;
 	bool v6 = client->family == AF_INET6;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	ssize_t n;
-	int rc = -EIO;
+	char c[ADDR_STRLEN], l[ADDR_STRLEN];
 
-	memset(out, 0, sizeof(*out));
-	if (client->family != local->family)
-		return -EINVAL;
-	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) == NULL)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	h = mnl_nlmsg_put_header(buf);
+	if (client->family != local->family ||
+	    (client->family != AF_INET && client->family != AF_INET6))
+		return -1;
+	if ((h = nl_batch_put(b, SNIFF_CT_MSG)) == NULL)
+		return -1;
+	h = mnl_nlmsg_put_header(h);
 	h->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	h->nlmsg_seq = seq;
 	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
 	g->nfgen_family = (uint8_t)client->family;
 	g->version = NFNETLINK_V0;
@@ -128,25 +125,37 @@ sniff_ct_get(const struct addr *client, uint16_t cport,
 	mnl_attr_put_u16(h, CTA_PROTO_DST_PORT, htons(lport));
 	mnl_attr_nest_end(h, proto);
 	mnl_attr_nest_end(h, tuple);
-	if (mnl_socket_sendto(nl, h, h->nlmsg_len) != (ssize_t)h->nlmsg_len) {
-		rc = -errno;
-		goto out;
+	return nl_batch_add(b, v6 ? "get conntrack tcp [%s]:%u -> [%s]:%u" :
+	    "get conntrack tcp %s:%u -> %s:%u", addr_ntop(client, c), cport,
+	    addr_ntop(local, l), lport) == -1 ? -1 : 0;
+}
+
+int
+sniff_ct_get(struct nl_sock **nlp, const struct addr *client, uint16_t cport,
+    const struct addr *local, uint16_t lport, struct sniff_ct *out)
+{
+	struct sniff_ct_reply r = { .out = out };
+	struct nl_batch *b;
+	char why[256];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (client->family != local->family)
+		return -EINVAL;
+	if (*nlp == NULL && (*nlp = nl_open(NETLINK_NETFILTER,
+	    SNIFF_CT_RCVBUF, why, sizeof(why))) == NULL)
+		return -errno;
+	if ((b = nl_batch_new(NL_FRAME_NONE)) == NULL ||
+	    sniff_ct_build(b, client, cport, local, lport) == -1) {
+		nl_batch_free(b);
+		return -ENOMEM;
 	}
 	/* The entry, then the ack (or only an error), queued already. */
-	while ((n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf),
-	    MSG_DONTWAIT)) > 0) {
-		int cb = mnl_cb_run(buf, (size_t)n, seq, portid, sniff_ct_msg,
-		    &r);
-
-		if (cb == MNL_CB_ERROR) {
-			rc = -errno;
-			goto out;
-		}
-		if (cb == MNL_CB_STOP)
-			break;
-	}
-	rc = r.got ? 0 : -ENOENT;
-out:
-	mnl_socket_close(nl);
+	if (nl_exchange(*nlp, b, sniff_ct_msg, &r, SNIFF_CT_WAIT_MS, why,
+	    sizeof(why)) == -1)
+		rc = -errno;
+	else
+		rc = r.got ? 0 : -ENOENT;
+	nl_batch_free(b);
 	return rc;
 }

@@ -7,75 +7,86 @@
  * it works whenever the judgment comes, at the HELO or seconds later.
  *
  * Needs CAP_NET_ADMIN and a kernel with CONFIG_INET_DIAG_DESTROY.  One
- * netlink socket per cut: cuts are as rare as forgeries.
+ * netlink socket per cut (cuts are as rare as forgeries), one labelled
+ * message, its ack awaited through the netlink module; the kernel answers
+ * inside sendmsg, so the wait is only a guard and stays short.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
+#include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "netlink.h"
 #include "sniff_int.h"
 
-/* One SOCK_DESTROY for the socket (local:lport <-> remote:rport) of
- * family fam; the kernel's answer as 0 or -errno. */
+#define SNIFF_CUT_WAIT_MS	100	/* the ack's deadline */
+
+/*
+ * The SOCK_DESTROY message for the socket local:lport <-> remote:rport of
+ * family fam, into b; labelled "destroy socket tcp LOCAL:LPORT <-
+ * REMOTE:RPORT".  0, or -1 when out of memory.
+ */
+int
+sniff_cut_build(struct nl_batch *b, int fam, const uint8_t local[16],
+    uint16_t lport, const uint8_t remote[16], uint16_t rport)
+{
+	struct nlmsghdr *nlh;
+	struct inet_diag_req_v2 *req;
+	size_t alen = fam == AF_INET ? 4 : 16;
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+
+	if ((nlh = nl_batch_put(b, NLMSG_SPACE(sizeof(*req)))) == NULL)
+		return -1;
+	nlh = mnl_nlmsg_put_header(nlh);
+	nlh->nlmsg_type = SOCK_DESTROY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = (uint8_t)fam;
+	req->sdiag_protocol = IPPROTO_TCP;
+	req->idiag_states = ~0u;
+	req->id.idiag_sport = htons(lport);
+	req->id.idiag_dport = htons(rport);
+	memcpy(req->id.idiag_src, local, alen);
+	memcpy(req->id.idiag_dst, remote, alen);
+	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (inet_ntop(fam, local, l, sizeof(l)) == NULL)
+		snprintf(l, sizeof(l), "?");
+	if (inet_ntop(fam, remote, r, sizeof(r)) == NULL)
+		snprintf(r, sizeof(r), "?");
+	return nl_batch_add(b, fam == AF_INET6 ? "destroy socket tcp "
+	    "[%s]:%u <- [%s]:%u" : "destroy socket tcp %s:%u <- %s:%u", l,
+	    lport, r, rport) == -1 ? -1 : 0;
+}
+
+/* One SOCK_DESTROY; the kernel's answer as 0 or -errno. */
 static int
 sniff_cut_one(int fam, const uint8_t local[16], uint16_t lport,
     const uint8_t remote[16], uint16_t rport)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char buf[512];
-	struct nlmsghdr *h;
-	ssize_t n;
-	int fd, rc = -EIO;
-	size_t alen = fam == AF_INET ? 4 : 16;
+	struct nl_sock *nl;
+	struct nl_batch *b;
+	char why[256];
+	int rc;
 
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd == -1)
+	if ((nl = nl_open(NETLINK_SOCK_DIAG, 0, why, sizeof(why))) == NULL)
 		return -errno;
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DESTROY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	msg.nlh.nlmsg_seq = 1;
-	msg.req.sdiag_family = (uint8_t)fam;
-	msg.req.sdiag_protocol = IPPROTO_TCP;
-	msg.req.idiag_states = ~0u;
-	msg.req.id.idiag_sport = htons(lport);
-	msg.req.id.idiag_dport = htons(rport);
-	memcpy(msg.req.id.idiag_src, local, alen);
-	memcpy(msg.req.id.idiag_dst, remote, alen);
-	msg.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel,
-	    sizeof(kernel)) != (ssize_t)sizeof(msg)) {
+	if ((b = nl_batch_new(NL_FRAME_NONE)) == NULL ||
+	    sniff_cut_build(b, fam, local, lport, remote, rport) == -1)
+		rc = -ENOMEM;
+	else if (nl_exchange(nl, b, NULL, NULL, SNIFF_CUT_WAIT_MS, why,
+	    sizeof(why)) == -1)
 		rc = -errno;
-		goto out;
-	}
-	/* The kernel answers inside sendto: the ack is queued already. */
-	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0) {
-		rc = -errno;
-		goto out;
-	}
-	h = (struct nlmsghdr *)(void *)buf;
-	if ((size_t)n >= sizeof(*h) + sizeof(struct nlmsgerr) &&
-	    NLMSG_OK(h, (size_t)n) && h->nlmsg_type == NLMSG_ERROR &&
-	    h->nlmsg_seq == 1) {
-		const struct nlmsgerr *e = NLMSG_DATA(h);
-		rc = e->error;
-	}
-out:
-	close(fd);
+	else
+		rc = 0;
+	nl_batch_free(b);
+	nl_close(nl);
 	return rc;
 }
 

@@ -7,7 +7,9 @@
  *   smtpgate-nft probe
  *
  * The table is the one of nft/smtpgate.nft, built from smtpgate.conf
- * ([gate] queue, ports, trusted; [nft] table) by nftrules.c.  install
+ * ([gate] queue, ports, trusted; [sniffer] queue, packets; [nft] table and
+ * set sizes) by nftrules.c and sent through the netlink module; the
+ * batches are kept as golden files (tests/golden/ruleset-*.txt).  install
  * probes the kernel first and queues with the native nft `queue`
  * expression when it exists, else with the xtables NFQUEUE target inside
  * the same chain.  Exit: 0 ok, 1 bad usage or configuration, 2 the kernel
@@ -77,24 +79,12 @@ cmd_probe(void)
 static int
 cmd_install(const struct conf *cf, bool dry, const char *force)
 {
-	struct nftrules_conf c = {
-		.table = cf->nft.table,
-		.queue = cf->gate.queue,
-		.ports = cf->gate.ports,
-		.nports = cf->gate.nports,
-		.trusted = cf->gate.trusted,
-		.ntrusted = cf->gate.ntrusted,
-		.pass_size = cf->nft.pass_size,
-		.deny_size = cf->nft.deny_size,
-		.drop_size = cf->nft.drop_size,
-		.offend_size = cf->nft.offend_size,
-		.sniff_queue = cf->sniffer.queue,
-		.sniff_packets = cf->sniffer.packets,
-	};
+	struct nftrules_conf c;
 	enum nftrules_queue q;
 	char err[CONF_ERR_MAX];
 	int p;
 
+	nftrules_conf_from(&c, cf);
 	/* conf_load checked the keys, as smtpgated -n does; this is the
 	 * rest of -n's check, so the two never disagree about a file. */
 	if (conf_check_files(cf, err, sizeof(err)) == -1) {

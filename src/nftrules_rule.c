@@ -1,0 +1,360 @@
+/*
+ * nftrules_rule.c - the rules of smtpgate's table (nftrules_int.h): chain
+ * gate's, in the order of nft/smtpgate.nft, chain sniff's, and the probe's
+ * one queue rule.  Each rule is composed of nftexpr.c's expressions and
+ * sent as one message labelled with the rule as nft writes it
+ * ("add rule \"ip saddr @deny4 counter reject with tcp reset\""), so a
+ * refusal names the rule.
+ *
+ * Hazard: the rules here and nft/smtpgate.nft must stay the same table;
+ * the e2e tests compare `nft list table` of both on kernels with queue,
+ * and tests/golden/ruleset-*.txt hold the messages built here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+
+#include "marks.h"
+#include "nftexpr.h"
+#include "nftrules_int.h"
+
+/* TCP flag bits as in the header's flags byte (offset 13). */
+#define NFTRULES_TCP_FIN	0x01
+#define NFTRULES_TCP_SYN	0x02
+#define NFTRULES_TCP_RST	0x04
+#define NFTRULES_TCP_ACK	0x10
+
+enum nftrules_verdict { V_ACCEPT, V_DROP, V_RESET };
+
+/*
+ * Finish r (its expressions already in; failed: one could not be made) as
+ * a message in b, labelled with text.  Frees r.  Its message id, or -1.
+ */
+static int
+nftrules_rule_add(struct nl_batch *b, struct nftnl_rule *r, int failed,
+    const char *text)
+{
+	struct nlmsghdr *nlh;
+	int id = -1;
+
+	if (failed)
+		nl_batch_fail(b);
+	else if ((nlh = nftrules_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE |
+	    NLM_F_APPEND)) != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		id = nl_batch_add(b, "add rule \"%s\"", text);
+	}
+	nftnl_rule_free(r);
+	return id;
+}
+
+static struct nftnl_rule *
+nftrules_rule_new(const char *table, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r != NULL) {
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	}
+	return r;
+}
+
+static int
+nftrules_rule_verdict(struct nftnl_rule *r, enum nftrules_verdict v)
+{
+	switch (v) {
+	case V_ACCEPT:
+		return nftexpr_verdict(r, NF_ACCEPT);
+	case V_DROP:
+		return nftexpr_verdict(r, NF_DROP);
+	case V_RESET:
+		return nftexpr_reset(r);
+	}
+	return -1;
+}
+
+/*
+ * "ip saddr @set counter VERDICT" or its ip6 twin; net64: the /64 sets,
+ * "ip6 saddr & ffff:ffff:ffff:ffff:: @set" (the set holds the address with
+ * its interface identifier zeroed).
+ */
+static void
+nftrules_rule_saddr(struct nl_batch *b, const char *table,
+    const char *set, uint32_t id, bool v6, bool net64,
+    enum nftrules_verdict v)
+{
+	static const uint8_t mask64[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff };
+	struct nftnl_rule *r = nftrules_rule_new(table, NFTRULES_CHAIN);
+	char text[NL_LABEL_MAX];
+	int f = 0;
+
+	if (r == NULL) {
+		nl_batch_fail(b);
+		return;
+	}
+	snprintf(text, sizeof(text), "%s%s saddr%s @%s counter %s",
+	    v == V_RESET ? "meta l4proto tcp " : "", v6 ? "ip6" : "ip",
+	    net64 ? " & ffff:ffff:ffff:ffff::" : "", set, v == V_ACCEPT ?
+	    "accept" : v == V_DROP ? "drop" : "reject with tcp reset");
+	if (v == V_RESET) {
+		/* As nft writes it: a tcp reset needs a tcp dependency. */
+		f |= nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	}
+	f |= nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
+	    v6 ? 16 : 4);
+	if (net64)
+		f |= nftexpr_and(r, mask64, sizeof(mask64));
+	f |= nftexpr_lookup(r, set, id, false);
+	f |= nftexpr_counter(r);
+	f |= nftrules_rule_verdict(r, v);
+	(void)nftrules_rule_add(b, r, f, text);
+}
+
+/* Chain gate's rules, in the order of nft/smtpgate.nft. */
+void
+nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
+    enum nftrules_queue q)
+{
+	/* Passes first: an address that passed is not caught by its /64. */
+	static const struct {
+		const char *set;
+		uint32_t id;
+		bool v6, net64;
+		enum nftrules_verdict v;
+	} saddr[] = {
+		{ "allow4", NFTRULES_SET_ALLOW4, false, false, V_ACCEPT },
+		{ "allow6", NFTRULES_SET_ALLOW6, true, false, V_ACCEPT },
+		{ "pass4", NFTRULES_SET_PASS4, false, false, V_ACCEPT },
+		{ "pass6", NFTRULES_SET_PASS6, true, false, V_ACCEPT },
+		{ "deny4", NFTRULES_SET_DENY4, false, false, V_RESET },
+		{ "deny6", NFTRULES_SET_DENY6, true, false, V_RESET },
+		{ "denynet6", NFTRULES_SET_DENYNET6, true, true, V_RESET },
+		{ "drop4", NFTRULES_SET_DROP4, false, false, V_DROP },
+		{ "drop6", NFTRULES_SET_DROP6, true, false, V_DROP },
+		{ "dropnet6", NFTRULES_SET_DROPNET6, true, true, V_DROP },
+		{ "offend4", NFTRULES_SET_OFFEND4, false, false, V_RESET },
+		{ "offend6", NFTRULES_SET_OFFEND6, true, false, V_RESET },
+	};
+	/* meta mark is a host-order u32 in the register. */
+	uint32_t mark_mask = MARK_MASK, mark_reject = MARK_REJECT;
+	uint8_t tcpmask = NFTRULES_TCP_FIN | NFTRULES_TCP_SYN |
+	    NFTRULES_TCP_RST | NFTRULES_TCP_ACK;
+	struct nftnl_rule *r;
+	char text[NL_LABEL_MAX];
+	size_t i;
+	int f;
+
+	/* 1. Reset what smtpgated rejected (NF_REPEAT + MARK_REJECT). */
+	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_meta(r, NFT_META_MARK);
+	f |= nftexpr_and(r, &mark_mask, sizeof(mark_mask));
+	f |= nftexpr_cmp(r, NFT_CMP_EQ, &mark_reject, sizeof(mark_reject));
+	f |= nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_counter(r);
+	f |= nftexpr_reset(r);
+	(void)nftrules_rule_add(b, r, f, "meta mark & 0x00ff0000 == "
+	    "0x00510000 meta l4proto tcp counter reject with tcp reset");
+
+	/*
+	 * 1b. smtpgate-sniffd is done with a session: it repeated a packet
+	 * with MARK_SNIFFED; remember that in the conntrack mark (a verdict
+	 * cannot set it on this kernel) so rule 2b stops queueing.
+	 */
+	if (c->sniff_packets > 0) {
+		uint32_t mark_sniffed = MARK_SNIFFED;
+
+		if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+			goto oom;
+		f = nftexpr_meta(r, NFT_META_MARK);
+		f |= nftexpr_and(r, &mark_mask, sizeof(mark_mask));
+		f |= nftexpr_cmp(r, NFT_CMP_EQ, &mark_sniffed,
+		    sizeof(mark_sniffed));
+		f |= nftexpr_meta(r, NFT_META_MARK);
+		f |= nftexpr_ct_set_mark(r);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_verdict(r, NF_ACCEPT);
+		(void)nftrules_rule_add(b, r, f, "meta mark & 0x00ff0000 == "
+		    "0x00520000 ct mark set meta mark counter accept");
+
+		/* 2b. The first packets of each session after the
+		 * handshake (the SYN is packet 1 and stays with the gate;
+		 * the handshake's ACK is packet 2, and holding it would delay
+		 * every session's start) go to chain sniff, which returns
+		 * what the sniffer has no business with. */
+		if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+			goto oom;
+		f = nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, false);
+		f |= nftexpr_ct(r, NFT_CT_PKTS, 0);
+		f |= nftexpr_hton64(r);
+		f |= nftexpr_cmp_u64be(r, NFT_CMP_GTE, 3);
+		f |= nftexpr_cmp_u64be(r, NFT_CMP_LTE, c->sniff_packets);
+		f |= nftexpr_ct(r, NFT_CT_MARK, -1);
+		f |= nftexpr_and(r, &mark_mask, sizeof(mark_mask));
+		f |= nftexpr_cmp(r, NFT_CMP_NEQ, &mark_sniffed,
+		    sizeof(mark_sniffed));
+		f |= nftexpr_jump(r, NFTRULES_SNIFF_CHAIN);
+		snprintf(text, sizeof(text), "tcp dport @gated_ports ct "
+		    "original packets 3-%u ct mark & 0x00ff0000 != 0x00520000 "
+		    "jump sniff", c->sniff_packets);
+		(void)nftrules_rule_add(b, r, f, text);
+	}
+
+	/* 2. Not TCP: not ours. */
+	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, IPPROTO_TCP);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	(void)nftrules_rule_add(b, r, f, "meta l4proto != tcp accept");
+
+	/* 3. Only new SYNs. */
+	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+	f |= nftexpr_and(r, &tcpmask, 1);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, NFTRULES_TCP_SYN);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	(void)nftrules_rule_add(b, r, f, "tcp flags & (fin|syn|rst|ack) "
+	    "!= syn accept");
+
+	/* 4. Only gated ports. */
+	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, true);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	(void)nftrules_rule_add(b, r, f, "tcp dport != @gated_ports "
+	    "accept");
+
+	/* 5. The sets, allow first. */
+	for (i = 0; i < sizeof(saddr) / sizeof(saddr[0]); i++)
+		nftrules_rule_saddr(b, c->table, saddr[i].set, saddr[i].id,
+		    saddr[i].v6, saddr[i].net64, saddr[i].v);
+
+	/* 6. Everything else waits for smtpgated. */
+	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_counter(r);
+	f |= nftexpr_queue(r, c->queue, q);
+	snprintf(text, sizeof(text), "counter queue num %u bypass (%s)",
+	    c->queue, nftrules_queue_name(q));
+	(void)nftrules_rule_add(b, r, f, text);
+	return;
+oom:
+	nl_batch_fail(b);
+}
+
+/*
+ * Chain sniff (regular, jumped to from gate): return allow-listed sources
+ * and pure ACKs (no payload: IP length = TCP header, for the usual header
+ * lengths 20 and 32; other ACKs are queued and cost only a verdict), queue
+ * the rest to the sniffer with bypass.  The chain is created before chain
+ * gate so that a dump lists gate's SYN queue rule last (nftrules_status
+ * reports it).
+ */
+void
+nftrules_rule_sniff(struct nl_batch *b, const struct nftrules_conf *c,
+    enum nftrules_queue q)
+{
+	static const struct {
+		bool v6;
+		uint16_t len;		/* IPv4 total / IPv6 payload length */
+		uint8_t doff;		/* TCP data offset << 4 */
+	} acks[] = {
+		{ false, 40, 0x50 }, { false, 52, 0x80 },
+		{ true, 20, 0x50 }, { true, 32, 0x80 },
+	};
+	uint8_t doff_mask = 0xf0;
+	struct nftnl_rule *r;
+	char text[NL_LABEL_MAX];
+	size_t i;
+	int f;
+
+	for (int v6 = 0; v6 <= 1; v6++) {
+		if ((r = nftrules_rule_new(c->table, NFTRULES_SNIFF_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftexpr_meta(r, NFT_META_NFPROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, v6 ? 16 : 4);
+		f |= nftexpr_lookup(r, v6 ? "allow6" : "allow4",
+		    v6 ? NFTRULES_SET_ALLOW6 : NFTRULES_SET_ALLOW4, false);
+		f |= nftexpr_jump(r, NULL);
+		snprintf(text, sizeof(text), "%s saddr @allow%d return",
+		    v6 ? "ip6" : "ip", v6 ? 6 : 4);
+		(void)nftrules_rule_add(b, r, f, text);
+	}
+	for (i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
+		uint16_t be = htons(acks[i].len);
+
+		if ((r = nftrules_rule_new(c->table, NFTRULES_SNIFF_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftexpr_meta(r, NFT_META_NFPROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, acks[i].v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    acks[i].v6 ? 4 : 2, 2);
+		f |= nftexpr_cmp(r, NFT_CMP_EQ, &be, 2);
+		f |= nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 12, 1);
+		f |= nftexpr_and(r, &doff_mask, 1);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, acks[i].doff);
+		f |= nftexpr_jump(r, NULL);
+		snprintf(text, sizeof(text), "%s length %u tcp doff %u return",
+		    acks[i].v6 ? "ip6" : "ip", acks[i].len, acks[i].doff >> 4);
+		(void)nftrules_rule_add(b, r, f, text);
+	}
+	if ((r = nftrules_rule_new(c->table, NFTRULES_SNIFF_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_counter(r);
+	f |= nftexpr_queue(r, c->sniff_queue, q);
+	snprintf(text, sizeof(text), "counter queue num %u bypass (%s)",
+	    c->sniff_queue, nftrules_queue_name(q));
+	(void)nftrules_rule_add(b, r, f, text);
+	return;
+oom:
+	nl_batch_fail(b);
+}
+
+
+int
+nftrules_rule_probe(struct nl_batch *b)
+{
+	struct nftnl_rule *r;
+
+	if ((r = nftrules_rule_new(NFTRULES_PROBE_TABLE,
+	    NFTRULES_PROBE_CHAIN)) == NULL) {
+		nl_batch_fail(b);
+		return -1;
+	}
+	return nftrules_rule_add(b, r, nftexpr_queue(r, 0,
+	    NFTRULES_QUEUE_NATIVE), "queue num 0 bypass");
+}
