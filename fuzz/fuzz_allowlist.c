@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz.h"
 #include "allowlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,41 +34,41 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (allowlist_parse("fuzz", (const char *)data, size, &l, err,
 	    sizeof(err)) != 0) {
 		if (l.n != 0 || strncmp(err, "fuzz:", 5) != 0)
-			abort();
+			FUZZ_FAIL();
 		allowlist_free(&l);
 		return 0;
 	}
 	if (l.n > ALLOWLIST_MAX)
-		abort();
+		FUZZ_FAIL();
 	for (size_t i = 0; i < l.n; i++) {
 		if (allowlist_comment_check(l.e[i].comment) != NULL ||
 		    l.e[i].p.len == 0 || l.e[i].p.len >
 		    (l.e[i].p.a.family == AF_INET ? 32 : 128))
-			abort();
+			FUZZ_FAIL();
 		if (allowlist_find(&l, &l.e[i].p) != (ssize_t)i)
-			abort();	/* duplicates are refused */
+			FUZZ_FAIL();	/* duplicates are refused */
 	}
 	if ((text = allowlist_format(&l)) == NULL)
-		abort();
+		FUZZ_FAIL();
 	if (allowlist_parse("again", text, strlen(text), &m, err,
 	    sizeof(err)) != 0 || m.n != l.n)
-		abort();
+		FUZZ_FAIL();
 	for (size_t i = 0; i < l.n; i++)
 		if (memcmp(&l.e[i], &m.e[i], sizeof(l.e[i])) != 0)
-			abort();
+			FUZZ_FAIL();
 	free(text);
 	want = calloc(l.n + 2, sizeof(*want));
 	if (want == NULL)
-		abort();
+		FUZZ_FAIL();
 	n = allowlist_wanted(&l, &g, 1000000000, want, l.n + 2, NULL);
 	if (n < 2)
-		abort();	/* loopback is always there */
+		FUZZ_FAIL();	/* loopback is always there */
 	for (ssize_t i = 0; i < n; i++)
 		for (ssize_t j = 0; j < n; j++)
 			if (i != j && want[i].a.family == want[j].a.family &&
 			    want[i].len <= want[j].len &&
 			    prefix_contains(&want[i], &want[j].a))
-				abort();
+				FUZZ_FAIL();
 	free(want);
 	allowlist_free(&l);
 	allowlist_free(&m);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "addr.h"
 #include "control.h"
 
@@ -106,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    control_register(c, "echo", fz_echo, NULL) ||
 		    control_register(c, "fail", fz_fail, NULL) ||
 		    control_register(c, "reload", fz_reload, NULL))
-			abort();
+			FUZZ_FAIL();
 	}
 	rc = control_answer(c, (const char *)data, size, &reply, &rlen);
 	nl = memchr(data, '\n', size < CONTROL_LINE_MAX ? size :
@@ -115,24 +116,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* No answer exactly when no LF came and the line was not too long. */
 	if ((rc == 0) != (nl == NULL && size < CONTROL_LINE_MAX))
-		abort();
+		FUZZ_FAIL();
 	if (rc == 0) {
 		if (reply != NULL)
-			abort();
+			FUZZ_FAIL();
 		return 0;
 	}
 	if (reply == NULL || rlen == 0 || strlen(reply) != rlen ||
 	    reply[rlen - 1] != '\n')
-		abort();
+		FUZZ_FAIL();
 	for (size_t i = 0; i < rlen; i++)
 		if (reply[i] != '\n' && ((unsigned char)reply[i] < 0x20 ||
 		    (unsigned char)reply[i] > 0x7e))
-			abort();
+			FUZZ_FAIL();
 	if (strncmp(reply, "error: ", 7) == 0) {
 		if (strchr(reply, '\n') != reply + rlen - 1)
-			abort();	/* an error is one line */
+			FUZZ_FAIL();	/* an error is one line */
 	} else if (strncmp(reply, "ok\n", 3) != 0) {
-		abort();
+		FUZZ_FAIL();
 	}
 	free(reply);
 	return 0;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz.h"
 #include "dns.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -66,38 +67,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (r.status) {
 	case DNS_OK: case DNS_NXDOMAIN: case DNS_NODATA: case DNS_BADNAME:
 		if (r.error != NULL)
-			abort();
+			FUZZ_FAIL();
 		break;
 	case DNS_ERROR:
 		if (r.error == NULL || r.nnames || r.naddrs || r.nbad)
-			abort();
+			FUZZ_FAIL();
 		break;
 	default:
-		abort();	/* dns_parse never cancels */
+		FUZZ_FAIL();	/* dns_parse never cancels */
 	}
 	if (r.nnames > DNS_MAX_NAMES || r.naddrs > DNS_MAX_ADDRS)
-		abort();
+		FUZZ_FAIL();
 	if (type != DNS_PTR && (r.nnames || r.nbad))
-		abort();
+		FUZZ_FAIL();
 	if (type == DNS_PTR && r.naddrs)
-		abort();
+		FUZZ_FAIL();
 	if (r.status == DNS_OK && r.nnames == 0 && r.naddrs == 0)
-		abort();
+		FUZZ_FAIL();
 	for (size_t i = 0; i < r.nnames; i++) {
 		if (r.names[i][0] == '\0' ||
 		    !fuzz_printable(r.names[i], DNS_NAME_MAX, 0))
-			abort();
+			FUZZ_FAIL();
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(r.names[i], r.names[j]) == 0)
-				abort();
+				FUZZ_FAIL();
 	}
 	if (!fuzz_printable(r.bad, DNS_NAME_MAX, 1))
-		abort();
+		FUZZ_FAIL();
 	if ((r.nbad > 0) != (r.bad_why != NULL) ||
 	    (r.status == DNS_BADNAME && (r.nbad == 0 || r.nnames > 0)))
-		abort();
+		FUZZ_FAIL();
 	for (size_t i = 0; i < r.naddrs; i++)
 		if (r.addrs[i].family != (type == DNS_A ? AF_INET : AF_INET6))
-			abort();
+			FUZZ_FAIL();
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "dnsbl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,32 +44,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dnsbl_parse(value, &s, err, sizeof err) != 0) {
 		if (s.nsites != 0 || s.nzones != 0 ||
 		    strncmp(err, "entry '", 7) != 0)
-			abort();
+			FUZZ_FAIL();
 		return 0;
 	}
 	if (s.nsites > DNSBL_MAX_SITES || s.nzones > s.nsites)
-		abort();
+		FUZZ_FAIL();
 	for (i = 0; i < s.nsites; i++) {
 		if (s.site[i].zone >= s.nzones ||
 		    strlen(s.site[i].text) >= sizeof s.site[i].text)
-			abort();
+			FUZZ_FAIL();
 		/* The filter-less entry must accept every listing answer. */
 		for (j = 0; j < nans; j++)
 			if (!s.site[i].has_filter &&
 			    dnsbl_answer_kind(answers[j]) ==
 			    DNSBL_ANSWER_LISTED &&
 			    !dnsbl_site_match(&s.site[i], answers[j]))
-				abort();
+				FUZZ_FAIL();
 	}
 	for (i = 0; i < s.nzones; i++) {
 		int errors;
 
 		for (j = i + 1; j < s.nzones; j++)
 			if (strcmp(s.zone[i], s.zone[j]) == 0)
-				abort();
+				FUZZ_FAIL();
 		(void)dnsbl_score_zone(&s, i, answers, nans, &errors);
 		if (errors < 0 || (size_t)errors > nans)
-			abort();
+			FUZZ_FAIL();
 	}
 	return 0;
 }

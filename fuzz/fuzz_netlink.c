@@ -25,6 +25,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <libmnl/libmnl.h>
 
+#include "fuzz.h"
 #include "netlink.h"
 
 #define FUZZ_PORTID	4242u
@@ -68,12 +69,12 @@ fuzz_netlink_check(const struct nl_batch *b)
 
 	for (size_t i = 0; i < nl_batch_count(b); i++)
 		if (nl_batch_error(b, i) < 0 || nl_batch_error(b, i) >= 4096)
-			abort();
+			FUZZ_FAIL();
 	if (nl_batch_frame_error(b) < 0 || nl_batch_frame_error(b) >= 4096)
-		abort();
+		FUZZ_FAIL();
 	if (nl_batch_why(b, why, sizeof(why)) < 0 || memchr(why, '\0',
 	    sizeof(why)) == NULL)
-		abort();
+		FUZZ_FAIL();
 }
 
 static struct nl_batch *
@@ -151,10 +152,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (send(sv[1], buf, size, 0) == -1)
 		goto out;
 	if (nl_process(s, 0) < 0 || nl_inflight(s) > 2 || done > 2)
-		abort();
+		FUZZ_FAIL();
 	/* And once more after the deadlines would have passed. */
 	if (nl_wait(s, 0) < 0 || nl_inflight(s) != 0)
-		abort();
+		FUZZ_FAIL();
 	fuzz_netlink_check(a);
 	fuzz_netlink_check(d);
 out:

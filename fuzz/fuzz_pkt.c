@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz.h"
 #include "pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,9 +24,9 @@ fuzz_pkt_check_addr(const struct addr *a)
 
 	if (a->family == AF_INET) {
 		if (memcmp(a->b + 4, zero, sizeof(zero)) != 0)
-			abort();
+			FUZZ_FAIL();
 	} else if (a->family != AF_INET6) {
-		abort();
+		FUZZ_FAIL();
 	}
 }
 
@@ -42,11 +43,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pkt_parse(buf, size, &p, &why) == 0) {
 		if (p.payload < buf || p.payload > buf + size ||
 		    p.payload_len > (size_t)(buf + size - p.payload))
-			abort();
+			FUZZ_FAIL();
 		fuzz_pkt_check_addr(&p.src);
 		fuzz_pkt_check_addr(&p.dst);
 	} else if (why == NULL) {
-		abort();
+		FUZZ_FAIL();
 	}
 	free(buf);
 	return 0;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fuzz.h"
 #include "ptrclass.h"
 
 #define FUZZ_NAME_MAX 1024
@@ -40,7 +41,7 @@ static struct ptrclass *fuzz_ptrclass_ctx(void)
 			    sizeof(err));
 		if (pc == NULL) {
 			fprintf(stderr, "fuzz_ptrclass: %s\n", err);
-			abort();
+			FUZZ_FAIL();
 		}
 	}
 	return pc;
@@ -89,11 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ptrclass_classify(fuzz_ptrclass_ctx(), name, &a, confirmed, &v);
 	if (v.cls != PTR_NAMED && v.cls != PTR_GENERIC &&
 	    v.cls != PTR_STATIC_GENERIC && v.cls != PTR_INVALID)
-		abort();
+		FUZZ_FAIL();
 	if (memchr(v.reason, '\0', sizeof(v.reason)) == NULL)
-		abort();
+		FUZZ_FAIL();
 	for (i = 0; v.reason[i] != '\0'; i++)
 		if (v.reason[i] < 0x20 || v.reason[i] > 0x7e)
-			abort();
+			FUZZ_FAIL();
 	return 0;
 }

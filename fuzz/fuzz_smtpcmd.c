@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "conf.h"
 #include "helo.h"
 #include "smtpcmd.h"
@@ -34,16 +35,16 @@ fuzz_line(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
 	char name[HELO_NAME_MAX];
 
 	if (f->ended || len > SMTPCMD_LINE_MAX)
-		abort();
+		FUZZ_FAIL();
 	f->lines++;
 	if (v != SMTPCMD_HELO && v != SMTPCMD_EHLO && v != SMTPCMD_MAIL)
 		return;
 	(void)helo_judge(f->cs, arg, len, name);
 	if (strlen(name) >= HELO_NAME_MAX)
-		abort();
+		FUZZ_FAIL();
 	for (const char *p = name; *p; p++)
 		if ((*p >= 'A' && *p <= 'Z') || *p == '_' || *p == ' ')
-			abort();
+			FUZZ_FAIL();
 }
 
 int
@@ -81,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seq += (uint32_t)len;
 		off += len;
 		if (c.len > SMTPCMD_LINE_MAX)
-			abort();
+			FUZZ_FAIL();
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "spfscreen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,31 +26,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(in, data, size);
 	v = spfscreen_txt(in, size, &why);
 	if (v != SPFSCREEN_OK && why == NULL)
-		abort();
+		FUZZ_FAIL();
 	if (v == SPFSCREEN_OK && spfscreen_is_spf(in, size)) {
 		size_t i = 0;
 
 		if (size > SPFSCREEN_RECORD_MAX)
-			abort();
+			FUZZ_FAIL();
 		while (i < size) {
 			size_t j = i, k = 0;
 
 			while (j < size && in[j] != ' ')
 				j++;
 			if (j - i > SPFSCREEN_TERM_MAX)
-				abort();
+				FUZZ_FAIL();
 			for (size_t x = i; x + 1 < j; x++)
 				if (in[x] == '%' && in[x + 1] == '{')
 					k++, x++;
 				else if (in[x] == '%')
 					x++;
 			if (k > SPFSCREEN_MACROS_MAX)
-				abort();
+				FUZZ_FAIL();
 			i = j + 1;
 		}
 	}
 	if (v == SPFSCREEN_REFUSE && !spfscreen_is_spf(in, size))
-		abort();
+		FUZZ_FAIL();
 	free(in);
 	return 0;
 }

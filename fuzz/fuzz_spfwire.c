@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "spfwire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,16 +33,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (spfwire_decode(in, size, &m, &why) == 0) {
 		n = spfwire_encode(&m, out, sizeof(out));
 		if (n != size || memcmp(out, in, size) != 0)
-			abort();
+			FUZZ_FAIL();
 		if (spfwire_decode(out, n, &m2, &why) != 0 ||
 		    m2.type != m.type || m2.id != m.id)
-			abort();
+			FUZZ_FAIL();
 		if (m.type == SPFWIRE_DNSA && (m.u.dnsa.len != m2.u.dnsa.len ||
 		    memcmp(m.u.dnsa.answer, m2.u.dnsa.answer,
 		    m.u.dnsa.len) != 0))
-			abort();
+			FUZZ_FAIL();
 	} else if (why == NULL) {
-		abort();
+		FUZZ_FAIL();
 	}
 	free(in);
 	return 0;

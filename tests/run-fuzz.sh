@@ -8,7 +8,10 @@
 # copied to build/fuzz/corpus-NAME/, which libFuzzer grows; the kept one
 # is passed as a read-only seed so a run never changes the repository.
 # A crash, leak, timeout, sanitizer report or build failure fails the
-# target; its reproducer path is printed.  Last line:
+# target; its reproducer path is printed, and the reproducer itself in
+# base64 when it is at most 4 KiB (a CI clone is gone by the time anyone
+# reads the log).  A promise a target checks (fuzz/fuzz.h) names its line.
+# Last line:
 #   fuzz: N passed, N failed
 # FUZZ_TARGETS (default: fuzz/fuzz_*.c) names other target files, for
 # running one target or testing this script; a target's kept corpus is
@@ -21,7 +24,7 @@ OUT=build/fuzz
 PKGS="libnetfilter_queue libmnl libnftnl libcares libpsl inih"
 # -fno-sanitize-recover: a UBSan finding must stop the run, not scroll by.
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-	-Iinclude -DSHAREDIR=\"$PWD/data\" -DSYSCONFDIR=\"/etc\""
+	-Iinclude -Ifuzz -DSHAREDIR=\"$PWD/data\" -DSYSCONFDIR=\"/etc\""
 # The library objects: no libFuzzer main in them, only instrumentation.
 OBJFLAGS=$(printf '%s' "$CFLAGS" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
 
@@ -95,11 +98,16 @@ for t in ${FUZZ_TARGETS:-fuzz/fuzz_*.c}; do
 	repro=$(find "$art" -type f | head -1)
 	if [ "$rc" -ne 0 ] || [ -n "$repro" ]; then
 		echo "fuzz_$name: FAILED (exit $rc) after ${runs:-?} runs"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" |
-		    head -5 | sed 's/^/    /'
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: promise|.*runtime error)' \
+		    "$log" | head -5 | sed 's/^/    /'
 		if [ -n "$repro" ]; then
 			echo "    reproducer: $repro"
 			echo "    replay: $bin $repro"
+			# The reproducer dies with a clean clone: print it.
+			if [ "$(stat -c %s "$repro")" -le 4096 ]; then
+				echo "    reproducer, base64 (base64 -d > crash):"
+				base64 -w 76 "$repro" | sed 's/^/      /'
+			fi
 		fi
 		echo "    log: $log"
 		failed=$((failed + 1))
