@@ -8,7 +8,7 @@
 e2e_init "$@"
 
 conf=$(e2e_sniff_conf bans sniffer.offender_strikes=2 sniffer.offender_window=60 \
-	sniffer.offender_timeout=2 sniffer.offender_timeout_max=5)
+	sniffer.offender_timeout=4 sniffer.offender_timeout_max=10)
 e2e_sniff_start "$conf" || e2e_finish
 
 # strike ADDR WANT_ACTION DESC: one forged session, its judgment's action.
@@ -42,23 +42,23 @@ a=198.51.100.56
 strike $a strike "first forged session: a strike"
 e2e_check "one strike does not ban" wait_set offend4 $a no 0
 strike $a ban "second forged session within the window: banned"
-e2e_check "ban timeout is offender_timeout (2)" [ "$(e2e_field "$LAST" timeout)" = 2 ]
+e2e_check "ban timeout is offender_timeout (4)" [ "$(e2e_field "$LAST" timeout)" = 4 ]
 e2e_check "$a in offend4" wait_set offend4 $a yes 3
 if world_smtp $a --helo mail56.clean.test; then
 	e2e_not_ok "a banned client still gets a session"
 else
 	e2e_ok "a banned client's new session is reset"
 fi
-e2e_check "the ban expires from offend4" wait_set offend4 $a no 5
+e2e_check "the ban expires from offend4" wait_set offend4 $a no 7
 e2e_check "mail flows again after the ban" world_smtp $a --helo mail56.clean.test
 strike $a strike "after the ban: strikes start over"
 strike $a ban "repeat ban"
-e2e_check "repeat ban doubles the timeout (4)" [ "$(e2e_field "$LAST" timeout)" = 4 ]
+e2e_check "repeat ban doubles the timeout (8)" [ "$(e2e_field "$LAST" timeout)" = 8 ]
 e2e_check "$a in offend4 again" wait_set offend4 $a yes 3
-e2e_check "the doubled ban expires" wait_set offend4 $a no 7
+e2e_check "the doubled ban expires" wait_set offend4 $a no 11
 strike $a strike "third round: strike"
 strike $a ban "third ban"
-e2e_check "third ban capped at offender_timeout_max (5)" [ "$(e2e_field "$LAST" timeout)" = 5 ]
+e2e_check "third ban capped at offender_timeout_max (10)" [ "$(e2e_field "$LAST" timeout)" = 10 ]
 
 # Trusted networks are never judged nor banned.
 t=192.0.2.2
