@@ -1,8 +1,13 @@
 # smtpgate - build, test, demo, bench, install.
 #
-# Every src/*.c except the program mains goes into one static library that
-# the programs, the unit tests and the fuzz targets link.  New modules need no
-# Makefile change: drop src/foo.c and tests/unit/test_foo.c in place.
+# src/ is in folders by role (docs/ARCHITECTURE.md): lib (the shared
+# library), judge (the pure judgments), spf (the SPF sandbox), gate
+# (smtpgated), sniff (smtpgate-sniffd), ctl (smtpgatectl), nft
+# (smtpgate-nft).  Every src/*/*.c except the program mains goes into one
+# static library that the programs, the unit tests and the fuzz targets link.
+# Public headers are in include/, a folder's private ones beside its code.
+# New modules need no Makefile change: drop src/ROLE/foo.c and
+# tests/unit/test_foo.c in place.
 #
 #   make            build the programs into build/
 #   make check      unit tests (plain and ASan+UBSan), fuzz smoke, install
@@ -37,44 +42,48 @@ CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-MAINS   := src/smtpgated.c src/smtpgatectl.c src/smtpgate-sniffd.c
-PROGS   := $(patsubst src/%.c,$(BUILD)/%,$(filter $(MAINS),$(wildcard src/*.c)))
-LIBSRC  := $(filter-out $(MAINS),$(wildcard src/*.c))
+MAINS   := src/gate/smtpgated.c src/sniff/smtpgate-sniffd.c \
+	   src/ctl/smtpgatectl.c src/nft/smtpgate-nft.c
+PROGS   := $(foreach m,$(MAINS),$(BUILD)/$(basename $(notdir $(m))))
+LIBSRC  := $(filter-out $(MAINS),$(wildcard src/*/*.c))
 LIBOBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIBSRC))
 LIB     := $(BUILD)/libsmtpgate.a
-TOOLS   := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
+# White-box tests reach the folders' private headers.
+PRIVINC := $(addprefix -I,$(sort $(dir $(wildcard src/*/*.h))))
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
 TESTTOOLSRC := $(wildcard tests/tools/*.c)
 TESTTOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TESTTOOLSRC))
 BENCHSRC := $(wildcard bench/bench_*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
-HDRS    := $(wildcard include/*.h)
+HDRS    := $(wildcard include/*.h src/*/*.h)
 
 .PHONY: all benches check unit unit-san fuzz e2e demo bench install install-check clean deps ptr-eval
 
-all: $(PROGS) $(TOOLS)
+all: $(PROGS)
 
 benches: $(BENCHES) $(TESTTOOLS)
 
-$(BUILD)/obj/%.o: src/%.c $(HDRS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # The built-in provider table is the data file, assembled in (.incbin).
-$(BUILD)/obj/ptrclass_builtin.o: data/ptr-providers.conf
+$(BUILD)/obj/judge/ptrclass_builtin.o: data/ptr-providers.conf
 
 $(LIB): $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%: src/%.c $(LIB) $(HDRS)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
-
-$(BUILD)/%: tools/%.c $(LIB) $(HDRS)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+# A program: its main, beside its folder's code.
+define PROG_RULE
+$(BUILD)/$(basename $(notdir $(1))): $(1) $$(LIB) $$(HDRS)
+	$$(CC) $$(CFLAGS) $$(PKG_CFLAGS) $$(LDFLAGS) -o $$@ $$< $$(LIB) $$(LDLIBS)
+endef
+$(foreach m,$(MAINS),$(eval $(call PROG_RULE,$(m))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
@@ -83,7 +92,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) $(HDRS) | $(BUILD)/tests/tools
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests $(BUILD)/bench $(BUILD)/tests/tools:
+$(BUILD)/tests $(BUILD)/bench $(BUILD)/tests/tools:
 	mkdir -p $@
 
 # Unit tests: every tests/unit/test_*.c is one cmocka program.
@@ -116,7 +125,7 @@ demo: deps
 	tests/demo.sh $(BUILD)
 
 bench: all $(BENCHES) $(TESTTOOLS)
-	tests/bench.sh $(BUILD)
+	bench/run.sh $(BUILD)
 
 ptr-eval: all
 	tests/ptr-eval.sh $(BUILD)
@@ -136,7 +145,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)/smtpgate \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
-	install -m 755 $(PROGS) $(TOOLS) $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 644 nft/smtpgate.nft $(DESTDIR)$(SHAREDIR)/
 	for f in data/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(SHAREDIR)/; done; true
 	install -m 644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/

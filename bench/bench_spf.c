@@ -12,7 +12,7 @@
  *       (/etc/resolv.conf, which the test world points at its unbound).
  *
  * DOMAIN_FMT has one %u, the check's number, so every check names its own
- * domain (tests/bench_spf.sh serves them all from one redirect zone).
+ * domain (bench/spf.sh serves them all from one redirect zone).
  * CLIENT is the first of 200 IPv4 clients the checks take in turn.
  * Prints one line: "mode=M checks=N seconds=S rate=R pass=P other=O".
  */

@@ -8,7 +8,7 @@
  * then scores every zone against the answers.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude
- *        fuzz/fuzz_dnsbl.c src/dnsbl.c -o build/fuzz_dnsbl
+ *        fuzz/fuzz_dnsbl.c src/judge/dnsbl.c -o build/fuzz_dnsbl
  * Corpus: fuzz/corpus/dnsbl/
  */
 #include <stdint.h>

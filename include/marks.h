@@ -1,6 +1,6 @@
 /*
  * marks.h - packet mark bits smtpgate owns.  The ruleset (nft/smtpgate.nft,
- * tools/smtpgate-nft.c) and the daemons must agree on these.
+ * src/nft/smtpgate-nft.c) and the daemons must agree on these.
  *
  * The kernel here cannot send a TCP reset from a queue verdict, so a reject
  * is an NF_REPEAT verdict carrying MARK_REJECT: the packet re-enters our

@@ -51,7 +51,7 @@ struct ptrclass *ptrclass_new(const char *providers, char *err, size_t errlen);
 
 /*
  * The built-in provider table: the bytes of data/ptr-providers.conf,
- * NUL-terminated, placed in the object by src/ptrclass_builtin.c at build
+ * NUL-terminated, placed in the object by src/judge/ptrclass_builtin.c at build
  * time (so it is never out of date; tests/unit/test_ptrclass.c checks it
  * against the file all the same).
  */

@@ -3,7 +3,7 @@
 # each for FUZZ_SECONDS (default 20) over a copy of its kept corpus.
 #
 # Called by `make fuzz` from the project root, no arguments.  Each target
-# links every src/*.c except the program mains, built once per run with
+# links every src/*/*.c except the program mains, built once per run with
 # ASan+UBSan into build/fuzz/obj/.  The kept corpus fuzz/corpus/NAME/ is
 # copied to build/fuzz/corpus-NAME/, which libFuzzer grows; the kept one
 # is passed as a read-only seed so a run never changes the repository.
@@ -41,10 +41,11 @@ fi
 # every target (its log says which).
 objs="" libfail=""
 rm -f "$OUT/obj/"*.o
-for src in src/*.c; do
+for src in src/*/*.c; do
 	[ -e "$src" ] || continue
 	case "$src" in
-	src/smtpgated.c|src/smtpgatectl.c|src/smtpgate-sniffd.c) continue ;;
+	*/smtpgated.c|*/smtpgatectl.c|*/smtpgate-sniffd.c|*/smtpgate-nft.c)
+		continue ;;
 	esac
 	obj="$OUT/obj/$(basename "$src" .c).o"
 	# shellcheck disable=SC2086

@@ -315,7 +315,7 @@ world_check() {
 }
 
 # world_user: started as root, the daemons run as user smtpgate
-# (src/privdrop.c) and refuse to start without it.  Create it when
+# (src/lib/privdrop.c) and refuse to start without it.  Create it when
 # missing, as make install or a package would, and say so.
 world_user() {
 	getent passwd smtpgate >/dev/null 2>&1 && return 0

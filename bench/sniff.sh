@@ -1,9 +1,9 @@
 #!/bin/bash
-# bench_sniff.sh BUILD_DIR - what smtpgate-sniffd costs mail.  Prints
+# bench/sniff.sh BUILD_DIR - what smtpgate-sniffd costs mail.  Prints
 # figures, each next to its target and whether it was met; never fails on a
 # target (exit 1 only when the benchmark itself could not run).  Needs root.
 # Standalone, in a test world of its own (WORLD_PREFIX=sgs unless set);
-# tests/bench.sh (make bench) calls it.
+# bench/run.sh (make bench) calls it.
 #
 #  (a) SMTP sessions per second with the sniffer running, divided by the
 #      same without it, against two MTAs on the gateway's port 25:
@@ -11,7 +11,7 @@
 #                   the sniffer's own CPU (two held packets a session)
 #                   shows in full on this small machine;
 #        Postfix    a real MTA (master, smtpd, cleanup, qmgr, discard;
-#                   tests/bench/postfix.sh), started in place of the
+#                   bench/postfix.sh), started in place of the
 #                   world's smtp-sink: what a mail gateway would see.
 #      BENCH_MTA=sink|postfix|both (default both) picks them.  Postfix's
 #      smtp-source in the client namespace, one session per message (EHLO
@@ -50,13 +50,13 @@ sink|postfix|both) ;;
 esac
 BENCH_SMTP_SRC=198.19.251.1
 # The sniffer runs at this nice level, as a packet handler should
-# (tests/bench.sh does the same for smtpgated).
+# (bench/run.sh does the same for smtpgated).
 BENCH_NICE=${BENCH_NICE:--15}
 
 WORLD_PREFIX=${WORLD_PREFIX:-sgs}
 WORLD_OWNER=$$
 . "$repo/tests/world/world.sh"
-. "$repo/tests/bench/postfix.sh"
+. "$repo/bench/postfix.sh"
 
 bench_log() { printf 'bench_sniff: %s\n' "$*"; }
 bench_median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench.sh BUILD_DIR - the benchmarks behind `make bench`.  Prints figures,
+# bench/run.sh BUILD_DIR - the benchmarks behind `make bench`.  Prints figures,
 # each next to its target and whether it was met; never fails on a target
 # (exit 1 only when the benchmark itself could not run).  Needs root.
 #
@@ -86,7 +86,7 @@ BENCH_SMTP_SRC=198.19.250.1
 
 WORLD_PREFIX=${WORLD_PREFIX:-sgb}
 # shellcheck source=world/world.sh
-. "$here/world/world.sh"
+. "$repo/tests/world/world.sh"
 
 BENCH_PID=
 BENCH_ROWS=()
@@ -495,12 +495,12 @@ echo "=== smtpgate benchmark summary ($(nproc) cores, $(uname -r), $(( $(date +%
 if [ -x "$build/smtpgate-sniffd" ] && [ -z "${BENCH_NO_SNIFF:-}" ]; then
 	echo
 	echo "=== smtpgate-sniffd ==="
-	"$here/bench_sniff.sh" "$build" || bench_log "bench_sniff.sh failed"
+	"$here/sniff.sh" "$build" || bench_log "bench/sniff.sh failed"
 fi
 # So has the SPF sandbox.
 if [ -x "$build/bench/bench_spf" ] && [ -z "${BENCH_NO_SPF:-}" ]; then
 	echo
 	echo "=== SPF sandbox ==="
-	"$here/bench_spf.sh" "$build" || bench_log "bench_spf.sh failed"
+	"$here/spf.sh" "$build" || bench_log "bench/spf.sh failed"
 fi
 exit 0

@@ -1,9 +1,9 @@
 #!/bin/bash
-# bench_spf.sh BUILD_DIR - what the SPF sandbox costs, and what an SPF
+# bench/spf.sh BUILD_DIR - what the SPF sandbox costs, and what an SPF
 # flood does to the sniffer's event loop.  Prints figures, each next to its
 # target and whether it was met; never fails on a target (exit 1 only when
 # the benchmark itself could not run).  Needs root.  Standalone, in a test
-# world of its own (WORLD_PREFIX=sgp unless set); tests/bench.sh (make
+# world of its own (WORLD_PREFIX=sgp unless set); bench/run.sh (make
 # bench) calls it.
 #
 #  (a) SPF checks per second through smtpgate's path (bench_spf -m
