@@ -154,22 +154,6 @@ static void spfcheck_pump_soon(struct spfcheck *s);
 static void spfcheck_worker_gone(struct spfcheck *s, struct spfcheck_worker *w,
     bool kill_it, const char *why);
 
-const char *
-spfcheck_name(enum spfcheck_result r)
-{
-	switch (r) {
-	case SPFCHECK_PASS:	return "pass";
-	case SPFCHECK_FAIL:	return "fail";
-	case SPFCHECK_SOFTFAIL:	return "softfail";
-	case SPFCHECK_NEUTRAL:	return "neutral";
-	case SPFCHECK_NONE:	return "none";
-	case SPFCHECK_TEMPERROR: return "temperror";
-	case SPFCHECK_PERMERROR: return "permerror";
-	case SPFCHECK_CANCELLED: return "cancelled";
-	}
-	return "?";
-}
-
 static enum spfcheck_result
 spfcheck_from_wire(uint8_t r)
 {
