@@ -1,6 +1,6 @@
 /*
  * fuzz_smtpcmd.c - libFuzzer target for the command reassembler and the
- * HELO rules.
+ * HELO rules, and the test of a session's first data.
  *
  * The input is a script of segments: each starts with a 2-byte header
  * (a signed sequence offset step, then a length byte), then that many
@@ -9,7 +9,8 @@
  * past it.  Every HELO/EHLO argument the reassembler reports goes through
  * helo_judge, and the invariants callers rely on are checked: arguments
  * lie inside the line buffer's bounds, a canonical name is lower case and
- * valid, and nothing is reported after the session ended.
+ * valid, nothing is reported after the session ended, and every segment
+ * that opens with a greeting opens with a command.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,6 +74,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((buf = malloc(len ? len : 1)) == NULL)
 			return 0;
 		memcpy(buf, data + off, len);
+		/* A greeting is a command: the sniffer relies on it. */
+		if (smtpcmd_opens_greeting(buf, len) &&
+		    !smtpcmd_opens_command(buf, len))
+			abort();
 		seq += (uint32_t)(int32_t)step;
 		if (smtpcmd_feed(&c, seq, buf, len, fuzz_line, &f) !=
 		    SMTPCMD_READING)

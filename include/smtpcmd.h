@@ -25,6 +25,10 @@
  * bytes behind a gap it never filled.  A session that completed a HELO or
  * EHLO, or whose reading ended for a reason of SMTP's own (MAIL FROM,
  * STARTTLS, DATA), lacks nothing.
+ *
+ * smtpcmd_opens_greeting and smtpcmd_opens_command look at a session's
+ * first data alone, before anything is fed: the sniffer reads a session
+ * joined in the middle only when it opens with a command.
  */
 #ifndef SMTPGATE_SMTPCMD_H
 #define SMTPGATE_SMTPCMD_H
@@ -98,6 +102,13 @@ enum smtpcmd_end smtpcmd_feed(struct smtpcmd *c, uint32_t seq,
 /* Parse one complete line (without CR LF); for tests and the fuzzer. */
 enum smtpcmd_verb smtpcmd_parse(const char *line, size_t len,
     const char **arg, size_t *arglen);
+/* Does a session's first data (len bytes, any content) begin with a
+ * greeting (HELO, EHLO), or with a command a client may send before it
+ * (RFC 5321 4.1.4: those two, NOOP, RSET, HELP, VRFY, EXPN) or QUIT: the
+ * verb in any case, then a blank or the line's end, or a beginning of
+ * one (a trickling client)?  An empty one does. */
+bool smtpcmd_opens_greeting(const uint8_t *data, size_t len);
+bool smtpcmd_opens_command(const uint8_t *data, size_t len);
 /* "mail", "starttls", "data", "lines", "lost", "reading". */
 const char *smtpcmd_end_name(enum smtpcmd_end e);
 /* What the session lacks if its reading ends now (above). */

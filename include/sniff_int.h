@@ -1,12 +1,28 @@
 /*
- * sniff_int.h - what sniff.c (packets, flows, the daemon) and
- * sniff_judge.c (judgments, strikes, bans, the state file) share; not for
- * other modules.
+ * sniff_int.h - what the files of smtpgate-sniffd's core share; not for
+ * other modules (their entry points are sniff.h).  One section per file:
+ *
+ *   sniff.c          set-up, shutdown, reload, the queue callback, the tick
+ *   sniff_flow.c     the flow table, its two LRU lists, expiry, sessions
+ *   sniff_read.c     which sessions are read, reassembly, the lines to judge
+ *   sniff_trickle.c  the suspects, their conntrack questions, trickle
+ *   sniff_ct.c       conntrack questions (ctnetlink)
+ *   sniff_judge.c    HELO and MAIL FROM judgments and their DNS/SPF lookups
+ *   sniff_clean.c    the clean-judgment cache
+ *   sniff_strike.c   a rule hit: strikes, bans, cuts, the log line; the
+ *                    offend sets' one writer
+ *   sniff_cut.c      cutting a session (sock_diag)
+ *   sniff_state.c    the state file and its background saves
+ *   sniff_ctl.c      the control verbs and the stats line
+ *
+ * Everything runs on the one event loop; struct sniff is the daemon's
+ * context and every function takes it (or something that leads to it).
  */
 #ifndef SMTPGATE_SNIFF_INT_H
 #define SMTPGATE_SNIFF_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpsl.h>
@@ -17,23 +33,16 @@
 #include "dns.h"
 #include "evloop.h"
 #include "nftset.h"
+#include "pkt.h"
 #include "queue.h"
+#include "siphash.h"
+#include "smtpcmd.h"
 #include "spfcheck.h"
 #include "strikes.h"
 
 #define SNIFF_LAT_BUCKETS	1024	/* verdict latency, 1 us each */
-#define SNIFF_CLEAN_SLOTS	65536	/* clean-judgment cache, power of 2 */
-
-/* A clean DNS/SPF judgment of (client, kind, name): direct-mapped, a new
- * entry replaces whatever had its slot.  The name is kept as a 64-bit
- * keyed hash (clean_key): a collision could only skip one lookup, and an
- * attacker cannot make one without the key. */
-struct sniff_clean {
-	struct addr client;
-	uint8_t kind;			/* HELO or MAIL FROM */
-	uint64_t name_hash;		/* SipHash of the canonical name */
-	int64_t until_ms;		/* 0: empty */
-};
+#define SNIFF_CT_PER_TICK	256	/* conntrack questions per tick, and
+					 * suspects judged at expiry */
 
 /* One SMTP session as the judgments see it; outlives its flow while a
  * judgment still runs. */
@@ -45,6 +54,26 @@ struct sniff_session {
 	struct addr client, local;	/* the session's addresses */
 	uint16_t cport, lport;		/* and ports, host order */
 	char helo[72];			/* last HELO, printable, for logs */
+};
+
+/* One TCP session the sniffer follows (sniff_flow.c owns its life). */
+struct sniff_flow {
+	struct sniff *s;
+	struct sniff_flow *next;		/* hash chain */
+	struct sniff_flow *older, *newer;	/* its LRU list */
+	struct sniff_lru *list;			/* reading or done */
+	struct addr src, dst;
+	uint16_t sport, dport;
+	int64_t last_ms;			/* last packet */
+	bool done;				/* mark, read no more */
+	struct sniff_session *ss;
+	struct smtpcmd *cmd;			/* reassembly; NULL once done */
+	uint32_t npkts;				/* its packets queued to us */
+	uint64_t loss_gen;			/* s->loss_gen at its start */
+	bool from_start;			/* read from its first data */
+	bool suspect;				/* on s->suspects */
+	struct sniff_flow *sus_prev, *sus_next;
+	int64_t ct_next_ms;			/* next look in conntrack */
 };
 
 struct sniff_stats {
@@ -103,7 +132,7 @@ struct sniff {
 	bool have_qid;			/* next_qid is known */
 	size_t njudges;			/* judgments under lookup */
 	struct ev_timer *tick;		/* once a second: expiry, state */
-	struct sniff_clean *clean;	/* SNIFF_CLEAN_SLOTS */
+	struct sniff_clean *clean;	/* the clean cache (sniff_clean.c) */
 	struct sniff_pending *pending;	/* one packet's lines to judge */
 	unsigned expire_part;		/* the strike records' next part */
 	struct bgsave *saver;		/* writes the state file in a child */
@@ -115,16 +144,68 @@ struct sniff {
 	struct sniff_stats st;
 };
 
-/* sniff_cut.c: destroy the local socket of a session (the MTA sees
- * ECONNABORTED, the client a reset).  0, or -errno (-ENOENT: gone). */
-int sniff_cut(const struct addr *client, uint16_t cport,
-    const struct addr *local, uint16_t lport);
-/* Its message (family fam, 4- or 16-byte addresses) into b: 0 or -1. */
-struct nl_batch;
-int sniff_cut_build(struct nl_batch *b, int fam, const uint8_t local[16],
-    uint16_t lport, const uint8_t remote[16], uint16_t rport);
+/* ---- sniff_flow.c: the flow table ---- */
 
-/* sniff_ct.c: what conntrack knows of a session. */
+/* The table (s->bucket); 0, or -1 with errno. */
+int sniff_flow_init(struct sniff *s);
+/* p's flow, or NULL. */
+struct sniff_flow *sniff_flow_find(struct sniff *s, const struct pkt *p);
+/* A new flow for p with its session, evicting the oldest flow (done ones
+ * first) when max_flows are followed; NULL on out of memory. */
+struct sniff_flow *sniff_flow_new(struct sniff *s, const struct pkt *p);
+/* Put f at the young end of the list its state belongs on; a flow that
+ * became done gives back its reassembly buffer (f->cmd = NULL). */
+void sniff_flow_touch(struct sniff *s, struct sniff_flow *f);
+void sniff_flow_free(struct sniff *s, struct sniff_flow *f);
+void sniff_flow_free_all(struct sniff *s);
+/* Flows idle for flow_idle (a suspect among them is judged first, at
+ * most SNIFF_CT_PER_TICK a tick), done flows past their linger. */
+void sniff_flow_expire(struct sniff *s, int64_t now_ms);
+/* Drop a reference on a session; the last frees it. */
+void sniff_flow_session_unref(struct sniff_session *ss);
+
+/* ---- sniff_read.c: reading a session ---- */
+
+struct sniff_pending;
+/* The buffer of one packet's lines to judge (8 KiB); NULL on out of
+ * memory, freed with free(). */
+struct sniff_pending *sniff_read_pending_new(void);
+/* Packet p of flow f (FIN or RST when fin): its first data decides
+ * whether the session is read, its payload is reassembled, and f->done
+ * says whether the verdict carries the mark.  The lines to judge, and a
+ * trickle finding, go to pd, for sniff_read_judge after the verdict. */
+void sniff_read_packet(struct sniff *s, struct sniff_flow *f,
+    const struct pkt *p, bool fin, struct sniff_pending *pd);
+/* Judge what sniff_read_packet put in pd. */
+void sniff_read_judge(struct sniff *s, struct sniff_pending *pd);
+
+/* ---- sniff_trickle.c: sessions short of their greeting ---- */
+
+/* What f lacks, when a trickle finding can be made against it (read from
+ * its start, no queued packet lost since, the rule on); else
+ * SMTPCMD_LACKS_NOTHING.  f->cmd must still be there. */
+enum smtpcmd_lack sniff_trickle_lack(const struct sniff *s,
+    const struct sniff_flow *f);
+/* After a packet of f that left it still read: the finding to judge when
+ * this was the window's last packet (last) or the session's end (fin)
+ * with a gap before it, or SMTPCMD_LACKS_NOTHING. */
+enum smtpcmd_lack sniff_trickle_packet(const struct sniff *s,
+    const struct sniff_flow *f, bool last, bool fin);
+/* Put f on the suspects, or take it off, as its state now says. */
+void sniff_trickle_update(struct sniff *s, struct sniff_flow *f);
+/* Take f off the suspects (it is freed). */
+void sniff_trickle_forget(struct sniff *s, struct sniff_flow *f);
+/* Suspect f is read no more: done, and judged when judge says so and it
+ * lacks something. */
+void sniff_trickle_end(struct sniff *s, struct sniff_flow *f, bool judge);
+/* Once a second: ask conntrack about the silent suspects. */
+void sniff_trickle_tick(struct sniff *s, int64_t now_ms);
+/* A trickle finding against f's session: lack is what it lacks. */
+void sniff_trickle_judge(struct sniff *s, struct sniff_flow *f,
+    enum smtpcmd_lack lack);
+
+/* ---- sniff_ct.c: what conntrack knows of a session ---- */
+
 struct sniff_ct {
 	bool counted;			/* accounting on: packets is valid */
 	uint64_t packets;		/* the client's packets so far */
@@ -138,40 +219,89 @@ int sniff_ct_get(struct nl_sock **nlp, const struct addr *client,
     uint16_t cport, const struct addr *local, uint16_t lport,
     struct sniff_ct *out);
 /* Its message into b: 0, or -1 (families differ, out of memory). */
+struct nl_batch;
 int sniff_ct_build(struct nl_batch *b, const struct addr *client,
     uint16_t cport, const struct addr *local, uint16_t lport);
+/* sniff_ct_get about flow f on s->ct_nl, counted (ct_queries, and
+ * ct_errors for a failure other than -ENOENT). */
+int sniff_ct_ask(struct sniff *s, const struct sniff_flow *f,
+    struct sniff_ct *out);
 
-/* sniff_judge.c */
-struct strikes_cfg;
-void sniff_strikes_cfg(const struct sniff *s, struct strikes_cfg *cfg);
-void sniff_session_unref(struct sniff_session *ss);
-/* A HELO/EHLO argument (raw bytes) from client in session ss. */
+/* ---- sniff_judge.c: judging what a client says ---- */
+
+enum sniff_judge_kind {
+	SNIFF_JUDGE_HELO,		/* a HELO/EHLO name */
+	SNIFF_JUDGE_MAIL,		/* the domain of a MAIL FROM */
+};
+/* A HELO/EHLO argument (raw bytes) in session ss. */
 void sniff_judge_helo(struct sniff *s, struct sniff_session *ss,
-    const struct addr *client, const char *arg, size_t len);
-/* The session's window closed (or its reading ended, or it closed) while
- * it lacked its greeting (lack "greeting") or bytes behind a gap
- * ("bytes"); npkts: its packets the sniffer saw. */
-void sniff_judge_trickle(struct sniff *s, struct sniff_session *ss,
-    const struct addr *client, const char *lack, uint32_t npkts);
+    const char *arg, size_t len);
 /* The domain of the session's first MAIL FROM. */
 void sniff_judge_mail(struct sniff *s, struct sniff_session *ss,
-    const struct addr *client, const char *dom, size_t len);
+    const char *dom, size_t len);
+
+/* ---- sniff_clean.c: the clean-judgment cache ---- */
+
+/* The cache's slots (zeroed: empty); NULL on out of memory, freed with
+ * free(). */
+struct sniff_clean *sniff_clean_new(void);
+/* Was (client, kind, name) judged clean within clean_ttl?  A hit is
+ * counted (clean_hits). */
+bool sniff_clean_hit(struct sniff *s, const struct addr *client,
+    enum sniff_judge_kind kind, const char *name);
+/* (client, kind, name) was judged clean, with every answer in. */
+void sniff_clean_put(struct sniff *s, const struct addr *client,
+    enum sniff_judge_kind kind, const char *name);
+
+/* ---- sniff_strike.c: acting on a rule hit ---- */
+
+/* One hit of rule in session ss: counted, struck (once a session),
+ * banned, cut, and logged in one line; extra (" key=value"...) goes into
+ * that line. */
+void sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
+    enum conf_rule rule, const char *extra);
+/* Once a second: a sixtieth of the strike records expire. */
+void sniff_strike_expire(struct sniff *s, int64_t wall);
+/* Put r's running ban back into the offend sets (strikes_each). */
+void sniff_strike_reban(void *arg, const struct strikes_rec *r);
+/* Forget a's strikes and ban: 0, or -1 when it has none. */
+int sniff_strike_forget(struct sniff *s, const struct addr *a);
+/* Forget every record and ban; the number there was. */
+size_t sniff_strike_forget_all(struct sniff *s);
+
+/* ---- sniff_cut.c: cutting a session ---- */
+
+/* Destroy the local socket of a session (the MTA sees ECONNABORTED, the
+ * client a reset).  0, or -errno (-ENOENT: gone). */
+int sniff_cut(const struct addr *client, uint16_t cport,
+    const struct addr *local, uint16_t lport);
+/* Its message (family fam, 4- or 16-byte addresses) into b: 0 or -1. */
+int sniff_cut_build(struct nl_batch *b, int fam, const uint8_t local[16],
+    uint16_t lport, const uint8_t remote[16], uint16_t rport);
+
+/* ---- sniff_state.c: the state file ---- */
+
 /*
- * State file: load (and re-add live bans to the sets).  Saves are written
- * from a snapshot by a child process (bgsave.h), never on the loop:
- * sniff_state_save asks for one (soon: bans changed, at the next tick;
- * else at most every state_save_interval), sniff_state_tick starts it
- * when due (one at a time; a change during a save is saved by the next),
- * sniff_state_final waits for a running one and writes what is left (at
- * shutdown, off the loop).
+ * Strikes and bans persist in the state file.  sniff_state_open makes
+ * its directory, loads it (putting live bans back into the sets) and sets
+ * up the writer; 0, or -1 with err.  Saves are written from a snapshot by
+ * a child process (bgsave.h), never on the loop: sniff_state_soon asks
+ * for one at the next tick (bans changed; otherwise changes are saved at
+ * most every state_save_interval), sniff_state_tick starts it when due
+ * (one at a time; a change during a save is saved by the next),
+ * sniff_state_close waits for a running one and writes what is left (at
+ * shutdown, off the loop; nothing when the state was never loaded).
  */
-int sniff_state_load(struct sniff *s, char *err, size_t errlen);
-void sniff_state_save(struct sniff *s, bool soon);
+int sniff_state_open(struct sniff *s, char *err, size_t errlen);
+void sniff_state_soon(struct sniff *s);
 void sniff_state_tick(struct sniff *s);
-void sniff_state_final(struct sniff *s);
-/* Set up the writer (after sniff_state_load); NULL on out of memory. */
-struct bgsave *sniff_state_saver(struct sniff *s);
-/* Control verbs offenders, forget, forget-all. */
-void sniff_control_register(struct sniff *s);
+void sniff_state_close(struct sniff *s);
+
+/* ---- sniff_ctl.c: the control socket ---- */
+
+/* Register the verbs stats, reload, offenders, forget, forget-all. */
+void sniff_ctl_register(struct sniff *s);
+/* The counters as "key=value ..." (the stats verb's reply). */
+void sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len);
 
 #endif

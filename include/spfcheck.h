@@ -8,8 +8,9 @@
  * caller's loop (c-ares, the [dns] resolvers) and fetches the helpers'
  * DNS answers through it.  A worker never waits for DNS: told that an
  * answer is not known yet, it abandons the run; the check is run again,
- * replaying its answers, once the answer is in (spfcheck.c explains).  A
- * silent nameserver therefore delays only the checks that need it.
+ * replaying its answers, once the answer is in (spfcheck_worker.c
+ * explains).  A silent nameserver therefore delays only the checks that
+ * need it.
  *
  * A check (spfcheck_query) is answered once, through the loop, never inside
  * spfcheck_query:

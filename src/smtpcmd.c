@@ -104,6 +104,48 @@ smtpcmd_parse(const char *line, size_t len, const char **arg, size_t *arglen)
 	return SMTPCMD_OTHER;
 }
 
+/*
+ * Does data begin with one of verbs[0..n) (4 letters, any case), then a
+ * blank or the line's end, or with a beginning of one (a trickling
+ * client)?
+ */
+static bool
+smtpcmd_opens(const uint8_t *data, size_t len, const char *const *verbs,
+    size_t nverbs)
+{
+	size_t n = len < 4 ? len : 4;
+	uint8_t next;
+
+	for (size_t i = 0; i < nverbs; i++) {
+		if (strncasecmp((const char *)data, verbs[i], n) != 0)
+			continue;
+		if (len <= 4)
+			return true;
+		next = data[4];
+		if (next == ' ' || next == '\t' || next == '\r' ||
+		    next == '\n')
+			return true;
+	}
+	return false;
+}
+
+bool
+smtpcmd_opens_greeting(const uint8_t *data, size_t len)
+{
+	static const char *const v[] = { "HELO", "EHLO" };
+
+	return smtpcmd_opens(data, len, v, sizeof(v) / sizeof(v[0]));
+}
+
+bool
+smtpcmd_opens_command(const uint8_t *data, size_t len)
+{
+	static const char *const v[] = { "HELO", "EHLO", "NOOP", "RSET",
+	    "HELP", "VRFY", "EXPN", "QUIT" };
+
+	return smtpcmd_opens(data, len, v, sizeof(v) / sizeof(v[0]));
+}
+
 /* One complete line in c->line: report it and update the end state. */
 static void
 smtpcmd_line(struct smtpcmd *c, smtpcmd_cb cb, void *ctx)

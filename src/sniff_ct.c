@@ -17,6 +17,10 @@
  * every question (opened at the first, closed with the sniffer): an answer
  * that came after its deadline is told from the next question's by its
  * sequence number, and dropped.  Needs CAP_NET_ADMIN.
+ *
+ * sniff_ct_get and sniff_ct_build know nothing of the sniffer (the unit
+ * tests build the message alone); sniff_ct_ask is the sniffer's question
+ * about one of its flows, counted in its stats.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -157,5 +161,18 @@ sniff_ct_get(struct nl_sock **nlp, const struct addr *client, uint16_t cport,
 	else
 		rc = r.got ? 0 : -ENOENT;
 	nl_batch_free(b);
+	return rc;
+}
+
+int
+sniff_ct_ask(struct sniff *s, const struct sniff_flow *f, struct sniff_ct *out)
+{
+	int rc;
+
+	s->st.ct_queries++;
+	rc = sniff_ct_get(&s->ct_nl, &f->src, f->sport, &f->dst, f->dport,
+	    out);
+	if (rc != 0 && rc != -ENOENT)
+		s->st.ct_errors++;
 	return rc;
 }

@@ -18,10 +18,13 @@
  *   fake_nftset.c   include/nftset.h but for the element builders (pure,
  *                   in nftset_elem.c): a model of the kernel's sets, with
  *                   timeouts in virtual time, and a log of the changes
- *   fake_spf.c      include/spfcheck.h but for spfcheck_name: checks wait
- *                   for a step's result, TEMPERROR at their deadline
+ *   fake_spf.c      include/spfcheck.h but for spfcheck_name (pure, in
+ *                   spfcheck_name.c), in place of every spfcheck*.c file
+ *                   that does I/O: checks wait for a step's result,
+ *                   TEMPERROR at their deadline
  *   fake_kernel.c   the other netlink users the daemons call: gate_watch
- *                   (gate_int.h), sniff_ct_get and sniff_cut (sniff_int.h)
+ *                   (gate_int.h), sniff_ct_get, sniff_ct_ask and sniff_cut
+ *                   (sniff_int.h)
  *
  * A fake that replaces a module defines every symbol the module exports,
  * so the linker never takes the real object from libsmtpgate.a: were it

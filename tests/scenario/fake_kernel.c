@@ -2,15 +2,16 @@
  * fake_kernel.c - the other netlink users of the daemons, for the scenario
  * tests (fake.h): the gate's watch of what the kernel let through unjudged
  * (gate_watch_*, gate_int.h; in place of gate_watch.c), and the sniffer's
- * conntrack questions and session cuts (sniff_ct_get, sniff_cut,
- * sniff_int.h; in place of sniff_ct.c and sniff_cut.c).
+ * conntrack questions and session cuts (sniff_ct_get, sniff_ct_ask,
+ * sniff_cut, sniff_int.h; in place of sniff_ct.c and sniff_cut.c).
  *
  * The watch counts nothing: no kernel lets anything through here.
  * Conntrack answers what the script set for a session (fake_ct_set), and
  * -ENOENT (no such session) for any other.  A cut is recorded for a step
  * to take, and answers what the script set (0 by default).  The message
  * builders of sniff_ct.c and sniff_cut.c are not replaced: nothing here
- * calls them.
+ * calls them, and one that did would pull sniff_ct.o or sniff_cut.o in
+ * and clash with the fakes here at link time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,6 +106,20 @@ sniff_ct_get(struct nl_sock **nlp, const struct addr *client, uint16_t cport,
 		return s->ct_rc;
 	*out = s->ct;
 	return 0;
+}
+
+/* As sniff_ct.c's: the question counted in the sniffer's stats. */
+int
+sniff_ct_ask(struct sniff *s, const struct sniff_flow *f, struct sniff_ct *out)
+{
+	int rc;
+
+	s->st.ct_queries++;
+	rc = sniff_ct_get(&s->ct_nl, &f->src, f->sport, &f->dst, f->dport,
+	    out);
+	if (rc != 0 && rc != -ENOENT)
+		s->st.ct_errors++;
+	return rc;
 }
 
 int

@@ -5,7 +5,11 @@
  *
  * Exports every function of spfcheck.h that spfcheck.c does
  * (spfcheck_name is the real one, spfcheck_name.c) and the fake_spf_*
- * helpers.
+ * helpers.  It stands in for the whole client: spfcheck_job.c,
+ * spfcheck_worker.c, spfcheck_fetch.c and spfcheck_sup.c are reached only
+ * from spfcheck.c, and each of them needs spfcheck.c's spfcheck_send
+ * (directly or through another), so were any of them pulled in, spfcheck.o
+ * would follow and clash with this file at link time.
  *
  * The contract kept from spfcheck.h: a check is answered once, from the
  * loop (an eventfd), never inside spfcheck_query; by the script's result

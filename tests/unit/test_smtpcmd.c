@@ -9,7 +9,8 @@
  * out-of-order buffer's bound, and smtpcmd_parse on single lines.  The
  * cases of issue 8's evasions (one byte per segment, commands before
  * EHLO, out of order then filled, a gap never filled, overlapping
- * retransmissions) check what the session lacks as well.
+ * retransmissions) check what the session lacks as well.  A table of
+ * first data checks smtpcmd_opens_greeting and smtpcmd_opens_command.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,10 +341,64 @@ test_max_lines(void **state)
 		fail_msg("got %zu lines, want %d", g.ncalls, SMTPCMD_MAX_LINES);
 }
 
+/* A session's first data: a greeting, a command, or neither. */
+struct opens_case {
+	const char *name;
+	const char *data;
+	size_t len;		/* 0: strlen(data) */
+	bool greeting;		/* smtpcmd_opens_greeting */
+	bool command;		/* smtpcmd_opens_command */
+};
+
+static const struct opens_case opens_cases[] = {
+	{ "HELO and a name", "HELO a.example\r\n", 0, true, true },
+	{ "EHLO in lower case, line end", "ehlo\r\n", 0, true, true },
+	{ "mixed case, tab", "eHlO\ta", 0, true, true },
+	{ "the verb alone", "EHLO", 0, true, true },
+	{ "bare LF after the verb", "HELO\n", 0, true, true },
+	{ "a trickled beginning", "EH", 0, true, true },
+	{ "one byte of a greeting", "h", 0, true, true },
+	{ "one byte of NOOP only", "N", 0, false, true },
+	{ "NOOP", "NOOP\r\n", 0, false, true },
+	{ "RSET before a CR", "RSET\r", 0, false, true },
+	{ "QUIT", "quit", 0, false, true },
+	{ "VRFY with an argument", "VRFY postmaster\r\n", 0, false, true },
+	{ "a longer word", "HELOX a\r\n", 0, false, false },
+	{ "MAIL FROM first", "MAIL FROM:<a@b.example>\r\n", 0, false,
+	    false },
+	{ "message body text", "Subject: hi\r\n", 0, false, false },
+	{ "NUL in the verb", "H\0LO a", 6, false, false },
+	{ "NUL after the verb", "HELO\0a", 6, false, false },
+	{ "empty", "", 0, true, true },
+};
+
+static void
+test_opens(void **state)
+{
+	const struct opens_case *c = *state;
+	size_t len = c->len ? c->len : strlen(c->data);
+	uint8_t *buf = malloc(len ? len : 1);
+	bool g, k;
+
+	assert_non_null(buf);
+	memcpy(buf, c->data, len);
+	g = smtpcmd_opens_greeting(buf, len);
+	k = smtpcmd_opens_command(buf, len);
+	free(buf);
+	if (g != c->greeting)
+		fail_msg("%s: greeting: got %d, want %d", c->name, g,
+		    c->greeting);
+	if (k != c->command)
+		fail_msg("%s: command: got %d, want %d", c->name, k,
+		    c->command);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 5];
+	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) +
+	    sizeof(opens_cases) / sizeof(opens_cases[0]) + 5];
+	char names[sizeof(opens_cases) / sizeof(opens_cases[0])][96];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -358,5 +413,14 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_ooo_overflow);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_lines_without_greeting);
+	for (size_t i = 0; i < sizeof(opens_cases) / sizeof(opens_cases[0]);
+	    i++) {
+		snprintf(names[i], sizeof(names[i]), "opens: %s",
+		    opens_cases[i].name);
+		t[n] = (struct CMUnitTest)cmocka_unit_test(test_opens);
+		t[n].name = names[i];
+		t[n].initial_state = (void *)&opens_cases[i];
+		n++;
+	}
 	return _cmocka_run_group_tests("smtpcmd", t, n, NULL, NULL);
 }

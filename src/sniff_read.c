@@ -1,0 +1,183 @@
+/*
+ * sniff_read.c - reading one session: which sessions are read, the
+ * reassembly of their payload into command lines (smtpcmd.h), and the
+ * lines kept for judging once the packet has its verdict (contract in
+ * sniff_int.h).
+ *
+ * A packet is read before its verdict, because reassembly takes a
+ * microsecond or two and tells whether this very packet ends the session
+ * (the first MAIL FROM, STARTTLS, DATA, too many lines, bytes that cannot
+ * be placed, the window's last packet), so that it can carry the mark;
+ * the judgments (DNS, SPF, logs) wait until the verdict is sent
+ * (sniff_read_judge).  At most SNIFF_PENDING_MAX HELO/MAIL lines of one
+ * packet are kept; the rest are counted as overload.
+ *
+ * A flow is read from its first data (sniff_read_first): data that begins
+ * with HELO or EHLO, or any data when conntrack says the client has sent
+ * no more than SNIFF_START_PKTS packets; a session joined in the middle
+ * (after a restart, or pushed out by max_flows) could put a message body
+ * line where a command is expected, so it is read only when its data
+ * begins with a command and is never judged trickle.
+ *
+ * The one struct sniff_pending (s->pending, 8 KiB) is reused for every
+ * packet: the queue callback is never re-entered.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sniff_int.h"
+
+#define SNIFF_PENDING_MAX	8	/* HELO/MAIL lines judged per packet */
+#define SNIFF_START_PKTS	5	/* a session's first data comes within
+					 * its client's first packets */
+
+/* The lines of one packet worth judging, kept until its verdict is sent. */
+struct sniff_pending {
+	struct sniff_flow *f;
+	enum smtpcmd_lack trickle;	/* a trickle finding to judge */
+	size_t n;
+	struct {
+		enum smtpcmd_verb v;
+		size_t len;
+		char arg[SMTPCMD_LINE_MAX];
+	} line[SNIFF_PENDING_MAX];
+};
+
+struct sniff_pending *
+sniff_read_pending_new(void)
+{
+	return calloc(1, sizeof(struct sniff_pending));
+}
+
+static void
+sniff_read_line(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
+{
+	struct sniff_pending *pd = ctx;
+	struct sniff *s = pd->f->s;
+
+	s->st.lines++;
+	if (v == SMTPCMD_TOOLONG)
+		s->st.toolong++;
+	if (v != SMTPCMD_HELO && v != SMTPCMD_EHLO && v != SMTPCMD_MAIL)
+		return;
+	if (pd->n == SNIFF_PENDING_MAX || len > SMTPCMD_LINE_MAX) {
+		s->st.overload++;
+		return;
+	}
+	pd->line[pd->n].v = v;
+	pd->line[pd->n].len = len;
+	memcpy(pd->line[pd->n].arg, arg, len);
+	pd->n++;
+}
+
+/* Reassemble p's payload; the lines to judge go to pd. */
+static void
+sniff_read_payload(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
+    struct sniff_pending *pd)
+{
+	enum smtpcmd_end e;
+
+	e = smtpcmd_feed(f->cmd, p->seq, p->payload, p->payload_len,
+	    sniff_read_line, pd);
+	if (e == SMTPCMD_READING)
+		return;
+	/* Reading ended before a greeting: 64 lines of padding, or bytes
+	 * that could not be placed. */
+	pd->trickle = sniff_trickle_lack(s, f);
+	f->done = true;
+	if (e == SMTPCMD_END_STARTTLS)
+		s->st.starttls++;
+	else if (e == SMTPCMD_END_DATA)
+		s->st.data++;
+	else if (e == SMTPCMD_LOST)
+		s->st.lost++;
+	if (log_get_verbose() > 0) {
+		char ip[ADDR_STRLEN];
+		log_debug("sniff: %s:%u done (%s)", addr_ntop(&f->src, ip),
+		    f->sport, smtpcmd_end_name(e));
+	}
+}
+
+/*
+ * The first data of flow f.  A session is read from its start: a HELO or
+ * EHLO there is its start; other data is its start when conntrack says
+ * the client has sent no more than SNIFF_START_PKTS packets (SYN, the
+ * handshake's ACK, an ACK of the banner, this one), whatever the data
+ * says (NOOP, junk, an empty line, the tail of a command sent first).  A
+ * session joined in the middle could put a message body line where a
+ * command is expected: it is read only when its data begins with a
+ * command, and never judged trickle (what it lacks was said before we
+ * joined).
+ */
+static void
+sniff_read_first(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
+{
+	struct sniff_ct ct;
+
+	if (smtpcmd_opens_greeting(p->payload, p->payload_len)) {
+		f->from_start = true;
+		return;
+	}
+	if (sniff_ct_ask(s, f, &ct) == 0 && ct.counted &&
+	    ct.packets <= SNIFF_START_PKTS) {
+		f->from_start = true;
+		return;
+	}
+	if (smtpcmd_opens_command(p->payload, p->payload_len))
+		return;
+	s->st.late++;
+	f->done = true;
+}
+
+/* Queued packets the sniffer reads per session: ct original packets 3..N
+ * of the ruleset. */
+static uint32_t
+sniff_read_window(const struct sniff *s)
+{
+	return s->conf.sniffer.packets > 2 ? s->conf.sniffer.packets - 2 : 0;
+}
+
+void
+sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
+    bool fin, struct sniff_pending *pd)
+{
+	pd->f = f;
+	pd->n = 0;
+	pd->trickle = SMTPCMD_LACKS_NOTHING;
+	f->npkts++;
+	if (!f->done && p->payload_len > 0 && !f->cmd->started)
+		sniff_read_first(s, f, p);
+	if (!f->done && p->payload_len > 0 && !p->truncated)
+		sniff_read_payload(s, f, p, pd);
+	if (!f->done) {
+		uint32_t w = sniff_read_window(s);
+		bool last = w > 0 && f->npkts >= w;
+
+		/* The ruleset queues no more of the session after the
+		 * window's last packet. */
+		pd->trickle = sniff_trickle_packet(s, f, last, fin);
+		if (last)
+			f->done = true;
+	}
+}
+
+void
+sniff_read_judge(struct sniff *s, struct sniff_pending *pd)
+{
+	struct sniff_flow *f = pd->f;
+
+	if (pd->trickle != SMTPCMD_LACKS_NOTHING)
+		sniff_trickle_judge(s, f, pd->trickle);
+	for (size_t i = 0; i < pd->n; i++) {
+		if (pd->line[i].v != SMTPCMD_MAIL) {
+			sniff_judge_helo(s, f->ss, pd->line[i].arg,
+			    pd->line[i].len);
+		} else if (!f->ss->mail_judged) {
+			/* Only the first transaction's sender is judged. */
+			f->ss->mail_judged = true;
+			sniff_judge_mail(s, f->ss, pd->line[i].arg,
+			    pd->line[i].len);
+		}
+	}
+}
