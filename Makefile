@@ -86,10 +86,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 # Scenario runners: the fakes and the runner's core first, so that the
-# linker never takes dns.o, queue.o, nftset.o, spfcheck.o, gate_watch.o,
-# sniff_ct.o or sniff_cut.o from the library (it would clash if it did).
+# linker never takes dns.o, queue.o, nftset.o, spfcheck*.o (but the pure
+# spfcheck_name.o), gate_watch.o, sniff_ct.o or sniff_cut.o from the
+# library (it would clash if it did: a link error, never the real code).
 $(BUILD)/scenario/obj/%.o: tests/scenario/%.c $(HDRS) $(SCNHDRS) | $(BUILD)/scenario/obj
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/scenario -c -o $@ $<
+
+# Kept (make would delete them as intermediates of the pattern rule).
+.SECONDARY: $(SCNOBJ)
 
 $(BUILD)/scenario/run_%: tests/scenario/run_%.c $(SCNOBJ) $(LIB) $(HDRS) $(SCNHDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/scenario $(LDFLAGS) -o $@ $< $(SCNOBJ) $(LIB) $(LDLIBS)
