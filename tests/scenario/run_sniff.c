@@ -12,9 +12,11 @@
  * The sniffer's own steps, beside scn.c's:
  *   conn NAME from ADDR:PORT to ADDR:PORT
  *       a session (no packet); its client's sequence numbers start at 1000
- *   send ID NAME "BYTES" [gap N] [flags F]
+ *   send ID NAME "BYTES" [gap N] [seq N] [flags F]
  *       the client's next segment (C escapes; flags default PA) queued
- *       with packet id ID; gap N leaves N bytes unsent before it
+ *       with packet id ID; gap N leaves N bytes unsent before it; seq N
+ *       sends it at sequence number N instead (its first byte is 1000),
+ *       the next segment following the furthest byte sent
  *   fin ID NAME | rst ID NAME
  *   conntrack NAME packets N [state S] | conntrack NAME gone
  *       what conntrack says of the session from now on (S: established,
@@ -178,11 +180,12 @@ rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
 	return 0;
 }
 
-/* send ID NAME "BYTES" [gap N] [flags F] */
+/* send ID NAME "BYTES" [gap N] [seq N] [flags F] */
 static int
 rsniff_step_send(struct scn *sc, int argc, char **argv)
 {
-	unsigned long long id, gap = 0;
+	unsigned long long id, gap = 0, at = 0;
+	bool has_at = false;
 	struct rsniff_conn *c;
 	uint8_t data[4096];
 	ssize_t n;
@@ -191,7 +194,7 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 	if (argc < 4 || (argc - 4) % 2 != 0 ||
 	    scn_number(argv[1], UINT32_MAX, &id) == -1)
 		return scn_fail(sc, "usage: send ID NAME \"BYTES\" [gap N] "
-		    "[flags F]");
+		    "[seq N] [flags F]");
 	if ((c = rsniff_conn(sc, argv[2])) == NULL)
 		return -1;
 	if ((n = scn_unescape(argv[3], data, sizeof(data))) < 0)
@@ -200,10 +203,28 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 		if (strcmp(argv[i], "gap") == 0 &&
 		    scn_number(argv[i + 1], 1u << 30, &gap) == 0)
 			continue;
+		if (strcmp(argv[i], "seq") == 0 &&
+		    scn_number(argv[i + 1], UINT32_MAX, &at) == 0) {
+			has_at = true;
+			continue;
+		}
 		if (strcmp(argv[i], "flags") == 0 &&
 		    (flags = scn_tcp_flags(argv[i + 1])) != -1)
 			continue;
 		return scn_fail(sc, "bad %s %s", argv[i], argv[i + 1]);
+	}
+	if (has_at) {
+		/* Anywhere in the stream (a head after its tail, a
+		 * retransmission); the next segment follows the furthest. */
+		uint32_t next = c->seq;
+
+		c->seq = (uint32_t)at;
+		if (rsniff_send(sc, id, c, (uint8_t)flags, data,
+		    (size_t)n) == -1)
+			return -1;
+		if ((int32_t)(next - c->seq) > 0)
+			c->seq = next;
+		return 0;
 	}
 	c->seq += (uint32_t)gap;
 	return rsniff_send(sc, id, c, (uint8_t)flags, data, (size_t)n);
@@ -380,13 +401,25 @@ rsniff_step_control(struct scn *sc, int argc, char **argv)
 		free(reply);
 		return -1;
 	}
-	for (line = strtok_r(reply, "\n", &save); line != NULL && !hit;
-	    line = strtok_r(NULL, "\n", &save))
-		hit = regexec(&re, line, 0, NULL, 0) == 0;
-	regfree(&re);
-	free(reply);
-	return hit ? 0 : scn_fail(sc, "got no line like %s in the answer, "
-	    "want one", pat);
+	{
+		char *copy = strdup(reply);
+
+		for (line = strtok_r(reply, "\n", &save); line != NULL &&
+		    !hit; line = strtok_r(NULL, "\n", &save))
+			hit = regexec(&re, line, 0, NULL, 0) == 0;
+		regfree(&re);
+		free(reply);
+		if (!hit) {
+			int rc = scn_fail(sc, "got no line like %s in the "
+			    "answer \"%.1500s\", want one", pat,
+			    copy != NULL ? copy : "?");
+
+			free(copy);
+			return rc;
+		}
+		free(copy);
+	}
+	return 0;
 }
 
 static int

@@ -648,7 +648,9 @@ scn_step_verbose(struct scn *sc, int argc, char **argv)
 static int
 scn_path(struct scn *sc, const char *name, char *out, size_t len)
 {
-	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+	/* Within the scenario's directory: no absolute path, no "..". */
+	if (name[0] == '/' || name[0] == '.' || name[0] == '\0' ||
+	    strstr(name, "/.") != NULL)
 		return scn_fail(sc, "a file of the scenario's directory, "
 		    "got %s", name);
 	snprintf(out, len, "%s/%s", sc->dir, name);
