@@ -8,10 +8,15 @@
 # Public headers are in include/, a folder's private ones beside its code.
 # New modules need no Makefile change: drop src/ROLE/foo.c and
 # tests/unit/test_foo.c in place.
+# The scenario runners (tests/scenario/run_*.c) link the fakes of
+# tests/scenario/ before the library, in place of the real queue, resolver,
+# set writer and SPF client; tests/scenario/NAME/*.scn are run_NAME's.
 #
 #   make            build the programs into build/
-#   make check      unit tests (plain and ASan+UBSan), fuzz smoke, install
-#                   tree, end-to-end
+#   make check      unit and scenario tests (plain and ASan+UBSan), fuzz
+#                   smoke, install tree, end-to-end
+#   make unit       unit tests, then the scenario tests
+#   make scenario   the scenario tests alone (no root, virtual time)
 #   make demo       install what is missing, bring up a test world, show verdicts
 #   make bench      benchmarks that print figures
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -54,11 +59,15 @@ UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITSRC))
 TESTTOOLSRC := $(wildcard tests/tools/*.c)
 TESTTOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TESTTOOLSRC))
+SCNSRC  := $(filter-out tests/scenario/run_%.c,$(wildcard tests/scenario/*.c))
+SCNOBJ  := $(patsubst tests/scenario/%.c,$(BUILD)/scenario/obj/%.o,$(SCNSRC))
+SCNRUNS := $(patsubst tests/scenario/%.c,$(BUILD)/scenario/%,$(wildcard tests/scenario/run_*.c))
+SCNHDRS := $(wildcard tests/scenario/*.h)
 BENCHSRC := $(wildcard bench/bench_*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
 HDRS    := $(wildcard include/*.h src/*/*.h)
 
-.PHONY: all benches check unit unit-san fuzz e2e demo bench install install-check clean deps ptr-eval
+.PHONY: all benches check unit unit-san scenario fuzz e2e demo bench install install-check clean deps ptr-eval
 
 all: $(PROGS)
 
@@ -85,6 +94,19 @@ $(foreach m,$(MAINS),$(eval $(call PROG_RULE,$(m))))
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
+# Scenario runners: the fakes and the runner's core first, so that the
+# linker never takes dns.o, queue.o, nftset.o, spfcheck*.o (but the pure
+# spfcheck_name.o), gate_watch.o, sniff_ct.o or sniff_cut.o from the
+# library (it would clash if it did: a link error, never the real code).
+$(BUILD)/scenario/obj/%.o: tests/scenario/%.c $(HDRS) $(SCNHDRS) | $(BUILD)/scenario/obj
+	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario -c -o $@ $<
+
+# Kept (make would delete them as intermediates of the pattern rule).
+.SECONDARY: $(SCNOBJ)
+
+$(BUILD)/scenario/run_%: tests/scenario/run_%.c $(SCNOBJ) $(LIB) $(HDRS) $(SCNHDRS)
+	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario $(LDFLAGS) -o $@ $< $(SCNOBJ) $(LIB) $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
@@ -92,12 +114,18 @@ $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) $(HDRS) | $(BUILD)/tests/tools
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(BUILD)/tests $(BUILD)/bench $(BUILD)/tests/tools:
+$(BUILD)/tests $(BUILD)/bench $(BUILD)/tests/tools $(BUILD)/scenario/obj:
 	mkdir -p $@
 
-# Unit tests: every tests/unit/test_*.c is one cmocka program.
-unit: $(UNITS)
+# Unit tests: every tests/unit/test_*.c is one cmocka program; then the
+# scenario tests.
+unit: $(UNITS) $(SCNRUNS)
 	@tests/run-unit.sh $(UNITS)
+	@tests/run-scenario.sh $(BUILD)/scenario
+
+# Scenario tests: each runner replays tests/scenario/NAME/*.scn.
+scenario: $(SCNRUNS)
+	@tests/run-scenario.sh $(BUILD)/scenario
 
 unit-san:
 	$(MAKE) BUILD=build/san SAN=1 unit

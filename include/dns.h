@@ -15,8 +15,8 @@
  * reload that changes them opens a new dns context and retires the old one
  * with dns_retire.
  *
- * Answers are parsed here (dns_parse, our own bounded parser, not c-ares'
- * ares_parse_*_reply), so callers never see wire data.  A PTR answer whose
+ * Answers are parsed by dns_parse (dns_parse.c: our own bounded parser,
+ * not c-ares' ares_parse_*_reply), so callers never see wire data.  A PTR answer whose
  * names are no host names (a NUL, 0xff, space or newline byte, a dot inside
  * a label) is DNS_BADNAME, an answer like any other, never DNS_ERROR.
  *
@@ -110,11 +110,16 @@ void dns_query(struct dns *d, const char *name, enum dns_type type,
  * point back, each further than the last; names are at most 255 bytes; a
  * record's data must fill its length exactly; no bytes may follow the last
  * record.  Malformed, truncated (TC), SERVFAIL and the like are DNS_ERROR
- * with the reason in r->error; rcode NXDOMAIN is DNS_NXDOMAIN.  Exposed
- * for the unit tests and fuzz/fuzz_dns.c.
+ * with the reason in r->error; rcode NXDOMAIN is DNS_NXDOMAIN.  In
+ * dns_parse.c (pure code), for dns.c, the unit tests, fuzz/fuzz_dns.c and
+ * the scenario tests' fake resolver.
  */
 void dns_parse(const unsigned char *msg, size_t len, enum dns_type type,
     struct dns_result *r);
+/* An empty result: DNS_OK, no names, no addresses, no error. */
+void dns_result_init(struct dns_result *r);
+/* The query type of t on the wire (PTR 12, A 1, AAAA 28). */
+int dns_type_wire(enum dns_type t);
 
 /*
  * A query of any type whose answer is handed over unparsed, for a caller

@@ -60,4 +60,28 @@ uint64_t evloop_stall_max_us(const struct evloop *ev);
 int evloop_run(struct evloop *ev);
 void evloop_break(struct evloop *ev);
 
+/*
+ * One turn of the loop (evloop_run makes them one after the other): wait
+ * for descriptors at most timeout_ms (0: not at all; -1: until the
+ * nearest timer, as evloop_run does), then run the ready descriptors'
+ * callbacks, the due timers, the deferred calls and the idle hook.
+ * Returns how many callbacks ran (the idle hook not counted), or -1 when
+ * epoll fails.
+ */
+int evloop_turn(struct evloop *ev, int timeout_ms);
+/*
+ * When the loop has work of its own next: now (the turn's time) when
+ * deferred calls wait, else the nearest timer's time; INT64_MAX for none.
+ */
+int64_t evloop_next_ms(const struct evloop *ev);
+
+/*
+ * Virtual time, for tests that replay a daemon against a script
+ * (tests/scenario/): the loop's clock (evloop_now_ms, timers) becomes
+ * fn(arg), milliseconds that the caller moves forward, and the caller
+ * drives the loop with evloop_turn.  NULL: the system's monotonic clock.
+ */
+typedef int64_t (*evloop_clock_fn)(void *arg);
+void evloop_set_clock(struct evloop *ev, evloop_clock_fn fn, void *arg);
+
 #endif

@@ -31,4 +31,12 @@ __attribute__((noreturn)) void log_fatalx(const char *fmt, ...)
 __attribute__((noreturn)) void log_panic(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/*
+ * For tests (tests/scenario/): every line goes to fn instead, as it would
+ * be logged without time stamp and ident ("panic: ..." included, before
+ * the abort); pri is the syslog priority.  NULL: the chosen destination.
+ */
+typedef void (*log_sink_fn)(void *arg, int pri, const char *line);
+void log_set_sink(log_sink_fn fn, void *arg);
+
 #endif

@@ -11,6 +11,12 @@
  * Every callback is timed: the longest one so far is the loop's worst
  * stall (evloop_stall_max_us), the time every other descriptor, packets
  * waiting in a queue included, had to wait for it.
+ *
+ * evloop_run is evloop_turn over and over.  Tests that replay a daemon in
+ * virtual time (tests/scenario/) give the loop their own clock
+ * (evloop_set_clock) and call evloop_turn themselves, moving the clock to
+ * evloop_next_ms between turns: timers then fire in order without
+ * anything sleeping.  Stall times stay in real microseconds.
  */
 #include <errno.h>
 #include <signal.h>
@@ -70,6 +76,8 @@ struct evloop {
 	ev_cb idle_cb;
 	void *idle_arg;
 	uint64_t stall_max_us;		/* longest callback so far */
+	evloop_clock_fn clock;		/* virtual time (tests), or NULL */
+	void *clock_arg;
 };
 
 static void evloop_reap(struct evloop *);
@@ -91,6 +99,14 @@ evloop_clock_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The loop's clock: the system's monotonic one, or a test's. */
+static int64_t
+evloop_clock_now(const struct evloop *ev)
+{
+	return ev->clock != NULL ? ev->clock(ev->clock_arg) :
+	    evloop_clock_ms();
 }
 
 int64_t
@@ -116,7 +132,7 @@ evloop_new(void)
 	}
 	ev->sigfd = -1;
 	sigemptyset(&ev->sigs);
-	ev->now_ms = evloop_clock_ms();
+	ev->now_ms = evloop_clock_now(ev);
 	return ev;
 }
 
@@ -413,9 +429,12 @@ evloop_break(struct evloop *ev)
 	ev->stop = 1;
 }
 
-static void
+/* Due timers, in order; returns how many fired. */
+static int
 evloop_run_timers(struct evloop *ev)
 {
+	int ran = 0;
+
 	while (ev->nheap > 0 && ev->heap[0]->when_ms <= ev->now_ms) {
 		struct ev_timer *t = ev->heap[0];
 		ev_cb cb = t->cb;
@@ -427,17 +446,22 @@ evloop_run_timers(struct evloop *ev)
 		free(t);
 		cb(arg);
 		evloop_timed(ev, t0);
+		ran++;
 	}
+	return ran;
 }
 
-static void
+/* Deferred calls, a few rounds of them; returns how many ran. */
+static int
 evloop_run_defers(struct evloop *ev)
 {
+	int ran = 0;
+
 	for (int round = 0; round < EVLOOP_DEFER_ROUNDS; round++) {
 		struct ev_defer *d = ev->defer_head;
 
 		if (d == NULL)
-			return;
+			return ran;
 		ev->defer_head = ev->defer_tail = NULL;
 		while (d != NULL) {
 			struct ev_defer *next = d->next;
@@ -447,18 +471,32 @@ evloop_run_defers(struct evloop *ev)
 			evloop_timed(ev, t0);
 			free(d);
 			d = next;
+			ran++;
 		}
 	}
+	return ran;
+}
+
+int64_t
+evloop_next_ms(const struct evloop *ev)
+{
+	if (ev->defer_head != NULL)
+		return ev->now_ms;
+	if (ev->nheap == 0)
+		return INT64_MAX;
+	return ev->heap[0]->when_ms;
 }
 
 static int
 evloop_wait_ms(struct evloop *ev)
 {
+	int64_t next = evloop_next_ms(ev);
+
 	if (ev->defer_head != NULL)
 		return 0;
-	if (ev->nheap == 0)
+	if (next == INT64_MAX)
 		return -1;
-	int64_t d = ev->heap[0]->when_ms - evloop_clock_ms();
+	int64_t d = next - evloop_clock_now(ev);
 	if (d < 0)
 		return 0;
 	if (d > 60000)
@@ -466,42 +504,59 @@ evloop_wait_ms(struct evloop *ev)
 	return (int)d;
 }
 
+void
+evloop_set_clock(struct evloop *ev, evloop_clock_fn fn, void *arg)
+{
+	ev->clock = fn;
+	ev->clock_arg = arg;
+	ev->now_ms = evloop_clock_now(ev);
+}
+
+int
+evloop_turn(struct evloop *ev, int timeout_ms)
+{
+	struct epoll_event events[EVLOOP_MAX_EVENTS];
+	int ran = 0;
+	int n = epoll_wait(ev->epfd, events, EVLOOP_MAX_EVENTS,
+	    timeout_ms < 0 ? evloop_wait_ms(ev) : timeout_ms);
+
+	if (n == -1) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("evloop: epoll_wait");
+		return -1;
+	}
+	ev->now_ms = evloop_clock_now(ev);
+	for (int i = 0; i < n; i++) {
+		struct ev_fd *f = events[i].data.ptr;
+
+		if (f->cb != NULL) {
+			int64_t t0 = evloop_clock_us();
+
+			f->cb(f->fd, events[i].events, f->arg);
+			evloop_timed(ev, t0);
+			ran++;
+		}
+	}
+	evloop_reap(ev);
+	ev->now_ms = evloop_clock_now(ev);
+	ran += evloop_run_timers(ev);
+	ran += evloop_run_defers(ev);
+	if (ev->idle_cb != NULL) {
+		int64_t t0 = evloop_clock_us();
+
+		ev->idle_cb(ev->idle_arg);
+		evloop_timed(ev, t0);
+	}
+	return ran;
+}
+
 int
 evloop_run(struct evloop *ev)
 {
-	struct epoll_event events[EVLOOP_MAX_EVENTS];
-
 	ev->stop = 0;
-	while (!ev->stop) {
-		int n = epoll_wait(ev->epfd, events, EVLOOP_MAX_EVENTS,
-		    evloop_wait_ms(ev));
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("evloop: epoll_wait");
+	while (!ev->stop)
+		if (evloop_turn(ev, -1) == -1)
 			return -1;
-		}
-		ev->now_ms = evloop_clock_ms();
-		for (int i = 0; i < n; i++) {
-			struct ev_fd *f = events[i].data.ptr;
-
-			if (f->cb != NULL) {
-				int64_t t0 = evloop_clock_us();
-
-				f->cb(f->fd, events[i].events, f->arg);
-				evloop_timed(ev, t0);
-			}
-		}
-		evloop_reap(ev);
-		ev->now_ms = evloop_clock_ms();
-		evloop_run_timers(ev);
-		evloop_run_defers(ev);
-		if (ev->idle_cb != NULL) {
-			int64_t t0 = evloop_clock_us();
-
-			ev->idle_cb(ev->idle_arg);
-			evloop_timed(ev, t0);
-		}
-	}
 	return 0;
 }

@@ -2,9 +2,9 @@
  * log.c - the daemon's log: syslog (facility mail, like the MTA it guards)
  * or stderr with a timestamp when running in the foreground.
  *
- * Exports log_init (call first), log_info/warn/warnx/debug, log_fatal(x)
- * and log_panic.  The only file-scope state is the destination chosen at
- * start-up.
+ * Exports log_init (call first), log_info/warn/warnx/debug, log_fatal(x),
+ * log_panic and, for tests, log_set_sink.  The only file-scope state is
+ * the destination chosen at start-up.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,7 +21,9 @@ static struct {
 	int to_stderr;
 	int verbose;
 	const char *ident;
-} log_state = { 1, 0, "smtpgate" };
+	log_sink_fn sink;		/* tests: lines go here instead */
+	void *sink_arg;
+} log_state = { 1, 0, "smtpgate", NULL, NULL };
 
 void
 log_init(const char *ident, int to_stderr)
@@ -44,10 +46,24 @@ log_get_verbose(void)
 	return log_state.verbose;
 }
 
+void
+log_set_sink(log_sink_fn fn, void *arg)
+{
+	log_state.sink = fn;
+	log_state.sink_arg = arg;
+}
+
 /* One line, lead then msg, to the chosen destination. */
 static void
 log_emit_text(int pri, const char *lead, const char *msg)
 {
+	if (log_state.sink != NULL) {
+		char line[2048 + 16];
+
+		snprintf(line, sizeof(line), "%s%s", lead, msg);
+		log_state.sink(log_state.sink_arg, pri, line);
+		return;
+	}
 	if (!log_state.to_stderr) {
 		syslog(pri, "%s%s", lead, msg);
 		return;

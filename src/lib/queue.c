@@ -3,7 +3,9 @@
  * driven by the event loop.
  *
  * Exports queue_open, queue_verdict, queue_verdict_mark, queue_stats,
- * queue_set_fault, queue_close.  Needs an
+ * queue_set_fault, queue_kernel_stats, queue_close (the config message's
+ * builder, queue_config_build, is pure code in queue_config.c, which the
+ * scenario tests' fake of this module leaves in place).  Needs an
  * event loop (evloop_new) first; the queue owns its netlink socket (the
  * netlink module's, with its receive buffer) and gives it back in
  * queue_close.  Packets and the kernel's answers to verdicts reach
@@ -353,29 +355,6 @@ queue_config(struct queue *q, struct nl_batch *b, char *err, size_t errlen)
 	queue_sync_stats(q);
 	errno = e;
 	return rc;
-}
-
-int
-queue_config_build(struct nl_batch *b, uint16_t num, bool bind,
-    uint32_t copy, uint32_t maxlen)
-{
-	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
-	struct nlmsghdr *nlh = nl_batch_put(b, QUEUE_CTL_BUF);
-
-	if (nlh == NULL)
-		return -1;
-	nlh = nfq_nlmsg_put((char *)nlh, NFQNL_MSG_CONFIG, num);
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, bind ? NFQNL_CFG_CMD_BIND :
-	    NFQNL_CFG_CMD_UNBIND);
-	if (bind) {
-		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy);
-		nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
-		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
-	}
-	return nl_batch_add(b, "%s queue %u", bind ? "bind" : "unbind",
-	    num) == -1 ? -1 : 0;
 }
 
 static void

@@ -16,7 +16,9 @@
  * waits on libspf2: every check is answered SPFCHECK_CANCELLED, the
  * workers' sockets closed, the resolver contexts freed (their fetches come
  * back cancelled), the supervisor's socket closed and the supervisor
- * reaped.
+ * reaped.  The names of the results are spfcheck_name.c's (pure, kept
+ * when the scenario tests' fake takes the place of the spfcheck_*.c
+ * files that do I/O).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,22 +29,6 @@
 
 #include "log.h"
 #include "spfcheck_int.h"
-
-const char *
-spfcheck_name(enum spfcheck_result r)
-{
-	switch (r) {
-	case SPFCHECK_PASS:	return "pass";
-	case SPFCHECK_FAIL:	return "fail";
-	case SPFCHECK_SOFTFAIL:	return "softfail";
-	case SPFCHECK_NEUTRAL:	return "neutral";
-	case SPFCHECK_NONE:	return "none";
-	case SPFCHECK_TEMPERROR: return "temperror";
-	case SPFCHECK_PERMERROR: return "permerror";
-	case SPFCHECK_CANCELLED: return "cancelled";
-	}
-	return "?";
-}
 
 int
 spfcheck_send(struct spfcheck *s, int fd, const struct spfwire_msg *m)

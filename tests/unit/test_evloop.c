@@ -1,7 +1,8 @@
 /*
  * test_evloop.c - the event loop: timer order, cancel, deferred calls,
- * descriptor readiness, deleting a descriptor from its own callback, and
- * the worst-stall measurement.
+ * descriptor readiness, deleting a descriptor from its own callback, the
+ * worst-stall measurement, and turns in virtual time (evloop_set_clock,
+ * evloop_turn, evloop_next_ms: what the scenario tests drive it with).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -257,6 +258,73 @@ test_stall(void **state)
 	evloop_free(st.ev);
 }
 
+static int64_t
+virtual_clock(void *arg)
+{
+	return *(int64_t *)arg;
+}
+
+static void
+defer_again_cb(void *arg)
+{
+	struct tmark *t = arg;
+
+	rec_mark(t->r, t->c);
+}
+
+/* In virtual time nothing fires before the clock says so, a turn counts
+ * what it ran, and evloop_next_ms says when the loop has work next. */
+static void
+test_virtual_time(void **state)
+{
+	struct rec r = { 0 };
+	struct tmark a = { &r, 'a' }, b = { &r, 'b' }, d = { &r, 'd' };
+	int64_t now = 5000000;
+	int ran;
+
+	(void)state;
+	r.ev = evloop_new();
+	assert_non_null(r.ev);
+	evloop_set_clock(r.ev, virtual_clock, &now);
+	if (evloop_now_ms(r.ev) != now)
+		fail_msg("now: got %lld, want %lld",
+		    (long long)evloop_now_ms(r.ev), (long long)now);
+	if (evloop_next_ms(r.ev) != INT64_MAX)
+		fail_msg("next with nothing pending: got %lld, want INT64_MAX",
+		    (long long)evloop_next_ms(r.ev));
+	evloop_timer_at(r.ev, now + 2500, timer_cb, &b);
+	evloop_timer_at(r.ev, now + 1000, timer_cb, &a);
+	if (evloop_next_ms(r.ev) != now + 1000)
+		fail_msg("next: got %lld, want %lld",
+		    (long long)evloop_next_ms(r.ev), (long long)now + 1000);
+	if ((ran = evloop_turn(r.ev, 0)) != 0 || r.n != 0)
+		fail_msg("turn before the time: got %d callbacks (%s), want 0",
+		    ran, r.order);
+	now += 999;
+	if ((ran = evloop_turn(r.ev, 0)) != 0)
+		fail_msg("turn 1 ms early: got %d callbacks, want 0", ran);
+	now += 1;
+	if ((ran = evloop_turn(r.ev, 0)) != 1 || strcmp(r.order, "a") != 0)
+		fail_msg("turn at the time: got %d callbacks (%s), want 1 (a)",
+		    ran, r.order);
+	/* A deferred call is work now. */
+	evloop_defer(r.ev, defer_again_cb, &d);
+	if (evloop_next_ms(r.ev) != now)
+		fail_msg("next with a deferred call: got %lld, want %lld",
+		    (long long)evloop_next_ms(r.ev), (long long)now);
+	if ((ran = evloop_turn(r.ev, 0)) != 1 || strcmp(r.order, "ad") != 0)
+		fail_msg("deferred: got %d callbacks (%s), want 1 (ad)", ran,
+		    r.order);
+	now += 10000;
+	if ((ran = evloop_turn(r.ev, 0)) != 1 || strcmp(r.order, "adb") != 0)
+		fail_msg("late turn: got %d callbacks (%s), want 1 (adb)", ran,
+		    r.order);
+	if (evloop_now_ms(r.ev) != now)
+		fail_msg("now after the turn: got %lld, want %lld",
+		    (long long)evloop_now_ms(r.ev), (long long)now);
+	evloop_free(r.ev);
+}
+
 int
 main(void)
 {
@@ -271,6 +339,7 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_defer_runs_next_turn);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_fd_readiness_and_self_delete);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_virtual_time);
 	CASES(stall_cases, test_stall);
 	return _cmocka_run_group_tests("evloop", t, n, NULL, NULL);
 }

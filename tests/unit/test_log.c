@@ -2,7 +2,8 @@
  * test_log.c - the log's promises, each in a forked child whose stderr is
  * a pipe: log_panic writes its line before it aborts (a core and the
  * reason, never one without the other), log_warn names errno's cause,
- * log_fatalx exits 1 without a core.
+ * log_fatalx exits 1 without a core; and a sink (log_set_sink, what the
+ * scenario tests read the log through) gets every line instead.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -104,6 +106,50 @@ test_log(void **state)
 		    c->name, out, want);
 }
 
+struct sunk {
+	int n;
+	int pri;
+	char line[256];
+};
+
+static void
+sink(void *arg, int pri, const char *line)
+{
+	struct sunk *k = arg;
+
+	k->n++;
+	k->pri = pri;
+	snprintf(k->line, sizeof(k->line), "%s", line);
+}
+
+/* A sink gets the line as logged, its priority, and no debug line unless
+ * verbose; errno's cause is appended as on stderr. */
+static void
+test_sink(void **state)
+{
+	struct sunk k = { 0 };
+
+	(void)state;
+	log_set_sink(sink, &k);
+	log_info("verdict=%s ip=%s", "accept", "192.0.2.7");
+	if (k.n != 1 || k.pri != LOG_INFO ||
+	    strcmp(k.line, "verdict=accept ip=192.0.2.7") != 0)
+		fail_msg("info: got %d lines, pri %d, \"%s\"; want 1, %d, "
+		    "\"verdict=accept ip=192.0.2.7\"", k.n, k.pri, k.line,
+		    LOG_INFO);
+	log_debug("not shown");
+	if (k.n != 1)
+		fail_msg("debug at verbose 0: got %d lines, want 1", k.n);
+	errno = ENOENT;
+	log_warn("open %s", "/x");
+	if (k.n != 2 || k.pri != LOG_WARNING ||
+	    strcmp(k.line, "open /x: No such file or directory") != 0)
+		fail_msg("warn: got %d lines, pri %d, \"%s\"; want 2, %d, "
+		    "\"open /x: No such file or directory\"", k.n, k.pri,
+		    k.line, LOG_WARNING);
+	log_set_sink(NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -112,5 +158,6 @@ main(void)
 	size_t n = 0;
 
 	CASES(log_cases, test_log);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_sink);
 	return _cmocka_run_group_tests("log", t, n, NULL, NULL);
 }
