@@ -32,6 +32,9 @@ struct prefix {
 int addr_parse(const char *s, struct addr *out);
 void addr_from_v4(struct addr *out, const uint8_t b[4]);
 void addr_from_v6(struct addr *out, const uint8_t b[16]);	/* maps ::ffff: */
+/* IPv6 as written, ::ffff: kept: an AAAA record's data is an IPv6
+ * address, whatever its bits say. */
+void addr_from_v6_raw(struct addr *out, const uint8_t b[16]);
 /* Format into buf (ADDR_STRLEN bytes); returns buf. */
 const char *addr_ntop(const struct addr *a, char *buf);
 bool addr_eq(const struct addr *x, const struct addr *y);

@@ -51,6 +51,15 @@ addr_from_v6(struct addr *out, const uint8_t b[16])
 		addr_from_v4(out, tmp + 12);
 		return;
 	}
+	addr_from_v6_raw(out, tmp);
+}
+
+void
+addr_from_v6_raw(struct addr *out, const uint8_t b[16])
+{
+	uint8_t tmp[16];
+
+	memcpy(tmp, b, sizeof tmp);	/* b may lie in *out */
 	memset(out, 0, sizeof *out);
 	out->family = AF_INET6;
 	memcpy(out->b, tmp, 16);

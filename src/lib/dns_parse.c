@@ -318,7 +318,9 @@ dns_parse_msg(const unsigned char *msg, size_t len, enum dns_type type,
 			if (rr.rdlen != 16)
 				return "malformed AAAA";
 			if (ours && r->naddrs < DNS_MAX_ADDRS)
-				addr_from_v6(&r->addrs[r->naddrs++],
+				/* ::ffff:a.b.c.d stays IPv6: an AAAA
+				 * answer never yields an IPv4 address. */
+				addr_from_v6_raw(&r->addrs[r->naddrs++],
 				    msg + rr.rdoff);
 			break;
 		}

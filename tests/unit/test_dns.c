@@ -402,6 +402,10 @@ static const struct pcase pcases[] = {
 	  "H=1,1,0,0 " QAAAA " RR=@,AAAA { x20 x01 x0d xb8 x00 x0c x00 x00 "
 	  "x00 x00 x00 x00 x00 x00 x00 x10 }",
 	  DNS_OK, "2001:db8:c::10", NULL, 0 },
+	{ "an IPv4-mapped AAAA record stays IPv6", DNS_AAAA,
+	  "H=1,1,0,0 " QAAAA " RR=@,AAAA { x00 x00 x00 x00 x00 x00 x00 x00 "
+	  "x00 x00 xff xff xc0 x00 x02 x08 }",
+	  DNS_OK, "::ffff:192.0.2.8", NULL, 0 },
 	{ "AAAA with 4 bytes of data", DNS_AAAA,
 	  "H=1,1,0,0 " QAAAA " RR=@,AAAA { xc0 x00 x02 x08 }",
 	  DNS_ERROR, "malformed AAAA", NULL, 0 },
