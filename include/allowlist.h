@@ -21,7 +21,8 @@
  * Writers (smtpgatectl) hold an exclusive flock on "FILE.lock" from
  * before they read until after they renamed the new file into place, so
  * two concurrent changes never lose one another; readers need no lock
- * (the rename is atomic).
+ * (the rename is atomic: atomicfile.h writes PATH.tmp.XXXXXX, mode 0644,
+ * and renames it over PATH).
  *
  * Memory: a struct allowlist owns its entry array; allowlist_free it.
  */

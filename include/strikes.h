@@ -17,8 +17,8 @@
  *   rule=unqualified bans=2 banned_until=1763903700
  * written to a new file PATH.tmp.XXXXXX (mkostemp: a fresh name, never a
  * planted one) in the same directory, fsynced, renamed over PATH, and the
- * directory fsynced.  PATH is read without following a symbolic link and
- * only when it is a regular file.
+ * directory fsynced (atomicfile.h).  PATH is read without following a
+ * symbolic link and only when it is a regular file.
  */
 #ifndef SMTPGATE_STRIKES_H
 #define SMTPGATE_STRIKES_H

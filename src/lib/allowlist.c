@@ -13,7 +13,6 @@
  * Computing the whole wanted set and swapping it in one batch is simple
  * and atomic, and the list is small (ALLOWLIST_MAX).
  */
-#define _GNU_SOURCE	/* mkostemp */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "atomicfile.h"
 #include "log.h"
 #include "nftset.h"
 
@@ -459,35 +459,17 @@ allowlist_format(const struct allowlist *l)
 	return buf;
 }
 
-/* The directory part of path into buf ("." when none). */
-static void
-allowlist_dir(const char *path, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		snprintf(buf, len, ".");
-	else if (slash == path)
-		snprintf(buf, len, "/");
-	else
-		snprintf(buf, len, "%.*s", (int)(slash - path), path);
-}
-
+/* Through atomicfile.h: PATH.tmp.XXXXXX beside it, mode 0644 (readable
+ * by the daemon after it changed user), renamed into place. */
 int
 allowlist_save(const char *path, const struct allowlist *l, char *err,
     size_t errlen)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *text;
-	const char *call = "write";	/* the call that failed, for err */
-	size_t len, off = 0;
-	int fd, dfd, saved;
+	struct atomicfile af;
+	char aerr[PATH_MAX + 128], *text;
+	size_t len;
+	int saved;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-	    (int)sizeof(tmp)) {
-		snprintf(err, errlen, "allow list: %s: path too long", path);
-		errno = ENAMETOOLONG;
-		return -1;
-	}
 	if ((text = allowlist_format(l)) == NULL) {
 		saved = errno;
 		snprintf(err, errlen, "allow list: format %zu entries for %s: "
@@ -496,63 +478,24 @@ allowlist_save(const char *path, const struct allowlist *l, char *err,
 		return -1;
 	}
 	len = strlen(text);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+	if (atomicfile_open(&af, path, ".tmp.", 0644, aerr,
+	    sizeof(aerr)) == -1)
+		goto fail;
+	if (fwrite(text, 1, len, af.f) != len) {
 		saved = errno;
-		snprintf(err, errlen, "allow list: create %s: %s", tmp,
+		snprintf(aerr, sizeof(aerr), "write %s: %s", af.tmp,
 		    strerror(saved));
-		free(text);
+		atomicfile_abort(&af);
 		errno = saved;
-		return -1;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		off += (size_t)n;
-	}
-	call = "fchmod";
-	if (fchmod(fd, 0644) == -1)
-		goto fail;
-	call = "fsync";
-	if (fsync(fd) == -1)
-		goto fail;
-	call = "close";
-	if (close(fd) == -1) {
-		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	call = "rename into place";
-	if (rename(tmp, path) == -1)
+	if (atomicfile_commit(&af, aerr, sizeof(aerr)) == -1)
 		goto fail;
 	free(text);
-	/* The rename itself must survive a crash. */
-	allowlist_dir(path, dir, sizeof(dir));
-	call = "open directory";
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		call = "fsync directory";
-		if (fsync(dfd) == 0) {
-			close(dfd);
-			return 0;
-		}
-	}
-	saved = errno;
-	if (dfd != -1)
-		close(dfd);
-	snprintf(err, errlen, "allow list: %s %s: %s", call, dir,
-	    strerror(saved));
-	errno = saved;
-	return -1;
+	return 0;
 fail:
 	saved = errno;
-	snprintf(err, errlen, "allow list: %s %s: %s", call, tmp,
-	    strerror(saved));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
+	snprintf(err, errlen, "allow list: %s", aerr);
 	free(text);
 	errno = saved;
 	return -1;

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "log.h"
 #include "privdrop.h"
 #include "sniff_int.h"
@@ -38,19 +39,13 @@ sniff_state_dir(const char *path, char *err, size_t errlen)
 {
 	struct privdrop_user u;
 	struct stat st;
-	char dir[256];
-	char *slash;
+	char dir[PATH_MAX];
 	int fd;
 
 	if (privdrop_lookup(&u, err, errlen) == -1)
 		return -1;
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
+	/* The directory strikes_save writes into and fsyncs. */
+	atomicfile_dir(path, dir, sizeof(dir));
 	if (mkdir(dir, 0750) == 0) {
 		if (!u.change)
 			return 0;

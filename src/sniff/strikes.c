@@ -5,8 +5,6 @@
  * The table is a chained hash of records keyed by address; it owns its
  * records.  Times are seconds since the epoch, given by the caller.
  */
-#define _GNU_SOURCE	/* mkostemp */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "strikes.h"
 
 #define STRIKES_BUCKETS	65536
@@ -326,87 +325,26 @@ strikes_parse(const char *line, struct strikes_rec *r, const char **why)
 	return 0;
 }
 
-/* The directory part of path into buf ("." when none). */
-static void
-strikes_dir(const char *path, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		snprintf(buf, len, ".");
-	else if (slash == path)
-		snprintf(buf, len, "/");
-	else
-		snprintf(buf, len, "%.*s", (int)(slash - path), path);
-}
-
-/*
- * The temporary file gets a fresh random name from mkostemp (O_EXCL): a
- * file or symbolic link planted in the directory under a predictable name
- * is never opened, so nothing can be written through it.  After the
- * rename, the directory is fsynced so that the new name survives a crash.
- */
+/* Through atomicfile.h: PATH.tmp.XXXXXX beside it, mode 0640, renamed
+ * into place.  The child of bgsave.h runs this on its copy of the table. */
 int
 strikes_save(struct strikes *t, const char *path, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], line[STRIKES_LINE_MAX];
+	struct atomicfile af;
+	char line[STRIKES_LINE_MAX];
 	uint64_t changes = t->changes;
-	FILE *f;
-	int fd, dfd, saved;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s" STRIKES_TMP_SUFFIX
-	    "XXXXXX", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "state file %s: path too long", path);
+	if (atomicfile_open(&af, path, STRIKES_TMP_SUFFIX, 0640, err,
+	    errlen) == -1)
 		return -1;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, 0640) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		snprintf(err, errlen, "open %s: %s", tmp, strerror(saved));
-		return -1;
-	}
-	fprintf(f, "%s\n", STRIKES_HEADER);
+	fprintf(af.f, "%s\n", STRIKES_HEADER);
 	for (size_t b = 0; b < STRIKES_BUCKETS; b++)
 		for (struct strikes_rec *r = t->bucket[b]; r; r = r->next) {
 			strikes_format(r, line, sizeof(line));
-			fprintf(f, "%s\n", line);
+			fprintf(af.f, "%s\n", line);
 		}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		saved = errno;
-		fclose(f);
-		unlink(tmp);
-		snprintf(err, errlen, "write %s: %s", tmp, strerror(saved));
+	if (atomicfile_commit(&af, err, errlen) == -1)
 		return -1;
-	}
-	if (fclose(f) != 0) {
-		saved = errno;
-		unlink(tmp);
-		snprintf(err, errlen, "close %s: %s", tmp, strerror(saved));
-		return -1;
-	}
-	if (rename(tmp, path) != 0) {
-		saved = errno;
-		unlink(tmp);
-		snprintf(err, errlen, "rename %s to %s: %s", tmp, path,
-		    strerror(saved));
-		return -1;
-	}
-	strikes_dir(path, dir, sizeof(dir));
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1) {
-		saved = errno;
-		if (dfd != -1)
-			close(dfd);
-		snprintf(err, errlen, "fsync directory %s: %s", dir,
-		    strerror(saved));
-		return -1;
-	}
-	close(dfd);
 	t->saved = changes;
 	return 0;
 }
@@ -414,25 +352,7 @@ strikes_save(struct strikes *t, const char *path, char *err, size_t errlen)
 size_t
 strikes_clean_tmp(const char *path)
 {
-	char dir[PATH_MAX], prefix[PATH_MAX];
-	const char *base = strrchr(path, '/');
-	size_t plen, gone = 0;
-	struct dirent *de;
-	DIR *d;
-
-	base = base != NULL ? base + 1 : path;
-	strikes_dir(path, dir, sizeof(dir));
-	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s"
-	    STRIKES_TMP_SUFFIX, base);
-	if (plen >= sizeof(prefix) || (d = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, prefix, plen) == 0 &&
-		    strlen(de->d_name) == plen + 6 &&
-		    unlinkat(dirfd(d), de->d_name, 0) == 0)
-			gone++;
-	closedir(d);
-	return gone;
+	return atomicfile_clean_tmp(path, STRIKES_TMP_SUFFIX);
 }
 
 int
