@@ -71,7 +71,7 @@ a_sb=$(printf '%s\n' "${rsb[@]}" | median)
 a_ratio=$(awk -v a="$a_sb" -v b="$a_in" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 
 # ---- (b) ----
-conf=$(world_conf "$WORLD_DIR/flood.conf" "sniffer.state_file=$WORLD_DIR/sniffer.state" \
+conf=$(world_conf "$WORLD_DIR/flood.conf" "sniffer.state_file=$WORLD_DIR/state/sniffer.state" \
 	"sniffer.control_socket=$WORLD_DIR/sniffd.sock" sniffer.offender_strikes=1000 \
 	sniffer.clean_ttl=0 sniffer.deadline_ms=3000 dns.timeout_ms=2000 dns.tries=1)
 world_gw "$build/smtpgate-nft" -c "$conf" remove >/dev/null 2>&1
@@ -80,13 +80,16 @@ ctl() { world_ctl "$WORLD_DIR/sniffd.sock" "$1"; }
 # flood TAG EXTRA_KEYS...: start the sniffer, run the sessions, print stats.
 flood() {
 	local tag=$1 c i; shift
-	c=$(world_conf "$WORLD_DIR/flood-$tag.conf" "sniffer.state_file=$WORLD_DIR/sniffer-$tag.state" \
+	c=$(world_conf "$WORLD_DIR/flood-$tag.conf" "sniffer.state_file=$WORLD_DIR/state/sniffer-$tag.state" \
 		"sniffer.control_socket=$WORLD_DIR/sniffd.sock" sniffer.offender_strikes=1000 \
 		sniffer.clean_ttl=0 sniffer.deadline_ms=3000 dns.timeout_ms=2000 dns.tries=1 "$@")
 	: >"$WORLD_DIR/sniffd-$tag.log"
 	world_bg "sniffd-$tag" "$build/smtpgate-sniffd" -c "$c" -f
 	sniffd=$WORLD_BG_PID
-	world_wait_log "$WORLD_DIR/sniffd-$tag.log" ': started' 10 || return 1
+	world_wait_log "$WORLD_DIR/sniffd-$tag.log" ': started' 10 || {
+		echo "bench_spf: smtpgate-sniffd ($tag) did not start: $(tail -1 "$WORLD_DIR/sniffd-$tag.log")" >&2
+		return 1
+	}
 	for i in $(seq "$BENCH_FLOOD_N"); do
 		if [ $((i % 2)) = 0 ]; then
 			printf 'f%s.spfbench.test\n' "$i"
