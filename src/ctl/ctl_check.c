@@ -40,6 +40,7 @@
 #include "gate.h"
 #include "helo.h"
 #include "ptrclass.h"
+#include "retry.h"
 #include "spfcheck.h"
 #include "verdict.h"
 
@@ -595,6 +596,14 @@ ctl_check_judge(struct ctl_check *k, const struct ptrclass *pc,
 	}
 }
 
+/* Would the gate tempfail this client (not trusted, not allowed)? */
+static bool
+ctl_check_tempfail(const struct ctl_check_out *o)
+{
+	return !o->trusted && !o->allowed &&
+	    o->j.v.action == ACTION_TEMPFAIL;
+}
+
 static const char *
 ctl_check_verdict(const struct ctl_check_out *o)
 {
@@ -716,6 +725,14 @@ ctl_check_text(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 		fprintf(f, "  cached for the client's /64: %s in %s6 "
 		    "(cache_v6_network)\n", o->net, j->v.action ==
 		    ACTION_REJECT ? "denynet" : "dropnet");
+	if (ctl_check_tempfail(o)) {
+		char advice[512];
+
+		fprintf(f, "  %s\n", retry_advice(&k->c->conf.gate, &k->a,
+		    NULL, advice, sizeof(advice)));
+		fprintf(f, "  (smtpgatectl cache list shows a waiting sender "
+		    "and when it may pass)\n");
+	}
 }
 
 static void
@@ -797,6 +814,21 @@ ctl_check_json(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 	ctl_json_end(&js);
 	ctl_json_bool(&js, "cache", ctl_check_cached(o));
 	ctl_json_str(&js, "cache_net", o->net[0] != '\0' ? o->net : NULL);
+	if (ctl_check_tempfail(o)) {
+		const struct conf_gate *rg = &k->c->conf.gate;
+		char key[ADDR_STRLEN + 8], kt[ADDR_STRLEN];
+		struct addr ka;
+
+		retry_key(rg, &k->a, &ka);
+		snprintf(key, sizeof(key), "%s/%u", addr_ntop(&ka, kt),
+		    retry_key_plen(rg, ka.family));
+		ctl_json_obj(&js, "retry");
+		ctl_json_str(&js, "key", key);
+		ctl_json_int(&js, "min_s", rg->retry_min_s);
+		ctl_json_int(&js, "window_s", rg->retry_window_s);
+		ctl_json_int(&js, "pass_ttl_s", rg->pass_ttl_s);
+		ctl_json_end(&js);
+	}
 	ctl_json_end(&js);
 }
 

@@ -67,6 +67,9 @@ struct gate_stats {
 	uint64_t overflow;		/* SYNs accepted unjudged: too busy */
 	uint64_t verdicts;		/* lookups concluded */
 	uint64_t accept, reject, drop;	/* verdicts by action */
+	uint64_t tempfail;		/* ... refused with a second chance */
+	uint64_t retry_noted;		/* tempfailed senders entered in the
+					 * wait and retry sets */
 	uint64_t reason[VERDICT_R_MAX];	/* verdicts by finding (verdict.h) */
 	uint64_t deadline;		/* lookups cut by deadline_ms */
 	uint64_t dnsbl_errors;		/* DNSBL error answers seen */
@@ -87,6 +90,10 @@ struct gate_watch_stats {
 					 * queue_maxlen (fail-open) */
 	uint64_t sockbuf;		/* ... our socket buffer full */
 	uint32_t held;			/* SYNs the kernel holds for us now */
+	/* The kernel's retry rules' counters (packets since the table was
+	 * installed; 4 and 6 summed): retries refused as early, passed. */
+	uint64_t retry_early;
+	uint64_t retry_passed;
 };
 
 struct gate {

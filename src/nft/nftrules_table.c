@@ -92,8 +92,9 @@ nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c)
 	} sets[] = {
 		{ "allow", NFTRULES_SET_ALLOW4, NFTRULES_SET_ALLOW6,
 		    NFT_SET_INTERVAL, 0 },
+		/* dynamic: the retry rules add to them. */
 		{ "pass", NFTRULES_SET_PASS4, NFTRULES_SET_PASS6,
-		    NFT_SET_TIMEOUT, c->pass_size },
+		    NFT_SET_TIMEOUT | NFT_SET_EVAL, c->pass_size },
 		{ "deny", NFTRULES_SET_DENY4, NFTRULES_SET_DENY6,
 		    NFT_SET_TIMEOUT, c->deny_size },
 		{ "denynet", 0, NFTRULES_SET_DENYNET6, NFT_SET_TIMEOUT,
@@ -104,6 +105,10 @@ nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c)
 		    c->drop_size },
 		{ "offend", NFTRULES_SET_OFFEND4, NFTRULES_SET_OFFEND6,
 		    NFT_SET_TIMEOUT, c->offend_size },
+		{ "wait", NFTRULES_SET_WAIT4, NFTRULES_SET_WAIT6,
+		    NFT_SET_TIMEOUT, c->retry_size },
+		{ "retry", NFTRULES_SET_RETRY4, NFTRULES_SET_RETRY6,
+		    NFT_SET_TIMEOUT, c->retry_size },
 	};
 	char name[NFTSET_NAME_MAX];
 
