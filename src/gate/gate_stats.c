@@ -30,6 +30,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "tempfail", g->st.tempfail },
 		{ "retry_early", ws->retry_early },
 		{ "retry_passed", ws->retry_passed },
+		{ "retry_noted", g->st.retry_noted },
 		{ "coalesced", g->st.coalesced },
 		{ "lookups", g->st.lookups },
 		{ "pending", g->npending },
