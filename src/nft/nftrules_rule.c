@@ -147,7 +147,8 @@ nftrules_rule_mask(uint8_t *mask, unsigned bytes, unsigned plen, char *text,
  * tempfail's two rules per family (retry.h): a key in wait is an early
  * retry, reset (nothing written: the clock is not reset); a key in retry
  * passes, and its address enters pass from the packet path, so the next
- * SYN is a plain pass.  "ip saddr & 255.255.255.0 @wait4 counter reject
+ * SYN is a plain pass.  Each notes the address for smtpgated's log line
+ * (early4/6, retried4/6: gate_retry.c).  "ip saddr & 255.255.255.0 @wait4 counter reject
  * with tcp reset", "ip saddr & 255.255.255.0 @retry4 add @pass4 { ip
  * saddr timeout 3600s } counter accept" (no mask when the key is the
  * address).
@@ -175,14 +176,15 @@ nftrules_rule_retry(struct nl_batch *b, const struct nftrules_conf *c,
 		snprintf(mpart, sizeof(mpart), " & %s", mtext);
 	if (early) {
 		snprintf(text, sizeof(text), "meta l4proto tcp %s saddr%s "
-		    "@wait%d counter reject with tcp reset", ip, mpart,
-		    v6 ? 6 : 4);
+		    "@wait%d add @early%d { %s saddr } counter reject with tcp "
+		    "reset", ip, mpart, v6 ? 6 : 4, v6 ? 6 : 4, ip);
 		f |= nftexpr_meta(r, NFT_META_L4PROTO);
 		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
 	} else {
 		snprintf(text, sizeof(text), "%s saddr%s @retry%d add @pass%d "
-		    "{ %s saddr timeout %us } counter accept", ip, mpart,
-		    v6 ? 6 : 4, v6 ? 6 : 4, ip, c->pass_ttl_s);
+		    "{ %s saddr timeout %us } add @retried%d { %s saddr } "
+		    "counter accept", ip, mpart, v6 ? 6 : 4, v6 ? 6 : 4, ip,
+		    c->pass_ttl_s, v6 ? 6 : 4, ip);
 	}
 	f |= nftexpr_meta(r, NFT_META_NFPROTO);
 	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
@@ -193,6 +195,11 @@ nftrules_rule_retry(struct nl_batch *b, const struct nftrules_conf *c,
 	if (early) {
 		f |= nftexpr_lookup(r, v6 ? "wait6" : "wait4",
 		    v6 ? NFTRULES_SET_WAIT6 : NFTRULES_SET_WAIT4, false);
+		/* A note for smtpgated's log line (gate_retry.c). */
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, bytes);
+		f |= nftexpr_dynset_add(r, v6 ? "early6" : "early4",
+		    v6 ? NFTRULES_SET_EARLY6 : NFTRULES_SET_EARLY4, 0);
 		f |= nftexpr_counter(r);
 		f |= nftexpr_reset(r);
 	} else {
@@ -204,6 +211,8 @@ nftrules_rule_retry(struct nl_batch *b, const struct nftrules_conf *c,
 		f |= nftexpr_dynset_add(r, v6 ? "pass6" : "pass4",
 		    v6 ? NFTRULES_SET_PASS6 : NFTRULES_SET_PASS4,
 		    (uint64_t)c->pass_ttl_s * 1000);
+		f |= nftexpr_dynset_add(r, v6 ? "retried6" : "retried4",
+		    v6 ? NFTRULES_SET_RETRIED6 : NFTRULES_SET_RETRIED4, 0);
 		f |= nftexpr_counter(r);
 		f |= nftexpr_verdict(r, NF_ACCEPT);
 	}
