@@ -56,9 +56,12 @@ first_contact() {
 	else
 		e2e_not_ok "$3: swaks $E2E_SMTP_RC, line '$line', want a refusal and verdict=tempfail"
 	fi
-	e2e_check "$3: $key in wait$fam and retry$fam, $a not in pass$fam or deny$fam" bash -c '
-		world_set_has wait$1 "$2" && world_set_has retry$1 "$2" &&
-		! world_set_has pass$1 "$3" && ! world_set_has deny$1 "$3"' _ "$fam" "$key" "$a"
+	e2e_check "$3: $key in wait$fam and retry$fam, $a not in pass$fam or deny$fam" \
+		remembered "$fam" "$key" "$a"
+}
+remembered() {
+	world_set_has wait$1 "$2" && world_set_has retry$1 "$2" &&
+		! world_set_has pass$1 "$3" && ! world_set_has deny$1 "$3"
 }
 
 # ---- retry_key = prefix (the default) -------------------------------------
@@ -118,8 +121,14 @@ s=$(e2e_stats)
 	[ "$(e2e_field "$s" retry_passed)" -ge 4 ] &&
 	e2e_ok "counters: tempfail=2 retry_early=$(e2e_field "$s" retry_early) retry_passed=$(e2e_field "$s" retry_passed)" ||
 	e2e_not_ok "counters: $s"
-e2e_check "log: retry=passed and retry=early lines" bash -c '
-	grep -q "retry=passed n=" "$1" && grep -q "retry=early n=" "$1"' _ "$E2E_LOG"
+e2e_check "log: retry=passed ip=203.0.113.52 key=203.0.113.0/24 after=Ns" \
+	world_wait_log "$E2E_LOG" "retry=passed ip=203\.0\.113\.52 key=203\.0\.113\.0/24 after=[0-9]+s" 5
+e2e_check "log: retry=early ip=203.0.113.51 key=203.0.113.0/24 pass_in=Ns" \
+	world_wait_log "$E2E_LOG" "retry=early ip=203\.0\.113\.51 key=203\.0\.113\.0/24 pass_in=[0-9]+s" 5
+e2e_check "log: retry=passed for the IPv6 /64" \
+	world_wait_log "$E2E_LOG" "retry=passed ip=2001:db8:b::52 key=2001:db8:b::/64 after=[0-9]+s" 5
+e2e_check "log: the kernel's counters rose (gate: retry=passed n=, retry=early n=)" \
+	grep -q "gate: retry=passed n=" "$E2E_LOG"
 
 # cache del forgets the sender: the next SYN from the /24 is a first contact.
 world_gw nft flush set inet "$WORLD_TABLE" pass4
@@ -169,6 +178,14 @@ else
 	[ "$d" -ge 1 ] && e2e_ok "Postfix's log shows the deferral ($d x: $(grep -m1 -o 'status=deferred.*' "$PFC_DIR/maillog"))" ||
 		e2e_not_ok "no deferral in Postfix's log"
 	e2e_note "Postfix's log: $(grep -oE 'status=[a-z]+ \([^)]*\)' "$PFC_DIR/maillog" | tr '\n' '|')"
+	if [ "$d" -ge 2 ]; then
+		e2e_check "Postfix's retries before retry_min were refused in the kernel (retry=early)" \
+			world_wait_log "$E2E_LOG" "retry=early ip=203\.0\.113\.71 " 5
+	else
+		e2e_note "Postfix retried only once before delivering: no early retry to see"
+	fi
+	e2e_check "the retry that delivered was passed in the kernel (retry=passed ip=203.0.113.71)" \
+		world_wait_log "$E2E_LOG" "retry=passed ip=203\.0\.113\.71 key=203\.0\.113\.0/24 after=[0-9]+s" 5
 	line=$(e2e_wait_verdict 203.0.113.71 1)
 	e2e_has "$line" verdict tempfail && [ "$(e2e_verdicts 203.0.113.71)" = 1 ] &&
 		e2e_ok "one verdict for the Postfix client (tempfail), its retries decided in the kernel" ||
@@ -180,6 +197,6 @@ e2e_smtp_timed 198.51.100.11
 e2e_smtp_timed 198.51.100.11 --timeout 3
 line=$(e2e_wait_verdict 198.51.100.11 6)
 [ "$E2E_SMTP_RC" != 0 ] && e2e_has "$line" verdict tempfail && ! world_set_has pass4 198.51.100.11 &&
-	e2e_ok "a one-shot client (swaks, no retry) never gets through" ||
+	e2e_ok "a one-shot client (swaks, run twice at once) never gets through" ||
 	e2e_not_ok "one-shot client: swaks $E2E_SMTP_RC, '$line'"
 e2e_finish
