@@ -33,6 +33,7 @@
 
 #include "allowlist.h"
 #include "ctl.h"
+#include "ctl_sets.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "evloop.h"
@@ -551,6 +552,8 @@ ctl_check_helo_json(struct ctl_json *j, const struct ctl_check *k,
 /* What check found, judged: the gate's findings and the zones it skips. */
 struct ctl_check_out {
 	struct findings_judgment j;
+	bool retry_known;		/* the kernel holds the retry key */
+	struct retry_status retry;	/* ... and says this of it */
 	const char *sick[DNSBL_MAX_SITES];	/* why the gate disables zone z,
 						 * NULL: it asks the zone */
 	char sickbuf[DNSBL_MAX_SITES][128];
@@ -730,8 +733,12 @@ ctl_check_text(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 
 		fprintf(f, "  %s\n", retry_advice(&k->c->conf.gate, &k->a,
 		    NULL, advice, sizeof(advice)));
-		fprintf(f, "  (smtpgatectl cache list shows a waiting sender "
-		    "and when it may pass)\n");
+		if (o->retry_known)
+			fprintf(f, "  now: %s\n", retry_advice(&k->c->conf.gate,
+			    &k->a, &o->retry, advice, sizeof(advice)));
+		else
+			fprintf(f, "  (smtpgatectl cache list shows a waiting "
+			    "sender and when it may pass)\n");
 	}
 }
 
@@ -827,6 +834,14 @@ ctl_check_json(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 		ctl_json_int(&js, "min_s", rg->retry_min_s);
 		ctl_json_int(&js, "window_s", rg->retry_window_s);
 		ctl_json_int(&js, "pass_ttl_s", rg->pass_ttl_s);
+		ctl_json_str(&js, "state", o->retry_known ?
+		    retry_phase_name(o->retry.phase) : NULL);
+		if (o->retry_known) {
+			ctl_json_int(&js, "pass_in_s",
+			    (long long)((o->retry.pass_in_ms + 999) / 1000));
+			ctl_json_int(&js, "window_left_s",
+			    (long long)(o->retry.window_left_ms / 1000));
+		}
 		ctl_json_end(&js);
 	}
 	ctl_json_end(&js);
@@ -839,6 +854,9 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 
 	memset(&o, 0, sizeof(o));
 	ctl_check_judge(k, pc, &o);
+	/* Where a tempfailed client stands now, when the kernel says. */
+	if (ctl_check_tempfail(&o))
+		o.retry_known = ctl_retry_lookup(k->c, &k->a, &o.retry) == 1;
 	if (k->c->fmt == CTL_FMT_JSON)
 		ctl_check_json(stdout, k, &o);
 	else

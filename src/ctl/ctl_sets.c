@@ -389,6 +389,27 @@ ctl_retry_list(struct ctl *c, size_t *rows)
 	return CTL_OK;
 }
 
+int
+ctl_retry_lookup(struct ctl *c, const struct addr *a, struct retry_status *st)
+{
+	int fam = a->family == AF_INET ? 4 : 6, found;
+	const struct ctl_set_elem *w, *r;
+	struct ctl_retry_sets rs;
+	struct addr key;
+	char err[512];
+
+	retry_key(&c->conf.gate, a, &key);
+	if (ctl_retry_dump(c, fam, &rs, err, sizeof(err)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	w = ctl_retry_find(rs.wait, rs.nwait, &key);
+	r = ctl_retry_find(rs.retry, rs.nretry, &key);
+	found = w != NULL || r != NULL;
+	if (found)
+		ctl_retry_status(w, r, st);
+	ctl_retry_free(&rs);
+	return found;
+}
+
 /*
  * Delete key's wait and retry elements (queued on ns); how many.  Prints
  * what it deletes.

@@ -101,6 +101,12 @@ ctl check 203.0.113.51
 e2e_check "check says what a tempfail client must do" bash -c '
 	grep -q "^verdict: tempfail reason=no-ptr" <<<"$1" &&
 	grep -q "a retry from any address of 203.0.113.0/24 at least '$RMIN' s" <<<"$1"' _ "$CTL_OUT"
+e2e_check "check says where the sender stands now (waiting or ready, from the kernel)" bash -c '
+	grep -Eq "^  now: tempfail: (waiting; a retry from any address of 203.0.113.0/24 passes in [0-9]+ s|ready)" <<<"$1"' _ "$CTL_OUT"
+ctl check 203.0.113.51 --json
+e2e_check "check --json: retry.state from the kernel" python3 -c '
+import json, sys; r = json.loads(sys.argv[1])["retry"]
+assert r["key"] == "203.0.113.0/24" and r["state"] in ("waiting", "ready") and "pass_in_s" in r, r' "$CTL_OUT"
 
 # After retry_min: the retry passes in the kernel and is cached.
 e2e_check "wait4 203.0.113.0 expires after retry_min" wait_gone wait4 203.0.113.0 $((RMIN * 3))
