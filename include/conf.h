@@ -44,6 +44,8 @@ enum action {
 	ACTION_DROP,		/* drop the SYN silently */
 	ACTION_REJECT,		/* TCP reset at once */
 	ACTION_OFFEND,		/* sniffer: a strike against the client */
+	ACTION_TEMPFAIL,	/* refuse now, pass a retry after retry_min
+				 * within retry_window (retry.h) */
 };
 
 /*
@@ -151,6 +153,12 @@ struct conf_gate {
 	bool ptr_providers_replace;	/* the file replaces the built-in table
 					 * (else extends it) */
 	char control_socket[256];	/* smtpgated's control socket */
+	/* tempfail's second chance (retry.h, smtpgate.conf(5)) */
+	uint32_t retry_min_s;		/* a retry sooner is refused again */
+	uint32_t retry_window_s;	/* a retry later is a first contact */
+	bool retry_by_prefix;		/* retry_key = prefix (else address) */
+	uint32_t retry_prefix4;		/* prefix lengths of the key then */
+	uint32_t retry_prefix6;
 };
 
 struct conf_nft {
@@ -160,6 +168,7 @@ struct conf_nft {
 	uint32_t deny_size;		/* of deny4, deny6 and denynet6 */
 	uint32_t drop_size;		/* of drop4, drop6 and dropnet6 */
 	uint32_t offend_size;		/* of offend4 and of offend6 */
+	uint32_t retry_size;		/* of wait4/6 and of retry4/6 */
 };
 
 struct conf {
@@ -239,7 +248,7 @@ int conf_parse_number(const char *v, long long min, long long max,
 int conf_parse_duration(const char *v, long long min, long long max,
     long long *out, char *why, size_t whylen);
 
-/* "off", "log", "accept", "drop", "reject", "offend"; "?" for anything
+/* "off", "log", "accept", "drop", "reject", "offend", "tempfail"; "?" for anything
  * else. */
 const char *action_name(enum action a);
 /* Parse an action word (exact, lower case); allowed is a bit mask of

@@ -30,6 +30,10 @@ int nftexpr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
 int nftexpr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
     bool inv);
 int nftexpr_ct(struct nftnl_rule *r, uint32_t key, int dir);
+/* "add @set { reg1 timeout T }" from the packet path (T in ms, 0: the
+ * set's default). */
+int nftexpr_dynset_add(struct nftnl_rule *r, const char *set, uint32_t id,
+    uint64_t timeout_ms);
 int nftexpr_ct_set_mark(struct nftnl_rule *r);
 int nftexpr_hton64(struct nftnl_rule *r);
 int nftexpr_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v);

@@ -6,6 +6,11 @@
  * The table (family inet, name from [nft] table):
  *   sets allow4/allow6 (interval: loopback + trusted networks),
  *   pass/deny/drop/offend 4/6 (timeout, each with its size),
+ *   wait4/6 and retry4/6 (timeout: tempfail's retry keys, the address
+ *   or its retry_prefix4/6, matched as ip saddr & MASK after offend6:
+ *   wait refuses an early retry, retry passes one and adds its address to
+ *   pass4/6 from the packet path with timeout pass_ttl; pass4/6 carry the
+ *   dynamic flag for that),
  *   denynet6/dropnet6 (timeout: IPv6 /64 networks, keyed by the address
  *   with its last 64 bits zero, matched as ip6 saddr & ffff:ffff:ffff:ffff::
  *   after pass6), gated_ports (inet_service);
@@ -59,6 +64,10 @@ struct nftrules_conf {
 	uint32_t deny_size;		/* deny4, deny6, denynet6 */
 	uint32_t drop_size;		/* drop4, drop6, dropnet6 */
 	uint32_t offend_size;		/* offend4, offend6 */
+	uint32_t retry_size;		/* wait4/6, retry4/6 */
+	unsigned retry_plen4;		/* tempfail's retry key: prefix length */
+	unsigned retry_plen6;		/* (32 / 128: the address) */
+	uint32_t pass_ttl_s;		/* a passed retry's pass element */
 	uint16_t sniff_queue;		/* smtpgate-sniffd's NFQUEUE number */
 	uint32_t sniff_packets;		/* queue client packets 3..this of a
 					 * session; 0: no sniffer rules */

@@ -15,7 +15,8 @@
  *   by dns.c as DNS_BADNAME, or not LDH, judged by ptrclass); that is an
  *   answer, not resolver trouble, so it is never dns-error and needs no
  *   forward confirmation.
- * - The most severe action wins: reject > drop > accept (log).  Among equal
+ * - The most severe action wins: reject > drop > tempfail > accept (log).
+ *   tempfail refuses now and passes a retry (retry.h).  Among equal
  *   severities the earlier finding in the order above decides.
  * - A verdict that rests on missing knowledge is not cached: when dns-error
  *   decides it, or when the client is accepted while a lookup failed or a
@@ -69,16 +70,20 @@ enum verdict_reason {
 };
 
 struct verdict {
-	enum action action;		/* ACTION_ACCEPT, _DROP or _REJECT */
+	enum action action;		/* ACTION_ACCEPT, _DROP, _REJECT or
+					 * _TEMPFAIL */
 	enum verdict_reason reason[VERDICT_R_MAX];	/* deciding first */
 	size_t nreasons;
-	bool cache;			/* may enter the pass/deny/drop sets */
+	bool cache;			/* may enter the pass/deny/drop sets
+					 * (a tempfail enters wait and retry
+					 * whatever this says) */
 };
 
 void verdict_decide(const struct conf_gate *g,
     const struct verdict_findings *f, struct verdict *out);
 const char *verdict_reason_name(enum verdict_reason r);
-const char *verdict_action_name(enum action a);	/* accept/drop/reject */
+/* accept/drop/reject/tempfail */
+const char *verdict_action_name(enum action a);
 /* "no-ptr,fcrdns" or "ok" into buf. */
 void verdict_reasons_format(const struct verdict *v, char *buf, size_t len);
 

@@ -33,6 +33,7 @@
 
 #include "allowlist.h"
 #include "ctl.h"
+#include "ctl_sets.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "evloop.h"
@@ -40,6 +41,7 @@
 #include "gate.h"
 #include "helo.h"
 #include "ptrclass.h"
+#include "retry.h"
 #include "spfcheck.h"
 #include "verdict.h"
 
@@ -550,6 +552,8 @@ ctl_check_helo_json(struct ctl_json *j, const struct ctl_check *k,
 /* What check found, judged: the gate's findings and the zones it skips. */
 struct ctl_check_out {
 	struct findings_judgment j;
+	bool retry_known;		/* the kernel holds the retry key */
+	struct retry_status retry;	/* ... and says this of it */
 	const char *sick[DNSBL_MAX_SITES];	/* why the gate disables zone z,
 						 * NULL: it asks the zone */
 	char sickbuf[DNSBL_MAX_SITES][128];
@@ -593,6 +597,14 @@ ctl_check_judge(struct ctl_check *k, const struct ptrclass *pc,
 		addr_mask(&net, &k->a, 64);
 		snprintf(o->net, sizeof(o->net), "%s/64", addr_ntop(&net, ip));
 	}
+}
+
+/* Would the gate tempfail this client (not trusted, not allowed)? */
+static bool
+ctl_check_tempfail(const struct ctl_check_out *o)
+{
+	return !o->trusted && !o->allowed &&
+	    o->j.v.action == ACTION_TEMPFAIL;
 }
 
 static const char *
@@ -716,6 +728,18 @@ ctl_check_text(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 		fprintf(f, "  cached for the client's /64: %s in %s6 "
 		    "(cache_v6_network)\n", o->net, j->v.action ==
 		    ACTION_REJECT ? "denynet" : "dropnet");
+	if (ctl_check_tempfail(o)) {
+		char advice[512];
+
+		fprintf(f, "  %s\n", retry_advice(&k->c->conf.gate, &k->a,
+		    NULL, advice, sizeof(advice)));
+		if (o->retry_known)
+			fprintf(f, "  now: %s\n", retry_advice(&k->c->conf.gate,
+			    &k->a, &o->retry, advice, sizeof(advice)));
+		else
+			fprintf(f, "  (smtpgatectl cache list shows a waiting "
+			    "sender and when it may pass)\n");
+	}
 }
 
 static void
@@ -797,6 +821,29 @@ ctl_check_json(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 	ctl_json_end(&js);
 	ctl_json_bool(&js, "cache", ctl_check_cached(o));
 	ctl_json_str(&js, "cache_net", o->net[0] != '\0' ? o->net : NULL);
+	if (ctl_check_tempfail(o)) {
+		const struct conf_gate *rg = &k->c->conf.gate;
+		char key[ADDR_STRLEN + 8], kt[ADDR_STRLEN];
+		struct addr ka;
+
+		retry_key(rg, &k->a, &ka);
+		snprintf(key, sizeof(key), "%s/%u", addr_ntop(&ka, kt),
+		    retry_key_plen(rg, ka.family));
+		ctl_json_obj(&js, "retry");
+		ctl_json_str(&js, "key", key);
+		ctl_json_int(&js, "min_s", rg->retry_min_s);
+		ctl_json_int(&js, "window_s", rg->retry_window_s);
+		ctl_json_int(&js, "pass_ttl_s", rg->pass_ttl_s);
+		ctl_json_str(&js, "state", o->retry_known ?
+		    retry_phase_name(o->retry.phase) : NULL);
+		if (o->retry_known) {
+			ctl_json_int(&js, "pass_in_s",
+			    (long long)((o->retry.pass_in_ms + 999) / 1000));
+			ctl_json_int(&js, "window_left_s",
+			    (long long)(o->retry.window_left_ms / 1000));
+		}
+		ctl_json_end(&js);
+	}
 	ctl_json_end(&js);
 }
 
@@ -807,6 +854,9 @@ ctl_check_report(struct ctl_check *k, struct ptrclass *pc)
 
 	memset(&o, 0, sizeof(o));
 	ctl_check_judge(k, pc, &o);
+	/* Where a tempfailed client stands now, when the kernel says. */
+	if (ctl_check_tempfail(&o))
+		o.retry_known = ctl_retry_lookup(k->c, &k->a, &o.retry) == 1;
 	if (k->c->fmt == CTL_FMT_JSON)
 		ctl_check_json(stdout, k, &o);
 	else

@@ -1,7 +1,8 @@
 /*
  * ctl_sets.c - smtpgatectl cache list|del|flush: the verdicts smtpgated
  * cached in the kernel (sets pass, deny, drop; 4 and 6; and the IPv6 /64
- * sets denynet6, dropnet6), read and changed over netlink.
+ * sets denynet6, dropnet6), and tempfail's senders (wait4/6, retry4/6,
+ * keyed by retry key: retry.h), read and changed over netlink.
  *
  * Exports ctl_cache_main and ctl_sets_dump (ctl_sets.h).  Reading is a
  * GETSETELEM dump through the netlink module, parsed by libnftnl; deleting
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -23,6 +26,7 @@
 #include "ctl_sets.h"
 #include "netlink.h"
 #include "nftset.h"
+#include "retry.h"
 
 #define CTL_SETS_WAIT_MS	5000	/* a dump of 65536 elements */
 #define CTL_SETS_MSG		512	/* the dump request, bytes */
@@ -193,8 +197,8 @@ static void
 ctl_cache_usage(FILE *f)
 {
 	fprintf(f, "usage: smtpgatectl cache list [--json]\n"
-	    "       smtpgatectl cache del IP|IPV6-PREFIX/64\n"
-	    "       smtpgatectl cache flush [pass|deny|drop]\n");
+	    "       smtpgatectl cache del IP|IPV6-PREFIX/64|RETRY-KEY/LEN\n"
+	    "       smtpgatectl cache flush [pass|deny|drop|tempfail]\n");
 }
 
 /*
@@ -237,6 +241,208 @@ ctl_cache_row(const struct ctl *c, const struct ctl_cache_set *cs,
 	(*rows)++;
 }
 
+/* ---- tempfail's senders: wait4/6 and retry4/6 ---- */
+
+/* One family's wait and retry elements (ENOENT: a table built before
+ * tempfail; nothing then). */
+struct ctl_retry_sets {
+	struct ctl_set_elem *wait, *retry;
+	size_t nwait, nretry;
+};
+
+static int
+ctl_retry_dump(struct ctl *c, int fam, struct ctl_retry_sets *rs, char *err,
+    size_t errlen)
+{
+	char w[8], r[8];
+
+	memset(rs, 0, sizeof(*rs));
+	snprintf(w, sizeof(w), "wait%d", fam);
+	snprintf(r, sizeof(r), "retry%d", fam);
+	if (ctl_sets_dump(c->conf.nft.table, w, &rs->wait, &rs->nwait, err,
+	    errlen) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (ctl_sets_dump(c->conf.nft.table, r, &rs->retry, &rs->nretry, err,
+	    errlen) == -1) {
+		free(rs->wait);
+		rs->wait = NULL;
+		rs->nwait = 0;
+		return errno == ENOENT ? 0 : -1;
+	}
+	return 0;
+}
+
+static void
+ctl_retry_free(struct ctl_retry_sets *rs)
+{
+	free(rs->wait);
+	free(rs->retry);
+}
+
+static const struct ctl_set_elem *
+ctl_retry_find(const struct ctl_set_elem *e, size_t n, const struct addr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addr_eq(&e[i].a, a))
+			return &e[i];
+	return NULL;
+}
+
+/* What the kernel holds for one key. */
+static void
+ctl_retry_status(const struct ctl_set_elem *w, const struct ctl_set_elem *r,
+    struct retry_status *st)
+{
+	struct retry_elem we = { 0 }, re = { 0 };
+
+	if (w != NULL)
+		we = (struct retry_elem){ true, w->timeout_ms, w->expires_ms };
+	if (r != NULL)
+		re = (struct retry_elem){ true, r->timeout_ms, r->expires_ms };
+	retry_status_of(&we, &re, st);
+}
+
+/*
+ * One tempfailed sender: its key, whether it waits or may pass, when it
+ * was first refused (wall clock, from the retry element's age) and when
+ * it may pass.  In the JSON array with the cache rows ("verdict":
+ * "tempfail"); in text, a table of its own after theirs.
+ */
+static void
+ctl_retry_row(const struct ctl *c, int fam, const struct addr *key,
+    const struct retry_status *st, size_t *rows, size_t *trows)
+{
+	char a[ADDR_STRLEN], ip[ADDR_STRLEN + 8], first[32] = "-", set[8];
+	time_t now = time(NULL), t;
+	struct tm tm;
+
+	snprintf(ip, sizeof(ip), "%s/%u", addr_ntop(key, a),
+	    retry_key_plen(&c->conf.gate, fam == 4 ? AF_INET : AF_INET6));
+	snprintf(set, sizeof(set), "%s%d", st->age_known ? "retry" : "wait",
+	    fam);
+	if (st->age_known) {
+		t = now - (time_t)(st->age_ms / 1000);
+		if (gmtime_r(&t, &tm) != NULL)
+			strftime(first, sizeof(first), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (c->fmt == CTL_FMT_JSON) {
+		fputs(*rows ? ",\n {" : "[\n {", stdout);
+		fputs("\"set\": ", stdout);
+		ctl_out_json_str(stdout, set);
+		fputs(", \"verdict\": \"tempfail\", \"ip\": ", stdout);
+		ctl_out_json_str(stdout, ip);
+		fputs(", \"state\": ", stdout);
+		ctl_out_json_str(stdout, retry_phase_name(st->phase));
+		fputs(", \"first_seen\": ", stdout);
+		if (st->age_known)
+			ctl_out_json_str(stdout, first);
+		else
+			fputs("null", stdout);
+		fprintf(stdout, ", \"age_s\": %llu, \"pass_in_s\": %llu, "
+		    "\"expires_s\": %llu}",
+		    (unsigned long long)(st->age_ms / 1000),
+		    (unsigned long long)((st->pass_in_ms + 999) / 1000),
+		    (unsigned long long)(st->window_left_ms / 1000));
+	} else {
+		if (*trows == 0)
+			printf("%s%-10s%-46s%-9s%-22s%-8s%-11s%s\n",
+			    *rows ? "\n" : "", "tempfail", "key", "state",
+			    "first_seen", "age_s", "pass_in_s", "expires_s");
+		printf("%-10s%-46s%-9s%-22s%-8llu%-11llu%llu\n", set, ip,
+		    retry_phase_name(st->phase), first,
+		    (unsigned long long)(st->age_ms / 1000),
+		    (unsigned long long)((st->pass_in_ms + 999) / 1000),
+		    (unsigned long long)(st->window_left_ms / 1000));
+		(*trows)++;
+	}
+	(*rows)++;
+}
+
+static int
+ctl_retry_list(struct ctl *c, size_t *rows)
+{
+	size_t trows = 0;
+	char err[512];
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct ctl_retry_sets rs;
+		struct retry_status st;
+
+		if (ctl_retry_dump(c, fam, &rs, err, sizeof(err)) == -1)
+			return ctl_sets_fail(c->conf.nft.table, err);
+		for (size_t i = 0; i < rs.nretry; i++) {
+			ctl_retry_status(ctl_retry_find(rs.wait, rs.nwait,
+			    &rs.retry[i].a), &rs.retry[i], &st);
+			ctl_retry_row(c, fam, &rs.retry[i].a, &st, rows,
+			    &trows);
+		}
+		/* A wait element without its retry element still refuses. */
+		for (size_t i = 0; i < rs.nwait; i++) {
+			if (ctl_retry_find(rs.retry, rs.nretry,
+			    &rs.wait[i].a) != NULL)
+				continue;
+			ctl_retry_status(&rs.wait[i], NULL, &st);
+			ctl_retry_row(c, fam, &rs.wait[i].a, &st, rows, &trows);
+		}
+		ctl_retry_free(&rs);
+	}
+	return CTL_OK;
+}
+
+int
+ctl_retry_lookup(struct ctl *c, const struct addr *a, struct retry_status *st)
+{
+	int fam = a->family == AF_INET ? 4 : 6, found;
+	const struct ctl_set_elem *w, *r;
+	struct ctl_retry_sets rs;
+	struct addr key;
+	char err[512];
+
+	retry_key(&c->conf.gate, a, &key);
+	if (ctl_retry_dump(c, fam, &rs, err, sizeof(err)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	w = ctl_retry_find(rs.wait, rs.nwait, &key);
+	r = ctl_retry_find(rs.retry, rs.nretry, &key);
+	found = w != NULL || r != NULL;
+	if (found)
+		ctl_retry_status(w, r, st);
+	ctl_retry_free(&rs);
+	return found;
+}
+
+/*
+ * Delete key's wait and retry elements (queued on ns); how many.  Prints
+ * what it deletes.
+ */
+static int
+ctl_retry_del(struct ctl *c, struct nftset *ns, const struct addr *key,
+    int *rc)
+{
+	int fam = key->family == AF_INET ? 4 : 6, found = 0;
+	unsigned plen = retry_key_plen(&c->conf.gate, key->family);
+	struct ctl_retry_sets rs;
+	char err[512], text[ADDR_STRLEN];
+
+	if (ctl_retry_dump(c, fam, &rs, err, sizeof(err)) == -1) {
+		*rc = ctl_sets_fail(c->conf.nft.table, err);
+		return 0;
+	}
+	if (ctl_retry_find(rs.wait, rs.nwait, key) != NULL) {
+		(void)nftset_del(ns, "wait", key);
+		printf("deleted %s/%u from wait%d\n", addr_ntop(key, text),
+		    plen, fam);
+		found++;
+	}
+	if (ctl_retry_find(rs.retry, rs.nretry, key) != NULL) {
+		(void)nftset_del(ns, "retry", key);
+		printf("deleted %s/%u from retry%d\n", addr_ntop(key, text),
+		    plen, fam);
+		found++;
+	}
+	ctl_retry_free(&rs);
+	return found;
+}
+
 static int
 ctl_cache_list(struct ctl *c)
 {
@@ -261,6 +467,8 @@ ctl_cache_list(struct ctl *c)
 			ctl_cache_row(c, cs, &e[i], &rows);
 		free(e);
 	}
+	if (rc == CTL_OK)
+		rc = ctl_retry_list(c, &rows);
 	if (c->fmt == CTL_FMT_JSON && (rows > 0 || rc == CTL_OK))
 		fputs(rows ? "\n]\n" : "[]\n", stdout);
 	else if (rc == CTL_OK && rows == 0)
@@ -272,7 +480,10 @@ ctl_cache_list(struct ctl *c)
 
 /*
  * cache del ADDR: the address's entries and, for IPv6, the entry of its
- * /64 (which decides for it too).  cache del ADDR6/64: that /64's entries.
+ * /64 (which decides for it too), and its retry key's tempfail entries
+ * (the sender is forgotten: its next SYN is a first contact).  cache del
+ * ADDR6/64: that /64's entries.  cache del KEY/LEN with LEN the retry
+ * key's: that key's tempfail entries (and the /64's for IPv6 /64).
  */
 static int
 ctl_cache_del(struct ctl *c, const char *ip)
@@ -282,19 +493,26 @@ ctl_cache_del(struct ctl *c, const char *ip)
 	struct addr a, net;
 	char err[512], text[ADDR_STRLEN], ntext[ADDR_STRLEN];
 	const char *why;
-	bool only_net = false;
-	int fam, found = 0;
+	bool only_net = false, only_retry = false;
+	struct addr rkey;
+	int fam, found = 0, rc = CTL_OK;
 
 	if (addr_parse(ip, &a) == -1) {
 		if (prefix_parse(ip, &p, &why) == -1 ||
-		    p.a.family != AF_INET6 || p.len != 64) {
+		    ((p.a.family != AF_INET6 || p.len != 64) &&
+		    p.len != retry_key_plen(&c->conf.gate, p.a.family))) {
 			fprintf(stderr, "smtpgatectl: cache del: \"%.64s\": not "
-			    "an IPv4 or IPv6 address, nor an IPv6 /64\n", ip);
+			    "an IPv4 or IPv6 address, an IPv6 /64, nor a retry "
+			    "key (/%u, /%u)\n", ip,
+			    retry_key_plen(&c->conf.gate, AF_INET),
+			    retry_key_plen(&c->conf.gate, AF_INET6));
 			return CTL_BADINPUT;
 		}
 		a = p.a;
-		only_net = true;
+		only_net = p.a.family == AF_INET6 && p.len == 64;
+		only_retry = !only_net;
 	}
+	retry_key(&c->conf.gate, &a, &rkey);
 	fam = a.family == AF_INET ? 4 : 6;
 	addr_mask(&net, &a, 64);
 	if ((ns = nftset_open(c->conf.nft.table, err, sizeof(err))) == NULL) {
@@ -307,7 +525,8 @@ ctl_cache_del(struct ctl *c, const char *ip)
 		struct ctl_set_elem *e;
 		size_t n;
 
-		if (cs->family != fam || (only_net && cs->net == 0))
+		if (cs->family != fam || (only_net && cs->net == 0) ||
+		    only_retry)
 			continue;
 		if (ctl_sets_dump(c->conf.nft.table, cs->name, &e, &n, err,
 		    sizeof(err)) == -1) {
@@ -334,6 +553,13 @@ ctl_cache_del(struct ctl *c, const char *ip)
 		}
 		free(e);
 	}
+	/* A /64 given is the retry key too when retry_prefix6 is 64. */
+	if (!only_net || retry_key_plen(&c->conf.gate, AF_INET6) == 64)
+		found += ctl_retry_del(c, ns, &rkey, &rc);
+	if (rc != CTL_OK) {
+		nftset_close(ns);
+		return rc;
+	}
 	if (found > 0 && nftset_sync(ns) == -1) {
 		fprintf(stderr, "smtpgatectl: cache del %s: the kernel "
 		    "refused: %s\n", ip, strerror(errno));
@@ -352,16 +578,21 @@ ctl_cache_del(struct ctl *c, const char *ip)
 static int
 ctl_cache_flush(struct ctl *c, const char *which)
 {
-	const char *sets[CTL_CACHE_NSETS];
+	static const char *const retry_sets[] = { "wait4", "wait6", "retry4",
+	    "retry6" };
+	const char *sets[CTL_CACHE_NSETS + 4];
 	char err[512];
 	size_t n = 0;
 
 	for (size_t k = 0; k < CTL_CACHE_NSETS; k++)
 		if (which == NULL || strcmp(which, ctl_cache_sets[k].kind) == 0)
 			sets[n++] = ctl_cache_sets[k].name;
+	if (which == NULL || strcmp(which, "tempfail") == 0)
+		for (size_t k = 0; k < 4; k++)
+			sets[n++] = retry_sets[k];
 	if (n == 0) {
 		fprintf(stderr, "smtpgatectl: cache flush: \"%.32s\": want "
-		    "pass, deny or drop\n", which);
+		    "pass, deny, drop or tempfail\n", which);
 		return CTL_BADINPUT;
 	}
 	if (nftset_replace(c->conf.nft.table, sets, n, NULL, 0, err,

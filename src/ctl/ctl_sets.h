@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "retry.h"
 
 struct ctl_set_elem {
 	struct addr a;			/* the key (IPv4 or IPv6 address) */
@@ -26,5 +27,14 @@ struct ctl_set_elem {
  */
 int ctl_sets_dump(const char *table, const char *set,
     struct ctl_set_elem **out, size_t *n, char *err, size_t errlen);
+
+/*
+ * What the kernel holds for a's retry key (wait and retry of its family):
+ * 1 found (st filled), 0 not (or no such table or sets), -1 when the
+ * sets could not be read (not root, ...).  For check.
+ */
+struct ctl;
+int ctl_retry_lookup(struct ctl *c, const struct addr *a,
+    struct retry_status *st);
 
 #endif

@@ -11,6 +11,7 @@
  *                  counters and the verdict line
  *   gate_dnsbl.c   the DNSBL health probes
  *   gate_watch.c   what the kernel let through unjudged
+ *   gate_retry.c   tempfail's retries the kernel decided, logged
  *   gate_stats.c   the counters as one line
  *
  * What the DNS answers mean is findings.c's (the gate and smtpgatectl
@@ -191,6 +192,8 @@ gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		goto fail;
 	if ((g->watch = gate_watch_new(g, err, errlen)) == NULL)
 		goto fail;
+	if ((g->retry = gate_retry_new(g, err, errlen)) == NULL)
+		goto fail;
 	evloop_set_idle(ev, gate_idle, g);
 	gate_dnsbl_start(g->cfg);
 	return g;
@@ -210,6 +213,7 @@ gate_free(struct gate *g)
 	 * retransmit once we are gone. */
 	gate_lookup_release_all(g);
 	gate_watch_free(g->watch);
+	gate_retry_free(g->retry);
 	if (g->cfg != NULL)
 		gate_dnsbl_stop(g->cfg);
 	/* Cancelled callbacks release the lookups still referenced. */

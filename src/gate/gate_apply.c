@@ -9,10 +9,15 @@
  * fcrdns), stay per address.  A verdict that rests on missing knowledge
  * is not cached at all (verdict.h).
  *
+ * A tempfail refuses the held SYNs like a reject and remembers the
+ * sender's retry key (retry.h) in wait (timeout retry_min) and retry
+ * (timeout retry_window); the kernel decides its retries from them.
+ *
  * Exports gate_apply_verdict (gate_int.h).
  */
 #include "gate_int.h"
 #include "log.h"
+#include "retry.h"
 
 /* The verdict line: what the findings say, how long it took, and for how
  * many SYNs. */
@@ -35,11 +40,35 @@ gate_apply_count(struct gate *g, const struct verdict *v)
 		g->st.reject++;
 	else if (v->action == ACTION_DROP)
 		g->st.drop++;
+	else if (v->action == ACTION_TEMPFAIL)
+		g->st.tempfail++;
 	else
 		g->st.accept++;
 	for (size_t i = 0; i < v->nreasons; i++)
 		if (v->reason[i] < VERDICT_R_MAX)
 			g->st.reason[v->reason[i]]++;
+}
+
+/*
+ * The sender's second chance: its key in wait, then in retry, one batch
+ * (nftset_flush at the end of the turn).  wait first: a SYN arriving
+ * between the two adds is refused, never passed early.
+ */
+static void
+gate_apply_tempfail(struct gate_lookup *lk)
+{
+	const struct conf_gate *cg = &lk->cfg->conf.gate;
+	struct gate *g = lk->g;
+	char a[ADDR_STRLEN];
+	struct addr key;
+
+	retry_key(cg, &lk->a, &key);
+	if (nftset_add(g->nft, "wait", &key, cg->retry_min_s) == -1 ||
+	    nftset_add(g->nft, "retry", &key, cg->retry_window_s) == -1) {
+		log_warn("gate: nftset_add wait/retry %s", addr_ntop(&key, a));
+		return;
+	}
+	g->st.retry_noted++;
 }
 
 /*
@@ -53,7 +82,8 @@ gate_apply_verdict(struct gate_lookup *lk,
 	const struct verdict *v = &j->v;
 	struct gate *g = lk->g;
 	const struct conf_gate *cg = &lk->cfg->conf.gate;
-	enum queue_verdict qv = v->action == ACTION_REJECT ? QUEUE_REJECT :
+	enum queue_verdict qv = v->action == ACTION_REJECT ||
+	    v->action == ACTION_TEMPFAIL ? QUEUE_REJECT :
 	    v->action == ACTION_DROP ? QUEUE_DROP : QUEUE_ACCEPT;
 
 	gate_apply_count(g, v);
@@ -62,6 +92,10 @@ gate_apply_verdict(struct gate_lookup *lk,
 	for (size_t i = 0; i < lk->nheld; i++)
 		(void)queue_verdict(g->q, lk->held[i].id, qv,
 		    lk->held[i].mark);
+	if (v->action == ACTION_TEMPFAIL) {
+		gate_apply_tempfail(lk);
+		return;
+	}
 	if (!v->cache)
 		return;
 	const char *set = qv == QUEUE_REJECT ? "deny" :

@@ -1,6 +1,7 @@
 /*
  * gate_int.h - what the gate's files (gate.c, gate_admit.c, gate_lookup.c,
- * gate_apply.c, gate_dnsbl.c, gate_watch.c, gate_stats.c) share; not for
+ * gate_apply.c, gate_dnsbl.c, gate_watch.c, gate_retry.c, gate_stats.c)
+ * share; not for
  * other modules.
  *
  * A gate_cfg is one generation of the configuration with what is built
@@ -67,6 +68,9 @@ struct gate_stats {
 	uint64_t overflow;		/* SYNs accepted unjudged: too busy */
 	uint64_t verdicts;		/* lookups concluded */
 	uint64_t accept, reject, drop;	/* verdicts by action */
+	uint64_t tempfail;		/* ... refused with a second chance */
+	uint64_t retry_noted;		/* tempfailed senders entered in the
+					 * wait and retry sets */
 	uint64_t reason[VERDICT_R_MAX];	/* verdicts by finding (verdict.h) */
 	uint64_t deadline;		/* lookups cut by deadline_ms */
 	uint64_t dnsbl_errors;		/* DNSBL error answers seen */
@@ -87,6 +91,10 @@ struct gate_watch_stats {
 					 * queue_maxlen (fail-open) */
 	uint64_t sockbuf;		/* ... our socket buffer full */
 	uint32_t held;			/* SYNs the kernel holds for us now */
+	/* The kernel's retry rules' counters (packets since the table was
+	 * installed; 4 and 6 summed): retries refused as early, passed. */
+	uint64_t retry_early;
+	uint64_t retry_passed;
 };
 
 struct gate {
@@ -107,6 +115,7 @@ struct gate {
 					 * (moving average), 0: not known */
 	struct ratelimit *rate;		/* new lookups per /24 and /64 */
 	struct gate_watch *watch;
+	struct gate_retry *retry;	/* tempfail's retries, logged */
 	struct ev_timer *allow_timer;	/* next allow-list expiry, or NULL */
 	struct gate_stats st;
 };
@@ -192,5 +201,11 @@ void gate_dnsbl_stop(struct gate_cfg *c);
 struct gate_watch *gate_watch_new(struct gate *g, char *err, size_t errlen);
 void gate_watch_free(struct gate_watch *w);
 const struct gate_watch_stats *gate_watch_stats(const struct gate_watch *w);
+
+/* gate_retry.c: the kernel's retry notes, one log line each; after the
+ * watch, NULL with err. */
+struct gate_retry;
+struct gate_retry *gate_retry_new(struct gate *g, char *err, size_t errlen);
+void gate_retry_free(struct gate_retry *r);
 
 #endif

@@ -29,6 +29,11 @@
  * anew (smtpgate-nft install), its counter from zero: the readings start
  * over from it, what was counted before is kept.
  *
+ * The same dump carries the counters of tempfail's retry rules (the rules
+ * that look up wait4/6: early retries refused; retry4/6: retries passed),
+ * summed over both families: the kernel decides those SYNs alone, and the
+ * counters are how the gate knows of them (retry_early, retry_passed).
+ *
  * Streaks: each tick compares the counters of what passes unjudged or is
  * refused (unjudged, overflow, rate_limited, dns_waited) with the last tick
  * and logs a line when one starts rising and one when it stops.
@@ -79,6 +84,8 @@ struct gate_watch {
 	bool found;			/* the dump had our queue rule */
 	uint64_t rule_pkts;		/* its counter in this dump */
 	uint64_t rule_handle;		/* and its handle */
+	uint64_t early_pkts;		/* the wait rules' counters, summed */
+	uint64_t passed_pkts;		/* the retry rules' */
 	uint32_t ids_before;		/* id_sequence before the request */
 	bool ids_ok;			/* ... and readable */
 
@@ -100,6 +107,7 @@ struct gate_watch_rule {
 	bool queues;			/* the rule queues to it */
 	bool counted;			/* and has a counter */
 	uint64_t pkts;
+	int retry;			/* looks up wait (1) or retry (2) */
 };
 
 static int
@@ -113,6 +121,13 @@ gate_watch_expr(struct nftnl_expr *e, void *data)
 	if (name != NULL && strcmp(name, "counter") == 0) {
 		r->counted = true;
 		r->pkts = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	} else if (name != NULL && strcmp(name, "lookup") == 0) {
+		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+
+		if (set != NULL && strncmp(set, "wait", 4) == 0)
+			r->retry = 1;
+		else if (set != NULL && strncmp(set, "retry", 5) == 0)
+			r->retry = 2;
 	} else if (nftexpr_queue_of(e, &q, &num) == 1 && num == r->queue) {
 		r->queues = true;
 	}
@@ -137,6 +152,10 @@ gate_watch_rule_cb(const struct nlmsghdr *nlh, void *data)
 			handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
 	}
 	nftnl_rule_free(nr);
+	if (r.retry == 1 && r.counted)
+		w->early_pkts += r.pkts;
+	else if (r.retry == 2 && r.counted)
+		w->passed_pkts += r.pkts;
 	if (r.queues && r.counted) {
 		w->found = true;
 		w->rule_pkts = r.pkts;
@@ -156,6 +175,30 @@ gate_watch_warn(struct gate_watch *w, const char *why)
 	    "counted", w->table, GATE_WATCH_CHAIN, why);
 }
 
+/*
+ * The retry rules' counters, and one line a tick while they rise: the
+ * kernel passes and refuses those SYNs without the daemon.
+ */
+static void
+gate_watch_retries(struct gate_watch *w)
+{
+	uint64_t early = w->early_pkts, passed = w->passed_pkts;
+
+	if (passed > w->st.retry_passed && w->have_base)
+		log_info("gate: retry=passed n=%llu (in the kernel, since the "
+		    "last reading; retry_passed=%llu)",
+		    (unsigned long long)(passed - w->st.retry_passed),
+		    (unsigned long long)passed);
+	if (early > w->st.retry_early && w->have_base)
+		log_info("gate: retry=early n=%llu (refused in the kernel "
+		    "before retry_min, since the last reading; "
+		    "retry_early=%llu)",
+		    (unsigned long long)(early - w->st.retry_early),
+		    (unsigned long long)early);
+	w->st.retry_early = early;
+	w->st.retry_passed = passed;
+}
+
 /* A dump is complete: turn the readings into the unjudged counters. */
 static void
 gate_watch_done(struct gate_watch *w)
@@ -164,6 +207,7 @@ gate_watch_done(struct gate_watch *w)
 	uint32_t ids_after = 0;
 
 	w->busy = false;
+	gate_watch_retries(w);
 	if (w->ids_ok && queue_kernel_stats(w->g->q, &k) == 0) {
 		ids_after = k.id_sequence;
 		w->st.held = k.held;
@@ -250,6 +294,7 @@ gate_watch_request(struct gate_watch *w)
 	(void)nl_batch_add_dump(w->req, "list rules of inet %s chain %s",
 	    w->table, GATE_WATCH_CHAIN);
 	w->found = false;
+	w->early_pkts = w->passed_pkts = 0;
 	if (nl_send(w->nl, w->req, gate_watch_rule_cb, gate_watch_answered, w,
 	    GATE_WATCH_WAIT_MS) == -1) {
 		nl_batch_why(w->req, why, sizeof(why));

@@ -207,7 +207,8 @@ findings_judge(const struct findings *f, const struct ptrclass *pc,
 	}
 	verdict_decide(f->cg, &j->vf, &j->v);
 	j->net64 = f->client.family == AF_INET6 && f->cg->cache_v6_network &&
-	    j->v.action != ACTION_ACCEPT && findings_network_verdict(&j->v);
+	    j->v.action != ACTION_ACCEPT && j->v.action != ACTION_TEMPFAIL &&
+	    findings_network_verdict(&j->v);
 }
 
 /* The zones that scored (scored) or are incomplete, as lead"z1,z2". */

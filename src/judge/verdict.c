@@ -32,19 +32,27 @@ verdict_action_name(enum action a)
 		return "reject";
 	case ACTION_DROP:
 		return "drop";
+	case ACTION_TEMPFAIL:
+		return "tempfail";
 	default:
 		return "accept";
 	}
 }
 
-/* reject > drop > everything that lets the client in. */
+/*
+ * reject > drop > tempfail > everything that lets the client in: a
+ * tempfail is a refusal with a second chance, weaker than a refusal
+ * without one.
+ */
 static int
 verdict_severity(enum action a)
 {
 	switch (a) {
 	case ACTION_REJECT:
-		return 2;
+		return 3;
 	case ACTION_DROP:
+		return 2;
+	case ACTION_TEMPFAIL:
 		return 1;
 	default:
 		return 0;
@@ -117,6 +125,8 @@ verdict_decide(const struct conf_gate *g, const struct verdict_findings *f,
 	/*
 	 * Missing knowledge is not cached: a dns-error verdict, or an accept
 	 * while something failed to answer, gets a fresh look next time.
+	 * A tempfail is remembered all the same (in wait and retry, not in a
+	 * verdict cache): its memory is the second chance itself.
 	 */
 	if (nhit > 0 && hit[best].r == VERDICT_R_DNS_ERROR)
 		out->cache = false;

@@ -84,8 +84,10 @@ conf_defaults(struct conf *c)
 	c->gate.queue_maxlen = 32768;
 	c->gate.ports[0] = 25;
 	c->gate.nports = 1;
-	c->gate.no_ptr = ACTION_REJECT;
-	c->gate.invalid_ptr = ACTION_REJECT;	/* follows no_ptr: conf_load */
+	/* The soft/hard split: a missing PTR is a soft rule (some real
+	 * senders fail it), answered with a second chance. */
+	c->gate.no_ptr = ACTION_TEMPFAIL;
+	c->gate.invalid_ptr = ACTION_TEMPFAIL;	/* follows no_ptr: conf_load */
 	c->gate.generic_ptr = ACTION_REJECT;
 	c->gate.static_ptr = ACTION_LOG;
 	c->gate.fcrdns = ACTION_LOG;
@@ -108,6 +110,13 @@ conf_defaults(struct conf *c)
 	c->gate.lookup_rate = 4;
 	c->gate.cache_v6_network = true;
 	c->gate.fcrdns_max_names = 4;
+	/* Postfix, Exim and the large providers retry first after a few
+	 * minutes, from a sibling address of their pool. */
+	c->gate.retry_min_s = 300;
+	c->gate.retry_window_s = 86400;
+	c->gate.retry_by_prefix = true;
+	c->gate.retry_prefix4 = 24;
+	c->gate.retry_prefix6 = 64;
 
 	snprintf(c->gate.control_socket, sizeof c->gate.control_socket, "%s",
 	    "/run/smtpgate/smtpgated.sock");
@@ -123,6 +132,7 @@ conf_defaults(struct conf *c)
 	c->nft.deny_size = 65536;
 	c->nft.drop_size = 65536;
 	c->nft.offend_size = 65536;
+	c->nft.retry_size = 65536;
 
 	conf_sniffer_defaults(&c->sniffer);
 }
@@ -131,8 +141,8 @@ conf_defaults(struct conf *c)
 
 /* The action words in the order messages list them. */
 static const enum action conf_action_order[] = {
-	ACTION_ACCEPT, ACTION_REJECT, ACTION_DROP, ACTION_OFFEND, ACTION_LOG,
-	ACTION_OFF,
+	ACTION_ACCEPT, ACTION_REJECT, ACTION_TEMPFAIL, ACTION_DROP,
+	ACTION_OFFEND, ACTION_LOG, ACTION_OFF,
 };
 
 #define CONF_NACTIONS	(sizeof conf_action_order / sizeof conf_action_order[0])
@@ -169,6 +179,7 @@ action_name(enum action a)
 	case ACTION_DROP:	return "drop";
 	case ACTION_REJECT:	return "reject";
 	case ACTION_OFFEND:	return "offend";
+	case ACTION_TEMPFAIL:	return "tempfail";
 	}
 	return "?";
 }

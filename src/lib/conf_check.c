@@ -108,11 +108,34 @@ conf_check_offender_timeout(const struct conf *c, const int *seen,
 	return false;
 }
 
+/* A retry must be able to come: retry_min within retry_window. */
+static bool
+conf_check_retry(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	const struct conf_gate *g = &c->gate;
+	char m[32], w[32];
+
+	if (g->retry_min_s < g->retry_window_s)
+		return true;
+	conf_parse_duration_text(g->retry_min_s, m, sizeof m);
+	conf_parse_duration_text(g->retry_window_s, w, sizeof w);
+	if (conf_check_blame(f, seen, "gate", "retry_min", "gate",
+	    "retry_window"))
+		snprintf(f->why, sizeof f->why, "%s is not longer than "
+		    "retry_min (%s): no retry could pass", w, m);
+	else
+		snprintf(f->why, sizeof f->why, "%s is not shorter than "
+		    "retry_window (%s): no retry could pass", m, w);
+	return false;
+}
+
 static bool (*const conf_check_rules[])(const struct conf *, const int *,
     struct conf_check_fault *) = {
 	conf_check_providers_mode,
 	conf_check_queues,
 	conf_check_offender_timeout,
+	conf_check_retry,
 };
 
 int

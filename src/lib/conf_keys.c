@@ -464,12 +464,30 @@ conf_keys_set_providers(const struct conf_key *k, const char *v,
 	    whylen);
 }
 
+/* ---- [gate] retry_* (tempfail's second chance) ---- */
+
+/* [gate] retry_key: "prefix" (the default) or "address". */
+static int
+conf_keys_set_retry_key(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen)
+{
+	(void)k;
+	if (strcmp(v, "prefix") == 0 || strcmp(v, "address") == 0) {
+		c->gate.retry_by_prefix = v[0] == 'p';
+		return 0;
+	}
+	snprintf(why, whylen, "'%s': want address or prefix", v);
+	return -1;
+}
+
 /* ---- the schema ---- */
 
 #define A(x)	(1u << (x))
 #define CHECK_ACTIONS \
-	(A(ACTION_REJECT) | A(ACTION_DROP) | A(ACTION_LOG) | A(ACTION_OFF))
-#define DNSERR_ACTIONS	(A(ACTION_ACCEPT) | A(ACTION_DROP) | A(ACTION_REJECT))
+	(A(ACTION_REJECT) | A(ACTION_TEMPFAIL) | A(ACTION_DROP) | \
+	A(ACTION_LOG) | A(ACTION_OFF))
+#define DNSERR_ACTIONS	(A(ACTION_ACCEPT) | A(ACTION_DROP) | \
+	A(ACTION_REJECT) | A(ACTION_TEMPFAIL))
 #define SNIFF_ACTIONS	(A(ACTION_OFFEND) | A(ACTION_LOG) | A(ACTION_OFF))
 #define F(field)	offsetof(struct conf, field), \
 			sizeof(((struct conf *)0)->field)
@@ -534,6 +552,14 @@ static const struct conf_key conf_keys[] = {
 	WORD("gate", "ptr_providers_mode", conf_keys_set_providers_mode,
 	    gate.ptr_providers_replace, 0),
 	PATH("gate", "control_socket", gate.control_socket, GATED),
+	/* tempfail's second chance: the key's shape is in the ruleset
+	 * (smtpgate-nft), so the daemon keeps it until restarted. */
+	DUR("gate", "retry_min", gate.retry_min_s, 1, 7 * 86400),
+	DUR("gate", "retry_window", gate.retry_window_s, 2, 30 * 86400),
+	WORD("gate", "retry_key", conf_keys_set_retry_key,
+	    gate.retry_by_prefix, GATED),
+	U32("gate", "retry_prefix4", gate.retry_prefix4, 8, 32, GATED),
+	U32("gate", "retry_prefix6", gate.retry_prefix6, 16, 128, GATED),
 
 	WORD("nft", "table", conf_keys_set_table, nft.table, GATED | SNIFFD),
 	PATH("nft", "allow_file", nft.allow_file, 0),
@@ -541,6 +567,7 @@ static const struct conf_key conf_keys[] = {
 	U32("nft", "deny_size", nft.deny_size, 1, 16777216, 0),
 	U32("nft", "drop_size", nft.drop_size, 1, 16777216, 0),
 	U32("nft", "offend_size", nft.offend_size, 1, 16777216, 0),
+	U32("nft", "retry_size", nft.retry_size, 1, 16777216, 0),
 
 	U16("sniffer", "queue", sniffer.queue, 0, 65535, SNIFFD),
 	U32("sniffer", "queue_maxlen", sniffer.queue_maxlen, 1, 1048576,
@@ -646,6 +673,9 @@ conf_keys_value(const struct conf_key *k, const struct conf *c, char *buf,
 	else if (k->set == conf_keys_set_duration)
 		conf_parse_duration_text(*(const uint32_t *)(const void *)field,
 		    buf, len);
+	else if (k->set == conf_keys_set_retry_key)
+		snprintf(buf, len, "%s", *(const bool *)(const void *)field ?
+		    "prefix" : "address");
 	else if (k->set == conf_keys_set_path ||
 	    k->set == conf_keys_set_table || k->set == conf_keys_set_user)
 		snprintf(buf, len, "%.*s", (int)k->size, field);

@@ -114,6 +114,26 @@ nftexpr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
 	return nftexpr_expr(r, e);
 }
 
+/* From the packet path: add reg1 to set with a timeout (ms; 0: the
+ * set's); an element already there is left as it is. */
+int
+nftexpr_dynset_add(struct nftnl_rule *r, const char *set, uint32_t id,
+    uint64_t timeout_ms)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, id);
+		if (timeout_ms != 0)
+			nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT,
+			    timeout_ms);
+	}
+	return nftexpr_expr(r, e);
+}
+
 /* reg1 = conntrack key (original direction when dir >= 0). */
 int
 nftexpr_ct(struct nftnl_rule *r, uint32_t key, int dir)

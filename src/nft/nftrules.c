@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -31,6 +32,7 @@
 #include "netlink.h"
 #include "nftexpr.h"
 #include "nftrules_int.h"
+#include "retry.h"
 #include "nftset.h"
 
 #define NFTRULES_WAIT_MS	2000		/* for the acks of a batch */
@@ -49,6 +51,10 @@ nftrules_conf_from(struct nftrules_conf *c, const struct conf *cf)
 	c->deny_size = cf->nft.deny_size;
 	c->drop_size = cf->nft.drop_size;
 	c->offend_size = cf->nft.offend_size;
+	c->retry_size = cf->nft.retry_size;
+	c->retry_plen4 = retry_key_plen(&cf->gate, AF_INET);
+	c->retry_plen6 = retry_key_plen(&cf->gate, AF_INET6);
+	c->pass_ttl_s = cf->gate.pass_ttl_s;
 	c->sniff_queue = cf->sniffer.queue;
 	c->sniff_packets = cf->sniffer.packets;
 }

@@ -34,8 +34,14 @@ enum nftrules_set_id {
 	NFTRULES_SET_PASS6, NFTRULES_SET_DENY4, NFTRULES_SET_DENY6,
 	NFTRULES_SET_DROP4, NFTRULES_SET_DROP6, NFTRULES_SET_OFFEND4,
 	NFTRULES_SET_OFFEND6, NFTRULES_SET_PORTS, NFTRULES_SET_DENYNET6,
-	NFTRULES_SET_DROPNET6,
+	NFTRULES_SET_DROPNET6, NFTRULES_SET_WAIT4, NFTRULES_SET_WAIT6,
+	NFTRULES_SET_RETRY4, NFTRULES_SET_RETRY6, NFTRULES_SET_EARLY4,
+	NFTRULES_SET_EARLY6, NFTRULES_SET_RETRIED4, NFTRULES_SET_RETRIED6,
 };
+
+/* How long the retry rules' notes (early4/6, retried4/6) last when no
+ * smtpgated reads and deletes them (gate_retry.c). */
+#define NFTRULES_NOTE_TIMEOUT_MS	(10 * 60 * 1000)
 
 /* nftrules.c: start an nf_tables message (family inet, NLM_F_ACK) of
  * NFTRULES_MSG_ROOM bytes at the end of b; NULL when b is broken. */

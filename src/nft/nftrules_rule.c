@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -23,6 +24,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 
+#include "addr.h"
 #include "marks.h"
 #include "nftexpr.h"
 #include "nftrules_int.h"
@@ -122,6 +124,98 @@ nftrules_rule_saddr(struct nl_batch *b, const char *table,
 	f |= nftexpr_lookup(r, set, id, false);
 	f |= nftexpr_counter(r);
 	f |= nftrules_rule_verdict(r, v);
+	(void)nftrules_rule_add(b, r, f, text);
+}
+
+/* The mask of a prefix length, as nft writes it: "255.255.255.0",
+ * "ffff:ffff:ffff:ffff::". */
+static void
+nftrules_rule_mask(uint8_t *mask, unsigned bytes, unsigned plen, char *text,
+    size_t len)
+{
+	struct addr m = { .family = bytes == 4 ? AF_INET : AF_INET6 };
+
+	memset(mask, 0, bytes);
+	for (unsigned i = 0; i < plen && i < bytes * 8; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	memcpy(m.b, mask, bytes);
+	(void)addr_ntop(&m, text);
+	(void)len;
+}
+
+/*
+ * tempfail's two rules per family (retry.h): a key in wait is an early
+ * retry, reset (nothing written: the clock is not reset); a key in retry
+ * passes, and its address enters pass from the packet path, so the next
+ * SYN is a plain pass.  Each notes the address for smtpgated's log line
+ * (early4/6, retried4/6: gate_retry.c).  "ip saddr & 255.255.255.0 @wait4 counter reject
+ * with tcp reset", "ip saddr & 255.255.255.0 @retry4 add @pass4 { ip
+ * saddr timeout 3600s } counter accept" (no mask when the key is the
+ * address).
+ */
+static void
+nftrules_rule_retry(struct nl_batch *b, const struct nftrules_conf *c,
+    bool v6, bool early)
+{
+	struct nftnl_rule *r = nftrules_rule_new(c->table, NFTRULES_CHAIN);
+	unsigned bytes = v6 ? 16 : 4, plen = v6 ? c->retry_plen6 :
+	    c->retry_plen4;
+	bool masked = plen < bytes * 8;
+	uint8_t mask[16];
+	char mtext[ADDR_STRLEN], mpart[ADDR_STRLEN + 4] = "";
+	char text[NL_LABEL_MAX];
+	const char *ip = v6 ? "ip6" : "ip";
+	int f = 0;
+
+	if (r == NULL) {
+		nl_batch_fail(b);
+		return;
+	}
+	nftrules_rule_mask(mask, bytes, plen, mtext, sizeof(mtext));
+	if (masked)
+		snprintf(mpart, sizeof(mpart), " & %s", mtext);
+	if (early) {
+		snprintf(text, sizeof(text), "meta l4proto tcp %s saddr%s "
+		    "@wait%d add @early%d { %s saddr } counter reject with tcp "
+		    "reset", ip, mpart, v6 ? 6 : 4, v6 ? 6 : 4, ip);
+		f |= nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	} else {
+		snprintf(text, sizeof(text), "%s saddr%s @retry%d add @pass%d "
+		    "{ %s saddr timeout %us } add @retried%d { %s saddr } "
+		    "counter accept", ip, mpart, v6 ? 6 : 4, v6 ? 6 : 4, ip,
+		    c->pass_ttl_s, v6 ? 6 : 4, ip);
+	}
+	f |= nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
+	    bytes);
+	if (masked)
+		f |= nftexpr_and(r, mask, bytes);
+	if (early) {
+		f |= nftexpr_lookup(r, v6 ? "wait6" : "wait4",
+		    v6 ? NFTRULES_SET_WAIT6 : NFTRULES_SET_WAIT4, false);
+		/* A note for smtpgated's log line (gate_retry.c). */
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, bytes);
+		f |= nftexpr_dynset_add(r, v6 ? "early6" : "early4",
+		    v6 ? NFTRULES_SET_EARLY6 : NFTRULES_SET_EARLY4, 0);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_reset(r);
+	} else {
+		f |= nftexpr_lookup(r, v6 ? "retry6" : "retry4",
+		    v6 ? NFTRULES_SET_RETRY6 : NFTRULES_SET_RETRY4, false);
+		/* The whole address again: pass holds addresses. */
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, bytes);
+		f |= nftexpr_dynset_add(r, v6 ? "pass6" : "pass4",
+		    v6 ? NFTRULES_SET_PASS6 : NFTRULES_SET_PASS4,
+		    (uint64_t)c->pass_ttl_s * 1000);
+		f |= nftexpr_dynset_add(r, v6 ? "retried6" : "retried4",
+		    v6 ? NFTRULES_SET_RETRIED6 : NFTRULES_SET_RETRIED4, 0);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_verdict(r, NF_ACCEPT);
+	}
 	(void)nftrules_rule_add(b, r, f, text);
 }
 
@@ -254,6 +348,13 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 	for (i = 0; i < sizeof(saddr) / sizeof(saddr[0]); i++)
 		nftrules_rule_saddr(b, c->table, saddr[i].set, saddr[i].id,
 		    saddr[i].v6, saddr[i].net64, saddr[i].v);
+
+	/* 5b. tempfail's second chance, after every refusal: a sender
+	 * cached as refused for another reason stays refused. */
+	for (int v6 = 0; v6 <= 1; v6++) {
+		nftrules_rule_retry(b, c, v6, true);
+		nftrules_rule_retry(b, c, v6, false);
+	}
 
 	/* 6. Everything else waits for smtpgated. */
 	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)

@@ -50,11 +50,12 @@ nftrules_table_add(struct nl_batch *b, const char *table, bool del)
 	nftnl_table_free(t);
 }
 
-/* size 0: no size (the kernel's default: no limit). */
+/* size 0: no size (the kernel's default: no limit); timeout_ms 0: no
+ * default timeout. */
 static void
 nftrules_table_set(struct nl_batch *b, const char *table, const char *name,
     uint32_t id, uint32_t type, uint32_t keylen, uint32_t flags,
-    uint32_t size)
+    uint32_t size, uint64_t timeout_ms)
 {
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
@@ -73,6 +74,8 @@ nftrules_table_set(struct nl_batch *b, const char *table, const char *name,
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	if (size != 0)
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	if (timeout_ms != 0)
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
 	if ((nlh = nftrules_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE |
 	    NLM_F_EXCL)) != NULL) {
 		nftnl_set_nlmsg_build_payload(nlh, s);
@@ -89,21 +92,34 @@ nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c)
 	const struct {
 		const char *base;
 		uint32_t id4, id6, flags, size;
+		uint64_t timeout_ms;
 	} sets[] = {
 		{ "allow", NFTRULES_SET_ALLOW4, NFTRULES_SET_ALLOW6,
-		    NFT_SET_INTERVAL, 0 },
+		    NFT_SET_INTERVAL, 0, 0 },
+		/* dynamic: the retry rules add to them. */
 		{ "pass", NFTRULES_SET_PASS4, NFTRULES_SET_PASS6,
-		    NFT_SET_TIMEOUT, c->pass_size },
+		    NFT_SET_TIMEOUT | NFT_SET_EVAL, c->pass_size, 0 },
 		{ "deny", NFTRULES_SET_DENY4, NFTRULES_SET_DENY6,
-		    NFT_SET_TIMEOUT, c->deny_size },
+		    NFT_SET_TIMEOUT, c->deny_size, 0 },
 		{ "denynet", 0, NFTRULES_SET_DENYNET6, NFT_SET_TIMEOUT,
-		    c->deny_size },
+		    c->deny_size, 0 },
 		{ "drop", NFTRULES_SET_DROP4, NFTRULES_SET_DROP6,
-		    NFT_SET_TIMEOUT, c->drop_size },
+		    NFT_SET_TIMEOUT, c->drop_size, 0 },
 		{ "dropnet", 0, NFTRULES_SET_DROPNET6, NFT_SET_TIMEOUT,
-		    c->drop_size },
+		    c->drop_size, 0 },
 		{ "offend", NFTRULES_SET_OFFEND4, NFTRULES_SET_OFFEND6,
-		    NFT_SET_TIMEOUT, c->offend_size },
+		    NFT_SET_TIMEOUT, c->offend_size, 0 },
+		{ "wait", NFTRULES_SET_WAIT4, NFTRULES_SET_WAIT6,
+		    NFT_SET_TIMEOUT, c->retry_size, 0 },
+		{ "retry", NFTRULES_SET_RETRY4, NFTRULES_SET_RETRY6,
+		    NFT_SET_TIMEOUT, c->retry_size, 0 },
+		/* The retry rules' notes for smtpgated's log (dynamic). */
+		{ "early", NFTRULES_SET_EARLY4, NFTRULES_SET_EARLY6,
+		    NFT_SET_TIMEOUT | NFT_SET_EVAL, c->retry_size,
+		    NFTRULES_NOTE_TIMEOUT_MS },
+		{ "retried", NFTRULES_SET_RETRIED4, NFTRULES_SET_RETRIED6,
+		    NFT_SET_TIMEOUT | NFT_SET_EVAL, c->retry_size,
+		    NFTRULES_NOTE_TIMEOUT_MS },
 	};
 	char name[NFTSET_NAME_MAX];
 
@@ -111,14 +127,16 @@ nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c)
 		if (sets[i].id4 != 0) {
 			snprintf(name, sizeof(name), "%s4", sets[i].base);
 			nftrules_table_set(b, c->table, name, sets[i].id4,
-			    NFTRULES_TYPE_IPV4, 4, sets[i].flags, sets[i].size);
+			    NFTRULES_TYPE_IPV4, 4, sets[i].flags, sets[i].size,
+			    sets[i].timeout_ms);
 		}
 		snprintf(name, sizeof(name), "%s6", sets[i].base);
 		nftrules_table_set(b, c->table, name, sets[i].id6,
-		    NFTRULES_TYPE_IPV6, 16, sets[i].flags, sets[i].size);
+		    NFTRULES_TYPE_IPV6, 16, sets[i].flags, sets[i].size,
+		    sets[i].timeout_ms);
 	}
 	nftrules_table_set(b, c->table, "gated_ports", NFTRULES_SET_PORTS,
-	    NFTRULES_TYPE_SERVICE, 2, 0, 0);
+	    NFTRULES_TYPE_SERVICE, 2, 0, 0, 0);
 }
 
 /* One element message, labelled as nftset labels its own. */

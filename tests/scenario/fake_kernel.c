@@ -1,7 +1,9 @@
 /*
  * fake_kernel.c - the other netlink users of the daemons, for the scenario
  * tests (fake.h): the gate's watch of what the kernel let through unjudged
- * (gate_watch_*, gate_int.h; in place of gate_watch.c), and the sniffer's
+ * (gate_watch_*, gate_int.h; in place of gate_watch.c), the gate's log of
+ * the kernel's retry notes (gate_retry_*, in place of gate_retry.c: the
+ * fake sets run no rules, so nothing is ever noted), and the sniffer's
  * conntrack questions and session cuts (sniff_ct_get, sniff_ct_ask,
  * sniff_cut, sniff_int.h; in place of sniff_ct.c and sniff_cut.c).
  *
@@ -27,6 +29,27 @@
 struct gate_watch {
 	struct gate_watch_stats st;
 };
+
+struct gate_retry {
+	int unused;
+};
+
+struct gate_retry *
+gate_retry_new(struct gate *g, char *err, size_t errlen)
+{
+	struct gate_retry *r = calloc(1, sizeof(*r));
+
+	(void)g;
+	if (r == NULL)
+		snprintf(err, errlen, "gate retry notes: out of memory");
+	return r;
+}
+
+void
+gate_retry_free(struct gate_retry *r)
+{
+	free(r);
+}
 
 struct fake_session {
 	struct addr client;

@@ -142,12 +142,19 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 	cat(buf, len, "gate.ptr_providers_mode=%s\n",
 	    g->ptr_providers_replace ? "replace" : "extend");
 	cat(buf, len, "gate.control_socket=%s\n", g->control_socket);
+	cat(buf, len, "gate.retry_min_s=%u\n", g->retry_min_s);
+	cat(buf, len, "gate.retry_window_s=%u\n", g->retry_window_s);
+	cat(buf, len, "gate.retry_key=%s\n", g->retry_by_prefix ? "prefix" :
+	    "address");
+	cat(buf, len, "gate.retry_prefix4=%u\n", g->retry_prefix4);
+	cat(buf, len, "gate.retry_prefix6=%u\n", g->retry_prefix6);
 	cat(buf, len, "nft.table=%s\n", c->nft.table);
 	cat(buf, len, "nft.allow_file=%s\n", c->nft.allow_file);
 	cat(buf, len, "nft.pass_size=%u\n", c->nft.pass_size);
 	cat(buf, len, "nft.deny_size=%u\n", c->nft.deny_size);
 	cat(buf, len, "nft.drop_size=%u\n", c->nft.drop_size);
 	cat(buf, len, "nft.offend_size=%u\n", c->nft.offend_size);
+	cat(buf, len, "nft.retry_size=%u\n", c->nft.retry_size);
 	conf_dump_sniffer(&c->sniffer, buf, len);
 }
 
@@ -172,8 +179,8 @@ static const char golden_defaults[] =
     "gate.queue=0\n"
     "gate.queue_maxlen=32768\n"
     "gate.ports=25\n"
-    "gate.no_ptr=reject\n"
-    "gate.invalid_ptr=reject\n"
+    "gate.no_ptr=tempfail\n"
+    "gate.invalid_ptr=tempfail\n"
     "gate.generic_ptr=reject\n"
     "gate.static_ptr=log\n"
     "gate.fcrdns=log\n"
@@ -195,12 +202,18 @@ static const char golden_defaults[] =
     "gate.ptr_providers=\n"
     "gate.ptr_providers_mode=extend\n"
     "gate.control_socket=/run/smtpgate/smtpgated.sock\n"
+    "gate.retry_min_s=300\n"
+    "gate.retry_window_s=86400\n"
+    "gate.retry_key=prefix\n"
+    "gate.retry_prefix4=24\n"
+    "gate.retry_prefix6=64\n"
     "nft.table=smtpgate\n"
     "nft.allow_file=" SYSCONFDIR "/smtpgate/allow.list\n"
     "nft.pass_size=65536\n"
     "nft.deny_size=65536\n"
     "nft.drop_size=65536\n"
     "nft.offend_size=65536\n"
+    "nft.retry_size=65536\n"
     "sniffer.queue=1\n"
     "sniffer.queue_maxlen=4096\n"
     "sniffer.packets=24\n"
@@ -346,7 +359,7 @@ static const struct good_case good_cases[] = {
 	    "no_ptr = drop\n",
 	    { "gate.no_ptr=drop\n", "gate.invalid_ptr=log\n" } },
 	{ "invalid_ptr off", "[gate]\ninvalid_ptr = off\n",
-	    { "gate.no_ptr=reject\n", "gate.invalid_ptr=off\n" } },
+	    { "gate.no_ptr=tempfail\n", "gate.invalid_ptr=off\n" } },
 	{ "dnsbl off", "[gate]\ndnsbl = off\n", { "gate.dnsbl=off\n" } },
 	{ "dns_error drop", "[gate]\ndns_error = drop\n",
 	    { "gate.dns_error=drop\n" } },
@@ -415,8 +428,26 @@ static const struct good_case good_cases[] = {
 	    "gate.ptr_providers_mode=replace\n" } },
 	{ "ptr_providers extend said", "[gate]\nptr_providers_mode = extend\n",
 	    { "gate.ptr_providers=\n", "gate.ptr_providers_mode=extend\n" } },
+	{ "tempfail for the PTR rules", "[gate]\nno_ptr = tempfail\n"
+	    "generic_ptr = tempfail\nstatic_ptr = tempfail\n",
+	    { "gate.no_ptr=tempfail\n", "gate.invalid_ptr=tempfail\n",
+	    "gate.generic_ptr=tempfail\n", "gate.static_ptr=tempfail\n" } },
+	{ "tempfail for the other rules", "[gate]\nfcrdns = tempfail\n"
+	    "dnsbl = tempfail\ndns_error = tempfail\n",
+	    { "gate.fcrdns=tempfail\n", "gate.dnsbl=tempfail\n",
+	    "gate.dns_error=tempfail\n" } },
+	{ "no_ptr reject: invalid_ptr follows", "[gate]\nno_ptr = reject\n",
+	    { "gate.no_ptr=reject\n", "gate.invalid_ptr=reject\n" } },
+	{ "retry times", "[gate]\nretry_min = 5s\nretry_window = 1h\n",
+	    { "gate.retry_min_s=5\n", "gate.retry_window_s=3600\n" } },
+	{ "retry key", "[gate]\nretry_key = address\nretry_prefix4 = 28\n"
+	    "retry_prefix6 = 56\n",
+	    { "gate.retry_key=address\n", "gate.retry_prefix4=28\n",
+	    "gate.retry_prefix6=56\n" } },
 	/* [nft] */
 	{ "table", "[nft]\ntable = Sg_2\n", { "nft.table=Sg_2\n" } },
+	{ "retry_size", "[nft]\nretry_size = 100\n",
+	    { "nft.retry_size=100\n" } },
 	{ "set sizes", "[nft]\npass_size = 1\ndeny_size = 2\n"
 	    "drop_size = 3\noffend_size = 16777216\n",
 	    { "nft.pass_size=1\n", "nft.deny_size=2\n", "nft.drop_size=3\n",
@@ -503,10 +534,10 @@ static const struct bad_case bad_cases[] = {
 	    "allowed here (want offend, log or off)" },
 	{ "gate action offend not allowed", "[gate]\nno_ptr = offend\n",
 	    "%s:2: [gate] no_ptr: action 'offend' not allowed here (want "
-	    "reject, drop, log or off)" },
+	    "reject, tempfail, drop, log or off)" },
 	{ "invalid_ptr accept not allowed", "[gate]\ninvalid_ptr = accept\n",
 	    "%s:2: [gate] invalid_ptr: action 'accept' not allowed here (want "
-	    "reject, drop, log or off)" },
+	    "reject, tempfail, drop, log or off)" },
 	{ "ptr_providers_mode word", "[gate]\nptr_providers_mode = merge\n",
 	    "%s:2: [gate] ptr_providers_mode: 'merge': want extend or "
 	    "replace" },
@@ -574,6 +605,20 @@ static const struct bad_case bad_cases[] = {
 	    "offender_timeout_max = 30m\nqueue = 0\n",
 	    "%s:2: [sniffer] offender_timeout_max: 30m is shorter than "
 	    "offender_timeout (1h)" },
+	{ "retry_min as long as the window", "[gate]\nretry_min = 1d\n",
+	    "%s:2: [gate] retry_min: 1d is not shorter than retry_window "
+	    "(1d): no retry could pass" },
+	{ "retry_window under retry_min", "[gate]\nretry_min = 10m\n"
+	    "retry_window = 5m\n",
+	    "%s:3: [gate] retry_window: 5m is not longer than retry_min "
+	    "(10m): no retry could pass" },
+	{ "retry_key word", "[gate]\nretry_key = net\n",
+	    "%s:2: [gate] retry_key: 'net': want address or prefix" },
+	{ "retry_prefix4 too long", "[gate]\nretry_prefix4 = 33\n",
+	    "%s:2: [gate] retry_prefix4: '33' out of range 8..32" },
+	{ "tempfail not for the sniffer", "[sniffer]\nbare_ip = tempfail\n",
+	    "%s:2: [sniffer] bare_ip: action 'tempfail' not allowed here "
+	    "(want offend, log or off)" },
 	{ "a key's own fault before any cross-key rule", "[sniffer]\n"
 	    "queue = 0\nspf_workers = 0\n",
 	    "%s:3: [sniffer] spf_workers: '0' out of range 1..32" },
@@ -688,32 +733,32 @@ static const struct bad_case bad_cases[] = {
 	    "%s:3: [gate] ports: port 465 is submission, never gated (465 and "
 	    "587 take authenticated users)" },
 	{ "no_ptr typo", "[gate]\nno_ptr = rejct\n",
-	    "%s:2: [gate] no_ptr: unknown action 'rejct' (want reject, drop, "
-	    "log or off)" },
+	    "%s:2: [gate] no_ptr: unknown action 'rejct' (want reject, "
+	    "tempfail, drop, log or off)" },
 	{ "no_ptr accept", "[gate]\nno_ptr = accept\n",
 	    "%s:2: [gate] no_ptr: action 'accept' not allowed here (want "
-	    "reject, drop, log or off)" },
+	    "reject, tempfail, drop, log or off)" },
 	{ "no_ptr case", "[gate]\nno_ptr = Reject\n",
-	    "%s:2: [gate] no_ptr: unknown action 'Reject' (want reject, drop, "
-	    "log or off)" },
+	    "%s:2: [gate] no_ptr: unknown action 'Reject' (want reject, "
+	    "tempfail, drop, log or off)" },
 	{ "generic_ptr bad", "[gate]\ngeneric_ptr = yes\n",
 	    "%s:2: [gate] generic_ptr: unknown action 'yes' (want reject, "
-	    "drop, log or off)" },
+	    "tempfail, drop, log or off)" },
 	{ "static_ptr bad", "[gate]\nstatic_ptr =\n",
-	    "%s:2: [gate] static_ptr: unknown action '' (want reject, drop, "
-	    "log or off)" },
+	    "%s:2: [gate] static_ptr: unknown action '' (want reject, "
+	    "tempfail, drop, log or off)" },
 	{ "fcrdns bad", "[gate]\nfcrdns = accept\n",
 	    "%s:2: [gate] fcrdns: action 'accept' not allowed here (want "
-	    "reject, drop, log or off)" },
+	    "reject, tempfail, drop, log or off)" },
 	{ "dnsbl bad", "[gate]\ndnsbl = block\n",
-	    "%s:2: [gate] dnsbl: unknown action 'block' (want reject, drop, "
-	    "log or off)" },
+	    "%s:2: [gate] dnsbl: unknown action 'block' (want reject, "
+	    "tempfail, drop, log or off)" },
 	{ "dns_error log", "[gate]\ndns_error = log\n",
 	    "%s:2: [gate] dns_error: action 'log' not allowed here (want "
-	    "accept, reject or drop)" },
+	    "accept, reject, tempfail or drop)" },
 	{ "dns_error off", "[gate]\ndns_error = off\n",
 	    "%s:2: [gate] dns_error: action 'off' not allowed here (want "
-	    "accept, reject or drop)" },
+	    "accept, reject, tempfail or drop)" },
 	{ "dnsbl_sites bad zone", "[gate]\ndnsbl_sites = zen..example\n",
 	    "%s:2: [gate] dnsbl_sites: entry 'zen..example': empty label in "
 	    "zone name" },
@@ -934,7 +979,7 @@ test_example_uncommented(void **state)
 		    "list.dnswl.org=127.0.[0..255].[1..3]*-4 (zones 3)\n",
 		"gate.trusted=192.0.2.0/24 2001:db8::/32\n",
 		"gate.ptr_providers=/etc/smtpgate/ptr-providers.local\n",
-		"gate.invalid_ptr=reject\n",
+		"gate.invalid_ptr=tempfail\n",
 	};
 	for (i = 0; i < sizeof want / sizeof want[0]; i++)
 		if (strstr(dump, want[i]) == NULL)

@@ -212,7 +212,7 @@ test_reload_bad(void **state)
 	    sizeof err, test_warn), -1);
 	unlink(path);
 	snprintf(want, sizeof want, "%s:4: [gate] no_ptr: unknown action 'x' "
-	    "(want reject, drop, log or off)", path);
+	    "(want reject, tempfail, drop, log or off)", path);
 	assert_string_equal(err, want);
 	assert_int_equal(nwarned, 0);
 	assert_int_equal(((unsigned char *)&next)[0], 0x5a);
@@ -227,7 +227,9 @@ test_restart_keys(void **state)
 {
 	static const char want[] =
 	    "gate.queue:gated gate.queue_maxlen:gated "
-	    "gate.control_socket:gated nft.table:gated,sniffd "
+	    "gate.control_socket:gated gate.retry_key:gated "
+	    "gate.retry_prefix4:gated gate.retry_prefix6:gated "
+	    "nft.table:gated,sniffd "
 	    "sniffer.queue:sniffd sniffer.queue_maxlen:sniffd "
 	    "sniffer.spf_workers:sniffd sniffer.spf_user:sniffd "
 	    "sniffer.state_file:sniffd sniffer.control_socket:sniffd ";

@@ -67,12 +67,12 @@ static const struct scenario scenarios[] = {
 	    true },
 	{ "no-ptr", "198.51.100.11", "bl.test*3", 0, 0, {
 	    "@ptr PTR nx", "@bl:bl.test A nx", HEALTHY("bl.test") },
-	    "verdict=reject ip=198.51.100.11 reason=no-ptr ptr=- fcrdns=- "
+	    "verdict=tempfail ip=198.51.100.11 reason=no-ptr ptr=- fcrdns=- "
 	    "class=- dnsbl_score=0",
 	    true },
 	{ "ptr-nodata", "198.51.100.11", "bl.test*3", 0, 0, {
 	    "@ptr PTR nodata", "@bl:bl.test A nodata", HEALTHY("bl.test") },
-	    "verdict=reject ip=198.51.100.11 reason=no-ptr ptr=- fcrdns=- "
+	    "verdict=tempfail ip=198.51.100.11 reason=no-ptr ptr=- fcrdns=- "
 	    "class=- dnsbl_score=0",
 	    true },
 	{ "fcrdns-fail", "198.51.100.15", "bl.test*3", 0, 0, {
@@ -175,13 +175,13 @@ static const struct scenario scenarios[] = {
 	    false },
 	{ "bad-ptr-name", "198.51.100.73", "", 0, 0, {
 	    "@ptr PTR badname mail\\000x.example.test control-byte 1" },
-	    "verdict=reject ip=198.51.100.73 reason=invalid-ptr "
+	    "verdict=tempfail ip=198.51.100.73 reason=invalid-ptr "
 	    "ptr=mail\\000x.example.test fcrdns=- class=invalid "
 	    "class_reason=control-byte dnsbl_score=0",
 	    true },
 	{ "bad-ptr-names", "198.51.100.73", "", 0, 0, {
 	    "@ptr PTR badname bad\\.dot.example.test dot-in-label 3" },
-	    "verdict=reject ip=198.51.100.73 reason=invalid-ptr "
+	    "verdict=tempfail ip=198.51.100.73 reason=invalid-ptr "
 	    "ptr=bad\\.dot.example.test fcrdns=- class=invalid "
 	    "class_reason=dot-in-label dnsbl_score=0",
 	    true },
@@ -254,7 +254,7 @@ static const struct scenario scenarios[] = {
 	    true },
 	{ "v6-no-ptr", "2001:db8:c::11", "bl.test*3", 0, 0, {
 	    "@ptr PTR nx", "@bl:bl.test A nx", HEALTHY("bl.test") },
-	    "verdict=reject ip=2001:db8:c::11 reason=no-ptr ptr=- fcrdns=- "
+	    "verdict=tempfail ip=2001:db8:c::11 reason=no-ptr ptr=- fcrdns=- "
 	    "class=- dnsbl_score=0",
 	    true },
 	{ "v6-listed", "2001:db8:c::13", "bl.test*3", 0, 0, {

@@ -395,6 +395,9 @@ static const struct golden_case golden_cases[] = {
 	{ "nosniff-xt", NFTRULES_QUEUE_XT, true },
 	/* The sniffer with a longer window, IPv6 trust only, a dry run. */
 	{ "sniff-v6-check", NFTRULES_QUEUE_XT, false },
+	/* tempfail's rules keyed by the address, another pass_ttl and
+	 * retry_size. */
+	{ "retry-xt", NFTRULES_QUEUE_XT, false },
 };
 
 static void
