@@ -9,6 +9,10 @@
  * fcrdns), stay per address.  A verdict that rests on missing knowledge
  * is not cached at all (verdict.h).
  *
+ * With [gate] reply = smtp a cached reject also puts the client in map
+ * reply4/reply6 (gate_reply_note) and drops its SYNs instead of resetting
+ * them: the retransmit is redirected to the responder, which says why.
+ *
  * Exports gate_apply_verdict (gate_int.h).
  */
 #include "gate_int.h"
@@ -58,9 +62,14 @@ gate_apply_verdict(struct gate_lookup *lk,
 
 	gate_apply_count(g, v);
 	gate_apply_log(lk, j);
+	/* reply = smtp: a cached reject is answered by the responder; its
+	 * SYNs are dropped so their retransmits are redirected (reply.h). */
+	enum queue_verdict hv = qv;	/* for the held SYNs */
+	if (v->action == ACTION_REJECT && v->cache)
+		hv = gate_reply_note(lk, v, REPLY_REJECT, cg->deny_ttl_s, qv);
 	/* A verdict that cannot go out is logged by queue.c, once. */
 	for (size_t i = 0; i < lk->nheld; i++)
-		(void)queue_verdict(g->q, lk->held[i].id, qv,
+		(void)queue_verdict(g->q, lk->held[i].id, hv,
 		    lk->held[i].mark);
 	if (!v->cache)
 		return;

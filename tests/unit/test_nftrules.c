@@ -395,6 +395,9 @@ static const struct golden_case golden_cases[] = {
 	{ "nosniff-xt", NFTRULES_QUEUE_XT, true },
 	/* The sniffer with a longer window, IPv6 trust only, a dry run. */
 	{ "sniff-v6-check", NFTRULES_QUEUE_XT, false },
+	/* Both replies by the responder (reply.h): maps, nat chain, the
+	 * responder's rules in chain gate. */
+	{ "reply-xt", NFTRULES_QUEUE_XT, true },
 };
 
 static void
