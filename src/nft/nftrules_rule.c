@@ -406,6 +406,29 @@ oom:
 	nl_batch_fail(b);
 }
 
+/* "ip saddr @SET accept" (or ip6) in chain reply.  0, or -1 (b broken). */
+static int
+nftrules_rule_reply_keep(struct nl_batch *b, const struct nftrules_conf *c,
+    const char *set, uint32_t id, bool v6)
+{
+	struct nftnl_rule *r;
+	char text[NL_LABEL_MAX];
+	int f;
+
+	if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) == NULL)
+		return -1;
+	f = nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
+	    v6 ? 16 : 4);
+	f |= nftexpr_lookup(r, set, id, false);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	snprintf(text, sizeof(text), "%s saddr @%s accept", v6 ? "ip6" : "ip",
+	    set);
+	(void)nftrules_rule_add(b, r, f, text);
+	return 0;
+}
+
 /*
  * Chain reply (nat prerouting, reply.h): a new connection to a gated port
  * from a source the gate refused (map reply4/reply6: address -> port) or
@@ -413,19 +436,23 @@ oom:
  * redirected to the responder's port for its reason.  NAT is decided at a
  * connection's first packet, before chain gate, so the gate's own refusal
  * of a first SYN cannot redirect it: smtpgated drops that SYN instead and
- * the client's retransmit (about 1 s later) comes here.  Allow-listed and
- * passed sources are never redirected.
+ * the client's retransmit (about 1 s later) comes here.  Allow-listed
+ * sources are never redirected; passed ones only when the sniffer banned
+ * them since.
  */
 void
 nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c)
 {
+	/* Left alone: allow-listed always; passed ones after the bans (a
+	 * sniffer's ban is newer evidence than a pass). */
 	static const struct {
 		const char *set;
 		uint32_t id;
 		bool v6;
-	} keep[] = {
+	} allow[] = {
 		{ "allow4", NFTRULES_SET_ALLOW4, false },
 		{ "allow6", NFTRULES_SET_ALLOW6, true },
+	}, pass[] = {
 		{ "pass4", NFTRULES_SET_PASS4, false },
 		{ "pass6", NFTRULES_SET_PASS6, true },
 	};
@@ -449,65 +476,53 @@ nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c)
 	f |= nftexpr_verdict(r, NF_ACCEPT);
 	(void)nftrules_rule_add(b, r, f, "tcp dport != @gated_ports accept");
 
-	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+	for (size_t i = 0; i < 2; i++)
+		if (nftrules_rule_reply_keep(b, c, allow[i].set, allow[i].id,
+		    allow[i].v6) == -1)
+			goto oom;
+	/* The sniffer's bans: one port. */
+	for (int v6 = 0; c->reply_sniff && v6 <= 1; v6++) {
+		uint16_t port = reply_port(c->reply_port, REPLY_REJECT,
+		    REPLY_RULE_OFFEND);
+
 		if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) ==
 		    NULL)
 			goto oom;
 		f = nftexpr_meta(r, NFT_META_NFPROTO);
-		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, keep[i].v6 ? NFPROTO_IPV6 :
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
 		    NFPROTO_IPV4);
 		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-		    keep[i].v6 ? 8 : 12, keep[i].v6 ? 16 : 4);
-		f |= nftexpr_lookup(r, keep[i].set, keep[i].id, false);
-		f |= nftexpr_verdict(r, NF_ACCEPT);
-		snprintf(text, sizeof(text), "%s saddr @%s accept",
-		    keep[i].v6 ? "ip6" : "ip", keep[i].set);
+		    v6 ? 8 : 12, v6 ? 16 : 4);
+		f |= nftexpr_lookup(r, v6 ? "offend6" : "offend4",
+		    v6 ? NFTRULES_SET_OFFEND6 : NFTRULES_SET_OFFEND4, false);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_imm_port(r, port);
+		f |= nftexpr_redir(r);
+		snprintf(text, sizeof(text), "%s saddr @offend%d counter "
+		    "redirect to :%u", v6 ? "ip6" : "ip", v6 ? 6 : 4, port);
 		(void)nftrules_rule_add(b, r, f, text);
 	}
-	for (int v6 = 0; v6 <= 1; v6++) {
-		/* The gate's refusals: the map gives the port. */
-		if (c->reply_gate) {
-			if ((r = nftrules_rule_new(c->table,
-			    NFTRULES_REPLY_CHAIN)) == NULL)
-				goto oom;
-			f = nftexpr_meta(r, NFT_META_NFPROTO);
-			f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
-			    NFPROTO_IPV4);
-			f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-			    v6 ? 8 : 12, v6 ? 16 : 4);
-			f |= nftexpr_lookup_map(r, v6 ? "reply6" : "reply4",
-			    v6 ? NFTRULES_SET_REPLY6 : NFTRULES_SET_REPLY4);
-			f |= nftexpr_counter(r);
-			f |= nftexpr_redir(r);
-			snprintf(text, sizeof(text), "counter redirect to :%s "
-			    "saddr map @reply%d", v6 ? "ip6" : "ip",
-			    v6 ? 6 : 4);
-			(void)nftrules_rule_add(b, r, f, text);
-		}
-		/* The sniffer's bans: one port. */
-		if (c->reply_sniff) {
-			uint16_t port = reply_port(c->reply_port, REPLY_REJECT,
-			    REPLY_RULE_OFFEND);
-
-			if ((r = nftrules_rule_new(c->table,
-			    NFTRULES_REPLY_CHAIN)) == NULL)
-				goto oom;
-			f = nftexpr_meta(r, NFT_META_NFPROTO);
-			f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
-			    NFPROTO_IPV4);
-			f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
-			    v6 ? 8 : 12, v6 ? 16 : 4);
-			f |= nftexpr_lookup(r, v6 ? "offend6" : "offend4",
-			    v6 ? NFTRULES_SET_OFFEND6 : NFTRULES_SET_OFFEND4,
-			    false);
-			f |= nftexpr_counter(r);
-			f |= nftexpr_imm_port(r, port);
-			f |= nftexpr_redir(r);
-			snprintf(text, sizeof(text), "%s saddr @offend%d counter "
-			    "redirect to :%u", v6 ? "ip6" : "ip", v6 ? 6 : 4,
-			    port);
-			(void)nftrules_rule_add(b, r, f, text);
-		}
+	for (size_t i = 0; i < 2; i++)
+		if (nftrules_rule_reply_keep(b, c, pass[i].set, pass[i].id,
+		    pass[i].v6) == -1)
+			goto oom;
+	/* The gate's refusals: the map gives the port. */
+	for (int v6 = 0; c->reply_gate && v6 <= 1; v6++) {
+		if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftexpr_meta(r, NFT_META_NFPROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, v6 ? 16 : 4);
+		f |= nftexpr_lookup_map(r, v6 ? "reply6" : "reply4",
+		    v6 ? NFTRULES_SET_REPLY6 : NFTRULES_SET_REPLY4);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_redir(r);
+		snprintf(text, sizeof(text), "counter redirect to :%s saddr "
+		    "map @reply%d", v6 ? "ip6" : "ip", v6 ? 6 : 4);
+		(void)nftrules_rule_add(b, r, f, text);
 	}
 	return;
 oom:
