@@ -15,6 +15,7 @@ run in the client namespace; every one prints one result line).
                              max_ms=M"
 """
 import errno
+import resource
 import selectors
 import socket
 import sys
@@ -112,6 +113,10 @@ def cmd_mega(src, dst, nbytes):
 
 
 def cmd_flood(src, dst, n, deadline="30"):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, int(n) + 64)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     sel = selectors.DefaultSelector()
     t0 = time.monotonic()
     res = {"lines": 0, "resets": 0, "refused": 0, "timeouts": 0}
