@@ -30,7 +30,8 @@ conf=$(e2e_conf reply gate.reply=smtp gate.reply_url=$URL gate.reply_max_conns=2
 	sniffer.reply=smtp)
 e2e_start "$conf" || e2e_finish
 e2e_check "responder listening (log)" grep -q 'reply: responder on ports 7025-7040' "$E2E_LOG"
-e2e_check "nat chain reply installed" world_gw nft list chain inet "$WORLD_TABLE" reply
+has_chain() { world_gw nft list chain inet "$WORLD_TABLE" "$1" >/dev/null 2>&1; }
+e2e_check "nat chain reply installed" has_chain reply
 
 # 1. Rejects answered with their reason: no PTR (port 7026), DNSBL (7025).
 check_reply() {	# check_reply ADDR PORT TEXT DESC
@@ -142,14 +143,14 @@ refused*|reset*) [ "$ms" -lt 900 ] && e2e_ok "smtpgated down: refused client res
 	e2e_not_ok "smtpgated down: '$out' took too long" ;;
 *) e2e_not_ok "smtpgated down: got '$out', want a reset" ;;
 esac
-world_gw nft list chain inet "$WORLD_TABLE" gate | grep -q 'ct status dnat counter packets [1-9][0-9]* bytes [0-9]* reject' &&
+world_gw nft list chain inet "$WORLD_TABLE" gate 2>/dev/null | grep -q 'ct status dnat counter packets [1-9][0-9]* bytes [0-9]* reject' &&
 	e2e_ok "the reset came from the no-responder rule" || e2e_not_ok "no-responder rule not hit"
 e2e_check "smtpgated down: an unknown client passes (fail open)" world_smtp 198.51.100.20
 
 # 6. reply = reset (default): no nat chain, no maps.
 conf=$(e2e_conf reply-reset)
 e2e_start "$conf" || e2e_finish
-world_gw nft list chain inet "$WORLD_TABLE" reply >/dev/null 2>&1 &&
+has_chain reply &&
 	e2e_not_ok "reply = reset still installs the nat chain" || e2e_ok "reply = reset: no nat chain"
 e2e_mark
 out=$(cl line 198.51.100.11 "$WORLD_GW4" 8)
