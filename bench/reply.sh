@@ -46,8 +46,8 @@ bench_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1;
 bench_row() { printf '%-62s %22s\n' "$1" "$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 # Whole-machine CPU time so far, in microseconds.
-cpu_us() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { print int(($2 + $3 + $4 + $7 + $8 + $9) * 1e6 / hz) }' /proc/stat; }
-proc_us() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1e6 / hz) }' "/proc/$1/stat" 2>/dev/null; }
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 1e6 / hz }' /proc/stat; }
+proc_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1e6 / hz }' "/proc/$1/stat" 2>/dev/null; }
 
 trap 'world_down >/dev/null 2>&1' EXIT
 trap 'exit 1' INT TERM
