@@ -19,11 +19,12 @@
 #   smtp   deny4 and reply4 -> 7026: the nat chain redirects it, the
 #          responder writes its 554 line and closes (reply = smtp).
 # The three modes run in rotating order, BENCH_REPLY_RUNS rounds; medians.
-# CPU per connection is the whole machine's (user + system + irq + softirq
-# of /proc/stat, client included, the same client in every mode) divided by
-# the connections, so the differences between modes are what the gate's
-# answer costs; smtpgated's own CPU is shown for the smtp mode.  The
-# machine is shared: read the ratios, not the absolute figures.
+# CPU per connection is that of the processes at both ends (user + system:
+# the client, and smtp-sink or smtpgated; on a veth pair the kernel's work
+# for both ends lands mostly in the client's system time), the same client
+# in every mode, divided by the connections: the differences between modes
+# are what the answer costs.  The whole machine's (/proc/stat) is shown
+# beside it; it counts whatever else runs on the machine too.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -62,12 +63,10 @@ for _ in $(seq 100); do grep -q ': started' "$WORLD_DIR/smtpgated.log" 2>/dev/nu
 grep -q ': started' "$WORLD_DIR/smtpgated.log" || { bench_log "smtpgated did not start: $(tail -3 "$WORLD_DIR/smtpgated.log")"; exit 1; }
 bench_log "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); world $WORLD_PREFIX; $BENCH_REPLY_N connections x $BENCH_REPLY_RUNS rounds, $BENCH_REPLY_C at a time"
 
-host=0
-# one MODE: a fresh source in MODE's set, one load run; prints
+# one MODE SRC: SRC (fresh) in MODE's set, one load run; prints
 # "rate cpu_us_per_conn smtpgated_us_per_conn lines resets".
 one() {
-	local mode=$1 src out c0 c1 g0 g1 n
-	host=$((host + 1)); src=198.19.252.$host
+	local mode=$1 src=$2 out c0 c1 g0 g1 n
 	case $mode in
 	sink)	world_gw nft add element inet "$WORLD_TABLE" pass4 "{ $src timeout 1h }" ;;
 	reset)	world_gw nft add element inet "$WORLD_TABLE" deny4 "{ $src timeout 1h }" ;;
@@ -75,39 +74,44 @@ one() {
 		world_gw nft add element inet "$WORLD_TABLE" reply4 "{ $src timeout 1h : 7026 }" ;;
 	esac
 	sleep 0.3
-	c0=$(cpu_us); g0=$(proc_us "$GPID")
+	c0=$(cpu_us); g0=$(proc_us "$GPID"); k0=$(proc_us "$SINK")
 	out=$(world_cl python3 "$here/replyload.py" "$src" "$WORLD_GW4" "$BENCH_REPLY_N" "$BENCH_REPLY_C")
-	c1=$(cpu_us); g1=$(proc_us "$GPID")
+	c1=$(cpu_us); g1=$(proc_us "$GPID"); k1=$(proc_us "$SINK")
 	n=$(bench_field "$out" n)
-	bench_log "$mode from $src: $out, machine CPU $(( (c1 - c0) / 1000 )) ms, smtpgated $(( (g1 - g0) / 1000 )) ms"
-	echo "$(bench_field "$out" rate) $(( (c1 - c0) / n )) $(( (g1 - g0) / n )) $(bench_field "$out" lines) $(bench_field "$out" resets)"
+	srv=$(( g1 - g0 )); [ "$mode" = sink ] && srv=$(( k1 - k0 ))
+	bench_log "$mode from $src: $out, server $(( srv / 1000 )) ms (smtpgated $(( (g1 - g0) / 1000 )), smtp-sink $(( (k1 - k0) / 1000 ))), machine $(( (c1 - c0) / 1000 )) ms" >&2
+	[ "${n:-0}" -gt 0 ] || { echo "- - - - 0 0"; return; }
+	echo "$(bench_field "$out" rate) $(( ($(bench_field "$out" cpu_ms) * 1000 + srv) / n )) $(( srv / n )) $(( (c1 - c0) / n )) $(bench_field "$out" lines) $(bench_field "$out" resets)"
 }
 
-declare -A rate cpu gcpu
+declare -A rate cpu gcpu mcpu
+# smtp-sink of this world: the one process of that name in its namespace.
+SINK=$(for p in $(ip netns pids "$WORLD_GW_NS"); do [ "$(cat /proc/$p/comm 2>/dev/null)" = smtp-sink ] && echo "$p"; done | head -1)
+[ -n "$SINK" ] || { bench_log "no smtp-sink in $WORLD_GW_NS"; exit 1; }
 modes=(sink reset smtp)
 for r in $(seq "$BENCH_REPLY_RUNS"); do
 	for i in 0 1 2; do
 		m=${modes[$(( (i + r) % 3 ))]}
-		set -- $(one "$m")
-		rate[$m]+="$1 "; cpu[$m]+="$2 "; gcpu[$m]+="$3 "
+		set -- $(one "$m" "198.19.252.$((r * 3 + i))")
+		rate[$m]+="$1 "; cpu[$m]+="$2 "; gcpu[$m]+="$3 "; mcpu[$m]+="$4 "
 		case $m in
-		sink|smtp) [ "${4:-0}" -ge "$BENCH_REPLY_N" ] || bench_log "warning: $m run answered only ${4:-0} of $BENCH_REPLY_N with a line" ;;
-		reset) [ "${5:-0}" -ge "$BENCH_REPLY_N" ] || bench_log "warning: reset run reset only ${5:-0} of $BENCH_REPLY_N" ;;
+		sink|smtp) [ "${5:-0}" -ge "$BENCH_REPLY_N" ] || bench_log "warning: $m run answered only ${5:-0} of $BENCH_REPLY_N with a line" ;;
+		reset) [ "${6:-0}" -ge "$BENCH_REPLY_N" ] || bench_log "warning: reset run reset only ${6:-0} of $BENCH_REPLY_N" ;;
 		esac
 	done
 done
 med() { printf '%s\n' $1 | bench_median; }
-declare -A R C G
-for m in "${modes[@]}"; do R[$m]=$(med "${rate[$m]}"); C[$m]=$(med "${cpu[$m]}"); G[$m]=$(med "${gcpu[$m]}"); done
+declare -A R C G M
+for m in "${modes[@]}"; do R[$m]=$(med "${rate[$m]}"); C[$m]=$(med "${cpu[$m]}"); G[$m]=$(med "${gcpu[$m]}"); M[$m]=$(med "${mcpu[$m]}"); done
 st=$(world_ctl "$WORLD_DIR/gate.sock" stats | tail -1)
 bench_log "smtpgated after: $(printf '%s\n' "$st" | tr ' ' '\n' | grep -E '^(reply_|loop_stall)' | tr '\n' ' ')"
 world_stop "$GPID" TERM
 echo
-bench_row "(a) CPU per connection, us (whole machine, median of $BENCH_REPLY_RUNS):" ""
-bench_row "    smtp-sink greeting (baseline)" "${C[sink]}"
-bench_row "    refused, reply = reset (ratio to baseline)" "${C[reset]} ($(ratio "${C[reset]}" "${C[sink]}"))"
-bench_row "    refused, reply = smtp (ratio to baseline)" "${C[smtp]} ($(ratio "${C[smtp]}" "${C[sink]}"))"
-bench_row "    of which smtpgated's responder, us" "${G[smtp]}"
+bench_row "(a) CPU per connection, us (client + server, median of $BENCH_REPLY_RUNS):" "[whole machine]"
+bench_row "    smtp-sink greeting (baseline)" "${C[sink]} [${M[sink]}]"
+bench_row "    refused, reply = reset (ratio to baseline)" "${C[reset]} ($(ratio "${C[reset]}" "${C[sink]}")) [${M[reset]}]"
+bench_row "    refused, reply = smtp (ratio to baseline)" "${C[smtp]} ($(ratio "${C[smtp]}" "${C[sink]}")) [${M[smtp]}]"
+bench_row "    server side: smtp-sink | smtpgated's responder, us" "${G[sink]} | ${G[smtp]}"
 bench_row "(b) connections per second, one client, $BENCH_REPLY_C at a time:" ""
 bench_row "    smtp-sink greeting (baseline)" "${R[sink]}"
 bench_row "    refused, reply = reset (ratio)" "${R[reset]} ($(ratio "${R[reset]}" "${R[sink]}"))"

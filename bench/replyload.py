@@ -3,8 +3,11 @@
 DST:25, CONCURRENCY at a time: connect, read until the server's first line
 or its close or reset, close.  For bench/reply.sh: the same client against
 smtp-sink (a greeting), a reset (reply = reset) and the responder (reply =
-smtp).  Prints "n=N lines=L resets=R other=O secs=S rate=R/s"."""
+smtp).  Prints "n=N lines=L resets=R other=O secs=S rate=R/s cpu_ms=C" (C: its
+own user + system CPU, which on a veth pair also carries most of the
+kernel's work for both ends)."""
 import errno
+import resource
 import selectors
 import socket
 import sys
@@ -56,5 +59,7 @@ while done < n:
     if time.monotonic() - t0 > 600:
         break
 secs = time.monotonic() - t0
-print("n=%d lines=%d resets=%d other=%d secs=%.3f rate=%.0f" %
-      (done, lines, resets, other, secs, done / secs))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print("n=%d lines=%d resets=%d other=%d secs=%.3f rate=%.0f cpu_ms=%.0f" %
+      (done, lines, resets, other, secs, done / secs,
+       (ru.ru_utime + ru.ru_stime) * 1000))
