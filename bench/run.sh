@@ -52,6 +52,9 @@
 #      BENCH_BURST_CONF="gate.dns_concurrency=32 ..." changes the daemon's
 #      configuration for (d) (to compare settings).
 # BENCH_ONLY=burst runs (d) alone.
+# bench/sniff.sh, bench/reply.sh (what a refused connection costs with
+# reply = reset and smtp, beside smtp-sink; BENCH_NO_REPLY skips it) and
+# bench/spf.sh run after, each in a world of its own.
 # Standalone benchmark programs of the tree (bench_ptrclass, bench_state)
 # run first and their output is shown as is.
 set -u
@@ -496,6 +499,12 @@ if [ -x "$build/smtpgate-sniffd" ] && [ -z "${BENCH_NO_SNIFF:-}" ]; then
 	echo
 	echo "=== smtpgate-sniffd ==="
 	"$here/sniff.sh" "$build" || bench_log "bench/sniff.sh failed"
+fi
+# So have refusals that say why (the responder).
+if [ -z "${BENCH_NO_REPLY:-}" ]; then
+	echo
+	echo "=== refused connections: reply = reset | smtp ==="
+	"$here/reply.sh" "$build" || bench_log "bench/reply.sh failed"
 fi
 # So has the SPF sandbox.
 if [ -x "$build/bench/bench_spf" ] && [ -z "${BENCH_NO_SPF:-}" ]; then

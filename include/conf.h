@@ -35,6 +35,8 @@
 #define CONF_MAX_PROVIDERS	48	/* [sniffer] provider_domains */
 #define CONF_NAME_MAX		254	/* a host name with its NUL */
 #define CONF_DOMAIN_MAX		64	/* a provider domain with its NUL */
+#define CONF_REPLY_RULES	8	/* reply.h's REPLY_RULE_MAX */
+#define CONF_REPLY_TEXT_MAX	160	/* a reply text or URL with its NUL */
 
 /* What to do with a client a check judged. */
 enum action {
@@ -108,6 +110,8 @@ struct conf_sniffer {
 	uint32_t state_save_interval_s;	/* routine saves at most this often
 					 * (a ban change is saved at once) */
 	char control_socket[256];	/* smtpgate-sniffd's control socket */
+	bool reply_smtp;		/* bans answered by smtpgated's
+					 * responder (reply = smtp) */
 };
 
 struct conf_dns {
@@ -159,6 +163,13 @@ struct conf_gate {
 	bool retry_by_prefix;		/* retry_key = prefix (else address) */
 	uint32_t retry_prefix4;		/* prefix lengths of the key then */
 	uint32_t retry_prefix6;
+	/* refusals that say why (reply.h, smtpgate.conf(5) REPLIES) */
+	bool reply_smtp;		/* reply = smtp (else reset) */
+	uint16_t reply_port;		/* first of the responder's ports */
+	uint32_t reply_max_conns;	/* responder connections at once */
+	uint32_t reply_timeout_s;	/* a connection's whole life */
+	char reply_url[CONF_REPLY_TEXT_MAX];	/* "" = none */
+	char reply_text[CONF_REPLY_RULES][CONF_REPLY_TEXT_MAX];
 };
 
 struct conf_nft {

@@ -42,6 +42,14 @@ int nftexpr_verdict(struct nftnl_rule *r, int verdict);
 int nftexpr_jump(struct nftnl_rule *r, const char *chain);
 int nftexpr_reset(struct nftnl_rule *r);
 int nftexpr_queue(struct nftnl_rule *r, uint16_t num, enum nftrules_queue q);
+/* The responder's rules (reply.h): reg1 = map[reg1]; reg1 = a port
+ * (host order, loaded in network order); redirect to the port in reg1;
+ * reg1 = the transparent flag of the socket the packet would reach (the
+ * rule ends when there is none). */
+int nftexpr_lookup_map(struct nftnl_rule *r, const char *map, uint32_t id);
+int nftexpr_imm_port(struct nftnl_rule *r, uint16_t port);
+int nftexpr_redir(struct nftnl_rule *r);
+int nftexpr_socket_transparent(struct nftnl_rule *r);
 
 /*
  * The other way, for rules read back from the kernel: is e a queue (the

@@ -71,6 +71,9 @@ struct nftrules_conf {
 	uint16_t sniff_queue;		/* smtpgate-sniffd's NFQUEUE number */
 	uint32_t sniff_packets;		/* queue client packets 3..this of a
 					 * session; 0: no sniffer rules */
+	bool reply_gate;		/* [gate] reply = smtp: maps reply4/6 */
+	bool reply_sniff;		/* [sniffer] reply = smtp */
+	uint16_t reply_port;		/* the responder's first port */
 };
 
 /* The ruleset's fields of a loaded configuration (cf outlives c: c points

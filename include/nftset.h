@@ -62,6 +62,9 @@ struct nftset_elem {
 	bool has_end;			/* interval: an end element follows */
 	uint8_t end[16];		/* interval: first address past the prefix */
 	uint64_t timeout_ms;		/* 0: the set's default (adds only) */
+	uint8_t datalen;		/* maps: the value's length, 0: a set */
+	uint8_t data[16];		/* maps: the value (a port: 2 bytes,
+					 * network order) */
 };
 
 struct nftset_stats {
@@ -89,6 +92,10 @@ int nftset_fd(const struct nftset *s);
 int nftset_add(struct nftset *s, const char *base, const struct addr *a,
     uint32_t timeout_s);
 int nftset_del(struct nftset *s, const char *base, const struct addr *a);
+/* A map element "<base>4"/"<base>6": a -> port (an inet_service value),
+ * e.g. reply4 { 192.0.2.7 : 7026 }.  As nftset_add otherwise. */
+int nftset_add_port(struct nftset *s, const char *base, const struct addr *a,
+    uint16_t port, uint32_t timeout_s);
 /* Interval sets (allow4/allow6): a prefix is a start and an end element. */
 int nftset_add_prefix(struct nftset *s, const char *base,
     const struct prefix *p);

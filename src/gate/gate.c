@@ -12,6 +12,7 @@
  *   gate_dnsbl.c   the DNSBL health probes
  *   gate_watch.c   what the kernel let through unjudged
  *   gate_retry.c   tempfail's retries the kernel decided, logged
+ *   gate_reply.c   the responder: refusals that say why (reply.h)
  *   gate_stats.c   the counters as one line
  *
  * What the DNS answers mean is findings.c's (the gate and smtpgatectl
@@ -176,6 +177,9 @@ gate_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
+	if ((c->gate.reply_smtp || c->sniffer.reply_smtp) &&
+	    (g->reply = gate_reply_new(g, err, errlen)) == NULL)
+		goto fail;
 	{
 		char aerr[512];
 
@@ -214,6 +218,7 @@ gate_free(struct gate *g)
 	gate_lookup_release_all(g);
 	gate_watch_free(g->watch);
 	gate_retry_free(g->retry);
+	gate_reply_free(g->reply);
 	if (g->cfg != NULL)
 		gate_dnsbl_stop(g->cfg);
 	/* Cancelled callbacks release the lookups still referenced. */

@@ -13,6 +13,10 @@
  * sender's retry key (retry.h) in wait (timeout retry_min) and retry
  * (timeout retry_window); the kernel decides its retries from them.
  *
+ * With [gate] reply = smtp a cached reject also puts the client in map
+ * reply4/reply6 (gate_reply_note) and drops its SYNs instead of resetting
+ * them: the retransmit is redirected to the responder, which says why.
+ *
  * Exports gate_apply_verdict (gate_int.h).
  */
 #include "gate_int.h"
@@ -88,9 +92,19 @@ gate_apply_verdict(struct gate_lookup *lk,
 
 	gate_apply_count(g, v);
 	gate_apply_log(lk, j);
+	/* reply = smtp: a cached reject is answered by the responder (554),
+	 * a tempfail too (421) until retry_min, when the retry rules take
+	 * over; their SYNs are dropped so the retransmits are redirected
+	 * (reply.h). */
+	enum queue_verdict hv = qv;	/* for the held SYNs */
+	if (v->action == ACTION_REJECT && v->cache)
+		hv = gate_reply_note(lk, v, REPLY_REJECT, cg->deny_ttl_s, qv);
+	else if (v->action == ACTION_TEMPFAIL)
+		hv = gate_reply_note(lk, v, REPLY_TEMPFAIL, cg->retry_min_s,
+		    qv);
 	/* A verdict that cannot go out is logged by queue.c, once. */
 	for (size_t i = 0; i < lk->nheld; i++)
-		(void)queue_verdict(g->q, lk->held[i].id, qv,
+		(void)queue_verdict(g->q, lk->held[i].id, hv,
 		    lk->held[i].mark);
 	if (v->action == ACTION_TEMPFAIL) {
 		gate_apply_tempfail(lk);

@@ -24,6 +24,7 @@
 #include "queue.h"
 #include "verdict.h"
 #include "ratelimit.h"
+#include "reply.h"
 
 #define GATE_PROBE_OK_S		300	/* re-probe a healthy list */
 #define GATE_PROBE_BAD_S	60	/* re-probe a disabled list */
@@ -97,6 +98,20 @@ struct gate_watch_stats {
 	uint64_t retry_passed;
 };
 
+/* gate_reply.c: the responder's counters (smtpgated(8)). */
+struct gate_reply_stats {
+	uint64_t noted;			/* refusals put in reply4/6 */
+	uint64_t sent;			/* lines written */
+	uint64_t by_kind[REPLY_KIND_MAX];	/* of those: 554, 421 */
+	uint64_t capped;		/* reset: reply_max_conns open */
+	uint64_t timeouts;		/* closed at reply_timeout */
+	uint64_t cut;			/* closed: client sent too much */
+	uint64_t failed;		/* the line could not be written */
+	uint64_t accept_errors;		/* accept failed (EMFILE, ...) */
+	uint32_t conns_max;		/* most connections open at once */
+};
+struct gate_reply;
+
 struct gate {
 	struct evloop *ev;
 	struct gate_cfg *cfg;		/* current generation */
@@ -117,6 +132,8 @@ struct gate {
 	struct gate_watch *watch;
 	struct gate_retry *retry;	/* tempfail's retries, logged */
 	struct ev_timer *allow_timer;	/* next allow-list expiry, or NULL */
+	struct gate_reply *reply;	/* the responder, or NULL (reply =
+					 * reset in [gate] and [sniffer]) */
 	struct gate_stats st;
 };
 
@@ -192,6 +209,19 @@ void gate_lookup_release_all(struct gate *g);
 /* gate_apply.c: a verdict to the queue, the sets, the counters, the log. */
 void gate_apply_verdict(struct gate_lookup *lk,
     const struct findings_judgment *j);
+
+/* gate_reply.c: the responder (reply.h).  new: NULL with err. */
+struct gate_reply *gate_reply_new(struct gate *g, char *err, size_t errlen);
+void gate_reply_free(struct gate_reply *r);
+/* Its counters (all zero for NULL); *open: connections open now. */
+const struct gate_reply_stats *gate_reply_stats(const struct gate_reply *r,
+    uint32_t *open);
+/* A refusal of kind for the responder: the client into reply4/6 for
+ * ttl_s; returns the verdict for its held SYNs (QUEUE_DROP then, else
+ * qv). */
+enum queue_verdict gate_reply_note(struct gate_lookup *lk,
+    const struct verdict *v, enum reply_kind kind, uint32_t ttl_s,
+    enum queue_verdict qv);
 
 /* gate_dnsbl.c: health probes of the DNSBL zones of a generation. */
 void gate_dnsbl_start(struct gate_cfg *c);

@@ -18,6 +18,8 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 	const struct nftset_stats *ns = nftset_stats(g->nft);
 	const struct dns_stats *ds = dns_stats(g->dns);
 	const struct gate_watch_stats *ws = gate_watch_stats(g->watch);
+	uint32_t ropen;
+	const struct gate_reply_stats *rs = gate_reply_stats(g->reply, &ropen);
 	const struct {
 		const char *name;
 		unsigned long long v;
@@ -72,6 +74,18 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "nft_elements", ns->elements },
 		{ "nft_errors", ns->errors },
 		{ "nft_full", ns->full },
+		/* the responder (gate_reply.c) */
+		{ "reply_noted", rs->noted },
+		{ "reply_sent", rs->sent },
+		{ "reply_554", rs->by_kind[REPLY_REJECT] },
+		{ "reply_421", rs->by_kind[REPLY_TEMPFAIL] },
+		{ "reply_open", ropen },
+		{ "reply_open_max", rs->conns_max },
+		{ "reply_capped", rs->capped },
+		{ "reply_timeouts", rs->timeouts },
+		{ "reply_cut", rs->cut },
+		{ "reply_failed", rs->failed },
+		{ "reply_accept_errors", rs->accept_errors },
 	};
 	size_t off = 0;
 

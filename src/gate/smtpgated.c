@@ -93,7 +93,7 @@ smtpgated_signal(int signo, void *arg)
 		gate_reload(d->gate, d->dc.conf_path);
 		break;
 	case SIGUSR1: {
-		char line[1280];
+		char line[2048];
 
 		smtpgated_stats_format(d, line, sizeof(line));
 		log_info("stats %s", line);

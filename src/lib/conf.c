@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "conf_int.h"
+#include "reply.h"
 
 /* ---- defaults ---- */
 
@@ -120,6 +121,15 @@ conf_defaults(struct conf *c)
 
 	snprintf(c->gate.control_socket, sizeof c->gate.control_socket, "%s",
 	    "/run/smtpgate/smtpgated.sock");
+	/* Refusals that say why (reply.h): off until the admin opens the
+	 * responder's ports (smtpgate.conf(5), REPLIES). */
+	c->gate.reply_smtp = false;
+	c->gate.reply_port = 7025;
+	c->gate.reply_max_conns = 256;
+	c->gate.reply_timeout_s = 10;
+	for (int r = 0; r < REPLY_RULE_MAX; r++)
+		snprintf(c->gate.reply_text[r], sizeof c->gate.reply_text[r],
+		    "%s", reply_rule_default((enum reply_rule)r));
 	snprintf(c->nft.table, sizeof c->nft.table, "smtpgate");
 	snprintf(c->nft.allow_file, sizeof c->nft.allow_file, "%s",
 	    SYSCONFDIR "/smtpgate/allow.list");

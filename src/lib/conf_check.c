@@ -17,6 +17,7 @@
 
 #include "conf_int.h"
 #include "ptrclass.h"
+#include "reply.h"
 
 /* One rule's verdict: which key breaks it, and why. */
 struct conf_check_fault {
@@ -130,9 +131,30 @@ conf_check_retry(const struct conf *c, const int *seen,
 	return false;
 }
 
+/* The responder's ports (reply_port and the REPLY_PORTS - 1 after it)
+ * are no gated port: a redirected connection would be gated again. */
+static bool
+conf_check_reply_ports(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	unsigned lo = c->gate.reply_port, hi = lo + REPLY_PORTS - 1;
+
+	for (size_t i = 0; i < c->gate.nports; i++) {
+		if (c->gate.ports[i] < lo || c->gate.ports[i] > hi)
+			continue;
+		(void)conf_check_blame(f, seen, "gate", "ports", "gate",
+		    "reply_port");
+		snprintf(f->why, sizeof f->why, "gated port %u is one of the "
+		    "responder's ports %u-%u", c->gate.ports[i], lo, hi);
+		return false;
+	}
+	return true;
+}
+
 static bool (*const conf_check_rules[])(const struct conf *, const int *,
     struct conf_check_fault *) = {
 	conf_check_providers_mode,
+	conf_check_reply_ports,
 	conf_check_queues,
 	conf_check_offender_timeout,
 	conf_check_retry,

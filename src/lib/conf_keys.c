@@ -16,6 +16,7 @@
 #include "conf_int.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "reply.h"
 
 /* Never gated (smtpgate.conf(5)): submission and submissions. */
 #define CONF_KEYS_SUBMISSION	587
@@ -480,6 +481,40 @@ conf_keys_set_retry_key(const struct conf_key *k, const char *v,
 	return -1;
 }
 
+/* ---- setters of the reply keys (reply.h) ---- */
+
+/* reply = reset | smtp, into the bool at the key's field. */
+static int
+conf_keys_set_reply(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	if (strcmp(v, "reset") == 0 || strcmp(v, "smtp") == 0) {
+		*(bool *)conf_keys_field(k, c) = v[0] == 's';
+		return 0;
+	}
+	snprintf(why, whylen, "'%s': want reset or smtp", v);
+	return -1;
+}
+
+/* A reply text (reply_text_*: not empty) or reply_url (may be empty). */
+static int
+conf_keys_set_reply_text(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen)
+{
+	bool url = strcmp(k->name, "reply_url") == 0;
+
+	if (reply_text_check(v, url, why, whylen) != 0)
+		return -1;
+	if (url && v[0] != '\0' && strncmp(v, "http://", 7) != 0 &&
+	    strncmp(v, "https://", 8) != 0) {
+		snprintf(why, whylen, "'%s': want an http:// or https:// URL",
+		    v);
+		return -1;
+	}
+	snprintf((char *)conf_keys_field(k, c), CONF_REPLY_TEXT_MAX, "%s", v);
+	return 0;
+}
+
 /* ---- the schema ---- */
 
 #define A(x)	(1u << (x))
@@ -514,6 +549,8 @@ conf_keys_set_retry_key(const struct conf_key *k, const char *v,
 	{ s, n, set, F(f), 0, 0, 0, true, 0 }
 #define WORD(s, n, set, f, rs) \
 	{ s, n, set, F(f), 0, 0, 0, false, rs }
+#define TEXT(n, f) \
+	{ "gate", n, conf_keys_set_reply_text, F(f), 0, 0, 0, false, 0 }
 #define RULE(n, r) \
 	ACT("sniffer", n, sniffer.rule[r], SNIFF_ACTIONS)
 
@@ -560,6 +597,21 @@ static const struct conf_key conf_keys[] = {
 	    gate.retry_by_prefix, GATED),
 	U32("gate", "retry_prefix4", gate.retry_prefix4, 8, 32, GATED),
 	U32("gate", "retry_prefix6", gate.retry_prefix6, 16, 128, GATED),
+	/* refusals that say why (reply.h) */
+	WORD("gate", "reply", conf_keys_set_reply, gate.reply_smtp, GATED),
+	U16("gate", "reply_port", gate.reply_port, 1024,
+	    65536 - REPLY_PORTS, GATED),
+	U32("gate", "reply_max_conns", gate.reply_max_conns, 1, 65536, 0),
+	DUR("gate", "reply_timeout", gate.reply_timeout_s, 1, 300),
+	TEXT("reply_url", gate.reply_url),
+	TEXT("reply_text_dnsbl", gate.reply_text[REPLY_RULE_DNSBL]),
+	TEXT("reply_text_no_ptr", gate.reply_text[REPLY_RULE_NO_PTR]),
+	TEXT("reply_text_invalid_ptr", gate.reply_text[REPLY_RULE_INVALID_PTR]),
+	TEXT("reply_text_generic_ptr", gate.reply_text[REPLY_RULE_GENERIC_PTR]),
+	TEXT("reply_text_static_ptr", gate.reply_text[REPLY_RULE_STATIC_PTR]),
+	TEXT("reply_text_fcrdns", gate.reply_text[REPLY_RULE_FCRDNS]),
+	TEXT("reply_text_dns_error", gate.reply_text[REPLY_RULE_DNS_ERROR]),
+	TEXT("reply_text_offend", gate.reply_text[REPLY_RULE_OFFEND]),
 
 	WORD("nft", "table", conf_keys_set_table, nft.table, GATED | SNIFFD),
 	PATH("nft", "allow_file", nft.allow_file, 0),
@@ -619,6 +671,9 @@ static const struct conf_key conf_keys[] = {
 	DUR("sniffer", "state_save_interval", sniffer.state_save_interval_s,
 	    1, 86400),
 	PATH("sniffer", "control_socket", sniffer.control_socket, SNIFFD),
+	/* the sniffer's bans answered by smtpgated's responder (reply.h) */
+	WORD("sniffer", "reply", conf_keys_set_reply, sniffer.reply_smtp,
+	    GATED),
 };
 
 #define CONF_KEYS_N	(sizeof conf_keys / sizeof conf_keys[0])
@@ -679,6 +734,11 @@ conf_keys_value(const struct conf_key *k, const struct conf *c, char *buf,
 	else if (k->set == conf_keys_set_path ||
 	    k->set == conf_keys_set_table || k->set == conf_keys_set_user)
 		snprintf(buf, len, "%.*s", (int)k->size, field);
+	else if (k->set == conf_keys_set_reply_text)
+		snprintf(buf, len, "%s", field);
+	else if (k->set == conf_keys_set_reply)
+		snprintf(buf, len, "%s", *(const bool *)(const void *)field ?
+		    "smtp" : "reset");
 	else
 		snprintf(buf, len, "?");
 	return buf;

@@ -298,3 +298,58 @@ nftexpr_queue_of(struct nftnl_expr *e, enum nftrules_queue *q, uint16_t *num)
 		*num = info->queuenum;
 	return 1;
 }
+
+int
+nftexpr_lookup_map(struct nftnl_rule *r, const char *map, uint32_t id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	}
+	return nftexpr_expr(r, e);
+}
+
+int
+nftexpr_imm_port(struct nftnl_rule *r, uint16_t port)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	uint16_t be = htons(port);
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &be, sizeof(be));
+	}
+	return nftexpr_expr(r, e);
+}
+
+/* As nft writes "redirect to :PORT": the port range's minimum in reg1,
+ * NF_NAT_RANGE_PROTO_SPECIFIED (2). */
+int
+nftexpr_redir(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("redir");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN,
+		    NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS, 2);
+	}
+	return nftexpr_expr(r, e);
+}
+
+int
+nftexpr_socket_transparent(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("socket");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY,
+		    NFT_SOCKET_TRANSPARENT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, NFT_REG_1);
+	}
+	return nftexpr_expr(r, e);
+}

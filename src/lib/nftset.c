@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -243,6 +244,22 @@ nftset_add(struct nftset *s, const char *base, const struct addr *a,
 		errno = EINVAL;
 		return -1;
 	}
+	return nftset_queue(s, &e);
+}
+
+int
+nftset_add_port(struct nftset *s, const char *base, const struct addr *a,
+    uint16_t port, uint32_t timeout_s)
+{
+	struct nftset_elem e;
+	uint16_t be = htons(port);
+
+	if (nftset_elem_addr(&e, false, base, a, timeout_s) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(e.data, &be, sizeof(be));
+	e.datalen = sizeof(be);
 	return nftset_queue(s, &e);
 }
 

@@ -72,7 +72,7 @@ nftset_elem_prefix(struct nftset_elem *e, bool del, const char *base,
 /* Key into one element nest; flags 0 means no flags attribute. */
 static int
 nftset_put_elem(struct nlmsghdr *nlh, const uint8_t *key, uint8_t keylen,
-    uint32_t flags, uint64_t timeout_ms)
+    uint32_t flags, uint64_t timeout_ms, const uint8_t *data, uint8_t datalen)
 {
 	struct nftnl_set_elem *el;
 
@@ -83,6 +83,8 @@ nftset_put_elem(struct nlmsghdr *nlh, const uint8_t *key, uint8_t keylen,
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_FLAGS, flags);
 	if (timeout_ms != 0)
 		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+	if (datalen != 0)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, data, datalen);
 	/*
 	 * Every nest is NFTA_LIST_ELEM.  (nftnl_set_elems_nlmsg_build_payload
 	 * in libnftnl 1.2.4 numbers them 1, 2, ...; the kernel ignores the
@@ -104,11 +106,13 @@ nftset_build_elem_msg(void *buf, size_t len, const char *table,
 	/*
 	 * libmnl and libnftnl write without a bound: the bound is
 	 * NFTSET_MSG_MAX, and the worst case (64-byte table, 32-byte set,
-	 * two 16-byte keys, flags, timeout) is under 300 bytes.
+	 * two 16-byte keys, flags, timeout, a 16-byte value) is under 350
+	 * bytes.
 	 */
 	if (len < NFTSET_MSG_MAX || strnlen(table, NFTSET_TABLE_MAX) >=
 	    NFTSET_TABLE_MAX || strnlen(e->set, NFTSET_NAME_MAX) >=
-	    NFTSET_NAME_MAX || e->keylen == 0 || e->keylen > sizeof(e->key))
+	    NFTSET_NAME_MAX || e->keylen == 0 || e->keylen > sizeof(e->key) ||
+	    e->datalen > sizeof(e->data))
 		return 0;
 
 	flags = e->del ? 0 : NLM_F_CREATE;
@@ -120,10 +124,10 @@ nftset_build_elem_msg(void *buf, size_t len, const char *table,
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, e->set);
 	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
 	if (nftset_put_elem(nlh, e->key, e->keylen, 0, e->del ? 0 :
-	    e->timeout_ms) == -1)
+	    e->timeout_ms, e->data, e->del ? 0 : e->datalen) == -1)
 		return 0;
 	if (e->interval && e->has_end && nftset_put_elem(nlh, e->end,
-	    e->keylen, NFT_SET_ELEM_INTERVAL_END, 0) == -1)
+	    e->keylen, NFT_SET_ELEM_INTERVAL_END, 0, NULL, 0) == -1)
 		return 0;
 	mnl_attr_nest_end(nlh, list);
 	if (nlh->nlmsg_len > NFTSET_MSG_MAX)	/* cannot happen: see above */
@@ -150,6 +154,9 @@ nftset_elem_label(const struct nftset_elem *e, char *buf, size_t len)
 	if (e->interval)
 		snprintf(buf, len, "%s element %s %s/%u", verb, e->set, a,
 		    e->plen);
+	else if (e->datalen == 2 && !e->del)	/* a map to a port */
+		snprintf(buf, len, "%s element %s %s : %u", verb, e->set, a,
+		    (unsigned)e->data[0] << 8 | e->data[1]);
 	else
 		snprintf(buf, len, "%s element %s %s", verb, e->set, a);
 	return buf;

@@ -57,6 +57,9 @@ nftrules_conf_from(struct nftrules_conf *c, const struct conf *cf)
 	c->pass_ttl_s = cf->gate.pass_ttl_s;
 	c->sniff_queue = cf->sniffer.queue;
 	c->sniff_packets = cf->sniffer.packets;
+	c->reply_gate = cf->gate.reply_smtp;
+	c->reply_sniff = cf->sniffer.reply_smtp;
+	c->reply_port = cf->gate.reply_port;
 }
 
 const char *
@@ -140,6 +143,10 @@ nftrules_build(struct nl_batch *b, const struct nftrules_conf *c,
 	if (c->sniff_packets > 0) {
 		nftrules_table_chain(b, c->table, NFTRULES_SNIFF_CHAIN, false);
 		nftrules_rule_sniff(b, c, q);
+	}
+	if (c->reply_gate || c->reply_sniff) {
+		nftrules_table_nat_chain(b, c->table, NFTRULES_REPLY_CHAIN);
+		nftrules_rule_reply(b, c);
 	}
 	nftrules_table_chain(b, c->table, NFTRULES_CHAIN, true);
 	nftrules_rule_gate(b, c, q);

@@ -25,6 +25,7 @@
 #define NFTRULES_MSG_ROOM	8192		/* any one message is smaller */
 #define NFTRULES_CHAIN		"gate"
 #define NFTRULES_SNIFF_CHAIN	"sniff"	/* regular chain, from gate */
+#define NFTRULES_REPLY_CHAIN	"reply"	/* nat prerouting (reply.h) */
 #define NFTRULES_PROBE_TABLE	"smtpgate_probe"
 #define NFTRULES_PROBE_CHAIN	"probe"
 
@@ -37,6 +38,7 @@ enum nftrules_set_id {
 	NFTRULES_SET_DROPNET6, NFTRULES_SET_WAIT4, NFTRULES_SET_WAIT6,
 	NFTRULES_SET_RETRY4, NFTRULES_SET_RETRY6, NFTRULES_SET_EARLY4,
 	NFTRULES_SET_EARLY6, NFTRULES_SET_RETRIED4, NFTRULES_SET_RETRIED6,
+	NFTRULES_SET_REPLY4, NFTRULES_SET_REPLY6,
 };
 
 /* How long the retry rules' notes (early4/6, retried4/6) last when no
@@ -61,12 +63,18 @@ void nftrules_table_allow(struct nl_batch *b, const struct nftrules_conf *c);
  * accept (gate); else a regular one (sniff, the probe's). */
 void nftrules_table_chain(struct nl_batch *b, const char *table,
     const char *chain, bool base);
+/* The responder's chain: nat, hook prerouting, priority dstnat (-100),
+ * policy accept (reply.h). */
+void nftrules_table_nat_chain(struct nl_batch *b, const char *table,
+    const char *chain);
 
 /* nftrules_rule.c */
 void nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q);
 void nftrules_rule_sniff(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q);
+/* Chain reply's rules: refused sources redirected to the responder. */
+void nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c);
 /* The probe's rule: "queue num 0 bypass" (native).  Its message id, or
  * -1 (b broken). */
 int nftrules_rule_probe(struct nl_batch *b);

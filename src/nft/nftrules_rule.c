@@ -28,6 +28,7 @@
 #include "marks.h"
 #include "nftexpr.h"
 #include "nftrules_int.h"
+#include "reply.h"
 
 /* TCP flag bits as in the header's flags byte (offset 13). */
 #define NFTRULES_TCP_FIN	0x01
@@ -219,6 +220,59 @@ nftrules_rule_retry(struct nl_batch *b, const struct nftrules_conf *c,
 	(void)nftrules_rule_add(b, r, f, text);
 }
 
+/* "tcp dport LO-HI ct status dnat" into r: a SYN redirected to one of the
+ * responder's ports. */
+static int
+nftrules_rule_to_responder(struct nftnl_rule *r, const struct nftrules_conf *c)
+{
+	uint16_t lo = htons(c->reply_port), hi = htons((uint16_t)(c->reply_port +
+	    REPLY_PORTS - 1));
+	uint32_t dnat = 0x20, zero = 0;		/* IPS_DST_NAT */
+	int f;
+
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	f |= nftexpr_cmp(r, NFT_CMP_GTE, &lo, sizeof(lo));
+	f |= nftexpr_cmp(r, NFT_CMP_LTE, &hi, sizeof(hi));
+	f |= nftexpr_ct(r, NFT_CT_STATUS, -1);
+	f |= nftexpr_and(r, &dnat, sizeof(dnat));
+	f |= nftexpr_cmp(r, NFT_CMP_NEQ, &zero, sizeof(zero));
+	return f;
+}
+
+/* Rules 3b of chain gate: the responder listens -> accept; else reset. */
+static void
+nftrules_rule_reply_syn(struct nl_batch *b, const struct nftrules_conf *c)
+{
+	struct nftnl_rule *r;
+	char text[NL_LABEL_MAX];
+	uint8_t zero = 0;
+	int f;
+
+	for (int listen = 1; listen >= 0; listen--) {
+		if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL) {
+			nl_batch_fail(b);
+			return;
+		}
+		f = nftrules_rule_to_responder(r, c);
+		if (listen) {
+			f |= nftexpr_socket_transparent(r);
+			f |= nftexpr_cmp(r, NFT_CMP_EQ, &zero, 1);
+			f |= nftexpr_counter(r);
+			f |= nftexpr_verdict(r, NF_ACCEPT);
+		} else {
+			f |= nftexpr_counter(r);
+			f |= nftexpr_reset(r);
+		}
+		snprintf(text, sizeof(text), "tcp dport %u-%u ct status dnat "
+		    "%scounter %s", c->reply_port, c->reply_port +
+		    REPLY_PORTS - 1, listen ? "socket transparent 0 " : "",
+		    listen ? "accept" : "reject with tcp reset");
+		(void)nftrules_rule_add(b, r, f, text);
+	}
+}
+
 /* Chain gate's rules, in the order of nft/smtpgate.nft. */
 void
 nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
@@ -333,6 +387,14 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 	(void)nftrules_rule_add(b, r, f, "tcp flags & (fin|syn|rst|ack) "
 	    "!= syn accept");
 
+	/* 3b. [gate|sniffer] reply = smtp: a SYN the reply chain redirected
+	 * to the responder's ports passes when the responder listens, and
+	 * is reset when it does not (smtpgated down: fail open, and the
+	 * client learns so at once, whatever the admin's own filter does
+	 * with closed ports). */
+	if (c->reply_gate || c->reply_sniff)
+		nftrules_rule_reply_syn(b, c);
+
 	/* 4. Only gated ports. */
 	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
 		goto oom;
@@ -445,6 +507,128 @@ oom:
 	nl_batch_fail(b);
 }
 
+/* "ip saddr @SET accept" (or ip6) in chain reply.  0, or -1 (b broken). */
+static int
+nftrules_rule_reply_keep(struct nl_batch *b, const struct nftrules_conf *c,
+    const char *set, uint32_t id, bool v6)
+{
+	struct nftnl_rule *r;
+	char text[NL_LABEL_MAX];
+	int f;
+
+	if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) == NULL)
+		return -1;
+	f = nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12,
+	    v6 ? 16 : 4);
+	f |= nftexpr_lookup(r, set, id, false);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	snprintf(text, sizeof(text), "%s saddr @%s accept", v6 ? "ip6" : "ip",
+	    set);
+	(void)nftrules_rule_add(b, r, f, text);
+	return 0;
+}
+
+/*
+ * Chain reply (nat prerouting, reply.h): a new connection to a gated port
+ * from a source the gate refused (map reply4/reply6: address -> port) or
+ * the sniffer banned (offend4/offend6, [sniffer] reply = smtp) is
+ * redirected to the responder's port for its reason.  NAT is decided at a
+ * connection's first packet, before chain gate, so the gate's own refusal
+ * of a first SYN cannot redirect it: smtpgated drops that SYN instead and
+ * the client's retransmit (about 1 s later) comes here.  Allow-listed
+ * sources are never redirected; passed ones only when the sniffer banned
+ * them since.
+ */
+void
+nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c)
+{
+	/* Left alone: allow-listed always; passed ones after the bans (a
+	 * sniffer's ban is newer evidence than a pass). */
+	static const struct {
+		const char *set;
+		uint32_t id;
+		bool v6;
+	} allow[] = {
+		{ "allow4", NFTRULES_SET_ALLOW4, false },
+		{ "allow6", NFTRULES_SET_ALLOW6, true },
+	}, pass[] = {
+		{ "pass4", NFTRULES_SET_PASS4, false },
+		{ "pass6", NFTRULES_SET_PASS6, true },
+	};
+	struct nftnl_rule *r;
+	char text[NL_LABEL_MAX];
+	int f;
+
+	/* Not a TCP connection to a gated port: not ours. */
+	if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, IPPROTO_TCP);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	(void)nftrules_rule_add(b, r, f, "meta l4proto != tcp accept");
+	if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) == NULL)
+		goto oom;
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, true);
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	(void)nftrules_rule_add(b, r, f, "tcp dport != @gated_ports accept");
+
+	for (size_t i = 0; i < 2; i++)
+		if (nftrules_rule_reply_keep(b, c, allow[i].set, allow[i].id,
+		    allow[i].v6) == -1)
+			goto oom;
+	/* The sniffer's bans: one port. */
+	for (int v6 = 0; c->reply_sniff && v6 <= 1; v6++) {
+		uint16_t port = reply_port(c->reply_port, REPLY_REJECT,
+		    REPLY_RULE_OFFEND);
+
+		if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftexpr_meta(r, NFT_META_NFPROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, v6 ? 16 : 4);
+		f |= nftexpr_lookup(r, v6 ? "offend6" : "offend4",
+		    v6 ? NFTRULES_SET_OFFEND6 : NFTRULES_SET_OFFEND4, false);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_imm_port(r, port);
+		f |= nftexpr_redir(r);
+		snprintf(text, sizeof(text), "%s saddr @offend%d counter "
+		    "redirect to :%u", v6 ? "ip6" : "ip", v6 ? 6 : 4, port);
+		(void)nftrules_rule_add(b, r, f, text);
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (nftrules_rule_reply_keep(b, c, pass[i].set, pass[i].id,
+		    pass[i].v6) == -1)
+			goto oom;
+	/* The gate's refusals: the map gives the port. */
+	for (int v6 = 0; c->reply_gate && v6 <= 1; v6++) {
+		if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftexpr_meta(r, NFT_META_NFPROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 :
+		    NFPROTO_IPV4);
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+		    v6 ? 8 : 12, v6 ? 16 : 4);
+		f |= nftexpr_lookup_map(r, v6 ? "reply6" : "reply4",
+		    v6 ? NFTRULES_SET_REPLY6 : NFTRULES_SET_REPLY4);
+		f |= nftexpr_counter(r);
+		f |= nftexpr_redir(r);
+		snprintf(text, sizeof(text), "counter redirect to :%s saddr "
+		    "map @reply%d", v6 ? "ip6" : "ip", v6 ? 6 : 4);
+		(void)nftrules_rule_add(b, r, f, text);
+	}
+	return;
+oom:
+	nl_batch_fail(b);
+}
 
 int
 nftrules_rule_probe(struct nl_batch *b)

@@ -24,6 +24,7 @@
 #include "nftset.h"
 
 #define NFTRULES_TABLE_PRIO	(-10)		/* priority filter - 10 */
+#define NFTRULES_NAT_PRIO	(-100)		/* priority dstnat */
 
 /* nft's datatype numbers (src/datatype.h), so `nft list` prints keys. */
 #define NFTRULES_TYPE_IPV4	7
@@ -51,7 +52,8 @@ nftrules_table_add(struct nl_batch *b, const char *table, bool del)
 }
 
 /* size 0: no size (the kernel's default: no limit); timeout_ms 0: no
- * default timeout. */
+ * default timeout.  A map (NFT_SET_MAP in flags) maps to inet_service
+ * values. */
 static void
 nftrules_table_set(struct nl_batch *b, const char *table, const char *name,
     uint32_t id, uint32_t type, uint32_t keylen, uint32_t flags,
@@ -76,6 +78,11 @@ nftrules_table_set(struct nl_batch *b, const char *table, const char *name,
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	if (timeout_ms != 0)
 		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
+	if (flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE,
+		    NFTRULES_TYPE_SERVICE);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2);
+	}
 	if ((nlh = nftrules_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE |
 	    NLM_F_EXCL)) != NULL) {
 		nftnl_set_nlmsg_build_payload(nlh, s);
@@ -120,10 +127,16 @@ nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c)
 		{ "retried", NFTRULES_SET_RETRIED4, NFTRULES_SET_RETRIED6,
 		    NFT_SET_TIMEOUT | NFT_SET_EVAL, c->retry_size,
 		    NFTRULES_NOTE_TIMEOUT_MS },
+		/* [gate] reply = smtp: address -> responder port (reply.h),
+		 * one element beside each deny element. */
+		{ "reply", NFTRULES_SET_REPLY4, NFTRULES_SET_REPLY6,
+		    NFT_SET_MAP | NFT_SET_TIMEOUT, c->deny_size, 0 },
 	};
 	char name[NFTSET_NAME_MAX];
 
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		if ((sets[i].flags & NFT_SET_MAP) && !c->reply_gate)
+			continue;
 		if (sets[i].id4 != 0) {
 			snprintf(name, sizeof(name), "%s4", sets[i].base);
 			nftrules_table_set(b, c->table, name, sets[i].id4,
@@ -248,6 +261,31 @@ nftrules_table_chain(struct nl_batch *b, const char *table, const char *chain,
 		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, NFTRULES_TABLE_PRIO);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
+	if ((nlh = nftrules_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE |
+	    NLM_F_EXCL)) != NULL) {
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+		(void)nl_batch_add(b, "add chain inet %s %s", table, chain);
+	}
+	nftnl_chain_free(ch);
+}
+
+void
+nftrules_table_nat_chain(struct nl_batch *b, const char *table,
+    const char *chain)
+{
+	struct nftnl_chain *ch;
+	struct nlmsghdr *nlh;
+
+	if ((ch = nftnl_chain_alloc()) == NULL) {
+		nl_batch_fail(b);
+		return;
+	}
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "nat");
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, NFTRULES_NAT_PRIO);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	if ((nlh = nftrules_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE |
 	    NLM_F_EXCL)) != NULL) {
 		nftnl_chain_nlmsg_build_payload(nlh, ch);

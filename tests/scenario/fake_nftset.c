@@ -57,7 +57,8 @@ static struct {
 	struct fake_change *head, *tail;
 } fake_nft;
 
-/* e's key as the model keeps it: its label after "VERB element SET ". */
+/* e's key as the model keeps it: its label after "VERB element SET "
+ * (a map's without its value). */
 static void
 fake_nft_key(const struct nftset_elem *e, char *key, size_t len)
 {
@@ -67,6 +68,9 @@ fake_nft_key(const struct nftset_elem *e, char *key, size_t len)
 	    strlen(e->set) + 1;
 
 	snprintf(key, len, "%s", strlen(p) > skip ? p + skip : "?");
+	/* A map's element is keyed by its key alone ("ADDR : PORT"). */
+	if (e->datalen != 0 && (p = strstr(key, " : ")) != NULL)
+		key[p - key] = '\0';
 }
 
 static struct fake_elem **
@@ -230,6 +234,20 @@ nftset_add(struct nftset *s, const char *base, const struct addr *a,
 
 	if (nftset_elem_addr(&e, false, base, a, timeout_s) == -1)
 		return -1;
+	return fake_nft_queue(s, &e);
+}
+
+int
+nftset_add_port(struct nftset *s, const char *base, const struct addr *a,
+    uint16_t port, uint32_t timeout_s)
+{
+	struct nftset_elem e;
+
+	if (nftset_elem_addr(&e, false, base, a, timeout_s) == -1)
+		return -1;
+	e.data[0] = (uint8_t)(port >> 8);
+	e.data[1] = (uint8_t)port;
+	e.datalen = 2;
 	return fake_nft_queue(s, &e);
 }
 

@@ -63,6 +63,7 @@ struct scn {
 	void *ctx;
 	struct scn_key conf[SCN_CONF_MAX];
 	size_t nconf;
+	unsigned free_base;		/* the last "@free16" chosen, or 0 */
 	char **log;			/* every line the daemon logged */
 	size_t nlog, caplog;
 	size_t logpos;			/* the next line "log" looks at */
@@ -477,6 +478,38 @@ scn_join(char *out, size_t len, int argc, char **argv, int from)
 	return 0;
 }
 
+/*
+ * The first of n consecutive TCP ports that nothing listens on now (from
+ * 40000 on, in steps of n), for daemons that open real listening sockets
+ * (the gate's responder): parallel runs must not collide on a fixed port.
+ * 0 when none was found.
+ */
+static unsigned
+scn_free_ports(unsigned n)
+{
+	for (unsigned base = 40000; base + n < 60000; base += n) {
+		unsigned i;
+
+		for (i = 0; i < n; i++) {
+			struct sockaddr_in sa = { .sin_family = AF_INET,
+			    .sin_port = htons((uint16_t)(base + i)),
+			    .sin_addr.s_addr = htonl(INADDR_ANY) };
+			int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+			if (fd == -1)
+				return 0;
+			ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+			close(fd);
+			if (!ok)
+				break;
+		}
+		if (i == n)
+			return base;
+	}
+	return 0;
+}
+
+/* conf KEY = VALUE; the value "@free16" is the first of 16 free ports. */
 static int
 scn_step_conf(struct scn *sc, int argc, char **argv)
 {
@@ -487,6 +520,14 @@ scn_step_conf(struct scn *sc, int argc, char **argv)
 		return scn_fail(sc, "usage: conf section.key = value");
 	if (scn_join(value, sizeof(value), argc, argv, from) == -1)
 		return scn_fail(sc, "value too long");
+	if (strcmp(value, "@free16") == 0) {
+		unsigned base = scn_free_ports(16);
+
+		if (base == 0)
+			return scn_fail(sc, "no 16 free ports for %s", argv[1]);
+		snprintf(value, sizeof(value), "%u", base);
+		sc->free_base = base;
+	}
 	return scn_conf_set(sc, argv[1], value);
 }
 
@@ -948,6 +989,15 @@ scn_step_nft(struct scn *sc, int argc, char **argv)
 {
 	char text[512], why[2200];
 
+	char port[16];
+
+	/* "@free16+N": the port N after the chosen "@free16" base. */
+	for (int i = 1; i < argc; i++)
+		if (strncmp(argv[i], "@free16+", 8) == 0 && sc->free_base != 0) {
+			snprintf(port, sizeof(port), "%u", sc->free_base +
+			    (unsigned)atoi(argv[i] + 8));
+			argv[i] = port;
+		}
 	if (argc < 2 || scn_join(text, sizeof(text), argc, argv, 1) == -1)
 		return scn_fail(sc, "usage: nft add|delete element SET KEY "
 		    "[timeout Ns]");

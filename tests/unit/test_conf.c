@@ -90,6 +90,7 @@ conf_dump_sniffer(const struct conf_sniffer *s, char *buf, size_t len)
 	cat(buf, len, "sniffer.state_save_interval_s=%u\n",
 	    s->state_save_interval_s);
 	cat(buf, len, "sniffer.control_socket=%s\n", s->control_socket);
+	cat(buf, len, "sniffer.reply_smtp=%d\n", s->reply_smtp);
 }
 
 /* Every field except path, one "name=value" line each. */
@@ -148,6 +149,14 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 	    "address");
 	cat(buf, len, "gate.retry_prefix4=%u\n", g->retry_prefix4);
 	cat(buf, len, "gate.retry_prefix6=%u\n", g->retry_prefix6);
+	cat(buf, len, "gate.reply_smtp=%d\n", g->reply_smtp);
+	cat(buf, len, "gate.reply_port=%u\n", g->reply_port);
+	cat(buf, len, "gate.reply_max_conns=%u\n", g->reply_max_conns);
+	cat(buf, len, "gate.reply_timeout_s=%u\n", g->reply_timeout_s);
+	cat(buf, len, "gate.reply_url=%s\n", g->reply_url);
+	for (i = 0; i < CONF_REPLY_RULES; i++)
+		cat(buf, len, "gate.reply_text[%zu]=%s\n", i,
+		    g->reply_text[i]);
 	cat(buf, len, "nft.table=%s\n", c->nft.table);
 	cat(buf, len, "nft.allow_file=%s\n", c->nft.allow_file);
 	cat(buf, len, "nft.pass_size=%u\n", c->nft.pass_size);
@@ -207,6 +216,19 @@ static const char golden_defaults[] =
     "gate.retry_key=prefix\n"
     "gate.retry_prefix4=24\n"
     "gate.retry_prefix6=64\n"
+    "gate.reply_smtp=0\n"
+    "gate.reply_port=7025\n"
+    "gate.reply_max_conns=256\n"
+    "gate.reply_timeout_s=10\n"
+    "gate.reply_url=\n"
+    "gate.reply_text[0]=is listed in a DNS blocklist\n"
+    "gate.reply_text[1]=has no PTR record\n"
+    "gate.reply_text[2]=has a PTR record that is no host name\n"
+    "gate.reply_text[3]=has a generic PTR name of an access network\n"
+    "gate.reply_text[4]=has a PTR name of a static end-user address\n"
+    "gate.reply_text[5]=has no PTR name that resolves back to it\n"
+    "gate.reply_text[6]=could not be looked up in the DNS\n"
+    "gate.reply_text[7]=broke SMTP rules (forged HELO or protocol abuse)\n"
     "nft.table=smtpgate\n"
     "nft.allow_file=" SYSCONFDIR "/smtpgate/allow.list\n"
     "nft.pass_size=65536\n"
@@ -257,7 +279,8 @@ static const char golden_defaults[] =
     "sniffer.cut_session=0\n"
     "sniffer.state_file=/var/lib/smtpgate/sniffer.state\n"
     "sniffer.state_save_interval_s=60\n"
-    "sniffer.control_socket=/run/smtpgate/sniffd.sock\n";
+    "sniffer.control_socket=/run/smtpgate/sniffd.sock\n"
+    "sniffer.reply_smtp=0\n";
 
 /* ---- good texts ---- */
 
@@ -469,6 +492,19 @@ static const struct good_case good_cases[] = {
 	    { "gate.queue=14\n" } },
 	{ "indented key after header", "[gate]\n  queue = 15\n",
 	    { "gate.queue=15\n" } },
+	/* refusals that say why (reply.h) */
+	{ "reply smtp", "[gate]\nreply = smtp\nreply_port = 9000\n"
+	    "reply_max_conns = 10\nreply_timeout = 1m\n",
+	    { "gate.reply_smtp=1\n", "gate.reply_port=9000\n",
+	    "gate.reply_max_conns=10\n", "gate.reply_timeout_s=60\n" } },
+	{ "reply texts", "[gate]\nreply_url = https://mx.example/why\n"
+	    "reply_text_no_ptr = needs a PTR record; ask your ISP\n"
+	    "[sniffer]\nreply = smtp\n",
+	    { "gate.reply_url=https://mx.example/why\n",
+	    "gate.reply_text[1]=needs a PTR record; ask your ISP\n",
+	    "sniffer.reply_smtp=1\n" } },
+	{ "reply_port last", "[gate]\nreply_port = 65520\n",
+	    { "gate.reply_port=65520\n" } },
 	{ "198 character line", "[gate]\nptr_providers = /"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -518,6 +554,31 @@ struct bad_case {
 #define V6LINE "  " V6S V6S V6S V6S "\n"
 
 static const struct bad_case bad_cases[] = {
+	/* refusals that say why (reply.h) */
+	{ "reply word", "[gate]\nreply = 554\n",
+	    "%s:2: [gate] reply: '554': want reset or smtp" },
+	{ "reply_port low", "[gate]\nreply_port = 25\n",
+	    "%s:2: [gate] reply_port: '25' out of range 1024..65520" },
+	{ "reply_port past the end", "[gate]\nreply_port = 65521\n",
+	    "%s:2: [gate] reply_port: '65521' out of range 1024..65520" },
+	{ "reply text empty", "[gate]\nreply_text_fcrdns =\n",
+	    "%s:2: [gate] reply_text_fcrdns: empty text" },
+	{ "reply text control byte", "[gate]\nreply_text_dnsbl = a\tb\n",
+	    "%s:2: [gate] reply_text_dnsbl: byte 0x09 at 2: want printable "
+	    "ASCII" },
+	{ "reply text too long", "[gate]\nreply_text_dnsbl = "
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	    "%s:2: [gate] reply_text_dnsbl: longer than 159 characters" },
+	{ "reply_url scheme", "[gate]\nreply_url = ftp://x.example/\n",
+	    "%s:2: [gate] reply_url: 'ftp://x.example/': want an http:// or "
+	    "https:// URL" },
+	{ "reply ports overlap a gated port", "[gate]\nports = 25, 7030\n",
+	    "%s:2: [gate] ports: gated port 7030 is one of the responder's "
+	    "ports 7025-7040" },
+	{ "sniffer reply word", "[sniffer]\nreply = yes\n",
+	    "%s:2: [sniffer] reply: 'yes': want reset or smtp" },
 	/* [sniffer] */
 	{ "sniffer no SPF worker", "[sniffer]\nspf_workers = 0\n",
 	    "%s:2: [sniffer] spf_workers: '0' out of range 1..32" },

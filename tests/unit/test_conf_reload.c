@@ -229,10 +229,11 @@ test_restart_keys(void **state)
 	    "gate.queue:gated gate.queue_maxlen:gated "
 	    "gate.control_socket:gated gate.retry_key:gated "
 	    "gate.retry_prefix4:gated gate.retry_prefix6:gated "
-	    "nft.table:gated,sniffd "
+	    "gate.reply:gated gate.reply_port:gated nft.table:gated,sniffd "
 	    "sniffer.queue:sniffd sniffer.queue_maxlen:sniffd "
 	    "sniffer.spf_workers:sniffd sniffer.spf_user:sniffd "
-	    "sniffer.state_file:sniffd sniffer.control_socket:sniffd ";
+	    "sniffer.state_file:sniffd sniffer.control_socket:sniffd "
+	    "sniffer.reply:gated ";
 	char got[1024] = "", v[300];
 	struct conf *c = &running;
 

@@ -398,6 +398,9 @@ static const struct golden_case golden_cases[] = {
 	/* tempfail's rules keyed by the address, another pass_ttl and
 	 * retry_size. */
 	{ "retry-xt", NFTRULES_QUEUE_XT, false },
+	/* Both replies by the responder (reply.h): maps, nat chain, the
+	 * responder's rules in chain gate. */
+	{ "reply-xt", NFTRULES_QUEUE_XT, true },
 };
 
 static void
