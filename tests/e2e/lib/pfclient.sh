@@ -2,19 +2,26 @@
 # world's client namespace, for tests that need a real retrying sender.
 # Source it after e2e.sh (world.sh) and e2e_init.
 #
-#   pfc_start ADDR   build the instance's tree under $WORLD_DIR/pfclient and
-#                    start it: it takes mail on 127.0.0.1:2525 (in the
-#                    client namespace) and relays everything to the
-#                    gateway ([$WORLD_GW4]:25), binding its connections to
-#                    ADDR; retries come fast (minimal_backoff_time 2s,
-#                    maximal_backoff_time 4s, queue_run_delay 2s).  0 once it
-#                    listens.
+#   pfc_start ADDR [PARAM=VALUE ...]
+#                    build the instance's tree under $WORLD_DIR/pfclient
+#                    (pfclient-ADDR when PFC_NAMED is set) and start it: it
+#                    takes mail on 127.0.0.1:2525 (in the client namespace)
+#                    and relays everything to the gateway ([$WORLD_GW4]:25),
+#                    binding its connections to ADDR; retries come fast
+#                    (minimal_backoff_time 2s, maximal_backoff_time 4s,
+#                    queue_run_delay 2s).  PARAM=VALUE lines are appended to
+#                    main.cf (e.g. maximal_queue_lifetime=0: one attempt,
+#                    then a bounce).  0 once it listens.
 #   pfc_send SUBJECT hand one message to it over SMTP (swaks; the instance
 #                    queues it and delivers it itself)
 #   pfc_stop         `postfix stop`, then end what is left of the
 #                    instance by PID; safe to call twice
 #   PFC_DIR          its tree: etc/ (main.cf, master.cf), spool/, data/,
 #                    maillog (every status= line of the deliveries)
+#   PFC_BOUNCES      the sender's mailbox (mbox): the instance delivers
+#                    mail for client.example.test itself (virtual(8)), so
+#                    the bounces it sends to sender@client.example.test
+#                    land here, to be read by the test
 #
 # Separate from bench/postfix.sh (the receiving MTA in the gateway's
 # namespace) and sharing nothing with it: its own config directory, queue,
@@ -23,6 +30,7 @@
 # address in brackets and DNS lookups are off.
 
 PFC_DIR=
+PFC_BOUNCES=
 PFC_UP=
 
 pfc_log() { printf 'pfclient: %s\n' "$*" >&2; }
@@ -34,13 +42,15 @@ pfc_cmd() {
 }
 
 pfc_start() {
-	local addr=$1 d i
+	local addr=$1 d i kv
+	shift
 	command -v postfix >/dev/null || { pfc_log "postfix missing"; return 1; }
-	d=$WORLD_DIR/pfclient
+	d=$WORLD_DIR/pfclient${PFC_NAMED:+-$addr}
 	PFC_DIR=$d
-	mkdir -p "$d/etc" "$d/spool" "$d/data" || return 1
+	PFC_BOUNCES=$d/mail/sender
+	mkdir -p "$d/etc" "$d/spool" "$d/data" "$d/mail" || return 1
 	chmod 755 "$d" "$d/etc" "$d/spool"
-	chown postfix "$d/data"
+	chown postfix "$d/data" "$d/mail"
 	cat >"$d/etc/main.cf" <<-EOF
 	compatibility_level = 3.6
 	config_directory = $d/etc
@@ -74,7 +84,16 @@ pfc_start() {
 	smtputf8_enable = no
 	mail_owner = postfix
 	setgid_group = postdrop
+	virtual_mailbox_domains = client.example.test
+	virtual_mailbox_base = $d/mail
+	virtual_mailbox_maps = inline:{ sender@client.example.test=sender }
+	virtual_uid_maps = static:$(id -u postfix)
+	virtual_gid_maps = static:$(id -g postfix)
+	virtual_minimum_uid = 1
 	EOF
+	for kv in "$@"; do
+		printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$d/etc/main.cf"
+	done
 	cat >"$d/etc/master.cf" <<-'EOF'
 	127.0.0.1:2525 inet n   -       n       -       -       smtpd
 	pickup    unix  n       -       n       60      1       pickup
@@ -93,6 +112,7 @@ pfc_start() {
 	discard   unix  -       -       n       -       -       discard
 	smtp      unix  -       -       n       -       -       smtp
 	relay     unix  -       -       n       -       -       smtp
+	virtual   unix  -       n       n       -       -       virtual
 	anvil     unix  -       -       n       -       1       anvil
 	scache    unix  -       -       n       -       1       scache
 	postlog   unix-dgram n  -       n       -       1       postlogd
