@@ -2,7 +2,11 @@
  * ctl_sets.c - smtpgatectl cache list|del|flush: the verdicts smtpgated
  * cached in the kernel (sets pass, deny, drop; 4 and 6; and the IPv6 /64
  * sets denynet6, dropnet6), and tempfail's senders (wait4/6, retry4/6,
- * keyed by retry key: retry.h), read and changed over netlink.
+ * keyed by retry key: retry.h), read and changed over netlink.  With
+ * [gate] reply = smtp the maps reply4/6 (address -> the responder's port,
+ * reply.h) go with them: cache del and flush remove a refused client's
+ * element too, else the kernel would go on redirecting it to the 554 or
+ * 421 line until the element's timeout.
  *
  * Exports ctl_cache_main and ctl_sets_dump (ctl_sets.h).  Reading is a
  * GETSETELEM dump through the netlink module, parsed by libnftnl; deleting
@@ -26,6 +30,7 @@
 #include "ctl_sets.h"
 #include "netlink.h"
 #include "nftset.h"
+#include "reply.h"
 #include "retry.h"
 
 #define CTL_SETS_WAIT_MS	5000	/* a dump of 65536 elements */
@@ -119,6 +124,14 @@ ctl_sets_cb(const struct nlmsghdr *nlh, void *data)
 		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION))
 			x->expires_ms = nftnl_set_elem_get_u64(el,
 			    NFTNL_SET_ELEM_EXPIRATION);
+		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_DATA)) {
+			uint32_t dlen = 0;
+			const uint8_t *v = nftnl_set_elem_get(el,
+			    NFTNL_SET_ELEM_DATA, &dlen);
+
+			if (v != NULL && dlen == 2)	/* network order */
+				x->port = (uint16_t)(v[0] << 8 | v[1]);
+		}
 	}
 	nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
@@ -443,6 +456,120 @@ ctl_retry_del(struct ctl *c, struct nftset *ns, const struct addr *key,
 	return found;
 }
 
+/* ---- the responder's maps: reply4/6 ---- */
+
+/* The map of a family, dumped: 1; 0 with *e NULL and *n 0 when there is
+ * none (reply = reset, or a table built before the maps); -1 with err. */
+static int
+ctl_reply_dump(struct ctl *c, int fam, struct ctl_set_elem **e, size_t *n,
+    char *err, size_t errlen)
+{
+	char m[8];
+
+	snprintf(m, sizeof(m), "reply%d", fam);
+	if (ctl_sets_dump(c->conf.nft.table, m, e, n, err, errlen) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return 1;
+}
+
+/* What a map element says: "554 no_ptr", "421 fcrdns", or the port. */
+static const char *
+ctl_reply_what(const struct ctl *c, uint16_t port, char *buf, size_t len)
+{
+	enum reply_kind k;
+	enum reply_rule r;
+
+	if (reply_of_port(c->conf.gate.reply_port, port, &k, &r))
+		snprintf(buf, len, "%s %s", k == REPLY_TEMPFAIL ? "421" : "554",
+		    reply_rule_name(r));
+	else
+		snprintf(buf, len, "port %u", port);
+	return buf;
+}
+
+/*
+ * Delete the reply map elements of the addresses in a/plen (plen: the
+ * family's full length for one address), queued on ns; how many.  Prints
+ * what it deletes.  *rc set when the map could not be read.
+ */
+static int
+ctl_reply_del(struct ctl *c, struct nftset *ns, const struct addr *a,
+    unsigned plen, int *rc)
+{
+	int fam = a->family == AF_INET ? 4 : 6, found = 0;
+	struct ctl_set_elem *e;
+	struct addr net, m;
+	char err[512], text[ADDR_STRLEN], what[48];
+	size_t n;
+
+	if (ctl_reply_dump(c, fam, &e, &n, err, sizeof(err)) == -1) {
+		*rc = ctl_sets_fail(c->conf.nft.table, err);
+		return 0;
+	}
+	addr_mask(&net, a, plen);
+	for (size_t i = 0; i < n; i++) {
+		addr_mask(&m, &e[i].a, plen);
+		if (!addr_eq(&m, &net))
+			continue;
+		(void)nftset_del(ns, "reply", &e[i].a);
+		printf("deleted %s from reply%d (the responder's %s)\n",
+		    addr_ntop(&e[i].a, text), fam,
+		    ctl_reply_what(c, e[i].port, what, sizeof(what)));
+		found++;
+	}
+	free(e);
+	return found;
+}
+
+/*
+ * cache flush deny|tempfail: the reply elements of that kind (554 or
+ * 421), one batch; the other kind's stay.  Prints how many.  CTL_OK, or
+ * the exit code of a failure.
+ */
+static int
+ctl_reply_flush_kind(struct ctl *c, enum reply_kind kind)
+{
+	struct nftset *ns;
+	char err[512];
+	size_t total = 0;
+	int rc = CTL_OK;
+
+	if ((ns = nftset_open(c->conf.nft.table, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "smtpgatectl: %s\n", err);
+		return CTL_UNREACHABLE;
+	}
+	for (int fam = 4; fam <= 6 && rc == CTL_OK; fam += 2) {
+		struct ctl_set_elem *e;
+		size_t n, del = 0;
+		enum reply_kind k;
+		enum reply_rule r;
+		int have = ctl_reply_dump(c, fam, &e, &n, err, sizeof(err));
+
+		if (have == -1) {
+			rc = ctl_sets_fail(c->conf.nft.table, err);
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (reply_of_port(c->conf.gate.reply_port, e[i].port,
+			    &k, &r) && k == kind) {
+				(void)nftset_del(ns, "reply", &e[i].a);
+				del++;
+			}
+		if (have)
+			printf("deleted %zu %s answers from reply%d\n", del,
+			    kind == REPLY_TEMPFAIL ? "421" : "554", fam);
+		total += del;
+		free(e);
+	}
+	if (rc == CTL_OK && total > 0 && nftset_sync(ns) == -1) {
+		fprintf(stderr, "smtpgatectl: cache flush: reply4/6: the "
+		    "kernel refused: %s\n", strerror(errno));
+		rc = CTL_UNREACHABLE;
+	}
+	nftset_close(ns);
+	return rc;
+}
+
 static int
 ctl_cache_list(struct ctl *c)
 {
@@ -556,6 +683,11 @@ ctl_cache_del(struct ctl *c, const char *ip)
 	/* A /64 given is the retry key too when retry_prefix6 is 64. */
 	if (!only_net || retry_key_plen(&c->conf.gate, AF_INET6) == 64)
 		found += ctl_retry_del(c, ns, &rkey, &rc);
+	/* The responder's answer: the address's, or those of the addresses
+	 * in the prefix given. */
+	if (rc == CTL_OK)
+		found += ctl_reply_del(c, ns, &a, only_net ? 64 : only_retry ?
+		    p.len : a.family == AF_INET ? 32 : 128, &rc);
 	if (rc != CTL_OK) {
 		nftset_close(ns);
 		return rc;
@@ -580,14 +712,17 @@ ctl_cache_flush(struct ctl *c, const char *which)
 {
 	static const char *const retry_sets[] = { "wait4", "wait6", "retry4",
 	    "retry6" };
-	const char *sets[CTL_CACHE_NSETS + 4];
+	static const char *const reply_maps[] = { "reply4", "reply6" };
+	const char *sets[CTL_CACHE_NSETS + 6];
 	char err[512];
 	size_t n = 0;
+	bool deny = which != NULL && strcmp(which, "deny") == 0;
+	bool tempfail = which != NULL && strcmp(which, "tempfail") == 0;
 
 	for (size_t k = 0; k < CTL_CACHE_NSETS; k++)
 		if (which == NULL || strcmp(which, ctl_cache_sets[k].kind) == 0)
 			sets[n++] = ctl_cache_sets[k].name;
-	if (which == NULL || strcmp(which, "tempfail") == 0)
+	if (which == NULL || tempfail)
 		for (size_t k = 0; k < 4; k++)
 			sets[n++] = retry_sets[k];
 	if (n == 0) {
@@ -595,11 +730,28 @@ ctl_cache_flush(struct ctl *c, const char *which)
 		    "pass, deny, drop or tempfail\n", which);
 		return CTL_BADINPUT;
 	}
+	/* Everything: the responder's maps too, when the table has them
+	 * (reply = smtp). */
+	for (size_t k = 0; which == NULL && k < 2; k++) {
+		struct ctl_set_elem *e;
+		size_t ne;
+
+		if (ctl_sets_dump(c->conf.nft.table, reply_maps[k], &e, &ne,
+		    err, sizeof(err)) == 0)
+			sets[n++] = reply_maps[k];
+		else if (errno != ENOENT)
+			return ctl_sets_fail(c->conf.nft.table, err);
+		free(e);
+	}
 	if (nftset_replace(c->conf.nft.table, sets, n, NULL, 0, err,
 	    sizeof(err)) == -1)
 		return ctl_sets_fail(c->conf.nft.table, err);
 	for (size_t i = 0; i < n; i++)
 		printf("flushed %s\n", sets[i]);
+	/* deny or tempfail: that kind's answers only (554 or 421). */
+	if (deny || tempfail)
+		return ctl_reply_flush_kind(c, tempfail ? REPLY_TEMPFAIL :
+		    REPLY_REJECT);
 	return CTL_OK;
 }
 

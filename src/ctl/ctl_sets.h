@@ -18,6 +18,8 @@ struct ctl_set_elem {
 	bool interval_end;		/* interval sets: an end element */
 	uint64_t timeout_ms;		/* the element's timeout, 0 none */
 	uint64_t expires_ms;		/* time left, 0 none */
+	uint16_t port;			/* maps to an inet_service (reply4/6):
+					 * the value, host order; 0 else */
 };
 
 /*

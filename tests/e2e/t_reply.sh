@@ -10,7 +10,9 @@
 # megabytes (cut after a bounded read), thousands at once (every one
 # answered or reset, the cap kept, the gate still verdicting).  With
 # smtpgated down the refused client is reset at once (fail open).  With
-# reply = reset (the default) there is no nat chain at all.
+# reply = reset (the default) there is no nat chain at all.  smtpgatectl
+# cache del and cache flush deny|tempfail take a client's map element with
+# its verdict (the 554 or 421 kind only).
 . "$(dirname "$0")/lib/e2e.sh"
 e2e_init "$@"
 
@@ -156,4 +158,56 @@ e2e_mark
 out=$(cl line 198.51.100.11 "$WORLD_GW4" 8)
 case $out in reset*|refused*) e2e_ok "reply = reset: no-PTR client reset ($out)" ;;
 *) e2e_not_ok "reply = reset: got '$out', want a reset" ;; esac
+
+# 7. smtpgatectl cache del and cache flush take the responder's map
+# elements with the verdicts: else the kernel would go on redirecting a
+# forgotten client to its line, never judging it again.
+e2e_stop TERM
+conf=$(e2e_conf reply gate.reply=smtp gate.reply_url=$URL gate.reply_max_conns=20 \
+	gate.reply_timeout=3 "gate.reply_text_no_ptr=has no PTR record; ask your ISP for one")
+e2e_start "$conf" || e2e_finish
+ctl() {
+	CTL_OUT=$(world_gw "$E2E_BUILD/smtpgatectl" -c "$E2E_CONF" "$@" 2>&1)
+	CTL_RC=$?
+}
+e2e_mark
+for a in 198.51.100.131 2001:db8:c::131; do
+	fam=4; world_is_v6 "$a" && fam=6
+	want="554 5.7.1 Service unavailable; client [$a] has no PTR record; ask your ISP for one; see $URL"
+	out=$(cl line "$a" "$(gw_of "$a")" 8)
+	[ "${out#line * }" = "$want" ] && map_has reply$fam "$a" 7026 &&
+		e2e_ok "IPv$fam cache del: $a refused, answered, in reply$fam" ||
+		e2e_not_ok "IPv$fam cache del: $a got '$out', reply$fam: $(world_gw nft list map inet "$WORLD_TABLE" reply$fam | tr -d '\n\t')"
+	ctl cache del "$a"
+	[ "$CTL_RC" = 0 ] && grep -qxF "deleted $a from reply$fam (the responder's 554 no_ptr)" <<<"$CTL_OUT" &&
+		! map_has reply$fam "$a" 7026 && ! world_set_has deny$fam "$a" &&
+		e2e_ok "IPv$fam cache del $a: gone from deny$fam and reply$fam ($(tr '\n' '|' <<<"$CTL_OUT"))" ||
+		e2e_not_ok "IPv$fam cache del $a: exit $CTL_RC, '$CTL_OUT'"
+	out=$(cl line "$a" "$(gw_of "$a")" 8)
+	line=$(e2e_wait_verdict "$a" 5 2)
+	[ "${out#line * }" = "$want" ] && e2e_has "$line" verdict reject &&
+		e2e_ok "IPv$fam after cache del: judged again (a second verdict), answered again" ||
+		e2e_not_ok "IPv$fam after cache del: got '$out', second verdict '$line' (want one: the kernel must not redirect a forgotten client)"
+done
+# flush deny takes the 554 answers and leaves the 421 ones; flush
+# tempfail takes those.
+world_gw nft add element inet "$WORLD_TABLE" reply4 '{ 198.51.100.137 timeout 10m : 7034, 198.51.100.138 timeout 10m : 7026 }'
+world_gw nft add element inet "$WORLD_TABLE" reply6 '{ 2001:db8:c::137 timeout 10m : 7034 }'
+ctl cache flush deny
+[ "$CTL_RC" = 0 ] && ! map_has reply4 198.51.100.131 7026 && ! map_has reply6 2001:db8:c::131 7026 &&
+	! map_has reply4 198.51.100.138 7026 && map_has reply4 198.51.100.137 7034 &&
+	map_has reply6 2001:db8:c::137 7034 && grep -qxF "deleted 2 554 answers from reply4" <<<"$CTL_OUT" &&
+	grep -qxF "deleted 1 554 answers from reply6" <<<"$CTL_OUT" &&
+	e2e_ok "cache flush deny: the 554 elements gone from reply4/6, the 421 ones kept ($(tr '\n' '|' <<<"$CTL_OUT"))" ||
+	e2e_not_ok "cache flush deny: exit $CTL_RC, '$CTL_OUT', reply4: $(world_gw nft list map inet "$WORLD_TABLE" reply4 | tr -d '\n\t')"
+ctl cache flush tempfail
+[ "$CTL_RC" = 0 ] && ! map_has reply4 198.51.100.137 7034 && ! map_has reply6 2001:db8:c::137 7034 &&
+	e2e_ok "cache flush tempfail: the 421 elements gone ($(tr '\n' '|' <<<"$CTL_OUT"))" ||
+	e2e_not_ok "cache flush tempfail: exit $CTL_RC, '$CTL_OUT'"
+world_gw nft add element inet "$WORLD_TABLE" reply4 '{ 198.51.100.137 timeout 10m : 7034, 198.51.100.138 timeout 10m : 7026 }'
+ctl cache flush
+[ "$CTL_RC" = 0 ] && grep -qxF "flushed reply4" <<<"$CTL_OUT" && grep -qxF "flushed reply6" <<<"$CTL_OUT" &&
+	[ -z "$(world_gw nft -j list map inet "$WORLD_TABLE" reply4 | python3 -c 'import json,sys; print([e for o in json.load(sys.stdin)["nftables"] for e in o.get("map", {}).get("elem", [])] or "")')" ] &&
+	e2e_ok "cache flush: reply4 and reply6 emptied" ||
+	e2e_not_ok "cache flush: exit $CTL_RC, '$CTL_OUT', reply4: $(world_gw nft list map inet "$WORLD_TABLE" reply4 | tr -d '\n\t')"
 e2e_finish
