@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "verdict.h"
 
 /* What the line says: 554 (refused for good) or 421 (try again later). */
 enum reply_kind {
@@ -73,6 +74,22 @@ bool reply_of_port(uint16_t base, uint16_t port, enum reply_kind *k,
  */
 size_t reply_line(char *buf, size_t len, enum reply_kind k, const char *text,
     const char *client, const char *url);
+
+/* The rule whose text explains a verdict reason; false for one that
+ * refuses nobody (dnswl). */
+bool reply_rule_of_reason(enum verdict_reason why, enum reply_rule *r);
+
+/*
+ * What the responder answers a client the gate judged v, with [gate]
+ * reply = smtp (gate_apply.c follows this; smtpgatectl check says it): a
+ * cached reject gets the 554 line of its deciding reason (for deny_ttl),
+ * a tempfail the 421 line (until retry_min; then the retry rules pass
+ * it).  false, no line: an accept, a drop (the SYN dropped silently), a
+ * reject not cached (it rests on missing knowledge: a reset, so that its
+ * next SYN comes back to a new lookup), a verdict without a reason.
+ */
+bool reply_for_verdict(const struct verdict *v, enum reply_kind *k,
+    enum reply_rule *r);
 
 /*
  * A text or URL from the configuration: printable ASCII (0x20-0x7e), no

@@ -41,6 +41,7 @@
 #include "gate.h"
 #include "helo.h"
 #include "ptrclass.h"
+#include "reply.h"
 #include "retry.h"
 #include "spfcheck.h"
 #include "verdict.h"
@@ -620,6 +621,67 @@ ctl_check_cached(const struct ctl_check_out *o)
 	return o->j.v.cache && !o->trusted && !o->allowed;
 }
 
+/*
+ * What a refused client hears (reply.h): "line" (reply = smtp, and the
+ * verdict is one the responder answers), "reset", "drop", or NULL for a
+ * client that is not refused.  line: the responder's line whenever the
+ * verdict is one it answers, with reply = smtp or not (without CRLF;
+ * "" else), port its port.
+ */
+static const char *
+ctl_check_reply(const struct ctl_check *k, const struct ctl_check_out *o,
+    char *line, size_t len, uint16_t *port)
+{
+	const struct conf_gate *g = &k->c->conf.gate;
+	enum reply_kind rk;
+	enum reply_rule rr;
+	char ip[ADDR_STRLEN];
+	size_t n;
+
+	line[0] = '\0';
+	*port = 0;
+	if (o->trusted || o->allowed || o->j.v.action == ACTION_ACCEPT)
+		return NULL;
+	if (o->j.v.action == ACTION_DROP)
+		return "drop";
+	if (!reply_for_verdict(&o->j.v, &rk, &rr))
+		return "reset";
+	n = reply_line(line, len, rk, g->reply_text[rr], addr_ntop(&k->a, ip),
+	    g->reply_url);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	*port = reply_port(g->reply_port, rk, rr);
+	return g->reply_smtp && n > 0 ? "line" : "reset";
+}
+
+/* The reply lines of the text report. */
+static void
+ctl_check_reply_text(FILE *f, const struct ctl_check *k,
+    const struct ctl_check_out *o)
+{
+	const struct conf_gate *g = &k->c->conf.gate;
+	char line[REPLY_LINE_MAX + 1];
+	uint16_t port;
+	const char *how = ctl_check_reply(k, o, line, sizeof(line), &port);
+
+	if (how == NULL)
+		return;
+	if (strcmp(how, "drop") == 0)
+		fprintf(f, "  reply: none, the SYN is dropped silently\n");
+	else if (strcmp(how, "line") == 0)
+		fprintf(f, "  reply = smtp: the responder answers (at the SYN's "
+		    "retransmit, port %u) %s: \"%s\"\n", port,
+		    o->j.v.action == ACTION_TEMPFAIL ? "until retry_min" :
+		    "for deny_ttl", line);
+	else if (line[0] != '\0')
+		fprintf(f, "  reply = %s: a TCP reset (with reply = smtp: "
+		    "\"%s\")\n", g->reply_smtp ? "smtp" : "reset", line);
+	else
+		fprintf(f, "  reply: a TCP reset (%s)\n", g->reply_smtp ?
+		    "a reject that is not cached is never answered by the "
+		    "responder" : "reply = reset");
+}
+
 static void
 ctl_check_text(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 {
@@ -740,6 +802,7 @@ ctl_check_text(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 			fprintf(f, "  (smtpgatectl cache list shows a waiting "
 			    "sender and when it may pass)\n");
 	}
+	ctl_check_reply_text(f, k, o);
 }
 
 static void
@@ -843,6 +906,27 @@ ctl_check_json(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 			    (long long)(o->retry.window_left_ms / 1000));
 		}
 		ctl_json_end(&js);
+	}
+	{
+		char line[REPLY_LINE_MAX + 1];
+		uint16_t port;
+		const char *how = ctl_check_reply(k, o, line, sizeof(line),
+		    &port);
+
+		if (how == NULL) {
+			ctl_json_str(&js, "reply", NULL);
+		} else {
+			ctl_json_obj(&js, "reply");
+			ctl_json_str(&js, "mode", g->reply_smtp ? "smtp" :
+			    "reset");
+			ctl_json_str(&js, "answer", how);
+			ctl_json_str(&js, "line", line[0] ? line : NULL);
+			if (port != 0)
+				ctl_json_int(&js, "port", port);
+			else
+				ctl_json_str(&js, "port", NULL);
+			ctl_json_end(&js);
+		}
 	}
 	ctl_json_end(&js);
 }

@@ -96,12 +96,7 @@ gate_apply_verdict(struct gate_lookup *lk,
 	 * a tempfail too (421) until retry_min, when the retry rules take
 	 * over; their SYNs are dropped so the retransmits are redirected
 	 * (reply.h). */
-	enum queue_verdict hv = qv;	/* for the held SYNs */
-	if (v->action == ACTION_REJECT && v->cache)
-		hv = gate_reply_note(lk, v, REPLY_REJECT, cg->deny_ttl_s, qv);
-	else if (v->action == ACTION_TEMPFAIL)
-		hv = gate_reply_note(lk, v, REPLY_TEMPFAIL, cg->retry_min_s,
-		    qv);
+	enum queue_verdict hv = gate_reply_note(lk, v, qv);	/* held SYNs */
 	/* A verdict that cannot go out is logged by queue.c, once. */
 	for (size_t i = 0; i < lk->nheld; i++)
 		(void)queue_verdict(g->q, lk->held[i].id, hv,

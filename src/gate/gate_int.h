@@ -216,12 +216,11 @@ void gate_reply_free(struct gate_reply *r);
 /* Its counters (all zero for NULL); *open: connections open now. */
 const struct gate_reply_stats *gate_reply_stats(const struct gate_reply *r,
     uint32_t *open);
-/* A refusal of kind for the responder: the client into reply4/6 for
- * ttl_s; returns the verdict for its held SYNs (QUEUE_DROP then, else
- * qv). */
+/* A refusal the responder answers (reply_for_verdict, reply.h): the
+ * client into reply4/6 for deny_ttl (554) or retry_min (421); returns the
+ * verdict for its held SYNs (QUEUE_DROP then, else qv). */
 enum queue_verdict gate_reply_note(struct gate_lookup *lk,
-    const struct verdict *v, enum reply_kind kind, uint32_t ttl_s,
-    enum queue_verdict qv);
+    const struct verdict *v, enum queue_verdict qv);
 
 /* gate_dnsbl.c: health probes of the DNSBL zones of a generation. */
 void gate_dnsbl_start(struct gate_cfg *c);

@@ -355,58 +355,29 @@ gate_reply_stats(const struct gate_reply *r, uint32_t *open)
 	return r != NULL ? &r->st : &none;
 }
 
-/* The reply rule of a verdict's deciding finding. */
-static bool
-gate_reply_rule(enum verdict_reason why, enum reply_rule *out)
-{
-	switch (why) {
-	case VERDICT_R_DNSBL:
-		*out = REPLY_RULE_DNSBL;
-		return true;
-	case VERDICT_R_NO_PTR:
-		*out = REPLY_RULE_NO_PTR;
-		return true;
-	case VERDICT_R_INVALID_PTR:
-		*out = REPLY_RULE_INVALID_PTR;
-		return true;
-	case VERDICT_R_GENERIC:
-		*out = REPLY_RULE_GENERIC_PTR;
-		return true;
-	case VERDICT_R_STATIC:
-		*out = REPLY_RULE_STATIC_PTR;
-		return true;
-	case VERDICT_R_FCRDNS:
-		*out = REPLY_RULE_FCRDNS;
-		return true;
-	case VERDICT_R_DNS_ERROR:
-		*out = REPLY_RULE_DNS_ERROR;
-		return true;
-	case VERDICT_R_DNSWL:
-	case VERDICT_R_MAX:
-		break;
-	}
-	return false;
-}
-
 /*
- * A refusal the responder answers: the client into reply4/reply6 with
- * its reason's port, for ttl_s; the queue verdict for its held SYNs
+ * A refusal the responder answers (reply_for_verdict: a cached reject,
+ * a tempfail): the client into reply4/reply6 with its reason's port, for
+ * deny_ttl or retry_min; the queue verdict for its held SYNs
  * becomes a drop (their retransmits are redirected).  Anything else, or
  * when the element cannot be queued: qv unchanged (a reset, as with
  * reply = reset).
  */
 enum queue_verdict
 gate_reply_note(struct gate_lookup *lk, const struct verdict *v,
-    enum reply_kind kind, uint32_t ttl_s, enum queue_verdict qv)
+    enum queue_verdict qv)
 {
 	const struct conf_gate *cg = &lk->cfg->conf.gate;
 	struct gate *g = lk->g;
+	enum reply_kind kind;
 	enum reply_rule rule;
+	uint32_t ttl_s;
 	char a[ADDR_STRLEN];
 
-	if (!cg->reply_smtp || g->reply == NULL || v->nreasons == 0 ||
-	    !gate_reply_rule(v->reason[0], &rule))
+	if (!cg->reply_smtp || g->reply == NULL ||
+	    !reply_for_verdict(v, &kind, &rule))
 		return qv;
+	ttl_s = kind == REPLY_TEMPFAIL ? cg->retry_min_s : cg->deny_ttl_s;
 	if (nftset_add_port(g->nft, "reply", &lk->a, reply_port(g->reply->base,
 	    kind, rule), ttl_s) == -1) {
 		log_warn("gate: nftset_add reply %s", addr_ntop(&lk->a, a));

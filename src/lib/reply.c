@@ -105,3 +105,48 @@ reply_text_check(const char *s, bool empty_ok, char *why, size_t whylen)
 		}
 	return 0;
 }
+
+bool
+reply_rule_of_reason(enum verdict_reason why, enum reply_rule *r)
+{
+	switch (why) {
+	case VERDICT_R_DNSBL:
+		*r = REPLY_RULE_DNSBL;
+		return true;
+	case VERDICT_R_NO_PTR:
+		*r = REPLY_RULE_NO_PTR;
+		return true;
+	case VERDICT_R_INVALID_PTR:
+		*r = REPLY_RULE_INVALID_PTR;
+		return true;
+	case VERDICT_R_GENERIC:
+		*r = REPLY_RULE_GENERIC_PTR;
+		return true;
+	case VERDICT_R_STATIC:
+		*r = REPLY_RULE_STATIC_PTR;
+		return true;
+	case VERDICT_R_FCRDNS:
+		*r = REPLY_RULE_FCRDNS;
+		return true;
+	case VERDICT_R_DNS_ERROR:
+		*r = REPLY_RULE_DNS_ERROR;
+		return true;
+	case VERDICT_R_DNSWL:
+	case VERDICT_R_MAX:
+		break;
+	}
+	return false;
+}
+
+bool
+reply_for_verdict(const struct verdict *v, enum reply_kind *k,
+    enum reply_rule *r)
+{
+	if (v->action == ACTION_REJECT && v->cache)
+		*k = REPLY_REJECT;
+	else if (v->action == ACTION_TEMPFAIL)
+		*k = REPLY_TEMPFAIL;
+	else
+		return false;
+	return v->nreasons > 0 && reply_rule_of_reason(v->reason[0], r);
+}

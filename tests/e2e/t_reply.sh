@@ -12,7 +12,7 @@
 # smtpgated down the refused client is reset at once (fail open).  With
 # reply = reset (the default) there is no nat chain at all.  smtpgatectl
 # cache del and cache flush deny|tempfail take a client's map element with
-# its verdict (the 554 or 421 kind only).
+# its verdict (the 554 or 421 kind only); smtpgatectl check says the line.
 . "$(dirname "$0")/lib/e2e.sh"
 e2e_init "$@"
 
@@ -183,6 +183,14 @@ for a in 198.51.100.131 2001:db8:c::131; do
 		! map_has reply$fam "$a" 7026 && ! world_set_has deny$fam "$a" &&
 		e2e_ok "IPv$fam cache del $a: gone from deny$fam and reply$fam ($(tr '\n' '|' <<<"$CTL_OUT"))" ||
 		e2e_not_ok "IPv$fam cache del $a: exit $CTL_RC, '$CTL_OUT'"
+	ctl check "$a"
+	grep -qxF "  reply = smtp: the responder answers (at the SYN's retransmit, port 7026) for deny_ttl: \"$want\"" <<<"$CTL_OUT" &&
+		e2e_ok "IPv$fam check $a says the responder's line" ||
+		e2e_not_ok "IPv$fam check $a: $(grep reply <<<"$CTL_OUT"), want the line '$want'"
+	ctl check "$a" --json
+	e2e_check "IPv$fam check --json $a: reply.answer line, its text and port" python3 -c '
+import json, sys; r = json.loads(sys.argv[1])["reply"]
+assert r == {"mode": "smtp", "answer": "line", "line": sys.argv[2], "port": 7026}, r' "$CTL_OUT" "$want"
 	out=$(cl line "$a" "$(gw_of "$a")" 8)
 	line=$(e2e_wait_verdict "$a" 5 2)
 	[ "${out#line * }" = "$want" ] && e2e_has "$line" verdict reject &&

@@ -1,6 +1,6 @@
 /*
- * test_reply.c - the responder's lines and ports (reply.h): table-driven,
- * "got X, want Y".
+ * test_reply.c - the responder's lines and ports, and which verdicts it
+ * answers (reply.h): table-driven, "got X, want Y".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +162,96 @@ test_texts(void **state)
 	assert_null(reply_rule_name(REPLY_RULE_MAX));
 }
 
+/*
+ * Which verdicts the responder answers, and with which line: a cached
+ * reject 554, a tempfail 421, the rule of the deciding reason; an accept,
+ * a drop, an uncached reject and a verdict without a reason get no line
+ * (gate_apply.c and smtpgatectl check follow this).
+ */
+static void
+test_for_verdict(void **state)
+{
+	static const struct {
+		const char *name;
+		struct verdict v;
+		bool want;
+		enum reply_kind k;
+		enum reply_rule r;
+		uint16_t port;		/* from 7025 */
+		const char *line;	/* client 192.0.2.7, built-in text */
+	} cases[] = {
+		{ "reject no-ptr cached", { ACTION_REJECT, { VERDICT_R_NO_PTR },
+		    1, true }, true, REPLY_REJECT, REPLY_RULE_NO_PTR, 7026,
+		    "554 5.7.1 Service unavailable; client [192.0.2.7] has no "
+		    "PTR record\r\n" },
+		{ "tempfail no-ptr", { ACTION_TEMPFAIL, { VERDICT_R_NO_PTR },
+		    1, false }, true, REPLY_TEMPFAIL, REPLY_RULE_NO_PTR, 7034,
+		    "421 4.7.0 Try again later; client [192.0.2.7] has no PTR "
+		    "record\r\n" },
+		{ "reject dnsbl then generic: the first decides",
+		    { ACTION_REJECT, { VERDICT_R_DNSBL, VERDICT_R_GENERIC }, 2,
+		    true }, true, REPLY_REJECT, REPLY_RULE_DNSBL, 7025,
+		    "554 5.7.1 Service unavailable; client [192.0.2.7] is "
+		    "listed in a DNS blocklist\r\n" },
+		{ "tempfail fcrdns", { ACTION_TEMPFAIL, { VERDICT_R_FCRDNS }, 1,
+		    true }, true, REPLY_TEMPFAIL, REPLY_RULE_FCRDNS, 7038,
+		    "421 4.7.0 Try again later; client [192.0.2.7] has no PTR "
+		    "name that resolves back to it\r\n" },
+		{ "reject generic", { ACTION_REJECT, { VERDICT_R_GENERIC }, 1,
+		    true }, true, REPLY_REJECT, REPLY_RULE_GENERIC_PTR, 7028,
+		    "554 5.7.1 Service unavailable; client [192.0.2.7] has a "
+		    "generic PTR name of an access network\r\n" },
+		{ "reject not cached (dns error): a reset", { ACTION_REJECT,
+		    { VERDICT_R_DNS_ERROR }, 1, false }, false, 0, 0, 0, NULL },
+		{ "drop: silent", { ACTION_DROP, { VERDICT_R_GENERIC }, 1, true },
+		    false, 0, 0, 0, NULL },
+		{ "accept", { ACTION_ACCEPT, { VERDICT_R_DNSWL }, 1, true },
+		    false, 0, 0, 0, NULL },
+		{ "reject without a reason", { ACTION_REJECT, { 0 }, 0, true },
+		    false, 0, 0, 0, NULL },
+		{ "reject by dnswl (no text)", { ACTION_REJECT,
+		    { VERDICT_R_DNSWL }, 1, true }, false, 0, 0, 0, NULL },
+	};
+	char buf[REPLY_LINE_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum reply_kind k = REPLY_KIND_MAX;
+		enum reply_rule r = REPLY_RULE_MAX;
+		bool got = reply_for_verdict(&cases[i].v, &k, &r);
+
+		if (got != cases[i].want)
+			fail_msg("%s: got %s, want %s", cases[i].name,
+			    got ? "a line" : "none",
+			    cases[i].want ? "a line" : "none");
+		if (!got)
+			continue;
+		if (k != cases[i].k || r != cases[i].r)
+			fail_msg("%s: got kind %d rule %s, want %d %s",
+			    cases[i].name, k, reply_rule_name(r), cases[i].k,
+			    reply_rule_name(cases[i].r));
+		if (reply_port(7025, k, r) != cases[i].port)
+			fail_msg("%s: got port %u, want %u", cases[i].name,
+			    reply_port(7025, k, r), cases[i].port);
+		(void)reply_line(buf, sizeof(buf), k, reply_rule_default(r),
+		    "192.0.2.7", "");
+		if (strcmp(buf, cases[i].line) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].name,
+			    buf, cases[i].line);
+	}
+	/* Every reason that can refuse has a rule of its own. */
+	for (int w = 0; w < VERDICT_R_MAX; w++) {
+		enum reply_rule r;
+		bool got = reply_rule_of_reason((enum verdict_reason)w, &r);
+
+		if (got != (w != VERDICT_R_DNSWL))
+			fail_msg("reason %s: got %s, want %s",
+			    verdict_reason_name((enum verdict_reason)w),
+			    got ? "a rule" : "none",
+			    w != VERDICT_R_DNSWL ? "a rule" : "none");
+	}
+}
+
 int
 main(void)
 {
@@ -170,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_longest),
 		cmocka_unit_test(test_texts),
+		cmocka_unit_test(test_for_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
