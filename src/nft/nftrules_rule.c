@@ -278,7 +278,9 @@ void
 nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q)
 {
-	/* Passes first: an address that passed is not caught by its /64. */
+	/* The sniffer's bans before the passes: a client it banned after
+	 * the gate passed it is refused at once, not when its pass ends.
+	 * Then passes: an address that passed is not caught by its /64. */
 	static const struct {
 		const char *set;
 		uint32_t id;
@@ -287,6 +289,8 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 	} saddr[] = {
 		{ "allow4", NFTRULES_SET_ALLOW4, false, false, V_ACCEPT },
 		{ "allow6", NFTRULES_SET_ALLOW6, true, false, V_ACCEPT },
+		{ "offend4", NFTRULES_SET_OFFEND4, false, false, V_RESET },
+		{ "offend6", NFTRULES_SET_OFFEND6, true, false, V_RESET },
 		{ "pass4", NFTRULES_SET_PASS4, false, false, V_ACCEPT },
 		{ "pass6", NFTRULES_SET_PASS6, true, false, V_ACCEPT },
 		{ "deny4", NFTRULES_SET_DENY4, false, false, V_RESET },
@@ -295,8 +299,6 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 		{ "drop4", NFTRULES_SET_DROP4, false, false, V_DROP },
 		{ "drop6", NFTRULES_SET_DROP6, true, false, V_DROP },
 		{ "dropnet6", NFTRULES_SET_DROPNET6, true, true, V_DROP },
-		{ "offend4", NFTRULES_SET_OFFEND4, false, false, V_RESET },
-		{ "offend6", NFTRULES_SET_OFFEND6, true, false, V_RESET },
 	};
 	/* meta mark is a host-order u32 in the register. */
 	uint32_t mark_mask = MARK_MASK, mark_reject = MARK_REJECT;

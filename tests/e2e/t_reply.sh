@@ -158,6 +158,14 @@ e2e_mark
 out=$(cl line 198.51.100.11 "$WORLD_GW4" 8)
 case $out in reset*|refused*) e2e_ok "reply = reset: no-PTR client reset ($out)" ;;
 *) e2e_not_ok "reply = reset: got '$out', want a reset" ;; esac
+# A client the gate passed and the sniffer then banned is refused at once,
+# not when its pass runs out (chain gate: offend before pass).
+e2e_expect 198.51.100.10 ok accept - pass "reply = reset: clean client accepted"
+e2e_check "reply = reset: clean client in pass4" world_set_has pass4 198.51.100.10
+world_gw nft add element inet "$WORLD_TABLE" offend4 "{ 198.51.100.10 timeout 60s }"
+out=$(cl line 198.51.100.10 "$WORLD_GW4" 8)
+case $out in reset*|refused*) e2e_ok "reply = reset: passed then banned client reset ($out)" ;;
+*) e2e_not_ok "reply = reset: passed then banned client got '$out', want a reset" ;; esac
 
 # 7. smtpgatectl cache del and cache flush take the responder's map
 # elements with the verdicts: else the kernel would go on redirecting a
