@@ -157,7 +157,11 @@ has_chain reply &&
 e2e_mark
 out=$(cl line 198.51.100.11 "$WORLD_GW4" 8)
 case $out in reset*|refused*) e2e_ok "reply = reset: no-PTR client reset ($out)" ;;
-*) e2e_not_ok "reply = reset: got '$out', want a reset" ;; esac
+*) e2e_not_ok "reply = reset: got '$out', want a reset"
+	e2e_since | grep -F 198.51.100.11 | sed 's/^/#   log: /'
+	world_gw nft list chain inet "$WORLD_TABLE" gate | grep -E 'packets [1-9]' | sed 's/^/#   rule: /'
+	world_gw conntrack -L -s 198.51.100.11 2>/dev/null | sed 's/^/#   ct: /' ;;
+esac
 # A client the gate passed and the sniffer then banned is refused at once,
 # not when its pass runs out (chain gate: offend before pass).
 e2e_expect 198.51.100.10 ok accept - pass "reply = reset: clean client accepted"
