@@ -112,6 +112,8 @@ struct conf_sniffer {
 	char control_socket[256];	/* smtpgate-sniffd's control socket */
 	bool reply_smtp;		/* bans answered by smtpgated's
 					 * responder (reply = smtp) */
+	bool enforce;			/* no: observe mode, every rule judged
+					 * and logged, nobody banned or cut */
 };
 
 struct conf_dns {
@@ -170,6 +172,9 @@ struct conf_gate {
 	uint32_t reply_timeout_s;	/* a connection's whole life */
 	char reply_url[CONF_REPLY_TEXT_MAX];	/* "" = none */
 	char reply_text[CONF_REPLY_RULES][CONF_REPLY_TEXT_MAX];
+	bool enforce;			/* no: observe mode, every verdict
+					 * judged and logged, every client
+					 * accepted, nothing cached as refused */
 };
 
 struct conf_nft {

@@ -110,6 +110,8 @@ conf_defaults(struct conf *c)
 	c->gate.lookup_burst = 256;
 	c->gate.lookup_rate = 4;
 	c->gate.cache_v6_network = true;
+	c->gate.enforce = true;
+	c->sniffer.enforce = true;
 	c->gate.fcrdns_max_names = 4;
 	/* Postfix, Exim and the large providers retry first after a few
 	 * minutes, from a sibling address of their pool. */
