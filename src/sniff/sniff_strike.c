@@ -128,19 +128,14 @@ sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
 			break;
 		}
 	}
-	if (forged && !cs->enforce) {
-		/* Observe mode: said, not done (enforced=no before the tail). */
-		char t[sizeof(tail)];
-
-		snprintf(t, sizeof(t), " enforced=no%s", tail);
-		memcpy(tail, t, sizeof(tail));
-	} else if (forged && cs->cut_session && !ss->cut) {
+	/* Observe mode: said, not done. */
+	if (forged && cs->enforce && cs->cut_session && !ss->cut)
 		sniff_strike_cut(s, ss, ip, tail, sizeof(tail));
-	}
-	log_info("%s ip=%s helo=%s%s rule=%s strikes=%u/%u action=%s%s",
+	log_info("%s ip=%s helo=%s%s rule=%s strikes=%u/%u action=%s%s%s",
 	    rule == RULE_MAIL_FROM_NO_DOMAIN ? "mail" : "helo", ip,
 	    ss->helo[0] ? ss->helo : "-", extra, conf_rule_name(rule), count,
-	    cfg.strikes, act, tail);
+	    cfg.strikes, act, forged && !cs->enforce ? " enforced=no" : "",
+	    tail);
 }
 
 void
