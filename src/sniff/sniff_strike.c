@@ -14,8 +14,8 @@
  * would ban only says so (action=ban enforced=no, counted in
  * observed_bans): nothing goes into offend4/6 (so no reply either), no
  * session is cut, and the record keeps no ban (strikes.h: WOULD_BAN).
- * Every line whose action enforce would have carried out (a ban, a cut)
- * carries enforced=no.  Bans made before a switch to observe stay in the
+ * Every line of a strike (action strike, ban, banned: what enforce acts
+ * on, by a ban or a cut) carries enforced=no.  Bans made before a switch to observe stay in the
  * kernel until they run out (smtpgatectl offenders del/flush lift them).
  */
 #include <errno.h>
