@@ -31,12 +31,12 @@ ctl() { CTL_OUT=$(world_gw "$E2E_BUILD/smtpgatectl" -c "$conf" "$@" 2>&1); }
 raw() { world_cl python3 "$WORLD_TOOLS/smtpraw.py" --dst "$WORLD_GW4" "$@"; }
 # The verdict line of ADDR as findings: no log prefix, timing, enforced=no.
 findings() {
-	e2e_wait_verdict "$1" 6 | sed -e 's/^.*: verdict=/verdict=/' \
+	e2e_wait_verdict "$1" 10 | sed -e 's/^.*: verdict=/verdict=/' \
 		-e 's/ enforced=no / /' -e 's/ ms=[0-9]* syns=[0-9]*//'
 }
-# The sniffer's judgment of ADDR after SNIFF_MARK (waits 6 s).
+# The sniffer's judgment of ADDR after SNIFF_MARK (waits 10 s).
 judgment() {
-	local end=$(( $(world_now_ms) + 6000 )) l
+	local end=$(( $(world_now_ms) + 10000 )) l
 	while :; do
 		l=$(tail -n +"$((SNIFF_MARK + 1))" "$SNIFF_LOG" | grep -E " helo ip=$1 " | head -1)
 		[ -n "$l" ] && { printf '%s\n' "${l#*: }"; return 0; }
@@ -50,7 +50,7 @@ hup() {	# hup PID LOG: SIGHUP and wait for its "reloaded" line
 	local n0 end
 	n0=$(reloads "$2")
 	kill -HUP "$1"
-	end=$(( $(world_now_ms) + 5000 ))
+	end=$(( $(world_now_ms) + 15000 ))	# the machine may be loaded
 	while [ "$(reloads "$2")" -le "$n0" ] && [ "$(world_now_ms)" -lt "$end" ]; do sleep 0.05; done
 	[ "$(reloads "$2")" -gt "$n0" ]
 }
@@ -126,7 +126,7 @@ for a in $NOPTR $GENERIC $LISTED $GENERIC6 $CLEAN; do
 done
 e2e_check "observe: the forged HELO's mail reaches the MTA" world_smtp $FORGED --helo localhost
 for a in $GATED; do
-	raw_line=$(e2e_wait_verdict "$a" 6)
+	raw_line=$(e2e_wait_verdict "$a" 10)
 	line=$(findings "$a")
 	if [ -n "$line" ] && [ "$line" = "${ENF[$a]}" ] && grep -qE ': verdict=[a-z]+ enforced=no ip=' <<<"$raw_line"; then
 		e2e_ok "observe: $a, the same findings with enforced=no: ${line%% ptr=*}"
