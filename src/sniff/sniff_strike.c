@@ -15,8 +15,9 @@
  * observed_bans): nothing goes into offend4/6 (so no reply either), no
  * session is cut, and the record keeps no ban (strikes.h: WOULD_BAN).
  * Every line of a strike (action strike, ban, banned: what enforce acts
- * on, by a ban or a cut) carries enforced=no.  Bans made before a switch to observe stay in the
- * kernel until they run out (smtpgatectl offenders del/flush lift them).
+ * on, by a ban or a cut) carries enforced=no.  Bans made before a switch
+ * to observe stay in the kernel until they run out (smtpgatectl
+ * offenders del/flush lift them).
  */
 #include <errno.h>
 #include <stdio.h>
