@@ -137,7 +137,7 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "residential", 11, S },
 	{ "resnet", 6, S },
 	{ "rev", 3, S },
-	{ "reverse", 7, S },
+	{ "reverse", 7, S | H },
 	{ "server", 6, WK },
 	{ "sta", 3, ST | W_WHOLE },
 	{ "static", 6, ST | W_PRE | W_SUF },

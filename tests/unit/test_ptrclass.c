@@ -566,6 +566,15 @@ static const struct cls_case named_cases[] = {
 	    PTR_NAMED, NULL },
 	{ "four hex digits that are not the address", "203.0.113.24",
 	    "cafe1.example.org", false, PTR_NAMED, "no-evidence" },
+	/* an access word that is only a machine's own name */
+	{ "a host named usr", "193.232.113.217", "usr.lcm.msu.ru", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "a host named dsl", "206.222.212.217", "dsl.unpythonic.net", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "a host named home", "203.0.113.25", "home.keithp.com", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "a word glued to digits is no name", "203.0.113.26",
+	    "usr450-gh1.example.co.uk", false, PTR_GENERIC, "token:usr" },
 };
 
 /* Generic schemes, including those keyword lists miss. */
@@ -600,6 +609,14 @@ static const struct cls_case generic_cases[] = {
 	    "93804.cloudwaysapps.com", false, PTR_GENERIC, "shape:counter" },
 	{ "sakura virtual server", "133.167.78.106",
 	    "os3-369-17602.vs.sakura.ne.jp", false, PTR_GENERIC, "cloud:vs" },
+	{ "lone dynamic word still a pool", "203.0.113.27",
+	    "dhcp.example.net", false, PTR_GENERIC, "token:dhcp" },
+	{ "lone word with another access word", "203.0.113.28",
+	    "home.dsl.example.net", false, PTR_GENERIC, "token:home" },
+	{ "access word below the leftmost label", "131.243.1.2",
+	    "apersaud.dhcp.lbl.gov", false, PTR_GENERIC, "token:dhcp" },
+	{ "reverse alone is a placeholder", "203.0.113.29",
+	    "reverse.rain.network", false, PTR_GENERIC, "placeholder:reverse" },
 	{ "isp dynamic dns", "178.169.208.230",
 	    "vent.haskovo.ddns.bulsat.com", false, PTR_GENERIC, "token:ddns" },
 	{ "softlayer hex labels", "169.62.189.10",
