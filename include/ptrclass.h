@@ -163,7 +163,8 @@ const char *ptrclass_lex_shape(const char *label, size_t len);
  * Access-line shapes of the leftmost label, which carry no address:
  * "nas-port" (a dial-up access server and port: "pm3-6-39", "async7-9"),
  * "customer-code" (letters, 6+ digits, at most four letters, as the first
- * hyphen part: "ntsitm268057", "cloudserver083745"), "counter" (a bare
+ * hyphen part: "ntsitm268057", "cloudserver083745"; or letters, a hyphen
+ * and 6+ digits as the whole label: "hwsrv-970840"), "counter" (a bare
  * number of 5+ digits), or NULL.
  */
 const char *ptrclass_lex_access(const char *label, size_t len);

@@ -494,6 +494,12 @@ const char *ptrclass_lex_access(const char *label, size_t len)
 	t = ptrclass_lex_run(label + a + d, part - a - d, false);
 	if (a >= 1 && a <= 12 && d >= 6 && t <= 4 && a + d + t == part)
 		return "customer-code";
+	/* the same with a hyphen before the digits, as the whole label
+	   ("hwsrv-970840") */
+	if (a >= 1 && a <= 12 && a == part && part + 1 < len &&
+	    (d = ptrclass_lex_run(label + part + 1, len - part - 1, true)) >= 6 &&
+	    part + 1 + d == len)
+		return "customer-code";
 	/* a bare counter of five digits or more ("93804.cloudwaysapps.") */
 	if (a == 0 && d >= 5 && d == len)
 		return "counter";
