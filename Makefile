@@ -110,6 +110,10 @@ $(BUILD)/scenario/run_%: tests/scenario/run_%.c $(SCNOBJ) $(LIB) $(HDRS) $(SCNHD
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# bench_scale reads the daemons' private structs (their sizes).
+$(BUILD)/bench/bench_scale: bench/bench_scale.c $(LIB) $(HDRS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 # Test programs the e2e tests and benchmarks run (tests/tools/*.c).
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) $(HDRS) | $(BUILD)/tests/tools
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
