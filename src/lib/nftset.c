@@ -631,6 +631,13 @@ nftset_replace(const char *table, const char *const *sets, size_t nsets,
 		snprintf(err, errlen, "nftset: %s", why);
 		goto out;
 	}
+	/* Every message is acked and the kernel answers them all inside
+	 * sendmsg, before we read: the default receive buffer holds a few
+	 * hundred acks (bench/scale.sh saw ENOBUFS at 500 allow prefixes),
+	 * so make room for all of them (about 1 KiB each as the socket
+	 * counts them). */
+	(void)nl_set_rcvbuf(nl, (size_t)NFTSET_RCVBUF > (nelems + nsets + 2) * 1024 ?
+	    NFTSET_RCVBUF : (int)((nelems + nsets + 2) * 1024));
 	/* The kernel answers inside sendmsg; the deadline is only a guard. */
 	if (nl_exchange(nl, b, NULL, NULL, NFTSET_SYNC_WAIT_MS, why,
 	    sizeof(why)) == -1) {
