@@ -51,7 +51,9 @@
 #      Target: judged >= 95 %, legitimate delivered 100 %.
 #      BENCH_BURST_CONF="gate.dns_concurrency=32 ..." changes the daemon's
 #      configuration for (d) (to compare settings).
-# BENCH_ONLY=burst runs (d) alone.
+# BENCH_ONLY=burst runs (d) alone; BENCH_ONLY=scale runs bench/scale.sh
+# alone (one gateway at scale: full sets, the allow list, the state file,
+# the resolver's capacity, memory per lookup; BENCH_NO_SCALE skips it).
 # bench/sniff.sh, bench/reply.sh (what a refused connection costs with
 # reply = reset and smtp, beside smtp-sink; BENCH_NO_REPLY skips it) and
 # bench/spf.sh run after, each in a world of its own.
@@ -233,12 +235,15 @@ bench_standalone() {
 				echo "--- $name $n: exit ${PIPESTATUS[0]}"
 			done
 			;;
-		bench_syn) ;;	# driven below
+		bench_syn|bench_scale) ;;	# driven below, by scale.sh
 		*)	echo "--- $name: not run (not a standalone benchmark)" ;;
 		esac
 	done
 }
 
+if [ "$BENCH_ONLY" = scale ]; then
+	exec "$here/scale.sh" "$build"
+fi
 [ -n "$BENCH_ONLY" ] || bench_standalone
 
 for p in smtpgated smtpgate-nft bench/bench_syn; do
@@ -505,6 +510,12 @@ if [ -z "${BENCH_NO_REPLY:-}" ]; then
 	echo
 	echo "=== refused connections: reply = reset | smtp ==="
 	"$here/reply.sh" "$build" || bench_log "bench/reply.sh failed"
+fi
+# So has one gateway at scale.
+if [ -z "${BENCH_NO_SCALE:-}" ]; then
+	echo
+	echo "=== one gateway at scale ==="
+	"$here/scale.sh" "$build" || bench_log "bench/scale.sh failed"
 fi
 # So has the SPF sandbox.
 if [ -x "$build/bench/bench_spf" ] && [ -z "${BENCH_NO_SPF:-}" ]; then
