@@ -42,6 +42,8 @@
 #       the same unbound (with so-rcvbuf 4m, as in (b)): its queries/s,
 #       divided by the queries per address, is what the resolver allows.
 #       Runs alternate (resolver, gate, gate, resolver, ...).  Target >= 0.8.
+#       Beside it, dnsperf with only as many queries outstanding as the
+#       gate keeps ([gate] dns_concurrency, 64 by default).
 #  (s5) Memory per pending lookup: smtpgated with its resolver a
 #       blackhole (nothing is ever answered, so every lookup stays pending
 #       until its deadline of 20 s), BENCH_SCALE_PENDING SYNs from new
@@ -401,10 +403,10 @@ bench_start_gated "$BENCH_CONF" || exit 1
 s4_qpa=1
 awk -v b="$ip4_198_19" -v n=65536 'BEGIN { for (i = 0; i < n; i++) { a = b + i
 	printf "%d.%d.%d.%d.in-addr.arpa PTR\n", a % 256, int(a / 256) % 256, int(a / 65536) % 256, int(a / 16777216) % 256 } }' >"$WORLD_DIR/dnsperf.in"
-bench_dnsperf() {
+bench_dnsperf() {	# [OUTSTANDING]
 	local out
 	out=$(world_gw nice -n "$BENCH_NICE" dnsperf -s 127.0.0.1 -d "$WORLD_DIR/dnsperf.in" -T 1 -c 1 \
-		-q "$BENCH_SCALE_DNSPERF_Q" -l "$BENCH_SCALE_DNSPERF_S" 2>&1)
+		-q "${1:-$BENCH_SCALE_DNSPERF_Q}" -l "$BENCH_SCALE_DNSPERF_S" 2>&1)
 	bench_log "(s4) dnsperf: $(printf '%s\n' "$out" | grep -E 'Queries (sent|completed|lost)|Response codes|Queries per second' | tr -s ' ' | tr '\n' ';')" >&2
 	printf '%s\n' "$out" | awk '/Queries per second:/ { print int($4) }'
 }
@@ -429,6 +431,12 @@ dq=$(printf '%s\n' "${s4_dns[@]}" | bench_median) gr=$(printf '%s\n' "${s4_gate[
 allows=$(awk -v q="$dq" -v k="$s4_qpa" 'BEGIN { printf "%.0f\n", q / k }')
 s4_ratio=$(bench_div "$gr" "$allows")
 bench_row "(s4) new addresses verdicted/s / resolver's addresses/s (dnsperf qps / $s4_qpa)" "$s4_ratio ($gr / $allows)" ">= 0.8" "$(yn "$s4_ratio" 0.8)"
+# Beside it: the resolver with no more queries outstanding than the gate
+# keeps (its dns_concurrency addresses, one query each here).
+conc=$(sed -n 's/^dns_concurrency = //p' "$BENCH_CONF" | head -1)
+conc=${conc:-64}
+dq64=$(bench_dnsperf "$conc")
+bench_row "     the same against dnsperf -q $conc (the gate's dns_concurrency)" "$(bench_div "$gr" "$dq64") ($gr / $dq64)" "-" "-"
 bench_stop_gated
 fi
 
