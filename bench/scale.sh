@@ -73,7 +73,9 @@ BENCH_SCALE_DNSPERF_Q=${BENCH_SCALE_DNSPERF_Q:-200}
 BENCH_SCALE_DNSPERF_S=${BENCH_SCALE_DNSPERF_S:-5}
 BENCH_SCALE_PENDING=${BENCH_SCALE_PENDING:-10000}
 BENCH_NICE=${BENCH_NICE:--15}
-# BENCH_SCALE_PARTS="s1 s2 s3 s4 s5" (default all) picks the parts.
+# BENCH_SCALE_PARTS="s1 s2 s3 s4 s5" (default all) picks the parts;
+# BENCH_SCALE_CONF="gate.dns_concurrency=256 ..." changes the daemons'
+# configuration (to compare settings).
 BENCH_SCALE_PARTS=${BENCH_SCALE_PARTS:-s1 s2 s3 s4 s5}
 bench_part() { case " $BENCH_SCALE_PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -123,7 +125,7 @@ world_conf "$BENCH_CONF" gate.no_ptr=log gate.generic_ptr=log \
 	nft.allow_file="$WORLD_DIR/allow.list" \
 	gate.control_socket="$WORLD_DIR/gated.sock" \
 	sniffer.control_socket="$WORLD_DIR/sniffd.sock" \
-	sniffer.state_file="$WORLD_DIR/state/sniffd.state" >/dev/null
+	sniffer.state_file="$WORLD_DIR/state/sniffd.state" ${BENCH_SCALE_CONF:-} >/dev/null
 # The sniffer's own start (s3) needs its rules.
 BENCH_CONF_SNIFF=$WORLD_DIR/scale-sniff.conf
 sed '/^packets = 0$/d' "$BENCH_CONF" >"$BENCH_CONF_SNIFF"
@@ -433,7 +435,7 @@ s4_ratio=$(bench_div "$gr" "$allows")
 bench_row "(s4) new addresses verdicted/s / resolver's addresses/s (dnsperf qps / $s4_qpa)" "$s4_ratio ($gr / $allows)" ">= 0.8" "$(yn "$s4_ratio" 0.8)"
 # Beside it: the resolver with no more queries outstanding than the gate
 # keeps (its dns_concurrency addresses, one query each here).
-conc=$(sed -n 's/^dns_concurrency = //p' "$BENCH_CONF" | head -1)
+conc=$(sed -n 's/^dns_concurrency = //p' "$BENCH_CONF" | head -1)  # else the default
 conc=${conc:-64}
 dq64=$(bench_dnsperf "$conc")
 bench_row "     the same against dnsperf -q $conc (the gate's dns_concurrency)" "$(bench_div "$gr" "$dq64") ($gr / $dq64)" "-" "-"
