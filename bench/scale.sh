@@ -44,6 +44,9 @@
 #       Runs alternate (resolver, gate, gate, resolver, ...).  Target >= 0.8.
 #       Beside it, dnsperf with only as many queries outstanding as the
 #       gate keeps ([gate] dns_concurrency, 64 by default).
+#  (s6) Memory per followed session: BENCH_SCALE_SESSIONS sessions held
+#       open after their EHLO (each flow still being read), the sniffer's
+#       RSS growth over its active_flows, against the sizes of its structs.
 #  (s5) Memory per pending lookup: smtpgated with its resolver a
 #       blackhole (nothing is ever answered, so every lookup stays pending
 #       until its deadline of 20 s), BENCH_SCALE_PENDING SYNs from new
@@ -72,11 +75,12 @@ BENCH_SCALE_NEW_N=${BENCH_SCALE_NEW_N:-20000}
 BENCH_SCALE_DNSPERF_Q=${BENCH_SCALE_DNSPERF_Q:-200}
 BENCH_SCALE_DNSPERF_S=${BENCH_SCALE_DNSPERF_S:-5}
 BENCH_SCALE_PENDING=${BENCH_SCALE_PENDING:-10000}
+BENCH_SCALE_SESSIONS=${BENCH_SCALE_SESSIONS:-900}	# smtp-sink and the client: 1024 fds
 BENCH_NICE=${BENCH_NICE:--15}
-# BENCH_SCALE_PARTS="s1 s2 s3 s4 s5" (default all) picks the parts;
+# BENCH_SCALE_PARTS="s1 s2 s3 s4 s5 s6" (default all) picks the parts;
 # BENCH_SCALE_CONF="gate.dns_concurrency=256 ..." changes the daemons'
 # configuration (to compare settings).
-BENCH_SCALE_PARTS=${BENCH_SCALE_PARTS:-s1 s2 s3 s4 s5}
+BENCH_SCALE_PARTS=${BENCH_SCALE_PARTS:-s1 s2 s3 s4 s5 s6}
 bench_part() { case " $BENCH_SCALE_PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 WORLD_PREFIX=${WORLD_PREFIX:-sgz}
@@ -474,6 +478,70 @@ bench_row "(s5) smtpgated RSS growth per pending lookup (bytes) / sizeof(gate_lo
 bench_row "     per followed session, sniffd structs (bytes)" "flow $(bench_field "$sizes" flow) + session $(bench_field "$sizes" session) + cmd $(bench_field "$sizes" cmd)" "-" "-"
 bench_row "     per offender record (bytes, struct)" "$(bench_field "$sizes" record); start RSS $(( (f_kb - e_kb) * 1024 / BENCH_SCALE_RECORDS )) per record" "-" "-"
 bench_stop_gated
+fi
+
+# ---- (s6) memory per followed session of the sniffer ----
+# BENCH_SCALE_SESSIONS sessions from 198.19.251.1 (PTR, HELO and SPF all
+# pass: no rule fires), each greeted with EHLO and then held open without
+# MAIL FROM, so every flow is still being read (its reassembly buffer
+# allocated): the worst case per session.  No smtpgated: the gate's queue
+# is bypassed.  The sniffer's RSS before and with them held, over its
+# active_flows.
+if bench_part s6; then
+bench_install "$BENCH_CONF_SNIFF" || exit 1
+rm -f "$WORLD_DIR/state/sniffd.state"
+: >"$WORLD_DIR/sniffd.log"
+world_bg sniffd "$build/smtpgate-sniffd" -c "$BENCH_CONF_SNIFF" -f
+sn_pid=$WORLD_BG_PID
+world_wait_log "$WORLD_DIR/sniffd.log" ' started ' 30 || { bench_log "smtpgate-sniffd did not start"; exit 1; }
+sleep 0.5
+sniff_stats() {
+	world_gw python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+s.sendall(b"stats\n"); out = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    out += b
+print(out.decode().splitlines()[-1])' "$WORLD_DIR/sniffd.sock"
+}
+rss0=$(bench_rss_kb "$sn_pid")
+: >"$WORLD_DIR/hold.out"
+world_bg_cl hold python3 -c '
+import resource, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+n, dst = int(sys.argv[1]), sys.argv[2]
+socks, ok = [], 0
+for i in range(n):
+    s = socket.socket(); s.bind(("198.19.251.1", 0)); s.settimeout(10)
+    try:
+        s.connect((dst, 25)); s.recv(512); s.sendall(b"EHLO bench.clean.test\r\n")
+        socks.append(s)
+    except OSError as e:
+        print("fail", i, e, flush=True); break
+for s in socks:
+    try:
+        s.recv(4096); ok += 1
+    except OSError:
+        pass
+print("ready", ok, flush=True)
+time.sleep(float(sys.argv[3]))
+' "$BENCH_SCALE_SESSIONS" "$WORLD_GW4" 20
+hold_pid=$WORLD_BG_PID
+world_wait_log "$WORLD_DIR/hold.log" '^(ready|fail)' 120
+sleep 1
+st=$(sniff_stats)
+rss1=$(bench_rss_kb "$sn_pid")
+held=$(sed -n 's/^ready //p' "$WORLD_DIR/hold.log")
+af=$(bench_field "$st" active_flows)
+bench_log "(s6) $(head -2 "$WORLD_DIR/hold.log" | tr '\n' ' '); sniffd RSS $rss0 -> $rss1 KiB; stats: $(printf '%s' "$st" | cut -c1-300)"
+kill "$hold_pid" 2>/dev/null; wait "$hold_pid" 2>/dev/null
+world_stop "$sn_pid" TERM
+per=$(awk -v a="$rss0" -v b="$rss1" -v n="${af:-0}" 'BEGIN { if (n + 0 == 0) print "-"; else printf "%.0f\n", (b - a) * 1024 / n }')
+sizes=$("$build/bench/bench_scale" sizes)
+sum=$(( $(bench_field "$sizes" flow) + $(bench_field "$sizes" session) + $(bench_field "$sizes" cmd) ))
+bench_row "(s6) sniffd RSS growth per followed session (bytes) / its structs" "$(bench_div "$per" "$sum") ($per / $sum, ${af:-?} flows of ${held:-?} sessions)" "-" "-"
 fi
 
 echo
