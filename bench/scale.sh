@@ -75,7 +75,7 @@ BENCH_SCALE_NEW_N=${BENCH_SCALE_NEW_N:-20000}
 BENCH_SCALE_DNSPERF_Q=${BENCH_SCALE_DNSPERF_Q:-200}
 BENCH_SCALE_DNSPERF_S=${BENCH_SCALE_DNSPERF_S:-5}
 BENCH_SCALE_PENDING=${BENCH_SCALE_PENDING:-10000}
-BENCH_SCALE_SESSIONS=${BENCH_SCALE_SESSIONS:-900}	# under a 1024-fd limit of smtp-sink
+BENCH_SCALE_SESSIONS=${BENCH_SCALE_SESSIONS:-250}	# the world's smtp-sink takes 256 at once
 BENCH_NICE=${BENCH_NICE:--15}
 # BENCH_SCALE_PARTS="s1 s2 s3 s4 s5 s6" (default all) picks the parts;
 # BENCH_SCALE_CONF="gate.dns_concurrency=256 ..." changes the daemons'
@@ -510,7 +510,8 @@ rss0=$(bench_rss_kb "$sn_pid")
 : >"$WORLD_DIR/hold.out"
 world_bg_cl hold python3 -c '
 import resource, socket, sys, time
-resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 n, dst = int(sys.argv[1]), sys.argv[2]
 socks, ok = [], 0
 for i in range(n):
@@ -529,7 +530,7 @@ print("ready", ok, flush=True)
 time.sleep(float(sys.argv[3]))
 ' "$BENCH_SCALE_SESSIONS" "$WORLD_GW4" 20
 hold_pid=$WORLD_BG_PID
-world_wait_log "$WORLD_DIR/hold.log" '^(ready|fail)' 120
+world_wait_log "$WORLD_DIR/hold.log" '^(ready|fail|Traceback)' 120
 sleep 1
 st=$(sniff_stats)
 rss1=$(bench_rss_kb "$sn_pid")
