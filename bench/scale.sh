@@ -65,7 +65,7 @@ build=$(cd "$build" 2>/dev/null && pwd) || { echo "bench_scale: no build directo
 
 BENCH_SCALE_CACHED=${BENCH_SCALE_CACHED:-1000000}
 BENCH_SCALE_PREFIXES=${BENCH_SCALE_PREFIXES:-100000}
-BENCH_SCALE_SYN_N=${BENCH_SCALE_SYN_N:-20000}
+BENCH_SCALE_SYN_N=${BENCH_SCALE_SYN_N:-60000}	# at most 65536 (198.18.0.0/16)
 BENCH_SCALE_WINDOW=${BENCH_SCALE_WINDOW:-2000}
 BENCH_SCALE_RUNS=${BENCH_SCALE_RUNS:-3}
 BENCH_SCALE_CYCLES=${BENCH_SCALE_CYCLES:-2}
@@ -110,6 +110,7 @@ for p in smtp-sink unbound dnsperf /usr/bin/time; do
 	command -v "$p" >/dev/null || { bench_log "$p not installed (make deps)"; exit 1; }
 done
 
+[ "$BENCH_SCALE_SYN_N" -le 65536 ] || { bench_log "BENCH_SCALE_SYN_N: at most 65536"; exit 2; }
 BENCH_T0=$(date +%s)
 BENCH_GATED=
 bench_cleanup() {
