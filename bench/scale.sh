@@ -44,17 +44,16 @@
 #       Runs alternate (resolver, gate, gate, resolver, ...).  Target >= 0.8.
 #       Beside it, dnsperf with only as many queries outstanding as the
 #       gate keeps ([gate] dns_concurrency, 64 by default).
-#  (s6) Memory per followed session: BENCH_SCALE_SESSIONS sessions held
-#       open after their EHLO (each flow still being read), the sniffer's
-#       RSS growth over its active_flows, against the sizes of its structs.
 #  (s5) Memory per pending lookup: smtpgated with its resolver a
 #       blackhole (nothing is ever answered, so every lookup stays pending
 #       until its deadline of 20 s), BENCH_SCALE_PENDING SYNs from new
 #       addresses; its RSS growth / the lookups pending (its stats), beside
-#       sizeof(struct gate_lookup).  Per followed session of the sniffer:
-#       the sizes of its structs (bench_scale sizes).  The bounds that cap
+#       sizeof(struct gate_lookup).  The bounds that cap
 #       them are the configuration's (max_pending, max_flows) and the
 #       state table's (1,000,000 records).
+#  (s6) Memory per followed session: BENCH_SCALE_SESSIONS sessions held
+#       open after their EHLO (each flow still being read), the sniffer's
+#       RSS growth over its active_flows, against the sizes of its structs.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
