@@ -15,7 +15,8 @@
  * only for A and AAAA.  For TXT: a known status, an error reason exactly
  * when DNS_ERROR, records only when DNS_OK and then at least one, at most
  * DNS_TXT_MAX_RECORDS of at most DNS_TXT_MAX_STRINGS strings, each inside
- * the text used, which is inside the buffer.
+ * the text used, which is inside the buffer; identity_spf_read of it:
+ * counts within the records, texts terminated and printable.
  *
  * Build: tests/run-fuzz.sh (make fuzz FUZZ_TARGETS=fuzz/fuzz_dns.c)
  * Corpus: fuzz/corpus/dns/ (hand-built answers: valid, truncated,
@@ -28,6 +29,7 @@
 
 #include "fuzz.h"
 #include "dns.h"
+#include "identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -66,6 +68,25 @@ fuzz_txt(const unsigned char *msg, size_t len)
 		for (size_t j = 0; j < r->nstrings; j++)
 			if ((size_t)r->s[j].off + r->s[j].len > t.used)
 				FUZZ_FAIL();
+	}
+	if (t.status == DNS_OK) {
+		struct identity_spf s;
+
+		identity_spf_read(&t, &s);
+		if (s.nspf + s.nbroken > t.nrecords ||
+		    s.rec >= (int)t.nrecords || (s.rec == -1) !=
+		    (s.nspf + s.nbroken == 0))
+			FUZZ_FAIL();
+		for (size_t i = 0; i < 2; i++) {
+			const char *x = i ? s.spaced : s.joined;
+			size_t n = strnlen(x, IDENTITY_SPF_TEXT);
+
+			if (n == IDENTITY_SPF_TEXT)
+				FUZZ_FAIL();
+			for (size_t k = 0; k < n; k++)
+				if (x[k] < 0x20 || x[k] >= 0x7f)
+					FUZZ_FAIL();
+		}
 	}
 }
 
