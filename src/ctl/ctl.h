@@ -11,6 +11,7 @@
  *   src/ctl_stats.c    stats, reload (both daemons' control sockets)
  *   src/ctl_check.c    check IP: every check live, explained
  *   src/ctl_identity.c identity HOST|IP: your own server as receivers see it
+ *                      (the judged steps in ctl_identity_steps.c)
  *
  * Every command returns an exit code of enum ctl_exit and prints its
  * errors on stderr as "smtpgatectl: what: why".  Commands validate all of
