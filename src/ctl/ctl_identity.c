@@ -473,10 +473,12 @@ ctl_id_run(struct ctl_identity *k)
 			return CTL_SYSERR;
 		}
 	}
-	/* host -> PTR -> forward: three rounds of the gate's deadline. */
+	/* host -> PTR -> forward: three rounds of the gate's deadline; a
+	 * connection starts once the host's addresses are in (one round)
+	 * and has -t from then. */
 	span = 3 * (int64_t)g->deadline_ms;
-	if (k->connect && k->c->timeout_ms > span)
-		span = k->c->timeout_ms;
+	if (k->connect && g->deadline_ms + (int64_t)k->c->timeout_ms > span)
+		span = g->deadline_ms + (int64_t)k->c->timeout_ms;
 	if (evloop_timer_at(k->ev, evloop_now_ms(k->ev) + span,
 	    ctl_id_deadline, k) == NULL) {
 		fprintf(stderr, "smtpgatectl: identity: out of memory\n");

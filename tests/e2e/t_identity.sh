@@ -195,6 +195,30 @@ else
 	expect "no --helo and no postconf: said, SPF left out" 0 '^WARN helo +no HELO name.*postconf not found'
 fi
 
+# A resolver that never answers: every step is bounded by the deadline.
+world_dns_proxy dns-mute 127.0.0.5:53 --blackhole || e2e_finish
+conf_ok=$conf
+conf=$(e2e_conf identity-mute dns.resolvers=127.0.0.5:53 gate.deadline_ms=1000)
+t0=$(world_now_ms)
+id mx.good.idtest.test --helo mx.good.idtest.test --connect
+dt=$(( $(world_now_ms) - t0 ))
+expect "a mute resolver: the host's lookup fails at the deadline" 6 \
+	'^FAIL resolve +mx\.good\.idtest\.test has no address \(A: (timeout|no answer before the deadline); AAAA: (timeout|no answer before the deadline)\)'
+if [ "$dt" -lt 4500 ]; then
+	e2e_ok "a mute resolver: identity ended in $dt ms (deadline_ms 1000 a lookup, -t 3000)"
+else
+	e2e_not_ok "a mute resolver: identity took $dt ms, want < 4500"
+fi
+t0=$(world_now_ms)
+id 203.0.113.200 --helo mx.good.idtest.test
+dt=$(( $(world_now_ms) - t0 ))
+expect "a mute resolver: PTR and SPF fail, said so" 6 \
+	'^FAIL ptr +203\.0\.113\.200 the PTR lookup failed \((timeout|no answer before the deadline)\)' \
+	'^FAIL spf +203\.0\.113\.200 the TXT lookup of mx\.good\.idtest\.test failed' \
+	'^WARN dnsbl +203\.0\.113\.200 bl\.test: (timeout|no answer before the deadline)'
+[ "$dt" -lt 4500 ] && e2e_ok "... in $dt ms" || e2e_not_ok "... took $dt ms, want < 4500"
+conf=$conf_ok
+
 id 'bad name!'
 expect "a HOST that is no host name is refused" 1
 e2e_finish
