@@ -33,8 +33,11 @@ PKGS    := libnetfilter_queue libmnl libnftnl libcares libpsl inih
 BUILD   ?= build
 SAN     ?=
 
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment or the command line
+# (dpkg-buildflags' hardening, say) come first; ours are added with
+# override, so that a command-line CFLAGS keeps them (and -Werror).
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing \
 	   -Iinclude -DSHAREDIR='"$(SHAREDIR)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -42,9 +45,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS  += $(PKG_LIBS) -lspf2 -lpthread
 
 ifneq ($(SAN),)
-CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+override CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=address,undefined
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 MAINS   := src/gate/smtpgated.c src/sniff/smtpgate-sniffd.c \
@@ -75,7 +78,7 @@ benches: $(BENCHES) $(TESTTOOLS)
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # The built-in provider table is the data file, assembled in (.incbin).
 $(BUILD)/obj/judge/ptrclass_builtin.o: data/ptr-providers.conf
@@ -87,32 +90,32 @@ $(LIB): $(LIBOBJ)
 # A program: its main, beside its folder's code.
 define PROG_RULE
 $(BUILD)/$(basename $(notdir $(1))): $(1) $$(LIB) $$(HDRS)
-	$$(CC) $$(CFLAGS) $$(PKG_CFLAGS) $$(LDFLAGS) -o $$@ $$< $$(LIB) $$(LDLIBS)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(PKG_CFLAGS) $$(LDFLAGS) -o $$@ $$< $$(LIB) $$(LDLIBS)
 endef
 $(foreach m,$(MAINS),$(eval $(call PROG_RULE,$(m))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 # Scenario runners: the fakes and the runner's core first, so that the
 # linker never takes dns.o, queue.o, nftset.o, spfcheck*.o (but the pure
 # spfcheck_name.o), gate_watch.o, sniff_ct.o or sniff_cut.o from the
 # library (it would clash if it did: a link error, never the real code).
 $(BUILD)/scenario/obj/%.o: tests/scenario/%.c $(HDRS) $(SCNHDRS) | $(BUILD)/scenario/obj
-	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario -c -o $@ $<
 
 # Kept (make would delete them as intermediates of the pattern rule).
 .SECONDARY: $(SCNOBJ)
 
 $(BUILD)/scenario/run_%: tests/scenario/run_%.c $(SCNOBJ) $(LIB) $(HDRS) $(SCNHDRS)
-	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario $(LDFLAGS) -o $@ $< $(SCNOBJ) $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario $(LDFLAGS) -o $@ $< $(SCNOBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # Test programs the e2e tests and benchmarks run (tests/tools/*.c).
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) $(HDRS) | $(BUILD)/tests/tools
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/tests $(BUILD)/bench $(BUILD)/tests/tools $(BUILD)/scenario/obj:
 	mkdir -p $@
