@@ -20,6 +20,8 @@
 #   make demo       install what is missing, bring up a test world, show verdicts
 #   make bench      benchmarks that print figures
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package, into build/deb/
+#   make deb-check  build, lint, install, upgrade and purge it (root)
 
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -70,7 +72,8 @@ BENCHSRC := $(wildcard bench/bench_*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
 HDRS    := $(wildcard include/*.h src/*/*.h)
 
-.PHONY: all benches check unit unit-san scenario fuzz e2e demo bench install install-check clean deps ptr-eval
+.PHONY: all benches check unit unit-san scenario fuzz e2e demo bench install install-check clean deps ptr-eval \
+	deb deb-check
 
 all: $(PROGS)
 
@@ -210,6 +213,12 @@ install: all
 # units (tests/install/check.sh).
 install-check: all
 	tests/install/check.sh
+
+# deb: the Debian package (debian/), built by dpkg-buildpackage -us -uc -b
+# in a temporary copy of the tree (tools/mkdeb.sh): the work tree stays
+# as it was, the .deb lands in $(BUILD)/deb/.
+deb:
+	tools/mkdeb.sh $(BUILD)/deb
 
 clean:
 	rm -rf build
