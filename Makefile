@@ -220,5 +220,11 @@ install-check: all
 deb:
 	tools/mkdeb.sh $(BUILD)/deb
 
+# deb-check: build the package and an upgrade, lintian, then install,
+# upgrade, remove and purge it on this machine (root; tests/pkg/check.sh,
+# about two minutes, under the e2e lock while installed).
+deb-check:
+	tests/pkg/check.sh
+
 clean:
 	rm -rf build
