@@ -14,7 +14,7 @@
 #
 #   make            build the programs into build/
 #   make check      unit and scenario tests (plain and ASan+UBSan), fuzz
-#                   smoke, install tree, end-to-end
+#                   smoke, install tree, Debian package, end-to-end
 #   make unit       unit tests, then the scenario tests
 #   make scenario   the scenario tests alone (no root, virtual time)
 #   make demo       install what is missing, bring up a test world, show verdicts
@@ -149,6 +149,7 @@ check: all
 	$(MAKE) unit-san
 	$(MAKE) fuzz
 	$(MAKE) install-check
+	$(MAKE) deb-check
 	$(MAKE) e2e
 
 deps:
