@@ -165,7 +165,8 @@ bench: all $(BENCHES) $(TESTTOOLS)
 ptr-eval: all
 	tests/ptr-eval.sh $(BUILD)
 
-# install: the programs, the nft file, data, man pages, the example config
+# install: the programs, the nft file, data, man pages (their
+# /usr/local/share/smtpgate made $(SHAREDIR)), the example config
 # (never over an existing one), systemd units for both daemons, the
 # smtpgate user (sysusers.d) and its directories (tmpfiles.d).  Without
 # DESTDIR, the user and directories are made at once, as a package's
@@ -183,8 +184,11 @@ install: all
 	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 644 nft/smtpgate.nft $(DESTDIR)$(SHAREDIR)/
 	for f in data/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(SHAREDIR)/; done; true
-	install -m 644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for m in docs/*.5 docs/*.8; do \
+		sed 's|/usr/local/share/smtpgate|$(SHAREDIR)|g' "$$m" \
+			>$(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename "$$m") && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename "$$m") || exit 1; \
+	done
 	install -m 644 docs/smtpgate.conf.example $(DESTDIR)$(SHAREDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf ] || \
 		install -m 640 docs/smtpgate.conf.example $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf
