@@ -6,7 +6,8 @@
 #      and an upgrade (VERSION+pkgtest1) from the same tree;
 #   2. lintian --pedantic: no error, no warning (debian/*lintian-overrides
 #      give the reasons of the few overridden);
-#   3. the shipped configuration is in observe mode, the conffiles are the
+#   3. the programs are hardened (PIE, RELRO, BIND_NOW, stack protector,
+#      FORTIFY); the shipped configuration is in observe mode, the conffiles are the
 #      configuration and the allow list, the maintainer scripts stop the
 #      units on remove only, the units stop nothing else (no ExecStop);
 #   4. dpkg -i: files and modes, the user (the sysusers.d entry also
@@ -103,6 +104,14 @@ if [ -z "${SMTPGATE_PKG_INNER:-}" ]; then
 	diff "$work/x1/usr/share/smtpgate/smtpgate.conf.example" "$shipped" >"$work/conf.diff"
 	check "shipped smtpgate.conf is the example with two blocks added, nothing else changed" \
 		test "$(grep -c '^>' "$work/conf.diff") $(grep '^<' "$work/conf.diff" | grep -vc '^< enforce *[=:]')" = "12 0"
+	# dpkg-buildflags' hardening reached every program.
+	for b in "$work"/x1/usr/sbin/*; do
+		h=$(readelf -hdlW --dyn-syms "$b" 2>/dev/null)
+		check "$(basename "$b"): PIE, RELRO, BIND_NOW, stack protector, FORTIFY" \
+			bash -c "grep -q 'Type: *DYN' <<<\"\$1\" && grep -q GNU_RELRO <<<\"\$1\" &&
+				grep -q 'FLAGS.*NOW' <<<\"\$1\" && grep -q __stack_chk_fail <<<\"\$1\" &&
+				grep -q '__[a-z]*_chk@' <<<\"\$1\"" sh "$h"
+	done
 	dep=$(dpkg-deb -f "$deb1" Depends)
 	check "Depends: nftables, the libraries (shlibs), sysusers" \
 		bash -c "grep -q 'nftables' <<<'$dep' && grep -q 'libnftnl' <<<'$dep' && grep -q 'systemd-sysusers' <<<'$dep'"
