@@ -151,6 +151,9 @@ purge() {
 		dpkg --purge smtpgate >>"$work/dpkg.log" 2>&1 ||
 			echo "# PURGE FAILED: see $work/dpkg.log; run dpkg --purge smtpgate" >&2
 	fi
+	# What a faulty purge left (reported above) goes: none of it was
+	# there before the test.
+	rm -rf /etc/smtpgate /var/lib/smtpgate /run/smtpgate
 	# A user this test's install made goes too (the package keeps it).
 	if [ "$user_before" = no ] && getent passwd smtpgate >/dev/null; then
 		userdel smtpgate 2>/dev/null
@@ -291,10 +294,10 @@ for f in $files /etc/smtpgate /var/lib/smtpgate /run/smtpgate \
 	case $f in *smtpgate*) ;; *) [ -d "$f" ] && continue ;; esac
 	[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
 done
-left="$left $(find /etc /var/lib /lib/systemd /usr/lib/sysusers.d /usr/lib/tmpfiles.d \
-	-name '*smtpgate*' 2>/dev/null | tr '\n' ' ')"
-check "purge: nothing left behind${left// /}" test -z "${left// /}"
-[ -n "${left// /}" ] && echo "#   left:$left"
+left=$( (for f in $left; do echo "$f"; done
+	find /etc /var/lib /lib/systemd /usr/lib/sysusers.d /usr/lib/tmpfiles.d \
+		-name '*smtpgate*' 2>/dev/null) | sort -u | tr '\n' ' ')
+check "purge: nothing left behind${left:+ (left: $left)}" test -z "$left"
 check "purge: the user smtpgate kept (Debian keeps system users)" \
 	bash -c "getent passwd smtpgate >/dev/null"
 echo "# remove and purge: $(since "$t") s; total $(since "$t0") s"
