@@ -100,10 +100,10 @@ if [ -z "${SMTPGATE_PKG_INNER:-}" ]; then
 			test "$(awk -v s="[$s]" '/^\[/ { in_s = ($1 == s) } in_s && /^enforce *=/ { print $3 }' "$shipped")" = no
 	done
 	check "shipped smtpgate.conf says how to switch to enforce" \
-		grep -q 'set enforce = yes' "$shipped"
+		grep -q 'enforce = yes, then' "$shipped"
 	diff "$work/x1/usr/share/smtpgate/smtpgate.conf.example" "$shipped" >"$work/conf.diff"
-	check "shipped smtpgate.conf is the example with two blocks added, nothing else changed" \
-		test "$(grep -c '^>' "$work/conf.diff") $(grep '^<' "$work/conf.diff" | grep -vc '^< enforce *[=:]')" = "12 0"
+	check "shipped smtpgate.conf is the example but for enforce = no and its comments" \
+		test "$(grep -c '^> enforce = no$' "$work/conf.diff") $(grep '^>' "$work/conf.diff" | grep -v '^> enforce = no$' | grep -vc '^> ;\|^> $') $(grep '^<' "$work/conf.diff" | grep -vc '^< enforce *[=:]')" = "2 0 0"
 	# dpkg-buildflags' hardening reached every program.
 	for b in "$work"/x1/usr/sbin/*; do
 		h=$(readelf -hdlW --dyn-syms "$b" 2>/dev/null)
