@@ -227,7 +227,7 @@ deb:
 
 # deb-check: build the package and an upgrade, lintian, then install,
 # upgrade, remove and purge it on this machine (root; tests/pkg/check.sh,
-# about two minutes, under the e2e lock while installed).
+# about two minutes; SMTPGATE_E2E_LOCK names a lock held while installed).
 deb-check:
 	tests/pkg/check.sh
 
