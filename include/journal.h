@@ -10,9 +10,9 @@
  * fixed-size struct journal_record (journal_record_init, then the fields
  * and journal_record_finding) and hands it to journal_put, which copies
  * it into a bounded queue and returns: it never blocks on the disk and
- * never fails the verdict.  One writer thread per journal takes the whole
- * queue at once (the mutex is held only to push one record or to swap two
- * buffers) and writes it in one transaction.  A full queue, or a database
+ * never fails the verdict.  One writer thread per journal takes what the
+ * queue holds (a ring with no lock: the loop never waits for the writer)
+ * and writes it in one transaction.  A full queue, or a database
  * that cannot be opened or written (read-only, full disk, corrupt), counts
  * each record it loses (journal_stats); a streak of losses is logged once
  * when it starts ("journal: ... records lost") and once when writing works

@@ -6,14 +6,25 @@
  * Exports journal_open, journal_close, journal_now, journal_put,
  * journal_outcome, journal_stats and the journal_record_* builders.
  *
- * The queue is two arrays of cap records: the loop appends to fill under
- * the mutex (a copy of one record, nothing else); the writer swaps fill
- * and its drained spare under the mutex and writes the batch after
- * letting go, so the loop never waits for SQLite.  The loop wakes the
- * writer only when it is idle and the queue was empty; after a batch the
- * writer pauses JOURNAL_GATHER_MS to let the next one gather (fewer,
- * larger transactions).  The counters are atomics: the loop counts what a
- * full queue loses, the writer what the database loses and what it wrote.
+ * The queue is a ring of cap records with one producer (the loop) and one
+ * consumer (the writer), and no lock: the loop copies a record into the
+ * slot at head and publishes it by advancing head (release); the writer
+ * reads every slot from tail to head (acquire), writes them in one
+ * transaction straight from the ring, and only then advances tail, which
+ * gives the slots back.  So the loop never waits, not for SQLite and not
+ * for a writer thread that was preempted holding a lock (a mutex shared
+ * with a thread of lower priority would make the loop wait for it).  The
+ * loop wakes the writer (an eventfd) only when it said it is idle; after
+ * a batch the writer pauses JOURNAL_GATHER_MS to let the next one gather
+ * (fewer, larger transactions).  The counters are atomics: the loop
+ * counts what a full ring loses, the writer what the database loses and
+ * what it wrote.
+ *
+ * The writer runs JOURNAL_NICE lower than the loop that started it: when
+ * the CPU is short (a flood of new addresses), verdicts come first and the
+ * writer catches up after, the queue holding what comes meanwhile (what
+ * does not fit is counted lost).  SQLite's memory statistics are off (a
+ * global mutex per allocation otherwise).
  *
  * The database: opened by the writer (never by the loop), WAL,
  * synchronous=NORMAL (a commit is durable at the next checkpoint; a crash
@@ -32,12 +43,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +65,7 @@
 #define JOURNAL_PRUNE_S		300	/* retention and size, this often */
 #define JOURNAL_BUSY_MS		5000	/* waits for the other daemon */
 #define JOURNAL_PRUNE_ROWS	20000	/* oldest rows deleted at a time */
+#define JOURNAL_NICE		10	/* the writer's nice, above the loop's */
 
 struct journal {
 	enum journal_daemon daemon;
@@ -59,13 +73,12 @@ struct journal {
 	int64_t offset_s;		/* SMTPGATE_CLOCK_OFFSET */
 	size_t cap;			/* records per array */
 
-	pthread_mutex_t mu;		/* guards the rest of this block */
-	pthread_cond_t cv;
-	struct journal_record *fill;	/* the loop appends here */
-	size_t nfill;
-	struct journal_record *spare;	/* the writer's, while it writes */
-	bool idle;			/* the writer waits for records */
-	bool stop;			/* journal_close: drain and end */
+	struct journal_record *ring;	/* cap slots */
+	atomic_uint_fast64_t head;	/* records ever put (the loop's) */
+	atomic_uint_fast64_t tail;	/* records ever taken (the writer's) */
+	atomic_bool idle;		/* the writer sleeps: wake it */
+	atomic_bool stop;		/* journal_close: drain and end */
+	int wake_fd;			/* eventfd: the writer's wake-up */
 
 	pthread_t thread;
 	atomic_uint_fast64_t written;
@@ -188,24 +201,32 @@ journal_lose(struct journal *j, uint64_t n, const char *why)
 		    j->cj.file, why);
 }
 
+static void
+journal_wake(struct journal *j)
+{
+	uint64_t one = 1;
+
+	/* A full counter (never: the writer reads it) changes nothing. */
+	(void)!write(j->wake_fd, &one, sizeof one);
+}
+
 void
 journal_put(struct journal *j, const struct journal_record *r)
 {
-	bool wake = false, full;
+	uint64_t h;
 
 	if (j == NULL)
 		return;
-	pthread_mutex_lock(&j->mu);
-	full = j->nfill >= j->cap;
-	if (!full) {
-		memcpy(&j->fill[j->nfill++], r, sizeof *r);
-		wake = j->idle && j->nfill == 1;
-	}
-	pthread_mutex_unlock(&j->mu);
-	if (full)
+	h = atomic_load_explicit(&j->head, memory_order_relaxed);
+	if (h - atomic_load_explicit(&j->tail, memory_order_acquire) >=
+	    j->cap) {
 		journal_lose(j, 1, "queue full (the writer is behind)");
-	else if (wake)
-		pthread_cond_signal(&j->cv);
+		return;
+	}
+	memcpy(&j->ring[h % j->cap], r, sizeof *r);
+	atomic_store(&j->head, h + 1);		/* seq_cst: before idle */
+	if (atomic_load(&j->idle) && atomic_exchange(&j->idle, false))
+		journal_wake(j);
 }
 
 void
@@ -229,9 +250,8 @@ journal_stats(const struct journal *j, struct journal_stats *s)
 		return;
 	s->written = atomic_load(&((struct journal *)j)->written);
 	s->lost = atomic_load(&((struct journal *)j)->lost);
-	pthread_mutex_lock(&((struct journal *)j)->mu);
-	s->queued = j->nfill;
-	pthread_mutex_unlock(&((struct journal *)j)->mu);
+	s->queued = atomic_load(&((struct journal *)j)->head) -
+	    atomic_load(&((struct journal *)j)->tail);
 }
 
 /* ---- the writer thread ---- */
@@ -377,9 +397,10 @@ journal_write_one(struct journal *j, const struct journal_record *r)
 	return 0;
 }
 
-/* One transaction for the batch; every record lost when it fails. */
+/* One transaction for the n records from ring slot from on; every
+ * record lost when it fails. */
 static void
-journal_write(struct journal *j, const struct journal_record *rs, size_t n)
+journal_write(struct journal *j, uint64_t from, size_t n)
 {
 	uint64_t was;
 
@@ -394,7 +415,7 @@ journal_write(struct journal *j, const struct journal_record *rs, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (journal_write_one(j, &rs[i]) == -1) {
+		if (journal_write_one(j, &j->ring[(from + i) % j->cap]) == -1) {
 			snprintf(j->why, sizeof j->why, "insert: %s",
 			    sqlite3_errmsg(j->db));
 			goto fail;
@@ -532,60 +553,56 @@ journal_housekeep(struct journal *j, bool force)
 	}
 }
 
+/* Sleep until woken (journal_wake) or ms pass; clear the wake-up. */
 static void
-journal_wait_ms(struct journal *j, int64_t ms)
+journal_sleep(struct journal *j, int ms)
 {
-	struct timespec ts;
+	struct pollfd p = { .fd = j->wake_fd, .events = POLLIN };
+	uint64_t v;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	(void)pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+	if (poll(&p, 1, ms) > 0)
+		(void)!read(j->wake_fd, &v, sizeof v);
 }
 
 static void *
 journal_thread(void *arg)
 {
 	struct journal *j = arg;
-	struct journal_record *batch;
-	size_t n;
+	uint64_t tail = atomic_load(&j->tail), head;
 	bool stop;
 
+	/* This thread alone (Linux: a thread's nice is its own). */
+	errno = 0;
+	if (nice(JOURNAL_NICE) == -1 && errno != 0)
+		log_warn("journal: nice %d", JOURNAL_NICE);
 	journal_housekeep(j, true);
 	if (j->db == NULL)
 		log_warnx("journal: %s: %s (tried again every %ds)",
 		    j->cj.file, j->why, JOURNAL_RETRY_S);
-	pthread_mutex_lock(&j->mu);
 	for (;;) {
-		if (j->nfill == 0 && !j->stop) {
-			j->idle = true;
-			journal_wait_ms(j, 1000);
-			j->idle = false;
+		stop = atomic_load(&j->stop);
+		head = atomic_load(&j->head);
+		if (head == tail) {
+			if (stop)
+				break;
+			/* Say idle, then look again: a put in between either
+			 * sees idle and wakes us, or is seen here. */
+			atomic_store(&j->idle, true);
+			if (atomic_load(&j->head) == tail &&
+			    !atomic_load(&j->stop))
+				journal_sleep(j, 1000);
+			atomic_store(&j->idle, false);
+			journal_housekeep(j, false);
+			continue;
 		}
-		batch = j->fill;
-		n = j->nfill;
-		j->fill = j->spare;
-		j->nfill = 0;
-		j->spare = batch;
-		stop = j->stop;
-		pthread_mutex_unlock(&j->mu);
-
 		journal_housekeep(j, false);
-		if (n > 0)
-			journal_write(j, batch, n);
-
-		pthread_mutex_lock(&j->mu);
-		if (stop && j->nfill == 0)
-			break;
+		journal_write(j, tail, (size_t)(head - tail));
+		tail = head;
+		atomic_store_explicit(&j->tail, tail, memory_order_release);
 		/* Let the next batch gather (journal_close cuts it short). */
-		if (n > 0 && !j->stop)
-			journal_wait_ms(j, JOURNAL_GATHER_MS);
+		if (!stop)
+			journal_sleep(j, JOURNAL_GATHER_MS);
 	}
-	pthread_mutex_unlock(&j->mu);
 	/* Tests count on a last prune: retention and size at close too. */
 	journal_housekeep(j, true);
 	journal_db_close(j);
@@ -646,7 +663,6 @@ journal_open(const struct conf_journal *cj, enum journal_daemon daemon,
     char *err, size_t errlen)
 {
 	struct journal *j;
-	pthread_condattr_t ca;
 	int rc;
 
 	if (cj->file[0] == '\0') {
@@ -661,39 +677,36 @@ journal_open(const struct conf_journal *cj, enum journal_daemon daemon,
 	j->cj = *cj;
 	j->cap = cj->queue > 0 ? cj->queue : 1;
 	j->offset_s = journal_clock_offset();
-	/* Untouched pages of the arrays cost nothing until a burst fills
-	 * them (calloc of this size maps them zeroed). */
-	j->fill = calloc(j->cap, sizeof *j->fill);
-	j->spare = calloc(j->cap, sizeof *j->spare);
-	if (j->fill == NULL || j->spare == NULL)
+	/* Before SQLite's first use in the process, else refused: harmless. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* Untouched pages of the ring cost nothing until a burst fills them
+	 * (calloc of this size maps them zeroed). */
+	if ((j->ring = calloc(j->cap, sizeof *j->ring)) == NULL)
 		goto nomem;
-	pthread_mutex_init(&j->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if ((j->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		rc = errno;
+		snprintf(err, errlen, "journal: %s: eventfd: %s", cj->file,
+		    strerror(rc));
+		goto fail;
+	}
 	snprintf(j->why, sizeof j->why, "not opened yet");
 	if ((rc = pthread_create(&j->thread, NULL, journal_thread, j)) != 0) {
 		snprintf(err, errlen, "journal: %s: pthread_create: %s",
 		    cj->file, strerror(rc));
-		pthread_cond_destroy(&j->cv);
-		pthread_mutex_destroy(&j->mu);
-		free(j->fill);
-		free(j->spare);
-		free(j);
-		errno = rc;
-		return NULL;
+		close(j->wake_fd);
+		goto fail;
 	}
 	return j;
 nomem:
+	rc = ENOMEM;
 	snprintf(err, errlen, "journal: %s: out of memory for a queue of %u",
 	    cj->file, cj->queue);
+fail:
 	if (j != NULL) {
-		free(j->fill);
-		free(j->spare);
+		free(j->ring);
 		free(j);
 	}
-	errno = ENOMEM;
+	errno = rc;
 	return NULL;
 }
 
@@ -702,14 +715,10 @@ journal_close(struct journal *j)
 {
 	if (j == NULL)
 		return;
-	pthread_mutex_lock(&j->mu);
-	j->stop = true;
-	pthread_mutex_unlock(&j->mu);
-	pthread_cond_signal(&j->cv);
+	atomic_store(&j->stop, true);
+	journal_wake(j);
 	pthread_join(j->thread, NULL);
-	pthread_cond_destroy(&j->cv);
-	pthread_mutex_destroy(&j->mu);
-	free(j->fill);
-	free(j->spare);
+	close(j->wake_fd);
+	free(j->ring);
 	free(j);
 }
