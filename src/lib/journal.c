@@ -66,6 +66,9 @@
 #define JOURNAL_BUSY_MS		5000	/* waits for the other daemon */
 #define JOURNAL_PRUNE_ROWS	20000	/* oldest rows deleted at a time */
 #define JOURNAL_NICE		10	/* the writer's nice, above the loop's */
+#define JOURNAL_ROWS		16	/* rows an INSERT writes at once */
+#define JOURNAL_ACOLS		15	/* attempt's columns */
+#define JOURNAL_FCOLS		3	/* finding's */
 
 struct journal {
 	enum journal_daemon daemon;
@@ -87,7 +90,8 @@ struct journal {
 
 	/* the writer thread's alone */
 	sqlite3 *db;
-	sqlite3_stmt *ins_attempt, *ins_finding, *ins_outcome;
+	/* [0]: one row, [1]: JOURNAL_ROWS rows a statement */
+	sqlite3_stmt *ins_attempt[2], *ins_finding[2], *ins_outcome, *max_id;
 	int64_t reopen_s;		/* monotonic: try to open again */
 	int64_t prune_s;		/* monotonic: prune next */
 	char why[256];			/* the last failure, for the log */
@@ -259,10 +263,14 @@ journal_stats(const struct journal *j, struct journal_stats *s)
 static void
 journal_db_close(struct journal *j)
 {
-	sqlite3_finalize(j->ins_attempt);
-	sqlite3_finalize(j->ins_finding);
+	for (int k = 0; k < 2; k++) {
+		sqlite3_finalize(j->ins_attempt[k]);
+		sqlite3_finalize(j->ins_finding[k]);
+		j->ins_attempt[k] = j->ins_finding[k] = NULL;
+	}
 	sqlite3_finalize(j->ins_outcome);
-	j->ins_attempt = j->ins_finding = j->ins_outcome = NULL;
+	sqlite3_finalize(j->max_id);
+	j->ins_outcome = j->max_id = NULL;
 	if (j->db != NULL)
 		sqlite3_close_v2(j->db);
 	j->db = NULL;
@@ -276,6 +284,45 @@ journal_db_fail(struct journal *j, const char *what)
 	snprintf(j->why, sizeof j->why, "%s: %s", what,
 	    j->db != NULL ? sqlite3_errmsg(j->db) : "cannot open");
 	journal_db_close(j);
+}
+
+/*
+ * INSERT INTO attempt of 1 and of JOURNAL_ROWS rows ("VALUES (?,...),
+ * (?,...)"), the same for finding.  Many rows a statement: a third of
+ * SQLite's work a record is the statement's own, whatever its rows.
+ */
+static int
+journal_prepare_inserts(struct journal *j)
+{
+	static const char *const head[2] = {
+		"INSERT INTO attempt (id, t, addr, daemon, verdict, enforced, "
+		"accepted, reason, ptr, ptr_class, fcrdns, dnsbl_score, helo, "
+		"mail_domain, spf_helo) VALUES ",
+		"INSERT INTO finding (attempt, rule, action) VALUES ",
+	};
+	static const char *const row[2] = {
+		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "(?,?,?)",
+	};
+	char sql[64 * JOURNAL_ROWS + 256];
+
+	for (int t = 0; t < 2; t++) {
+		for (int k = 0; k < 2; k++) {
+			size_t off = (size_t)snprintf(sql, sizeof sql, "%s",
+			    head[t]);
+			int rows = k == 0 ? 1 : JOURNAL_ROWS;
+			sqlite3_stmt **st = t == 0 ? &j->ins_attempt[k] :
+			    &j->ins_finding[k];
+
+			for (int r = 0; r < rows && off < sizeof sql; r++)
+				off += (size_t)snprintf(sql + off,
+				    sizeof sql - off, "%s%s", r ? "," : "",
+				    row[t]);
+			if (off >= sizeof sql || sqlite3_prepare_v2(j->db, sql,
+			    -1, st, NULL) != SQLITE_OK)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -303,16 +350,11 @@ journal_db_open(struct journal *j)
 		journal_db_fail(j, "pragmas");
 		return -1;
 	}
-	if (sqlite3_prepare_v2(j->db, "INSERT INTO attempt (t, addr, daemon, "
-	    "verdict, enforced, accepted, reason, ptr, ptr_class, fcrdns, "
-	    "dnsbl_score, helo, mail_domain, spf_helo) VALUES (?1, ?2, ?3, "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", -1,
-	    &j->ins_attempt, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(j->db, "INSERT INTO finding (attempt, rule, "
-	    "action) VALUES (?1, ?2, ?3)", -1, &j->ins_finding, NULL) !=
-	    SQLITE_OK ||
+	if (journal_prepare_inserts(j) == -1 ||
 	    sqlite3_prepare_v2(j->db, "INSERT INTO outcome (t, addr, kind) "
-	    "VALUES (?1, ?2, ?3)", -1, &j->ins_outcome, NULL) != SQLITE_OK) {
+	    "VALUES (?1, ?2, ?3)", -1, &j->ins_outcome, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(j->db, "SELECT ifnull(max(id), 0) FROM attempt",
+	    -1, &j->max_id, NULL) != SQLITE_OK) {
 		journal_db_fail(j, "prepare");
 		return -1;
 	}
@@ -334,15 +376,109 @@ journal_step(sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Attempts and findings gathered for the multi-row INSERTs. */
+struct journal_rows {
+	const struct journal_record *a[JOURNAL_ROWS];	/* attempts */
+	int64_t aid[JOURNAL_ROWS];			/* and their ids */
+	size_t na;
+	struct {
+		int64_t attempt;
+		const char *rule;		/* in its record, in the ring */
+		int len;
+		enum action action;
+	} f[JOURNAL_ROWS];
+	size_t nf;
+};
+
+/* Attempt r as row k of st (parameters 15k+1..15k+15). */
+static void
+journal_bind_attempt(sqlite3_stmt *st, int k, const struct journal_record *r,
+    int64_t id)
+{
+	int b = JOURNAL_ACOLS * k;
+
+	sqlite3_bind_int64(st, b + 1, id);
+	sqlite3_bind_int64(st, b + 2, r->t_s);
+	sqlite3_bind_text(st, b + 3, r->addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 4,
+	    journal_daemon_name[r->daemon == JOURNAL_SNIFF], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 5, r->verdict != NULL ? r->verdict : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int(st, b + 6, r->enforced);
+	sqlite3_bind_int(st, b + 7, r->accepted);
+	sqlite3_bind_text(st, b + 8, r->reason != NULL ? r->reason : "", -1,
+	    SQLITE_STATIC);
+	journal_bind_text(st, b + 9, r->has & JOURNAL_HAS_PTR, r->ptr);
+	journal_bind_text(st, b + 10, r->has & JOURNAL_HAS_PTR_CLASS,
+	    r->ptr_class);
+	journal_bind_text(st, b + 11, r->has & JOURNAL_HAS_FCRDNS, r->fcrdns);
+	if (r->has & JOURNAL_HAS_SCORE)
+		sqlite3_bind_int(st, b + 12, r->dnsbl_score);
+	else
+		sqlite3_bind_null(st, b + 12);
+	journal_bind_text(st, b + 13, r->has & JOURNAL_HAS_HELO, r->helo);
+	journal_bind_text(st, b + 14, r->has & JOURNAL_HAS_MAIL_DOMAIN,
+	    r->mail_domain);
+	journal_bind_text(st, b + 15, r->has & JOURNAL_HAS_SPF_HELO,
+	    r->spf_helo);
+}
+
+/* The attempts gathered: all in one statement when there are
+ * JOURNAL_ROWS, else one at a time. */
 static int
-journal_write_one(struct journal *j, const struct journal_record *r)
+journal_flush_attempts(struct journal *j, struct journal_rows *w)
+{
+	bool many = w->na == JOURNAL_ROWS;
+
+	for (size_t i = 0; i < w->na; i++) {
+		sqlite3_stmt *st = j->ins_attempt[many];
+
+		journal_bind_attempt(st, many ? (int)i : 0, w->a[i], w->aid[i]);
+		if (!many && journal_step(st) == -1)
+			return -1;
+	}
+	if (many && journal_step(j->ins_attempt[1]) == -1)
+		return -1;
+	w->na = 0;
+	return 0;
+}
+
+/* The findings gathered, after the attempts they point to (the foreign
+ * key is checked at once). */
+static int
+journal_flush_findings(struct journal *j, struct journal_rows *w)
+{
+	bool many = w->nf == JOURNAL_ROWS;
+
+	if (journal_flush_attempts(j, w) == -1)
+		return -1;
+	for (size_t i = 0; i < w->nf; i++) {
+		sqlite3_stmt *st = j->ins_finding[many];
+		int b = many ? JOURNAL_FCOLS * (int)i : 0;
+
+		sqlite3_bind_int64(st, b + 1, w->f[i].attempt);
+		sqlite3_bind_text(st, b + 2, w->f[i].rule, w->f[i].len,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, b + 3, action_name(w->f[i].action), -1,
+		    SQLITE_STATIC);
+		if (!many && journal_step(st) == -1)
+			return -1;
+	}
+	if (many && journal_step(j->ins_finding[1]) == -1)
+		return -1;
+	w->nf = 0;
+	return 0;
+}
+
+/* Record r into w (flushing what filled up); id: its attempt id. */
+static int
+journal_write_one(struct journal *j, struct journal_rows *w,
+    const struct journal_record *r, int64_t id)
 {
 	sqlite3_stmt *st;
-	sqlite3_int64 id;
 	const char *rule;
 
 	if (r->kind == JOURNAL_OUTCOME) {
@@ -353,31 +489,10 @@ journal_write_one(struct journal *j, const struct journal_record *r)
 		    -1, SQLITE_STATIC);
 		return journal_step(st);
 	}
-	st = j->ins_attempt;
-	sqlite3_bind_int64(st, 1, r->t_s);
-	sqlite3_bind_text(st, 2, r->addr, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, journal_daemon_name[r->daemon == JOURNAL_SNIFF],
-	    -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->verdict != NULL ? r->verdict : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, r->enforced);
-	sqlite3_bind_int(st, 6, r->accepted);
-	sqlite3_bind_text(st, 7, r->reason != NULL ? r->reason : "", -1,
-	    SQLITE_STATIC);
-	journal_bind_text(st, 8, r->has & JOURNAL_HAS_PTR, r->ptr);
-	journal_bind_text(st, 9, r->has & JOURNAL_HAS_PTR_CLASS, r->ptr_class);
-	journal_bind_text(st, 10, r->has & JOURNAL_HAS_FCRDNS, r->fcrdns);
-	if (r->has & JOURNAL_HAS_SCORE)
-		sqlite3_bind_int(st, 11, r->dnsbl_score);
-	else
-		sqlite3_bind_null(st, 11);
-	journal_bind_text(st, 12, r->has & JOURNAL_HAS_HELO, r->helo);
-	journal_bind_text(st, 13, r->has & JOURNAL_HAS_MAIL_DOMAIN,
-	    r->mail_domain);
-	journal_bind_text(st, 14, r->has & JOURNAL_HAS_SPF_HELO, r->spf_helo);
-	if (journal_step(st) == -1)
+	w->a[w->na] = r;
+	w->aid[w->na++] = id;
+	if (w->na == JOURNAL_ROWS && journal_flush_attempts(j, w) == -1)
 		return -1;
-	id = sqlite3_last_insert_rowid(j->db);
 	rule = r->rules;
 	for (size_t i = 0; i < r->nfindings && i < JOURNAL_FINDINGS_MAX; i++) {
 		size_t left = r->rules_len - (size_t)(rule - r->rules);
@@ -385,12 +500,11 @@ journal_write_one(struct journal *j, const struct journal_record *r)
 
 		if (len >= left)
 			break;		/* never past the names written */
-		st = j->ins_finding;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, rule, (int)len, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, action_name((enum action)r->action[i]),
-		    -1, SQLITE_STATIC);
-		if (journal_step(st) == -1)
+		w->f[w->nf].attempt = id;
+		w->f[w->nf].rule = rule;
+		w->f[w->nf].len = (int)len;
+		w->f[w->nf++].action = (enum action)r->action[i];
+		if (w->nf == JOURNAL_ROWS && journal_flush_findings(j, w) == -1)
 			return -1;
 		rule += len + 1;
 	}
@@ -402,7 +516,9 @@ journal_write_one(struct journal *j, const struct journal_record *r)
 static void
 journal_write(struct journal *j, uint64_t from, size_t n)
 {
+	struct journal_rows w;
 	uint64_t was;
+	int64_t id;
 
 	if (j->db == NULL) {
 		journal_lose(j, n, j->why);
@@ -414,13 +530,27 @@ journal_write(struct journal *j, uint64_t from, size_t n)
 		journal_lose(j, n, j->why);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (journal_write_one(j, &j->ring[(from + i) % j->cap]) == -1) {
-			snprintf(j->why, sizeof j->why, "insert: %s",
-			    sqlite3_errmsg(j->db));
-			goto fail;
-		}
+	/* Ids given here, not by SQLite: a finding's row needs its attempt's
+	 * id before that attempt's row is written.  BEGIN IMMEDIATE holds
+	 * the write lock, so no other daemon adds rows meanwhile. */
+	if (sqlite3_step(j->max_id) != SQLITE_ROW) {
+		sqlite3_reset(j->max_id);
+		snprintf(j->why, sizeof j->why, "max(id): %s",
+		    sqlite3_errmsg(j->db));
+		goto fail;
 	}
+	id = sqlite3_column_int64(j->max_id, 0);
+	sqlite3_reset(j->max_id);
+	w.na = w.nf = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct journal_record *r = &j->ring[(from + i) % j->cap];
+
+		if (journal_write_one(j, &w, r, r->kind == JOURNAL_ATTEMPT ?
+		    ++id : 0) == -1)
+			goto insert_fail;
+	}
+	if (journal_flush_findings(j, &w) == -1)
+		goto insert_fail;
 	if (sqlite3_exec(j->db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(j->why, sizeof j->why, "commit: %s",
 		    sqlite3_errmsg(j->db));
@@ -431,6 +561,8 @@ journal_write(struct journal *j, uint64_t from, size_t n)
 		log_info("journal: %s: writing again after %llu lost",
 		    j->cj.file, (unsigned long long)was);
 	return;
+insert_fail:
+	snprintf(j->why, sizeof j->why, "insert: %s", sqlite3_errmsg(j->db));
 fail:
 	sqlite3_exec(j->db, "ROLLBACK;", NULL, NULL, NULL);
 	{
