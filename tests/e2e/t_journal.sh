@@ -5,8 +5,9 @@
 # verdict with its findings and their configured actions, the DNSBL and
 # DNSWL zones, the PTR class, the sniffer's HELO, MAIL FROM domain and
 # rules, a 'retried' outcome for a tempfail sender that came back, an
-# 'allowed' one for a prefix added to the allow list; the files belong to
-# user smtpgate; SMTPGATE_CLOCK_OFFSET shifts the stamps.  Then the same
+# 'allowed' one for a prefix added to the allow list, observe mode's rows
+# (the rules' verdict, enforced 0, accepted 1); the files belong to user
+# smtpgate; SMTPGATE_CLOCK_OFFSET shifts the stamps.  Then the same
 # clients with the journal file read-only, and with its file system full:
 # every verdict is the same, the losses are counted and logged.
 . "$(dirname "$0")/lib/e2e.sh"
@@ -168,6 +169,16 @@ e2e_check "its retry passed (retry=passed logged)" \
 e2e_stop TERM
 got=$(q "$DB" "SELECT a.verdict || ' ' || a.accepted || ' ' || o.kind FROM attempt a JOIN outcome o ON o.addr = a.addr WHERE a.addr = '203.0.113.71' AND o.t >= a.t")
 e2e_check "tempfail attempt, then a 'retried' outcome after it ($got)" [ "$got" = "tempfail 0 retried" ]
+
+# ---- observe mode: the rules' verdict, enforced 0, accepted ----------------
+oconf=$(e2e_conf journal-observe gate.enforce=no)
+e2e_start "$oconf" || e2e_finish
+e2e_mark
+world_smtp 198.51.100.12 --timeout 4 >/dev/null
+e2e_wait_verdict 198.51.100.12 5 >/dev/null
+e2e_stop TERM
+gate_row 198.51.100.12 "reject|0|1|generic-ptr|generic|pass|0"
+findings 198.51.100.12 gate "generic-ptr=reject"
 
 # ---- a read-only journal changes no verdict --------------------------------
 before=$(q "$DB" "SELECT count(*) FROM attempt")
