@@ -136,6 +136,7 @@ gate_apply_verdict(struct gate_lookup *lk,
 
 	gate_apply_count(g, v, cg->enforce);
 	gate_apply_log(lk, j);
+	gate_journal_verdict(lk, j);
 	if (!cg->enforce) {
 		gate_apply_observe(lk, v);
 		return;

@@ -137,6 +137,7 @@ sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
 	    ss->helo[0] ? ss->helo : "-", extra, conf_rule_name(rule), count,
 	    cfg.strikes, act, forged && !cs->enforce ? " enforced=no" : "",
 	    tail);
+	sniff_journal_hit(s, ss, rule, a, act);
 }
 
 void
