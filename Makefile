@@ -29,7 +29,7 @@ SYSCONFDIR ?= /etc
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := libnetfilter_queue libmnl libnftnl libcares libpsl inih sqlite3
+PKGS    := libnetfilter_queue libmnl libnftnl libcares libpsl inih
 BUILD   ?= build
 SAN     ?=
 
