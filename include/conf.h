@@ -1,7 +1,8 @@
 /*
  * conf.h - the one configuration file of all smtpgate programs.
  *
- * INI, parsed with inih.  Sections: [dns], [gate], [nft], [sniffer].
+ * INI, parsed with inih.  Sections: [dns], [gate], [journal], [nft],
+ * [sniffer].
  * conf_load fills a struct conf completely or not at all: defaults first,
  * then every key is validated as it is read, then the rules that span
  * keys (the gate's and the sniffer's queues differ, a ban's first timeout
@@ -187,10 +188,19 @@ struct conf_nft {
 	uint32_t retry_size;		/* of wait4/6 and of retry4/6 */
 };
 
+/* The verdict journal (journal.h): every key needs a daemon's restart. */
+struct conf_journal {
+	char file[256];			/* the SQLite database; "" = off */
+	uint32_t retention_s;		/* rows older are pruned */
+	uint64_t max_size;		/* bytes the file is kept under */
+	uint32_t queue;			/* records waiting for the writer */
+};
+
 struct conf {
 	char path[256];			/* the file this came from */
 	struct conf_dns dns;
 	struct conf_gate gate;
+	struct conf_journal journal;
 	struct conf_nft nft;
 	struct conf_sniffer sniffer;
 };

@@ -13,7 +13,7 @@ PKGS="build-essential pkg-config libnetfilter-queue-dev libmnl-dev libnftnl-dev
 libc-ares-dev libspf2-dev libpsl-dev publicsuffix libinih-dev libcmocka-dev
 nftables netbase iptables unbound rbldnsd postfix swaks
 libio-socket-inet6-perl knot-dnsutils clang libclang-rt-14-dev iproute2
-procps psmisc python3 python3-yaml bsdextrautils"
+procps psmisc python3 python3-yaml bsdextrautils libsqlite3-dev sqlite3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||

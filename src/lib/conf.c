@@ -112,6 +112,11 @@ conf_defaults(struct conf *c)
 	c->gate.cache_v6_network = true;
 	c->gate.enforce = true;
 	c->sniffer.enforce = true;
+	snprintf(c->journal.file, sizeof c->journal.file, "%s",
+	    "/var/lib/smtpgate/journal.db");
+	c->journal.retention_s = 190 * 86400;	/* the report's half-year */
+	c->journal.max_size = 1024ull * 1024 * 1024;
+	c->journal.queue = 8192;
 	c->gate.fcrdns_max_names = 4;
 	/* Postfix, Exim and the large providers retry first after a few
 	 * minutes, from a sibling address of their pool. */

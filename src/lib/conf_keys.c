@@ -309,6 +309,55 @@ conf_keys_set_path(const struct conf_key *k, const char *v, struct conf *c,
 	return 0;
 }
 
+/* [journal] file: a path, or "" (the journal off). */
+static int
+conf_keys_set_journal_file(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen)
+{
+	if (*v == '\0') {
+		c->journal.file[0] = '\0';
+		return 0;
+	}
+	return conf_keys_set_path(k, v, c, why, whylen);
+}
+
+/* A size in bytes: a number with an optional K, M, G or T (powers of 1024). */
+static int
+conf_keys_set_size(const struct conf_key *k, const char *v, struct conf *c,
+    char *why, size_t whylen)
+{
+	char num[32];
+	size_t len = strlen(v);
+	unsigned shift = 0;
+	long long n;
+
+	if (len > 0 && len < sizeof num) {
+		switch (v[len - 1]) {
+		case 'K': case 'k': shift = 10; break;
+		case 'M': case 'm': shift = 20; break;
+		case 'G': case 'g': shift = 30; break;
+		case 'T': case 't': shift = 40; break;
+		}
+	}
+	if (len == 0 || len >= sizeof num) {
+		snprintf(why, whylen, "'%.40s' is no size (want a number of "
+		    "bytes, with K, M, G or T)", v);
+		return -1;
+	}
+	memcpy(num, v, len + 1);
+	if (shift != 0)
+		num[len - 1] = '\0';
+	if (conf_parse_number(num, 0, k->max, &n, why, whylen) != 0)
+		return -1;
+	if (n > (k->max >> shift) || (n << shift) < k->min) {
+		snprintf(why, whylen, "'%.40s' out of range (want %lldM..%lldG)",
+		    v, k->min >> 20, k->max >> 30);
+		return -1;
+	}
+	*(uint64_t *)(void *)conf_keys_field(k, c) = (uint64_t)n << shift;
+	return 0;
+}
+
 static int
 conf_keys_set_table(const struct conf_key *k, const char *v, struct conf *c,
     char *why, size_t whylen)
@@ -614,6 +663,16 @@ static const struct conf_key conf_keys[] = {
 	TEXT("reply_text_dns_error", gate.reply_text[REPLY_RULE_DNS_ERROR]),
 	TEXT("reply_text_offend", gate.reply_text[REPLY_RULE_OFFEND]),
 
+	/* the verdict journal (journal.h): opened once, at start */
+	WORD("journal", "file", conf_keys_set_journal_file, journal.file,
+	    GATED | SNIFFD),
+	{ "journal", "retention", conf_keys_set_duration,
+	    F(journal.retention_s), 3600, 3650 * 86400, 0, false,
+	    GATED | SNIFFD },
+	{ "journal", "max_size", conf_keys_set_size, F(journal.max_size),
+	    1ll << 20, 1ll << 40, 0, false, GATED | SNIFFD },
+	U32("journal", "queue", journal.queue, 16, 1048576, GATED | SNIFFD),
+
 	WORD("nft", "table", conf_keys_set_table, nft.table, GATED | SNIFFD),
 	PATH("nft", "allow_file", nft.allow_file, 0),
 	U32("nft", "pass_size", nft.pass_size, 1, 16777216, 0),
@@ -733,8 +792,12 @@ conf_keys_value(const struct conf_key *k, const struct conf *c, char *buf,
 	else if (k->set == conf_keys_set_retry_key)
 		snprintf(buf, len, "%s", *(const bool *)(const void *)field ?
 		    "prefix" : "address");
+	else if (k->set == conf_keys_set_size)
+		snprintf(buf, len, "%llu", (unsigned long long)
+		    *(const uint64_t *)(const void *)field);
 	else if (k->set == conf_keys_set_path ||
-	    k->set == conf_keys_set_table || k->set == conf_keys_set_user)
+	    k->set == conf_keys_set_table || k->set == conf_keys_set_user ||
+	    k->set == conf_keys_set_journal_file)
 		snprintf(buf, len, "%.*s", (int)k->size, field);
 	else if (k->set == conf_keys_set_reply_text)
 		snprintf(buf, len, "%s", field);
