@@ -25,8 +25,8 @@
 
 #include "addr.h"
 
-#define CTL_JOURNAL_DEFAULT	"/var/lib/smtpgate/journal.db"
-#define CTL_JOURNAL_VERSION	1	/* PRAGMA user_version read */
+#define CTL_JOURNAL_VERSION	1	/* PRAGMA user_version read (journal.h's
+				 * JOURNAL_SCHEMA_VERSION: this reader's own) */
 
 struct sqlite3;
 
@@ -176,7 +176,9 @@ int ctl_tally_count(const struct ctl_journal_set *set, int64_t recent_lo,
 void ctl_tally_free(struct ctl_tally *t);
 
 struct ctl;
-/* The journal's file: given (--journal), else the configuration's. */
-const char *ctl_journal_file(struct ctl *c, const char *given);
+/* The journal's file into *path: given (--journal), else the
+ * configuration's [journal] file.  CTL_OK, or an exit code after printing
+ * the fault (an empty file: the journal is off, CTL_UNREACHABLE). */
+int ctl_journal_file(struct ctl *c, const char *given, const char **path);
 
 #endif

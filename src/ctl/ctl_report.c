@@ -29,15 +29,26 @@ ctl_report_usage(FILE *f)
 	    "  --since   the window, back from now (default 180d)\n"
 	    "  --split   its recent part (default 90d, at most --since)\n"
 	    "  --rule    the addresses behind one rule's row\n"
-	    "  --journal the database (default %s)\n",
-	    CTL_JOURNAL_DEFAULT);
+	    "  --journal the database (default: the configuration's "
+	    "[journal] file)\n");
 }
 
-const char *
-ctl_journal_file(struct ctl *c, const char *given)
+int
+ctl_journal_file(struct ctl *c, const char *given, const char **path)
 {
-	(void)c;
-	return given != NULL ? given : CTL_JOURNAL_DEFAULT;
+	int rc;
+
+	if ((*path = given) != NULL)
+		return CTL_OK;
+	if ((rc = ctl_conf(c)) != CTL_OK)
+		return rc;
+	if (c->conf.journal.file[0] == '\0') {
+		fprintf(stderr, "smtpgatectl: no journal: [journal] file is "
+		    "empty in %s\n", c->conf.path);
+		return CTL_UNREACHABLE;
+	}
+	*path = c->conf.journal.file;
+	return CTL_OK;
 }
 
 /* "12.5%" of n in d; "-" when d is 0. */
@@ -353,8 +364,8 @@ ctl_report_main(struct ctl *c, int argc, char **argv)
 		    "--since\n");
 		return CTL_BADINPUT;
 	}
-	if ((path = ctl_journal_file(c, file)) == NULL)
-		return CTL_BADINPUT;
+	if ((rc = ctl_journal_file(c, file, &path)) != CTL_OK)
+		return rc;
 	if (ctl_journal_open(&j, path) == -1)
 		return CTL_UNREACHABLE;
 	if (ctl_journal_fetch(&j, c->now - since, c->now, false, &set) == -1) {

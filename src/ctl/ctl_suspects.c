@@ -34,7 +34,8 @@ ctl_suspects_usage(FILE *f)
 	fprintf(f, "usage: smtpgatectl suspects [--since DURATION] [--json] "
 	    "[--journal FILE]\n"
 	    "  --since   the window, back from now (default 30d)\n"
-	    "  --journal the database (default %s)\n", CTL_JOURNAL_DEFAULT);
+	    "  --journal the database (default: the configuration's "
+	    "[journal] file)\n");
 }
 
 static int
@@ -171,8 +172,8 @@ ctl_suspects_main(struct ctl *c, int argc, char **argv)
 		    "\"%.64s\"\n", argv[optind]);
 		return CTL_BADINPUT;
 	}
-	if ((path = ctl_journal_file(c, file)) == NULL)
-		return CTL_BADINPUT;
+	if ((rc = ctl_journal_file(c, file, &path)) != CTL_OK)
+		return rc;
 	if (ctl_journal_open(&j, path) == -1)
 		return CTL_UNREACHABLE;
 	if (ctl_journal_fetch(&j, c->now - since, c->now, true, &set) == -1) {

@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "ctl_journal.h"
+#include "journal.h"
 #include "journal_fixture.h"
 
 #define NOW	1000000000LL
@@ -461,6 +462,33 @@ test_text(void **state)
 	fx_close(&f);
 }
 
+/* The writer's own schema (journal_schema_migrate) reads as ours. */
+static void
+test_writer_schema(void **state)
+{
+	struct fx f;
+	struct ctl_journal_set set;
+	struct ctl_tally tl;
+	char err[256];
+
+	(void)state;
+	snprintf(f.dir, sizeof(f.dir), "/tmp/test_journal.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	snprintf(f.path, sizeof(f.path), "%s/journal.db", f.dir);
+	assert_int_equal(sqlite3_open(f.path, &f.db), SQLITE_OK);
+	if (journal_schema_migrate(f.db, f.path, err, sizeof(err)) == -1)
+		fail_msg("migrate: %s", err);
+	fx_gate(&f, NOW - 50, "192.0.2.1", "reject", 0, "no-ptr",
+	    "no-ptr:reject");
+	fx_sniff(&f, NOW - 40, "2001:db8::1", "clean", 1, "", "spf-fail:log");
+	count(&f, &set, &tl);
+	check_totals(&tl, 2, 1, 2, 1);
+	assert_int_equal(tl.nrow, 2);
+	ctl_tally_free(&tl);
+	ctl_journal_free(&set);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -472,6 +500,7 @@ main(void)
 		cmocka_unit_test(test_open_faults),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_writer_schema),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
