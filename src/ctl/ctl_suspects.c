@@ -250,9 +250,10 @@ ctl_suspects_main(struct ctl *c, int argc, char **argv)
 		if (c->fmt == CTL_FMT_JSON) {
 			ctl_out_table(stdout, c->fmt, &t);
 		} else {
-			printf("journal %s: %zu refused addresses in %lldd%s, "
+			printf("journal %s: %zu refused addresses in %lld%s, "
 			    "%zu with signs of a mail server\n", path, refused,
-			    since / 86400, since % 86400 ? "+" : "", nsus);
+			    since % 86400 ? since : since / 86400,
+			    since % 86400 ? "s" : "d", nsus);
 			if (nsus > 0)
 				ctl_out_table(stdout, c->fmt, &t);
 		}

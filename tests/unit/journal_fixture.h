@@ -37,7 +37,7 @@ struct fx {
 };
 
 /* A new journal of that schema version in a directory of its own. */
-static void
+static __attribute__((unused)) void
 fx_open(struct fx *f, int version)
 {
 	char sql[64];
@@ -54,7 +54,7 @@ fx_open(struct fx *f, int version)
 		abort();
 }
 
-static void
+static __attribute__((unused)) void
 fx_close(struct fx *f)
 {
 	char p[128];
@@ -70,7 +70,7 @@ fx_close(struct fx *f)
 	rmdir(f->dir);
 }
 
-static void
+static __attribute__((unused)) void
 fx_bind(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v == NULL)
@@ -81,7 +81,7 @@ fx_bind(sqlite3_stmt *st, int i, const char *v)
 
 /* One gate attempt; rules: "rule:action" separated by spaces, or NULL.
  * Returns its id. */
-static int64_t
+static __attribute__((unused)) int64_t
 fx_attempt(struct fx *f, int64_t t, const char *addr, const char *daemon,
     const char *verdict, int accepted, const char *reason, const char *ptr,
     const char *ptr_class, const char *fcrdns, const char *helo,
@@ -136,7 +136,7 @@ fx_attempt(struct fx *f, int64_t t, const char *addr, const char *daemon,
 }
 
 /* A finding with any bytes in its rule name. */
-static void
+static __attribute__((unused)) void
 fx_finding(struct fx *f, int64_t id, const char *rule, const char *action)
 {
 	sqlite3_stmt *st;
@@ -159,7 +159,7 @@ fx_finding(struct fx *f, int64_t id, const char *rule, const char *action)
 	fx_attempt(f, t, addr, "sniff", verdict, acc, reason, NULL, NULL,	\
 	    NULL, "host.example.net", "pass", rules)
 
-static void
+static __attribute__((unused)) void
 fx_outcome(struct fx *f, int64_t t, const char *addr, const char *kind)
 {
 	sqlite3_stmt *st;
@@ -182,7 +182,7 @@ struct fx_capture {
 	FILE *tmp;
 };
 
-static void
+static __attribute__((unused)) void
 fx_capture_start(struct fx_capture *c)
 {
 	fflush(stdout);
@@ -191,7 +191,7 @@ fx_capture_start(struct fx_capture *c)
 		abort();
 }
 
-static char *
+static __attribute__((unused)) char *
 fx_capture_end(struct fx_capture *c)
 {
 	long n;
