@@ -39,6 +39,13 @@ int gate_reload(struct gate *g, const char *path);
  * (also logged).
  */
 int gate_allow_reload(struct gate *g, char *err, size_t errlen);
+/*
+ * Open the verdict journal (journal.h; gate_journal.c) after the
+ * privileges are dropped, so its files belong to the daemon's user.  The
+ * journal off, or a failure (logged): verdicts go on unjournaled.
+ * gate_free closes it.
+ */
+void gate_journal_open(struct gate *g, const struct conf_journal *cj);
 /* Log the counters as one key=value line (gate_stats.c). */
 void gate_stats_log(struct gate *g);
 /* The same line into buf (for the control socket). */

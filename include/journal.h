@@ -114,6 +114,14 @@ struct journal_stats {
 };
 
 /*
+ * Before the privileges are dropped (as root): a missing directory of
+ * cj->file is created (mode 0750) for the daemon's user, as the sniffer's
+ * state directory is.  Never fatal: a failure is logged, and the writer
+ * counts its records lost until the directory works.
+ */
+void journal_prepare(const struct conf_journal *cj);
+
+/*
  * Open the journal cj configures for daemon: reads SMTPGATE_CLOCK_OFFSET,
  * starts the writer thread, which opens (creates, migrates) the database.
  * A database that cannot be opened is no error here: its records are

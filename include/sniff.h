@@ -40,5 +40,13 @@ int sniff_reload(struct sniff *s, const char *path, char *err,
     size_t errlen);
 /* Log the counters as one "stats key=value ..." line. */
 void sniff_log_stats(struct sniff *s);
+/*
+ * Open the verdict journal (journal.h; sniff_journal.c) after the
+ * privileges are dropped and the SPF supervisor forked, so its files
+ * belong to the daemon's user and no child starts with its thread.  The
+ * journal off, or a failure (logged): judgments go on unjournaled.
+ * sniff_free closes it.
+ */
+void sniff_journal_open(struct sniff *s, const struct conf_journal *cj);
 
 #endif

@@ -133,6 +133,7 @@ gate_allow_reload(struct gate *g, char *err, size_t errlen)
 	}
 	log_info("allow list: %zu entr%s in force from %s", n,
 	    n == 1 ? "y" : "ies", c->nft.allow_file);
+	gate_journal_allowed(g);
 	/* An expiry needs the sets rebuilt: interval sets have no timeouts. */
 	if (next > now)
 		g->allow_timer = evloop_timer_at(g->ev, evloop_now_ms(g->ev) +
@@ -236,6 +237,7 @@ gate_free(struct gate *g)
 		gate_cfg_unref(g->cfg);
 	ratelimit_free(g->rate);
 	free(g->bucket);
+	gate_journal_close(g);
 	free(g);
 }
 

@@ -92,6 +92,7 @@ gate_apply_verdict(struct gate_lookup *lk,
 
 	gate_apply_count(g, v);
 	gate_apply_log(lk, j);
+	gate_journal_verdict(lk, j);
 	/* reply = smtp: a cached reject is answered by the responder (554),
 	 * a tempfail too (421) until retry_min, when the retry rules take
 	 * over; their SYNs are dropped so the retransmits are redirected

@@ -135,6 +135,10 @@ struct gate {
 	struct gate_reply *reply;	/* the responder, or NULL (reply =
 					 * reset in [gate] and [sniffer]) */
 	struct gate_stats st;
+	struct journal *journal;	/* the verdict journal, NULL: off */
+	struct prefix *allowed;		/* the allow file's prefixes the
+					 * journal knows (gate_journal.c) */
+	size_t nallowed;
 };
 
 /* One SYN a lookup holds. */
@@ -236,5 +240,15 @@ const struct gate_watch_stats *gate_watch_stats(const struct gate_watch *w);
 struct gate_retry;
 struct gate_retry *gate_retry_new(struct gate *g, char *err, size_t errlen);
 void gate_retry_free(struct gate_retry *r);
+
+/* gate_journal.c: the verdict journal's rows (no-ops while it is off). */
+struct journal;
+void gate_journal_verdict(struct gate_lookup *lk,
+    const struct findings_judgment *j);
+/* A sender the kernel passed on its retry: a 'retried' outcome. */
+void gate_journal_retried(struct gate *g, const struct addr *a);
+/* After an allow list was applied: an 'allowed' outcome per new prefix. */
+void gate_journal_allowed(struct gate *g);
+void gate_journal_close(struct gate *g);
 
 #endif

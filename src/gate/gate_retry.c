@@ -218,6 +218,8 @@ gate_retry_note(struct gate_retry *r, bool passed, int fam,
 			    (unsigned long long)((st.pass_in_ms + 999) / 1000));
 	}
 	(*lines)++;
+	if (passed)
+		gate_journal_retried(r->g, &n->a);
 	(void)nftset_del(r->g->nft, passed ? "retried" : "early", &n->a);
 }
 

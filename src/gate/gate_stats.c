@@ -8,6 +8,7 @@
 
 #include "gate.h"
 #include "gate_int.h"
+#include "journal.h"
 #include "log.h"
 
 /* The counters as one line of key=value fields (logs, control socket). */
@@ -20,6 +21,9 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 	const struct gate_watch_stats *ws = gate_watch_stats(g->watch);
 	uint32_t ropen;
 	const struct gate_reply_stats *rs = gate_reply_stats(g->reply, &ropen);
+	struct journal_stats js;
+
+	journal_stats(g->journal, &js);
 	const struct {
 		const char *name;
 		unsigned long long v;
@@ -86,6 +90,9 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "reply_cut", rs->cut },
 		{ "reply_failed", rs->failed },
 		{ "reply_accept_errors", rs->accept_errors },
+		/* the verdict journal (gate_journal.c) */
+		{ "journal_written", js.written },
+		{ "journal_lost", js.lost },
 	};
 	size_t off = 0;
 

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "evloop.h"
 #include "gate.h"
+#include "journal.h"
 #include "log.h"
 
 struct smtpgated {
@@ -124,7 +125,10 @@ main(int argc, char *argv[])
 		/* Three verbs in a table of more: cannot fail. */
 		log_panic("control_register: verb table full");
 	}
+	journal_prepare(&conf.journal);
 	daemon_detach(&d.dc);
+	/* As the daemon's user: the database's files are its own. */
+	gate_journal_open(d.gate, &conf.journal);
 
 	log_info("started queue=%u table=%s deadline_ms=%u dnsbl_zones=%zu "
 	    "resolvers=%s", conf.gate.queue, conf.nft.table,

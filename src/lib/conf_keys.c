@@ -347,8 +347,11 @@ conf_keys_set_size(const struct conf_key *k, const char *v, struct conf *c,
 	memcpy(num, v, len + 1);
 	if (shift != 0)
 		num[len - 1] = '\0';
-	if (conf_parse_number(num, 0, k->max, &n, why, whylen) != 0)
+	if (conf_parse_number(num, 0, k->max, &n, why, whylen) != 0) {
+		snprintf(why, whylen, "'%.40s' is no size (want a number of "
+		    "bytes, with K, M, G or T)", v);
 		return -1;
+	}
 	if (n > (k->max >> shift) || (n << shift) < k->min) {
 		snprintf(why, whylen, "'%.40s' out of range (want %lldM..%lldG)",
 		    v, k->min >> 20, k->max >> 30);

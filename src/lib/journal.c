@@ -30,16 +30,22 @@
  * this file or SQLite, so nothing of it runs twice.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "atomicfile.h"
 #include "journal.h"
 #include "log.h"
+#include "privdrop.h"
 
 #define JOURNAL_GATHER_MS	50	/* pause after a batch */
 #define JOURNAL_RETRY_S		10	/* an unavailable database, again */
@@ -587,6 +593,34 @@ journal_thread(void *arg)
 }
 
 /* ---- open, close ---- */
+
+void
+journal_prepare(const struct conf_journal *cj)
+{
+	struct privdrop_user u;
+	char dir[PATH_MAX], err[256];
+	int fd;
+
+	if (cj->file[0] == '\0' || privdrop_lookup(&u, err, sizeof err) == -1)
+		return;
+	atomicfile_dir(cj->file, dir, sizeof dir);
+	if (mkdir(dir, 0750) == -1) {
+		if (errno != EEXIST)
+			log_warnx("journal: mkdir %s: %s (verdicts go on, not "
+			    "journaled)", dir, strerror(errno));
+		return;
+	}
+	if (!u.change)
+		return;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fchown(fd, u.uid, u.gid) == -1)
+		log_warnx("journal: chown %s to user %s: %s", dir, u.name,
+		    strerror(errno));
+	else
+		log_info("journal: created %s for user %s", dir, u.name);
+	if (fd != -1)
+		close(fd);
+}
 
 static int64_t
 journal_clock_offset(void)

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "evloop.h"
+#include "journal.h"
 #include "log.h"
 #include "sniff.h"
 
@@ -55,7 +56,10 @@ main(int argc, char *argv[])
 	/* CAP_NET_ADMIN serves the queue, the sets, conntrack questions and
 	 * sock_diag's destroy (cut_session); nothing else is needed from
 	 * here on, and no uid 0 either. */
+	journal_prepare(&conf.journal);
 	daemon_detach(&d.dc);
+	/* As the daemon's user, the SPF supervisor forked already. */
+	sniff_journal_open(d.sniff, &conf.journal);
 
 	log_info("started queue=%u table=%s strikes=%u window=%u timeout=%u "
 	    "timeout_max=%u state=%s", conf.sniffer.queue, conf.nft.table,

@@ -318,6 +318,8 @@ sniff_free(struct sniff *s)
 	free(s->bucket);
 	free(s->clean);
 	free(s->pending);
+	/* Last: the sessions freed above wrote their rows. */
+	sniff_journal_close(s);
 	free(s);
 }
 

@@ -15,6 +15,7 @@
  */
 #include <stdio.h>
 
+#include "journal.h"
 #include "log.h"
 #include "sniff.h"
 #include "sniff_int.h"
@@ -42,7 +43,9 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	const struct queue_stats *qs = queue_stats(s->q);
 	const struct nftset_stats *ns = nftset_stats(s->nft);
 	const struct spfcheck_stats *ps = spfcheck_stats(s->spf);
+	struct journal_stats js;
 
+	journal_stats(s->journal, &js);
 	snprintf(buf, len, "queued=%llu malformed=%llu marked=%llu "
 	    "flows=%llu active_flows=%zu evicted=%llu expired=%llu late=%llu "
 	    "loops=%llu "
@@ -59,7 +62,8 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    "spf_joined=%llu spf_refused=%llu spf_expired=%llu "
 	    "spf_timeouts=%llu spf_deaths=%llu spf_kills=%llu "
 	    "spf_screened=%llu spf_protocol=%llu spf_dns_queries=%llu "
-	    "spf_replays=%llu spf_workers_up=%u",
+	    "spf_replays=%llu spf_workers_up=%u journal_written=%llu "
+	    "journal_lost=%llu",
 	    (unsigned long long)st->queued, (unsigned long long)st->malformed,
 	    (unsigned long long)st->marked, (unsigned long long)st->flows,
 	    s->nflows, (unsigned long long)st->evicted,
@@ -98,7 +102,8 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)ps->kills, (unsigned long long)ps->screened,
 	    (unsigned long long)ps->protocol,
 	    (unsigned long long)ps->dns_queries,
-	    (unsigned long long)ps->replays, ps->workers_up);
+	    (unsigned long long)ps->replays, ps->workers_up,
+	    (unsigned long long)js.written, (unsigned long long)js.lost);
 }
 
 static void

@@ -93,8 +93,10 @@ sniff_flow_touch(struct sniff *s, struct sniff_flow *f)
 void
 sniff_flow_session_unref(struct sniff_session *ss)
 {
-	if (--ss->refs == 0)
+	if (--ss->refs == 0) {
+		sniff_journal_end(ss);
 		free(ss);
+	}
 }
 
 void

@@ -54,6 +54,8 @@ struct sniff_session {
 	struct addr client, local;	/* the session's addresses */
 	uint16_t cport, lport;		/* and ports, host order */
 	char helo[72];			/* last HELO, printable, for logs */
+	struct sniff_jacc *jacc;	/* its journal row so far, or NULL
+					 * (sniff_journal.c) */
 };
 
 /* One TCP session the sniffer follows (sniff_flow.c owns its life). */
@@ -142,6 +144,7 @@ struct sniff {
 	bool closing;			/* sniff_free: start no more saves */
 	bool state_failing;		/* the last state save failed */
 	struct sniff_stats st;
+	struct journal *journal;	/* the verdict journal, NULL: off */
 };
 
 /* ---- sniff_flow.c: the flow table ---- */
@@ -303,5 +306,21 @@ void sniff_state_close(struct sniff *s);
 void sniff_ctl_register(struct sniff *s);
 /* The counters as "key=value ..." (the stats verb's reply). */
 void sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len);
+
+/* ---- sniff_journal.c: the verdict journal's rows (no-ops while off) ---- */
+
+struct sniff_jacc;
+void sniff_journal_helo(struct sniff *s, struct sniff_session *ss,
+    const char *arg, size_t len);
+void sniff_journal_mail(struct sniff *s, struct sniff_session *ss,
+    const char *dom, size_t len);
+/* The SPF result of the HELO (enum spfcheck_result; < 0: none). */
+void sniff_journal_spf(struct sniff *s, struct sniff_session *ss, int spf);
+/* A rule hit, with its action and what sniff_strike_hit did ("strike"). */
+void sniff_journal_hit(struct sniff *s, struct sniff_session *ss,
+    enum conf_rule rule, enum action action, const char *act);
+/* The session's last reference is going: its row, if it has one. */
+void sniff_journal_end(struct sniff_session *ss);
+void sniff_journal_close(struct sniff *s);
 
 #endif

@@ -267,6 +267,7 @@ sniff_judge_conclude(struct sniff_judge *j)
 		return;
 	}
 	before = j->s->st.judgments;
+	sniff_journal_spf(j->s, j->ss, j->spf);
 	sniff_judge_facts(j, &f);
 	mask = helo_facts_judge(&j->s->conf.sniffer, &f, &d);
 	/* In rule order: the first rule that strikes is the one counted. */
@@ -366,6 +367,7 @@ sniff_judge_helo(struct sniff *s, struct sniff_session *ss, const char *arg,
 
 	s->st.helos++;
 	sniff_judge_printable(arg, len, ss->helo, sizeof(ss->helo));
+	sniff_journal_helo(s, ss, arg, len);
 	mask = helo_judge(cs, arg, len, name);
 	for (unsigned r = 0; r < RULE_MAX; r++)
 		if (mask & (1u << r))
@@ -402,6 +404,7 @@ sniff_judge_mail(struct sniff *s, struct sniff_session *ss, const char *dom,
 	static const struct conf_sniffer none;
 
 	s->st.mails++;
+	sniff_journal_mail(s, ss, dom, len);
 	if (len == 0 || s->conf.sniffer.rule[RULE_MAIL_FROM_NO_DOMAIN] ==
 	    ACTION_OFF)
 		return;

@@ -117,6 +117,7 @@ sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
 	    rule == RULE_MAIL_FROM_NO_DOMAIN ? "mail" : "helo", ip,
 	    ss->helo[0] ? ss->helo : "-", extra, conf_rule_name(rule), count,
 	    cfg.strikes, act, tail);
+	sniff_journal_hit(s, ss, rule, a, act);
 }
 
 void

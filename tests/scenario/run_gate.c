@@ -26,9 +26,19 @@ static int
 rgate_start(struct scn *sc, const struct conf *c, char *err, size_t errlen)
 {
 	struct gate *g = gate_new(scn_ev(sc), c, err, errlen);
+	struct conf_journal cj = c->journal;
 
 	scn_set_ctx(sc, g);
-	return g != NULL ? 0 : -1;
+	if (g == NULL)
+		return -1;
+	/* The real journal, in the scenario's directory: every verdict's
+	 * row is built and written as the daemon does it. */
+	if (cj.file[0] != '\0') {
+		snprintf(cj.file, sizeof cj.file, "%.200s/journal.db",
+		    scn_dir(sc));
+		gate_journal_open(g, &cj);
+	}
+	return 0;
 }
 
 static void

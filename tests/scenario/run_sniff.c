@@ -71,12 +71,28 @@ static struct {
 	size_t nconn;
 } rsniff;
 
+static void
+rsniff_journal(struct scn *sc)
+{
+	struct conf_journal cj = rsniff.conf.journal;
+
+	if (cj.file[0] == '\0')
+		return;
+	snprintf(cj.file, sizeof cj.file, "%.200s/journal.db", scn_dir(sc));
+	sniff_journal_open(rsniff.s, &cj);
+}
+
 static int
 rsniff_start(struct scn *sc, const struct conf *c, char *err, size_t errlen)
 {
 	rsniff.conf = *c;
 	rsniff.s = sniff_new(scn_ev(sc), c, err, errlen);
-	return rsniff.s != NULL ? 0 : -1;
+	if (rsniff.s == NULL)
+		return -1;
+	/* The real journal, in the scenario's directory (sniff_new's copy
+	 * of the configuration names it). */
+	rsniff_journal(sc);
+	return 0;
 }
 
 static void
@@ -438,6 +454,7 @@ rsniff_step_restart(struct scn *sc, int argc, char **argv)
 		scn_stop_lost(sc);
 		return scn_fail(sc, "got \"%s\", want a start", err);
 	}
+	rsniff_journal(sc);
 	return 0;
 }
 

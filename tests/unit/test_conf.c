@@ -165,6 +165,11 @@ conf_dump(const struct conf *c, char *buf, size_t len)
 	cat(buf, len, "nft.offend_size=%u\n", c->nft.offend_size);
 	cat(buf, len, "nft.retry_size=%u\n", c->nft.retry_size);
 	conf_dump_sniffer(&c->sniffer, buf, len);
+	cat(buf, len, "journal.file=%s\n", c->journal.file);
+	cat(buf, len, "journal.retention_s=%u\n", c->journal.retention_s);
+	cat(buf, len, "journal.max_size=%llu\n",
+	    (unsigned long long)c->journal.max_size);
+	cat(buf, len, "journal.queue=%u\n", c->journal.queue);
 }
 
 static char *
@@ -280,7 +285,11 @@ static const char golden_defaults[] =
     "sniffer.state_file=/var/lib/smtpgate/sniffer.state\n"
     "sniffer.state_save_interval_s=60\n"
     "sniffer.control_socket=/run/smtpgate/sniffd.sock\n"
-    "sniffer.reply_smtp=0\n";
+    "sniffer.reply_smtp=0\n"
+    "journal.file=/var/lib/smtpgate/journal.db\n"
+    "journal.retention_s=16416000\n"
+    "journal.max_size=1073741824\n"
+    "journal.queue=8192\n";
 
 /* ---- good texts ---- */
 
@@ -294,6 +303,16 @@ static const struct good_case good_cases[] = {
 	{ "empty file", "", { "gate.ports=25\n" } },
 	{ "comments only", "; one\n# two\n\n   ; three\n", { "dns.tries=2\n" } },
 	{ "empty section", "[gate]\n", { "gate.queue=0\n" } },
+	/* [journal] */
+	{ "journal off", "[journal]\nfile =\n", { "journal.file=\n" } },
+	{ "journal keys", "[journal]\nfile = /tmp/j.db\nretention = 30d\n"
+	    "max_size = 512M\nqueue = 100\n", { "journal.file=/tmp/j.db\n",
+	    "journal.retention_s=2592000\n", "journal.max_size=536870912\n",
+	    "journal.queue=100\n" } },
+	{ "journal max_size bytes, G, k", "[journal]\nmax_size = 2G\n",
+	    { "journal.max_size=2147483648\n" } },
+	{ "journal max_size plain", "[journal]\nmax_size = 1048576\n",
+	    { "journal.max_size=1048576\n" } },
 	/* [dns] */
 	{ "resolvers v4", "[dns]\nresolvers = 127.0.0.1\n",
 	    { "dns.servers=127.0.0.1:53\n" } },
@@ -554,6 +573,18 @@ struct bad_case {
 #define V6LINE "  " V6S V6S V6S V6S "\n"
 
 static const struct bad_case bad_cases[] = {
+	/* the verdict journal */
+	{ "journal max_size small", "[journal]\nmax_size = 512K\n",
+	    "%s:2: [journal] max_size: '512K' out of range (want 1M..1024G)" },
+	{ "journal max_size large", "[journal]\nmax_size = 2T\n",
+	    "%s:2: [journal] max_size: '2T' out of range (want 1M..1024G)" },
+	{ "journal max_size word", "[journal]\nmax_size = big\n",
+	    "%s:2: [journal] max_size: 'big' is no size (want a number of "
+	    "bytes, with K, M, G or T)" },
+	{ "journal retention short", "[journal]\nretention = 10m\n",
+	    "%s:2: [journal] retention: '10m' out of range 1h..3650d" },
+	{ "journal queue 0", "[journal]\nqueue = 0\n",
+	    "%s:2: [journal] queue: '0' out of range 16..1048576" },
 	/* refusals that say why (reply.h) */
 	{ "reply word", "[gate]\nreply = 554\n",
 	    "%s:2: [gate] reply: '554': want reset or smtp" },

@@ -81,7 +81,10 @@ e2e_conf() {
 	local name=$1; shift
 	# The gate's control socket in the world's directory: parallel runs
 	# must not answer each other's smtpgatectl.
-	world_conf "$WORLD_DIR/$name.conf" "gate.control_socket=$WORLD_DIR/gate.sock" "$@"
+	# The verdict journal too (a directory the daemons create for their
+	# user): never the host's /var/lib/smtpgate.
+	world_conf "$WORLD_DIR/$name.conf" "gate.control_socket=$WORLD_DIR/gate.sock" \
+		"journal.file=$WORLD_DIR/journal/journal.db" "$@"
 }
 
 # e2e_install CONF: the ruleset of CONF, built anew in the gateway.
