@@ -148,6 +148,6 @@ fi
 # a journal that is not there
 out=$("$CTL" report --journal "$WORLD_DIR/none.db" 2>&1)
 rc=$?
-e2e_check "report on a missing journal: exit 2, no journal yet ($rc)" \
-	grep -q 'no journal yet' <<<"$out$([ $rc = 2 ] || echo ' but exit' $rc)"
+e2e_check "report on a missing journal: exit 2 ($rc), no journal yet" \
+	bash -c '[ "$1" = 2 ] && grep -q "no journal yet" <<<"$2"' _ "$rc" "$out"
 e2e_finish
