@@ -51,19 +51,25 @@ stop_both() {
 # the gate's cached verdicts flushed before each round so that every
 # session is judged again (the tempfail memory is kept: a retry is one).
 phase() {
-	local rnd prev="" addr helo n=0
+	local rnd prev="" addr helo n=0 jobs=()
 	while read -r rnd addr helo; do
 		if [ "$rnd" != "$prev" ]; then
-			wait
+			# only the sessions: a bare wait would wait for the daemons
+			[ ${#jobs[@]} -gt 0 ] && wait "${jobs[@]}"
+			jobs=()
 			[ "$rnd" = retry ] && sleep $((RMIN + 1))
 			[ "$rnd" = retry ] || world_flush_sets
 			prev=$rnd
 		fi
 		world_smtp "$addr" --helo "$helo" --timeout 6 >/dev/null &
+		jobs+=($!)
 		n=$((n + 1))
-		[ $((n % 6)) = 0 ] && wait
+		if [ ${#jobs[@]} -ge 6 ]; then
+			wait "${jobs[@]}"
+			jobs=()
+		fi
 	done < <(python3 "$POP" plan "$1")
-	wait
+	[ ${#jobs[@]} -gt 0 ] && wait "${jobs[@]}"
 	SESSIONS=$n
 }
 
