@@ -77,7 +77,8 @@ static void ctl_usage(FILE *f)
 	    "  -c FILE   configuration file (default %s)\n"
 	    "  -t MS     wait at most MS for a daemon's answer (default "
 	    "5000)\n"
-	    "  --json    JSON output (listings, stats, check)\n"
+	    "  --json    JSON output (listings, stats, check, report, "
+	    "suspects)\n"
 	    "commands:\n", CONF_PATH_DEFAULT);
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(f, "  %s %s\n      %s\n", ctl_cmds[i].name,
