@@ -154,7 +154,8 @@ static const char ctl_journal_q_last[] =
     "SELECT a.addr, a.daemon, a.id, a.t, a.accepted, a.verdict, f.rule,"
     " a.ptr, a.ptr_class, a.fcrdns, a.helo, a.spf_helo, a.reason"
     " FROM (SELECT max(t) AS t, id FROM attempt INDEXED BY attempt_addr"
-    "       WHERE t >= ?1 AND t <= ?2 GROUP BY addr, daemon) AS l"
+    "       WHERE t >= ?1 AND t <= ?2 GROUP BY addr, daemon"
+    "       ORDER BY addr DESC, daemon DESC) AS l"
     " CROSS JOIN attempt AS a ON a.id = l.id"
     " LEFT JOIN finding AS f ON f.attempt = a.id";
 

@@ -266,6 +266,39 @@ test_many(void **state)
 	fx_close(&f);
 }
 
+/* Two attempts of one address and daemon in one second: the one journaled
+ * later (the higher id) is the last. */
+static void
+test_ties(void **state)
+{
+	struct fx f;
+	struct ctl_journal_set set;
+	struct ctl_tally tl;
+
+	(void)state;
+	fx_open(&f, 1);
+	fx_gate(&f, NOW - 50, "192.0.2.1", "reject", 0, "no-ptr",
+	    "no-ptr:reject");
+	fx_gate(&f, NOW - 50, "192.0.2.1", "accept", 1, "", NULL);
+	fx_sniff(&f, NOW - 40, "192.0.2.2", "clean", 1, "", NULL);
+	fx_sniff(&f, NOW - 40, "192.0.2.2", "strike", 0, "unqualified",
+	    "unqualified:offend");
+	fx_gate(&f, NOW - 40, "192.0.2.3", "accept", 1, "", NULL);
+	fx_gate(&f, NOW - 30, "192.0.2.3", "reject", 0, "no-ptr",
+	    "no-ptr:reject");
+	fx_gate(&f, NOW - 40, "192.0.2.3", "accept", 1, "", NULL);
+	count(&f, &set, &tl);
+	check_totals(&tl, 3, 1, 3, 1);
+	assert_int_equal(tl.nrow, 2);
+	assert_string_equal(set.rule[tl.row[0].rule], "no-ptr");
+	assert_int_equal(tl.row[0].all.triggered, 1);
+	assert_string_equal(set.rule[tl.row[1].rule], "unqualified");
+	assert_int_equal(tl.row[1].all.triggered, 1);
+	ctl_tally_free(&tl);
+	ctl_journal_free(&set);
+	fx_close(&f);
+}
+
 static void
 test_empty(void **state)
 {
@@ -496,6 +529,7 @@ main(void)
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_outcomes),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_ties),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_open_faults),
 		cmocka_unit_test(test_hostile),
