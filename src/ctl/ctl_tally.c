@@ -192,7 +192,9 @@ ctl_tally_finish(struct ctl_journal_set *set)
 	struct ctl_tally_name *nm = NULL;
 	size_t *map = NULL, i, w;
 
-	qsort(set->addr, set->naddr, sizeof(*set->addr), ctl_tally_cmp_addr);
+	if (set->naddr > 1)	/* qsort of NULL, even for 0, is undefined */
+		qsort(set->addr, set->naddr, sizeof(*set->addr),
+		    ctl_tally_cmp_addr);
 	/* One address met twice (its gate and sniff rows apart): one entry. */
 	for (i = 0, w = 0; i < set->naddr; i++) {
 		struct ctl_addr *a = &set->addr[i];
@@ -227,7 +229,9 @@ ctl_tally_finish(struct ctl_journal_set *set)
 		free(map);
 	}
 	/* Outcomes: one per (prefix, kind), its latest time. */
-	qsort(set->out, set->nout, sizeof(*set->out), ctl_tally_cmp_out);
+	if (set->nout > 1)
+		qsort(set->out, set->nout, sizeof(*set->out),
+		    ctl_tally_cmp_out);
 	for (i = 0, w = 0; i < set->nout; i++) {
 		if (w > 0 && ctl_tally_cmp_out(&set->out[w - 1],
 		    &set->out[i]) == 0) {

@@ -344,7 +344,7 @@ run(struct fx *f, enum ctl_format fmt, int *rc, const char *a1,
 {
 	struct ctl c;
 	struct fx_capture cap;
-	char *argv[8];
+	char *argv[12];
 	int argc = 0;
 
 	memset(&c, 0, sizeof(c));
