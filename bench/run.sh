@@ -51,7 +51,15 @@
 #      Target: judged >= 95 %, legitimate delivered 100 %.
 #      BENCH_BURST_CONF="gate.dns_concurrency=32 ..." changes the daemon's
 #      configuration for (d) (to compare settings).
-# BENCH_ONLY=burst runs (d) alone.
+#  (e) The verdict journal's cost: (b) with [journal] file empty (off) and
+#      with it on (a database in the world's directory), a fresh daemon
+#      for each run, BENCH_JOURNAL_PAIRS pairs in alternating order; the
+#      medians compared, the per-pair ratios beside.  Every verdict of
+#      (b) is journaled (one attempt and one finding a verdict), so this is
+#      the journal at 10,000+ verdicts a second.  Target: on / off >= 0.95.
+#      journal_written and journal_lost of the runs with it on are shown.
+#      (a), (b), (c) and (d) run with the journal on, as installed.
+# BENCH_ONLY=burst runs (d) alone, BENCH_ONLY=journal (e) alone.
 # bench/sniff.sh, bench/reply.sh (what a refused connection costs with
 # reply = reset and smtp, beside smtp-sink; BENCH_NO_REPLY skips it) and
 # bench/spf.sh run after, each in a world of its own.
@@ -79,6 +87,7 @@ BENCH_BURST_RATE=${BENCH_BURST_RATE:-12500}
 BENCH_BURST_STRIDE=${BENCH_BURST_STRIDE:-13}
 BENCH_BURST_RUNS=${BENCH_BURST_RUNS:-3}
 BENCH_BURST_LEGIT=${BENCH_BURST_LEGIT:-16}
+BENCH_JOURNAL_PAIRS=${BENCH_JOURNAL_PAIRS:-3}
 BENCH_ONLY=${BENCH_ONLY:-}
 # The machine is shared (builds, fuzzers): every process of the world and
 # the clients run at this nice level so others' work adds less noise.
@@ -282,7 +291,8 @@ bench_burst() {
 	local log=$WORLD_DIR/smtpgated-burst.log pid conf=$WORLD_DIR/burst.conf
 	local q0 q1 s0 s1 d0 d1 c0 c1 out legit legit_pid i srcs dl n4 n6
 	# shellcheck disable=SC2086 # BENCH_BURST_CONF: section.key=value words
-	world_conf "$conf" sniffer.packets=0 ${BENCH_BURST_CONF:-} >/dev/null
+	world_conf "$conf" sniffer.packets=0 \
+		"journal.file=$WORLD_DIR/journal/journal.db" ${BENCH_BURST_CONF:-} >/dev/null
 	dl=$(sed -n 's/^deadline_ms = //p' "$conf" | head -1)
 	bench_table_install "$conf" || return 1
 	: >"$log"
@@ -326,6 +336,7 @@ bench_burst() {
 }
 
 burst_judged=() burst_legit=() burst_unjudged=() burst_drops=() burst_legit_n=()
+[ "$BENCH_ONLY" = journal ] && BENCH_BURST_RUNS=0
 for r in $(seq "$BENCH_BURST_RUNS"); do
 	bench_burst "$r" || exit 1
 	burst_judged+=("$BURST_JUDGED") burst_legit+=("$BURST_LEGIT_PCT")
@@ -340,11 +351,14 @@ d_unj=$(printf '%s\n' "${burst_unjudged[@]}" | bench_median)
 d_unj_r=$(printf '%s\n' "${burst_unjudged[@]}" | bench_range)
 d_drops=$(printf '%s\n' "${burst_drops[@]}" | bench_median)
 d_drops_r=$(printf '%s\n' "${burst_drops[@]}" | bench_range)
+[ "$BENCH_ONLY" = journal ] ||
 bench_row "(d) burst of $BENCH_BURST_N new addresses at $BENCH_BURST_RATE/s: judged in time, % (median of $BENCH_BURST_RUNS, range)" \
 	"$d_judged ($d_judged_r)" ">= 95" "$(yn "$d_judged" 95)"
+if [ "$BENCH_ONLY" != journal ]; then
 bench_row "    legitimate sessions delivered during the burst, % (runs)" "$d_legit ($d_legit_r)" "100" "$(yn "$d_legit" 100)"
 bench_row "    SYNs the kernel let through unjudged (median, range)" "$d_unj ($d_unj_r)" "-" "-"
 bench_row "    resolver receive-buffer drops (median, range)" "$d_drops ($d_drops_r)" "-" "-"
+fi
 if [ "$BENCH_ONLY" = burst ]; then
 	echo
 	echo "=== smtpgate burst benchmark ($(nproc) cores, $(uname -r), $(( $(date +%s) - BENCH_T0 )) s) ==="
@@ -360,7 +374,10 @@ BENCH_CONF=$WORLD_DIR/bench.conf
 # Every client is accepted: (b) and (c) time verdicts, not resets.
 world_conf "$BENCH_CONF" gate.no_ptr=log gate.generic_ptr=log \
 	gate.static_ptr=log gate.dnsbl=off gate.dnsbl_sites= \
-	sniffer.packets=0 >/dev/null
+	sniffer.packets=0 "journal.file=$WORLD_DIR/journal/journal.db" >/dev/null
+# (e): the same without the journal.
+BENCH_CONF_NOJ=$WORLD_DIR/bench-nojournal.conf
+sed 's|^file = .*journal.db$|file =|' "$BENCH_CONF" >"$BENCH_CONF_NOJ"
 # The whole ruleset, the sniffer's rules included: they need connection
 # tracking with packet counts, a cost of its own measured beside (a).
 BENCH_CONF_FULL=$WORLD_DIR/bench-full.conf
@@ -372,6 +389,64 @@ world_cl ip route replace "$WORLD_GW4/32" dev "$cl_veth" src "$BENCH_SMTP_SRC" |
 
 echo
 bench_log "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); world $WORLD_PREFIX; nice $BENCH_NICE"
+
+# ---- (e): the journal off and on ----
+# bench_journal_run CONF TAG: a fresh daemon, one (b) run; sets JR_RATE,
+# JR_STATS, JR_WRITTEN, JR_LOST.
+bench_journal_run() {
+	local conf=$1 log=$WORLD_DIR/smtpgated-journal-$2.log pid out
+	bench_table_install "$conf" || return 1
+	: >"$log"
+	world_bg "smtpgated-journal-$2" "$build/smtpgated" -c "$conf" -f
+	pid=$WORLD_BG_PID
+	world_wait_log "$log" started 10 ||
+		{ bench_log "smtpgated did not start: $(tail -3 "$log" | tr '\n' ' ')"; return 1; }
+	renice -n "$BENCH_NICE" -p "$pid" >/dev/null 2>&1
+	sleep 0.3
+	bench_block "$BENCH_SYN_N"
+	out=$(bench_syn -b "$BENCH_BASE" -n "$BENCH_SYN_N" -W "$BENCH_SYN_WINDOW" -w 4000)
+	sleep 0.5	# the writer's last batch
+	JR_STATS=$(bench_burst_stats "$pid" "$log")
+	world_stop "$pid" TERM
+	world_flush_sets
+	JR_RATE=$(bench_field "$out" rate)
+	JR_WRITTEN=$(bench_field "$JR_STATS" journal_written)
+	JR_LOST=$(bench_field "$JR_STATS" journal_lost)
+	bench_log "(e) journal $2: $out; $(printf '%s\n' "$JR_STATS" | tr ' ' '\n' | grep -E '^(verdicts|journal_written|journal_lost|loop_stall_max_us)=' | tr '\n' ' ')"
+}
+bench_journal() {
+	local r off on ratios=() offs=() ons=() written=0 lost=0
+	for r in $(seq "$BENCH_JOURNAL_PAIRS"); do
+		if [ $((r % 2)) = 1 ]; then
+			bench_journal_run "$BENCH_CONF_NOJ" off || return 1; off=$JR_RATE
+			bench_journal_run "$BENCH_CONF" on || return 1; on=$JR_RATE
+		else
+			bench_journal_run "$BENCH_CONF" on || return 1; on=$JR_RATE
+		fi
+		written=$(( written + ${JR_WRITTEN:-0} )) lost=$(( lost + ${JR_LOST:-0} ))
+		if [ $((r % 2)) = 0 ]; then
+			bench_journal_run "$BENCH_CONF_NOJ" off || return 1; off=$JR_RATE
+		fi
+		offs+=("$off") ons+=("$on")
+		ratios+=("$(awk -v a="$on" -v b="$off" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.3f", a / b }')")
+		bench_log "(e) pair $r: journal off $off/s, on $on/s, ratio ${ratios[-1]}"
+	done
+	e_off=$(printf '%s\n' "${offs[@]}" | bench_median)
+	e_on=$(printf '%s\n' "${ons[@]}" | bench_median)
+	e_ratio=$(awk -v a="$e_on" -v b="$e_off" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.3f", a / b }')
+	bench_row "(e) new addresses verdicted/s, journal on / off (median of $BENCH_JOURNAL_PAIRS x $BENCH_SYN_N each)" \
+		"$e_ratio ($e_on / $e_off)" ">= 0.95" "$(yn "$e_ratio" 0.95)"
+	bench_row "    per-pair ratios" "$(printf '%s ' "${ratios[@]}")" ">= 0.95" "-"
+	bench_row "    journal_written, journal_lost of the runs with it on" \
+		"$written, $lost" "lost 0" "$( [ "$lost" = 0 ] && echo yes || echo NO)"
+}
+if [ "$BENCH_ONLY" = journal ]; then
+	bench_journal || exit 1
+	echo
+	echo "=== smtpgate journal benchmark ($(nproc) cores, $(uname -r), $(( $(date +%s) - BENCH_T0 )) s) ==="
+	{ echo "benchmark|measured|target|met"; printf '%s\n' "${BENCH_ROWS[@]}"; } | column -t -s '|'
+	exit 0
+fi
 
 # ---- baselines of (b) and (c): no table, the kernel answers alone ----
 bench_table_remove
@@ -455,6 +530,10 @@ done
 
 q1=$(bench_field "$(bench_stats)" queued)
 a_queued=$(( ${q1:-0} - ${q0:-0} ))
+# (e) runs daemons of its own.
+world_stop "$BENCH_PID" TERM
+BENCH_PID=
+bench_journal || exit 1
 bench_log "(a) SYNs smtpgated saw during (a): $a_queued (the $((2 * BENCH_PAIRS)) warm-ups' first SYNs; the timed runs pass in the kernel)"
 
 # ---- summary ----

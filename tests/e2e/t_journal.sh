@@ -41,7 +41,16 @@ start_both() {
 stop_both() {
 	world_stop "$SNIFF_PID" TERM
 	world_stop "$GATE_PID" TERM
+	E2E_PID=
 }
+# gate_stats: the gate's stats line (E2E_PID is the sniffer's meanwhile).
+gate_stats() {
+	E2E_PID=$GATE_PID E2E_LOG=$GATE_LOG
+	sleep 0.5	# the writer's batch
+	e2e_stats
+}
+# jfields LINE: its journal_* fields
+jfields() { tr ' ' '\n' <<<"$1" | grep '^journal_' | tr '\n' ' '; }
 
 # run_clients TAG: one session each; the verdict lines into VERDICT_TAG.
 declare -A VERDICT
@@ -79,12 +88,14 @@ e2e_check "journal.db and its WAL belong to smtpgate" bash -c \
 world_gw "$E2E_BUILD/smtpgatectl" -c "$conf" allow add 198.51.100.96/28 >/dev/null 2>&1
 e2e_check "allow add 198.51.100.96/28 applied" world_wait_log "$GATE_LOG" 'allow list: 1 entry in force' 5
 
-E2E_LOG=$GATE_LOG
-sleep 0.5
-s=$(e2e_stats)
-[ "$(e2e_field "$s" journal_written)" -ge 7 ] && [ "$(e2e_field "$s" journal_lost)" = 0 ] &&
-	e2e_ok "gate stats: journal_written=$(e2e_field "$s" journal_written) journal_lost=0" ||
-	e2e_not_ok "gate stats: $(grep -o 'journal_[a-z]*=[0-9]*' <<<"$s" | tr '\n' ' ')"
+s=$(gate_stats)
+[ "$(e2e_field "$s" journal_written)" -ge 11 ] && [ "$(e2e_field "$s" journal_lost)" = 0 ] &&
+	e2e_ok "gate stats: $(jfields "$s")" || e2e_not_ok "gate stats: $(jfields "$s")"
+# The sniffer's rows come when a session ends (its flow lingers 5 s).
+sleep 6
+s=$(e2e_ctl stats)
+[ "$(e2e_field "$s" journal_written)" -ge 8 ] && [ "$(e2e_field "$s" journal_lost)" = 0 ] &&
+	e2e_ok "sniffer stats: $(jfields "$s")" || e2e_not_ok "sniffer stats: $(jfields "$s")"
 stop_both
 
 n=$(q "$DB" "SELECT count(*) FROM attempt WHERE daemon = 'gate'")
@@ -163,12 +174,13 @@ before=$(q "$DB" "SELECT count(*) FROM attempt")
 chmod 0444 "$DB"
 start_both "$conf" || e2e_finish
 run_clients ro
-E2E_LOG=$GATE_LOG
-sleep 0.5
-s=$(e2e_stats)
-[ "$(e2e_field "$s" journal_lost)" -ge 7 ] && [ "$(e2e_field "$s" journal_written)" = 0 ] &&
-	e2e_ok "read-only: gate stats journal_written=0 journal_lost=$(e2e_field "$s" journal_lost)" ||
-	e2e_not_ok "read-only: gate stats $(grep -o 'journal_[a-z]*=[0-9]*' <<<"$s" | tr '\n' ' ')"
+s=$(gate_stats)
+[ "$(e2e_field "$s" journal_lost)" -ge 11 ] && [ "$(e2e_field "$s" journal_written)" = 0 ] &&
+	e2e_ok "read-only: gate stats $(jfields "$s")" || e2e_not_ok "read-only: gate stats $(jfields "$s")"
+sleep 6
+s=$(e2e_ctl stats)
+[ "$(e2e_field "$s" journal_lost)" -ge 8 ] && [ "$(e2e_field "$s" journal_written)" = 0 ] &&
+	e2e_ok "read-only: sniffer stats $(jfields "$s")" || e2e_not_ok "read-only: sniffer stats $(jfields "$s")"
 stop_both
 e2e_check "read-only: the loss is logged ('journal: ... records lost')" \
 	grep -q 'journal: .*records lost' "$GATE_LOG"
@@ -194,13 +206,11 @@ sleep 0.5
 # the database made; now nothing is left for it
 dd if=/dev/zero of="$FULL/fill" bs=64k 2>/dev/null
 run_clients full
-E2E_LOG=$GATE_LOG
-sleep 0.5
-s=$(e2e_stats)
+s=$(gate_stats)
 [ "$(e2e_field "$s" journal_lost)" -ge 1 ] &&
-	e2e_ok "full disk: gate stats journal_written=$(e2e_field "$s" journal_written) journal_lost=$(e2e_field "$s" journal_lost)" ||
-	e2e_not_ok "full disk: gate stats $(grep -o 'journal_[a-z]*=[0-9]*' <<<"$s" | tr '\n' ' ')"
+	e2e_ok "full disk: gate stats $(jfields "$s")" || e2e_not_ok "full disk: gate stats $(jfields "$s")"
 stop_both
+e2e_check "full disk: the loss is logged" grep -q 'journal: .*full.*records lost' "$GATE_LOG"
 same=1
 for k in "${!VERDICT[@]}"; do
 	[ "${k%%,*}" = on ] || continue
@@ -211,4 +221,6 @@ done
 [ "$same" = 1 ] && e2e_ok "full disk: every verdict as with a working journal"
 rm -f "$FULL/fill"
 umount "$FULL"
+e2e_check "no sanitizer report in smtpgate-sniffd's stderr" \
+	bash -c '! grep -Eq "AddressSanitizer|LeakSanitizer|runtime error" "$1"' _ "$SNIFF_LOG"
 e2e_finish
