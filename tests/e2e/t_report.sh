@@ -151,6 +151,11 @@ if out=$("$CTL" suspects --journal "$DB" --since 200d 2>&1); then
 else
 	e2e_not_ok "suspects: $out"
 fi
+# the refused ones with a named, confirmed PTR (the DNSBL-listed hosts not
+# allow-listed); the rest of the refused (no PTR, generic) are bots
+got=$("$CTL" suspects --journal "$DB" --since 200d --json | python3 -c 'import json,sys; print(" ".join(sorted(x["addr"] for x in json.load(sys.stdin))))')
+want=$(python3 "$POP" suspects)
+e2e_check "suspects lists the refused named hosts: '$got' (want '$want')" [ "$got" = "$want" ]
 # a journal that is not there
 out=$("$CTL" report --journal "$WORLD_DIR/none.db" 2>&1)
 rc=$?

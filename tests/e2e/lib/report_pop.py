@@ -7,6 +7,11 @@
                                  "ROUND ADDR HELO" a line; ROUND "retry" is
                                  a tempfailed sender's second try
   report_pop.py allow            the prefixes allow-listed after both phases
+  report_pop.py suspects         the addresses `smtpgatectl suspects` lists
+                                 (refused over the window, a named and
+                                 confirmed PTR; no retry schedule: a
+                                 tempfailed sender's retry comes seconds
+                                 later, one try), sorted
   report_pop.py check REPORT.json
                                  compare `smtpgatectl report --json` with
                                  the counts computed here; print each
@@ -145,6 +150,13 @@ def main():
                 if rnd == "retry" and cat != "noptr2":
                     continue
                 print(rnd, addr, helo_of(cat, k, ptr))
+    elif cmd == "suspects":
+        out = []
+        for addr, cat, k, ptr, _, _ in population():
+            gacc = gate(cat, phases_of(k)[-1])[1] or cat == "noptr2"
+            if cat in ("named", "dnsbl") and not gacc and not allowed(addr):
+                out.append(addr)
+        print(" ".join(sorted(out)))
     elif cmd == "allow":
         print("\n".join(ALLOW))
     elif cmd == "check":
