@@ -12,6 +12,9 @@
  *   src/ctl_check.c    check IP: every check live, explained
  *   src/ctl_identity.c identity HOST|IP: your own server as receivers see it
  *                      (the judged steps in ctl_identity_steps.c)
+ *   src/ctl_report.c   report: the verdict journal per rule
+ *   src/ctl_suspects.c suspects: refused senders that look legitimate
+ *   (ctl_journal.h: the journal read, the counting)
  *
  * Every command returns an exit code of enum ctl_exit and prints its
  * errors on stderr as "smtpgatectl: what: why".  Commands validate all of
@@ -66,6 +69,8 @@ int ctl_stats_main(struct ctl *c, int argc, char **argv);
 int ctl_reload_main(struct ctl *c, int argc, char **argv);
 int ctl_check_main(struct ctl *c, int argc, char **argv);
 int ctl_identity_main(struct ctl *c, int argc, char **argv);
+int ctl_report_main(struct ctl *c, int argc, char **argv);
+int ctl_suspects_main(struct ctl *c, int argc, char **argv);
 
 /* --- ctl_out.c: records -------------------------------------------- */
 
@@ -143,6 +148,20 @@ void ctl_json_int(struct ctl_json *j, const char *key, long long v);
 void ctl_json_bool(struct ctl_json *j, const char *key, bool v);
 /* v as a number when it is a plain decimal, else as a string. */
 void ctl_json_val(struct ctl_json *j, const char *key, const char *v);
+
+/* v with that many decimals ("12.5"); null when not finite. */
+void ctl_json_double(struct ctl_json *j, const char *key, double v,
+    int decimals);
+
+/*
+ * CSV (RFC 4180): a header of the first record's keys, then one line per
+ * record; nothing for an empty table.  A field with a comma, a quote, a
+ * space or a byte outside printable ASCII is quoted (quotes doubled);
+ * control characters and bytes that are not UTF-8 become \xNN, so a
+ * record is always one line.
+ */
+void ctl_out_csv(FILE *f, const struct ctl_table *t);
+void ctl_out_csv_str(FILE *f, const char *s);
 
 /* One JSON string, quoted and escaped (RFC 8259; bytes >= 0x80 as-is
  * when they form UTF-8, else \u00XX). */

@@ -494,3 +494,73 @@ ctl_out_prom(FILE *f, const char *daemon, const struct ctl_record *r)
 		fprintf(f, "%s %s\n", name, value);
 	}
 }
+
+void
+ctl_json_double(struct ctl_json *j, const char *key, double v, int decimals)
+{
+	ctl_json_member(j, key);
+	if (v != v || v > 1e300 || v < -1e300)
+		fputs("null", j->f);	/* NaN, infinities: not JSON */
+	else
+		fprintf(j->f, "%.*f", decimals, v);
+}
+
+void
+ctl_out_csv_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool quote = false;
+
+	for (; *p != '\0'; p++)
+		if (*p == ',' || *p == '"' || *p == ' ' || *p < 0x20 ||
+		    *p >= 0x7f)
+			quote = true;
+	if (quote)
+		fputc('"', f);
+	for (p = (const unsigned char *)s; *p != '\0';) {
+		size_t n;
+
+		if (*p == '"') {
+			fputs("\"\"", f);
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\x%02x", *p++);	/* one record, one line */
+		} else if (*p < 0x80) {
+			fputc(*p++, f);
+		} else if ((n = ctl_out_utf8(p)) > 0) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			fprintf(f, "\\x%02x", *p++);
+		}
+	}
+	if (quote)
+		fputc('"', f);
+}
+
+void
+ctl_out_csv(FILE *f, const struct ctl_table *t)
+{
+	const struct ctl_record *h;
+	size_t i, k;
+
+	if (t->n == 0)
+		return;
+	h = &t->r[0];
+	for (k = 0; k < h->n; k++) {
+		if (k > 0)
+			fputc(',', f);
+		ctl_out_csv_str(f, h->key[k]);
+	}
+	fputc('\n', f);
+	for (i = 0; i < t->n; i++) {
+		for (k = 0; k < h->n; k++) {
+			const char *v = ctl_record_get(&t->r[i], h->key[k]);
+
+			if (k > 0)
+				fputc(',', f);
+			ctl_out_csv_str(f, v != NULL ? v : "");
+		}
+		fputc('\n', f);
+	}
+}

@@ -61,6 +61,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "counters of the daemons" },
 	{ "reload", ctl_reload_main, "[gate] [sniffer]",
 	  "the daemons re-read their configuration and the allow list" },
+	{ "report", ctl_report_main,
+	  "[--since 180d] [--split 90d] [--csv] [--rule NAME]\n"
+	  "      [--journal FILE]",
+	  "per rule, the addresses that met it and those accepted anyway" },
+	{ "suspects", ctl_suspects_main, "[--since 30d] [--journal FILE]",
+	  "refused senders that look like mail servers, with the allow line" },
 	{ "classify-ptr", ctl_classify_ptr,
 	  "[--unconfirmed] [--providers FILE]",
 	  "classify ip<TAB>ptr lines from stdin as generic or named" },
@@ -75,7 +81,8 @@ static void ctl_usage(FILE *f)
 	    "  -c FILE   configuration file (default %s)\n"
 	    "  -t MS     wait at most MS for a daemon's answer (default "
 	    "5000)\n"
-	    "  --json    JSON output (listings, stats, check)\n"
+	    "  --json    JSON output (listings, stats, check, report, "
+	    "suspects)\n"
 	    "commands:\n", CONF_PATH_DEFAULT);
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(f, "  %s %s\n      %s\n", ctl_cmds[i].name,
