@@ -50,7 +50,7 @@ enum smtpcmd_verb {
 	SMTPCMD_STARTTLS,
 	SMTPCMD_DATA,		/* DATA or BDAT */
 	SMTPCMD_NONSMTP,	/* GET, POST, HEAD, CONNECT, USER: a line of
-				 * HTTP, a proxy's or POP3's (no arg) */
+				 * HTTP, a proxy's or POP3's (arg: the verb) */
 	SMTPCMD_OTHER,		/* any other line */
 	SMTPCMD_TOOLONG,	/* a line over SMTPCMD_LINE_MAX (no arg) */
 };

@@ -105,8 +105,12 @@ smtpcmd_parse(const char *line, size_t len, const char **arg, size_t *arglen)
 	if (smtpcmd_word(line, len, "GET") || smtpcmd_word(line, len,
 	    "POST") || smtpcmd_word(line, len, "HEAD") ||
 	    smtpcmd_word(line, len, "CONNECT") || smtpcmd_word(line, len,
-	    "USER"))
+	    "USER")) {
+		for (i = 0; i < len && !smtpcmd_blank(line[i]); i++)
+			;
+		*arglen = i;
 		return SMTPCMD_NONSMTP;
+	}
 	if (smtpcmd_word(line, len, "DATA") || smtpcmd_word(line, len, "BDAT"))
 		return SMTPCMD_DATA;
 	return SMTPCMD_OTHER;

@@ -12,11 +12,14 @@
  * The sniffer's own steps, beside scn.c's:
  *   conn NAME from ADDR:PORT to ADDR:PORT
  *       a session (no packet); its client's sequence numbers start at 1000
- *   send ID NAME "BYTES" [gap N] [seq N] [flags F]
+ *   send ID NAME "BYTES" [gap N] [seq N] [flags F] [server S]
  *       the client's next segment (C escapes; flags default PA) queued
  *       with packet id ID; gap N leaves N bytes unsent before it; seq N
  *       sends it at sequence number N instead (its first byte is 1000),
- *       the next segment following the furthest byte sent
+ *       the next segment following the furthest byte sent; server S is
+ *       what the server had sent when it came, as the ruleset marks it
+ *       (synack: its SYN-ACK only, banner: one packet since, more: no
+ *       mark, the default)
  *   fin ID NAME | rst ID NAME
  *   conntrack NAME packets N [state S] | conntrack NAME gone
  *       what conntrack says of the session from now on (S: established,
@@ -49,6 +52,7 @@
 
 #include "control.h"
 #include "fake.h"
+#include "marks.h"
 #include "pkt.h"
 #include "scn.h"
 #include "sniff.h"
@@ -161,7 +165,7 @@ rsniff_step_conn(struct scn *sc, int argc, char **argv)
 
 static int
 rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
-    uint8_t flags, const uint8_t *payload, size_t plen)
+    uint8_t flags, uint32_t mark, const uint8_t *payload, size_t plen)
 {
 	uint8_t pkt[8192];
 	uint16_t hw;
@@ -172,7 +176,7 @@ rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
 	if ((len = scn_packet(pkt, sizeof(pkt), &c->client, c->cport,
 	    &c->local, c->lport, flags, c->seq, payload, plen, &hw)) == 0)
 		return scn_fail(sc, "cannot build the packet");
-	if (fake_queue_inject((uint32_t)id, hw, 0, pkt, len) == -1)
+	if (fake_queue_inject((uint32_t)id, hw, mark, pkt, len) == -1)
 		return scn_fail(sc, "packet id %llu used already, or no queue "
 		    "bound", id);
 	c->seq += (uint32_t)plen + ((flags & (PKT_TCP_FIN | PKT_TCP_SYN)) ?
@@ -180,7 +184,7 @@ rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
 	return 0;
 }
 
-/* send ID NAME "BYTES" [gap N] [seq N] [flags F] */
+/* send ID NAME "BYTES" [gap N] [seq N] [flags F] [server S] */
 static int
 rsniff_step_send(struct scn *sc, int argc, char **argv)
 {
@@ -190,11 +194,12 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 	uint8_t data[4096];
 	ssize_t n;
 	int flags = PKT_TCP_PSH | PKT_TCP_ACK;
+	uint32_t mark = 0;
 
 	if (argc < 4 || (argc - 4) % 2 != 0 ||
 	    scn_number(argv[1], UINT32_MAX, &id) == -1)
 		return scn_fail(sc, "usage: send ID NAME \"BYTES\" [gap N] "
-		    "[seq N] [flags F]");
+		    "[seq N] [flags F] [server synack|banner|more]");
 	if ((c = rsniff_conn(sc, argv[2])) == NULL)
 		return -1;
 	if ((n = scn_unescape(argv[3], data, sizeof(data))) < 0)
@@ -211,6 +216,14 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 		if (strcmp(argv[i], "flags") == 0 &&
 		    (flags = scn_tcp_flags(argv[i + 1])) != -1)
 			continue;
+		if (strcmp(argv[i], "server") == 0 &&
+		    (strcmp(argv[i + 1], "synack") == 0 ||
+		    strcmp(argv[i + 1], "banner") == 0 ||
+		    strcmp(argv[i + 1], "more") == 0)) {
+			mark = argv[i + 1][0] == 's' ? MARK_SRV_SYNACK :
+			    argv[i + 1][0] == 'b' ? MARK_SRV_BANNER : 0;
+			continue;
+		}
 		return scn_fail(sc, "bad %s %s", argv[i], argv[i + 1]);
 	}
 	if (has_at) {
@@ -219,7 +232,7 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 		uint32_t next = c->seq;
 
 		c->seq = (uint32_t)at;
-		if (rsniff_send(sc, id, c, (uint8_t)flags, data,
+		if (rsniff_send(sc, id, c, (uint8_t)flags, mark, data,
 		    (size_t)n) == -1)
 			return -1;
 		if ((int32_t)(next - c->seq) > 0)
@@ -227,7 +240,7 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 		return 0;
 	}
 	c->seq += (uint32_t)gap;
-	return rsniff_send(sc, id, c, (uint8_t)flags, data, (size_t)n);
+	return rsniff_send(sc, id, c, (uint8_t)flags, mark, data, (size_t)n);
 }
 
 /* fin ID NAME | rst ID NAME */
@@ -242,7 +255,7 @@ rsniff_step_end(struct scn *sc, int argc, char **argv)
 	if ((c = rsniff_conn(sc, argv[2])) == NULL)
 		return -1;
 	return rsniff_send(sc, id, c, strcmp(argv[0], "fin") == 0 ?
-	    PKT_TCP_FIN | PKT_TCP_ACK : PKT_TCP_RST, NULL, 0);
+	    PKT_TCP_FIN | PKT_TCP_ACK : PKT_TCP_RST, 0, NULL, 0);
 }
 
 static const struct {
