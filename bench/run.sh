@@ -234,6 +234,7 @@ bench_standalone() {
 			done
 			;;
 		bench_syn) ;;	# driven below
+		bench_proto) ;;	# driven by bench/sniff.sh (c)
 		*)	echo "--- $name: not run (not a standalone benchmark)" ;;
 		esac
 	done
