@@ -481,8 +481,8 @@ test_fresh(void **state)
 		fail_msg("the next bytes: got not fresh, want fresh");
 	if (smtpcmd_fresh(&c, ISN + 5, 4))
 		fail_msg("beyond a gap: got fresh, want not");
-	feed(&c, ISN + 4, " a\r\nMAIL FROM:<>\r\n", 20, &g);
-	if (smtpcmd_fresh(&c, ISN + 24, 4))
+	feed(&c, ISN + 4, " a\r\nMAIL FROM:<>\r\n", 18, &g);
+	if (smtpcmd_fresh(&c, ISN + 22, 4))
 		fail_msg("after the end: got fresh, want not");
 }
 
