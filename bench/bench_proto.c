@@ -77,7 +77,8 @@ bench_run(size_t n, bool on, unsigned *found)
 		smtpproto_init(&b.p);
 		for (size_t k = 0; k < 2; k++) {
 			if (on && smtpcmd_fresh(c, seq, lens[k]))
-				b.found |= smtpproto_segment(&b.p, srv[k]);
+				b.found |= smtpproto_segment(&b.p, srv[k],
+				    1000u + (uint32_t)k * 100u);
 			(void)smtpcmd_feed(c, seq, (const uint8_t *)seg[k],
 			    lens[k], bench_line, &b);
 			seq += (uint32_t)lens[k];

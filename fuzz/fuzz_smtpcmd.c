@@ -95,7 +95,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seq += (uint32_t)(int32_t)step;
 		if (smtpcmd_fresh(&c, seq, len)) {
 			unsigned n = smtpproto_segment(&f.p,
-			    (enum smtpproto_server)((uint8_t)step % 3));
+			    (enum smtpproto_server)((uint8_t)step % 3),
+			    (uint32_t)((uint8_t)step >> 2));
 
 			if (n & f.found)
 				FUZZ_FAIL();

@@ -19,7 +19,7 @@
  *
  * The caller feeds, for each client segment that brings bytes not read
  * before, in order (smtpcmd_fresh), smtpproto_segment with what the
- * server had sent, then each line the reassembler reports for it
+ * server had sent and the segment's acknowledgment number, then each line the reassembler reports for it
  * (smtpproto_line, with smtpcmd's bare_lf and more).  Each returns the
  * findings it made now (SMTPPROTO_* bits); every finding is made once a
  * session.
@@ -31,9 +31,13 @@
  *               is offered: more bytes after a line in the same segment
  *               before an EHLO was answered (right after the banner, or
  *               after HELO, whose reply offers no extensions), or a
- *               segment that came after a complete command while the
- *               server had sent no packet since its banner.  After the
- *               reply to EHLO, pipelining is allowed (RFC 2920).
+ *               segment after a complete command whose acknowledgment
+ *               number is that of the command's own segment (the client
+ *               had received no byte from the server since it sent the
+ *               command: exact, whatever the server sent), or that came
+ *               while the server had sent no packet since its banner.
+ *               After the reply to EHLO, pipelining is allowed (RFC
+ *               2920).
  *   non-smtp    the first command is GET, POST, HEAD, CONNECT or USER.
  *   bare-lf     a command line ended in LF without CR (RFC 5321 2.3.8).
  */
@@ -75,14 +79,19 @@ struct smtpproto {
 	bool ehlo;		/* the last greeting was EHLO */
 	bool pipelining_ok;	/* EHLO answered: pipelining allowed */
 	uint32_t lines;		/* command lines completed */
+	uint32_t seg_ack;	/* the current segment's ACK number */
+	uint32_t cmd_ack;	/* that of the segment where the last
+				 * command line completed */
 	unsigned found;		/* SMTPPROTO_* made so far */
 	enum smtpproto_pipe pipe;	/* why pipelining was found */
 	enum smtpproto_server first;	/* at the first segment */
 };
 
 void smtpproto_init(struct smtpproto *p);
-/* A client segment with fresh bytes, before its lines: findings made. */
-unsigned smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv);
+/* A client segment with fresh bytes (its TCP acknowledgment number ack),
+ * before its lines: findings made. */
+unsigned smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv,
+    uint32_t ack);
 /* One line it completed (smtpcmd's verb, bare_lf, more): findings made. */
 unsigned smtpproto_line(struct smtpproto *p, enum smtpcmd_verb v,
     bool bare_lf, bool more);

@@ -40,8 +40,10 @@ smtpproto_pipelined(struct smtpproto *p)
 }
 
 unsigned
-smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv)
+smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv,
+    uint32_t ack)
 {
+	p->seg_ack = ack;
 	if (!p->seg_seen) {
 		p->seg_seen = true;
 		p->first = srv;
@@ -50,6 +52,12 @@ smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv)
 	}
 	if (p->lines == 0)
 		return 0;		/* still inside its first line */
+	/* The client had received nothing from the server since it sent
+	 * its last command: this was sent before any reply to it came.
+	 * (The server's own count cannot tell: it may have sent a bare ACK
+	 * of the command before its reply.) */
+	if (!p->pipelining_ok && ack == p->cmd_ack)
+		return smtpproto_pipelined(p);
 	if (!p->answered) {
 		/* A command was complete, and the server has sent nothing
 		 * since its banner: this was sent before its reply. */
@@ -72,6 +80,7 @@ smtpproto_line(struct smtpproto *p, enum smtpcmd_verb v, bool bare_lf,
 {
 	unsigned n = 0;
 
+	p->cmd_ack = p->seg_ack;
 	if (p->lines++ == 0 && v == SMTPCMD_NONSMTP)
 		n |= smtpproto_new(p, SMTPPROTO_NONSMTP);
 	if (bare_lf && v != SMTPCMD_TOOLONG)

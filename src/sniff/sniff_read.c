@@ -206,7 +206,7 @@ sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 		if (pd->proto_on && f->from_start && smtpcmd_fresh(f->cmd,
 		    p->seq, p->payload_len))
 			pd->proto |= smtpproto_segment(&f->proto,
-			    sniff_read_server(mark));
+			    sniff_read_server(mark), p->ack);
 		sniff_read_payload(s, f, p, pd);
 	}
 	if (!f->done) {

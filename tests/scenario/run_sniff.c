@@ -19,7 +19,9 @@
  *       the next segment following the furthest byte sent; server S is
  *       what the server had sent when it came, as the ruleset marks it
  *       (synack: its SYN-ACK only, banner: one packet since, more: no
- *       mark, the default)
+ *       mark, the default); its acknowledgment number grows by 100 with
+ *       every segment (a reply came before it) unless "ack same" keeps
+ *       the last one (nothing came from the server since)
  *   fin ID NAME | rst ID NAME
  *   conntrack NAME packets N [state S] | conntrack NAME gone
  *       what conntrack says of the session from now on (S: established,
@@ -66,6 +68,8 @@ struct rsniff_conn {
 	struct addr client, local;
 	uint16_t cport, lport;
 	uint32_t seq;			/* the client's next sequence number */
+	uint32_t ack;			/* its acknowledgment number: what it
+					 * has received from the server */
 };
 
 static struct {
@@ -159,6 +163,7 @@ rsniff_step_conn(struct scn *sc, int argc, char **argv)
 		return scn_fail(sc, "bad addresses (want ADDR:PORT, one "
 		    "family)");
 	c->seq = 1000;
+	c->ack = 5000;
 	rsniff.nconn++;
 	return 0;
 }
@@ -176,6 +181,17 @@ rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
 	if ((len = scn_packet(pkt, sizeof(pkt), &c->client, c->cport,
 	    &c->local, c->lport, flags, c->seq, payload, plen, &hw)) == 0)
 		return scn_fail(sc, "cannot build the packet");
+	{
+		/* The ACK number: the TCP header follows a bare IP header. */
+		size_t t = c->client.family == AF_INET ? 20 : 40;
+
+		if (len < t + 12)
+			return scn_fail(sc, "packet too short for its ACK");
+		pkt[t + 8] = (uint8_t)(c->ack >> 24);
+		pkt[t + 9] = (uint8_t)(c->ack >> 16);
+		pkt[t + 10] = (uint8_t)(c->ack >> 8);
+		pkt[t + 11] = (uint8_t)c->ack;
+	}
 	if (fake_queue_inject((uint32_t)id, hw, mark, pkt, len) == -1)
 		return scn_fail(sc, "packet id %llu used already, or no queue "
 		    "bound", id);
@@ -184,7 +200,7 @@ rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
 	return 0;
 }
 
-/* send ID NAME "BYTES" [gap N] [seq N] [flags F] [server S] */
+/* send ID NAME "BYTES" [gap N] [seq N] [flags F] [server S] [ack same] */
 static int
 rsniff_step_send(struct scn *sc, int argc, char **argv)
 {
@@ -195,11 +211,12 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 	ssize_t n;
 	int flags = PKT_TCP_PSH | PKT_TCP_ACK;
 	uint32_t mark = 0;
+	bool ack_same = false;
 
 	if (argc < 4 || (argc - 4) % 2 != 0 ||
 	    scn_number(argv[1], UINT32_MAX, &id) == -1)
 		return scn_fail(sc, "usage: send ID NAME \"BYTES\" [gap N] "
-		    "[seq N] [flags F] [server synack|banner|more]");
+		    "[seq N] [flags F] [server synack|banner|more] [ack same]");
 	if ((c = rsniff_conn(sc, argv[2])) == NULL)
 		return -1;
 	if ((n = scn_unescape(argv[3], data, sizeof(data))) < 0)
@@ -224,8 +241,15 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 			    argv[i + 1][0] == 'b' ? MARK_SRV_BANNER : 0;
 			continue;
 		}
+		if (strcmp(argv[i], "ack") == 0 &&
+		    strcmp(argv[i + 1], "same") == 0) {
+			ack_same = true;
+			continue;
+		}
 		return scn_fail(sc, "bad %s %s", argv[i], argv[i + 1]);
 	}
+	if (!ack_same)
+		c->ack += 100;
 	if (has_at) {
 		/* Anywhere in the stream (a head after its tail, a
 		 * retransmission); the next segment follows the furthest. */

@@ -10,6 +10,10 @@ Each write is one TCP segment (TCP_NODELAY, small writes).  Modes:
               banner and EHLO's reply, QUIT
   wait        the banner, EHLO, its reply, QUIT (the clean twin)
   pipe-ehlo   the banner, then EHLO and MAIL FROM in one segment, QUIT
+  pipe-early  the banner, EHLO, and 0.2 s later MAIL FROM in a segment of
+              its own, before EHLO's reply (against a server slow to
+              answer EHLO), QUIT
+  pipe-banner the banner, then NOOP and EHLO in one segment, QUIT
   pipe-reply  the banner, EHLO, its reply, then MAIL FROM, RCPT TO and
               RSET in one segment (allowed: after EHLO's reply), QUIT
   helo-pipe   the banner, HELO, its reply, then MAIL FROM and RCPT TO in
@@ -111,6 +115,14 @@ def main():
             reply(s)
         elif a.mode == "pipe-ehlo":
             s.sendall(ehlo + mail)
+            replies(s, 2)
+        elif a.mode == "pipe-early":
+            s.sendall(ehlo)
+            time.sleep(0.2)
+            s.sendall(mail)
+            replies(s, 2)
+        elif a.mode == "pipe-banner":
+            s.sendall(b"NOOP\r\n" + ehlo)
             replies(s, 2)
         elif a.mode == "pipe-reply":
             s.sendall(ehlo)

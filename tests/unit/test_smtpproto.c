@@ -27,6 +27,9 @@ struct seg {
 	char srv;		/* 'S', 'B', 'M'; 0 ends the list */
 	const char *data;
 	int32_t at;		/* offset from ISN; -1: right after the last */
+	uint32_t ack;		/* its ACK number; 0: what srv implies (S: the
+				 * SYN-ACK's, B: the banner's, M: advancing,
+				 * a reply received before each segment) */
 };
 
 struct proto_case {
@@ -37,71 +40,80 @@ struct proto_case {
 
 static const struct proto_case cases[] = {
 	/* pregreet */
-	{ "EHLO before the banner", { { 'S', "EHLO a.example\r\n", -1 } },
+	{ "EHLO before the banner", { { 'S', "EHLO a.example\r\n", -1, 0 } },
 	    "pregreet" },
-	{ "EHLO after the banner", { { 'B', "EHLO a.example\r\n", -1 } },
+	{ "EHLO after the banner", { { 'B', "EHLO a.example\r\n", -1, 0 } },
 	    "" },
 	{ "banner and more before the first bytes", { { 'M', "EHLO a\r\n",
-	    -1 } }, "" },
+	    -1, 0 } }, "" },
 	{ "a later segment before the banner is no pregreet", { { 'B',
-	    "EHLO a", -1 }, { 'S', "\r\n", -1 } }, "" },
+	    "EHLO a", -1, 0 }, { 'S', "\r\n", -1, 0 } }, "" },
 	/* pipelining */
-	{ "Postfix: a reply for every command", { { 'B', "EHLO a\r\n", -1 },
-	    { 'M', "MAIL FROM:<x@y.z>\r\n", -1 } }, "" },
-	{ "pipelining after EHLO's reply", { { 'B', "EHLO a\r\n", -1 },
-	    { 'M', "MAIL FROM:<x@y.z>\r\nRCPT TO:<u@v.w>\r\nDATA\r\n", -1 } },
+	{ "Postfix: a reply for every command", { { 'B', "EHLO a\r\n", -1, 0 },
+	    { 'M', "MAIL FROM:<x@y.z>\r\n", -1, 0 } }, "" },
+	{ "pipelining after EHLO's reply", { { 'B', "EHLO a\r\n", -1, 0 },
+	    { 'M', "MAIL FROM:<x@y.z>\r\nRCPT TO:<u@v.w>\r\nDATA\r\n", -1, 0 } },
 	    "" },
 	{ "EHLO and MAIL in one segment", { { 'B', "EHLO a\r\nMAIL FROM:"
-	    "<x@y.z>\r\n", -1 } }, "pipelining(ehlo)" },
+	    "<x@y.z>\r\n", -1, 0 } }, "pipelining(ehlo)" },
 	{ "MAIL before EHLO's reply, own segment", { { 'B', "EHLO a\r\n",
-	    -1 }, { 'B', "MAIL FROM:<x@y.z>\r\n", -1 } }, "pipelining(ehlo)" },
-	{ "HELO and MAIL in one segment", { { 'B', "HELO a\r\nMAIL FROM:"
-	    "<x@y.z>\r\n", -1 } }, "pipelining(helo)" },
-	{ "after HELO's reply, commands pipelined", { { 'B', "HELO a\r\n",
-	    -1 }, { 'M', "MAIL FROM:<x@y.z>\r\nRCPT TO:<u@v.w>\r\n", -1 } },
+	    -1, 0 }, { 'B', "MAIL FROM:<x@y.z>\r\n", -1, 0 } }, "pipelining(ehlo)" },
+	{ "MAIL before EHLO's reply, the server's bare ACK first", { { 'B',
+	    "EHLO a\r\n", -1, 500 }, { 'M', "MAIL FROM:<x@y.z>\r\n", -1,
+	    500 } }, "pipelining(ehlo)" },
+	{ "RSET before NOOP's reply after HELO", { { 'B', "HELO a\r\n", -1, 0 },
+	    { 'M', "NOOP\r\n", -1, 700 }, { 'M', "RSET\r\n", -1, 700 } },
 	    "pipelining(helo)" },
-	{ "after HELO's reply, one at a time", { { 'B', "HELO a\r\n", -1 },
-	    { 'M', "MAIL FROM:<x@y.z>\r\n", -1 }, { 'M', "RCPT TO:<u@v>\r\n",
-	    -1 } }, "" },
+	{ "MAIL, RCPT in segments of their own after EHLO's reply", { { 'B',
+	    "EHLO a\r\n", -1, 500 }, { 'M', "MAIL FROM:<x@y.z>\r\n", -1,
+	    600 }, { 'M', "RCPT TO:<u@v.w>\r\n", -1, 600 } }, "" },
+	{ "HELO and MAIL in one segment", { { 'B', "HELO a\r\nMAIL FROM:"
+	    "<x@y.z>\r\n", -1, 0 } }, "pipelining(helo)" },
+	{ "after HELO's reply, commands pipelined", { { 'B', "HELO a\r\n",
+	    -1, 0 }, { 'M', "MAIL FROM:<x@y.z>\r\nRCPT TO:<u@v.w>\r\n", -1, 0 } },
+	    "pipelining(helo)" },
+	{ "after HELO's reply, one at a time", { { 'B', "HELO a\r\n", -1, 0 },
+	    { 'M', "MAIL FROM:<x@y.z>\r\n", -1, 0 }, { 'M', "RCPT TO:<u@v>\r\n",
+	    -1, 0 } }, "" },
 	{ "two commands right after the banner", { { 'B', "NOOP\r\nEHLO a"
-	    "\r\n", -1 } }, "pipelining(banner)" },
-	{ "NOOP, then EHLO before NOOP's reply", { { 'B', "NOOP\r\n", -1 },
-	    { 'B', "EHLO a\r\n", -1 } }, "pipelining(banner)" },
-	{ "NOOP, its reply, then EHLO", { { 'B', "NOOP\r\n", -1 },
-	    { 'M', "EHLO a\r\n", -1 } }, "" },
-	{ "a second EHLO asks anew", { { 'B', "EHLO a\r\n", -1 },
-	    { 'M', "EHLO b\r\nMAIL FROM:<x@y.z>\r\n", -1 } },
+	    "\r\n", -1, 0 } }, "pipelining(banner)" },
+	{ "NOOP, then EHLO before NOOP's reply", { { 'B', "NOOP\r\n", -1, 0 },
+	    { 'B', "EHLO a\r\n", -1, 0 } }, "pipelining(banner)" },
+	{ "NOOP, its reply, then EHLO", { { 'B', "NOOP\r\n", -1, 0 },
+	    { 'M', "EHLO a\r\n", -1, 0 } }, "" },
+	{ "a second EHLO asks anew", { { 'B', "EHLO a\r\n", -1, 0 },
+	    { 'M', "EHLO b\r\nMAIL FROM:<x@y.z>\r\n", -1, 0 } },
 	    "pipelining(ehlo)" },
-	{ "a command split over segments", { { 'B', "EH", -1 },
-	    { 'B', "LO a.example\r\n", -1 }, { 'M', "MAIL FROM:<>\r\n", -1 } },
+	{ "a command split over segments", { { 'B', "EH", -1, 0 },
+	    { 'B', "LO a.example\r\n", -1, 0 }, { 'M', "MAIL FROM:<>\r\n", -1, 0 } },
 	    "" },
-	{ "a retransmission is not judged", { { 'B', "EHLO a\r\n", -1 },
-	    { 'B', "EHLO a\r\n", 0 }, { 'M', "MAIL FROM:<>\r\n", -1 } }, "" },
+	{ "a retransmission is not judged", { { 'B', "EHLO a\r\n", -1, 0 },
+	    { 'B', "EHLO a\r\n", 0, 0 }, { 'M', "MAIL FROM:<>\r\n", -1, 0 } }, "" },
 	{ "pregreet and pipelined", { { 'S', "EHLO a\r\nMAIL FROM:<>\r\n",
-	    -1 } }, "pregreet,pipelining(ehlo)" },
-	{ "pregreet, then after the banner only", { { 'S', "EHLO a\r\n", -1 },
-	    { 'B', "MAIL FROM:<>\r\n", -1 } }, "pregreet,pipelining(ehlo)" },
-	{ "pregreet, then after EHLO's reply", { { 'S', "EHLO a\r\n", -1 },
-	    { 'M', "MAIL FROM:<>\r\n", -1 } }, "pregreet" },
+	    -1, 0 } }, "pregreet,pipelining(ehlo)" },
+	{ "pregreet, then after the banner only", { { 'S', "EHLO a\r\n", -1, 0 },
+	    { 'B', "MAIL FROM:<>\r\n", -1, 0 } }, "pregreet,pipelining(ehlo)" },
+	{ "pregreet, then after EHLO's reply", { { 'S', "EHLO a\r\n", -1, 0 },
+	    { 'M', "MAIL FROM:<>\r\n", -1, 0 } }, "pregreet" },
 	/* non-SMTP */
-	{ "HTTP GET", { { 'B', "GET / HTTP/1.0\r\n", -1 } }, "non-smtp" },
+	{ "HTTP GET", { { 'B', "GET / HTTP/1.0\r\n", -1, 0 } }, "non-smtp" },
 	{ "HTTP POST before the banner", { { 'S', "POST /cgi HTTP/1.1\r\n",
-	    -1 } }, "pregreet,non-smtp" },
-	{ "proxy CONNECT", { { 'B', "CONNECT 192.0.2.9:25 HTTP/1.0\r\n", -1 } },
+	    -1, 0 } }, "pregreet,non-smtp" },
+	{ "proxy CONNECT", { { 'B', "CONNECT 192.0.2.9:25 HTTP/1.0\r\n", -1, 0 } },
 	    "non-smtp" },
-	{ "POP3 USER", { { 'B', "USER bob\r\n", -1 } }, "non-smtp" },
-	{ "HEAD", { { 'B', "HEAD / HTTP/1.0\r\n", -1 } }, "non-smtp" },
-	{ "GET after EHLO is no first command", { { 'B', "EHLO a\r\n", -1 },
-	    { 'M', "GET / HTTP/1.0\r\n", -1 } }, "" },
-	{ "GETTER is no GET", { { 'B', "GETTER\r\n", -1 } }, "" },
+	{ "POP3 USER", { { 'B', "USER bob\r\n", -1, 0 } }, "non-smtp" },
+	{ "HEAD", { { 'B', "HEAD / HTTP/1.0\r\n", -1, 0 } }, "non-smtp" },
+	{ "GET after EHLO is no first command", { { 'B', "EHLO a\r\n", -1, 0 },
+	    { 'M', "GET / HTTP/1.0\r\n", -1, 0 } }, "" },
+	{ "GETTER is no GET", { { 'B', "GETTER\r\n", -1, 0 } }, "" },
 	/* bare LF */
-	{ "bare LF", { { 'B', "EHLO a.example\n", -1 } }, "bare-lf" },
-	{ "bare LF later", { { 'B', "EHLO a\r\n", -1 }, { 'M',
-	    "MAIL FROM:<>\n", -1 } }, "bare-lf" },
-	{ "CR LF split between segments", { { 'B', "EHLO a\r", -1 },
-	    { 'B', "\n", -1 } }, "" },
+	{ "bare LF", { { 'B', "EHLO a.example\n", -1, 0 } }, "bare-lf" },
+	{ "bare LF later", { { 'B', "EHLO a\r\n", -1, 0 }, { 'M',
+	    "MAIL FROM:<>\n", -1, 0 } }, "bare-lf" },
+	{ "CR LF split between segments", { { 'B', "EHLO a\r", -1, 0 },
+	    { 'B', "\n", -1, 0 } }, "" },
 	{ "everything at once", { { 'S', "get / http/1.0\nHost: x\n\n",
-	    -1 } }, "pregreet,pipelining(banner),non-smtp,bare-lf" },
+	    -1, 0 } }, "pregreet,pipelining(banner),non-smtp,bare-lf" },
 };
 
 struct run {
@@ -158,8 +170,11 @@ test_case(void **state)
 		    SMTPPROTO_SRV_SYNACK : s->srv == 'B' ?
 		    SMTPPROTO_SRV_BANNER : SMTPPROTO_SRV_MORE;
 
+		uint32_t ack = s->ack != 0 ? s->ack : s->srv == 'S' ? 1 :
+		    s->srv == 'B' ? 100 : 1000 + 10 * (uint32_t)i;
+
 		if (smtpcmd_fresh(&c, seq, len))
-			r.found |= smtpproto_segment(&r.p, srv);
+			r.found |= smtpproto_segment(&r.p, srv, ack);
 		(void)smtpcmd_feed(&c, seq, (const uint8_t *)s->data, len,
 		    line, &r);
 		if (s->at < 0)
@@ -180,7 +195,7 @@ test_once(void **state)
 
 	(void)state;
 	smtpproto_init(&p);
-	n += smtpproto_segment(&p, SMTPPROTO_SRV_SYNACK) != 0;
+	n += smtpproto_segment(&p, SMTPPROTO_SRV_SYNACK, 1) != 0;
 	for (int i = 0; i < 4; i++)
 		n += smtpproto_line(&p, SMTPCMD_OTHER, true, true) != 0;
 	if (n != 2 || p.found != (SMTPPROTO_PREGREET | SMTPPROTO_PIPELINING |
