@@ -14,12 +14,14 @@
 #
 #   make            build the programs into build/
 #   make check      unit and scenario tests (plain and ASan+UBSan), fuzz
-#                   smoke, install tree, end-to-end
+#                   smoke, install tree, Debian package, end-to-end
 #   make unit       unit tests, then the scenario tests
 #   make scenario   the scenario tests alone (no root, virtual time)
 #   make demo       install what is missing, bring up a test world, show verdicts
 #   make bench      benchmarks that print figures
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package, into build/deb/
+#   make deb-check  build, lint, install, upgrade and purge it (root)
 
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -33,8 +35,11 @@ PKGS    := libnetfilter_queue libmnl libnftnl libcares libpsl inih
 BUILD   ?= build
 SAN     ?=
 
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment or the command line
+# (dpkg-buildflags' hardening, say) come first; ours are added with
+# override, so that a command-line CFLAGS keeps them (and -Werror).
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing \
 	   -Iinclude -DSHAREDIR='"$(SHAREDIR)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -42,9 +47,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS  += $(PKG_LIBS) -lspf2 -lpthread
 
 ifneq ($(SAN),)
-CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+override CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=address,undefined
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 MAINS   := src/gate/smtpgated.c src/sniff/smtpgate-sniffd.c \
@@ -67,7 +72,8 @@ BENCHSRC := $(wildcard bench/bench_*.c)
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCHSRC))
 HDRS    := $(wildcard include/*.h src/*/*.h)
 
-.PHONY: all benches check unit unit-san scenario fuzz e2e demo bench install install-check clean deps ptr-eval
+.PHONY: all benches check unit unit-san scenario fuzz e2e demo bench install install-check clean deps ptr-eval \
+	deb deb-check
 
 all: $(PROGS)
 
@@ -75,7 +81,7 @@ benches: $(BENCHES) $(TESTTOOLS)
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # The built-in provider table is the data file, assembled in (.incbin).
 $(BUILD)/obj/judge/ptrclass_builtin.o: data/ptr-providers.conf
@@ -87,32 +93,32 @@ $(LIB): $(LIBOBJ)
 # A program: its main, beside its folder's code.
 define PROG_RULE
 $(BUILD)/$(basename $(notdir $(1))): $(1) $$(LIB) $$(HDRS)
-	$$(CC) $$(CFLAGS) $$(PKG_CFLAGS) $$(LDFLAGS) -o $$@ $$< $$(LIB) $$(LDLIBS)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(PKG_CFLAGS) $$(LDFLAGS) -o $$@ $$< $$(LIB) $$(LDLIBS)
 endef
 $(foreach m,$(MAINS),$(eval $(call PROG_RULE,$(m))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 # Scenario runners: the fakes and the runner's core first, so that the
 # linker never takes dns.o, queue.o, nftset.o, spfcheck*.o (but the pure
 # spfcheck_name.o), gate_watch.o, sniff_ct.o or sniff_cut.o from the
 # library (it would clash if it did: a link error, never the real code).
 $(BUILD)/scenario/obj/%.o: tests/scenario/%.c $(HDRS) $(SCNHDRS) | $(BUILD)/scenario/obj
-	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario -c -o $@ $<
 
 # Kept (make would delete them as intermediates of the pattern rule).
 .SECONDARY: $(SCNOBJ)
 
 $(BUILD)/scenario/run_%: tests/scenario/run_%.c $(SCNOBJ) $(LIB) $(HDRS) $(SCNHDRS)
-	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario $(LDFLAGS) -o $@ $< $(SCNOBJ) $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) -Itests/scenario $(LDFLAGS) -o $@ $< $(SCNOBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # Test programs the e2e tests and benchmarks run (tests/tools/*.c).
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB) $(HDRS) | $(BUILD)/tests/tools
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/tests $(BUILD)/bench $(BUILD)/tests/tools $(BUILD)/scenario/obj:
 	mkdir -p $@
@@ -143,6 +149,7 @@ check: all
 	$(MAKE) unit-san
 	$(MAKE) fuzz
 	$(MAKE) install-check
+	$(MAKE) deb-check
 	$(MAKE) e2e
 
 deps:
@@ -158,7 +165,8 @@ bench: all $(BENCHES) $(TESTTOOLS)
 ptr-eval: all
 	tests/ptr-eval.sh $(BUILD)
 
-# install: the programs, the nft file, data, man pages, the example config
+# install: the programs, the nft file, data, man pages (their
+# /usr/local/share/smtpgate made $(SHAREDIR)), the example config
 # (never over an existing one), systemd units for both daemons, the
 # smtpgate user (sysusers.d) and its directories (tmpfiles.d).  Without
 # DESTDIR, the user and directories are made at once, as a package's
@@ -176,8 +184,11 @@ install: all
 	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 644 nft/smtpgate.nft $(DESTDIR)$(SHAREDIR)/
 	for f in data/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(SHAREDIR)/; done; true
-	install -m 644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for m in docs/*.5 docs/*.8; do \
+		sed 's|/usr/local/share/smtpgate|$(SHAREDIR)|g' "$$m" \
+			>$(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename "$$m") && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename "$$m") || exit 1; \
+	done
 	install -m 644 docs/smtpgate.conf.example $(DESTDIR)$(SHAREDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf ] || \
 		install -m 640 docs/smtpgate.conf.example $(DESTDIR)$(SYSCONFDIR)/smtpgate/smtpgate.conf
@@ -207,6 +218,18 @@ install: all
 # units (tests/install/check.sh).
 install-check: all
 	tests/install/check.sh
+
+# deb: the Debian package (debian/), built by dpkg-buildpackage -us -uc -b
+# in a temporary copy of the tree (tools/mkdeb.sh): the work tree stays
+# as it was, the .deb lands in $(BUILD)/deb/.
+deb:
+	tools/mkdeb.sh $(BUILD)/deb
+
+# deb-check: build the package and an upgrade, lintian, then install,
+# upgrade, remove and purge it on this machine (root; tests/pkg/check.sh,
+# about two minutes; SMTPGATE_E2E_LOCK names a lock held while installed).
+deb-check:
+	tests/pkg/check.sh
 
 clean:
 	rm -rf build

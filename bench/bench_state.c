@@ -37,7 +37,8 @@
 
 #define BENCH_STATE_SAVES	5
 
-static const struct strikes_cfg bench_cfg = { 2, 3600, 3600, 7 * 86400 };
+static const struct strikes_cfg bench_cfg = { 2, 3600, 3600, 7 * 86400,
+    false };
 
 struct bench {
 	struct evloop *ev;

@@ -1,9 +1,10 @@
 /*
  * fuzz_dns.c - libFuzzer target over dns_parse, the answer parser the gate
- * runs on every PTR, A and AAAA answer it receives.
+ * runs on every PTR, A and AAAA answer it receives, and dns_parse_txt,
+ * which smtpgatectl identity runs on TXT answers.
  *
  * Input: one byte choosing the query type (low two bits: 0 PTR, 1 A,
- * 2 AAAA, 3 PTR), then the DNS message as it came off the wire.  The
+ * 2 AAAA, 3 TXT), then the DNS message as it came off the wire.  The
  * message is copied to a buffer of exactly its size, so ASan sees any
  * read past its end.  Checks the result's promises (dns.h): a known
  * status; an error reason exactly when DNS_ERROR; at most DNS_MAX_NAMES
@@ -11,11 +12,15 @@
  * space or backslash, none repeated; the escaped bad name terminated and
  * printable, with a reason, when DNS_BADNAME; at most DNS_MAX_ADDRS
  * addresses, all of the queried family; names only for PTR, addresses
- * only for A and AAAA.
+ * only for A and AAAA.  For TXT: a known status, an error reason exactly
+ * when DNS_ERROR, records only when DNS_OK and then at least one, at most
+ * DNS_TXT_MAX_RECORDS of at most DNS_TXT_MAX_STRINGS strings, each inside
+ * the text used, which is inside the buffer; identity_spf_read of it:
+ * counts within the records, texts terminated and printable.
  *
  * Build: tests/run-fuzz.sh (make fuzz FUZZ_TARGETS=fuzz/fuzz_dns.c)
  * Corpus: fuzz/corpus/dns/ (hand-built answers: valid, truncated,
- * compression loops, bad names, huge counts)
+ * compression loops, bad names, huge counts; txt-* the TXT ones)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,8 +29,66 @@
 
 #include "fuzz.h"
 #include "dns.h"
+#include "identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+fuzz_txt(const unsigned char *msg, size_t len)
+{
+	static struct dns_txt t;
+
+	memset(&t, 0x5a, sizeof(t));
+	dns_parse_txt(msg, len, &t);
+	switch (t.status) {
+	case DNS_OK:
+		if (t.nrecords == 0)
+			FUZZ_FAIL();
+		/* FALLTHROUGH */
+	case DNS_NXDOMAIN: case DNS_NODATA:
+		if (t.error != NULL)
+			FUZZ_FAIL();
+		break;
+	case DNS_ERROR:
+		if (t.error == NULL)
+			FUZZ_FAIL();
+		break;
+	default:
+		FUZZ_FAIL();
+	}
+	if (t.status != DNS_OK && (t.nrecords || t.nmore || t.used))
+		FUZZ_FAIL();
+	if (t.nrecords > DNS_TXT_MAX_RECORDS || t.used > DNS_TXT_TEXT_MAX)
+		FUZZ_FAIL();
+	for (size_t i = 0; i < t.nrecords; i++) {
+		const struct dns_txt_record *r = &t.rec[i];
+
+		if (r->nstrings > DNS_TXT_MAX_STRINGS)
+			FUZZ_FAIL();
+		for (size_t j = 0; j < r->nstrings; j++)
+			if ((size_t)r->s[j].off + r->s[j].len > t.used)
+				FUZZ_FAIL();
+	}
+	if (t.status == DNS_OK) {
+		struct identity_spf s;
+
+		identity_spf_read(&t, &s);
+		if (s.nspf + s.nbroken > t.nrecords ||
+		    s.rec >= (int)t.nrecords || (s.rec == -1) !=
+		    (s.nspf + s.nbroken == 0))
+			FUZZ_FAIL();
+		for (size_t i = 0; i < 2; i++) {
+			const char *x = i ? s.spaced : s.joined;
+			size_t n = strnlen(x, IDENTITY_SPF_TEXT);
+
+			if (n == IDENTITY_SPF_TEXT)
+				FUZZ_FAIL();
+			for (size_t k = 0; k < n; k++)
+				if (x[k] < 0x20 || x[k] >= 0x7f)
+					FUZZ_FAIL();
+		}
+	}
+}
 
 static int
 fuzz_printable(const char *s, size_t max, int allow_escapes)
@@ -48,18 +111,22 @@ fuzz_printable(const char *s, size_t max, int allow_escapes)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const enum dns_type types[4] = { DNS_PTR, DNS_A, DNS_AAAA,
-	    DNS_PTR };
+	static const enum dns_type types[3] = { DNS_PTR, DNS_A, DNS_AAAA };
 	enum dns_type type;
 	struct dns_result r;
 	unsigned char *msg;
 
 	if (size < 1)
 		return 0;
-	type = types[data[0] & 3];
 	if ((msg = malloc(size - 1 ? size - 1 : 1)) == NULL)
 		return 0;
 	memcpy(msg, data + 1, size - 1);
+	if ((data[0] & 3) == 3) {
+		fuzz_txt(msg, size - 1);
+		free(msg);
+		return 0;
+	}
+	type = types[data[0] & 3];
 	memset(&r, 0x5a, sizeof(r));
 	dns_parse(msg, size - 1, type, &r);
 	free(msg);

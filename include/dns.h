@@ -32,6 +32,7 @@
 #ifndef SMTPGATE_DNS_H
 #define SMTPGATE_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -120,6 +121,49 @@ void dns_parse(const unsigned char *msg, size_t len, enum dns_type type,
 void dns_result_init(struct dns_result *r);
 /* The query type of t on the wire (PTR 12, A 1, AAAA 28). */
 int dns_type_wire(enum dns_type t);
+
+/*
+ * A TXT answer with each record's character-strings kept apart (RFC 1035
+ * section 3.3.14).  A reader of SPF joins them with nothing between (RFC
+ * 7208 section 3.3), so a record published as "v=spf1" "a" "-all" reads
+ * "v=spf1a-all": only the separate strings show why.  Strings may hold
+ * any byte (NUL included): text[off..off+len), never terminated.
+ */
+#define DNS_TXT_MAX_RECORDS	8	/* records kept (the rest counted) */
+#define DNS_TXT_MAX_STRINGS	32	/* strings kept per record */
+#define DNS_TXT_TEXT_MAX	8192	/* bytes of strings kept in all */
+
+struct dns_txt_string {
+	uint16_t off, len;		/* text[off..off+len) */
+};
+
+struct dns_txt_record {
+	size_t nstrings;		/* strings kept */
+	bool cut;			/* strings left out (no room) */
+	struct dns_txt_string s[DNS_TXT_MAX_STRINGS];
+};
+
+struct dns_txt {
+	enum dns_status status;		/* OK (records > 0), NXDOMAIN, NODATA,
+					 * ERROR */
+	const char *error;		/* reason when DNS_ERROR (static) */
+	size_t nrecords;		/* records kept */
+	size_t nmore;			/* records left out (no room) */
+	struct dns_txt_record rec[DNS_TXT_MAX_RECORDS];
+	size_t used;			/* bytes of text used */
+	unsigned char text[DNS_TXT_TEXT_MAX];
+};
+
+/*
+ * Parse one answer to a TXT question into *t (every field set), under
+ * dns_parse's rules (one question, CNAME chains, pointers back, exact
+ * lengths, nothing after the last record); a TXT record with no string
+ * or a string that overruns its record is DNS_ERROR "malformed TXT".
+ * Pure code, in dns_parse.c; fetch the answer with dns_query_raw and
+ * DNS_WIRE_TXT.
+ */
+#define DNS_WIRE_TXT	16
+void dns_parse_txt(const unsigned char *msg, size_t len, struct dns_txt *t);
 
 /*
  * A query of any type whose answer is handed over unparsed, for a caller

@@ -125,7 +125,8 @@ void findings_judge(const struct findings *f, const struct ptrclass *pc,
 /*
  * The gate's verdict line up to its timing (the gate adds ms=, syns= and
  * cached=no): "verdict=reject ip=198.51.100.11 reason=no-ptr ptr=- ..."
- * (smtpgated(8) names the fields).
+ * (smtpgated(8) names the fields); " enforced=no" follows the verdict
+ * word when f's configuration observes ([gate] enforce = no).
  */
 void findings_log(const struct findings *f, const struct findings_judgment *j,
     char *buf, size_t len);

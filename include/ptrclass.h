@@ -127,12 +127,15 @@ struct ptrclass_lexinfo {
 	unsigned left;		/* classes seen in the leftmost label */
 	unsigned any;		/* classes seen anywhere in the scanned part */
 	bool cloud_counter;	/* a cloud word in a label with a 4+ digit run */
+	bool left_counter;	/* a 4+ digit run in the leftmost label */
 	unsigned plain;		/* words of no class (digit runs not counted) */
 	char strong[PTRCLASS_WORD_MAX];	/* first word of each class seen, */
 	char role[PTRCLASS_WORD_MAX];	/* for the reason */
 	char stat[PTRCLASS_WORD_MAX];
 	char cloud[PTRCLASS_WORD_MAX];
 	char holder[PTRCLASS_WORD_MAX];
+	char cloud_label[PTRCLASS_WORD_MAX];	/* a cloud word that is a whole
+						   label: ".vs." ".vps." */
 };
 
 /*
@@ -155,5 +158,15 @@ const char *ptrclass_lex_selfcheck(void);
  * 8+ run), or NULL.
  */
 const char *ptrclass_lex_shape(const char *label, size_t len);
+
+/*
+ * Access-line shapes of the leftmost label, which carry no address:
+ * "nas-port" (a dial-up access server and port: "pm3-6-39", "async7-9"),
+ * "customer-code" (letters, 6+ digits, at most four letters, as the first
+ * hyphen part: "ntsitm268057", "cloudserver083745"; or letters, a hyphen
+ * and 6+ digits as the whole label: "hwsrv-970840"), "counter" (a bare
+ * number of 5+ digits), or NULL.
+ */
+const char *ptrclass_lex_access(const char *label, size_t len);
 
 #endif

@@ -10,6 +10,11 @@
  * resets its new connections meanwhile).  A record is forgotten when it
  * has neither strikes in the window nor a ban, and its last ban ended more
  * than timeout_max ago (so escalation memory lasts one longest ban).
+ * Observe mode (cfg.observe, [sniffer] enforce = no): the strike that
+ * would ban is STRIKES_WOULD_BAN; its strikes start over as after a ban,
+ * but neither bans nor banned_until change, so the record never holds a
+ * ban that was not applied (a later enforce = yes starts from the true
+ * history, and the state file shows none).
  *
  * State file (shared with smtpgatectl, see docs/smtpgate-sniffd.8): first
  * line "# smtpgate-sniffd state v1", then one record per line,
@@ -40,6 +45,7 @@ struct strikes_cfg {
 	uint32_t window_s;
 	uint32_t timeout_s;		/* first ban */
 	uint32_t timeout_max_s;
+	bool observe;			/* a ban is only told (WOULD_BAN) */
 };
 
 struct strikes_rec {
@@ -57,6 +63,8 @@ enum strikes_outcome {
 	STRIKES_BANNED,			/* this strike banned the address */
 	STRIKES_ALREADY_BANNED,		/* banned: nothing counted */
 	STRIKES_FULL,			/* table full: nothing counted */
+	STRIKES_WOULD_BAN,		/* observe: this strike would have
+					 * banned; strikes start over, no ban */
 };
 
 struct strikes;
@@ -70,7 +78,8 @@ uint32_t strikes_timeout(const struct strikes_cfg *cfg, uint32_t bans);
 /*
  * Count one strike for a by rule at now.  *count gets the strikes in the
  * window including this one (cfg->strikes when it banned); *timeout_s the
- * ban length when STRIKES_BANNED, the remaining ban when ALREADY_BANNED.
+ * ban length when STRIKES_BANNED (or the one it would have been:
+ * WOULD_BAN), the remaining ban when ALREADY_BANNED.
  */
 enum strikes_outcome strikes_add(struct strikes *t, const struct addr *a,
     enum conf_rule rule, int64_t now, const struct strikes_cfg *cfg,

@@ -8,12 +8,17 @@ set -eu
 # swaks needs libio-socket-inet6-perl for IPv6 (without it every IPv6
 # client of the test world fails with "IPv6 not available"); nftables
 # recommends netbase (/etc/services for port names).  python3-yaml reads
-# the RFC 7208 SPF test suite (tests/e2e/t_spf_rfc7208.sh).
+# the RFC 7208 SPF test suite (tests/e2e/t_spf_rfc7208.sh).  The package
+# (make deb, make deb-check): debhelper (it provides the sysusers sequence),
+# dpkg-dev, lintian, and systemd for systemd-analyze verify and
+# systemd-sysusers (the package depends on a sysusers); no fakeroot, the
+# build needs no root (Rules-Requires-Root: no).
 PKGS="build-essential pkg-config libnetfilter-queue-dev libmnl-dev libnftnl-dev
 libc-ares-dev libspf2-dev libpsl-dev publicsuffix libinih-dev libcmocka-dev
 nftables netbase iptables unbound rbldnsd postfix swaks
 libio-socket-inet6-perl knot-dnsutils clang libclang-rt-14-dev iproute2
-procps psmisc python3 python3-yaml bsdextrautils"
+procps psmisc python3 python3-yaml bsdextrautils
+debhelper dpkg-dev lintian systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||

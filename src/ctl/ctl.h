@@ -10,6 +10,8 @@
  *   src/ctl_offenders.c offenders list|del|flush (smtpgate-sniffd)
  *   src/ctl_stats.c    stats, reload (both daemons' control sockets)
  *   src/ctl_check.c    check IP: every check live, explained
+ *   src/ctl_identity.c identity HOST|IP: your own server as receivers see it
+ *                      (the judged steps in ctl_identity_steps.c)
  *
  * Every command returns an exit code of enum ctl_exit and prints its
  * errors on stderr as "smtpgatectl: what: why".  Commands validate all of
@@ -33,6 +35,7 @@ enum ctl_exit {
 	CTL_NOTFOUND = 3,	/* nothing to delete: no such entry */
 	CTL_REFUSED = 4,	/* a daemon answered with an error */
 	CTL_SYSERR = 5,		/* local system error: file, memory */
+	CTL_CHECKFAIL = 6,	/* identity: a step failed */
 };
 
 enum ctl_format {
@@ -62,6 +65,7 @@ int ctl_offenders_main(struct ctl *c, int argc, char **argv);
 int ctl_stats_main(struct ctl *c, int argc, char **argv);
 int ctl_reload_main(struct ctl *c, int argc, char **argv);
 int ctl_check_main(struct ctl *c, int argc, char **argv);
+int ctl_identity_main(struct ctl *c, int argc, char **argv);
 
 /* --- ctl_out.c: records -------------------------------------------- */
 

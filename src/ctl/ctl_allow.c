@@ -4,7 +4,8 @@
  * Exports ctl_allow_main (ctl.h).  A change runs in this order, all of it
  * under the allow file's writers' lock so that two smtpgatectl at once
  * neither lose an entry nor leave the kernel with the older list:
- *   validate the arguments -> lock -> read the file (a faulty file stops
+ *   validate the arguments -> lock -> remove the temporaries a crashed
+ *   save left (every save runs under the lock) -> read the file (a faulty file stops
  *   here: nothing changes) -> change -> write atomically -> have the
  *   kernel's allow4/allow6 replaced by one writer: smtpgated when it runs
  *   (allow-reload: it re-reads the file, so its expiry timer knows), this
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "atomicfile.h"
 #include "control.h"
 #include "ctl.h"
 #include "log.h"
@@ -178,6 +180,7 @@ static int
 ctl_allow_open(struct ctl *c, struct allowlist *l, bool *missing, int *rc)
 {
 	char err[1024];
+	size_t n;
 	int fd;
 
 	fd = allowlist_lock(c->conf.nft.allow_file, CTL_ALLOW_LOCK_MS, err,
@@ -187,6 +190,12 @@ ctl_allow_open(struct ctl *c, struct allowlist *l, bool *missing, int *rc)
 		*rc = CTL_SYSERR;
 		return -1;
 	}
+	/* Every save runs under this lock, so a temporary beside the file
+	 * now is one a crashed save left. */
+	if ((n = atomicfile_clean_tmp(c->conf.nft.allow_file, ".tmp.")) > 0)
+		printf("note: removed %zu temporary file%s left beside %s by a "
+		    "save that did not finish\n", n, n == 1 ? "" : "s",
+		    c->conf.nft.allow_file);
 	if (allowlist_load(c->conf.nft.allow_file, true, missing, l, err,
 	    sizeof(err)) == -1) {
 		/* errno before printing: stdio may change it. */

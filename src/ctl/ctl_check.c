@@ -23,6 +23,9 @@
  * domain's A answer goes through helo_mail_judge.  Only the rules that
  * judge a session (pregreet, pipelining, non-smtp, bare-lf, trickle:
  * ctl_check_session_rules) are left out.  Nothing is changed anywhere.
+ * In observe mode ([gate] or [sniffer] enforce = no) a line says so
+ * (JSON: "enforced", and "enforced" in "helo"); what follows it is what
+ * enforce = yes would do.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -534,6 +537,9 @@ ctl_check_helo_text(FILE *f, const struct ctl_check *k, uint32_t broken)
 		    "DNS)\n");
 	}
 	ctl_check_rules_text(f, k, broken);
+	if (!k->c->conf.sniffer.enforce)
+		fprintf(f, "  observe mode ([sniffer] enforce = no): a strike "
+		    "is counted and logged, nobody is banned or cut\n");
 	fprintf(f, "  (not evaluated here: %s)\n", ctl_check_not_evaluated(k,
 	    notev, sizeof(notev)));
 }
@@ -558,6 +564,7 @@ ctl_check_helo_json(struct ctl_json *j, const struct ctl_check *k,
 	}
 	ctl_json_end(j);
 	ctl_check_rules_json(j, k, broken);
+	ctl_json_bool(j, "enforced", k->c->conf.sniffer.enforce);
 	ctl_json_arr(j, "not_evaluated");
 	for (size_t i = 0; i < CTL_CHECK_SESSION_RULES; i++)
 		ctl_json_str(j, NULL, conf_rule_name(
@@ -804,6 +811,11 @@ ctl_check_text(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 	fprintf(f, "verdict: %s reason=%s cache=%s\n", ctl_check_verdict(o),
 	    o->trusted ? "trusted" : o->allowed ? "allowed" : reasons,
 	    ctl_check_cached(o) ? "yes" : "no");
+	if (!g->enforce)
+		fprintf(f, "  observe mode ([gate] enforce = no): smtpgated "
+		    "logs this verdict with enforced=no and accepts the client "
+		    "(a refusal is cached as a pass, for deny_ttl); the other "
+		    "lines say what enforce = yes would do\n");
 	if (o->net[0] != '\0')
 		fprintf(f, "  cached for the client's /64: %s in %s6 "
 		    "(cache_v6_network)\n", o->net, j->v.action ==
@@ -893,6 +905,7 @@ ctl_check_json(FILE *f, struct ctl_check *k, const struct ctl_check_out *o)
 	}
 	ctl_json_str(&js, "allowed_by", o->allowed ? o->allowed_by : NULL);
 	ctl_json_str(&js, "verdict", ctl_check_verdict(o));
+	ctl_json_bool(&js, "enforced", g->enforce);
 	ctl_json_arr(&js, "reasons");
 	if (o->trusted || o->allowed)
 		ctl_json_str(&js, NULL, o->trusted ? "trusted" : "allowed");

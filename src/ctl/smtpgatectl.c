@@ -7,7 +7,8 @@
  * after the command name (up to a "--"), so every listing command has
  * them.  Exit codes (enum ctl_exit, smtpgatectl(8)): 0 done, 1 refused
  * input, 2 a daemon or the kernel unreachable, 3 no such entry, 4 a
- * daemon answered an error, 5 local system error.
+ * daemon answered an error, 5 local system error, 6 a step of identity
+ * failed.
  *
  * classify-ptr [--unconfirmed] [--providers FILE]
  *     read "ip<TAB>ptr[<TAB>...]" lines on stdin, write
@@ -53,6 +54,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "the gate's cached verdicts in the kernel" },
 	{ "check", ctl_check_main, "IP [--helo NAME] [--mail-from ADDR]",
 	  "run every check live and explain the verdict" },
+	{ "identity", ctl_identity_main,
+	  "HOST|IP [--helo NAME] [--connect]",
+	  "your own server as a receiving gateway sees it, step by step" },
 	{ "stats", ctl_stats_main, "[gate] [sniffer] [--prometheus]",
 	  "counters of the daemons" },
 	{ "reload", ctl_reload_main, "[gate] [sniffer]",
@@ -78,7 +82,7 @@ static void ctl_usage(FILE *f)
 		    ctl_cmds[i].args, ctl_cmds[i].help);
 	fprintf(f, "exit: 0 done, 1 refused input, 2 daemon or kernel "
 	    "unreachable, 3 no such entry,\n      4 daemon refused, "
-	    "5 system error\n");
+	    "5 system error,\n      6 a step of identity failed\n");
 }
 
 /*

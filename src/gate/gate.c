@@ -277,6 +277,14 @@ gate_reload(struct gate *g, const char *path)
 		g->dns = nd;
 	}
 	free(c);
+	if (nc->conf.gate.enforce != g->cfg->conf.gate.enforce)
+		log_info(nc->conf.gate.enforce ? "reload: [gate] enforce = yes: "
+		    "refusing from the next verdict on; passes given in observe "
+		    "mode run out within deny_ttl (smtpgatectl cache flush pass "
+		    "ends them now)" : "reload: [gate] enforce = no: observe "
+		    "mode from the next verdict on; refusals already in the "
+		    "kernel's sets run out by their timeouts (smtpgatectl cache "
+		    "flush ends them now)");
 	gate_dnsbl_stop(g->cfg);
 	g->cfg->retired = true;
 	gate_cfg_unref(g->cfg);

@@ -17,6 +17,17 @@
  * reply4/reply6 (gate_reply_note) and drops its SYNs instead of resetting
  * them: the retransmit is redirected to the responder, which says why.
  *
+ * Observe mode ([gate] enforce = no, reloadable): the verdict is counted
+ * and logged as in enforce mode (the line says enforced=no; a refusal
+ * also counts in observed_reject/_drop/_tempfail, and as an accept), the
+ * held SYNs are accepted, and nothing enters deny, denynet6, drop,
+ * dropnet6, wait, retry or reply.  A would-be refusal that may be cached
+ * is cached as a pass for deny_ttl: its repeat SYNs stay in the kernel
+ * as they would in deny, and it is judged (and logged) again at the same
+ * pace as in enforce mode.  After a switch to enforce = yes those passes
+ * run out within deny_ttl (smtpgatectl cache flush pass ends them now).
+ * Every decision is the generation's the lookup started under.
+ *
  * Exports gate_apply_verdict (gate_int.h).
  */
 #include "gate_int.h"
@@ -37,10 +48,19 @@ gate_apply_log(struct gate_lookup *lk, const struct findings_judgment *j)
 }
 
 static void
-gate_apply_count(struct gate *g, const struct verdict *v)
+gate_apply_count(struct gate *g, const struct verdict *v, bool enforce)
 {
 	g->st.verdicts++;
-	if (v->action == ACTION_REJECT)
+	if (!enforce && v->action != ACTION_ACCEPT) {
+		/* Observe mode: what enforce would have done, then accepted. */
+		if (v->action == ACTION_REJECT)
+			g->st.observed_reject++;
+		else if (v->action == ACTION_DROP)
+			g->st.observed_drop++;
+		else
+			g->st.observed_tempfail++;
+		g->st.accept++;
+	} else if (v->action == ACTION_REJECT)
 		g->st.reject++;
 	else if (v->action == ACTION_DROP)
 		g->st.drop++;
@@ -76,6 +96,30 @@ gate_apply_tempfail(struct gate_lookup *lk)
 }
 
 /*
+ * Observe mode: every held SYN passes, and a verdict that may be cached
+ * is cached as a pass (a would-be refusal for deny_ttl, the time its deny
+ * element would have lasted).  Nothing else is written.
+ */
+static void
+gate_apply_observe(struct gate_lookup *lk, const struct verdict *v)
+{
+	const struct conf_gate *cg = &lk->cfg->conf.gate;
+	struct gate *g = lk->g;
+
+	for (size_t i = 0; i < lk->nheld; i++)
+		(void)queue_verdict(g->q, lk->held[i].id, QUEUE_ACCEPT,
+		    lk->held[i].mark);
+	if (!v->cache)
+		return;
+	if (nftset_add(g->nft, "pass", &lk->a, v->action == ACTION_ACCEPT ?
+	    cg->pass_ttl_s : cg->deny_ttl_s) == -1) {
+		char a[ADDR_STRLEN];
+
+		log_warn("gate: nftset_add pass %s", addr_ntop(&lk->a, a));
+	}
+}
+
+/*
  * A lookup's verdict, counted and logged; the kernel learns it twice: for
  * the held SYNs, and in a set.
  */
@@ -90,8 +134,12 @@ gate_apply_verdict(struct gate_lookup *lk,
 	    v->action == ACTION_TEMPFAIL ? QUEUE_REJECT :
 	    v->action == ACTION_DROP ? QUEUE_DROP : QUEUE_ACCEPT;
 
-	gate_apply_count(g, v);
+	gate_apply_count(g, v, cg->enforce);
 	gate_apply_log(lk, j);
+	if (!cg->enforce) {
+		gate_apply_observe(lk, v);
+		return;
+	}
 	/* reply = smtp: a cached reject is answered by the responder (554),
 	 * a tempfail too (421) until retry_min, when the retry rules take
 	 * over; their SYNs are dropped so the retransmits are redirected

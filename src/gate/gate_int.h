@@ -70,6 +70,9 @@ struct gate_stats {
 	uint64_t verdicts;		/* lookups concluded */
 	uint64_t accept, reject, drop;	/* verdicts by action */
 	uint64_t tempfail;		/* ... refused with a second chance */
+	uint64_t observed_reject;	/* observe mode (enforce = no): verdicts
+					 * that would have refused, accepted */
+	uint64_t observed_drop, observed_tempfail;
 	uint64_t retry_noted;		/* tempfailed senders entered in the
 					 * wait and retry sets */
 	uint64_t reason[VERDICT_R_MAX];	/* verdicts by finding (verdict.h) */

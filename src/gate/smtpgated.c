@@ -127,9 +127,11 @@ main(int argc, char *argv[])
 	daemon_detach(&d.dc);
 
 	log_info("started queue=%u table=%s deadline_ms=%u dnsbl_zones=%zu "
-	    "resolvers=%s", conf.gate.queue, conf.nft.table,
+	    "resolvers=%s enforce=%s", conf.gate.queue, conf.nft.table,
 	    conf.gate.deadline_ms, conf.gate.dnsbl_sites.nzones,
-	    conf.dns.servers[0] ? conf.dns.servers : "resolv.conf");
+	    conf.dns.servers[0] ? conf.dns.servers : "resolv.conf",
+	    conf.gate.enforce ? "yes" : "no (observe mode: every client "
+	    "accepted, verdicts logged with enforced=no)");
 	if (evloop_run(d.dc.ev) == -1)
 		log_warnx("event loop failed");
 	control_close(d.ctl);

@@ -252,9 +252,9 @@ findings_log(const struct findings *f, const struct findings_judgment *j,
 	else
 		snprintf(cls, sizeof(cls), "%s class_reason=%s",
 		    ptrclass_name(j->pv.cls), j->pv.reason);
-	snprintf(buf, len, "verdict=%s ip=%s reason=%s ptr=%s fcrdns=%s "
+	snprintf(buf, len, "verdict=%s%s ip=%s reason=%s ptr=%s fcrdns=%s "
 	    "class=%s dnsbl_score=%d%s%s", verdict_action_name(j->v.action),
-	    addr_ntop(&f->client, ip), reasons, j->name ? j->name : "-",
+	    f->cg->enforce ? "" : " enforced=no", addr_ntop(&f->client, ip), reasons, j->name ? j->name : "-",
 	    j->vf.fcrdns == VERDICT_FCRDNS_PASS ? "yes" :
 	    j->vf.fcrdns == VERDICT_FCRDNS_FAIL ? "no" : "-",
 	    cls, f->dnsbl_score, zones, failed);

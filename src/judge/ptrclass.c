@@ -19,8 +19,12 @@
  *      none elsewhere beside the address; or a role word anywhere, no
  *      access word at all and less than the whole address -> named
  *   5. the address (any encoding, strength 1-3)      -> generic
- *   6. a placeholder word, a MAC/hex-id label shape, a virtual-machine word
- *      with a counter, or an access-pool word        -> generic
+ *   6. (an access word counts unless it is the whole leftmost label, not
+ *      a dynamic word, with no digit and no other access word in the
+ *      host part: "usr.lcm.msu.ru")
+ *      a placeholder word, a MAC/hex-id label shape, a dial-up port,
+ *      customer-code or bare-counter leftmost label, an access-pool word,
+ *      or a virtual-machine word with a counter       -> generic
  *   7. otherwise                                     -> named
  * A generic verdict becomes static-generic when a static/business word is
  * present and no dynamic-assignment word is.
@@ -500,6 +504,39 @@ static void ptrclass_reason_add(struct ptr_verdict *out, const char *s)
 	out->reason[n + l] = '\0';
 }
 
+static bool ptrclass_has_digit(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] >= '0' && s[i] <= '9')
+			return true;
+	return false;
+}
+
+/*
+ * Is the access word only a host's own name?  The leftmost label is the
+ * word and nothing else, it is no dynamic-assignment word, the host part
+ * holds no digit and no other access word: "usr.lcm.msu.ru",
+ * "dsl.unpythonic.net" name one machine each, where "dsl-12.", "dhcp.",
+ * "apersaud.dhcp." or "home.dsl." name pools.
+ */
+static bool ptrclass_lone_word(const char *buf, size_t leftlen, size_t host,
+    const struct ptrclass_lexinfo *li)
+{
+	struct ptrclass_lexinfo rest;
+
+	if (host == 0 || (li->any & PTRCLASS_T_DYN) ||
+	    leftlen != strlen(li->strong) ||
+	    memcmp(buf, li->strong, leftlen) != 0 ||
+	    ptrclass_has_digit(buf, host))
+		return false;
+	if (leftlen + 1 >= host)
+		return true;	/* the word is the whole host part */
+	ptrclass_lex_scan(buf + leftlen + 1, host - leftlen - 2, false, &rest);
+	return !(rest.any & PTRCLASS_T_STRONG);
+}
+
 /* Without a context: the last two labels, a guess for tools and tests. */
 static size_t ptrclass_regdom_guess(const char *name, size_t len)
 {
@@ -616,7 +653,8 @@ void ptrclass_classify(const struct ptrclass *pc, const char *name,
 		ptrclass_generic(out, &li, "shape", shape);
 		return;
 	}
-	if (li.any & PTRCLASS_T_STRONG) {
+	if ((li.any & PTRCLASS_T_STRONG) &&
+	    !ptrclass_lone_word(buf, leftlen, host, &li)) {
 		ptrclass_generic(out, &li, "token", li.strong);
 		return;
 	}
@@ -624,10 +662,29 @@ void ptrclass_classify(const struct ptrclass *pc, const char *name,
 		ptrclass_generic(out, &li, "cloud", li.cloud);
 		return;
 	}
-	if ((li.any & PTRCLASS_T_STATIC) && (host == 0 || li.plain == 0)) {
+	if (li.cloud_label[0] != '\0' && li.left_counter) {
+		/* "os3-369-17602.vs.sakura.ne.jp": a counter under ".vs." */
+		ptrclass_generic(out, &li, "cloud", li.cloud_label);
+		return;
+	}
+	/*
+	 * A dial-up port, a customer code, a bare counter, leftmost.  A
+	 * code or counter counts only as the whole host part, right under
+	 * the registered domain ("ps379014.dreamhost.com"): deeper down a
+	 * company numbers its own servers ("frapeml500005.china.huawei.com").
+	 */
+	if (host > 0 && (shape = ptrclass_lex_access(buf, leftlen)) != NULL &&
+	    (strcmp(shape, "nas-port") == 0 || leftlen + 1 == host)) {
+		ptrclass_generic(out, &li, "shape", shape);
+		return;
+	}
+	if ((li.any & PTRCLASS_T_STATIC) && (host == 0 ||
+	    (li.plain == 0 && !ptrclass_has_digit(buf, host)))) {
 		/*
 		 * "static-a4telecom.com.br", "static.vnpt.vn": a pool's
 		 * placeholder, nothing but a static word before the domain.
+		 * With a number beside it the word names a server
+		 * ("business122-5.web-hosting.com", shared hosting).
 		 */
 		ptrclass_generic(out, &li, "token", li.stat);
 		return;

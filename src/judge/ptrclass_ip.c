@@ -19,7 +19,10 @@
  *   - in the leftmost label, a counter of 6+ digits ending in the last
  *     octet zero-padded to three digits ("p3068147-", strength 1);
  *   - 8 hex digits forward or reversed among the name's hex characters
- *     ("p5b071a6f", "c-fa9b205c", "0x934e1fc8").
+ *     ("p5b071a6f", "c-fa9b205c", "0x934e1fc8"), or across all-hex
+ *     labels that drop an octet's leading zero ("a.bd.3ea9.");
+ *   - the last two octets as 4 hex digits behind one letter, as the whole
+ *     leftmost label ("x6432.x.pppool.de", strength 1).
  * IPv6: the client's /64 as 16 nibbles forward or reversed among the hex
  * characters, or as four hex groups separated by one character each (a
  * doubled separator standing for "::", so "2001-db8-1234--5" holds
@@ -225,6 +228,63 @@ static void ptrclass_ip_set(struct ptrclass_iphit *hit, int strength,
 	hit->how[n] = '\0';
 }
 
+static bool ptrclass_ip_ishex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * The address in hex across labels that drop an octet's leading zero
+ * ("a.bd.3ea9.ip4.static.sl-reverse.com" for 169.62.189.10: "0a" "bd"
+ * "3e" "a9" reversed): the all-hex labels of up to 8 digits, an odd one
+ * padded with a zero in front, joined; other labels break the run.
+ */
+static bool ptrclass_ip_hexlabels(const struct ptrclass_ip *ip, const char *s,
+    size_t len)
+{
+	char buf[PTRCLASS_NAME_MAX + 64];
+	size_t i = 0, n = 0, hexlabels = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && s[j] != '.' && ptrclass_ip_ishex(s[j]))
+			j++;
+		if ((j == len || s[j] == '.') && j > i && j - i <= 8) {
+			if ((j - i) % 2 == 1)
+				buf[n++] = '0';
+			memcpy(buf + n, s + i, j - i);
+			n += j - i;
+			hexlabels++;
+		} else {
+			while (j < len && s[j] != '.')
+				j++;
+			buf[n++] = '.';
+		}
+		i = j + 1;
+	}
+	/* one label alone is the plain hex search's business */
+	return hexlabels >= 2 && (memmem(buf, n, ip->hex[0], 8) != NULL ||
+	    memmem(buf, n, ip->hex[1], 8) != NULL);
+}
+
+/*
+ * The last two octets in hex behind one letter, as the whole leftmost
+ * label ("x6432.x.pppool.de" for x.x.100.50, "b55e6.pppool.de").
+ */
+static bool ptrclass_ip_hex2(const struct ptrclass_ip *ip, const char *s,
+    size_t len)
+{
+	size_t i;
+
+	if (len < 6 || s[5] != '.' || s[0] < 'a' || s[0] > 'z')
+		return false;
+	for (i = 1; i < 5; i++)
+		if (!ptrclass_ip_ishex(s[i]))
+			return false;
+	return memcmp(s + 1, ip->hex[0] + 4, 4) == 0;
+}
+
 static void ptrclass_ip_search4(const struct ptrclass_ip *ip, const char *s,
     size_t len, const char *hexs, size_t nhex, struct ptrclass_iphit *hit)
 {
@@ -238,6 +298,10 @@ static void ptrclass_ip_search4(const struct ptrclass_ip *ip, const char *s,
 		ptrclass_ip_set(hit, 3, "ip-hex", "", false);
 	else if (memmem(hexs, nhex, ip->hex[1], 8) != NULL)
 		ptrclass_ip_set(hit, 3, "ip-hex", "", true);
+	else if (ptrclass_ip_hexlabels(ip, s, len))
+		ptrclass_ip_set(hit, 3, "ip-hex", "labels", false);
+	else if (ptrclass_ip_hex2(ip, s, len))
+		ptrclass_ip_set(hit, 1, "ip2-hex", "", false);
 
 	while (i < len && nr < PTRCLASS_IP_RUNS) {
 		size_t j = i;

@@ -47,6 +47,7 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "access", 6, S },
 	{ "adsl", 4, S | W_PRE | W_SUF },
 	{ "aftr", 4, S },
+	{ "async", 5, D },
 	{ "bb", 2, S | W_WHOLE },
 	{ "bbcust", 6, S },
 	{ "biz", 3, ST },
@@ -70,6 +71,7 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "customer", 8, S | W_PRE },
 	{ "customers", 9, S | W_SUF },
 	{ "dclient", 7, S },
+	{ "ddns", 4, D },
 	{ "dedicated", 9, ST },
 	{ "dhcp", 4, D | W_PRE | W_SUF },
 	{ "dial", 4, D },
@@ -135,7 +137,7 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "residential", 11, S },
 	{ "resnet", 6, S },
 	{ "rev", 3, S },
-	{ "reverse", 7, S },
+	{ "reverse", 7, S | H },
 	{ "server", 6, WK },
 	{ "sta", 3, ST | W_WHOLE },
 	{ "static", 6, ST | W_PRE | W_SUF },
@@ -156,6 +158,7 @@ static const struct ptrclass_lex_entry ptrclass_lex_words[] = {
 	{ "vmi", 3, CL },
 	{ "vpn", 3, S },
 	{ "vps", 3, CL | W_PRE },
+	{ "vs", 2, CL | W_WHOLE },
 	{ "vserver", 7, CL },
 	{ "wifi", 4, S },
 	{ "wireless", 8, S },
@@ -199,8 +202,8 @@ static const struct ptrclass_lex_str ptrclass_lex_role_pre[] = {
  * does not walk the whole table (kept in step by the unit test).
  */
 static const uint8_t ptrclass_lex_affix[] = {
-	2, 9, 10, 11, 24, 25, 28, 31, 34, 35, 36, 49, 55, 71, 78, 79, 80, 95,
-	104, 108, 112, 117,
+	2, 10, 11, 12, 25, 26, 30, 33, 36, 37, 38, 51, 57, 73, 80, 81, 82, 97,
+	106, 110, 114, 120,
 };
 
 /* Binary search of the sorted table, inline: bsearch's callback costs. */
@@ -273,6 +276,12 @@ unsigned ptrclass_lex_word(const char *w, size_t len, bool whole, bool affix)
 		return out | (f & 0xffu);
 	if (!affix || len < 5)
 		return out;
+	/*
+	 * A mail-role word in the token outweighs an access word glued to it
+	 * ("mailpool-mx-02" is a relay pool, not an address pool).
+	 */
+	if (out & PTRCLASS_T_ROLE)
+		return out;
 	for (i = 0; i < sizeof(ptrclass_lex_affix) /
 	    sizeof(ptrclass_lex_affix[0]); i++) {
 		const struct ptrclass_lex_entry *e =
@@ -311,7 +320,7 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 	size_t i = 0;
 	bool leftmost = true;
 	bool label_counter = false, label_cloud = false;
-	size_t cloud_at = 0, cloud_len = 0;
+	size_t cloud_at = 0, cloud_len = 0, label_at = 0;
 
 	memset(li, 0, sizeof(*li));
 	while (i <= len) {
@@ -331,8 +340,11 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 			if (dig) {
 				/* a counter: four digits at least ("vmi1674562",
 				   not the "vps1" someone named their own host) */
-				if (k - j >= 4)
+				if (k - j >= 4) {
 					label_counter = true;
+					if (leftmost)
+						li->left_counter = true;
+				}
 			} else if (!strict || (j == i && k == part_end)) {
 				f = ptrclass_lex_word(host + j, k - j,
 				    j == i && k == part_end, !strict);
@@ -349,6 +361,11 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 					ptrclass_lex_note(li->stat, host + j, k - j);
 				if (f & PTRCLASS_T_HOLDER)
 					ptrclass_lex_note(li->holder, host + j, k - j);
+				/* "vs" / "vps" as a whole label of its own */
+				if ((f & PTRCLASS_T_CLOUD) && j == label_at &&
+				    (k == len || host[k] == '.'))
+					ptrclass_lex_note(li->cloud_label, host + j,
+					    k - j);
 				if ((f & PTRCLASS_T_CLOUD) && !label_cloud) {
 					label_cloud = true;
 					cloud_at = j;
@@ -366,6 +383,7 @@ void ptrclass_lex_scan(const char *host, size_t len, bool strict,
 			}
 			leftmost = false;
 			label_counter = label_cloud = false;
+			label_at = part_end + 1;
 		}
 		if (part_end >= len)
 			break;
@@ -400,6 +418,91 @@ const char *ptrclass_lex_shape(const char *label, size_t len)
 		return "mac";
 	if (best >= 8)
 		return "hex";
+	return NULL;
+}
+
+/* Letters of a dial-up access server's name: PortMaster, Ascend TNT/MAX ... */
+static const struct ptrclass_lex_str ptrclass_lex_nas[] = {
+	{ "pm", 2 }, { "tnt", 3 }, { "max", 3 }, { "ascend", 6 },
+	{ "async", 5 }, { "tty", 3 }, { "port", 4 }, { "nas", 3 },
+	{ "ras", 3 }, { "as", 2 }, { "ts", 2 },
+};
+
+/* Length of the run of s[0..len) in the class of digits (dig) or letters. */
+static size_t ptrclass_lex_run(const char *s, size_t len, bool dig)
+{
+	size_t n = 0;
+
+	while (n < len && (dig ? ptrclass_lex_isdigit(s[n]) :
+	    (s[n] >= 'a' && s[n] <= 'z')))
+		n++;
+	return n;
+}
+
+/*
+ * "pm3-6-39", "async7-9", "as5-1-23": an access server's word, its number
+ * (1-3 digits), then one or more port numbers (hyphen and 1-3 digits) and
+ * nothing else.  "as" and "ts" are short enough to be something else, so
+ * they need two numbers after the server's.
+ */
+static bool ptrclass_lex_nasport(const char *l, size_t len)
+{
+	size_t a = ptrclass_lex_run(l, len, false), d, i, ports = 0;
+	bool known = false;
+
+	for (i = 0; i < sizeof(ptrclass_lex_nas) / sizeof(ptrclass_lex_nas[0]);
+	    i++)
+		if (ptrclass_lex_nas[i].len == a &&
+		    memcmp(l, ptrclass_lex_nas[i].w, a) == 0) {
+			known = true;
+			break;
+		}
+	if (!known)
+		return false;
+	d = ptrclass_lex_run(l + a, len - a, true);
+	if (d < 1 || d > 3)
+		return false;
+	for (i = a + d; i < len; i += d) {
+		if (l[i] != '-')
+			return false;
+		i++;
+		d = ptrclass_lex_run(l + i, len - i, true);
+		if (d < 1 || d > 3)
+			return false;
+		ports++;
+	}
+	return ports >= (a == 2 && l[1] == 's' ? 2u : 1u);
+}
+
+const char *ptrclass_lex_access(const char *label, size_t len)
+{
+	size_t part = 0, a, d, t;
+
+	if (ptrclass_lex_nasport(label, len))
+		return "nas-port";
+	while (part < len && label[part] != '-')
+		part++;
+	/*
+	 * A customer or line code: letters, six digits or more, at most a
+	 * few letters, as the first part of the leftmost label
+	 * ("ntsitm268057", "cloudserver083745", "sub0000526929").  Five
+	 * digits are not enough: shared-hosting servers count that far
+	 * ("sv12123", "virusgw10001").
+	 */
+	a = ptrclass_lex_run(label, part, false);
+	d = ptrclass_lex_run(label + a, part - a, true);
+	t = ptrclass_lex_run(label + a + d, part - a - d, false);
+	if (a >= 1 && a <= 12 && d >= 6 && t <= 4 && a + d + t == part)
+		return "customer-code";
+	/* the same with a hyphen before the digits, as the whole label
+	   ("hwsrv-970840") */
+	if (a >= 1 && a <= 12 && a == part && part + 1 < len &&
+	    (d = ptrclass_lex_run(label + part + 1, len - part - 1, true)) >= 6 &&
+	    part + 1 + d == len)
+		return "customer-code";
+	/* a bare counter of five digits or more ("93804.cloudwaysapps.") */
+	if (a == 0 && d >= 5 && d == len)
+		return "counter";
 	return NULL;
 }
 

@@ -3,7 +3,8 @@
  * struct dns_result, for the resolver (dns.c), its fake in the scenario
  * tests (tests/scenario/fake_dns.c), the unit tests and fuzz/fuzz_dns.c.
  *
- * Exports dns_parse, dns_result_init and dns_type_wire (dns.h).  Pure code:
+ * Exports dns_parse, dns_parse_txt, dns_result_init and dns_type_wire
+ * (dns.h).  Pure code:
  * no I/O, no allocation, safe on hostile bytes.
  *
  * Why our own parser: ares_parse_ptr_reply refuses a whole answer when one
@@ -246,20 +247,116 @@ dns_take_ptr(struct dns_result *r, const uint8_t *w)
 		memcpy(r->names[r->nnames++], text, sizeof(text));
 }
 
-/* dns_parse's work: NULL, or why the message is no usable answer. */
+/* Where the records of one answer go: a dns_result or a dns_txt. */
+struct dns_sink {
+	int qtype;			/* the question's type on the wire */
+	enum dns_type type;		/* for r */
+	struct dns_result *r;		/* PTR, A, AAAA; or NULL */
+	struct dns_txt *t;		/* TXT; or NULL */
+};
+
+/*
+ * Keep the character-strings of TXT record rr (RFC 1035 3.3.14: one or
+ * more, each a length byte and that many bytes, filling the data
+ * exactly) in t; what does not fit is left out and said (cut, nmore).
+ */
 static const char *
-dns_parse_msg(const unsigned char *msg, size_t len, enum dns_type type,
-    struct dns_result *r)
+dns_take_txt(const unsigned char *msg, const struct dns_rr *rr, bool ours,
+    struct dns_txt *t)
+{
+	struct dns_txt_record *rec = NULL;
+	size_t p = rr->rdoff, end = rr->rdoff + rr->rdlen;
+
+	if (rr->rdlen == 0)
+		return "malformed TXT";
+	for (size_t q = p; q < end; q += 1 + msg[q])
+		if (q + 1 + msg[q] > end)
+			return "malformed TXT";
+	if (!ours)
+		return NULL;
+	if (t->nrecords == DNS_TXT_MAX_RECORDS) {
+		t->nmore++;
+		return NULL;
+	}
+	rec = &t->rec[t->nrecords++];
+	rec->nstrings = 0;
+	rec->cut = false;
+	while (p < end) {
+		size_t n = msg[p];
+
+		if (rec->nstrings == DNS_TXT_MAX_STRINGS ||
+		    n > DNS_TXT_TEXT_MAX - t->used) {
+			rec->cut = true;
+			break;
+		}
+		rec->s[rec->nstrings].off = (uint16_t)t->used;
+		rec->s[rec->nstrings].len = (uint16_t)n;
+		rec->nstrings++;
+		memcpy(t->text + t->used, msg + p + 1, n);
+		t->used += n;
+		p += 1 + n;
+	}
+	return NULL;
+}
+
+/* Keep answer record rr (of the question's type) in k; NULL, or why the
+ * record is malformed.  ours: its owner is the question's name or a
+ * CNAME target reached from it (only those are kept). */
+static const char *
+dns_take(const unsigned char *msg, const struct dns_rr *rr, bool ours,
+    struct dns_sink *k)
+{
+	struct dns_result *r = k->r;
+	uint8_t w[DNS_WIRE_MAX];
+	size_t wlen;
+
+	if (k->t != NULL)
+		return dns_take_txt(msg, rr, ours, k->t);
+	switch (k->type) {
+	case DNS_PTR:
+		if (dns_rdata_name(msg, rr, w, &wlen) == -1)
+			return "malformed PTR";
+		if (ours)
+			dns_take_ptr(r, w);
+		break;
+	case DNS_A:
+		if (rr->rdlen != 4)
+			return "malformed A";
+		if (ours && r->naddrs < DNS_MAX_ADDRS)
+			addr_from_v4(&r->addrs[r->naddrs++], msg + rr->rdoff);
+		break;
+	case DNS_AAAA:
+		if (rr->rdlen != 16)
+			return "malformed AAAA";
+		if (ours && r->naddrs < DNS_MAX_ADDRS)
+			/* ::ffff:a.b.c.d stays IPv6: an AAAA answer never
+			 * yields an IPv4 address. */
+			addr_from_v6_raw(&r->addrs[r->naddrs++],
+			    msg + rr->rdoff);
+		break;
+	}
+	return NULL;
+}
+
+/*
+ * Walk one answer message: the header, the one question (of k->qtype,
+ * class IN), every record checked, the answer records of the type given
+ * to dns_take.  NULL with *rcode, or why the message is no usable answer.
+ */
+static const char *
+dns_walk(const unsigned char *msg, size_t len, struct dns_sink *k,
+    unsigned *rcode)
 {
 	uint8_t chain[DNS_CHAIN_MAX + 1][DNS_WIRE_MAX];
 	size_t chainlen[DNS_CHAIN_MAX + 1], nchain = 1, off = DNS_HDR_LEN;
-	unsigned flags, rcode, an, total;
+	unsigned flags, an, total;
 	struct dns_rr rr;
+	const char *why;
 
 	if (len < DNS_HDR_LEN)
 		return "short answer";
 	flags = dns_u16(msg + 2);
-	rcode = flags & 0x0f;
+	*rcode = flags & 0x0f;
 	an = dns_u16(msg + 6);
 	total = an + dns_u16(msg + 8) + dns_u16(msg + 10);
 	if (!(flags & 0x8000))
@@ -271,7 +368,7 @@ dns_parse_msg(const unsigned char *msg, size_t len, enum dns_type type,
 	if (dns_name_read(msg, len, &off, chain[0], &chainlen[0]) == -1 ||
 	    len - off < 4)
 		return "malformed question";
-	if (dns_u16(msg + off) != dns_qtype[type] ||
+	if (dns_u16(msg + off) != k->qtype ||
 	    dns_u16(msg + off + 2) != DNS_C_IN)
 		return "answer to another question";
 	off += 4;
@@ -298,35 +395,28 @@ dns_parse_msg(const unsigned char *msg, size_t len, enum dns_type type,
 			}
 			continue;
 		}
-		if (rr.type != dns_qtype[type])
+		if (rr.type != k->qtype)
 			continue;
-		switch (type) {
-		case DNS_PTR:
-			if (dns_rdata_name(msg, &rr, w, &wlen) == -1)
-				return "malformed PTR";
-			if (ours)
-				dns_take_ptr(r, w);
-			break;
-		case DNS_A:
-			if (rr.rdlen != 4)
-				return "malformed A";
-			if (ours && r->naddrs < DNS_MAX_ADDRS)
-				addr_from_v4(&r->addrs[r->naddrs++],
-				    msg + rr.rdoff);
-			break;
-		case DNS_AAAA:
-			if (rr.rdlen != 16)
-				return "malformed AAAA";
-			if (ours && r->naddrs < DNS_MAX_ADDRS)
-				/* ::ffff:a.b.c.d stays IPv6: an AAAA
-				 * answer never yields an IPv4 address. */
-				addr_from_v6_raw(&r->addrs[r->naddrs++],
-				    msg + rr.rdoff);
-			break;
-		}
+		if ((why = dns_take(msg, &rr, ours, k)) != NULL)
+			return why;
 	}
 	if (off != len)
 		return "bytes after the last record";
+	return NULL;
+}
+
+/* dns_parse's work: NULL, or why the message is no usable answer. */
+static const char *
+dns_parse_msg(const unsigned char *msg, size_t len, enum dns_type type,
+    struct dns_result *r)
+{
+	struct dns_sink k = { .qtype = dns_qtype[type], .type = type,
+	    .r = r };
+	unsigned rcode = 0;
+	const char *why;
+
+	if ((why = dns_walk(msg, len, &k, &rcode)) != NULL)
+		return why;
 	if (rcode == 3) {
 		dns_result_init(r);
 		r->status = DNS_NXDOMAIN;
@@ -337,6 +427,41 @@ dns_parse_msg(const unsigned char *msg, size_t len, enum dns_type type,
 	if (r->nnames == 0 && r->naddrs == 0)
 		r->status = r->nbad > 0 ? DNS_BADNAME : DNS_NODATA;
 	return NULL;
+}
+
+static void
+dns_txt_init(struct dns_txt *t)
+{
+	t->status = DNS_OK;
+	t->error = NULL;
+	t->nrecords = 0;
+	t->nmore = 0;
+	t->used = 0;
+}
+
+void
+dns_parse_txt(const unsigned char *msg, size_t len, struct dns_txt *t)
+{
+	struct dns_sink k = { .qtype = DNS_WIRE_TXT, .t = t };
+	unsigned rcode = 0;
+	const char *why;
+
+	dns_txt_init(t);
+	if ((why = dns_walk(msg, len, &k, &rcode)) == NULL && rcode != 0 &&
+	    rcode != 3)
+		why = dns_rcode_text(rcode);
+	if (why != NULL) {
+		dns_txt_init(t);
+		t->status = DNS_ERROR;
+		t->error = why;
+		return;
+	}
+	if (rcode == 3) {
+		dns_txt_init(t);
+		t->status = DNS_NXDOMAIN;
+	} else if (t->nrecords == 0) {
+		t->status = DNS_NODATA;
+	}
 }
 
 void

@@ -58,10 +58,12 @@ main(int argc, char *argv[])
 	daemon_detach(&d.dc);
 
 	log_info("started queue=%u table=%s strikes=%u window=%u timeout=%u "
-	    "timeout_max=%u state=%s", conf.sniffer.queue, conf.nft.table,
-	    conf.sniffer.offender_strikes, conf.sniffer.offender_window_s,
-	    conf.sniffer.offender_timeout_s,
-	    conf.sniffer.offender_timeout_max_s, conf.sniffer.state_file);
+	    "timeout_max=%u state=%s enforce=%s", conf.sniffer.queue,
+	    conf.nft.table, conf.sniffer.offender_strikes,
+	    conf.sniffer.offender_window_s, conf.sniffer.offender_timeout_s,
+	    conf.sniffer.offender_timeout_max_s, conf.sniffer.state_file,
+	    conf.sniffer.enforce ? "yes" : "no (observe mode: nobody banned "
+	    "or cut, bans logged with enforced=no)");
 	if (conf.sniffer.packets == 0)
 		log_warnx("[sniffer] packets = 0: the ruleset queues nothing "
 		    "to this daemon (smtpgate-nft leaves the sniffer's rules "

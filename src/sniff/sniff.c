@@ -356,6 +356,12 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 		s->dns = nd;
 	}
 	spfcheck_set_max_per_client(s->spf, c->sniffer.spf_max_per_client);
+	if (c->sniffer.enforce != s->conf.sniffer.enforce)
+		log_info(c->sniffer.enforce ? "reload: [sniffer] enforce = yes: "
+		    "banning and cutting from the next strike on" :
+		    "reload: [sniffer] enforce = no: observe mode from the next "
+		    "strike on; bans already in offend4/6 run out by their "
+		    "timeouts (smtpgatectl offenders flush ends them now)");
 	s->conf = *c;
 	free(c);
 	log_info("reloaded %s", path);

@@ -48,7 +48,8 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    "loops=%llu "
 	    "trusted=%llu lines=%llu helos=%llu mails=%llu toolong=%llu "
 	    "starttls=%llu data=%llu lost=%llu judgments=%llu strikes=%llu "
-	    "bans=%llu offenders=%zu dns_queries=%llu spf_queries=%llu "
+	    "bans=%llu observed_bans=%llu offenders=%zu dns_queries=%llu "
+	    "spf_queries=%llu "
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
 	    "cut_errors=%llu trickles=%llu pregreets=%llu protocol=%llu "
 	    "lost_packets=%llu "
@@ -72,6 +73,7 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->data, (unsigned long long)st->lost,
 	    (unsigned long long)st->judgments,
 	    (unsigned long long)st->strikes, (unsigned long long)st->bans,
+	    (unsigned long long)st->observed_bans,
 	    strikes_count(s->strikes), (unsigned long long)st->dns_queries,
 	    (unsigned long long)st->spf_queries,
 	    (unsigned long long)st->spf_errors,

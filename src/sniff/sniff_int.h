@@ -95,6 +95,7 @@ struct sniff_stats {
 	uint64_t starttls, data, lost;	/* how sessions ended */
 	uint64_t judgments;		/* rule hits judged */
 	uint64_t strikes, bans;
+	uint64_t observed_bans;		/* observe mode: bans not made */
 	uint64_t dns_queries, spf_queries, spf_errors;
 	uint64_t overload;		/* work skipped: limits reached */
 	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */

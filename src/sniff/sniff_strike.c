@@ -8,6 +8,16 @@
  * (sniff_strike_reban), and the bans the control verbs lift
  * (sniff_strike_forget*).  Every change of a ban asks for a state save at
  * the next tick (sniff_state_soon).
+ *
+ * Observe mode ([sniffer] enforce = no, reloadable): rules are judged and
+ * strikes counted and logged as in enforce mode, but the strike that
+ * would ban only says so (action=ban enforced=no, counted in
+ * observed_bans): nothing goes into offend4/6 (so no reply either), no
+ * session is cut, and the record keeps no ban (strikes.h: WOULD_BAN).
+ * Every line of a strike (action strike, ban, banned: what enforce acts
+ * on, by a ban or a cut) carries enforced=no.  Bans made before a switch
+ * to observe stay in the kernel until they run out (smtpgatectl
+ * offenders del/flush lift them).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +36,7 @@ sniff_strike_cfg(const struct sniff *s, struct strikes_cfg *cfg)
 	cfg->window_s = s->conf.sniffer.offender_window_s;
 	cfg->timeout_s = s->conf.sniffer.offender_timeout_s;
 	cfg->timeout_max_s = s->conf.sniffer.offender_timeout_max_s;
+	cfg->observe = !s->conf.sniffer.enforce;
 }
 
 /* A forged session goes no further, whatever its count: cut it and say
@@ -101,6 +112,13 @@ sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
 			sniff_state_soon(s);
 			snprintf(tail, sizeof(tail), " timeout=%u", timeout);
 			break;
+		case STRIKES_WOULD_BAN:
+			act = "ban";
+			forged = true;
+			s->st.strikes++;
+			s->st.observed_bans++;
+			snprintf(tail, sizeof(tail), " timeout=%u", timeout);
+			break;
 		case STRIKES_ALREADY_BANNED:
 			act = "banned";
 			forged = true;
@@ -111,12 +129,14 @@ sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
 			break;
 		}
 	}
-	if (forged && cs->cut_session && !ss->cut)
+	/* Observe mode: said, not done. */
+	if (forged && cs->enforce && cs->cut_session && !ss->cut)
 		sniff_strike_cut(s, ss, ip, tail, sizeof(tail));
-	log_info("%s ip=%s helo=%s%s rule=%s strikes=%u/%u action=%s%s",
+	log_info("%s ip=%s helo=%s%s rule=%s strikes=%u/%u action=%s%s%s",
 	    rule == RULE_MAIL_FROM_NO_DOMAIN ? "mail" : "helo", ip,
 	    ss->helo[0] ? ss->helo : "-", extra, conf_rule_name(rule), count,
-	    cfg.strikes, act, tail);
+	    cfg.strikes, act, forged && !cs->enforce ? " enforced=no" : "",
+	    tail);
 }
 
 void

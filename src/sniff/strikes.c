@@ -115,6 +115,10 @@ strikes_add(struct strikes *t, const struct addr *a, enum conf_rule rule,
 	if (r->strikes < cfg->strikes)
 		return STRIKES_COUNTED;
 	*timeout_s = strikes_timeout(cfg, r->bans);
+	if (cfg->observe) {
+		r->strikes = 0;
+		return STRIKES_WOULD_BAN;
+	}
 	r->bans++;
 	r->banned_until = now + *timeout_s;
 	r->strikes = 0;

@@ -92,7 +92,11 @@ d = json.loads(sys.argv[1])
 e = [x for x in d if x["prefix"] == "198.51.100.11/32"]
 assert e and e[0]["comment"] == "partner relay, ticket 42" and e[0]["expires"] > 0, d
 ' "$CTL_OUT"
+: >"$ALLOW.tmp.Ab12Cd"; : >"$ALLOW.tmp.keepme.x"
 expect_rc 0 "allow add of the same address again updates it" allow add 198.51.100.11 --comment "partner relay"
+e2e_check "a crashed save's temporary is removed under the lock" [ ! -e "$ALLOW.tmp.Ab12Cd" ]
+e2e_check "the removal is noted" grep -q "^note: removed 1 temporary file left beside" <<<"$CTL_OUT"
+e2e_check "a file of another name beside it is left alone" [ -e "$ALLOW.tmp.keepme.x" ]
 e2e_check "re-add says updated" grep -q "^updated 198.51.100.11/32" <<<"$CTL_OUT"
 e2e_check "still one entry for it" [ "$(grep -c '^198.51.100.11/32' "$ALLOW")" = 1 ]
 expect_rc 0 "allow del" allow del 198.51.100.11

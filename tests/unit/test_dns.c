@@ -17,6 +17,8 @@
  *   {  }                 a 16-bit length, then the bytes up to "}"
  *   xHH                  one raw byte
  *   RR=owner,type        N=owner (or "@" for P=12), type, class IN, ttl 60
+ *   S=text               a character-string: a length byte, then text
+ *                        ('^' stands for a space)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,6 +149,10 @@ msg_build(const char *spec, uint8_t *out)
 			put16(&m, 1);
 			put16(&m, 0);
 			put16(&m, 60);
+		} else if (strncmp(tok, "S=", 2) == 0) {
+			put8(&m, (unsigned)strlen(tok + 2));
+			for (const char *p = tok + 2; *p != '\0'; p++)
+				put8(&m, *p == '^' ? ' ' : (uint8_t)*p);
 		} else if (sscanf(tok, "P=%u", &a[0]) == 1) {
 			put16(&m, 0xc000 | a[0]);
 		} else if (sscanf(tok, "W=%i", (int *)&a[0]) == 1) {
@@ -484,6 +490,131 @@ test_parse(void **state)
 		fail_msg("%s: text not bounded", c->name);
 }
 
+/* ---- TXT: the character-strings kept apart ---- */
+
+struct tcase {
+	const char *name;
+	const char *spec;
+	enum dns_status want;
+	const char *want_text;	/* records "|"-joined, each its strings in
+				 * quotes; the error when ERROR */
+	size_t want_nmore;
+};
+
+#define QTXT "Q=mail.example.test,TXT"
+
+static const struct tcase tcases[] = {
+	{ "one record, one string",
+	  "H=1,1,0,0 " QTXT " RR=@,TXT { S=v=spf1^a^-all }",
+	  DNS_OK, "\"v=spf1 a -all\"", 0 },
+	{ "one record split in three strings",
+	  "H=1,1,0,0 " QTXT " RR=@,TXT { S=v=spf1 S=a S=-all }",
+	  DNS_OK, "\"v=spf1\" \"a\" \"-all\"", 0 },
+	{ "two records, an empty string kept",
+	  "H=1,2,0,0 " QTXT " RR=@,TXT { x00 } RR=@,TXT { S=hi }",
+	  DNS_OK, "\"\"|\"hi\"", 0 },
+	{ "a record of another owner is left out",
+	  "H=1,1,0,0 " QTXT " RR=other.test,TXT { S=hi }",
+	  DNS_NODATA, "", 0 },
+	{ "through a CNAME",
+	  "H=1,2,0,0 " QTXT " RR=@,CNAME { N=spf.example.test } "
+	  "RR=spf.example.test,TXT { S=ok }",
+	  DNS_OK, "\"ok\"", 0 },
+	{ "a string that overruns its record",
+	  "H=1,1,0,0 " QTXT " RR=@,TXT { x05 x61 x62 }",
+	  DNS_ERROR, "malformed TXT", 0 },
+	{ "a record with no string",
+	  "H=1,1,0,0 " QTXT " RR=@,TXT { }",
+	  DNS_ERROR, "malformed TXT", 0 },
+	{ "a malformed record of another owner still refuses the answer",
+	  "H=1,1,0,0 " QTXT " RR=other.test,TXT { x09 x61 }",
+	  DNS_ERROR, "malformed TXT", 0 },
+	{ "NXDOMAIN",
+	  "F=0x8183,1,0,0,0 " QTXT, DNS_NXDOMAIN, "", 0 },
+	{ "SERVFAIL",
+	  "F=0x8182,1,0,0,0 " QTXT, DNS_ERROR, "SERVFAIL", 0 },
+	{ "an answer to an A question",
+	  "H=1,0,0,0 " QA, DNS_ERROR, "answer to another question", 0 },
+	{ "nine records: eight kept, one counted",
+	  "H=1,9,0,0 " QTXT " RR=@,TXT { S=a } RR=@,TXT { S=b } "
+	  "RR=@,TXT { S=c } RR=@,TXT { S=d } RR=@,TXT { S=e } "
+	  "RR=@,TXT { S=f } RR=@,TXT { S=g } RR=@,TXT { S=h } "
+	  "RR=@,TXT { S=i }",
+	  DNS_OK, "\"a\"|\"b\"|\"c\"|\"d\"|\"e\"|\"f\"|\"g\"|\"h\"",
+	  1 },
+};
+
+static void
+txt_shown(const struct dns_txt *t, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (t->status == DNS_ERROR) {
+		snprintf(buf, len, "%s", t->error ? t->error : "(null)");
+		return;
+	}
+	for (size_t i = 0; i < t->nrecords; i++) {
+		const struct dns_txt_record *rec = &t->rec[i];
+
+		if (i > 0 && off + 1 < len)
+			buf[off++] = '|';
+		for (size_t j = 0; j < rec->nstrings && off < len; j++)
+			off += (size_t)snprintf(buf + off, len - off,
+			    "%s\"%.*s\"", j ? " " : "", (int)rec->s[j].len,
+			    (const char *)t->text + rec->s[j].off);
+		buf[off < len ? off : len - 1] = '\0';
+	}
+}
+
+static void
+test_parse_txt(void **state)
+{
+	const struct tcase *c = *state;
+	static uint8_t msg[MSG_MAX];
+	static struct dns_txt t;
+	char got[2048];
+	size_t len = msg_build(c->spec, msg);
+
+	memset(&t, 0xa5, sizeof(t));	/* every field must be set */
+	dns_parse_txt(msg, len, &t);
+	txt_shown(&t, got, sizeof(got));
+	if (t.status != c->want || strcmp(got, c->want_text) != 0 ||
+	    t.nmore != c->want_nmore) {
+		print_error("%s: got %s '%s' nmore=%zu, want %s '%s' %zu\n",
+		    c->name, status_name(t.status), got, t.nmore,
+		    status_name(c->want), c->want_text, c->want_nmore);
+		fail();
+	}
+	if ((t.status == DNS_ERROR) != (t.error != NULL))
+		fail_msg("%s: error reason and status disagree", c->name);
+}
+
+/* A record of more strings than kept is marked cut, never overrun. */
+static void
+test_parse_txt_cut(void **state)
+{
+	static uint8_t msg[MSG_MAX];
+	static struct dns_txt t;
+	char spec[4096];
+	size_t off;
+
+	(void)state;
+	off = (size_t)snprintf(spec, sizeof(spec), "H=1,1,0,0 " QTXT
+	    " RR=@,TXT {");
+	for (int i = 0; i < DNS_TXT_MAX_STRINGS + 3; i++)
+		off += (size_t)snprintf(spec + off, sizeof(spec) - off,
+		    " S=x");
+	snprintf(spec + off, sizeof(spec) - off, " }");
+	dns_parse_txt(msg, msg_build(spec, msg), &t);
+	if (t.status != DNS_OK || t.nrecords != 1 || !t.rec[0].cut ||
+	    t.rec[0].nstrings != DNS_TXT_MAX_STRINGS)
+		fail_msg("got status %s records %zu cut %d strings %zu; want "
+		    "ok 1 1 %d", status_name(t.status), t.nrecords,
+		    t.nrecords ? t.rec[0].cut : 0,
+		    t.nrecords ? t.rec[0].nstrings : 0, DNS_TXT_MAX_STRINGS);
+}
+
 /* Every prefix of a good answer is refused, never read past. */
 static void
 test_parse_prefixes(void **state)
@@ -710,11 +841,15 @@ test_query_retire_held(void **state)
 int
 main(void)
 {
-	struct CMUnitTest t[sizeof(pcases) / sizeof(pcases[0]) + 6];
-	char names[sizeof(pcases) / sizeof(pcases[0]) + 6][96];
+	struct CMUnitTest t[sizeof(pcases) / sizeof(pcases[0]) +
+	    sizeof(tcases) / sizeof(tcases[0]) + 7];
+	char names[sizeof(pcases) / sizeof(pcases[0]) +
+	    sizeof(tcases) / sizeof(tcases[0]) + 7][96];
 	size_t n = 0;
 
 	CASES(pcases, test_parse);
+	CASES(tcases, test_parse_txt);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_parse_txt_cut);
 	t[n].name = "parse_prefixes";
 	t[n].test_func = test_parse_prefixes;
 	t[n].setup_func = NULL;

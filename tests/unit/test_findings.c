@@ -54,6 +54,7 @@ struct scenario {
 	bool want_cache;		/* the verdict may be cached */
 	bool reply_smtp;		/* [gate] reply = smtp, with a
 					 * reply_url (check says the line) */
+	bool observe;			/* [gate] enforce = no */
 };
 
 /* The health probes of a list that answers as RFC 5782 wants. */
@@ -66,37 +67,37 @@ static const struct scenario scenarios[] = {
 	    "@bl:bl.test A nx", HEALTHY("bl.test") },
 	    "verdict=accept ip=198.51.100.10 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "no-ptr", "198.51.100.11", "bl.test*3", 0, 0, {
 	    "@ptr PTR nx", "@bl:bl.test A nx", HEALTHY("bl.test") },
 	    "verdict=tempfail ip=198.51.100.11 reason=no-ptr ptr=- fcrdns=- "
 	    "class=- dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "ptr-nodata", "198.51.100.11", "bl.test*3", 0, 0, {
 	    "@ptr PTR nodata", "@bl:bl.test A nodata", HEALTHY("bl.test") },
 	    "verdict=tempfail ip=198.51.100.11 reason=no-ptr ptr=- fcrdns=- "
 	    "class=- dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "fcrdns-fail", "198.51.100.15", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 192.0.2.99",
 	    "@bl:bl.test A nx", HEALTHY("bl.test") },
 	    "verdict=accept ip=198.51.100.15 reason=fcrdns "
 	    "ptr=mail.example.test fcrdns=no class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "fcrdns-nxdomain", "198.51.100.17", "", 0, 0, {
 	    "@ptr PTR ok gone.example.test",
 	    "gone.example.test A nx" },
 	    "verdict=accept ip=198.51.100.17 reason=fcrdns "
 	    "ptr=gone.example.test fcrdns=no class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "fcrdns-second-name", "198.51.100.20", "", 0, 0, {
 	    "@ptr PTR ok a.example.test b.example.test",
 	    "a.example.test A ok 192.0.2.1",
 	    "b.example.test A ok 192.0.2.7 198.51.100.20" },
 	    "verdict=accept ip=198.51.100.20 reason=ok ptr=b.example.test "
 	    "fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "fcrdns-past-max-names", "198.51.100.21", "", 0, 0, {
 	    "@ptr PTR ok a.example.test b.example.test c.example.test "
 	    "d.example.test e.example.test",
@@ -105,19 +106,19 @@ static const struct scenario scenarios[] = {
 	    "e.example.test A ok 198.51.100.21" },
 	    "verdict=accept ip=198.51.100.21 reason=fcrdns "
 	    "ptr=a.example.test fcrdns=no class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "fcrdns-forward-error", "198.51.100.22", "", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A error SERVFAIL" },
 	    "verdict=accept ip=198.51.100.22 reason=dns-error "
 	    "ptr=mail.example.test fcrdns=- class=named dnsbl_score=0",
-	    false, false },
+	    false, false, false },
 	{ "fcrdns-forward-late", "198.51.100.23", "", 0, 300, {
 	    "@ptr PTR ok a.example.test b.example.test",
 	    "a.example.test A ok 192.0.2.1" },
 	    "verdict=accept ip=198.51.100.23 reason=dns-error "
 	    "ptr=a.example.test fcrdns=- class=named dnsbl_score=0",
-	    false, false },
+	    false, false, false },
 	{ "generic-ptr", "198.51.100.12", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok 198-51-100-12.dynamic.example.net",
 	    "198-51-100-12.dynamic.example.net A ok 198.51.100.12",
@@ -125,7 +126,7 @@ static const struct scenario scenarios[] = {
 	    "verdict=reject ip=198.51.100.12 reason=generic-ptr "
 	    "ptr=198-51-100-12.dynamic.example.net fcrdns=yes class=generic "
 	    "class_reason=ip-dashed+token:dynamic dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "listed", "198.51.100.13", "bl.test=127.0.0.[2..11]*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.13",
@@ -133,7 +134,7 @@ static const struct scenario scenarios[] = {
 	    "verdict=reject ip=198.51.100.13 reason=dnsbl "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=3 "
 	    "dnsbl=bl.test",
-	    true, false },
+	    true, false, false },
 	{ "listed-two-zones", "198.51.100.13", "bl.test*2 bl2.test*2", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.13",
@@ -142,7 +143,7 @@ static const struct scenario scenarios[] = {
 	    "verdict=reject ip=198.51.100.13 reason=dnsbl "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=4 "
 	    "dnsbl=bl.test,bl2.test",
-	    true, false },
+	    true, false, false },
 	{ "dnswl", "198.51.100.14", "bl.test*3 wl.test*-2", -1, 0, {
 	    "@ptr PTR ok 198-51-100-14.dynamic.example.net",
 	    "198-51-100-14.dynamic.example.net A ok 198.51.100.14",
@@ -152,14 +153,14 @@ static const struct scenario scenarios[] = {
 	    "ptr=198-51-100-14.dynamic.example.net fcrdns=yes class=generic "
 	    "class_reason=ip-dashed+token:dynamic dnsbl_score=-2 "
 	    "dnsbl=wl.test",
-	    true, false },
+	    true, false, false },
 	{ "dnsbl-error-answer", "198.51.100.16", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.16",
 	    "@bl:bl.test A ok 127.255.255.254", HEALTHY("bl.test") },
 	    "verdict=accept ip=198.51.100.16 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "zone-servfail", "198.51.100.70", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.70",
@@ -167,35 +168,35 @@ static const struct scenario scenarios[] = {
 	    "verdict=accept ip=198.51.100.70 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0 "
 	    "dnsbl_incomplete=bl.test",
-	    false, false },
+	    false, false, false },
 	{ "zone-no-answer", "198.51.100.71", "bl.test*3", 0, 300, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.71", HEALTHY("bl.test") },
 	    "verdict=accept ip=198.51.100.71 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0 "
 	    "dnsbl_incomplete=bl.test",
-	    false, false },
+	    false, false, false },
 	{ "bad-ptr-name", "198.51.100.73", "", 0, 0, {
 	    "@ptr PTR badname mail\\000x.example.test control-byte 1" },
 	    "verdict=tempfail ip=198.51.100.73 reason=invalid-ptr "
 	    "ptr=mail\\000x.example.test fcrdns=- class=invalid "
 	    "class_reason=control-byte dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "bad-ptr-names", "198.51.100.73", "", 0, 0, {
 	    "@ptr PTR badname bad\\.dot.example.test dot-in-label 3" },
 	    "verdict=tempfail ip=198.51.100.73 reason=invalid-ptr "
 	    "ptr=bad\\.dot.example.test fcrdns=- class=invalid "
 	    "class_reason=dot-in-label dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "ptr-servfail", "198.51.100.74", "", 0, 0, {
 	    "@ptr PTR error SERVFAIL" },
 	    "verdict=accept ip=198.51.100.74 reason=dns-error ptr=- "
 	    "fcrdns=- class=- dnsbl_score=0",
-	    false, false },
+	    false, false, false },
 	{ "ptr-no-answer", "198.51.100.75", "", 0, 300, { NULL },
 	    "verdict=accept ip=198.51.100.75 reason=dns-error ptr=- "
 	    "fcrdns=- class=- dnsbl_score=0",
-	    false, false },
+	    false, false, false },
 	{ "probe2-error-answer", "198.51.100.80", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.80",
@@ -203,7 +204,7 @@ static const struct scenario scenarios[] = {
 	    "@two:bl.test A ok 127.255.255.254", "@one:bl.test A nx" },
 	    "verdict=accept ip=198.51.100.80 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "probe1-error-answer", "198.51.100.81", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.81",
@@ -212,7 +213,7 @@ static const struct scenario scenarios[] = {
 	    "@one:bl.test A ok 127.255.255.254" },
 	    "verdict=accept ip=198.51.100.81 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "probe1-listed", "198.51.100.82", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.82",
@@ -220,7 +221,7 @@ static const struct scenario scenarios[] = {
 	    "@two:bl.test A ok 127.0.0.2", "@one:bl.test A ok 127.0.0.1" },
 	    "verdict=accept ip=198.51.100.82 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "probe1-outside-127", "198.51.100.83", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.83",
@@ -229,7 +230,7 @@ static const struct scenario scenarios[] = {
 	    "verdict=reject ip=198.51.100.83 reason=dnsbl "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=3 "
 	    "dnsbl=bl.test",
-	    true, false },
+	    true, false, false },
 	{ "probe2-not-listed", "198.51.100.84", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.84",
@@ -237,7 +238,7 @@ static const struct scenario scenarios[] = {
 	    "@two:bl.test A nx", "@one:bl.test A nx" },
 	    "verdict=accept ip=198.51.100.84 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "probe-failed", "198.51.100.85", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.85",
@@ -246,19 +247,19 @@ static const struct scenario scenarios[] = {
 	    "verdict=reject ip=198.51.100.85 reason=dnsbl "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=3 "
 	    "dnsbl=bl.test",
-	    true, false },
+	    true, false, false },
 	{ "v6-clean", "2001:db8:c::10", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail6.example.test",
 	    "mail6.example.test AAAA ok 2001:db8:c::10",
 	    "@bl:bl.test A nx", HEALTHY("bl.test") },
 	    "verdict=accept ip=2001:db8:c::10 reason=ok "
 	    "ptr=mail6.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "v6-no-ptr", "2001:db8:c::11", "bl.test*3", 0, 0, {
 	    "@ptr PTR nx", "@bl:bl.test A nx", HEALTHY("bl.test") },
 	    "verdict=tempfail ip=2001:db8:c::11 reason=no-ptr ptr=- fcrdns=- "
 	    "class=- dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	{ "v6-listed", "2001:db8:c::13", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail6.example.test",
 	    "mail6.example.test AAAA ok 2001:db8:c::13",
@@ -266,7 +267,7 @@ static const struct scenario scenarios[] = {
 	    "verdict=reject ip=2001:db8:c::13 reason=dnsbl "
 	    "ptr=mail6.example.test fcrdns=yes class=named dnsbl_score=3 "
 	    "dnsbl=bl.test",
-	    true, false },
+	    true, false, false },
 	{ "v6-generic", "2001:db8:c::12", "", 0, 0, {
 	    "@ptr PTR ok 2001-db8-c--12.dynamic.example.net",
 	    "2001-db8-c--12.dynamic.example.net AAAA ok 2001:db8:c::12" },
@@ -274,13 +275,13 @@ static const struct scenario scenarios[] = {
 	    "ptr=2001-db8-c--12.dynamic.example.net fcrdns=yes "
 	    "class=generic class_reason=ip6-groups+token:dynamic "
 	    "dnsbl_score=0",
-	    true, false },
+	    true, false, false },
 	/* reply = smtp: check says the responder's line. */
 	{ "reply-no-ptr", "198.51.100.11", "bl.test*3", 0, 0, {
 	    "@ptr PTR nx", "@bl:bl.test A nx", HEALTHY("bl.test") },
 	    "verdict=tempfail ip=198.51.100.11 reason=no-ptr ptr=- fcrdns=- "
 	    "class=- dnsbl_score=0",
-	    true, true },
+	    true, true, false },
 	{ "reply-listed", "198.51.100.13", "bl.test=127.0.0.[2..11]*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.13",
@@ -288,7 +289,7 @@ static const struct scenario scenarios[] = {
 	    "verdict=reject ip=198.51.100.13 reason=dnsbl "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=3 "
 	    "dnsbl=bl.test",
-	    true, true },
+	    true, true, false },
 	{ "reply-v6-generic", "2001:db8:c::12", "", 0, 0, {
 	    "@ptr PTR ok 2001-db8-c--12.dynamic.example.net",
 	    "2001-db8-c--12.dynamic.example.net AAAA ok 2001:db8:c::12" },
@@ -296,14 +297,21 @@ static const struct scenario scenarios[] = {
 	    "ptr=2001-db8-c--12.dynamic.example.net fcrdns=yes "
 	    "class=generic class_reason=ip6-groups+token:dynamic "
 	    "dnsbl_score=0",
-	    true, true },
+	    true, true, false },
 	{ "reply-clean", "198.51.100.10", "bl.test*3", 0, 0, {
 	    "@ptr PTR ok mail.example.test",
 	    "mail.example.test A ok 198.51.100.10",
 	    "@bl:bl.test A nx", HEALTHY("bl.test") },
 	    "verdict=accept ip=198.51.100.10 reason=ok "
 	    "ptr=mail.example.test fcrdns=yes class=named dnsbl_score=0",
-	    true, true },
+	    true, true, false },
+	/* Observe mode: the verdict line says enforced=no, check says the
+	 * gate accepts the client. */
+	{ "observe-no-ptr", "198.51.100.11", "bl.test*3", 0, 0, {
+	    "@ptr PTR nx", "@bl:bl.test A nx", HEALTHY("bl.test") },
+	    "verdict=tempfail enforced=no ip=198.51.100.11 reason=no-ptr "
+	    "ptr=- fcrdns=- class=- dnsbl_score=0",
+	    true, false, true },
 };
 
 /* ---- the fake resolver ---- */
@@ -567,6 +575,7 @@ scenario_ctl(const struct scenario *sc, struct ctl *c, enum ctl_format fmt)
 		c->conf.gate.deadline_ms = sc->deadline_ms;
 	c->conf.gate.dnsbl_allow_threshold = sc->allow_threshold;
 	c->conf.gate.dnsbl_threshold = 3;
+	c->conf.gate.enforce = !sc->observe;
 	if (sc->reply_smtp) {
 		c->conf.gate.reply_smtp = true;
 		snprintf(c->conf.gate.reply_url, sizeof(c->conf.gate.reply_url),

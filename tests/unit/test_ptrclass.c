@@ -128,6 +128,18 @@ static const struct ip_case ip_cases[] = {
 	{ "ip counter + padded last octet", "114.157.12.48",
 	    "p3411048-ipxg00d01tokaisakaetozai.aichi.ocn.ne", 1,
 	    "ip1-counter" },
+	{ "ip hex labels, leading zero dropped (softlayer)", "169.62.189.10",
+	    "a.bd.3ea9.ip4.static.sl-reverse", 3, "ip-hex-labels" },
+	{ "ip last two in hex behind a letter (pppool)", "89.59.100.50",
+	    "x6432.x.pppool", 1, "ip2-hex" },
+	{ "ip last two in hex, the letter a hex digit", "213.7.85.230",
+	    "b55e6.pppool", 1, "ip2-hex" },
+	{ "no: hex pair of other octets", "213.7.85.230", "b0755.pppool", 0,
+	    NULL },
+	{ "no: 4 hex digits not the whole label", "89.59.100.50",
+	    "x6432a.example", 0, NULL },
+	{ "no: one hex label is not a run across labels", "169.62.189.10",
+	    "a9.example", 0, NULL },
 	{ "no: last octet alone", "209.85.128.41", "mail-wm1-f41.google", 0,
 	    NULL },
 	{ "no: octet inside a longer run", "62.149.158.101",
@@ -196,6 +208,13 @@ struct word_case {
 
 static const struct word_case word_cases[] = {
 	{ "strong dsl", "dsl", true, true, T_S, T_D },
+	{ "dial-up async port", "async", false, true, T_S | T_D, 0 },
+	{ "dynamic dns", "ddns", true, true, T_S | T_D, 0 },
+	{ "vs as a whole part is a virtual server", "vs", true, true, T_C, 0 },
+	{ "vs split from digits is nothing", "vs", false, true, 0, T_C },
+	{ "mail role outweighs a glued pool", "mailpool", true, true, T_R,
+	    T_S },
+	{ "a glued pool without a role stays", "ppppool", true, true, T_S, 0 },
 	{ "strong dynamic is dyn", "dynamic", true, true, T_S | T_D, 0 },
 	{ "strong pool", "pool", true, true, T_S | T_D, 0 },
 	{ "strong cable", "cable", true, true, T_S, T_D },
@@ -276,6 +295,44 @@ static void test_shape(void **state)
 {
 	const struct shape_case *c = *state;
 	const char *got = ptrclass_lex_shape(c->label, strlen(c->label));
+
+	if ((got == NULL) != (c->want == NULL) ||
+	    (got != NULL && strcmp(got, c->want) != 0))
+		fail_msg("%s: got %s, want %s", c->label, got ? got : "none",
+		    c->want ? c->want : "none");
+}
+
+/* ---- access-line shapes: ptrclass_lex_access ---- */
+
+static const struct shape_case access_cases[] = {
+	{ "portmaster and port", "pm3-6-39", "nas-port" },
+	{ "async port", "async7-9", "nas-port" },
+	{ "tnt and port", "tnt1-45", "nas-port" },
+	{ "as needs two numbers", "as5-1-23", "nas-port" },
+	{ "as with one number is not a port", "as5-1", NULL },
+	{ "max alone is a host name", "max", NULL },
+	{ "max with a word after", "max2-relay", NULL },
+	{ "unknown server word", "web3-6-39", NULL },
+	{ "port number too long", "pm3-6-3999", NULL },
+	{ "customer code", "ntsitm268057", "customer-code" },
+	{ "customer code, hosting vps", "cloudserver083745", "customer-code" },
+	{ "customer code, trailing letters", "ab1234567xy", "customer-code" },
+	{ "customer code, first hyphen part", "ps379014-a", "customer-code" },
+	{ "customer code with a hyphen", "hwsrv-970840", "customer-code" },
+	{ "hyphen form must be the whole label", "hwsrv-970840-a", NULL },
+	{ "hyphen form with five digits", "srv-97084", NULL },
+	{ "five digits are a server count", "sv12123", NULL },
+	{ "virusgw10001", "virusgw10001", NULL },
+	{ "digits then more digits", "ab123456c7", NULL },
+	{ "bare counter", "93804", "counter" },
+	{ "short bare number", "003", NULL },
+	{ "counter with a word", "93804a", NULL },
+};
+
+static void test_access(void **state)
+{
+	const struct shape_case *c = *state;
+	const char *got = ptrclass_lex_access(c->label, strlen(c->label));
 
 	if ((got == NULL) != (c->want == NULL) ||
 	    (got != NULL && strcmp(got, c->want) != 0))
@@ -489,6 +546,38 @@ static const struct cls_case named_cases[] = {
 	{ "broadcom relay (operator's table entry)", "144.49.247.19",
 	    "address-144-49-247-19.dlp.protect.broadcom.com", true, PTR_NAMED,
 	    "provider" },
+	/* look-alikes of the access-line shapes */
+	{ "host named max, not an access server", "147.32.192.36",
+	    "max.feld.cvut.cz", false, PTR_NAMED, "no-evidence" },
+	{ "relay pool of an ISP", "208.85.217.141",
+	    "mailpool-mx-02.fibernetics.ca", false, PTR_NAMED, "role" },
+	{ "shared hosting server, business word with a number",
+	    "192.64.117.134", "business122-5.web-hosting.com", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "company server numbered below a subdomain", "7.182.85.13",
+	    "frapeml500005.china.huawei.com", false, PTR_NAMED,
+	    "no-evidence" },
+	{ "shared hosting, five digits", "203.0.113.20", "sv10438.xserver.jp",
+	    false, PTR_NAMED, "no-evidence" },
+	{ "own vps named vps", "203.0.113.21", "vps.thesusis.net", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "kvm with one digit", "203.0.113.22", "kvm5.telegraphics.com.au",
+	    false, PTR_NAMED, "no-evidence" },
+	{ "vps in the registered domain", "203.0.113.23", "cl6.mikrovps.hu",
+	    false, PTR_NAMED, "no-evidence" },
+	{ "numbered mail relay", "199.89.3.6", "003.mia.mailroute.net", false,
+	    PTR_NAMED, NULL },
+	{ "four hex digits that are not the address", "203.0.113.24",
+	    "cafe1.example.org", false, PTR_NAMED, "no-evidence" },
+	/* an access word that is only a machine's own name */
+	{ "a host named usr", "193.232.113.217", "usr.lcm.msu.ru", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "a host named dsl", "206.222.212.217", "dsl.unpythonic.net", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "a host named home", "203.0.113.25", "home.keithp.com", false,
+	    PTR_NAMED, "no-evidence" },
+	{ "a word glued to digits is no name", "203.0.113.26",
+	    "usr450-gh1.example.co.uk", false, PTR_GENERIC, "token:usr" },
 };
 
 /* Generic schemes, including those keyword lists miss. */
@@ -498,6 +587,49 @@ static const struct cls_case generic_cases[] = {
 	    PTR_GENERIC, NULL },
 	{ "shaw mac", "68.146.10.20", "s01068c763f81ca4b.cg.shawcable.net",
 	    false, PTR_GENERIC, "shape:mac" },
+	/* dial-up access servers and ports */
+	{ "portmaster port", "209.250.41.102", "pm3-6-39.apex.net", false,
+	    PTR_GENERIC, "shape:nas-port" },
+	{ "async port", "128.2.188.71", "async7-9.net.cs.cmu.edu", false,
+	    PTR_GENERIC, "token:async" },
+	{ "access server and port, no word", "192.0.2.7", "tnt1-45.example.net",
+	    false, PTR_GENERIC, "shape:nas-port" },
+	{ "async modem pool", "130.237.10.69", "async69.modempool.kth.se",
+	    false, PTR_GENERIC, "token:async" },
+	/* ppp glued to another word, address in hex */
+	{ "pppool low half in hex", "89.59.100.50", "x6432.x.pppool.de",
+	    false, PTR_GENERIC, "ip2-hex" },
+	{ "pppool low half in hex, bare", "213.7.90.238", "B5aee.pppool.de",
+	    false, PTR_GENERIC, "ip2-hex" },
+	/* customer codes and hosting providers' VPS names */
+	{ "hosting vps customer code", "79.96.129.179",
+	    "cloudserver083745.home.pl", false, PTR_GENERIC,
+	    "shape:customer-code" },
+	{ "dreamhost private server", "173.236.242.160",
+	    "ps379014.dreamhost.com", false, PTR_GENERIC,
+	    "shape:customer-code" },
+	{ "hosting vps, word and counter", "104.168.149.109",
+	    "hwsrv-970840.hostwindsdns.com", false, PTR_GENERIC,
+	    "shape:customer-code" },
+	{ "mail relay with a counter stays named", "96.102.18.1",
+	    "resqmta-a2p-658780.sys.comcast.net", false, PTR_NAMED, "role" },
+	{ "cloud app server counter", "178.62.255.238",
+	    "93804.cloudwaysapps.com", false, PTR_GENERIC, "shape:counter" },
+	{ "sakura virtual server", "133.167.78.106",
+	    "os3-369-17602.vs.sakura.ne.jp", false, PTR_GENERIC, "cloud:vs" },
+	{ "lone dynamic word still a pool", "203.0.113.27",
+	    "dhcp.example.net", false, PTR_GENERIC, "token:dhcp" },
+	{ "lone word with another access word", "203.0.113.28",
+	    "home.dsl.example.net", false, PTR_GENERIC, "token:home" },
+	{ "access word below the leftmost label", "131.243.1.2",
+	    "apersaud.dhcp.lbl.gov", false, PTR_GENERIC, "token:dhcp" },
+	{ "reverse alone is a placeholder", "203.0.113.29",
+	    "reverse.rain.network", false, PTR_GENERIC, "placeholder:reverse" },
+	{ "isp dynamic dns", "178.169.208.230",
+	    "vent.haskovo.ddns.bulsat.com", false, PTR_GENERIC, "token:ddns" },
+	{ "softlayer hex labels", "169.62.189.10",
+	    "a.bd.3ea9.ip4.static.sl-reverse.com", false, PTR_STATIC_GENERIC,
+	    "ip-hex-labels" },
 	{ "attbi mac", "24.128.27.103", "h000502e08144.ne.client2.attbi.com",
 	    false, PTR_GENERIC, "shape:mac" },
 	{ "virgin counter", "80.193.200.194",
@@ -826,7 +958,7 @@ static int teardown(void **state)
 int main(void)
 {
 	static struct CMUnitTest tests[NROWS(ip_cases) + NROWS(word_cases) +
-	    NROWS(shape_cases) + NROWS(input_cases) + NROWS(named_cases) +
+	    NROWS(shape_cases) + NROWS(access_cases) + NROWS(input_cases) + NROWS(named_cases) +
 	    NROWS(generic_cases) + NROWS(prov_cases) + 10];
 	size_t n_ = 0;
 
@@ -839,6 +971,7 @@ int main(void)
 	ROWS(tests, ip_cases, test_ip);
 	ROWS(tests, word_cases, test_word);
 	ROWS(tests, shape_cases, test_shape);
+	ROWS(tests, access_cases, test_access);
 	ROWS(tests, input_cases, test_cls);
 	ROWS(tests, named_cases, test_cls);
 	ROWS(tests, generic_cases, test_cls);

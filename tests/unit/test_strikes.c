@@ -20,7 +20,8 @@
 
 #include "strikes.h"
 
-static const struct strikes_cfg cfg = { 2, 100, 10, 35 };
+static const struct strikes_cfg cfg = { 2, 100, 10, 35, false };
+static const struct strikes_cfg observe_cfg = { 2, 100, 10, 35, true };
 
 struct step {
 	int64_t t;			/* -1 ends the script */
@@ -31,21 +32,22 @@ struct step {
 struct script {
 	const char *name;
 	struct step steps[12];
+	bool observe;			/* under observe_cfg */
 };
 
 #define T0	1763900000
 #define END	{ -1, 0, 0, 0 }
 
 static const struct script scripts[] = {
-	{ "one strike", { { T0, STRIKES_COUNTED, 1, 0 }, END } },
+	{ "one strike", { { T0, STRIKES_COUNTED, 1, 0 }, END }, false },
 	{ "two strikes ban", { { T0, STRIKES_COUNTED, 1, 0 },
-	    { T0 + 5, STRIKES_BANNED, 2, 10 }, END } },
+	    { T0 + 5, STRIKES_BANNED, 2, 10 }, END }, false },
 	{ "window passes, strikes start over", {
 	    { T0, STRIKES_COUNTED, 1, 0 }, { T0 + 100, STRIKES_COUNTED, 1, 0 },
-	    { T0 + 150, STRIKES_BANNED, 2, 10 }, END } },
+	    { T0 + 150, STRIKES_BANNED, 2, 10 }, END }, false },
 	{ "banned: not struck, remaining told", {
 	    { T0, STRIKES_COUNTED, 1, 0 }, { T0 + 1, STRIKES_BANNED, 2, 10 },
-	    { T0 + 4, STRIKES_ALREADY_BANNED, 0, 7 }, END } },
+	    { T0 + 4, STRIKES_ALREADY_BANNED, 0, 7 }, END }, false },
 	{ "doubling up to the cap", {
 	    { T0, STRIKES_COUNTED, 1, 0 }, { T0, STRIKES_BANNED, 2, 10 },
 	    { T0 + 10, STRIKES_COUNTED, 1, 0 },
@@ -53,10 +55,17 @@ static const struct script scripts[] = {
 	    { T0 + 31, STRIKES_COUNTED, 1, 0 },
 	    { T0 + 31, STRIKES_BANNED, 2, 35 },
 	    { T0 + 66, STRIKES_COUNTED, 1, 0 },
-	    { T0 + 67, STRIKES_BANNED, 2, 35 }, END } },
+	    { T0 + 67, STRIKES_BANNED, 2, 35 }, END }, false },
 	{ "strikes after a ban start at one", {
 	    { T0, STRIKES_COUNTED, 1, 0 }, { T0, STRIKES_BANNED, 2, 10 },
-	    { T0 + 10, STRIKES_COUNTED, 1, 0 }, END } },
+	    { T0 + 10, STRIKES_COUNTED, 1, 0 }, END }, false },
+	/* Observe mode: the would-be ban is told, never made, and does not
+	 * double: each is the first ban's length, and nothing is "already
+	 * banned" after it. */
+	{ "observe: would ban, strikes start over, no doubling", {
+	    { T0, STRIKES_COUNTED, 1, 0 }, { T0 + 1, STRIKES_WOULD_BAN, 2, 10 },
+	    { T0 + 2, STRIKES_COUNTED, 1, 0 },
+	    { T0 + 3, STRIKES_WOULD_BAN, 2, 10 }, END }, true },
 };
 
 static void
@@ -72,7 +81,7 @@ test_script(void **state)
 	for (size_t i = 0; k->steps[i].t != -1; i++) {
 		const struct step *s = &k->steps[i];
 		enum strikes_outcome o = strikes_add(t, &a, RULE_UNQUALIFIED,
-		    s->t, &cfg, &count, &timeout);
+		    s->t, k->observe ? &observe_cfg : &cfg, &count, &timeout);
 
 		if (o != s->want || count != s->count || timeout != s->timeout)
 			fail_msg("%s: step %zu: got outcome %d count %u "
@@ -89,7 +98,7 @@ test_timeout(void **state)
 		{ 0, 10 }, { 1, 20 }, { 2, 35 }, { 3, 35 }, { 40, 35 },
 		{ UINT32_MAX, 35 },
 	};
-	struct strikes_cfg big = { 2, 3600, 3600, 7 * 86400 };
+	struct strikes_cfg big = { 2, 3600, 3600, 7 * 86400, false };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -122,6 +131,40 @@ test_expire(void **state)
 	assert_non_null(strikes_find(t, &b));
 	assert_int_equal(strikes_expire(t, T0 + 90 + 34, &cfg), 0);
 	assert_int_equal(strikes_expire(t, T0 + 90 + 35, &cfg), 1);
+	assert_int_equal(strikes_count(t), 0);
+	strikes_free(t);
+}
+
+/* Observe mode: a would-be ban leaves no ban in the record, so the record
+ * expires with its window like one that never banned. */
+static void
+test_observe_record(void **state)
+{
+	struct strikes *t = strikes_new();
+	const struct strikes_rec *r;
+	struct addr a;
+	uint32_t n, to;
+
+	(void)state;
+	assert_int_equal(addr_parse("198.51.100.8", &a), 0);
+	strikes_add(t, &a, RULE_BARE_IP, T0, &observe_cfg, &n, &to);
+	assert_int_equal(strikes_add(t, &a, RULE_BARE_IP, T0 + 1,
+	    &observe_cfg, &n, &to), STRIKES_WOULD_BAN);
+	r = strikes_find(t, &a);
+	assert_non_null(r);
+	if (r->strikes != 0 || r->bans != 0 || r->banned_until != 0)
+		fail_msg("got strikes=%u bans=%u banned_until=%lld, want 0 0 0",
+		    r->strikes, r->bans, (long long)r->banned_until);
+	/* enforce = yes later: the next strikes ban as a first ban. */
+	strikes_add(t, &a, RULE_BARE_IP, T0 + 2, &cfg, &n, &to);
+	assert_int_equal(strikes_add(t, &a, RULE_BARE_IP, T0 + 3, &cfg, &n,
+	    &to), STRIKES_BANNED);
+	assert_int_equal(to, 10);
+	strikes_forget_all(t, NULL, NULL);
+	/* Left alone, the record goes with its window. */
+	strikes_add(t, &a, RULE_BARE_IP, T0, &observe_cfg, &n, &to);
+	strikes_add(t, &a, RULE_BARE_IP, T0, &observe_cfg, &n, &to);
+	assert_int_equal(strikes_expire(t, T0 + 1, &cfg), 1);
 	assert_int_equal(strikes_count(t), 0);
 	strikes_free(t);
 }
@@ -432,7 +475,7 @@ test_changes(void **state)
 int
 main(void)
 {
-	struct CMUnitTest t[N(scripts) + N(parse_cases) + N(plant_cases) + 5];
+	struct CMUnitTest t[N(scripts) + N(parse_cases) + N(plant_cases) + 6];
 	size_t n = 0, i;
 
 	for (i = 0; i < N(scripts); i++, n++) {
@@ -447,6 +490,7 @@ main(void)
 	}
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_timeout);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_observe_record);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire_parts);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_save_load);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_changes);

@@ -187,6 +187,9 @@ world_gen_dns() {
 				# as the text needs.
 				strs=$(world_txt_strings "$rdata")
 				data+="local-data: '$name. TXT$strs'"$'\n' ;;
+			TXTRAW)	# The strings as written ("v=spf1" "a"): a
+				# record split where the test wants it.
+				data+="local-data: '$name. TXT $rdata'"$'\n' ;;
 			ZONE)	# A local zone of its own, e.g. redirect: every
 				# name under it answers with its apex's data.
 				data+="local-zone: \"$name.\" $rdata"$'\n' ;;
