@@ -250,6 +250,7 @@ bench_standalone() {
 			done
 			;;
 		bench_syn|bench_scale) ;;	# driven below, by scale.sh
+		bench_proto) ;;	# driven by bench/sniff.sh (c)
 		*)	echo "--- $name: not run (not a standalone benchmark)" ;;
 		esac
 	done

@@ -10,7 +10,10 @@
  * helo_judge, and the invariants callers rely on are checked: arguments
  * lie inside the line buffer's bounds, a canonical name is lower case and
  * valid, nothing is reported after the session ended, and every segment
- * that opens with a greeting opens with a command.
+ * that opens with a greeting opens with a command.  The protocol tests
+ * (smtpproto) run beside it as the sniffer runs them, the server's state
+ * taken from the step's low bits: a finding is made at most once, and
+ * bare_lf and more are never left set outside the callback.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,11 +23,15 @@
 #include "conf.h"
 #include "helo.h"
 #include "smtpcmd.h"
+#include "smtpproto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fuzz_ctx {
 	struct conf_sniffer *cs;
+	const struct smtpcmd *c;
+	struct smtpproto p;
+	unsigned found;
 	bool ended;
 	size_t lines;
 };
@@ -34,10 +41,15 @@ fuzz_line(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
 {
 	struct fuzz_ctx *f = ctx;
 	char name[HELO_NAME_MAX];
+	unsigned n;
 
 	if (f->ended || len > SMTPCMD_LINE_MAX)
 		FUZZ_FAIL();
 	f->lines++;
+	n = smtpproto_line(&f->p, v, f->c->bare_lf, f->c->more);
+	if (n & f->found)
+		FUZZ_FAIL();
+	f->found |= n;
 	if (v != SMTPCMD_HELO && v != SMTPCMD_EHLO && v != SMTPCMD_MAIL)
 		return;
 	(void)helo_judge(f->cs, arg, len, name);
@@ -53,13 +65,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct conf conf;
 	struct smtpcmd c;
-	struct fuzz_ctx f = { .cs = &conf.sniffer };
+	struct fuzz_ctx f = { .cs = &conf.sniffer, .c = &c };
 	uint32_t seq = 1000;
 	size_t off = 0;
 
 	if (conf.sniffer.queue == 0)
 		conf_defaults(&conf);
 	smtpcmd_init(&c);
+	smtpproto_init(&f.p);
 	while (off < size) {
 		int8_t step = 0;
 		size_t len = size - off;
@@ -80,13 +93,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !smtpcmd_opens_command(buf, len))
 			abort();
 		seq += (uint32_t)(int32_t)step;
+		if (smtpcmd_fresh(&c, seq, len)) {
+			unsigned n = smtpproto_segment(&f.p,
+			    (enum smtpproto_server)((uint8_t)step % 3),
+			    (uint32_t)((uint8_t)step >> 2));
+
+			if (n & f.found)
+				FUZZ_FAIL();
+			f.found |= n;
+		}
 		if (smtpcmd_feed(&c, seq, buf, len, fuzz_line, &f) !=
 		    SMTPCMD_READING)
 			f.ended = true;
 		free(buf);
 		seq += (uint32_t)len;
 		off += len;
-		if (c.len > SMTPCMD_LINE_MAX)
+		if (c.len > SMTPCMD_LINE_MAX || c.bare_lf || c.more)
 			FUZZ_FAIL();
 	}
 	return 0;

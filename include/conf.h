@@ -56,7 +56,8 @@ enum action {
  * log lines, the state file and the control socket: unqualified, own-name,
  * own-address, bare-ip, address-literal, bad-syntax, provider-domain,
  * spf-fail, spf-ptr-fail, no-domain, helo-no-resolve, helo-mismatch,
- * no-ptr-far, mail-from-no-domain, pregreet, trickle.  The config key of a
+ * no-ptr-far, mail-from-no-domain, pregreet, trickle, pipelining, non-smtp,
+ * bare-lf.  The config key of a
  * rule is its name with '_' for '-'.
  */
 enum conf_rule {
@@ -74,9 +75,13 @@ enum conf_rule {
 	RULE_HELO_MISMATCH,	/* HELO's addresses do not include the client */
 	RULE_NO_PTR_FAR,	/* no PTR, and not within /24 or /64 of HELO */
 	RULE_MAIL_FROM_NO_DOMAIN, /* MAIL FROM domain has no MX, A, AAAA */
-	RULE_PREGREET,		/* talked before the banner (not yet judged) */
+	RULE_PREGREET,		/* talked before the banner left */
 	RULE_TRICKLE,		/* no complete HELO/EHLO within the packets
 				 * read, or a gap in the stream never filled */
+	RULE_PIPELINING,	/* a command before the reply could have
+				 * come, PIPELINING not known (smtpproto.h) */
+	RULE_NON_SMTP,		/* first command GET, POST, CONNECT, ... */
+	RULE_BARE_LF,		/* a command line ended in a bare LF */
 	RULE_MAX
 };
 

@@ -13,5 +13,14 @@
 #define MARK_MASK	0x00ff0000u	/* the byte smtpgate owns */
 #define MARK_REJECT	0x00510000u	/* gate verdict: reset the client */
 #define MARK_SNIFFED	0x00520000u	/* sniffer: done with this session */
+/*
+ * What the server had sent when a client packet queued to the sniffer
+ * passed chain sniff (its conntrack reply-direction packet count, set by
+ * the ruleset just before the queue rule; smtpproto.h): its SYN-ACK only
+ * (the banner had not left), or one packet since (the banner).  No mark
+ * of these: more, or a ruleset without the rules.
+ */
+#define MARK_SRV_SYNACK	0x00530000u
+#define MARK_SRV_BANNER	0x00540000u
 
 #endif

@@ -25,6 +25,11 @@ int nftexpr_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
     uint32_t len);
 int nftexpr_cmp_u8(struct nftnl_rule *r, uint32_t op, uint8_t v);
 int nftexpr_and(struct nftnl_rule *r, const void *mask, uint32_t len);
+/* reg1 = (reg1 & mask) ^ xor, len bytes (at most 16). */
+int nftexpr_mask_xor(struct nftnl_rule *r, const void *mask, const void *xor,
+    uint32_t len);
+/* meta KEY set reg1 (the packet mark, ...). */
+int nftexpr_meta_set(struct nftnl_rule *r, uint32_t key);
 int nftexpr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
     uint32_t len);
 int nftexpr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,

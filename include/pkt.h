@@ -26,6 +26,7 @@ struct pkt {
 	uint16_t sport, dport;		/* host order */
 	uint8_t tcp_flags;
 	uint32_t seq;			/* host order */
+	uint32_t ack;			/* acknowledgment number, host order */
 	const uint8_t *payload;		/* TCP payload inside the buffer */
 	size_t payload_len;		/* bytes of it present in the buffer */
 	bool truncated;			/* the IP length said more than the

@@ -14,7 +14,8 @@
  * A line is at most SMTPCMD_LINE_MAX bytes before its LF; a longer one is
  * reported once as SMTPCMD_TOOLONG and skipped up to its LF.  A CR before
  * the LF is dropped; NUL and other bytes are passed on as they are (the
- * HELO rules judge them).  Reading ends for good at the first MAIL FROM
+ * HELO rules judge them); while a line is reported, c->bare_lf says it had
+ * no CR and c->more that its segment held more bytes after it.  Reading ends for good at the first MAIL FROM
  * (the client has said who it is; every HELO before it was reported), at
  * STARTTLS (the rest is encrypted), at DATA or BDAT (the rest is a message
  * body), and after SMTPCMD_MAX_LINES lines (a client that talks that much
@@ -48,6 +49,8 @@ enum smtpcmd_verb {
 	SMTPCMD_MAIL,		/* arg: the domain of MAIL FROM, "" for <> */
 	SMTPCMD_STARTTLS,
 	SMTPCMD_DATA,		/* DATA or BDAT */
+	SMTPCMD_NONSMTP,	/* GET, POST, HEAD, CONNECT, USER: a line of
+				 * HTTP, a proxy's or POP3's (arg: the verb) */
 	SMTPCMD_OTHER,		/* any other line */
 	SMTPCMD_TOOLONG,	/* a line over SMTPCMD_LINE_MAX (no arg) */
 };
@@ -79,6 +82,11 @@ struct smtpcmd {
 	bool greeted;			/* a HELO/EHLO line completed */
 	uint32_t lines;			/* lines completed */
 	enum smtpcmd_end end;
+	/* Of the line being reported, valid inside the callback only: */
+	bool bare_lf;			/* it ended in LF without CR */
+	bool more;			/* more bytes followed it in its own
+					 * segment (pipelined: sent before
+					 * its reply could have come) */
 	/* Segments beyond a gap, in arrival order, their bytes in ooo_buf. */
 	uint8_t nooo;
 	uint16_t ooo_used;		/* bytes of ooo_buf in use */
@@ -99,6 +107,10 @@ void smtpcmd_init(struct smtpcmd *c);
  * stops at the end of the session.  Returns the session's end state. */
 enum smtpcmd_end smtpcmd_feed(struct smtpcmd *c, uint32_t seq,
     const uint8_t *data, size_t len, smtpcmd_cb cb, void *ctx);
+/* Would a segment at seq of len bytes be read now, in order, and bring
+ * bytes not read before?  (A retransmission, or one beyond a gap, would
+ * not.)  The protocol tests (smtpproto.h) judge only such segments. */
+bool smtpcmd_fresh(const struct smtpcmd *c, uint32_t seq, size_t len);
 /* Parse one complete line (without CR LF); for tests and the fuzzer. */
 enum smtpcmd_verb smtpcmd_parse(const char *line, size_t len,
     const char **arg, size_t *arglen);

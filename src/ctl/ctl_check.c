@@ -20,11 +20,12 @@
  * A/AAAA, its registered domain (libpsl, psl_latest like the daemon), the
  * client's PTR status from the gate's query, SPF for postmaster@HELO and
  * for up to HELO_PTR_SPF_MAX PTR names (spfcheck).  With --mail-from the
- * domain's A answer goes through helo_mail_judge.  Only pregreet and
- * trickle are left out: they need a session.  Nothing is changed
- * anywhere.  In observe mode ([gate] or [sniffer] enforce = no) a line
- * says so (JSON: "enforced", and "enforced" in "helo"); what follows it
- * is what enforce = yes would do.
+ * domain's A answer goes through helo_mail_judge.  Only the rules that
+ * judge a session (pregreet, pipelining, non-smtp, bare-lf, trickle:
+ * ctl_check_session_rules) are left out.  Nothing is changed anywhere.
+ * In observe mode ([gate] or [sniffer] enforce = no) a line says so
+ * (JSON: "enforced", and "enforced" in "helo"); what follows it is what
+ * enforce = yes would do.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -445,12 +446,26 @@ ctl_check_spf_text(int r)
 	    spfcheck_name((enum spfcheck_result)r);
 }
 
-/* What check leaves out of the sniffer's rules, ", "-separated. */
+/* The sniffer's rules that judge a session, not a name: its timing and
+ * its bytes (smtpproto.h, sniff_trickle.c).  check has no session. */
+static const enum conf_rule ctl_check_session_rules[] = {
+	RULE_PREGREET, RULE_PIPELINING, RULE_NON_SMTP, RULE_BARE_LF,
+	RULE_TRICKLE,
+};
+#define CTL_CHECK_SESSION_RULES \
+	(sizeof(ctl_check_session_rules) / sizeof(ctl_check_session_rules[0]))
+
+/* What check leaves out of the sniffer's rules, ", "-separated, in buf. */
 static const char *
-ctl_check_not_evaluated(const struct ctl_check *k)
+ctl_check_not_evaluated(const struct ctl_check *k, char *buf, size_t len)
 {
-	return k->psl_missing && k->dns_rules ? "no-domain (no public "
-	    "suffix list), pregreet, trickle" : "pregreet, trickle";
+	size_t off = (size_t)snprintf(buf, len, "%s", k->psl_missing &&
+	    k->dns_rules ? "no-domain (no public suffix list), " : "");
+
+	for (size_t i = 0; i < CTL_CHECK_SESSION_RULES && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    i ? ", " : "", conf_rule_name(ctl_check_session_rules[i]));
+	return buf;
 }
 
 static void
@@ -482,6 +497,8 @@ ctl_check_rules_json(struct ctl_json *j, const struct ctl_check *k,
 static void
 ctl_check_helo_text(FILE *f, const struct ctl_check *k, uint32_t broken)
 {
+	char notev[160];
+
 	fprintf(f, "helo %s: %s\n", k->helo_name[0] ? k->helo_name :
 	    "(not a host name)", broken ? "breaks rules" : "no rule broken");
 	if (k->dns_rules) {
@@ -523,7 +540,8 @@ ctl_check_helo_text(FILE *f, const struct ctl_check *k, uint32_t broken)
 	if (!k->c->conf.sniffer.enforce)
 		fprintf(f, "  observe mode ([sniffer] enforce = no): a strike "
 		    "is counted and logged, nobody is banned or cut\n");
-	fprintf(f, "  (not evaluated here: %s)\n", ctl_check_not_evaluated(k));
+	fprintf(f, "  (not evaluated here: %s)\n", ctl_check_not_evaluated(k,
+	    notev, sizeof(notev)));
 }
 
 /* The --helo part, as the JSON object member "helo". */
@@ -548,8 +566,9 @@ ctl_check_helo_json(struct ctl_json *j, const struct ctl_check *k,
 	ctl_check_rules_json(j, k, broken);
 	ctl_json_bool(j, "enforced", k->c->conf.sniffer.enforce);
 	ctl_json_arr(j, "not_evaluated");
-	ctl_json_str(j, NULL, "pregreet");
-	ctl_json_str(j, NULL, "trickle");
+	for (size_t i = 0; i < CTL_CHECK_SESSION_RULES; i++)
+		ctl_json_str(j, NULL, conf_rule_name(
+		    ctl_check_session_rules[i]));
 	if (k->psl_missing && k->dns_rules)
 		ctl_json_str(j, NULL, "no-domain");
 	ctl_json_end(j);

@@ -8,6 +8,7 @@
  * under 2 GiB, which the ruleset's packet bound guarantees.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "smtpcmd.h"
@@ -99,6 +100,17 @@ smtpcmd_parse(const char *line, size_t len, const char **arg, size_t *arglen)
 	}
 	if (smtpcmd_word(line, len, "STARTTLS"))
 		return SMTPCMD_STARTTLS;
+	/* Scanners, open-proxy probes and misdirected POP3 clients: no
+	 * SMTP client ever sends these verbs. */
+	if (smtpcmd_word(line, len, "GET") || smtpcmd_word(line, len,
+	    "POST") || smtpcmd_word(line, len, "HEAD") ||
+	    smtpcmd_word(line, len, "CONNECT") || smtpcmd_word(line, len,
+	    "USER")) {
+		for (i = 0; i < len && !smtpcmd_blank(line[i]); i++)
+			;
+		*arglen = i;
+		return SMTPCMD_NONSMTP;
+	}
 	if (smtpcmd_word(line, len, "DATA") || smtpcmd_word(line, len, "BDAT"))
 		return SMTPCMD_DATA;
 	return SMTPCMD_OTHER;
@@ -146,15 +158,18 @@ smtpcmd_opens_command(const uint8_t *data, size_t len)
 	return smtpcmd_opens(data, len, v, sizeof(v) / sizeof(v[0]));
 }
 
-/* One complete line in c->line: report it and update the end state. */
+/* One complete line in c->line: report it and update the end state; more
+ * says whether bytes of its segment follow its LF. */
 static void
-smtpcmd_line(struct smtpcmd *c, smtpcmd_cb cb, void *ctx)
+smtpcmd_line(struct smtpcmd *c, bool more, smtpcmd_cb cb, void *ctx)
 {
 	const char *arg;
 	size_t arglen, len = c->len;
 	enum smtpcmd_verb v;
 
-	if (len > 0 && c->line[len - 1] == '\r')
+	c->bare_lf = !(len > 0 && c->line[len - 1] == '\r');
+	c->more = more;
+	if (!c->bare_lf)
 		len--;
 	v = smtpcmd_parse(c->line, len, &arg, &arglen);
 	c->len = 0;
@@ -162,6 +177,7 @@ smtpcmd_line(struct smtpcmd *c, smtpcmd_cb cb, void *ctx)
 	if (v == SMTPCMD_HELO || v == SMTPCMD_EHLO)
 		c->greeted = true;
 	cb(ctx, v, arg, arglen);
+	c->bare_lf = c->more = false;
 	if (v == SMTPCMD_MAIL)
 		c->end = SMTPCMD_END_MAIL;
 	else if (v == SMTPCMD_STARTTLS)
@@ -201,7 +217,7 @@ smtpcmd_consume(struct smtpcmd *c, uint32_t seq, const uint8_t *data,
 					c->end = SMTPCMD_END_LINES;
 				continue;
 			}
-			smtpcmd_line(c, cb, ctx);
+			smtpcmd_line(c, i + 1 < len, cb, ctx);
 			continue;
 		}
 		if (c->skipping)
@@ -302,6 +318,18 @@ smtpcmd_feed(struct smtpcmd *c, uint32_t seq, const uint8_t *data,
 	smtpcmd_consume(c, seq, data, len, cb, ctx);
 	smtpcmd_drain(c, cb, ctx);
 	return c->end;
+}
+
+bool
+smtpcmd_fresh(const struct smtpcmd *c, uint32_t seq, size_t len)
+{
+	if (c->end != SMTPCMD_READING || len == 0 || len > INT32_MAX)
+		return false;
+	if (!c->started)
+		return true;
+	/* Starts at or before the next byte, and ends past it. */
+	return (int32_t)(seq - c->next_seq) <= 0 &&
+	    (int32_t)(seq + (uint32_t)len - c->next_seq) > 0;
 }
 
 enum smtpcmd_lack

@@ -47,8 +47,12 @@ conf_sniffer_defaults(struct conf_sniffer *s)
 	/* Weak signals: legitimate but sloppy senders show them too. */
 	s->rule[RULE_HELO_NO_RESOLVE] = ACTION_LOG;
 	s->rule[RULE_HELO_MISMATCH] = ACTION_LOG;
-	/* Not judged by this version (no key): never strikes. */
-	s->rule[RULE_PREGREET] = ACTION_OFF;
+	/* The protocol tests (smtpproto.h) are logged until the admin has
+	 * seen what they find among his own clients. */
+	s->rule[RULE_PREGREET] = ACTION_LOG;
+	s->rule[RULE_PIPELINING] = ACTION_LOG;
+	s->rule[RULE_NON_SMTP] = ACTION_LOG;
+	s->rule[RULE_BARE_LF] = ACTION_LOG;
 	s->spf_softfail_fails = true;
 	s->spf_neutral_fails = true;
 	for (i = 0; i < sizeof conf_default_providers /
@@ -234,6 +238,9 @@ static const char *const conf_rule_names[RULE_MAX] = {
 	[RULE_MAIL_FROM_NO_DOMAIN] = "mail-from-no-domain",
 	[RULE_PREGREET] = "pregreet",
 	[RULE_TRICKLE] = "trickle",
+	[RULE_PIPELINING] = "pipelining",
+	[RULE_NON_SMTP] = "non-smtp",
+	[RULE_BARE_LF] = "bare-lf",
 };
 
 const char *

@@ -717,6 +717,11 @@ static const struct conf_key conf_keys[] = {
 	RULE("no_ptr_far", RULE_NO_PTR_FAR),
 	RULE("mail_from_no_domain", RULE_MAIL_FROM_NO_DOMAIN),
 	RULE("trickle", RULE_TRICKLE),
+	/* the protocol tests (smtpproto.h) */
+	RULE("pregreet", RULE_PREGREET),
+	RULE("pipelining", RULE_PIPELINING),
+	RULE("non_smtp", RULE_NON_SMTP),
+	RULE("bare_lf", RULE_BARE_LF),
 	BOOL("sniffer", "spf_softfail_fails", sniffer.spf_softfail_fails),
 	BOOL("sniffer", "spf_neutral_fails", sniffer.spf_neutral_fails),
 	LIST("sniffer", "provider_domains", conf_keys_set_providers,

@@ -67,17 +67,39 @@ nftexpr_cmp_u8(struct nftnl_rule *r, uint32_t op, uint8_t v)
 int
 nftexpr_and(struct nftnl_rule *r, const void *mask, uint32_t len)
 {
-	struct nftnl_expr *e;
 	uint8_t zero[16] = { 0 };
 
 	if (len > sizeof(zero))
+		return -1;
+	return nftexpr_mask_xor(r, mask, zero, len);
+}
+
+int
+nftexpr_mask_xor(struct nftnl_rule *r, const void *mask, const void *xor,
+    uint32_t len)
+{
+	struct nftnl_expr *e;
+
+	if (len > 16)
 		return -1;
 	if ((e = nftnl_expr_alloc("bitwise")) != NULL) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
 		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+	}
+	return nftexpr_expr(r, e);
+}
+
+int
+nftexpr_meta_set(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
 	}
 	return nftexpr_expr(r, e);
 }

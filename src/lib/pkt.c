@@ -103,6 +103,7 @@ pkt_tcp(const uint8_t *buf, size_t off, size_t end, struct pkt *out,
 	out->sport = pkt_be16(t);
 	out->dport = pkt_be16(t + 2);
 	out->seq = pkt_be32(t + 4);
+	out->ack = pkt_be32(t + 8);
 	out->tcp_flags = t[13];
 	out->payload = t + doff;
 	out->payload_len = end - off - doff;

@@ -497,6 +497,33 @@ nftrules_rule_sniff(struct nl_batch *b, const struct nftrules_conf *c,
 		    acks[i].v6 ? "ip6" : "ip", acks[i].len, acks[i].doff >> 4);
 		(void)nftrules_rule_add(b, r, f, text);
 	}
+	/*
+	 * What the server had sent when this client packet came: its
+	 * conntrack reply-direction packet count (accounting is on: chain
+	 * gate's ct packets match turned it on) into the packet mark, which
+	 * the queue hands the sniffer.  Packet 1 is the SYN-ACK, 2 the
+	 * banner; the server's packets are counted at output before they
+	 * leave, so the count is exact for the pregreet and pipelining
+	 * tests (smtpproto.h), and no packet of the server is ever queued
+	 * or held: the banner is never delayed.
+	 */
+	for (unsigned n = 1; n <= 2; n++) {
+		uint32_t keep = ~MARK_MASK, stage = n == 1 ? MARK_SRV_SYNACK :
+		    MARK_SRV_BANNER;
+
+		if ((r = nftrules_rule_new(c->table, NFTRULES_SNIFF_CHAIN)) ==
+		    NULL)
+			goto oom;
+		f = nftexpr_ct(r, NFT_CT_PKTS, 1);
+		f |= nftexpr_hton64(r);
+		f |= nftexpr_cmp_u64be(r, NFT_CMP_EQ, n);
+		f |= nftexpr_meta(r, NFT_META_MARK);
+		f |= nftexpr_mask_xor(r, &keep, &stage, sizeof(stage));
+		f |= nftexpr_meta_set(r, NFT_META_MARK);
+		snprintf(text, sizeof(text), "ct reply packets %u meta mark set "
+		    "meta mark & 0xff00ffff | 0x%08x", n, stage);
+		(void)nftrules_rule_add(b, r, f, text);
+	}
 	if ((r = nftrules_rule_new(c->table, NFTRULES_SNIFF_CHAIN)) == NULL)
 		goto oom;
 	f = nftexpr_counter(r);

@@ -112,7 +112,7 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 		f->done = true;
 	}
 	if (f != NULL)
-		sniff_read_packet(s, f, &p, fin, pd);
+		sniff_read_packet(s, f, &p, qp->mark, fin, pd);
 	if (f != NULL && f->done) {
 		s->st.marked++;
 		queue_verdict_mark(s->q, qp->id, true,

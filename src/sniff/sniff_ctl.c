@@ -54,7 +54,8 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    "bans=%llu observed_bans=%llu offenders=%zu dns_queries=%llu "
 	    "spf_queries=%llu "
 	    "spf_errors=%llu overload=%llu clean_hits=%llu cuts=%llu "
-	    "cut_errors=%llu trickles=%llu lost_packets=%llu "
+	    "cut_errors=%llu trickles=%llu pregreets=%llu protocol=%llu "
+	    "lost_packets=%llu "
 	    "ct_queries=%llu ct_errors=%llu state_saves=%llu state_errors=%llu "
 	    "state_save_ms=%llu verdict_p50_us=%llu "
 	    "verdict_p99_us=%llu verdict_max_us=%llu loop_stall_max_us=%llu "
@@ -85,6 +86,8 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)st->cuts,
 	    (unsigned long long)st->cut_errors,
 	    (unsigned long long)st->trickles,
+	    (unsigned long long)st->pregreets,
+	    (unsigned long long)st->protocol,
 	    (unsigned long long)st->lost_packets,
 	    (unsigned long long)st->ct_queries,
 	    (unsigned long long)st->ct_errors,

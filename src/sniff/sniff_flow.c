@@ -161,6 +161,7 @@ sniff_flow_new(struct sniff *s, const struct pkt *p)
 	f->dport = p->dport;
 	f->loss_gen = s->loss_gen;
 	smtpcmd_init(f->cmd);
+	smtpproto_init(&f->proto);
 	slot = sniff_flow_slot(s, &p->src, p->sport, p->dport);
 	f->next = *slot;
 	*slot = f;

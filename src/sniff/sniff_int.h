@@ -4,7 +4,8 @@
  *
  *   sniff.c          set-up, shutdown, reload, the queue callback, the tick
  *   sniff_flow.c     the flow table, its two LRU lists, expiry, sessions
- *   sniff_read.c     which sessions are read, reassembly, the lines to judge
+ *   sniff_read.c     which sessions are read, reassembly, the lines to
+ *                    judge, the protocol tests (smtpproto.h)
  *   sniff_trickle.c  the suspects, their conntrack questions, trickle
  *   sniff_ct.c       conntrack questions (ctnetlink)
  *   sniff_judge.c    HELO and MAIL FROM judgments and their DNS/SPF lookups
@@ -37,6 +38,7 @@
 #include "queue.h"
 #include "siphash.h"
 #include "smtpcmd.h"
+#include "smtpproto.h"
 #include "spfcheck.h"
 #include "strikes.h"
 
@@ -76,6 +78,8 @@ struct sniff_flow {
 	bool suspect;				/* on s->suspects */
 	struct sniff_flow *sus_prev, *sus_next;
 	int64_t ct_next_ms;			/* next look in conntrack */
+	struct smtpproto proto;			/* the protocol tests, while
+						 * read from its start */
 };
 
 struct sniff_stats {
@@ -99,6 +103,8 @@ struct sniff_stats {
 	uint64_t clean_hits;		/* DNS/SPF skipped: judged clean */
 	uint64_t cuts, cut_errors;	/* sessions cut (cut_session) */
 	uint64_t trickles;		/* sessions judged trickle */
+	uint64_t pregreets;		/* sessions that talked first */
+	uint64_t protocol;		/* pipelining, non-smtp, bare-lf found */
 	uint64_t lost_packets;		/* queued, never delivered to us
 					 * (gaps in the queue's packet ids) */
 	uint64_t ct_queries, ct_errors;	/* conntrack questions */
@@ -174,12 +180,14 @@ struct sniff_pending;
 /* The buffer of one packet's lines to judge (8 KiB); NULL on out of
  * memory, freed with free(). */
 struct sniff_pending *sniff_read_pending_new(void);
-/* Packet p of flow f (FIN or RST when fin): its first data decides
+/* Packet p of flow f (FIN or RST when fin; mark: its packet mark, which
+ * says what the server had sent, marks.h): its first data decides
  * whether the session is read, its payload is reassembled, and f->done
- * says whether the verdict carries the mark.  The lines to judge, and a
- * trickle finding, go to pd, for sniff_read_judge after the verdict. */
+ * says whether the verdict carries the mark.  The lines to judge, a
+ * trickle finding and the protocol tests' findings go to pd, for
+ * sniff_read_judge after the verdict. */
 void sniff_read_packet(struct sniff *s, struct sniff_flow *f,
-    const struct pkt *p, bool fin, struct sniff_pending *pd);
+    const struct pkt *p, uint32_t mark, bool fin, struct sniff_pending *pd);
 /* Judge what sniff_read_packet put in pd. */
 void sniff_read_judge(struct sniff *s, struct sniff_pending *pd);
 

@@ -19,13 +19,26 @@
  * line where a command is expected, so it is read only when its data
  * begins with a command and is never judged trickle.
  *
+ * The protocol tests (smtpproto.h: pregreet, pipelining, non-smtp,
+ * bare-lf) run on a session read from its start, as its bytes are
+ * reassembled: each segment that brings fresh bytes in order is judged
+ * with what the server had sent when it came, which the ruleset put in
+ * its packet mark (marks.h, from conntrack's reply-direction count: no
+ * packet of the server is ever queued, so nothing is delayed), then each
+ * line with its line ending and whether more of its segment followed.
+ * Their findings wait in pd like the lines, and are judged after the
+ * verdict (sniff_strike_hit) once the packet's HELO lines were, so that
+ * the log line names the HELO.
+ *
  * The one struct sniff_pending (s->pending, 8 KiB) is reused for every
  * packet: the queue callback is never re-entered.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "marks.h"
 #include "sniff_int.h"
 
 #define SNIFF_PENDING_MAX	8	/* HELO/MAIL lines judged per packet */
@@ -36,6 +49,9 @@
 struct sniff_pending {
 	struct sniff_flow *f;
 	enum smtpcmd_lack trickle;	/* a trickle finding to judge */
+	bool proto_on;			/* a protocol test is on */
+	unsigned proto;			/* SMTPPROTO_* findings to judge */
+	char verb[12];			/* non-smtp: the verb, printable */
 	size_t n;
 	struct {
 		enum smtpcmd_verb v;
@@ -59,6 +75,20 @@ sniff_read_line(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
 	s->st.lines++;
 	if (v == SMTPCMD_TOOLONG)
 		s->st.toolong++;
+	if (pd->proto_on && pd->f->from_start) {
+		unsigned n = smtpproto_line(&pd->f->proto, v,
+		    pd->f->cmd->bare_lf, pd->f->cmd->more);
+
+		if (n & SMTPPROTO_NONSMTP) {
+			size_t i;
+
+			for (i = 0; i < len && i + 1 < sizeof(pd->verb); i++)
+				pd->verb[i] = arg[i] > ' ' && arg[i] < 0x7f ?
+				    arg[i] : '?';
+			pd->verb[i] = '\0';
+		}
+		pd->proto |= n;
+	}
 	if (v != SMTPCMD_HELO && v != SMTPCMD_EHLO && v != SMTPCMD_MAIL)
 		return;
 	if (pd->n == SNIFF_PENDING_MAX || len > SMTPCMD_LINE_MAX) {
@@ -130,6 +160,28 @@ sniff_read_first(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
 	f->done = true;
 }
 
+/* Is any of the protocol tests on? */
+static bool
+sniff_read_proto_on(const struct sniff *s)
+{
+	const enum action *r = s->conf.sniffer.rule;
+
+	return r[RULE_PREGREET] != ACTION_OFF ||
+	    r[RULE_PIPELINING] != ACTION_OFF ||
+	    r[RULE_NON_SMTP] != ACTION_OFF || r[RULE_BARE_LF] != ACTION_OFF;
+}
+
+/* What the server had sent when a packet with this mark came (marks.h). */
+static enum smtpproto_server
+sniff_read_server(uint32_t mark)
+{
+	switch (mark & MARK_MASK) {
+	case MARK_SRV_SYNACK:	return SMTPPROTO_SRV_SYNACK;
+	case MARK_SRV_BANNER:	return SMTPPROTO_SRV_BANNER;
+	default:		return SMTPPROTO_SRV_MORE;
+	}
+}
+
 /* Queued packets the sniffer reads per session: ct original packets 3..N
  * of the ruleset. */
 static uint32_t
@@ -140,16 +192,23 @@ sniff_read_window(const struct sniff *s)
 
 void
 sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
-    bool fin, struct sniff_pending *pd)
+    uint32_t mark, bool fin, struct sniff_pending *pd)
 {
 	pd->f = f;
 	pd->n = 0;
 	pd->trickle = SMTPCMD_LACKS_NOTHING;
+	pd->proto = 0;
+	pd->proto_on = sniff_read_proto_on(s);
 	f->npkts++;
 	if (!f->done && p->payload_len > 0 && !f->cmd->started)
 		sniff_read_first(s, f, p);
-	if (!f->done && p->payload_len > 0 && !p->truncated)
+	if (!f->done && p->payload_len > 0 && !p->truncated) {
+		if (pd->proto_on && f->from_start && smtpcmd_fresh(f->cmd,
+		    p->seq, p->payload_len))
+			pd->proto |= smtpproto_segment(&f->proto,
+			    sniff_read_server(mark), p->ack);
 		sniff_read_payload(s, f, p, pd);
+	}
 	if (!f->done) {
 		uint32_t w = sniff_read_window(s);
 		bool last = w > 0 && f->npkts >= w;
@@ -159,6 +218,46 @@ sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 		pd->trickle = sniff_trickle_packet(s, f, last, fin);
 		if (last)
 			f->done = true;
+	}
+}
+
+/* The protocol tests' findings of one packet, each a rule hit. */
+static void
+sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
+    const struct sniff_pending *pd)
+{
+	const enum action *r = s->conf.sniffer.rule;
+	unsigned found = pd->proto;
+	char extra[64];
+
+	/* Counted only when the rule is on (the others ran the tests). */
+	if (r[RULE_PREGREET] == ACTION_OFF)
+		found &= ~SMTPPROTO_PREGREET;
+	if (r[RULE_PIPELINING] == ACTION_OFF)
+		found &= ~SMTPPROTO_PIPELINING;
+	if (r[RULE_NON_SMTP] == ACTION_OFF)
+		found &= ~SMTPPROTO_NONSMTP;
+	if (r[RULE_BARE_LF] == ACTION_OFF)
+		found &= ~SMTPPROTO_BARE_LF;
+	if (found & SMTPPROTO_PREGREET) {
+		s->st.pregreets++;
+		sniff_strike_hit(s, f->ss, RULE_PREGREET, " server=synack");
+	}
+	if (found & SMTPPROTO_PIPELINING) {
+		s->st.protocol++;
+		snprintf(extra, sizeof(extra), " after=%s",
+		    smtpproto_pipe_name(f->proto.pipe));
+		sniff_strike_hit(s, f->ss, RULE_PIPELINING, extra);
+	}
+	if (found & SMTPPROTO_NONSMTP) {
+		s->st.protocol++;
+		snprintf(extra, sizeof(extra), " command=%s", pd->verb[0] ?
+		    pd->verb : "-");
+		sniff_strike_hit(s, f->ss, RULE_NON_SMTP, extra);
+	}
+	if (found & SMTPPROTO_BARE_LF) {
+		s->st.protocol++;
+		sniff_strike_hit(s, f->ss, RULE_BARE_LF, "");
 	}
 }
 
@@ -180,4 +279,6 @@ sniff_read_judge(struct sniff *s, struct sniff_pending *pd)
 			    pd->line[i].len);
 		}
 	}
+	if (pd->proto != 0)
+		sniff_read_proto_judge(s, f, pd);
 }

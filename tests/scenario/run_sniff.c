@@ -12,11 +12,16 @@
  * The sniffer's own steps, beside scn.c's:
  *   conn NAME from ADDR:PORT to ADDR:PORT
  *       a session (no packet); its client's sequence numbers start at 1000
- *   send ID NAME "BYTES" [gap N] [seq N] [flags F]
+ *   send ID NAME "BYTES" [gap N] [seq N] [flags F] [server S]
  *       the client's next segment (C escapes; flags default PA) queued
  *       with packet id ID; gap N leaves N bytes unsent before it; seq N
  *       sends it at sequence number N instead (its first byte is 1000),
- *       the next segment following the furthest byte sent
+ *       the next segment following the furthest byte sent; server S is
+ *       what the server had sent when it came, as the ruleset marks it
+ *       (synack: its SYN-ACK only, banner: one packet since, more: no
+ *       mark, the default); its acknowledgment number grows by 100 with
+ *       every segment (a reply came before it) unless "ack same" keeps
+ *       the last one (nothing came from the server since)
  *   fin ID NAME | rst ID NAME
  *   conntrack NAME packets N [state S] | conntrack NAME gone
  *       what conntrack says of the session from now on (S: established,
@@ -49,6 +54,7 @@
 
 #include "control.h"
 #include "fake.h"
+#include "marks.h"
 #include "pkt.h"
 #include "scn.h"
 #include "sniff.h"
@@ -62,6 +68,8 @@ struct rsniff_conn {
 	struct addr client, local;
 	uint16_t cport, lport;
 	uint32_t seq;			/* the client's next sequence number */
+	uint32_t ack;			/* its acknowledgment number: what it
+					 * has received from the server */
 };
 
 static struct {
@@ -171,13 +179,14 @@ rsniff_step_conn(struct scn *sc, int argc, char **argv)
 		return scn_fail(sc, "bad addresses (want ADDR:PORT, one "
 		    "family)");
 	c->seq = 1000;
+	c->ack = 5000;
 	rsniff.nconn++;
 	return 0;
 }
 
 static int
 rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
-    uint8_t flags, const uint8_t *payload, size_t plen)
+    uint8_t flags, uint32_t mark, const uint8_t *payload, size_t plen)
 {
 	uint8_t pkt[8192];
 	uint16_t hw;
@@ -188,7 +197,18 @@ rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
 	if ((len = scn_packet(pkt, sizeof(pkt), &c->client, c->cport,
 	    &c->local, c->lport, flags, c->seq, payload, plen, &hw)) == 0)
 		return scn_fail(sc, "cannot build the packet");
-	if (fake_queue_inject((uint32_t)id, hw, 0, pkt, len) == -1)
+	{
+		/* The ACK number: the TCP header follows a bare IP header. */
+		size_t t = c->client.family == AF_INET ? 20 : 40;
+
+		if (len < t + 12)
+			return scn_fail(sc, "packet too short for its ACK");
+		pkt[t + 8] = (uint8_t)(c->ack >> 24);
+		pkt[t + 9] = (uint8_t)(c->ack >> 16);
+		pkt[t + 10] = (uint8_t)(c->ack >> 8);
+		pkt[t + 11] = (uint8_t)c->ack;
+	}
+	if (fake_queue_inject((uint32_t)id, hw, mark, pkt, len) == -1)
 		return scn_fail(sc, "packet id %llu used already, or no queue "
 		    "bound", id);
 	c->seq += (uint32_t)plen + ((flags & (PKT_TCP_FIN | PKT_TCP_SYN)) ?
@@ -196,7 +216,7 @@ rsniff_send(struct scn *sc, unsigned long long id, struct rsniff_conn *c,
 	return 0;
 }
 
-/* send ID NAME "BYTES" [gap N] [seq N] [flags F] */
+/* send ID NAME "BYTES" [gap N] [seq N] [flags F] [server S] [ack same] */
 static int
 rsniff_step_send(struct scn *sc, int argc, char **argv)
 {
@@ -206,11 +226,13 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 	uint8_t data[4096];
 	ssize_t n;
 	int flags = PKT_TCP_PSH | PKT_TCP_ACK;
+	uint32_t mark = 0;
+	bool ack_same = false;
 
 	if (argc < 4 || (argc - 4) % 2 != 0 ||
 	    scn_number(argv[1], UINT32_MAX, &id) == -1)
 		return scn_fail(sc, "usage: send ID NAME \"BYTES\" [gap N] "
-		    "[seq N] [flags F]");
+		    "[seq N] [flags F] [server synack|banner|more] [ack same]");
 	if ((c = rsniff_conn(sc, argv[2])) == NULL)
 		return -1;
 	if ((n = scn_unescape(argv[3], data, sizeof(data))) < 0)
@@ -227,15 +249,30 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 		if (strcmp(argv[i], "flags") == 0 &&
 		    (flags = scn_tcp_flags(argv[i + 1])) != -1)
 			continue;
+		if (strcmp(argv[i], "server") == 0 &&
+		    (strcmp(argv[i + 1], "synack") == 0 ||
+		    strcmp(argv[i + 1], "banner") == 0 ||
+		    strcmp(argv[i + 1], "more") == 0)) {
+			mark = argv[i + 1][0] == 's' ? MARK_SRV_SYNACK :
+			    argv[i + 1][0] == 'b' ? MARK_SRV_BANNER : 0;
+			continue;
+		}
+		if (strcmp(argv[i], "ack") == 0 &&
+		    strcmp(argv[i + 1], "same") == 0) {
+			ack_same = true;
+			continue;
+		}
 		return scn_fail(sc, "bad %s %s", argv[i], argv[i + 1]);
 	}
+	if (!ack_same)
+		c->ack += 100;
 	if (has_at) {
 		/* Anywhere in the stream (a head after its tail, a
 		 * retransmission); the next segment follows the furthest. */
 		uint32_t next = c->seq;
 
 		c->seq = (uint32_t)at;
-		if (rsniff_send(sc, id, c, (uint8_t)flags, data,
+		if (rsniff_send(sc, id, c, (uint8_t)flags, mark, data,
 		    (size_t)n) == -1)
 			return -1;
 		if ((int32_t)(next - c->seq) > 0)
@@ -243,7 +280,7 @@ rsniff_step_send(struct scn *sc, int argc, char **argv)
 		return 0;
 	}
 	c->seq += (uint32_t)gap;
-	return rsniff_send(sc, id, c, (uint8_t)flags, data, (size_t)n);
+	return rsniff_send(sc, id, c, (uint8_t)flags, mark, data, (size_t)n);
 }
 
 /* fin ID NAME | rst ID NAME */
@@ -258,7 +295,7 @@ rsniff_step_end(struct scn *sc, int argc, char **argv)
 	if ((c = rsniff_conn(sc, argv[2])) == NULL)
 		return -1;
 	return rsniff_send(sc, id, c, strcmp(argv[0], "fin") == 0 ?
-	    PKT_TCP_FIN | PKT_TCP_ACK : PKT_TCP_RST, NULL, 0);
+	    PKT_TCP_FIN | PKT_TCP_ACK : PKT_TCP_RST, 0, NULL, 0);
 }
 
 static const struct {

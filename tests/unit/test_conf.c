@@ -267,8 +267,11 @@ static const char golden_defaults[] =
     "sniffer.helo-mismatch=log\n"
     "sniffer.no-ptr-far=offend\n"
     "sniffer.mail-from-no-domain=offend\n"
-    "sniffer.pregreet=off\n"
+    "sniffer.pregreet=log\n"
     "sniffer.trickle=offend\n"
+    "sniffer.pipelining=log\n"
+    "sniffer.non-smtp=log\n"
+    "sniffer.bare-lf=log\n"
     "sniffer.spf_softfail_fails=1\n"
     "sniffer.spf_neutral_fails=1\n"
     "sniffer.provider_domains=gmail.com googlemail.com google.com "
@@ -344,6 +347,10 @@ static const struct good_case good_cases[] = {
 	    { "sniffer.trickle=log\n" } },
 	{ "sniffer trickle off", "[sniffer]\ntrickle = off\n",
 	    { "sniffer.trickle=off\n" } },
+	{ "sniffer protocol tests", "[sniffer]\npregreet = offend\n"
+	    "pipelining = offend\nnon_smtp = off\nbare_lf = offend\n",
+	    { "sniffer.pregreet=offend\n", "sniffer.pipelining=offend\n",
+	    "sniffer.non-smtp=off\n", "sniffer.bare-lf=offend\n" } },
 	{ "sniffer state saved every 5 minutes",
 	    "[sniffer]\nstate_save_interval = 5m\n",
 	    { "sniffer.state_save_interval_s=300\n" } },
@@ -637,8 +644,12 @@ static const struct bad_case bad_cases[] = {
 	    "ptr_providers_mode = replace\n",
 	    "%s:3: [gate] ptr_providers_mode: replace needs a ptr_providers "
 	    "file (the built-in table would be replaced by nothing)" },
-	{ "sniffer pregreet has no key", "[sniffer]\npregreet = offend\n",
-	    "%s:2: [sniffer] pregreet: unknown key" },
+	{ "sniffer pregreet ban is no action", "[sniffer]\npregreet = ban\n",
+	    "%s:2: [sniffer] pregreet: unknown action 'ban' (want offend, log "
+	    "or off)" },
+	{ "sniffer non_smtp reject not allowed", "[sniffer]\nnon_smtp = "
+	    "reject\n", "%s:2: [sniffer] non_smtp: action 'reject' not "
+	    "allowed here (want offend, log or off)" },
 	{ "sniffer trickle reject not allowed", "[sniffer]\ntrickle = "
 	    "reject\n", "%s:2: [sniffer] trickle: action 'reject' not "
 	    "allowed here (want offend, log or off)" },

@@ -393,12 +393,30 @@ run_trunc(void **state)
 		    t->name);
 }
 
+/* The acknowledgment number, host order (the protocol tests read it). */
+static void
+run_ack(void **state)
+{
+	uint8_t b[sizeof(v4_syn)];
+	struct pkt p;
+	const char *why = NULL;
+
+	(void)state;
+	memcpy(b, v4_syn, sizeof(b));
+	b[28] = 0x89; b[29] = 0xab; b[30] = 0xcd; b[31] = 0xef;
+	if (pkt_parse(b, sizeof(b), &p, &why) != 0)
+		fail_msg("ack: got %s, want a parse", why);
+	if (p.ack != 0x89abcdefu || p.seq != 1000)
+		fail_msg("ack: got ack 0x%08x seq %u, want 0x89abcdef 1000",
+		    p.ack, p.seq);
+}
+
 int
 main(void)
 {
 	size_t nc = sizeof(cases) / sizeof(cases[0]);
 	size_t nt = sizeof(truncs) / sizeof(truncs[0]);
-	struct CMUnitTest *tests = calloc(nc + nt, sizeof(*tests));
+	struct CMUnitTest *tests = calloc(nc + nt + 1, sizeof(*tests));
 	size_t i;
 	int rc;
 
@@ -414,7 +432,9 @@ main(void)
 		tests[nc + i].test_func = run_trunc;
 		tests[nc + i].initial_state = (void *)&truncs[i];
 	}
-	rc = _cmocka_run_group_tests("pkt", tests, nc + nt, NULL, NULL);
+	tests[nc + nt].name = "acknowledgment number";
+	tests[nc + nt].test_func = run_ack;
+	rc = _cmocka_run_group_tests("pkt", tests, nc + nt + 1, NULL, NULL);
 	free(tests);
 	return rc;
 }

@@ -142,6 +142,11 @@ static const struct cmd_case cases[] = {
 	    SMTPCMD_END_MAIL, "nothing" },
 	{ "nothing read lacks nothing", { END }, "", SMTPCMD_READING,
 	    "nothing" },
+	{ "HTTP and proxy verbs are no SMTP", { { 0, "GET / HTTP/1.0\r\n"
+	    "CONNECT a:25 HTTP/1.1\r\nPOST /x\r\nHEAD /\r\nUSER me\r\n"
+	    "get\r\nGETX\r\n", 0 }, END },
+	    "NONSMTP:|NONSMTP:|NONSMTP:|NONSMTP:|NONSMTP:|NONSMTP:|OTHER:",
+	    SMTPCMD_READING, NULL },
 };
 
 static const char *
@@ -153,6 +158,7 @@ verb_name(enum smtpcmd_verb v)
 	case SMTPCMD_MAIL: return "MAIL";
 	case SMTPCMD_STARTTLS: return "STARTTLS";
 	case SMTPCMD_DATA: return "DATA";
+	case SMTPCMD_NONSMTP: return "NONSMTP";
 	case SMTPCMD_OTHER: return "OTHER";
 	case SMTPCMD_TOOLONG: return "TOOLONG";
 	}
@@ -175,7 +181,7 @@ record(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
 	snprintf(g->buf + off, sizeof(g->buf) - off, "%s%s:", off ? "|" : "",
 	    verb_name(v));
 	if (v == SMTPCMD_OTHER || v == SMTPCMD_TOOLONG || v == SMTPCMD_DATA ||
-	    v == SMTPCMD_STARTTLS)
+	    v == SMTPCMD_STARTTLS || v == SMTPCMD_NONSMTP)
 		return;
 	off = strlen(g->buf);
 	for (size_t i = 0; i < len && off + 1 < sizeof(g->buf); i++)
@@ -393,11 +399,98 @@ test_opens(void **state)
 		    c->command);
 }
 
+/* Per line, inside the callback: bare_lf and more. */
+struct flags_got {
+	const struct smtpcmd *c;
+	char buf[64];
+};
+
+static void
+record_flags(void *ctx, enum smtpcmd_verb v, const char *arg, size_t len)
+{
+	struct flags_got *g = ctx;
+	size_t off = strlen(g->buf);
+
+	(void)v;
+	(void)arg;
+	(void)len;
+	snprintf(g->buf + off, sizeof(g->buf) - off, "%s%s%s", off ? "|" : "",
+	    g->c->bare_lf ? "lf" : "crlf", g->c->more ? "+" : "");
+}
+
+static void
+test_line_flags(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *segs[3];
+		const char *want;
+	} k[] = {
+		{ "one line", { "EHLO a\r\n" }, "crlf" },
+		{ "bare LF", { "EHLO a\n" }, "lf" },
+		{ "pipelined", { "EHLO a\r\nMAIL FROM:<>\r\n" }, "crlf+|crlf" },
+		{ "pipelined, bare", { "EHLO a\nQUIT\n" }, "lf+|lf" },
+		{ "tail only is more", { "EHLO a\r\nMA", "IL\r\n" },
+		    "crlf+|crlf" },
+		{ "line per segment", { "NOOP\r\n", "EHLO a\r\n" },
+		    "crlf|crlf" },
+		{ "empty bare line", { "\n" }, "lf" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		struct smtpcmd c;
+		struct flags_got g = { .c = &c, .buf = "" };
+		uint32_t seq = ISN;
+
+		smtpcmd_init(&c);
+		for (size_t j = 0; j < 3 && k[i].segs[j] != NULL; j++) {
+			size_t len = strlen(k[i].segs[j]);
+
+			(void)smtpcmd_feed(&c, seq, (const uint8_t *)
+			    k[i].segs[j], len, record_flags, &g);
+			seq += (uint32_t)len;
+		}
+		if (strcmp(g.buf, k[i].want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", k[i].name,
+			    g.buf, k[i].want);
+		if (c.bare_lf || c.more)
+			fail_msg("%s: flags left set after the callback",
+			    k[i].name);
+	}
+}
+
+/* smtpcmd_fresh: in order with new bytes, or not. */
+static void
+test_fresh(void **state)
+{
+	struct smtpcmd c;
+	struct got g = { .buf = "" };
+
+	(void)state;
+	smtpcmd_init(&c);
+	if (!smtpcmd_fresh(&c, ISN, 4) || smtpcmd_fresh(&c, ISN, 0))
+		fail_msg("before the first segment: got not fresh, want fresh "
+		    "(and an empty one never)");
+	feed(&c, ISN, "EHLO", 4, &g);
+	if (smtpcmd_fresh(&c, ISN, 4))
+		fail_msg("a retransmission: got fresh, want not");
+	if (!smtpcmd_fresh(&c, ISN + 2, 4))
+		fail_msg("partly new: got not fresh, want fresh");
+	if (!smtpcmd_fresh(&c, ISN + 4, 4))
+		fail_msg("the next bytes: got not fresh, want fresh");
+	if (smtpcmd_fresh(&c, ISN + 5, 4))
+		fail_msg("beyond a gap: got fresh, want not");
+	feed(&c, ISN + 4, " a\r\nMAIL FROM:<>\r\n", 18, &g);
+	if (smtpcmd_fresh(&c, ISN + 22, 4))
+		fail_msg("after the end: got fresh, want not");
+}
+
 int
 main(void)
 {
 	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) +
-	    sizeof(opens_cases) / sizeof(opens_cases[0]) + 5];
+	    sizeof(opens_cases) / sizeof(opens_cases[0]) + 7];
 	char names[sizeof(opens_cases) / sizeof(opens_cases[0])][96];
 	size_t n = 0;
 
@@ -408,6 +501,8 @@ main(void)
 		n++;
 	}
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_too_long);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_line_flags);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_fresh);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_trickle);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_max_lines);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_ooo_overflow);

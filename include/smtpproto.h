@@ -1,0 +1,103 @@
+/*
+ * smtpproto.h - the passive protocol tests of one SMTP session, pure (no
+ * I/O): pregreet, pipelining where the client cannot know it is offered,
+ * a non-SMTP first command, bare LF line endings.  Postfix's postscreen
+ * judges these by speaking SMTP itself (which forces every new client to
+ * reconnect); here they are read from the client's segments and from
+ * what the server had sent when each segment reached the gateway.
+ *
+ * What the server had sent is the conntrack entry's reply-direction
+ * packet count at the moment the client's segment passed the input hook
+ * (the ruleset turns it into a packet mark, marks.h, so it is exact and
+ * costs the server nothing: no packet of the server is ever held or
+ * queued).  Packet 1 of the reply direction is the SYN-ACK; the next one
+ * the server sends unasked is its banner; the one after that its first
+ * reply (or an ACK).  A count can only be too high for these tests
+ * (retransmitted SYN-ACKs, a banner in two packets, a pure ACK before a
+ * reply): each test then finds nothing, so no legitimate client is ever
+ * judged by a miscount.
+ *
+ * The caller feeds, for each client segment that brings bytes not read
+ * before, in order (smtpcmd_fresh), smtpproto_segment with what the
+ * server had sent and the segment's acknowledgment number, then each line the reassembler reports for it
+ * (smtpproto_line, with smtpcmd's bare_lf and more).  Each returns the
+ * findings it made now (SMTPPROTO_* bits); every finding is made once a
+ * session.
+ *
+ *   pregreet    the session's first bytes came while the server had sent
+ *               nothing but its SYN-ACK (before the banner left).
+ *   pipelining  a command sent before the reply to the one before it
+ *               could have come, when the client cannot know PIPELINING
+ *               is offered: more bytes after a line in the same segment
+ *               before an EHLO was answered (right after the banner, or
+ *               after HELO, whose reply offers no extensions), or a
+ *               segment after a complete command whose acknowledgment
+ *               number is that of the command's own segment (the client
+ *               had received no byte from the server since it sent the
+ *               command: exact, whatever the server sent), or that came
+ *               while the server had sent no packet since its banner.
+ *               After the reply to EHLO, pipelining is allowed (RFC
+ *               2920).
+ *   non-smtp    the first command is GET, POST, HEAD, CONNECT or USER.
+ *   bare-lf     a command line ended in LF without CR (RFC 5321 2.3.8).
+ */
+#ifndef SMTPGATE_SMTPPROTO_H
+#define SMTPGATE_SMTPPROTO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smtpcmd.h"
+
+/* What the server had sent when a client segment reached the gateway. */
+enum smtpproto_server {
+	SMTPPROTO_SRV_SYNACK,	/* its SYN-ACK only: no banner yet */
+	SMTPPROTO_SRV_BANNER,	/* one packet since: the banner */
+	SMTPPROTO_SRV_MORE,	/* more, or not known */
+};
+
+#define SMTPPROTO_PREGREET	0x1u
+#define SMTPPROTO_PIPELINING	0x2u
+#define SMTPPROTO_NONSMTP	0x4u
+#define SMTPPROTO_BARE_LF	0x8u
+
+/* Why a pipelining finding was made (for the log). */
+enum smtpproto_pipe {
+	SMTPPROTO_PIPE_NONE,
+	SMTPPROTO_PIPE_BANNER,	/* before the reply to a command sent
+				 * after the banner (no EHLO answered) */
+	SMTPPROTO_PIPE_HELO,	/* after HELO: PIPELINING never offered */
+	SMTPPROTO_PIPE_EHLO,	/* before the reply to EHLO */
+};
+
+struct smtpproto {
+	bool seg_seen;		/* a segment with bytes came */
+	bool answered;		/* the server sent a packet after its
+				 * banner while a command was complete */
+	bool greeting;		/* a HELO/EHLO completed, reply not seen */
+	bool greeted;		/* a HELO/EHLO completed */
+	bool ehlo;		/* the last greeting was EHLO */
+	bool pipelining_ok;	/* EHLO answered: pipelining allowed */
+	uint32_t lines;		/* command lines completed */
+	uint32_t seg_ack;	/* the current segment's ACK number */
+	uint32_t cmd_ack;	/* that of the segment where the last
+				 * command line completed */
+	unsigned found;		/* SMTPPROTO_* made so far */
+	enum smtpproto_pipe pipe;	/* why pipelining was found */
+	enum smtpproto_server first;	/* at the first segment */
+};
+
+void smtpproto_init(struct smtpproto *p);
+/* A client segment with fresh bytes (its TCP acknowledgment number ack),
+ * before its lines: findings made. */
+unsigned smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv,
+    uint32_t ack);
+/* One line it completed (smtpcmd's verb, bare_lf, more): findings made. */
+unsigned smtpproto_line(struct smtpproto *p, enum smtpcmd_verb v,
+    bool bare_lf, bool more);
+/* "banner", "helo", "ehlo", "-". */
+const char *smtpproto_pipe_name(enum smtpproto_pipe w);
+/* "synack", "banner", "more". */
+const char *smtpproto_server_name(enum smtpproto_server s);
+
+#endif
