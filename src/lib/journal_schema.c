@@ -43,7 +43,6 @@ static const char journal_schema_v1[] =
 	" action  TEXT    NOT NULL"
 	");"
 	"CREATE INDEX finding_attempt ON finding(attempt);"
-	"CREATE INDEX finding_rule ON finding(rule);"
 	"CREATE TABLE outcome ("
 	" id     INTEGER PRIMARY KEY,"
 	" t      INTEGER NOT NULL,"

@@ -24,7 +24,6 @@ static const char fx_schema[] =
     "CREATE TABLE finding (attempt INTEGER NOT NULL REFERENCES attempt(id)"
     " ON DELETE CASCADE, rule TEXT NOT NULL, action TEXT NOT NULL);"
     "CREATE INDEX finding_attempt ON finding(attempt);"
-    "CREATE INDEX finding_rule ON finding(rule);"
     "CREATE TABLE outcome (id INTEGER PRIMARY KEY, t INTEGER NOT NULL,"
     " addr TEXT NOT NULL, kind TEXT NOT NULL);"
     "CREATE INDEX outcome_addr ON outcome(addr);"
