@@ -114,3 +114,10 @@ say "$(tail -1 "$log" | sed 's/^[^ ]* //')"
 say "With the daemon gone the queue is bypassed: mail still flows."
 if world_smtp 203.0.113.77; then res=delivered; else res=refused; fi
 say "a no-PTR client 203.0.113.77: $res"
+
+h "The verdict journal: smtpgatectl report (each rule over the distinct clients)"
+if out=$("$build/smtpgatectl" -c "$conf" report --since 1d --split 1h 2>&1); then
+	printf '%s\n' "$out" | sed 's/^/   /'
+else
+	say "smtpgatectl report failed: $out"
+fi

@@ -442,6 +442,11 @@ world_conf() {
 
 	[nft]
 	table = $WORLD_TABLE
+
+	; The verdict journal in the world's directory (the daemons create
+	; it for their user), never the host's /var/lib/smtpgate.
+	[journal]
+	file = $WORLD_DIR/journal/journal.db
 	EOF
 	for kv in "$@"; do
 		sec=${kv%%.*}; kv=${kv#*.}; key=${kv%%=*}; val=${kv#*=}
