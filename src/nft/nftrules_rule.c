@@ -510,13 +510,13 @@ nftrules_rule_sniff(struct nl_batch *b, const struct nftrules_conf *c,
 	for (unsigned n = 1; n <= 2; n++) {
 		uint32_t keep = ~MARK_MASK, stage = n == 1 ? MARK_SRV_SYNACK :
 		    MARK_SRV_BANNER;
+		uint64_t count = n;	/* host order, as nft compares it */
 
 		if ((r = nftrules_rule_new(c->table, NFTRULES_SNIFF_CHAIN)) ==
 		    NULL)
 			goto oom;
 		f = nftexpr_ct(r, NFT_CT_PKTS, 1);
-		f |= nftexpr_hton64(r);
-		f |= nftexpr_cmp_u64be(r, NFT_CMP_EQ, n);
+		f |= nftexpr_cmp(r, NFT_CMP_EQ, &count, sizeof(count));
 		f |= nftexpr_meta(r, NFT_META_MARK);
 		f |= nftexpr_mask_xor(r, &keep, &stage, sizeof(stage));
 		f |= nftexpr_meta_set(r, NFT_META_MARK);

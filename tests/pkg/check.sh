@@ -31,9 +31,11 @@
 # named by SMTPGATE_E2E_LOCK when set (not taken again when the caller
 # holds it, as `flock LOCK make deb-check` does), for machines where
 # end-to-end tests may run at the same time; make check runs them one
-# after the other and needs none.  A machine with
-# smtpgate installed, or with /etc/smtpgate or /var/lib/smtpgate, is
-# refused: the test needs a clean install.  Exit 0 pass, 1 fail.
+# after the other and needs none.  A machine with the package installed
+# is refused: the test needs a clean install; /etc/smtpgate and
+# /var/lib/smtpgate that no package owns (a source install's, a daemon
+# run from the tree) are moved aside for the test and put back after it.
+# Exit 0 pass, 1 fail.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
@@ -51,13 +53,30 @@ if [ -z "${SMTPGATE_PKG_INNER:-}" ]; then
 		command -v "$c" >/dev/null || not_ok "$c missing (tools/install-deps.sh)"
 	done
 	[ "$fail" -eq 0 ] || finish
-	if dpkg-query -W -f='${Status}\n' smtpgate 2>/dev/null | grep -qv '^unknown ok not-installed$\|^deinstall ok config-files$' ||
-		[ -e /etc/smtpgate ] || [ -e /var/lib/smtpgate ]; then
-		not_ok "smtpgate is installed here (package, /etc/smtpgate or /var/lib/smtpgate): not a clean machine"
+	if dpkg-query -W -f='${Status}\n' smtpgate 2>/dev/null | grep -qv '^unknown ok not-installed$\|^deinstall ok config-files$'; then
+		not_ok "the smtpgate package is installed here: not a clean machine"
 		finish
 	fi
 	work=$(mktemp -d /tmp/smtpgate-pkg.XXXXXX)
-	trap 'rm -rf "$work"' EXIT
+	# What a source install or a daemon run from the tree left (no
+	# package owns it) goes aside for the test and comes back after it.
+	aside=
+	for d in /etc/smtpgate /var/lib/smtpgate; do
+		[ -e "$d" ] || continue
+		mkdir -p "$work/aside" && mv "$d" "$work/aside/${d//\//_}" ||
+			{ not_ok "could not move $d aside"; finish; }
+		aside="$aside $d"
+		echo "# $d (no package's) moved aside for the test, back at its end"
+	done
+	restore() {
+		local d ok=0
+		for d in $aside; do
+			rm -rf "$d"
+			mv "$work/aside/${d//\//_}" "$d" || { echo "# could not restore $d: it is in $work/aside"; ok=1; }
+		done
+		return $ok
+	}
+	trap 'restore && rm -rf "$work"' EXIT
 	version=$(dpkg-parsechangelog -S Version)
 	up=$version+pkgtest1
 
