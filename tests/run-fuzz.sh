@@ -73,7 +73,7 @@ for t in ${FUZZ_TARGETS:-fuzz/fuzz_*.c}; do
 		continue
 	fi
 	# shellcheck disable=SC2086
-	if ! clang $CFLAGS -o "$bin" "$t" $objs $PKG -lspf2 -lpthread \
+	if ! clang $CFLAGS -o "$bin" "$t" $objs $PKG -lspf2 -lsqlite3 -lpthread \
 	    >"$log" 2>&1; then
 		echo "fuzz_$name: build failed:"
 		sed 's/^/    /' "$log" | head -20
