@@ -173,5 +173,12 @@ void findings_probe(struct findings_probe *p, bool is_two,
  */
 enum findings_health findings_health(const struct findings_probe *two,
     const struct findings_probe *one, char *why, size_t len);
+/*
+ * Both steps for a reader of the probes' answers (NULL: none came), as
+ * smtpgatectl check and identity show a list: why the gate disables it
+ * (in why), or NULL when the gate queries it (healthy, or not known).
+ */
+const char *findings_health_why(const struct dns_result *two,
+    const struct dns_result *one, char *why, size_t len);
 
 #endif

@@ -349,17 +349,8 @@ ctl_id_steps_spf(struct ctl_identity *k, struct ctl_id_addr *ad)
 static const char *
 ctl_id_health(const struct ctl_identity *k, size_t z, char *buf, size_t len)
 {
-	struct findings_probe two = { .state = FINDINGS_PROBE_PENDING };
-	struct findings_probe one = { .state = FINDINGS_PROBE_PENDING };
-	enum findings_health h;
-
-	if (k->probe2[z].done)
-		findings_probe(&two, true, &k->probe2[z].r);
-	if (k->probe1[z].done)
-		findings_probe(&one, false, &k->probe1[z].r);
-	h = findings_health(&two, &one, buf, len);
-	return h == FINDINGS_HEALTH_OK || h == FINDINGS_HEALTH_UNKNOWN ?
-	    NULL : buf;
+	return findings_health_why(k->probe2[z].done ? &k->probe2[z].r : NULL,
+	    k->probe1[z].done ? &k->probe1[z].r : NULL, buf, len);
 }
 
 static void

@@ -329,3 +329,20 @@ findings_health(const struct findings_probe *two,
 	}
 	return FINDINGS_HEALTH_OK;
 }
+
+const char *
+findings_health_why(const struct dns_result *two,
+    const struct dns_result *one, char *why, size_t len)
+{
+	struct findings_probe p2 = { .state = FINDINGS_PROBE_PENDING };
+	struct findings_probe p1 = { .state = FINDINGS_PROBE_PENDING };
+	enum findings_health h;
+
+	if (two != NULL)
+		findings_probe(&p2, true, two);
+	if (one != NULL)
+		findings_probe(&p1, false, one);
+	h = findings_health(&p2, &p1, why, len);
+	return h == FINDINGS_HEALTH_OK || h == FINDINGS_HEALTH_UNKNOWN ?
+	    NULL : why;
+}

@@ -984,22 +984,33 @@ test_health(void **state)
 {
 	const struct hcase *c = *state;
 	struct findings_probe two = { 0 }, one = { 0 };
-	struct dns_result r;
+	struct dns_result r2, r1;
 	enum findings_health got;
-	char why[128];
+	const char *shown;
+	char why[128], why2[128];
+	bool disabled;
 
 	if (c->two != NULL) {
-		answer_parse(c->two, &r);
-		findings_probe(&two, true, &r);
+		answer_parse(c->two, &r2);
+		findings_probe(&two, true, &r2);
 	}
 	if (c->one != NULL) {
-		answer_parse(c->one, &r);
-		findings_probe(&one, false, &r);
+		answer_parse(c->one, &r1);
+		findings_probe(&one, false, &r1);
 	}
 	got = findings_health(&two, &one, why, sizeof(why));
 	if (got != c->want || strcmp(why, c->why) != 0)
 		fail_msg("%s: got %d '%s', want %d '%s'", c->name, got, why,
 		    c->want, c->why);
+	/* The readers' form (check, identity): the same judgment. */
+	shown = findings_health_why(c->two != NULL ? &r2 : NULL,
+	    c->one != NULL ? &r1 : NULL, why2, sizeof(why2));
+	disabled = c->want != FINDINGS_HEALTH_OK &&
+	    c->want != FINDINGS_HEALTH_UNKNOWN;
+	if (disabled ? shown != why2 || strcmp(why2, c->why) != 0 :
+	    shown != NULL)
+		fail_msg("%s: findings_health_why said '%s'", c->name,
+		    shown != NULL ? shown : "(null)");
 }
 
 int
