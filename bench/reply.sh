@@ -40,10 +40,9 @@ BENCH_REPLY_RUNS=${BENCH_REPLY_RUNS:-5}
 WORLD_PREFIX=${WORLD_PREFIX:-sgr}
 WORLD_OWNER=$$
 . "$repo/tests/world/world.sh"
+. "$repo/bench/lib.sh"
 
 bench_log() { printf 'bench_reply: %s\n' "$*"; }
-bench_median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-bench_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 bench_row() { printf '%-62s %22s\n' "$1" "$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 # Whole-machine CPU time so far, in microseconds.

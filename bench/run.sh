@@ -87,6 +87,7 @@ BENCH_SYN_WINDOW=${BENCH_SYN_WINDOW:-2000}
 BENCH_SYN_RUNS=${BENCH_SYN_RUNS:-3}
 BENCH_LAT_N=${BENCH_LAT_N:-2000}
 BENCH_LAT_RATE=${BENCH_LAT_RATE:-500}
+# unbound's so-rcvbuf for (b) and after (bench/lib.sh: bench_unbound_rcvbuf; "" keeps the world's default)
 BENCH_UNBOUND_RCVBUF=${BENCH_UNBOUND_RCVBUF-4m}
 BENCH_BURST_N=${BENCH_BURST_N:-10000}
 BENCH_BURST_RATE=${BENCH_BURST_RATE:-12500}
@@ -106,6 +107,7 @@ BENCH_SMTP_SRC=198.19.250.1
 WORLD_PREFIX=${WORLD_PREFIX:-sgb}
 # shellcheck source=world/world.sh
 . "$repo/tests/world/world.sh"
+. "$repo/bench/lib.sh"
 
 BENCH_PID=
 BENCH_ROWS=()
@@ -143,8 +145,6 @@ bench_block() {
 
 # bench_quartiles: "Q1..Q3" of numbers on stdin (nearest rank).
 bench_quartiles() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else printf "%s..%s\n", v[int((NR - 1) * 0.25) + 1], v[int((NR - 1) * 0.75) + 1] }'; }
-bench_median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-bench_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 # bench_ge A B: is A >= B (decimals)?
 bench_ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "-" && a + 0 >= b + 0) }'; }
 yn() { if bench_ge "$1" "$2"; then echo yes; else echo NO; fi; }
@@ -195,31 +195,6 @@ bench_smtp() {
 		t1=$(date +%s%N)
 		awk -v n="$1" -v ns=$((t1 - t0)) "BEGIN { printf \"%.0f\n\", n / (ns / 1e9) }"
 	' bench "$BENCH_SMTP_N" "$BENCH_SMTP_S" "$WORLD_GW4" "$WORLD_DIR/smtp-source.err"
-}
-
-# The world's unbound keeps the default 208 KiB receive buffer, which
-# overflows when thousands of PTR queries arrive at once (UdpRcvbufErrors;
-# each lost query costs the gate a c-ares retry 1 s later).  A resolver in
-# front of a busy gate wants a larger one, so restart unbound with
-# so-rcvbuf (BENCH_UNBOUND_RCVBUF, "" = keep the world's default).
-bench_unbound_rcvbuf() {
-	local pid cmd i
-	[ -n "$BENCH_UNBOUND_RCVBUF" ] || return 0
-	for pid in $(ip netns pids "$WORLD_GW_NS" 2>/dev/null); do
-		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
-		case $cmd in
-		"unbound -d -c $WORLD_DIR/unbound.conf "*) world_stop "$pid" TERM ;;
-		esac
-	done
-	sed -i "s/^server:\$/server:\n  so-rcvbuf: $BENCH_UNBOUND_RCVBUF/" "$WORLD_DIR/unbound.conf"
-	world_bg unbound unbound -d -c "$WORLD_DIR/unbound.conf"
-	for i in $(seq 50); do
-		world_gw kdig +timeout=1 +retry=0 +short @127.0.0.1 mail.clean.test A 2>/dev/null |
-			grep -q 198.51.100.10 && return 0
-		sleep 0.1
-	done
-	bench_log "unbound did not come back with so-rcvbuf $BENCH_UNBOUND_RCVBUF"
-	return 1
 }
 
 # Receive-buffer drops of the gateway's UDP sockets so far (unbound's
@@ -377,7 +352,7 @@ if [ "$BENCH_ONLY" = burst ]; then
 	exit 0
 fi
 
-bench_unbound_rcvbuf || exit 1
+bench_unbound_rcvbuf "$BENCH_UNBOUND_RCVBUF" || exit 1
 bench_renice
 BENCH_LOG=$WORLD_DIR/smtpgated.log
 : >"$BENCH_LOG"

@@ -86,10 +86,9 @@ WORLD_PREFIX=${WORLD_PREFIX:-sgz}
 WORLD_OWNER=$$
 # shellcheck source=../tests/world/world.sh
 . "$repo/tests/world/world.sh"
+. "$repo/bench/lib.sh"
 
 bench_log() { printf 'bench_scale: %s\n' "$*"; }
-bench_median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-bench_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 bench_div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.3f\n", a / b }'; }
 yn() { awk -v v="$1" -v t="$2" 'BEGIN { if (v == "-" || v == "") print "?"; else if (v + 0 >= t + 0) print "yes"; else print "NO" }'; }
 BENCH_ROWS=()
@@ -143,25 +142,7 @@ bench_install() {
 }
 
 # The world's unbound with so-rcvbuf 4m, as bench/run.sh (b) has it.
-bench_unbound_rcvbuf() {
-	local pid cmd i
-	for pid in $(ip netns pids "$WORLD_GW_NS" 2>/dev/null); do
-		cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
-		case $cmd in
-		"unbound -d -c $WORLD_DIR/unbound.conf "*) world_stop "$pid" TERM ;;
-		esac
-	done
-	sed -i 's/^server:$/server:\n  so-rcvbuf: 4m/' "$WORLD_DIR/unbound.conf"
-	world_bg unbound unbound -d -c "$WORLD_DIR/unbound.conf"
-	for i in $(seq 50); do
-		world_gw kdig +timeout=1 +retry=0 +short @127.0.0.1 mail.clean.test A 2>/dev/null |
-			grep -q 198.51.100.10 && return 0
-		sleep 0.1
-	done
-	bench_log "unbound did not come back with so-rcvbuf 4m"
-	return 1
-}
-bench_unbound_rcvbuf || exit 1
+bench_unbound_rcvbuf 4m || exit 1
 
 # bench_start_gated CONF: smtpgated started; BENCH_GATED its pid,
 # BENCH_START_MS launch to its "started" line.

@@ -79,12 +79,11 @@ BENCH_NICE=${BENCH_NICE:--15}
 WORLD_PREFIX=${WORLD_PREFIX:-sgs}
 WORLD_OWNER=$$
 . "$repo/tests/world/world.sh"
+. "$repo/bench/lib.sh"
 . "$repo/bench/postfix.sh"
 
 bench_log() { printf 'bench_sniff: %s\n' "$*"; }
-bench_median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 bench_quartiles() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else printf "%s..%s", v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)] }'; }
-bench_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 yn() { awk -v v="$1" -v t="$2" -v op="${3:-ge}" 'BEGIN { if (v == "-") print "?"; else if ((op == "ge" && v + 0 >= t + 0) || (op == "lt" && v + 0 < t + 0)) print "yes"; else print "NO" }'; }
 bench_row() { printf '%-58s %14s   target %-9s met: %s\n' "$1" "$2" "$3" "$4"; }
 
