@@ -1,8 +1,8 @@
 /*
  * conf.h - the one configuration file of all smtpgate programs.
  *
- * INI, parsed with inih.  Sections: [dns], [gate], [journal], [nft],
- * [sniffer].
+ * INI, parsed with inih.  Sections: [cluster], [dns], [gate], [journal],
+ * [nft], [sniffer].
  * conf_load fills a struct conf completely or not at all: defaults first,
  * then every key is validated as it is read, then the rules that span
  * keys (the gate's and the sniffer's queues differ, a ban's first timeout
@@ -201,8 +201,27 @@ struct conf_journal {
 	uint32_t queue;			/* records waiting for the writer */
 };
 
+/* Sharing between gateways through Redis (cluster.h).  Off when both
+ * redis and the sentinels are empty.  Every key needs a restart. */
+#define CONF_MAX_SENTINELS	8
+struct conf_cluster {
+	char redis[256];		/* "host:port", "[v6]:port", or a unix
+					 * socket's absolute path; "" */
+	char sentinel_host[CONF_MAX_SENTINELS][128];	/* "host:port" */
+	size_t nsentinels;
+	char sentinel_master[64];	/* the master's name */
+	char password_file[256];	/* "password" or "user password" */
+	char prefix[64];		/* key namespace, "smtpgate:" */
+	char node[64];			/* this gateway, default host name */
+	bool share_pass;		/* pass verdicts shared too */
+	bool share_allow;		/* allow changes shared, file rewritten */
+	uint32_t timeout_ms;		/* a command's (and connect's) deadline */
+	uint32_t backlog;		/* changes kept while apart */
+};
+
 struct conf {
 	char path[256];			/* the file this came from */
+	struct conf_cluster cluster;
 	struct conf_dns dns;
 	struct conf_gate gate;
 	struct conf_journal journal;
