@@ -14,13 +14,16 @@ set -eu
 # systemd-sysusers (the package depends on a sysusers); no fakeroot, the
 # build needs no root (Rules-Requires-Root: no).
 # dnsperf and time (GNU) are bench/scale.sh's: the resolver's capacity,
-# peak RSS.
+# peak RSS.  libhiredis-dev is [cluster]'s client (Debian 12: hiredis 0.14,
+# no TLS); redis-server (with redis-tools, which it depends on) is the
+# shared store of the cluster tests and benchmark.
 PKGS="build-essential pkg-config libnetfilter-queue-dev libmnl-dev libnftnl-dev
 libc-ares-dev libspf2-dev libpsl-dev publicsuffix libinih-dev libcmocka-dev
 nftables netbase iptables unbound rbldnsd postfix swaks
 libio-socket-inet6-perl knot-dnsutils clang libclang-rt-14-dev iproute2
 procps psmisc python3 python3-yaml bsdextrautils libsqlite3-dev sqlite3
-debhelper dpkg-dev lintian systemd dnsperf time"
+debhelper dpkg-dev lintian systemd dnsperf time libhiredis-dev redis-server
+redis-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
