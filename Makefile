@@ -31,7 +31,7 @@ SYSCONFDIR ?= /etc
 DESTDIR ?=
 
 CC      ?= cc
-PKGS    := libnetfilter_queue libmnl libnftnl libcares libpsl inih
+PKGS    := libnetfilter_queue libmnl libnftnl libcares libpsl inih hiredis
 BUILD   ?= build
 SAN     ?=
 

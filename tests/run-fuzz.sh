@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 OUT=build/fuzz
-PKGS="libnetfilter_queue libmnl libnftnl libcares libpsl inih"
+PKGS="libnetfilter_queue libmnl libnftnl libcares libpsl inih hiredis"
 # -fno-sanitize-recover: a UBSan finding must stop the run, not scroll by.
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-Iinclude -Ifuzz -DSHAREDIR=\"$PWD/data\" -DSYSCONFDIR=\"/etc\""
