@@ -203,7 +203,8 @@ cluster_down(struct cluster *c)
 	c->hello_at_ms = 0;
 	if (c->cc.nsentinels > 0 && !was_up)
 		c->sent_next++;		/* ask the next one */
-	if (!c->lost_logged) {
+	/* A failover followed is no loss: its own line said it. */
+	if (!c->lost_logged && !c->failover) {
 		c->lost_logged = true;
 		log_warnx("cluster: lost %s: %s; local operation goes on, "
 		    "sharing resumes at reconnect", c->st.server, c->fail_why);
