@@ -39,6 +39,7 @@
 #define CLUSTER_SIBLING_MS	10000	/* a sibling listed this long */
 #define CLUSTER_SCAN_COUNT	500	/* SCAN's COUNT hint */
 #define CLUSTER_WHY_MAX		256
+#define CLUSTER_FLUSH_BATCH	256	/* backlog entries in flight */
 
 struct cluster_conn;
 struct cluster_req;
@@ -136,6 +137,7 @@ struct cluster {
 	size_t sent_next;		/* the sentinel asked next */
 
 	struct cluster_ring backlog;
+	size_t flush_pending;		/* backlog publishes unanswered */
 	struct cluster_ring deliver;
 	bool *alive;			/* cleared by cluster_free in a cb */
 	struct cluster_sync_state sync;

@@ -679,6 +679,55 @@ test_down_backlog(void **state)
 	assert_true(spin(is_down, &nb, 3000));
 }
 
+static bool
+backlog_empty(void *arg)
+{
+	const struct cluster_stats *st = cluster_stats(arg);
+
+	return st->state == CLUSTER_UP && st->backlog == 0;
+}
+
+/* A big backlog goes out in batches, in order, none lost. */
+static void
+test_backlog_batches(void **state)
+{
+	struct conf_cluster cc;
+	struct cluster_event e;
+	char addr[32];
+	int64_t t0;
+
+	(void)state;
+	redis_start(NULL);
+	node_conf(&cc, "gw-a");
+	cc.backlog = 20000;
+	node_start(&na, "gw-a", &cc);
+	wait_up(&na, NULL);
+	redis_kill();
+	assert_true(spin(is_down, &na, 3000));
+	for (int i = 0; i < 20000; i++) {
+		snprintf(addr, sizeof addr, "10.%d.%d.%d", i >> 16,
+		    (i >> 8) & 255, i & 255);
+		verdict(&e, CLUSTER_DENY, addr, 900);
+		cluster_share(na.c, &e);
+	}
+	assert_int_equal(cluster_stats(na.c)->backlog, 20000);
+	redis_start(NULL);
+	t0 = evloop_clock_us();
+	if (!spin(backlog_empty, na.c, 10000))
+		fail_msg("backlog not sent in 10 s: %llu left",
+		    (unsigned long long)cluster_stats(na.c)->backlog);
+	print_message("backlog of 20000 sent %lld ms after redis-server "
+	    "came back (reconnect backoff included)\n",
+	    (long long)(evloop_clock_us() - t0) / 1000);
+	verdict(&e, CLUSTER_DENY, "192.0.2.250", 900);
+	cluster_share(na.c, &e);
+	spin_for(300);
+	assert_int_equal(raw(NULL, "DBSIZE"), 20000 + 1 + 1);	/* + node */
+	assert_int_equal(cluster_stats(na.c)->lost, 0);
+	assert_int_equal(cluster_stats(na.c)->timeouts, 0);
+	assert_true(cluster_stats(na.c)->shared >= 20001);
+}
+
 /* A server that stops answering: commands past their deadline. */
 static void
 test_timeout(void **state)
@@ -971,6 +1020,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_strike, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_backlog, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_batches, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
