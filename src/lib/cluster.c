@@ -192,6 +192,12 @@ cluster_accepted(struct cluster *c)
 	c->refused_streak = false;
 }
 
+bool
+cluster_from_future(const struct cluster_event *e, int64_t wall_ms)
+{
+	return e->at_ms > wall_ms + CLUSTER_SKEW_MS;
+}
+
 /* Both links dropped; reconnect after the backoff. */
 static void
 cluster_down(struct cluster *c)
@@ -398,10 +404,16 @@ cluster_on_message(struct cluster_conn *k, const char *chan, size_t chanlen,
 		cluster_refuse(c, c->channel, why);
 		return;
 	}
+	wall = cluster_wall_ms();
+	if (cluster_from_future(&e, wall)) {
+		snprintf(why, sizeof why, "decided %lld ms ahead of this "
+		    "clock", (long long)(e.at_ms - wall));
+		cluster_refuse(c, c->channel, why);
+		return;
+	}
 	cluster_accepted(c);
 	if (strcmp(e.node, c->cc.node) == 0)
 		return;		/* our own, heard back */
-	wall = cluster_wall_ms();
 	c->st.received++;
 	cluster_sibling_seen(c, &e, wall);
 	if (!(c->want & CLUSTER_WANT(e.kind)))
@@ -921,10 +933,16 @@ cluster_free(struct cluster *c)
 	free(c);
 }
 
+/* The siblings listed are those heard from in the last 10 s, even while
+ * apart (no heartbeat ticks then): the list is pruned here. */
 const struct cluster_stats *
 cluster_stats(const struct cluster *c)
 {
 	static const struct cluster_stats off = { .state = CLUSTER_OFF };
 
-	return c != NULL ? &c->st : &off;
+	if (c == NULL)
+		return &off;
+	cluster_siblings_prune((struct cluster *)(uintptr_t)c,
+	    cluster_wall_ms());
+	return &c->st;
 }

@@ -40,6 +40,7 @@
 #define CLUSTER_SCAN_COUNT	500	/* SCAN's COUNT hint */
 #define CLUSTER_WHY_MAX		256
 #define CLUSTER_FLUSH_BATCH	256	/* backlog entries in flight */
+#define CLUSTER_SKEW_MS		60000	/* an AT this far ahead: refused */
 
 struct cluster_conn;
 struct cluster_req;
@@ -157,6 +158,8 @@ void cluster_error_reply(struct cluster *c, const char *what,
 /* A value or message refused: counted, logged once per streak. */
 void cluster_refuse(struct cluster *c, const char *where, const char *why);
 void cluster_accepted(struct cluster *c);
+/* Decided more than CLUSTER_SKEW_MS ahead of this clock (cluster.h). */
+bool cluster_from_future(const struct cluster_event *e, int64_t wall_ms);
 /* Hand e to the daemon's callback from the loop (never inside the call
  * that got it). */
 void cluster_deliver(struct cluster *c, const struct cluster_event *e);

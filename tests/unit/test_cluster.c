@@ -602,10 +602,15 @@ test_refused(void **state)
 	/* Malformed publishes: refused, counted, never delivered. */
 	raw(NULL, "PUBLISH smtpgate:events %s", "1 deny z 0 900 0 - 1.2.3.4");
 	raw(NULL, "PUBLISH smtpgate:events %s", "hello world");
+	/* Decided an hour ahead of this clock. */
+	snprintf(msg, sizeof msg, "1 deny z %lld 900 0 - 192.0.2.21",
+	    now + 3600000);
+	raw(NULL, "PUBLISH smtpgate:events %s", msg);
 	snprintf(msg, sizeof msg, "1 deny z %lld 900 0 - 192.0.2.20", now);
 	raw(NULL, "PUBLISH smtpgate:events %s", msg);
 	wait_ev(&na, CLUSTER_DENY, "192.0.2.20", 0);
-	assert_int_equal(cluster_stats(na.c)->refused, 5);
+	assert_int_equal(cluster_stats(na.c)->refused, 6);
+	assert_null(find_ev(&na, CLUSTER_DENY, "192.0.2.21", 0));
 	assert_null(find_ev(&na, CLUSTER_DENY, "1.2.3.4", 0));
 	assert_true(logged("cluster: refused smtpgate:events: field 3"));
 	/* Still up: a refusal is not a failure. */
