@@ -112,6 +112,15 @@ size_t cluster_msg_key(const char *prefix, const struct cluster_event *e,
  * expired (or decided in the future beyond a 60 s skew: refused). */
 uint32_t cluster_msg_left(const struct cluster_event *e, int64_t now_ms);
 
+/*
+ * A Sentinel's +switch-master message, "NAME OLDIP OLDPORT NEWIP NEWPORT"
+ * (data[0..len), hostile): 1 with the new master's numeric address (as
+ * addr_ntop writes it, ADDR_STRLEN bytes) and port when NAME is master, 0
+ * for another master, -1 with why when malformed.
+ */
+int cluster_msg_switch(const char *data, size_t len, const char *master,
+    char *host, int *port, char *why, size_t whylen);
+
 /* cluster.c: the connection. */
 struct cluster;
 
