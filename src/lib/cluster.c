@@ -661,11 +661,36 @@ cluster_send(struct cluster *c, const struct cluster_event *e)
 	c->st.backlog = c->backlog.len;
 }
 
+/* What the daemon hands over is checked here, before it waits: a
+ * message no sibling would take is never kept nor sent (logged once). */
+static bool
+cluster_share_valid(struct cluster *c, const struct cluster_event *e)
+{
+	struct cluster_event x = *e;
+	char msg[CLUSTER_MSG_MAX], a[ADDR_STRLEN];
+
+	snprintf(x.node, sizeof x.node, "%s", c->cc.node);
+	x.at_ms = cluster_wall_ms();
+	if (cluster_msg_format(&x, msg, sizeof msg) != 0)
+		return true;
+	c->st.lost++;
+	if (!c->invalid_logged) {
+		c->invalid_logged = true;
+		log_warnx("cluster: share of %s %s (ttl %u, count %u, reason "
+		    "'%.*s'%s): not a valid message, not shared",
+		    cluster_kind_name(e->kind), addr_ntop(e->net64 ?
+		    &e->p.a : &e->a, a), e->ttl_s, e->count,
+		    (int)sizeof e->reason - 1, e->reason, e->net64 ?
+		    ", /64" : "");
+	}
+	return false;
+}
+
 void
 cluster_share(struct cluster *c, const struct cluster_event *e)
 {
 	if (c == NULL || !cluster_kind_shared(c, e->kind) ||
-	    e->kind == CLUSTER_HELLO)
+	    e->kind == CLUSTER_HELLO || !cluster_share_valid(c, e))
 		return;
 	cluster_send(c, e);
 }

@@ -133,6 +133,7 @@ struct cluster {
 	bool lost_logged;		/* this streak's "lost" said */
 	bool refused_streak;		/* this streak's "refused" said */
 	bool error_streak;
+	bool invalid_logged;		/* a share no sibling would take */
 	bool ever_up;
 	bool failover;			/* reconnect at once: the master moved */
 	size_t sent_next;		/* the sentinel asked next */

@@ -516,6 +516,17 @@ test_share(void **state)
 	assert_true(cluster_stats(nb.c)->received >= 5);
 	assert_int_equal(cluster_stats(nb.c)->refused, 0);
 
+	/* A share no sibling would take: not sent, said once. */
+	verdict(&e, CLUSTER_PASS, "192.0.2.98", 300);
+	e.net64 = true;
+	assert_int_equal(prefix_parse("2001:db8:9::/64", &e.p, NULL), 0);
+	cluster_share(na.c, &e);
+	verdict(&e, CLUSTER_DENY, "192.0.2.98", 0);
+	cluster_share(na.c, &e);
+	assert_int_equal(cluster_stats(na.c)->lost, 2);
+	assert_true(logged("cluster: share of pass 2001:db8:9:: (ttl 300, "
+	    "count 0, reason 'dnsbl', /64): not a valid message, not shared"));
+
 	/* An unban deletes the ban and is heard. */
 	verdict(&e, CLUSTER_UNBAN, "198.51.100.3", 0);
 	cluster_share(na.c, &e);
