@@ -917,6 +917,13 @@ moved(void *arg)
 	    strcmp(st->server, w->server) == 0;
 }
 
+static bool
+logged_watching(void *arg)
+{
+	(void)arg;
+	return logged("cluster: sentinel: watching 127.0.0.1:");
+}
+
 /* The master's address from a Sentinel; a failover followed. */
 static void
 test_sentinel(void **state)
@@ -1007,6 +1014,23 @@ test_sentinel(void **state)
 	raw_port = p2;
 	assert_int_equal(raw(NULL, "EXISTS smtpgate:v:192.0.2.32"), 1);
 	raw_port = 0;
+
+	/* The Sentinel gone: the master's links stay; back: watched again. */
+	kill(extra_pid[2], SIGKILL);
+	waitpid(extra_pid[2], NULL, 0);
+	extra_pid[2] = 0;
+	spin_for(600);
+	assert_int_equal(st_of(&na), CLUSTER_UP);
+	assert_true(logged("cluster: sentinel: lost 127.0.0.1:"));
+	{
+		const char *sv[] = { REDIS_BIN, conf, "--sentinel", NULL };
+
+		extra_pid[2] = spawn(sv);
+	}
+	if (!spin(logged_watching, NULL, 8000))
+		fail_msg("the Sentinel's watch was not made again in 8 s");
+	assert_int_equal(st_of(&na), CLUSTER_UP);
+	assert_int_equal(cluster_stats(na.c)->failovers, 1);
 }
 
 static bool
