@@ -1,8 +1,8 @@
 /*
  * cluster.c - sharing between the gateways of a site through Redis
- * (cluster.h): the lifecycle and its states, what is shared and how, the
- * strikes summed, the backlog while apart, the deliveries to the daemon,
- * the heartbeat and the siblings seen, the subscription's messages.
+ * (cluster.h): the lifecycle and its states, the failures of the links,
+ * the deliveries to the daemon, the heartbeat and the siblings seen, the
+ * subscription's messages.
  *
  * Exports cluster_new, cluster_free, cluster_stats and cluster_state_name
  * (cluster.h), and the cluster_* helpers of cluster_int.h for the
@@ -15,8 +15,9 @@
  * and reconnects after the backoff (0.1 s doubling to 30 s; back to 0.1 s
  * once up again): one link alive is no state worth keeping, since a
  * gateway that publishes but cannot hear (or the reverse) is as apart as
- * one with none.  What is shared while not up waits in the backlog, sent
- * once up; strikes are not kept (counted locally only, cluster.h).
+ * one with none.  (The Sentinel's watch is the exception: lost while the
+ * master's links are up, it alone is made again.)  What is shared while
+ * not up waits in the backlog (cluster_share.c).
  *
  * The daemon's callback runs from a timer due now, never inside
  * cluster_share, cluster_strike or a hiredis callback (so the daemon may
