@@ -1033,6 +1033,40 @@ test_sentinel(void **state)
 	assert_int_equal(cluster_stats(na.c)->failovers, 1);
 }
 
+/* A server on [::1]: the IPv6 form of redis. */
+static void
+test_ipv6(void **state)
+{
+	struct conf_cluster cc;
+	struct cluster_event e;
+	char ps[8], logf[160];
+	int port = free_port();
+
+	(void)state;
+	snprintf(ps, sizeof ps, "%d", port);
+	snprintf(logf, sizeof logf, "%s/v6.log", dir);
+	{
+		const char *v[] = { REDIS_BIN, "--port", ps, "--bind", "::1",
+		    "--save", "", "--appendonly", "no", "--dir", dir,
+		    "--logfile", logf, NULL };
+
+		extra_pid[0] = spawn(v);
+	}
+	usleep(300000);
+	node_conf(&cc, "gw-a");
+	snprintf(cc.redis, sizeof cc.redis, "[::1]:%d", port);
+	node_start(&na, "gw-a", &cc);
+	node_conf(&cc, "gw-b");
+	snprintf(cc.redis, sizeof cc.redis, "[::1]:%d", port);
+	node_start(&nb, "gw-b", &cc);
+	wait_up(&na, &nb);
+	verdict(&e, CLUSTER_DENY, "2001:db8::5", 600);
+	cluster_share(na.c, &e);
+	wait_ev(&nb, CLUSTER_DENY, "2001:db8::5", 0);
+	snprintf(logf, sizeof logf, "[::1]:%d", port);
+	assert_string_equal(cluster_stats(na.c)->server, logf);
+}
+
 static bool
 have_redis(void)
 {
@@ -1067,6 +1101,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sentinel, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 	};
 
 	if (!have_redis()) {
