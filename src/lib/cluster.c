@@ -295,13 +295,20 @@ cluster_now(void *arg)
 		}
 	}
 	c->alive = &alive;
-	while (cluster_ring_pop(&c->deliver, &e)) {
+	/* A batch a turn: a resync's thousands never hold the loop long. */
+	for (size_t i = 0; i < CLUSTER_DELIVER_BATCH &&
+	    cluster_ring_pop(&c->deliver, &e); i++) {
 		c->st.applied++;
 		c->cb(&e, c->arg);
 		if (!alive)
 			return;		/* freed from the callback */
 	}
 	c->alive = NULL;
+	/* The rest a millisecond on: a timer due now would run again in this
+	 * same turn, before any descriptor is served. */
+	if (c->deliver.len > 0 && c->now == NULL)
+		c->now = evloop_timer_at(c->ev, evloop_now_ms(c->ev) + 1,
+		    cluster_now, c);
 }
 
 /* ---- the heartbeat and the siblings ---- */

@@ -42,6 +42,7 @@
 #define CLUSTER_SCAN_COUNT	500	/* SCAN's COUNT hint */
 #define CLUSTER_WHY_MAX		256
 #define CLUSTER_FLUSH_BATCH	256	/* backlog entries in flight */
+#define CLUSTER_DELIVER_BATCH	1024	/* callbacks in one loop turn */
 #define CLUSTER_SKEW_MS		60000	/* an AT this far ahead: refused */
 
 struct cluster_conn;

@@ -221,6 +221,7 @@ struct node {
 	struct cluster *c;
 	struct cluster_event ev[MAX_EVENTS];
 	size_t n;
+	size_t total;		/* every event, kept or not */
 };
 
 static struct evloop *loop;
@@ -252,6 +253,7 @@ node_cb(const struct cluster_event *e, void *arg)
 {
 	struct node *n = arg;
 
+	n->total++;
 	if (n->n < MAX_EVENTS)
 		n->ev[n->n++] = *e;
 }
@@ -666,6 +668,50 @@ test_refused(void **state)
 	assert_true(logged("cluster: refused smtpgate:events: field 3"));
 	/* Still up: a refusal is not a failure. */
 	assert_int_equal(st_of(&na), CLUSTER_UP);
+}
+
+static bool
+total_3000(void *arg)
+{
+	return ((struct node *)arg)->total >= 3000 && st_of(arg) == CLUSTER_UP;
+}
+
+/* A resync of thousands of keys: every one delivered, a batch a turn. */
+static void
+test_resync_many(void **state)
+{
+	redisContext *rc;
+	redisReply *r;
+	long long now = wall_ms();
+
+	(void)state;
+	redis_start(NULL);
+	rc = raw_connect();
+	assert_non_null(rc);
+	for (int i = 0; i < 3000; i++) {
+		char key[64], msg[CLUSTER_MSG_MAX];
+
+		snprintf(key, sizeof key, "smtpgate:v:10.1.%d.%d", i >> 8,
+		    i & 255);
+		snprintf(msg, sizeof msg, "1 drop z %lld 600 0 - 10.1.%d.%d",
+		    now, i >> 8, i & 255);
+		redisAppendCommand(rc, "SET %s %s PX 600000", key, msg);
+	}
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(redisGetReply(rc, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	redisFree(rc);
+	assert_int_equal(raw(NULL, "DBSIZE"), 3000);
+	node_start(&na, "gw-a", NULL);
+	if (!spin(total_3000, &na, 10000))
+		fail_msg("%zu of 3000 delivered in 10 s", na.total);
+	assert_true(logged("cluster: resync: 3000 keys read, 3000 applied, 0 "
+	    "refused"));
+	assert_int_equal(cluster_stats(na.c)->refused, 0);
+	assert_int_equal(cluster_stats(na.c)->resynced, 3000);
+	print_message("resync of 3000 keys; the loop's longest callback %llu "
+	    "us\n", (unsigned long long)evloop_stall_max_us(loop));
 }
 
 static bool
@@ -1134,6 +1180,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strike, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resync_many, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_down_backlog, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_batches, setup,
