@@ -529,6 +529,16 @@ test_share(void **state)
 	assert_true(logged("cluster: share of pass 2001:db8:9:: (ttl 300, "
 	    "count 0, reason 'dnsbl', /64): not a valid message, not shared"));
 
+	/* An allow-del takes the prefix out of the hash and is heard. */
+	memset(&e, 0, sizeof e);
+	e.kind = CLUSTER_ALLOW_DEL;
+	assert_int_equal(prefix_parse("203.0.113.0/24", &e.p, NULL), 0);
+	e.a = e.p.a;
+	cluster_share(na.c, &e);
+	wait_ev(&nb, CLUSTER_ALLOW_DEL, "203.0.113.0", 0);
+	assert_int_equal(raw(NULL, "HEXISTS smtpgate:allow 203.0.113.0/24"),
+	    0);
+
 	/* An unban deletes the ban and is heard. */
 	verdict(&e, CLUSTER_UNBAN, "198.51.100.3", 0);
 	cluster_share(na.c, &e);
