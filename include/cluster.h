@@ -41,7 +41,8 @@
  *            allow-*, unban and hello)
  *   COUNT    strike: the shared total; ban: the ban's number (its
  *            doubling); else 0.  At most CLUSTER_COUNT_MAX
- *   REASON   a verdict reason or rule name: [a-z0-9:._-]{1,47}, "-" none
+ *   REASON   a verdict's reasons ("no-ptr,fcrdns", verdict_reasons_format)
+ *            or a rule name: [a-z0-9:.,_-]{1,47}, "-" none
  *   SUBJECT  an address, an IPv6 /64 ("2001:db8:1:2::/64", deny/drop
  *            only), a prefix (allow-*), or "-" (hello)
  */
