@@ -152,11 +152,16 @@ strikes_merge(struct strikes *t, const struct addr *a, uint32_t total,
 	*timeout_s = 0;
 	if ((r = strikes_get(t, a)) == NULL)
 		return STRIKES_FULL;
+	if (total < r->shared_seen)
+		r->shared_spent = 0;		/* the counter started over */
+	r->shared_seen = total;
 	if (r->banned_until > now) {
+		r->shared_spent = total;	/* struck while banned: spent */
 		*count = r->strikes;
 		*timeout_s = (uint32_t)(r->banned_until - now);
 		return STRIKES_ALREADY_BANNED;
 	}
+	total -= r->shared_spent;
 	strikes_window(r, now, cfg);
 	*count = r->strikes;
 	if (total <= r->strikes) {
@@ -172,6 +177,7 @@ strikes_merge(struct strikes *t, const struct addr *a, uint32_t total,
 	*count = r->strikes;
 	if (r->strikes < cfg->strikes)
 		return STRIKES_COUNTED;
+	r->shared_spent = r->shared_seen;	/* strikes start over */
 	return strikes_ban(r, now, cfg, timeout_s);
 }
 
@@ -189,6 +195,7 @@ strikes_apply_ban(struct strikes *t, const struct addr *a, uint32_t bans,
 	if (until > r->banned_until)
 		r->banned_until = until;
 	r->strikes = 0;
+	r->shared_spent = r->shared_seen;
 	return 0;
 }
 

@@ -527,9 +527,40 @@ static const struct merge_script merge_scripts[] = {
 	      T0 + 10 }, ME }, false },
 	{ "the record's own doubling decides the length", {
 	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
-	    { MERGE_M, T0 + 20, 3, 0, STRIKES_BANNED, 3, 20, 0, 2, T0 + 40 },
-	    { MERGE_M, T0 + 50, 4, 0, STRIKES_BANNED, 4, 35, 0, 3, T0 + 85 },
+	    { MERGE_M, T0 + 20, 6, 0, STRIKES_BANNED, 3, 20, 0, 2, T0 + 40 },
+	    { MERGE_M, T0 + 50, 10, 0, STRIKES_BANNED, 4, 35, 0, 3, T0 + 85 },
 	    ME }, false },
+	{ "after a ban the shared total starts over too", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 20, 3, 0, STRIKES_COUNTED, 0, 0, 0, 1, 0 },
+	    { MERGE_M, T0 + 20, 4, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 },
+	    { MERGE_M, T0 + 21, 5, 0, STRIKES_COUNTED, 2, 0, 2, 1, 0 },
+	    { MERGE_M, T0 + 22, 6, 0, STRIKES_BANNED, 3, 20, 0, 2, T0 + 42 },
+	    ME }, false },
+	{ "totals merged while banned are spent by the ban", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 5, 5, 0, STRIKES_ALREADY_BANNED, 0, 5, 0, 1,
+	      T0 + 10 },
+	    { MERGE_M, T0 + 20, 6, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 }, ME },
+	    false },
+	{ "a local ban spends the totals that come back banned", {
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_L, T0, 0, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0, 3, 0, STRIKES_ALREADY_BANNED, 0, 10, 0, 1,
+	      T0 + 10 },
+	    { MERGE_M, T0 + 20, 4, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 }, ME },
+	    false },
+	{ "the shared counter starting over is followed", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 200, 1, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 },
+	    { MERGE_M, T0 + 201, 2, 0, STRIKES_COUNTED, 2, 0, 2, 1, 0 }, ME },
+	    false },
+	{ "a sibling's ban spends the total seen", {
+	    { MERGE_M, T0, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_B, T0, 1, T0 + 10, 0, 0, 0, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 20, 3, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 }, ME },
+	    false },
 	{ "a total for an unknown address makes its record", {
 	    { MERGE_M, T0, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 }, ME },
 	    false },
