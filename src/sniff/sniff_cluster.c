@@ -160,8 +160,16 @@ sniff_cluster_on_ban(struct sniff *s, const struct cluster_event *e,
 		action = "full";
 		s->cst.full++;
 	} else {
+		const struct strikes_rec *rec = strikes_find(s->strikes, &e->a);
+		int64_t until = rec != NULL ? rec->banned_until : 0;
+		int64_t now = (int64_t)time(NULL);
+
+		/* The element for the record's ban, which may be longer
+		 * than the sibling's (a kernel from 6.12 on refreshes an
+		 * element's timeout when it is added again). */
 		s->cst.bans_applied++;
-		if (nftset_add(s->nft, "offend", &e->a, left) == -1)
+		if (nftset_add(s->nft, "offend", &e->a, until > now + left ?
+		    (uint32_t)(until - now) : left) == -1)
 			log_warnx("sniff: ban %s: nft batch full", ip);
 		sniff_state_soon(s);
 		(void)sniff_strike_cut_client(s, &e->a);
