@@ -8,7 +8,9 @@
  * to exactly its bytes (the parser accepts only the canonical text), parses
  * again to the same event, has a key that fits, and carries only bounded
  * fields (TTL, COUNT, node and reason lengths); cluster_msg_left never
- * exceeds the TTL.
+ * exceeds the TTL.  An input that starts with '+' is, after it, a
+ * Sentinel's +switch-master message for cluster_msg_switch: what it takes
+ * has a numeric address and a port in 1..65535.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +30,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *copy;
 	size_t n;
 
+	if (size > 0 && data[0] == '+') {
+		char host[ADDR_STRLEN];
+		struct addr a;
+		int port = 0, rc;
+
+		if ((copy = malloc(size - 1 ? size - 1 : 1)) == NULL)
+			return 0;
+		memcpy(copy, data + 1, size - 1);
+		rc = cluster_msg_switch(copy, size - 1, "mymaster", host, &port,
+		    why, sizeof why);
+		free(copy);
+		if (rc == 1 && (addr_parse(host, &a) != 0 || port < 1 ||
+		    port > 65535))
+			FUZZ_FAIL();
+		if (rc == -1 && why[0] == '\0')
+			FUZZ_FAIL();
+		return 0;
+	}
 	if ((copy = malloc(size ? size : 1)) == NULL)
 		return 0;
 	memcpy(copy, data, size);

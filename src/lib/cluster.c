@@ -40,6 +40,9 @@
 static void cluster_tick(void *arg);
 static void cluster_now(void *arg);
 static void cluster_send(struct cluster *c, const struct cluster_event *e);
+static void cluster_write(struct cluster *c, const struct cluster_event *e,
+    bool flushed);
+static void cluster_flush(struct cluster *c);
 
 const char *
 cluster_state_name(enum cluster_state s)
@@ -189,6 +192,12 @@ cluster_accepted(struct cluster *c)
 	c->refused_streak = false;
 }
 
+bool
+cluster_from_future(const struct cluster_event *e, int64_t wall_ms)
+{
+	return e->at_ms > wall_ms + CLUSTER_SKEW_MS;
+}
+
 /* Both links dropped; reconnect after the backoff. */
 static void
 cluster_down(struct cluster *c)
@@ -200,10 +209,12 @@ cluster_down(struct cluster *c)
 	cluster_conn_close(&c->sub);
 	cluster_conn_close(&c->sent);
 	memset(&c->sync, 0, sizeof c->sync);
+	c->flush_pending = 0;
 	c->hello_at_ms = 0;
 	if (c->cc.nsentinels > 0 && !was_up)
 		c->sent_next++;		/* ask the next one */
-	if (!c->lost_logged) {
+	/* A failover followed is no loss: its own line said it. */
+	if (!c->lost_logged && !c->failover) {
 		c->lost_logged = true;
 		log_warnx("cluster: lost %s: %s; local operation goes on, "
 		    "sharing resumes at reconnect", c->st.server, c->fail_why);
@@ -393,10 +404,16 @@ cluster_on_message(struct cluster_conn *k, const char *chan, size_t chanlen,
 		cluster_refuse(c, c->channel, why);
 		return;
 	}
+	wall = cluster_wall_ms();
+	if (cluster_from_future(&e, wall)) {
+		snprintf(why, sizeof why, "decided %lld ms ahead of this "
+		    "clock", (long long)(e.at_ms - wall));
+		cluster_refuse(c, c->channel, why);
+		return;
+	}
 	cluster_accepted(c);
 	if (strcmp(e.node, c->cc.node) == 0)
 		return;		/* our own, heard back */
-	wall = cluster_wall_ms();
 	c->st.received++;
 	cluster_sibling_seen(c, &e, wall);
 	if (!(c->want & CLUSTER_WANT(e.kind)))
@@ -458,44 +475,83 @@ cluster_conn_ready(struct cluster_conn *k)
 void
 cluster_sync_done(struct cluster *c)
 {
-	struct cluster_event e;
-
 	if (c->st.state != CLUSTER_RESYNC)
 		return;
 	cluster_set_state(c, CLUSTER_UP);
 	c->backoff_ms = CLUSTER_BACKOFF_MIN_MS;
-	/* What was decided while apart, in its order. */
-	while (!c->failing && cluster_ring_pop(&c->backlog, &e))
-		cluster_send(c, &e);
+	cluster_flush(c);
+}
+
+/*
+ * What was decided while apart, in its order, a batch at a time: the next
+ * batch goes when the last one's publishes are answered, so a full
+ * backlog never puts more commands in flight than a deadline can take.
+ * Shares made meanwhile queue behind it (cluster_send).
+ */
+static void
+cluster_flush(struct cluster *c)
+{
+	struct cluster_event e;
+
+	/* Entries that send nothing (run out meanwhile) take no turn. */
+	while (c->flush_pending == 0 && !c->failing && c->cmd.ac != NULL &&
+	    c->backlog.len > 0)
+		for (size_t i = 0; i < CLUSTER_FLUSH_BATCH &&
+		    cluster_ring_pop(&c->backlog, &e); i++)
+			cluster_write(c, &e, true);
 	c->st.backlog = c->backlog.len;
 }
 
 /* ---- sharing ---- */
 
+/* A publish answered; NULL: the link went first, the change is lost. */
 static void
 cluster_publish_reply(struct cluster_req *q, redisReply *r)
 {
-	if (r == NULL)
+	struct cluster *c = q->k->c;
+
+	if (q->tag != 0 && c->flush_pending > 0)
+		c->flush_pending--;
+	if (r == NULL) {
+		if (q->e.kind != CLUSTER_HELLO)
+			c->st.lost++;
 		return;
+	}
 	if (r->type == REDIS_REPLY_ERROR)
-		cluster_error_reply(q->k->c, q->what, r);
+		cluster_error_reply(c, q->what, r);
 	else
-		q->k->c->st.shared++;
+		c->st.shared++;
+	if (q->tag != 0 && c->flush_pending == 0 && c->backlog.len > 0 &&
+	    c->st.state == CLUSTER_UP)
+		cluster_flush(c);
 }
 
 static void
-cluster_publish(struct cluster *c, const char *msg, size_t len)
+cluster_publish(struct cluster *c, enum cluster_kind kind, const char *msg,
+    size_t len, bool flushed)
 {
 	const char *argv[3] = { "PUBLISH", c->channel, msg };
 	size_t argvlen[3] = { 7, strlen(c->channel), len };
+	struct cluster_req *q = cluster_req_new();
 
-	(void)cluster_conn_command(&c->cmd, NULL, cluster_publish_reply,
-	    "PUBLISH", 3, argv, argvlen);
+	if (q == NULL) {
+		c->st.lost++;
+		return;
+	}
+	q->e.kind = kind;
+	q->tag = flushed;
+	if (cluster_conn_command(&c->cmd, q, cluster_publish_reply,
+	    "PUBLISH", 3, argv, argvlen) != 0) {
+		c->st.lost++;
+		return;
+	}
+	if (flushed)
+		c->flush_pending++;
 }
 
 /* Write e (complete) to Redis: its key, then the channel. */
 static void
-cluster_write(struct cluster *c, const struct cluster_event *e)
+cluster_write(struct cluster *c, const struct cluster_event *e, bool flushed)
 {
 	char msg[CLUSTER_MSG_MAX], key[CLUSTER_KEY_MAX], px[24], sub[64];
 	const char *argv[5];
@@ -558,7 +614,7 @@ cluster_write(struct cluster *c, const struct cluster_event *e)
 	default:
 		break;		/* a strike: its counter is cluster_strike's */
 	}
-	cluster_publish(c, msg, n);
+	cluster_publish(c, e->kind, msg, n, flushed);
 }
 
 /* Kinds this configuration never shares. */
@@ -582,13 +638,15 @@ cluster_send(struct cluster *c, const struct cluster_event *e)
 	snprintf(x.node, sizeof x.node, "%s", c->cc.node);
 	if (x.at_ms == 0)
 		x.at_ms = cluster_wall_ms();
-	if (c->st.state == CLUSTER_UP && !c->failing && c->cmd.ready) {
-		cluster_write(c, &x);
+	/* Behind a backlog still being sent, a change waits its turn. */
+	if (c->st.state == CLUSTER_UP && !c->failing && c->cmd.ready &&
+	    (c->backlog.len == 0 || x.kind == CLUSTER_HELLO)) {
+		cluster_write(c, &x, false);
 		return;
 	}
 	if (x.kind == CLUSTER_HELLO && c->st.state == CLUSTER_RESYNC &&
 	    c->cmd.ready) {
-		cluster_write(c, &x);	/* alive while reading */
+		cluster_write(c, &x, false);	/* alive while reading */
 		return;
 	}
 	if (x.kind == CLUSTER_HELLO || x.kind == CLUSTER_STRIKE)
@@ -641,7 +699,7 @@ cluster_strike_reply(struct cluster_req *q, redisReply *r)
 	e->at_ms = cluster_wall_ms();
 	if ((n = cluster_msg_format(e, msg, sizeof msg)) != 0 &&
 	    !c->failing && q->k->ac != NULL)
-		cluster_publish(c, msg, n);
+		cluster_publish(c, CLUSTER_STRIKE, msg, n, false);
 	/* The shared total comes back to this node too (cluster.h). */
 	if (c->want & CLUSTER_WANT(CLUSTER_STRIKE))
 		cluster_deliver(c, e);
@@ -875,10 +933,16 @@ cluster_free(struct cluster *c)
 	free(c);
 }
 
+/* The siblings listed are those heard from in the last 10 s, even while
+ * apart (no heartbeat ticks then): the list is pruned here. */
 const struct cluster_stats *
 cluster_stats(const struct cluster *c)
 {
 	static const struct cluster_stats off = { .state = CLUSTER_OFF };
 
-	return c != NULL ? &c->st : &off;
+	if (c == NULL)
+		return &off;
+	cluster_siblings_prune((struct cluster *)(uintptr_t)c,
+	    cluster_wall_ms());
+	return &c->st;
 }

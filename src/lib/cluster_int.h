@@ -39,6 +39,8 @@
 #define CLUSTER_SIBLING_MS	10000	/* a sibling listed this long */
 #define CLUSTER_SCAN_COUNT	500	/* SCAN's COUNT hint */
 #define CLUSTER_WHY_MAX		256
+#define CLUSTER_FLUSH_BATCH	256	/* backlog entries in flight */
+#define CLUSTER_SKEW_MS		60000	/* an AT this far ahead: refused */
 
 struct cluster_conn;
 struct cluster_req;
@@ -136,6 +138,7 @@ struct cluster {
 	size_t sent_next;		/* the sentinel asked next */
 
 	struct cluster_ring backlog;
+	size_t flush_pending;		/* backlog publishes unanswered */
 	struct cluster_ring deliver;
 	bool *alive;			/* cleared by cluster_free in a cb */
 	struct cluster_sync_state sync;
@@ -155,6 +158,8 @@ void cluster_error_reply(struct cluster *c, const char *what,
 /* A value or message refused: counted, logged once per streak. */
 void cluster_refuse(struct cluster *c, const char *where, const char *why);
 void cluster_accepted(struct cluster *c);
+/* Decided more than CLUSTER_SKEW_MS ahead of this clock (cluster.h). */
+bool cluster_from_future(const struct cluster_event *e, int64_t wall_ms);
 /* Hand e to the daemon's callback from the loop (never inside the call
  * that got it). */
 void cluster_deliver(struct cluster *c, const struct cluster_event *e);

@@ -3,7 +3,8 @@
  * line of text, the Redis key of its subject, the TTL it has left.
  *
  * Exports cluster_kind_name, cluster_msg_format, cluster_msg_parse,
- * cluster_msg_key and cluster_msg_left.  No state, no I/O, no allocation.
+ * cluster_msg_key, cluster_msg_left and cluster_msg_switch (a Sentinel's
+ * +switch-master, hostile like the rest).  No state, no I/O, no allocation.
  *
  * Everything read back from Redis is hostile (anyone who can reach the
  * server can write to it), so the parser accepts exactly what the
@@ -456,4 +457,76 @@ cluster_msg_left(const struct cluster_event *e, int64_t now_ms)
 	/* Rounded up: a second's remainder still counts, never past TTL. */
 	left = (end - now_ms + 999) / 1000;
 	return left > (int64_t)e->ttl_s ? e->ttl_s : (uint32_t)left;
+}
+
+/* ---- a Sentinel's +switch-master ---- */
+
+/* A port: plain decimal 1..65535. */
+static int
+cluster_msg_port(const char *s, size_t len, int *out)
+{
+	long v = 0;
+
+	if (len == 0 || len > 5 || s[0] == '0')
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > 65535)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+cluster_msg_switch(const char *data, size_t len, const char *master,
+    char *host, int *port, char *why, size_t whylen)
+{
+	struct cluster_msg_field w[5];
+	char ip[ADDR_STRLEN];
+	size_t n = 0, i = 0, start;
+	struct addr a;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (len == 0 || len >= CLUSTER_MSG_MAX)
+		return cluster_msg_fault(why, whylen, "%zu bytes", len);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)data[i] < 0x20 ||
+		    (unsigned char)data[i] > 0x7e)
+			return cluster_msg_fault(why, whylen, "byte %zu: 0x%02x "
+			    "is not printable ASCII", i, (unsigned char)data[i]);
+	start = 0;
+	for (i = 0; i <= len; i++) {
+		if (i < len && data[i] != ' ')
+			continue;
+		if (i == start)
+			return cluster_msg_fault(why, whylen, "byte %zu: empty "
+			    "word", i);
+		if (n == 5)
+			return cluster_msg_fault(why, whylen, "more than 5 words");
+		w[n].s = data + start;
+		w[n].len = i - start;
+		n++;
+		start = i + 1;
+	}
+	if (n != 5)
+		return cluster_msg_fault(why, whylen, "%zu words (want NAME "
+		    "OLDIP OLDPORT NEWIP NEWPORT)", n);
+	if (w[0].len != strlen(master) || memcmp(w[0].s, master, w[0].len))
+		return 0;
+	if (w[3].len >= sizeof ip)
+		return cluster_msg_fault(why, whylen, "new address too long");
+	memcpy(ip, w[3].s, w[3].len);
+	ip[w[3].len] = '\0';
+	if (addr_parse(ip, &a) != 0)
+		return cluster_msg_fault(why, whylen, "'%s' is not a numeric "
+		    "address", ip);
+	if (cluster_msg_port(w[4].s, w[4].len, port) != 0)
+		return cluster_msg_fault(why, whylen, "new port is not "
+		    "1..65535");
+	addr_ntop(&a, host);
+	return 1;
 }

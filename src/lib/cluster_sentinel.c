@@ -105,36 +105,19 @@ cluster_sentinel_message(struct cluster_conn *k, const char *chan,
     size_t chanlen, const char *data, size_t len)
 {
 	struct cluster *c = k->c;
-	const char *w[5];
-	size_t wl[5], n = 0, i = 0, start;
-	char host[ADDR_STRLEN];
-	int port;
+	char host[ADDR_STRLEN], why[128];
+	int port, rc;
 
 	if (chanlen != 14 || memcmp(chan, "+switch-master", 14) != 0)
 		return;
-	while (i < len && n < 5) {
-		start = i;
-		while (i < len && data[i] != ' ')
-			i++;
-		w[n] = data + start;
-		wl[n++] = i - start;
-		if (i < len)
-			i++;
-	}
-	if (n != 5 || i != len) {
-		cluster_refuse(c, "+switch-master", "not NAME OLDIP OLDPORT "
-		    "NEWIP NEWPORT");
+	rc = cluster_msg_switch(data, len, c->cc.sentinel_master, host, &port,
+	    why, sizeof why);
+	if (rc == -1) {
+		cluster_refuse(c, "+switch-master", why);
 		return;
 	}
-	if (wl[0] != strlen(c->cc.sentinel_master) ||
-	    memcmp(w[0], c->cc.sentinel_master, wl[0]) != 0)
+	if (rc == 0)
 		return;		/* another master */
-	if (cluster_sentinel_addr(w[3], wl[3], w[4], wl[4], host, sizeof host,
-	    &port) != 0) {
-		cluster_refuse(c, "+switch-master", "not a numeric address "
-		    "and port");
-		return;
-	}
 	if (strcmp(host, c->host) == 0 && port == c->port)
 		return;
 	c->st.failovers++;

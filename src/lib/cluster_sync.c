@@ -64,12 +64,16 @@ cluster_sync_refuse(struct cluster *c, const char *key, const char *why)
 
 /* A live entry read: delivered when wanted, not ours and not run out. */
 static void
-cluster_sync_offer(struct cluster *c, struct cluster_event *e,
-    int64_t pttl_ms, bool own_too)
+cluster_sync_offer(struct cluster *c, const char *where,
+    struct cluster_event *e, int64_t pttl_ms, bool own_too)
 {
 	int64_t wall = cluster_wall_ms();
 	uint32_t left;
 
+	if (cluster_from_future(e, wall)) {
+		cluster_sync_refuse(c, where, "decided ahead of this clock");
+		return;
+	}
 	if (!own_too && strcmp(e->node, c->cc.node) == 0)
 		return;
 	if (!(c->want & CLUSTER_WANT(e->kind)))
@@ -144,7 +148,7 @@ cluster_sync_pttl_reply(struct cluster_req *q, redisReply *r)
 		s->pending--;
 	if (s->slot_ok && r->type == REDIS_REPLY_INTEGER &&
 	    r->integer != -2)
-		cluster_sync_offer(c, &s->slot, r->integer, false);
+		cluster_sync_offer(c, q->key, &s->slot, r->integer, false);
 	s->slot_ok = false;
 	if (s->pending == 0 && !s->scanning)
 		cluster_sync_step(c);
@@ -277,7 +281,7 @@ cluster_sync_allow_reply(struct cluster_req *q, redisReply *r)
 			continue;
 		}
 		cluster_accepted(c);
-		cluster_sync_offer(c, &e, -1, true);
+		cluster_sync_offer(c, where, &e, -1, true);
 	}
 	cluster_sync_finish(c);
 }

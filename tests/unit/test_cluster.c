@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -58,22 +60,37 @@ redis_kill(void)
 	redis_pid = -1;
 }
 
+/* Other servers of a test (the Sentinel's pair, the Sentinel). */
+static pid_t extra_pid[4];
+static int raw_port;		/* 0: the unix socket */
+
 static void
 redis_cleanup(void)
 {
-	char path[160];
+	char path[400];
+	struct dirent *de;
+	DIR *d;
+	int st;
 
 	redis_kill();
+	for (size_t i = 0; i < 4; i++)
+		if (extra_pid[i] > 0) {
+			kill(extra_pid[i], SIGKILL);
+			waitpid(extra_pid[i], &st, 0);
+			extra_pid[i] = 0;
+		}
+	raw_port = 0;
 	if (dir[0] == '\0')
 		return;
-	snprintf(path, sizeof path, "%s/r.sock", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/redis.log", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/pass", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/wrong", dir);
-	unlink(path);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
 	rmdir(dir);
 	dir[0] = '\0';
 }
@@ -83,6 +100,8 @@ raw_connect(void)
 {
 	struct timeval tv = { 1, 0 };
 
+	if (raw_port != 0)
+		return redisConnectWithTimeout("127.0.0.1", raw_port, tv);
 	return redisConnectUnixWithTimeout(sock, tv);
 }
 
@@ -583,10 +602,15 @@ test_refused(void **state)
 	/* Malformed publishes: refused, counted, never delivered. */
 	raw(NULL, "PUBLISH smtpgate:events %s", "1 deny z 0 900 0 - 1.2.3.4");
 	raw(NULL, "PUBLISH smtpgate:events %s", "hello world");
+	/* Decided an hour ahead of this clock. */
+	snprintf(msg, sizeof msg, "1 deny z %lld 900 0 - 192.0.2.21",
+	    now + 3600000);
+	raw(NULL, "PUBLISH smtpgate:events %s", msg);
 	snprintf(msg, sizeof msg, "1 deny z %lld 900 0 - 192.0.2.20", now);
 	raw(NULL, "PUBLISH smtpgate:events %s", msg);
 	wait_ev(&na, CLUSTER_DENY, "192.0.2.20", 0);
-	assert_int_equal(cluster_stats(na.c)->refused, 5);
+	assert_int_equal(cluster_stats(na.c)->refused, 6);
+	assert_null(find_ev(&na, CLUSTER_DENY, "192.0.2.21", 0));
 	assert_null(find_ev(&na, CLUSTER_DENY, "1.2.3.4", 0));
 	assert_true(logged("cluster: refused smtpgate:events: field 3"));
 	/* Still up: a refusal is not a failure. */
@@ -658,6 +682,55 @@ test_down_backlog(void **state)
 	/* Strikes are not kept while apart. */
 	redis_kill();
 	assert_true(spin(is_down, &nb, 3000));
+}
+
+static bool
+backlog_empty(void *arg)
+{
+	const struct cluster_stats *st = cluster_stats(arg);
+
+	return st->state == CLUSTER_UP && st->backlog == 0;
+}
+
+/* A big backlog goes out in batches, in order, none lost. */
+static void
+test_backlog_batches(void **state)
+{
+	struct conf_cluster cc;
+	struct cluster_event e;
+	char addr[32];
+	int64_t t0;
+
+	(void)state;
+	redis_start(NULL);
+	node_conf(&cc, "gw-a");
+	cc.backlog = 20000;
+	node_start(&na, "gw-a", &cc);
+	wait_up(&na, NULL);
+	redis_kill();
+	assert_true(spin(is_down, &na, 3000));
+	for (int i = 0; i < 20000; i++) {
+		snprintf(addr, sizeof addr, "10.%d.%d.%d", i >> 16,
+		    (i >> 8) & 255, i & 255);
+		verdict(&e, CLUSTER_DENY, addr, 900);
+		cluster_share(na.c, &e);
+	}
+	assert_int_equal(cluster_stats(na.c)->backlog, 20000);
+	redis_start(NULL);
+	t0 = evloop_clock_us();
+	if (!spin(backlog_empty, na.c, 10000))
+		fail_msg("backlog not sent in 10 s: %llu left",
+		    (unsigned long long)cluster_stats(na.c)->backlog);
+	print_message("backlog of 20000 sent %lld ms after redis-server "
+	    "came back (reconnect backoff included)\n",
+	    (long long)(evloop_clock_us() - t0) / 1000);
+	verdict(&e, CLUSTER_DENY, "192.0.2.250", 900);
+	cluster_share(na.c, &e);
+	spin_for(300);
+	assert_int_equal(raw(NULL, "DBSIZE"), 20000 + 1 + 1);	/* + node */
+	assert_int_equal(cluster_stats(na.c)->lost, 0);
+	assert_int_equal(cluster_stats(na.c)->timeouts, 0);
+	assert_true(cluster_stats(na.c)->shared >= 20001);
 }
 
 /* A server that stops answering: commands past their deadline. */
@@ -754,6 +827,177 @@ test_off(void **state)
 	assert_string_equal(cluster_state_name(CLUSTER_UP), "up");
 }
 
+/* ---- Sentinel ---- */
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static pid_t
+spawn(const char *const *argv)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* A reply's text contains want (polled up to ms). */
+static bool
+raw_wait_text(int port, const char *cmd, const char *want, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 100) {
+		redisContext *rc;
+		redisReply *r;
+		bool ok = false;
+
+		raw_port = port;
+		rc = raw_connect();
+		if (rc != NULL && rc->err == 0 &&
+		    (r = redisCommand(rc, cmd)) != NULL) {
+			if (r->type == REDIS_REPLY_STRING ||
+			    r->type == REDIS_REPLY_STATUS)
+				ok = strstr(r->str, want) != NULL;
+			else if (r->type == REDIS_REPLY_ARRAY)
+				ok = r->elements > 0 && *want == '\0';
+			freeReplyObject(r);
+		}
+		if (rc != NULL)
+			redisFree(rc);
+		raw_port = 0;
+		if (ok)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+struct failover_wait {
+	struct node *n;
+	char server[64];
+};
+
+static bool
+moved(void *arg)
+{
+	struct failover_wait *w = arg;
+	const struct cluster_stats *st = cluster_stats(w->n->c);
+
+	return st->failovers >= 1 && st->state == CLUSTER_UP &&
+	    strcmp(st->server, w->server) == 0;
+}
+
+/* The master's address from a Sentinel; a failover followed. */
+static void
+test_sentinel(void **state)
+{
+	char p1s[8], p2s[8], conf[160], logm[160], logr[160], text[512];
+	char want[64];
+	struct failover_wait w;
+	struct conf_cluster cc;
+	struct cluster_event e;
+	int p1 = free_port(), p2 = free_port(), p3 = free_port();
+	FILE *f;
+
+	(void)state;
+	if (p2 == p1)
+		p2 = free_port();
+	snprintf(p1s, sizeof p1s, "%d", p1);
+	snprintf(p2s, sizeof p2s, "%d", p2);
+	snprintf(logm, sizeof logm, "%s/m.log", dir);
+	snprintf(logr, sizeof logr, "%s/r.log", dir);
+	{
+		const char *m[] = { REDIS_BIN, "--port", p1s, "--bind",
+		    "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+		    dir, "--logfile", logm, "--dbfilename", "m.rdb",
+		    "--repl-diskless-sync-delay", "0", NULL };
+		const char *r[] = { REDIS_BIN, "--port", p2s, "--bind",
+		    "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+		    dir, "--logfile", logr, "--dbfilename", "r.rdb",
+		    "--replicaof", "127.0.0.1", p1s, NULL };
+
+		extra_pid[0] = spawn(m);
+		extra_pid[1] = spawn(r);
+	}
+	snprintf(conf, sizeof conf, "%s/s.conf", dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "port %d\nbind 127.0.0.1\ndir %s\nlogfile %s/s.log\n"
+	    "sentinel monitor mymaster 127.0.0.1 %d 1\n"
+	    "sentinel down-after-milliseconds mymaster 1000\n"
+	    "sentinel failover-timeout mymaster 5000\n", p3, dir, dir, p1);
+	fclose(f);
+	if (!raw_wait_text(p2, "INFO replication", "master_link_status:up",
+	    5000))
+		fail_msg("the replica on %d did not sync with %d", p2, p1);
+	{
+		const char *sv[] = { REDIS_BIN, conf, "--sentinel", NULL };
+
+		extra_pid[2] = spawn(sv);
+	}
+	snprintf(text, sizeof text, "SENTINEL replicas mymaster");
+	if (!raw_wait_text(p3, text, "", 12000))
+		fail_msg("the Sentinel on %d never saw the replica", p3);
+
+	node_conf(&cc, "gw-a");
+	cc.redis[0] = '\0';
+	snprintf(cc.sentinel_host[0], sizeof cc.sentinel_host[0],
+	    "127.0.0.1:%d", p3);
+	cc.nsentinels = 1;
+	snprintf(cc.sentinel_master, sizeof cc.sentinel_master, "mymaster");
+	node_start(&na, "gw-a", &cc);
+	wait_up(&na, NULL);
+	snprintf(want, sizeof want, "127.0.0.1:%d", p1);
+	assert_string_equal(cluster_stats(na.c)->server, want);
+	snprintf(text, sizeof text, "cluster: sentinel: master mymaster is "
+	    "127.0.0.1:%d", p1);
+	assert_true(logged(text));
+	verdict(&e, CLUSTER_DENY, "192.0.2.31", 900);
+	cluster_share(na.c, &e);
+	spin_for(200);
+	raw_port = p1;
+	assert_int_equal(raw(NULL, "EXISTS smtpgate:v:192.0.2.31"), 1);
+	raw_port = p3;
+	raw(NULL, "SENTINEL FAILOVER mymaster");
+	raw_port = 0;
+
+	w.n = &na;
+	snprintf(w.server, sizeof w.server, "127.0.0.1:%d", p2);
+	if (!spin(moved, &w, 15000))
+		fail_msg("no failover to %s followed in 15 s (failovers %llu, "
+		    "%s %s)", w.server, (unsigned long long)
+		    cluster_stats(na.c)->failovers,
+		    cluster_state_name(st_of(&na)), cluster_stats(na.c)->server);
+	snprintf(text, sizeof text, "cluster: sentinel: failover to "
+	    "127.0.0.1:%d", p2);
+	assert_true(logged(text));
+	verdict(&e, CLUSTER_DENY, "192.0.2.32", 900);
+	cluster_share(na.c, &e);
+	spin_for(300);
+	raw_port = p2;
+	assert_int_equal(raw(NULL, "EXISTS smtpgate:v:192.0.2.32"), 1);
+	raw_port = 0;
+}
+
 static bool
 have_redis(void)
 {
@@ -782,8 +1026,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_backlog, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_batches, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sentinel, setup,
+		    teardown),
 	};
 
 	if (!have_redis()) {

@@ -448,6 +448,66 @@ test_left(void **state)
 		    c->want);
 }
 
+/* ---- a Sentinel's +switch-master ---- */
+
+struct switch_case {
+	const char *name;
+	const char *msg;
+	int rc;
+	const char *host;	/* rc 1 */
+	int port;
+	const char *why;	/* rc -1 */
+};
+
+static const struct switch_case switch_cases[] = {
+	{ "ours", "mymaster 10.0.0.1 6379 10.0.0.2 6380", 1, "10.0.0.2",
+	    6380, NULL },
+	{ "v6", "mymaster ::1 6379 2001:DB8::2 6379", 1, "2001:db8::2", 6379,
+	    NULL },
+	{ "another", "other 10.0.0.1 6379 10.0.0.2 6380", 0, NULL, 0, NULL },
+	{ "prefix of ours", "mymaste 10.0.0.1 6379 10.0.0.2 6380", 0, NULL, 0,
+	    NULL },
+	{ "four words", "mymaster 10.0.0.1 6379 10.0.0.2", -1, NULL, 0,
+	    "4 words (want NAME OLDIP OLDPORT NEWIP NEWPORT)" },
+	{ "six words", "mymaster 10.0.0.1 6379 10.0.0.2 6380 x", -1, NULL, 0,
+	    "more than 5 words" },
+	{ "two spaces", "mymaster  10.0.0.1 6379 10.0.0.2 6380", -1, NULL, 0,
+	    "byte 9: empty word" },
+	{ "name", "mymaster 10.0.0.1 6379 redis-2.example 6380", -1, NULL, 0,
+	    "'redis-2.example' is not a numeric address" },
+	{ "port 0", "mymaster 10.0.0.1 6379 10.0.0.2 0", -1, NULL, 0,
+	    "new port is not 1..65535" },
+	{ "port big", "mymaster 10.0.0.1 6379 10.0.0.2 65536", -1, NULL, 0,
+	    "new port is not 1..65535" },
+	{ "newline", "mymaster 10.0.0.1 6379 10.0.0.2 6380\n", -1, NULL, 0,
+	    "byte 36: 0x0a is not printable ASCII" },
+	{ "empty", "", -1, NULL, 0, "0 bytes" },
+};
+
+static void
+test_switch(void **state)
+{
+	const struct switch_case *c = *state;
+	char host[ADDR_STRLEN] = "", why[128] = "";
+	size_t len = strlen(c->msg);
+	char *copy = test_malloc(len ? len : 1);
+	int port = 0, rc;
+
+	memcpy(copy, c->msg, len);
+	rc = cluster_msg_switch(copy, len, "mymaster", host, &port, why,
+	    sizeof why);
+	test_free(copy);
+	if (rc != c->rc)
+		fail_msg("switch \"%s\": got %d (%s), want %d", c->msg, rc, why,
+		    c->rc);
+	if (rc == 1) {
+		assert_string_equal(host, c->host);
+		assert_int_equal(port, c->port);
+	}
+	if (rc == -1)
+		assert_string_equal(why, c->why);
+}
+
 static void
 test_kind_names(void **state)
 {
@@ -475,6 +535,7 @@ main(void)
 	CASES(bad_cases, test_bad);
 	CASES(key_cases, test_key);
 	CASES(left_cases, test_left);
+	CASES(switch_cases, test_switch);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_format_refuses);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_kind_names);
 	return _cmocka_run_group_tests("cluster_msg", t, n, NULL, NULL);
