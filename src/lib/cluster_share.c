@@ -129,14 +129,26 @@ cluster_write(struct cluster *c, const struct cluster_event *e, bool flushed)
 		(void)cluster_conn_command(&c->cmd, NULL,
 		    cluster_conn_reply_check, "SET", 5, argv, argvlen);
 		break;
-	case CLUSTER_UNBAN:
+	case CLUSTER_UNBAN: {
+		/* The ban and the strikes that made it: a forgotten address
+		 * starts over everywhere, not on the old total. */
+		struct cluster_event st = *e;
+		char skey[CLUSTER_KEY_MAX];
+		size_t sl;
+
+		st.kind = CLUSTER_STRIKE;
+		sl = cluster_msg_key(c->cc.prefix, &st, skey, sizeof skey);
 		argv[0] = "DEL";
 		argv[1] = key;
+		argv[2] = skey;
 		argvlen[0] = 3;
 		argvlen[1] = kl;
+		argvlen[2] = sl;
 		(void)cluster_conn_command(&c->cmd, NULL,
-		    cluster_conn_reply_check, "DEL", 2, argv, argvlen);
+		    cluster_conn_reply_check, "DEL", sl > 0 ? 3 : 2, argv,
+		    argvlen);
 		break;
+	}
 	case CLUSTER_ALLOW_ADD:
 	case CLUSTER_ALLOW_DEL:
 		/* The hash's field is the subject, the message's last word. */

@@ -539,11 +539,14 @@ test_share(void **state)
 	assert_int_equal(raw(NULL, "HEXISTS smtpgate:allow 203.0.113.0/24"),
 	    0);
 
-	/* An unban deletes the ban and is heard. */
+	/* An unban deletes the ban and the strikes that made it, and is
+	 * heard. */
+	assert_int_equal(raw(NULL, "SET smtpgate:s:198.51.100.3 3"), 2);
 	verdict(&e, CLUSTER_UNBAN, "198.51.100.3", 0);
 	cluster_share(na.c, &e);
 	wait_ev(&nb, CLUSTER_UNBAN, "198.51.100.3", 0);
 	assert_int_equal(raw(NULL, "EXISTS smtpgate:b:198.51.100.3"), 0);
+	assert_int_equal(raw(NULL, "EXISTS smtpgate:s:198.51.100.3"), 0);
 }
 
 static int
