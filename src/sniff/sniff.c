@@ -82,6 +82,7 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	bool fin;
 
 	s->st.queued++;
+	s->pkt_us = t0;
 	sniff_queue_id(s, qp->id);
 	if ((qp->mark & MARK_MASK) == MARK_SNIFFED) {
 		/*
@@ -143,6 +144,7 @@ sniff_tick(void *arg)
 
 	sniff_trickle_tick(s, now);
 	sniff_flow_expire(s, now);
+	sniff_rtt_expire(s, now);
 	sniff_strike_expire(s, wall);
 	sniff_state_tick(s);
 	s->tick = evloop_timer_at(s->ev, now + 1000, sniff_tick, s);
@@ -227,7 +229,7 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	if (sniff_flow_init(s) == -1 ||
 	    (s->clean = sniff_clean_new()) == NULL ||
 	    (s->pending = sniff_read_pending_new()) == NULL ||
-	    (s->strikes = strikes_new()) == NULL) {
+	    (s->strikes = strikes_new()) == NULL || sniff_rtt_init(s) == -1) {
 		snprintf(err, errlen, "sniff: the flow, clean and strike "
 		    "tables: %s", strerror(errno));
 		goto fail;
@@ -269,6 +271,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	    errlen)) == NULL)
 		goto fail;
 	sniff_ctl_register(s);
+	/* The copies before the queue: a session's first data finds them. */
+	sniff_rtt_open(s);
 	s->q = queue_open(ev, c->sniffer.queue, c->sniffer.queue_maxlen,
 	    SNIFF_QUEUE_COPY, sniff_packet, s, err, errlen);
 	if (s->q == NULL)
@@ -297,6 +301,8 @@ sniff_free(struct sniff *s)
 	if (s->q != NULL)
 		queue_close(s->q);
 	sniff_flow_free_all(s);
+	sniff_rtt_close(s);
+	sniff_rtt_free_all(s);
 	/* Cancelled callbacks release the judgments still running. */
 	spfcheck_free(s->spf);
 	if (s->dns != NULL)
@@ -366,6 +372,9 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 		    "timeouts (smtpgatectl offenders flush ends them now)");
 	s->conf = *c;
 	free(c);
+	/* [sniffer] pregreet on or off: the copies' group follows (the
+	 * ruleset's copy rules follow at the next smtpgate-nft install). */
+	sniff_rtt_open(s);
 	log_info("reloaded %s", path);
 	return 0;
 }
@@ -374,7 +383,7 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 void
 sniff_log_stats(struct sniff *s)
 {
-	char buf[2048];
+	char buf[4096];
 
 	sniff_ctl_stats_line(s, buf, sizeof(buf));
 	log_info("stats %s", buf);

@@ -9,6 +9,8 @@
  *   sniff_trickle.c  the suspects, their conntrack questions, trickle
  *   sniff_ct.c       conntrack questions (ctnetlink)
  *   sniff_judge.c    HELO and MAIL FROM judgments and their DNS/SPF lookups
+ *   sniff_rtt.c      the times of each session's handshake and banner
+ *                    (nfnetlink_log copies), for pregreet's round trip
  *   sniff_clean.c    the clean-judgment cache
  *   sniff_strike.c   a rule hit: strikes, bans, cuts, the log line; the
  *                    offend sets' one writer
@@ -105,6 +107,12 @@ struct sniff_stats {
 	uint64_t trickles;		/* sessions judged trickle */
 	uint64_t pregreets;		/* sessions that talked first */
 	uint64_t protocol;		/* pipelining, non-smtp, bare-lf found */
+	uint64_t rtt_copies;		/* nfnetlink_log copies read */
+	uint64_t rtt_malformed;		/* copies we could not read */
+	uint64_t rtt_missing;		/* first data with no times: judged
+					 * by the order alone */
+	uint64_t rtt_evicted;		/* records pushed out untaken */
+	uint64_t pregreet_ack, pregreet_rtt;	/* pregreets by round trip */
 	uint64_t lost_packets;		/* queued, never delivered to us
 					 * (gaps in the queue's packet ids) */
 	uint64_t ct_queries, ct_errors;	/* conntrack questions */
@@ -119,6 +127,11 @@ struct sniff {
 	struct evloop *ev;
 	struct conf conf;		/* current configuration */
 	struct queue *q;
+	struct nflog *nflog;		/* the copies' group, or NULL: the
+					 * round-trip test is off */
+	struct sniff_rtt *rtt;		/* their records (sniff_rtt.c) */
+	int64_t pkt_us;			/* when the queued packet in hand was
+					 * read (evloop_clock_us) */
 	struct nftset *nft;
 	struct nl_sock *ct_nl;		/* conntrack questions (sniff_ct.c) */
 	struct dns *dns;
@@ -190,6 +203,30 @@ void sniff_read_packet(struct sniff *s, struct sniff_flow *f,
     const struct pkt *p, uint32_t mark, bool fin, struct sniff_pending *pd);
 /* Judge what sniff_read_packet put in pd. */
 void sniff_read_judge(struct sniff *s, struct sniff_pending *pd);
+
+/* ---- sniff_rtt.c: the times of handshakes and banners ---- */
+
+struct nflog_packet;
+/* The records (s->rtt); 0, or -1 on out of memory. */
+int sniff_rtt_init(struct sniff *s);
+/* Bind the copies' group when pregreet is on and it is not bound, let
+ * it go when pregreet is off (start-up, reload).  Failing is logged: the
+ * round-trip test is then off, the order test goes on. */
+void sniff_rtt_open(struct sniff *s);
+void sniff_rtt_close(struct sniff *s);
+/* nflog's callback: one copy, read at read_us. */
+void sniff_rtt_copy(void *arg, const struct nflog_packet *lp,
+    int64_t read_us);
+/* Flow f's first data came: its times into *out, and its record is
+ * freed (the flow keeps the times).  drain: read the copies that wait
+ * first when the record lacks some (their times are then no times).
+ * false when there was no record (counted in rtt_missing). */
+bool sniff_rtt_take(struct sniff *s, const struct sniff_flow *f,
+    struct smtpproto_times *out, bool drain);
+/* Once a second: records no flow took within their time. */
+void sniff_rtt_expire(struct sniff *s, int64_t now_ms);
+void sniff_rtt_free_all(struct sniff *s);
+size_t sniff_rtt_count(const struct sniff *s);
 
 /* ---- sniff_trickle.c: sessions short of their greeting ---- */
 

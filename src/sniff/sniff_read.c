@@ -182,6 +182,25 @@ sniff_read_server(uint32_t mark)
 	}
 }
 
+/*
+ * The round-trip part of pregreet, at the session's first data: its
+ * times from the copies (sniff_rtt.c), judged with when this packet was
+ * read (s->pkt_us: at or after it came) and its ACK number.  No times,
+ * no judgment: the order test stands alone.
+ */
+static unsigned
+sniff_read_times(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
+{
+	struct smtpproto_times t;
+
+	if (s->conf.sniffer.rule[RULE_PREGREET] == ACTION_OFF ||
+	    s->nflog == NULL)
+		return 0;
+	if (!sniff_rtt_take(s, f, &t, !(f->proto.found & SMTPPROTO_PREGREET)))
+		return 0;
+	return smtpproto_times_judge(&f->proto, &t, s->pkt_us, p->ack);
+}
+
 /* Queued packets the sniffer reads per session: ct original packets 3..N
  * of the ruleset. */
 static uint32_t
@@ -204,9 +223,14 @@ sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 		sniff_read_first(s, f, p);
 	if (!f->done && p->payload_len > 0 && !p->truncated) {
 		if (pd->proto_on && f->from_start && smtpcmd_fresh(f->cmd,
-		    p->seq, p->payload_len))
+		    p->seq, p->payload_len)) {
+			bool first = !f->proto.seg_seen;
+
 			pd->proto |= smtpproto_segment(&f->proto,
 			    sniff_read_server(mark), p->ack);
+			if (first)
+				pd->proto |= sniff_read_times(s, f, p);
+		}
 		sniff_read_payload(s, f, p, pd);
 	}
 	if (!f->done) {
@@ -240,8 +264,22 @@ sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
 	if (r[RULE_BARE_LF] == ACTION_OFF)
 		found &= ~SMTPPROTO_BARE_LF;
 	if (found & SMTPPROTO_PREGREET) {
+		const struct smtpproto_rtt *t = &f->proto.rtt;
+
 		s->st.pregreets++;
-		sniff_strike_hit(s, f->ss, RULE_PREGREET, " server=synack");
+		if (f->proto.greet == SMTPPROTO_GREET_ACK) {
+			s->st.pregreet_ack++;
+			snprintf(extra, sizeof(extra), " server=banner "
+			    "why=ack");
+		} else if (f->proto.greet == SMTPPROTO_GREET_RTT) {
+			s->st.pregreet_rtt++;
+			snprintf(extra, sizeof(extra), " server=banner why=rtt "
+			    "rtt_ms=%.1f gap_ms=%.1f", (double)t->rtt_us / 1000,
+			    (double)t->gap_us / 1000);
+		} else {
+			snprintf(extra, sizeof(extra), " server=synack");
+		}
+		sniff_strike_hit(s, f->ss, RULE_PREGREET, extra);
 	}
 	if (found & SMTPPROTO_PIPELINING) {
 		s->st.protocol++;
