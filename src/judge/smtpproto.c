@@ -81,29 +81,31 @@ enum smtpproto_greet
 smtpproto_rtt_rule(const struct smtpproto_times *t, int64_t at_us,
     uint32_t ack, struct smtpproto_rtt *out)
 {
-	int64_t threshold;
-
-	memset(out, 0, sizeof(*out));
 	/* Nothing of the server acknowledged: its stack had not received a
 	 * byte of the banner (sequence numbers wrap: exact equality). */
-	if (t->have_isn && ack == t->isn + 1)
-		return SMTPPROTO_GREET_ACK;
-	if (t->synack_us <= 0 || t->ack_us <= 0 || t->banner_us <= 0 ||
-	    at_us <= 0)
-		return SMTPPROTO_GREET_NONE;
-	out->rtt_us = t->ack_us - t->synack_us;
-	out->gap_us = at_us - t->banner_us;
-	/* A banner before the SYN-ACK, an ACK before the SYN-ACK left, the
-	 * banner's copy read after the bytes: times that cannot be. */
-	if (out->rtt_us <= 0 || t->banner_us < t->synack_us ||
-	    out->gap_us < 0) {
-		out->rtt_us = out->gap_us = 0;
-		return SMTPPROTO_GREET_NONE;
+	bool unacked = t->have_isn && ack == t->isn + 1;
+
+	memset(out, 0, sizeof(*out));
+	if (t->synack_us > 0 && t->ack_us > 0 && t->banner_us > 0 &&
+	    at_us > 0) {
+		out->rtt_us = t->ack_us - t->synack_us;
+		out->gap_us = at_us - t->banner_us;
+		/* A banner before the SYN-ACK, an ACK before the SYN-ACK
+		 * left, the banner's copy read after the bytes: times that
+		 * cannot be. */
+		if (out->rtt_us <= 0 || t->banner_us < t->synack_us ||
+		    out->gap_us < 0)
+			out->rtt_us = out->gap_us = 0;
+		else
+			out->tol_us = out->rtt_us / 4 >
+			    SMTPPROTO_RTT_TOL_MIN_US ? out->rtt_us / 4 :
+			    SMTPPROTO_RTT_TOL_MIN_US;
 	}
-	out->tol_us = out->rtt_us / 4 > SMTPPROTO_RTT_TOL_MIN_US ?
-	    out->rtt_us / 4 : SMTPPROTO_RTT_TOL_MIN_US;
-	threshold = out->rtt_us - out->tol_us;
-	return out->gap_us < threshold ? SMTPPROTO_GREET_RTT :
+	if (unacked)
+		return SMTPPROTO_GREET_ACK;
+	if (out->tol_us == 0)
+		return SMTPPROTO_GREET_NONE;
+	return out->gap_us < out->rtt_us - out->tol_us ? SMTPPROTO_GREET_RTT :
 	    SMTPPROTO_GREET_NONE;
 }
 

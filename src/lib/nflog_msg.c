@@ -55,6 +55,7 @@ nflog_parse(const struct nlmsghdr *nlh, struct nflog_packet *out,
     const char **why)
 {
 	const struct nlattr *a;
+	const char *end;
 	size_t hdrlen = MNL_ALIGN(sizeof(struct nfgenmsg));
 	bool have_hdr = false;
 
@@ -67,7 +68,12 @@ nflog_parse(const struct nlmsghdr *nlh, struct nflog_packet *out,
 		*why = "truncated";
 		return -1;
 	}
-	mnl_attr_for_each(a, nlh, hdrlen) {
+	/* Walked to the message's own length, not its aligned tail: the
+	 * last message of a datagram may end unaligned at its end. */
+	end = (const char *)nlh + nlh->nlmsg_len;
+	for (a = mnl_nlmsg_get_payload_offset(nlh, hdrlen);
+	    mnl_attr_ok(a, (int)(end - (const char *)a));
+	    a = mnl_attr_next(a)) {
 		uint16_t type = mnl_attr_get_type(a);
 		size_t len = mnl_attr_get_payload_len(a);
 		const uint8_t *v = mnl_attr_get_payload(a);
@@ -124,10 +130,9 @@ nflog_parse(const struct nlmsghdr *nlh, struct nflog_packet *out,
 			break;
 		}
 	}
-	/* mnl_attr_for_each stops at an attribute that does not fit: the
-	 * walk must have reached the message's end. */
-	if ((const char *)a != (const char *)nlh + MNL_ALIGN(nlh->nlmsg_len) &&
-	    (const char *)a != (const char *)nlh + nlh->nlmsg_len)
+	/* The walk stops at an attribute that does not fit: it must have
+	 * reached the message's end (or the padding before it). */
+	if ((const char *)a < end && end - (const char *)a >= 4)
 		goto bad;
 	if (!have_hdr) {
 		*why = "no packet header";

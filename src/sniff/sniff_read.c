@@ -252,7 +252,7 @@ sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
 {
 	const enum action *r = s->conf.sniffer.rule;
 	unsigned found = pd->proto;
-	char extra[64];
+	char extra[96];
 
 	/* Counted only when the rule is on (the others ran the tests). */
 	if (r[RULE_PREGREET] == ACTION_OFF)
@@ -267,15 +267,22 @@ sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
 		const struct smtpproto_rtt *t = &f->proto.rtt;
 
 		s->st.pregreets++;
-		if (f->proto.greet == SMTPPROTO_GREET_ACK) {
-			s->st.pregreet_ack++;
-			snprintf(extra, sizeof(extra), " server=banner "
-			    "why=ack");
-		} else if (f->proto.greet == SMTPPROTO_GREET_RTT) {
-			s->st.pregreet_rtt++;
-			snprintf(extra, sizeof(extra), " server=banner why=rtt "
-			    "rtt_ms=%.1f gap_ms=%.1f", (double)t->rtt_us / 1000,
-			    (double)t->gap_us / 1000);
+		if (f->proto.greet == SMTPPROTO_GREET_ACK ||
+		    f->proto.greet == SMTPPROTO_GREET_RTT) {
+			if (f->proto.greet == SMTPPROTO_GREET_ACK)
+				s->st.pregreet_ack++;
+			else
+				s->st.pregreet_rtt++;
+			if (t->tol_us > 0)
+				snprintf(extra, sizeof(extra), " server=banner "
+				    "why=%s rtt_ms=%.1f gap_ms=%.1f",
+				    smtpproto_greet_name(f->proto.greet),
+				    (double)t->rtt_us / 1000,
+				    (double)t->gap_us / 1000);
+			else
+				snprintf(extra, sizeof(extra), " server=banner "
+				    "why=%s", smtpproto_greet_name(
+				    f->proto.greet));
 		} else {
 			snprintf(extra, sizeof(extra), " server=synack");
 		}
