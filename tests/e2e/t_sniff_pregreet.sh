@@ -126,7 +126,7 @@ case $hooks in
 *postrouting*) e2e_not_ok "the table has a postrouting chain: $hooks" ;;
 *output*)
 	if [ "$(grep -c ' log group ' <<<"$outrules")" -ne 2 ] ||
-	    grep -qE 'queue|drop|reject|accept|jump|mark set' <<<"$outrules"; then
+	    grep -qE ' queue (num|to)| (drop|reject|accept|jump|goto)\b|mark set' <<<"$outrules"; then
 		e2e_not_ok "chain sniff_out holds more than two copies: $outrules"
 	else
 		e2e_ok "the output path holds only copies (log group), so the banner is never held or delayed (hooks: $hooks)"

@@ -114,7 +114,7 @@ out=$(world_gw nft list chain inet "$WORLD_TABLE" sniff_out 2>/dev/null)
 rules=$(grep -E 'sport @gated_ports' <<<"$out")
 if ! grep -q 'hook output' <<<"$out" || [ "$(grep -c 'log group' <<<"$rules")" -ne 2 ]; then
 	e2e_not_ok "chain sniff_out: want two log rules on the output hook: $out"
-elif grep -qE 'queue|drop|reject|accept|jump|meta mark set' <<<"$rules"; then
+elif grep -qE ' queue (num|to)| (drop|reject|accept|jump|goto)\b|mark set' <<<"$rules"; then
 	e2e_not_ok "chain sniff_out holds more than copies: $rules"
 elif world_gw nft list table inet "$WORLD_TABLE" | grep -q 'hook postrouting'; then
 	e2e_not_ok "the table has a postrouting chain"
