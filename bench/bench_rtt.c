@@ -1,11 +1,10 @@
 /*
  * bench_rtt.c - what pregreet's round trip costs the sniffer in its own
- * calls, without the kernel: per session, its three copies (SYN-ACK and
- * banner going out, the handshake ACK coming in, as nfnetlink_log
- * messages) parsed (nflog_parse, pkt_parse) and filed (sniff_rtt_copy),
- * then the first data's record taken (sniff_rtt_take) and judged
- * (smtpproto_times_judge), with SESSIONS sessions in flight at once (the
- * records' table full, as under load).  Prints ns per session; the
+ * calls, without the kernel: per session, its two copies (the SYN-ACK
+ * going out, the handshake ACK coming in, as nfnetlink_log messages)
+ * parsed (nflog_parse, pkt_parse) and filed (sniff_rtt_copy), then the
+ * first data judged with its record (sniff_rtt_first), with SESSIONS
+ * sessions in flight at once (the records' table full, as under load).  Prints ns per session; the
  * kernel's part (the copies, the sniffer's wake-ups) is bench/sniff.sh's.
  *
  *   bench_rtt [SESSIONS]     (default 50000)
@@ -94,21 +93,20 @@ main(int argc, char *argv[])
 	double t0, t1;
 
 	if (s == NULL || n == 0 || n > 1000000 || (m = aligned_alloc(8,
-	    (size_t)n * 3 * 256)) == NULL || (s->ev = evloop_new()) == NULL)
+	    (size_t)n * 2 * 256)) == NULL || (s->ev = evloop_new()) == NULL)
 		return 1;
 	s->conf.sniffer.max_flows = n;
-	if (siphash_key_random(&s->flow_key) == -1 || sniff_rtt_init(s) == -1)
+	if (siphash_key_random(&s->flow_key) == -1 || sniff_flow_init(s) == -1 ||
+	    sniff_rtt_init(s) == -1)
 		return 1;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t cl = htonl(0xc6120000u + i / 50000), isn = i * 7919u;
 		uint16_t port = (uint16_t)(1024 + i % 50000);
 
-		(void)bench_msg(m[3 * i], 256, NF_INET_LOCAL_OUT, srv, cl, 25,
+		(void)bench_msg(m[2 * i], 256, NF_INET_LOCAL_OUT, srv, cl, 25,
 		    port, 0x12, isn, 1, 0);
-		(void)bench_msg(m[3 * i + 1], 256, NF_INET_LOCAL_IN, cl, srv, port,
+		(void)bench_msg(m[2 * i + 1], 256, NF_INET_LOCAL_IN, cl, srv, port,
 		    25, 0x10, 1, isn + 1, 0);
-		(void)bench_msg(m[3 * i + 2], 256, NF_INET_LOCAL_OUT, srv, cl, 25,
-		    port, 0x18, isn + 1, 1, 30);
 	}
 	t0 = bench_now();
 	/* All copies first (n sessions' handshakes in flight), then every
@@ -117,17 +115,14 @@ main(int argc, char *argv[])
 		struct nflog_packet lp;
 		const char *why;
 
-		for (int k = 0; k < 3; k++) {
-			if (nflog_parse((struct nlmsghdr *)m[3 * i + k], &lp,
+		for (int k = 0; k < 2; k++) {
+			if (nflog_parse((struct nlmsghdr *)m[2 * i + k], &lp,
 			    &why) == -1)
 				return 1;
 			sniff_rtt_copy(s, &lp, evloop_clock_us());
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
-		struct smtpproto_times t;
-		struct smtpproto p;
-
 		memset(&f, 0, sizeof(f));
 		f.src.family = f.dst.family = 2;
 		addr_from_v4(&f.src, (const uint8_t *)&(uint32_t){ htonl(
@@ -135,10 +130,9 @@ main(int argc, char *argv[])
 		addr_from_v4(&f.dst, (const uint8_t *)&srv);
 		f.sport = (uint16_t)(1024 + i % 50000);
 		f.dport = 25;
-		smtpproto_init(&p);
-		if (sniff_rtt_take(s, &f, &t, false))
-			found += smtpproto_times_judge(&p, &t,
-			    evloop_clock_us(), i * 7919u + 31) != 0;
+		smtpproto_init(&f.proto);
+		found += sniff_rtt_first(s, &f, evloop_clock_us(),
+		    i * 7919u + 31) != 0;
 	}
 	t1 = bench_now();
 	printf("bench_rtt sessions=%u records_left=%zu pregreets=%u "

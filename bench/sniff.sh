@@ -52,8 +52,9 @@
 #      scale).  Added by the protocol tests: the median of the rounds'
 #      A - B; target < 0.01 ms, and the table's only chain on the
 #      server's path is sniff_out, whose rules only copy (log group).
-#  (e) What pregreet's round trip (the copies to nfnetlink_log, their
-#      records, the judgment) costs per session, in one run: the sniffer
+#  (e) What pregreet's round trip (the copies of the SYN-ACK and the
+#      handshake ACK to nfnetlink_log, their records, the judgment) costs
+#      per session, in one run: the sniffer
 #      (pregreet = log) against smtp-sink, BENCH_RTT_PAIRS pairs of
 #      BENCH_SMTP_N sessions, order alternating, with the copy rules in
 #      the table and with them deleted: the sniffer's CPU (schedstat) per
@@ -317,7 +318,7 @@ if [ "$BENCH_MTA" != postfix ] && [ "$BENCH_RTT_PAIRS" -gt 0 ]; then
 			sniff_stop
 			us=$(awk -v a="$c0" -v b="$c1" -v n="$BENCH_SMTP_N" 'BEGIN { printf "%.3f", (b - a) / 1000 / n }')
 			if [ "$side" = on ]; then on_us=$us on_rate=$rate; else off_us=$us off_rate=$rate; fi
-			bench_log "rtt run $r copies $side: CPU $us us/session, $rate sessions/s (rtt_copies=$(bench_field "$st" rtt_copies) rtt_missing=$(bench_field "$st" rtt_missing) rtt_lost=$(bench_field "$st" rtt_lost) pregreets=$(bench_field "$st" pregreets) helos=$(bench_field "$st" helos))"
+			bench_log "rtt run $r copies $side: CPU $us us/session, $rate sessions/s (rtt_copies=$(bench_field "$st" rtt_copies) rtt_waited=$(bench_field "$st" rtt_waited) rtt_missing=$(bench_field "$st" rtt_missing) rtt_lost=$(bench_field "$st" rtt_lost) pregreets=$(bench_field "$st" pregreets) helos=$(bench_field "$st" helos))"
 		done
 		ons+=("$on_us"); offs+=("$off_us")
 		diffs+=("$(awk -v a="$on_us" -v b="$off_us" 'BEGIN { printf "%.3f", a - b }')")
@@ -411,7 +412,7 @@ if [ "${#proto_rows[@]}" -gt 0 ]; then
 	printf '%s\n' "${proto_rows[@]}"
 fi
 if [ "${#rtt_rows[@]}" -gt 0 ]; then
-	echo "(e) pregreet's round trip (copies of SYN-ACK, banner, handshake ACK) per session, smtp-sink"
+	echo "(e) pregreet's round trip (copies of the SYN-ACK and the handshake ACK) per session, smtp-sink"
 	printf '%s\n' "${rtt_rows[@]}"
 fi
 if [ "${#banner_rows[@]}" -gt 0 ]; then

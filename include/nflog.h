@@ -4,9 +4,10 @@
  * `log group N` rule made, with no verdict (nothing waits for us).
  *
  * nflog_open binds the group with copy mode (copy bytes of each packet),
- * a queue threshold of 1 and a flush timeout of 10 ms in one acked config
- * message, so every copy is sent to us as the packet passes the rule
- * rather than in a batch up to a second later.  Each copy is handed to the
+ * a queue threshold of NFLOG_QTHRESH copies, a flush timeout of 10 ms and
+ * a kernel buffer of NFLOG_NLBUFSIZ bytes in one acked config message:
+ * the kernel sends what it has in one datagram every 10 ms at the latest
+ * (its default is a second), so many copies cost one wake-up.  Each copy is handed to the
  * callback with the time it was read (evloop_clock_us, CLOCK_MONOTONIC)
  * and, for packets of the prerouting, input and forward hooks, the
  * kernel's own time of the packet (CLOCK_REALTIME: the kernel gives none
@@ -32,6 +33,10 @@
 
 struct nflog;
 struct nl_batch;
+
+#define NFLOG_QTHRESH		64	/* copies the kernel sends at once */
+#define NFLOG_FLUSH_CS		1	/* or after this, 1/100 s */
+#define NFLOG_NLBUFSIZ		65536	/* its buffer: one datagram, bytes */
 
 struct nflog_packet {
 	uint8_t hook;			/* NF_INET_PRE_ROUTING .. POST_ROUTING */

@@ -16,10 +16,10 @@
  *   after pass6), gated_ports (inet_service);
  *   with [sniffer] pregreet on, a base chain "sniff_out" (filter, output,
  *   priority -10, policy accept) whose two rules only COPY (nft log
- *   group, nfnetlink_log; never a queue) the server's reply packets 1
- *   and 2 of each session on a gated port (SYN-ACK, banner) to the
- *   sniffer, and in chain gate two rules copying the client's packet 2
- *   (the handshake's ACK): the round-trip part of pregreet (smtpproto.h);
+ *   group, nfnetlink_log; never a queue) the server's reply packet 1 of
+ *   each session on a gated port (its SYN-ACK) to the sniffer, and in
+ *   chain gate two rules copying the client's packet 2 (the handshake's
+ *   ACK): the round-trip part of pregreet (smtpproto.h);
  *   one base chain "gate" (filter, input, priority -10, policy accept)
  *   with the rules of nft/smtpgate.nft in the same order: the sniffer's
  *   rules (copy MARK_SNIFFED from a repeated packet to the conntrack mark;
@@ -78,9 +78,9 @@ struct nftrules_conf {
 	uint32_t sniff_packets;		/* queue client packets 3..this of a
 					 * session; 0: no sniffer rules */
 	bool sniff_copies;		/* [sniffer] pregreet on: copy each
-					 * session's SYN-ACK, banner and
-					 * handshake ACK to nfnetlink_log group
-					 * sniff_queue (chain sniff_out) */
+					 * session's SYN-ACK and handshake ACK
+					 * to nfnetlink_log group sniff_queue
+					 * (chain sniff_out, chain gate) */
 	bool reply_gate;		/* [gate] reply = smtp: maps reply4/6 */
 	bool reply_sniff;		/* [sniffer] reply = smtp */
 	uint16_t reply_port;		/* the responder's first port */

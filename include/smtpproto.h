@@ -34,13 +34,16 @@
  *                        (its ACK number is the SYN-ACK's sequence + 1):
  *                        the client's stack had received nothing of the
  *                        banner when it sent them.  Exact.
- *                 "rtt"  they came sooner after the banner left than the
- *                        handshake's own round trip allows: rtt = ACK's
- *                        arrival - SYN-ACK's departure, pregreet when
- *                        first_bytes < banner + rtt - tolerance, with
+ *                 "rtt"  they came sooner after the banner left than
+ *                        the handshake's own round trip allows: rtt =
+ *                        ACK's arrival - SYN-ACK's departure, pregreet
+ *                        when first_bytes < banner + rtt - tolerance,
  *                        tolerance = max(rtt / 4, 2 ms) (jitter, a round
- *                        trip shorter than the handshake's, and the
- *                        sniffer's own reading of the copies).
+ *                        trip shorter than the handshake's).  The banner
+ *                        cannot leave before the handshake's ACK came
+ *                        (the server's accept() returns then), so the
+ *                        ACK's arrival stands for the banner's departure:
+ *                        a lower bound, so the test can only find less.
  *               A session whose times are missing (a copy lost, the rules
  *               absent) is judged by the order alone, never guessed.
  *   pipelining  a command sent before the reply to the one before it
@@ -99,16 +102,16 @@ enum smtpproto_greet {
 
 /*
  * The times of one session for the round-trip test, CLOCK_MONOTONIC
- * microseconds, 0 where not known.  Departures are when the sniffer read
- * their copies (the kernel stamps no outgoing copy): at or after the
- * packet left, so a late reading makes rtt shorter (fewer findings) but
- * the banner later; a banner copy read after the client's bytes is no
- * time at all (the caller leaves banner_us 0).
+ * microseconds, 0 where not known.  Each is on the side that can only
+ * make a finding less likely: the SYN-ACK's departure is when the
+ * sniffer read its copy (the kernel stamps no outgoing copy; at or after
+ * it left: the round trip comes out shorter), the ACK's arrival is the
+ * kernel's own time of it, the first bytes' arrival is when the sniffer
+ * read them (at or after they came).
  */
 struct smtpproto_times {
-	int64_t synack_us;	/* the server's SYN-ACK left */
+	int64_t synack_us;	/* the server's SYN-ACK left, at most */
 	int64_t ack_us;		/* the client's handshake ACK came */
-	int64_t banner_us;	/* the server's banner (first data) left */
 	bool have_isn;		/* isn is known */
 	uint32_t isn;		/* the server's initial sequence number */
 };
@@ -116,7 +119,8 @@ struct smtpproto_times {
 /* What the round-trip test worked with (for the log); 0: not known. */
 struct smtpproto_rtt {
 	int64_t rtt_us;		/* ACK's arrival - SYN-ACK's departure */
-	int64_t gap_us;		/* first bytes - banner's departure */
+	int64_t gap_us;		/* first bytes - the handshake ACK (the
+				 * earliest the banner can have left) */
 	int64_t tol_us;		/* the tolerance used */
 };
 
@@ -146,8 +150,9 @@ unsigned smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv,
     uint32_t ack);
 /*
  * The round-trip test of the session's first segment (after its
- * smtpproto_segment): t its times, at_us when that segment came (the same
- * clock; an upper bound is safe), ack its acknowledgment number.  The
+ * smtpproto_segment; later, when its times come later): t its times,
+ * at_us when that segment came (the same clock; an upper bound is safe),
+ * ack its acknowledgment number.  The
  * finding made (SMTPPROTO_PREGREET or 0); p->greet and p->rtt say why.
  */
 unsigned smtpproto_times_judge(struct smtpproto *p,

@@ -86,15 +86,12 @@ smtpproto_rtt_rule(const struct smtpproto_times *t, int64_t at_us,
 	bool unacked = t->have_isn && ack == t->isn + 1;
 
 	memset(out, 0, sizeof(*out));
-	if (t->synack_us > 0 && t->ack_us > 0 && t->banner_us > 0 &&
-	    at_us > 0) {
+	if (t->synack_us > 0 && t->ack_us > 0 && at_us > 0) {
 		out->rtt_us = t->ack_us - t->synack_us;
-		out->gap_us = at_us - t->banner_us;
-		/* A banner before the SYN-ACK, an ACK before the SYN-ACK
-		 * left, the banner's copy read after the bytes: times that
-		 * cannot be. */
-		if (out->rtt_us <= 0 || t->banner_us < t->synack_us ||
-		    out->gap_us < 0)
+		out->gap_us = at_us - t->ack_us;
+		/* An ACK before its SYN-ACK left, bytes before the handshake
+		 * ended: times that cannot be. */
+		if (out->rtt_us <= 0 || out->gap_us < 0)
 			out->rtt_us = out->gap_us = 0;
 		else
 			out->tol_us = out->rtt_us / 4 >
@@ -105,6 +102,7 @@ smtpproto_rtt_rule(const struct smtpproto_times *t, int64_t at_us,
 		return SMTPPROTO_GREET_ACK;
 	if (out->tol_us == 0)
 		return SMTPPROTO_GREET_NONE;
+	/* The banner left at the ACK's arrival or later. */
 	return out->gap_us < out->rtt_us - out->tol_us ? SMTPPROTO_GREET_RTT :
 	    SMTPPROTO_GREET_NONE;
 }

@@ -6,9 +6,11 @@
  * nflog_other.
  *
  * Hazards (measured here, NOTES.md and docs/smtpgate-sniffd.8):
- *  - Without a queue threshold of 1 the kernel keeps copies in a batch
- *    until 100 of them or its flush timer (a second by default) go off:
- *    useless for timing.  The rule says queue-threshold 1 as well.
+ *  - The kernel keeps copies in a batch until NFLOG_QTHRESH of them, its
+ *    buffer or its flush timer (a second by default; 10 ms here) go off,
+ *    and sends the batch as one datagram of up to NFLOG_NLBUFSIZ bytes:
+ *    the socket reads datagrams of that size.  A rule's own
+ *    queue-threshold would override ours: the rules set none.
  *  - Copies of the output and postrouting hooks carry no kernel time
  *    (nfnetlink_log stamps only the hooks up to forward): the reader's
  *    own time of reading is the only one, so the event loop must read
@@ -123,8 +125,8 @@ nflog_open(struct evloop *ev, uint16_t group, uint32_t copy, nflog_cb cb,
 	l->group = group;
 	l->cb = cb;
 	l->arg = arg;
-	l->nl = nl_open(NETLINK_NETFILTER, copy + NFLOG_MSG_OVERHEAD, why,
-	    sizeof(why));
+	l->nl = nl_open(NETLINK_NETFILTER, NFLOG_NLBUFSIZ + copy +
+	    NFLOG_MSG_OVERHEAD, why, sizeof(why));
 	if (l->nl == NULL) {
 		snprintf(err, errlen, "nflog: group %u: %s", group, why);
 		goto fail;

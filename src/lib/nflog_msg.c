@@ -20,8 +20,7 @@
 #include "netlink.h"
 #include "nflog.h"
 
-#define NFLOG_CONFIG_BUF	256	/* the message takes about 70 bytes */
-#define NFLOG_FLUSH_CS		1	/* flush timeout, 1/100 s */
+#define NFLOG_CONFIG_BUF	256	/* the message takes about 80 bytes */
 
 int
 nflog_config_build(struct nl_batch *b, uint16_t group, uint32_t copy)
@@ -45,8 +44,9 @@ nflog_config_build(struct nl_batch *b, uint16_t group, uint32_t copy)
 	mode.copy_range = htonl(copy);
 	mode.copy_mode = NFULNL_COPY_PACKET;
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
-	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(NFLOG_QTHRESH));
 	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(NFLOG_FLUSH_CS));
+	mnl_attr_put_u32(nlh, NFULA_CFG_NLBUFSIZ, htonl(NFLOG_NLBUFSIZ));
 	return nl_batch_add(b, "bind nflog group %u", group) == -1 ? -1 : 0;
 }
 

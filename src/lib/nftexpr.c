@@ -212,8 +212,8 @@ nftexpr_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v)
 	return nftexpr_cmp(r, op, b, 8);
 }
 
-/* "log group G snaplen S queue-threshold 1": a copy of the packet to
- * nfnetlink_log group G, sent to the listener at once; no verdict. */
+/* "log group G snaplen S": a copy of the packet to nfnetlink_log group
+ * G (batched as its listener asked); no verdict. */
 int
 nftexpr_log_group(struct nftnl_rule *r, uint16_t group, uint32_t snaplen)
 {
@@ -222,7 +222,6 @@ nftexpr_log_group(struct nftnl_rule *r, uint16_t group, uint32_t snaplen)
 	if (e != NULL) {
 		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, snaplen);
-		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
 	}
 	return nftexpr_expr(r, e);
 }

@@ -78,8 +78,8 @@ void nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q);
 void nftrules_rule_sniff(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q);
-/* Chain sniff_out's rules: the server's SYN-ACK and banner copied to the
- * sniffer's nfnetlink_log group (never queued). */
+/* Chain sniff_out's rules: the server's SYN-ACK copied to the sniffer's
+ * nfnetlink_log group (never queued). */
 void nftrules_rule_sniff_out(struct nl_batch *b, const struct nftrules_conf *c);
 /* Chain reply's rules: refused sources redirected to the responder. */
 void nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c);

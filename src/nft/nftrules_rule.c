@@ -278,14 +278,14 @@ nftrules_rule_reply_syn(struct nl_batch *b, const struct nftrules_conf *c)
 
 /*
  * The round-trip part of pregreet (smtpproto.h): copies, never a queue,
- * of the packets that time a session's handshake and banner, to the
- * nfnetlink_log group numbered as the sniffer's queue.  out: the server's
- * reply packets 1-2 (SYN-ACK, banner) in chain sniff_out, "tcp sport
- * @gated_ports ct direction reply ct reply packets 1-2 ip daddr != @allow4
- * log group 1 snaplen 128 queue-threshold 1"; else the client's packet 2
- * (the handshake's ACK) in chain gate, "tcp dport @gated_ports ct original
- * packets 2 ip saddr != @allow4 log ...".  queue-threshold 1: each copy
- * goes to the sniffer at once, not in a batch a second later.
+ * of the packets that time a session's handshake, to the nfnetlink_log
+ * group numbered as the sniffer's queue.  out: the server's reply packet
+ * 1 (its SYN-ACK) in chain sniff_out, "tcp sport @gated_ports ct
+ * direction reply ct reply packets 1 ip daddr != @allow4 log group 1
+ * snaplen 128"; else the client's packet 2 (the handshake's ACK) in chain
+ * gate, "tcp dport @gated_ports ct original packets 2 ip saddr != @allow4
+ * log group 1 snaplen 128".  No queue-threshold: the sniffer's own (its
+ * batches, nflog.h) applies.
  */
 static void
 nftrules_rule_copy(struct nl_batch *b, const struct nftrules_conf *c,
@@ -310,15 +310,13 @@ nftrules_rule_copy(struct nl_batch *b, const struct nftrules_conf *c,
 	if (out) {
 		f |= nftexpr_ct(r, NFT_CT_DIRECTION, -1);
 		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, NFTRULES_CT_REPLY);
-		f |= nftexpr_ct(r, NFT_CT_PKTS, NFTRULES_CT_REPLY);
-		f |= nftexpr_hton64(r);
-		f |= nftexpr_cmp_u64be(r, NFT_CMP_GTE, 1);
-		f |= nftexpr_cmp_u64be(r, NFT_CMP_LTE, 2);
-	} else {
-		uint64_t two = 2;	/* host order, as nft compares it */
+	}
+	{
+		uint64_t n = out ? 1 : 2;	/* host order, as nft compares */
 
-		f |= nftexpr_ct(r, NFT_CT_PKTS, NFTRULES_CT_ORIGINAL);
-		f |= nftexpr_cmp(r, NFT_CMP_EQ, &two, sizeof(two));
+		f |= nftexpr_ct(r, NFT_CT_PKTS, out ? NFTRULES_CT_REPLY :
+		    NFTRULES_CT_ORIGINAL);
+		f |= nftexpr_cmp(r, NFT_CMP_EQ, &n, sizeof(n));
 	}
 	/* daddr going out, saddr coming in: the client. */
 	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? (out ? 24 : 8) :
@@ -328,14 +326,13 @@ nftrules_rule_copy(struct nl_batch *b, const struct nftrules_conf *c,
 	f |= nftexpr_log_group(r, c->sniff_queue, NFTRULES_COPY_SNAPLEN);
 	if (out)
 		snprintf(text, sizeof(text), "tcp sport @gated_ports ct direction "
-		    "reply ct reply packets 1-2 %s daddr != @allow%d log group %u "
-		    "snaplen %u queue-threshold 1", ip, v6 ? 6 : 4,
-		    c->sniff_queue, NFTRULES_COPY_SNAPLEN);
+		    "reply ct reply packets 1 %s daddr != @allow%d log group %u "
+		    "snaplen %u", ip, v6 ? 6 : 4, c->sniff_queue,
+		    NFTRULES_COPY_SNAPLEN);
 	else
 		snprintf(text, sizeof(text), "tcp dport @gated_ports ct original "
-		    "packets 2 %s saddr != @allow%d log group %u snaplen %u "
-		    "queue-threshold 1", ip, v6 ? 6 : 4, c->sniff_queue,
-		    NFTRULES_COPY_SNAPLEN);
+		    "packets 2 %s saddr != @allow%d log group %u snaplen %u", ip,
+		    v6 ? 6 : 4, c->sniff_queue, NFTRULES_COPY_SNAPLEN);
 	(void)nftrules_rule_add(b, r, f, text);
 }
 

@@ -115,11 +115,13 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	if (strlen(buf) + 1 < len)
 		snprintf(buf + strlen(buf), len - strlen(buf), " rtt_on=%d "
 		    "rtt_copies=%llu rtt_malformed=%llu rtt_missing=%llu "
+		    "rtt_waited=%llu "
 		    "rtt_evicted=%llu rtt_records=%zu rtt_lost=%llu "
 		    "pregreet_ack=%llu pregreet_rtt=%llu", s->nflog != NULL,
 		    (unsigned long long)st->rtt_copies,
 		    (unsigned long long)st->rtt_malformed,
 		    (unsigned long long)st->rtt_missing,
+		    (unsigned long long)st->rtt_waited,
 		    (unsigned long long)st->rtt_evicted, sniff_rtt_count(s),
 		    (unsigned long long)(s->nflog != NULL ?
 		    nflog_stats(s->nflog)->enobufs : 0),

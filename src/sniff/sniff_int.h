@@ -82,6 +82,10 @@ struct sniff_flow {
 	int64_t ct_next_ms;			/* next look in conntrack */
 	struct smtpproto proto;			/* the protocol tests, while
 						 * read from its start */
+	bool rtt_wait;				/* its first data waits for
+						 * its handshake's copies */
+	int64_t rtt_at_us;			/* when that data came */
+	uint32_t rtt_ack;			/* and its ACK number */
 };
 
 struct sniff_stats {
@@ -109,8 +113,9 @@ struct sniff_stats {
 	uint64_t protocol;		/* pipelining, non-smtp, bare-lf found */
 	uint64_t rtt_copies;		/* nfnetlink_log copies read */
 	uint64_t rtt_malformed;		/* copies we could not read */
-	uint64_t rtt_missing;		/* first data with no times: judged
-					 * by the order alone */
+	uint64_t rtt_missing;		/* first data whose copies never
+					 * came: judged by the order alone */
+	uint64_t rtt_waited;		/* first data before its copies */
 	uint64_t rtt_evicted;		/* records pushed out untaken */
 	uint64_t pregreet_ack, pregreet_rtt;	/* pregreets by round trip */
 	uint64_t lost_packets;		/* queued, never delivered to us
@@ -201,6 +206,10 @@ struct sniff_pending *sniff_read_pending_new(void);
  * sniff_read_judge after the verdict. */
 void sniff_read_packet(struct sniff *s, struct sniff_flow *f,
     const struct pkt *p, uint32_t mark, bool fin, struct sniff_pending *pd);
+/* A pregreet finding of flow f's session made outside a packet (the
+ * round trip's, when its copies came after the data): counted, logged,
+ * struck as the rule says. */
+void sniff_read_pregreet(struct sniff *s, struct sniff_flow *f);
 /* Judge what sniff_read_packet put in pd. */
 void sniff_read_judge(struct sniff *s, struct sniff_pending *pd);
 
@@ -217,12 +226,12 @@ void sniff_rtt_close(struct sniff *s);
 /* nflog's callback: one copy, read at read_us. */
 void sniff_rtt_copy(void *arg, const struct nflog_packet *lp,
     int64_t read_us);
-/* Flow f's first data came: its times into *out, and its record is
- * freed (the flow keeps the times).  drain: read the copies that wait
- * first when the record lacks some (their times are then no times).
- * false when there was no record (counted in rtt_missing). */
-bool sniff_rtt_take(struct sniff *s, const struct sniff_flow *f,
-    struct smtpproto_times *out, bool drain);
+/* Flow f's first data came at at_us with acknowledgment number ack:
+ * judged now with its record when the record is complete, else the flow
+ * waits for the handshake ACK's copy (sniff_rtt_copy judges it then and
+ * reports through sniff_read_pregreet).  The finding made now. */
+unsigned sniff_rtt_first(struct sniff *s, struct sniff_flow *f,
+    int64_t at_us, uint32_t ack);
 /* Once a second: records no flow took within their time. */
 void sniff_rtt_expire(struct sniff *s, int64_t now_ms);
 void sniff_rtt_free_all(struct sniff *s);

@@ -183,22 +183,18 @@ sniff_read_server(uint32_t mark)
 }
 
 /*
- * The round-trip part of pregreet, at the session's first data: its
- * times from the copies (sniff_rtt.c), judged with when this packet was
- * read (s->pkt_us: at or after it came) and its ACK number.  No times,
- * no judgment: the order test stands alone.
+ * The round-trip part of pregreet, at the session's first data: judged
+ * with its handshake's copies (sniff_rtt.c) and when this packet was read
+ * (s->pkt_us: at or after it came) and its ACK number, now or when the
+ * copies come.  No copies, no judgment: the order test stands alone.
  */
 static unsigned
 sniff_read_times(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
 {
-	struct smtpproto_times t;
-
 	if (s->conf.sniffer.rule[RULE_PREGREET] == ACTION_OFF ||
-	    s->nflog == NULL)
+	    s->nflog == NULL || (f->proto.found & SMTPPROTO_PREGREET))
 		return 0;
-	if (!sniff_rtt_take(s, f, &t, !(f->proto.found & SMTPPROTO_PREGREET)))
-		return 0;
-	return smtpproto_times_judge(&f->proto, &t, s->pkt_us, p->ack);
+	return sniff_rtt_first(s, f, s->pkt_us, p->ack);
 }
 
 /* Queued packets the sniffer reads per session: ct original packets 3..N
@@ -245,6 +241,32 @@ sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 	}
 }
 
+void
+sniff_read_pregreet(struct sniff *s, struct sniff_flow *f)
+{
+	const struct smtpproto_rtt *t = &f->proto.rtt;
+	enum smtpproto_greet g = f->proto.greet;
+	char extra[96];
+
+	if (s->conf.sniffer.rule[RULE_PREGREET] == ACTION_OFF)
+		return;
+	s->st.pregreets++;
+	if (g == SMTPPROTO_GREET_ACK)
+		s->st.pregreet_ack++;
+	else if (g == SMTPPROTO_GREET_RTT)
+		s->st.pregreet_rtt++;
+	if (g == SMTPPROTO_GREET_ORDER)
+		snprintf(extra, sizeof(extra), " server=synack");
+	else if (t->tol_us > 0)
+		snprintf(extra, sizeof(extra), " server=banner why=%s "
+		    "rtt_ms=%.1f gap_ms=%.1f", smtpproto_greet_name(g),
+		    (double)t->rtt_us / 1000, (double)t->gap_us / 1000);
+	else
+		snprintf(extra, sizeof(extra), " server=banner why=%s",
+		    smtpproto_greet_name(g));
+	sniff_strike_hit(s, f->ss, RULE_PREGREET, extra);
+}
+
 /* The protocol tests' findings of one packet, each a rule hit. */
 static void
 sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
@@ -252,7 +274,7 @@ sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
 {
 	const enum action *r = s->conf.sniffer.rule;
 	unsigned found = pd->proto;
-	char extra[96];
+	char extra[64];
 
 	/* Counted only when the rule is on (the others ran the tests). */
 	if (r[RULE_PREGREET] == ACTION_OFF)
@@ -263,31 +285,8 @@ sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
 		found &= ~SMTPPROTO_NONSMTP;
 	if (r[RULE_BARE_LF] == ACTION_OFF)
 		found &= ~SMTPPROTO_BARE_LF;
-	if (found & SMTPPROTO_PREGREET) {
-		const struct smtpproto_rtt *t = &f->proto.rtt;
-
-		s->st.pregreets++;
-		if (f->proto.greet == SMTPPROTO_GREET_ACK ||
-		    f->proto.greet == SMTPPROTO_GREET_RTT) {
-			if (f->proto.greet == SMTPPROTO_GREET_ACK)
-				s->st.pregreet_ack++;
-			else
-				s->st.pregreet_rtt++;
-			if (t->tol_us > 0)
-				snprintf(extra, sizeof(extra), " server=banner "
-				    "why=%s rtt_ms=%.1f gap_ms=%.1f",
-				    smtpproto_greet_name(f->proto.greet),
-				    (double)t->rtt_us / 1000,
-				    (double)t->gap_us / 1000);
-			else
-				snprintf(extra, sizeof(extra), " server=banner "
-				    "why=%s", smtpproto_greet_name(
-				    f->proto.greet));
-		} else {
-			snprintf(extra, sizeof(extra), " server=synack");
-		}
-		sniff_strike_hit(s, f->ss, RULE_PREGREET, extra);
-	}
+	if (found & SMTPPROTO_PREGREET)
+		sniff_read_pregreet(s, f);
 	if (found & SMTPPROTO_PIPELINING) {
 		s->st.protocol++;
 		snprintf(extra, sizeof(extra), " after=%s",

@@ -1,36 +1,39 @@
 /*
- * sniff_rtt.c - the times of each session's handshake and banner, for the
- * round-trip part of pregreet (smtpproto.h; contract in sniff_int.h).
+ * sniff_rtt.c - the times of each session's handshake, for the round-trip
+ * part of pregreet (smtpproto.h; contract in sniff_int.h).
  *
  * The ruleset copies (nft `log group`, never a queue: nothing of the
- * server is held) the server's reply packets 1 and 2 of each gated
- * session (its SYN-ACK and its banner) and the client's packet 2 (the
- * handshake's ACK) to the nfnetlink_log group numbered as [sniffer]
- * queue; nflog.c reads them.  Each copy lands here, in a record keyed by
- * the session's 4-tuple, before the session has a flow (the flow starts
- * at the client's first queued packet, its packet 3 or later).  The
- * session's first data takes its record (sniff_rtt_take): the times then
- * live in the flow and die with it.
+ * server is held) the server's reply packet 1 of each gated session (its
+ * SYN-ACK) and the client's packet 2 (the handshake's ACK) to the
+ * nfnetlink_log group numbered as [sniffer] queue; nflog.c reads them,
+ * in batches (the kernel sends what it has every 10 ms, or at 64 copies:
+ * one wake-up for many sessions).  Each copy lands here, in a record
+ * keyed by the session's 4-tuple, usually before the session has a flow
+ * (the flow starts at the client's first queued packet, its packet 3 or
+ * later).  The session's first data (sniff_rtt_first) is judged at once
+ * when the record is complete (the ACK's copy is in: the SYN-ACK's comes
+ * before it, in the kernel's order); else the flow waits, and the ACK's
+ * copy, when it comes, is judged against it (sniff_rtt_copy, from the
+ * loop, after the data's verdict: never inside the queue callback).
  *
  * What a copy is:
- *   out, SYN+ACK          the SYN-ACK: its time and the server's ISN; a
- *                         second one (a retransmission) spoils the times
- *                         (its round trip would be the retransmission's)
- *   out, data at ISN + 1  the banner's first packet: its time
- *   out, other            a bare ACK (the server acknowledging early
- *                         bytes), data elsewhere: no banner time
+ *   out, SYN+ACK          the SYN-ACK: when it was read (the kernel
+ *                         stamps no outgoing copy: at or after it left,
+ *                         so the round trip comes out no longer than it
+ *                         was) and the server's ISN; a second one (a
+ *                         retransmission) spoils the times
  *   in, ACK, no data      the handshake's ACK: the kernel's own time of
- *                         it (input copies carry one), the ISN again
+ *                         it (moved to CLOCK_MONOTONIC by the lag between
+ *                         its CLOCK_REALTIME stamp and the reading), the
+ *                         ISN again
  *   in, other             a retransmitted SYN, data on the ACK: spoiled
- * Times are CLOCK_MONOTONIC microseconds: an outgoing copy's is when it
- * was read (the kernel stamps none: an upper bound), the ACK's is its
- * kernel time moved to that clock (the lag between its CLOCK_REALTIME
- * stamp and the reading, taken off the reading).
+ *   anything else         not ours
  *
  * Memory: at most max_flows records, in a hash table keyed with a random
  * key (an attacker cannot aim for a chain) and one list oldest first; the
- * oldest goes when a new session needs the room, and a record no flow
- * took within SNIFF_RTT_TTL_MS expires at the tick.
+ * oldest goes when a new session needs the room, a judged record at
+ * once, and one no flow took within SNIFF_RTT_TTL_MS at the tick.  A flow
+ * keeps no pointer to its record: it looks it up by its 4-tuple.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +58,7 @@ struct sniff_rtt_rec {
 	uint16_t cport, lport;
 	int64_t born_ms;
 	bool spoiled;			/* times that cannot be trusted */
+	bool acked;			/* the handshake ACK's copy came */
 	struct smtpproto_times t;
 };
 
@@ -161,26 +165,21 @@ sniff_rtt_realtime_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The server's packet, going out to the client. */
+/* The server's packet, going out to the client: its SYN-ACK. */
 static void
 sniff_rtt_out(struct sniff_rtt_rec *r, const struct pkt *p, int64_t read_us)
 {
 	uint8_t fl = p->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST);
 
-	if (fl == (PKT_TCP_SYN | PKT_TCP_ACK)) {
-		if (r->t.synack_us != 0 || (r->t.have_isn &&
-		    r->t.isn != p->seq)) {
-			r->spoiled = true;	/* retransmitted */
-			return;
-		}
-		r->t.synack_us = read_us;
-		r->t.isn = p->seq;
-		r->t.have_isn = true;
+	if (fl != (PKT_TCP_SYN | PKT_TCP_ACK))
+		return;
+	if (r->t.synack_us != 0 || (r->t.have_isn && r->t.isn != p->seq)) {
+		r->spoiled = true;	/* retransmitted */
 		return;
 	}
-	if ((fl & (PKT_TCP_SYN | PKT_TCP_RST)) == 0 && p->payload_len > 0 &&
-	    r->t.have_isn && p->seq == r->t.isn + 1 && r->t.banner_us == 0)
-		r->t.banner_us = read_us;
+	r->t.synack_us = read_us;
+	r->t.isn = p->seq;
+	r->t.have_isn = true;
 }
 
 /* The client's packet 2, coming in: the handshake's ACK. */
@@ -201,6 +200,7 @@ sniff_rtt_in(struct sniff_rtt_rec *r, const struct nflog_packet *lp,
 	}
 	r->t.isn = p->ack - 1;
 	r->t.have_isn = true;
+	r->acked = true;
 	if (!lp->has_ts)
 		return;
 	lag = sniff_rtt_realtime_us() - lp->ts_us;
@@ -208,11 +208,37 @@ sniff_rtt_in(struct sniff_rtt_rec *r, const struct nflog_packet *lp,
 		r->t.ack_us = read_us - lag;
 }
 
+/*
+ * Judge flow f's first data (f->rtt_at_us, f->rtt_ack) with record r,
+ * once the record is complete (the ACK's copy is in, or r is spoiled),
+ * or now for what the ISN alone proves.  The finding made (0: none, or
+ * not yet); a complete record is freed and the flow waits no more.
+ */
+static unsigned
+sniff_rtt_judge(struct sniff *s, struct sniff_flow *f, struct sniff_rtt_rec *r)
+{
+	struct smtpproto_times t = r->t;
+	bool complete = r->acked || r->spoiled;
+	unsigned n;
+
+	if (r->spoiled)
+		t.synack_us = t.ack_us = 0;
+	if (!complete)
+		t.synack_us = t.ack_us = 0;	/* the ISN's proof only */
+	n = smtpproto_times_judge(&f->proto, &t, f->rtt_at_us, f->rtt_ack);
+	if (complete || n != 0) {
+		f->rtt_wait = false;
+		sniff_rtt_free(s, r);
+	}
+	return n;
+}
+
 void
 sniff_rtt_copy(void *arg, const struct nflog_packet *lp, int64_t read_us)
 {
 	struct sniff *s = arg;
 	struct sniff_rtt_rec *r;
+	struct sniff_flow *f;
 	struct pkt p;
 	const char *why;
 	bool out;
@@ -236,39 +262,33 @@ sniff_rtt_copy(void *arg, const struct nflog_packet *lp, int64_t read_us)
 		    &p.dst, p.dport)) == NULL)
 			return;
 		sniff_rtt_in(r, lp, &p, read_us);
+		/* A session whose first data came before this copy. */
+		if ((f = sniff_flow_find(s, &p)) != NULL && f->rtt_wait &&
+		    sniff_rtt_judge(s, f, r) != 0)
+			sniff_read_pregreet(s, f);
 	}
 }
 
-bool
-sniff_rtt_take(struct sniff *s, const struct sniff_flow *f,
-    struct smtpproto_times *out, bool drain)
+unsigned
+sniff_rtt_first(struct sniff *s, struct sniff_flow *f, int64_t at_us,
+    uint32_t ack)
 {
 	struct sniff_rtt_rec *r;
-	int64_t before = evloop_clock_us();
 
-	memset(out, 0, sizeof(*out));
 	if (s->rtt == NULL)
-		return false;
-	r = sniff_rtt_find(s, &f->src, f->sport, &f->dst, f->dport);
-	if (drain && s->nflog != NULL && (r == NULL || r->t.banner_us == 0 ||
-	    r->t.ack_us == 0)) {
-		/* Copies made before these bytes came may still wait to be
-		 * read; what is read now has no time before them. */
-		nflog_drain(s->nflog);
-		r = sniff_rtt_find(s, &f->src, f->sport, &f->dst, f->dport);
+		return 0;
+	f->rtt_at_us = at_us;
+	f->rtt_ack = ack;
+	if ((r = sniff_rtt_find(s, &f->src, f->sport, &f->dst, f->dport)) ==
+	    NULL) {
+		/* Its copies may still be in the kernel's batch: wait for
+		 * them (a record that never comes: the order test alone). */
+		f->rtt_wait = true;
+		s->st.rtt_waited++;
+		return 0;
 	}
-	if (r == NULL) {
-		s->st.rtt_missing++;
-		return false;
-	}
-	*out = r->t;
-	if (r->spoiled)
-		out->synack_us = out->ack_us = out->banner_us = 0;
-	/* A banner copy read in that drain was read after the bytes. */
-	if (out->banner_us >= before)
-		out->banner_us = 0;
-	sniff_rtt_free(s, r);
-	return true;
+	f->rtt_wait = true;
+	return sniff_rtt_judge(s, f, r);
 }
 
 void

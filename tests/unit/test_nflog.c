@@ -68,22 +68,31 @@ test_config(void **state)
 			break;
 		}
 		case NFULA_CFG_QTHRESH:
-			if (ntohl(mnl_attr_get_u32(a)) != 1)
-				fail_msg("got queue threshold %u, want 1",
-				    ntohl(mnl_attr_get_u32(a)));
+			if (ntohl(mnl_attr_get_u32(a)) != NFLOG_QTHRESH)
+				fail_msg("got queue threshold %u, want %u",
+				    ntohl(mnl_attr_get_u32(a)), NFLOG_QTHRESH);
 			seen |= 4;
 			break;
 		case NFULA_CFG_TIMEOUT:
+			if (ntohl(mnl_attr_get_u32(a)) != NFLOG_FLUSH_CS)
+				fail_msg("got flush timeout %u, want %u",
+				    ntohl(mnl_attr_get_u32(a)), NFLOG_FLUSH_CS);
 			seen |= 8;
+			break;
+		case NFULA_CFG_NLBUFSIZ:
+			if (ntohl(mnl_attr_get_u32(a)) != NFLOG_NLBUFSIZ)
+				fail_msg("got buffer %u, want %u",
+				    ntohl(mnl_attr_get_u32(a)), NFLOG_NLBUFSIZ);
+			seen |= 16;
 			break;
 		default:
 			fail_msg("an attribute %u we did not ask for",
 			    mnl_attr_get_type(a));
 		}
 	}
-	if (seen != 15)
-		fail_msg("got attributes 0x%x, want bind, mode, qthresh and "
-		    "timeout (0xf)", seen);
+	if (seen != 31)
+		fail_msg("got attributes 0x%x, want bind, mode, qthresh, "
+		    "timeout and buffer (0x1f)", seen);
 	nl_batch_free(b);
 }
 
