@@ -274,21 +274,22 @@ sniff_rtt_first(struct sniff *s, struct sniff_flow *f, int64_t at_us,
     uint32_t ack)
 {
 	struct sniff_rtt_rec *r;
+	unsigned n = 0;
 
 	if (s->rtt == NULL)
 		return 0;
 	f->rtt_at_us = at_us;
 	f->rtt_ack = ack;
-	if ((r = sniff_rtt_find(s, &f->src, f->sport, &f->dst, f->dport)) ==
-	    NULL) {
-		/* Its copies may still be in the kernel's batch: wait for
-		 * them (a record that never comes: the order test alone). */
-		f->rtt_wait = true;
-		s->st.rtt_waited++;
-		return 0;
-	}
+	/* Its copies may still be in the kernel's batch: without a record,
+	 * or with the SYN-ACK's only, it waits for the ACK's (a copy that
+	 * never comes: the order test alone). */
 	f->rtt_wait = true;
-	return sniff_rtt_judge(s, f, r);
+	if ((r = sniff_rtt_find(s, &f->src, f->sport, &f->dst, f->dport)) !=
+	    NULL)
+		n = sniff_rtt_judge(s, f, r);
+	if (f->rtt_wait)
+		s->st.rtt_waited++;
+	return n;
 }
 
 void

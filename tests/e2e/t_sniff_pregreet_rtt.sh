@@ -13,6 +13,10 @@
 #     says nothing), before it can have reached the client: pregreet, its
 #     log line naming why (ack: its segment acknowledged none of the
 #     banner) and the round trip measured (rtt_ms about $RTT_MS);
+#   - a bot that does the same but forges its acknowledgment number
+#     (tests/tools/nfackforge.c adds the banner's length to the ACK number
+#     of its first data segment, so it claims a banner it had not
+#     received): only the timing can tell, why=rtt;
 #   - the same client waiting for the banner is clean, and so are swaks
 #     and smtp-source over the same slow link;
 #   - the copies are counted, and the table's output chain holds only log
@@ -24,6 +28,7 @@ e2e_init "$@"
 RTT_MS=${RTT_MS:-150}
 DELAY_QUEUE=7
 [ -x "$E2E_BUILD/tests/tools/nfdelay" ] || e2e_skip "$E2E_BUILD/tests/tools/nfdelay not built"
+[ -x "$E2E_BUILD/tests/tools/nfackforge" ] || e2e_skip "$E2E_BUILD/tests/tools/nfackforge not built"
 command -v iptables-nft >/dev/null || e2e_skip "no iptables-nft for the client's delay"
 
 conf=$(e2e_sniff_conf pregreet-rtt sniffer.offender_strikes=1000 \
@@ -99,6 +104,35 @@ quiet "smtp-source (8 sessions, 2 at once) over the slow link is clean" 198.51.1
 world_cl ip route del "$WORLD_GW4/32" 2>/dev/null
 judged "the bot again, after the clean ones" 198.51.100.22 ack \
 	greet --src 198.51.100.22 --dst "$WORLD_GW4" --helo mail22.clean.test early 30
+
+# The forger: the banner's length first (a connection that reads it and
+# says nothing), then its first data segments' ACK numbers moved past it.
+FORGE_QUEUE=8
+blen=$(world_cl python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 25), 10, (sys.argv[2], 0))
+b = b""
+while not b.endswith(b"\n"):
+    b += s.recv(512)
+print(len(b))' "$WORLD_GW4" 198.51.100.26)
+if [ -z "$blen" ]; then
+	e2e_not_ok "the forger: cannot read the banner's length"
+else
+	world_bg_cl nfackforge "$E2E_BUILD/tests/tools/nfackforge" "$FORGE_QUEUE" "$blen"
+	forge_pid=$WORLD_BG_PID
+	if world_wait_log "$WORLD_DIR/nfackforge.log" "ready" 5 &&
+	    world_cl iptables-nft -I OUTPUT -p tcp -s 198.51.100.26 -d "$WORLD_GW4" --dport 25 \
+		-j NFQUEUE --queue-num "$FORGE_QUEUE" --queue-bypass; then
+		judged "EHLO 30 ms after connecting, acknowledging a banner it had not ($blen bytes)" \
+			198.51.100.26 rtt greet --src 198.51.100.26 --dst "$WORLD_GW4" --helo mail26.clean.test early 30
+		world_cl iptables-nft -D OUTPUT -p tcp -s 198.51.100.26 -d "$WORLD_GW4" --dport 25 \
+			-j NFQUEUE --queue-num "$FORGE_QUEUE" --queue-bypass 2>/dev/null
+		e2e_note "nfackforge: $(grep -m1 ' -> ' "$WORLD_DIR/nfackforge.log")"
+	else
+		e2e_not_ok "the forger did not start: $(tail -2 "$WORLD_DIR/nfackforge.log")"
+	fi
+	world_stop "$forge_pid"
+fi
 
 st=$(e2e_ctl stats | tr ' ' '\n' | grep -E '^(rtt_on|rtt_copies|rtt_missing|rtt_waited|rtt_malformed|rtt_lost|pregreets|pregreet_ack|pregreet_rtt)=' | tr '\n' ' ')
 copies=$(sed -n 's/.*rtt_copies=\([0-9]*\).*/\1/p' <<<"$st")
