@@ -7,13 +7,12 @@
  * a queue threshold of NFLOG_QTHRESH copies, a flush timeout of 10 ms and
  * a kernel buffer of NFLOG_NLBUFSIZ bytes in one acked config message:
  * the kernel sends what it has in one datagram every 10 ms at the latest
- * (its default is a second), so many copies cost one wake-up.  Each copy is handed to the
- * callback with the time it was read (evloop_clock_us, CLOCK_MONOTONIC)
- * and, for packets of the prerouting, input and forward hooks, the
- * kernel's own time of the packet (CLOCK_REALTIME: the kernel gives none
- * for the output and postrouting hooks).  nflog_drain reads what waits now
- * (the caller wants every copy made before a later event).  ENOBUFS
- * (copies lost) is counted by the socket and survived.  Closing the socket
+ * (its default is a second), so many copies cost one wake-up.  Each copy
+ * is handed to the callback with the time it was read (evloop_clock_us,
+ * CLOCK_MONOTONIC) and, for packets of the prerouting, input and forward
+ * hooks, the kernel's own time of the packet (CLOCK_REALTIME: the kernel
+ * gives none for the output and postrouting hooks).  ENOBUFS (copies
+ * lost) is counted by the socket and survived.  Closing the socket
  * unbinds the group.  Only one listener can bind a group (EBUSY).
  *
  * nflog_parse (nflog_msg.c, pure, fuzzed) reads one NFULNL_MSG_PACKET
@@ -66,8 +65,6 @@ typedef void (*nflog_cb)(void *arg, const struct nflog_packet *p,
  */
 struct nflog *nflog_open(struct evloop *ev, uint16_t group, uint32_t copy,
     nflog_cb cb, void *arg, char *err, size_t errlen);
-/* Read every copy that waits now (the callback runs for each). */
-void nflog_drain(struct nflog *l);
 /* Unbind and free (NULL: nothing). */
 void nflog_close(struct nflog *l);
 const struct nflog_stats *nflog_stats(const struct nflog *l);

@@ -28,7 +28,7 @@
  *               nothing but its SYN-ACK (before the banner left: "order"),
  *               or, with the session's times (smtpproto_times, from the
  *               copies the ruleset's log rules make: the server's SYN-ACK
- *               and banner going out, the handshake's ACK coming in), the
+ *               going out, the handshake's ACK coming in), the
  *               client sent them before it could have read the banner:
  *                 "ack"  their segment acknowledges no byte of the server
  *                        (its ACK number is the SYN-ACK's sequence + 1):

@@ -82,15 +82,6 @@ nflog_sync_stats(struct nflog *l)
 	l->st.malformed = l->malformed + ns->malformed;
 }
 
-void
-nflog_drain(struct nflog *l)
-{
-	if (l == NULL)
-		return;
-	(void)nl_process(l->nl, 0);
-	nflog_sync_stats(l);
-}
-
 static void
 nflog_readable(int fd, uint32_t events, void *arg)
 {

@@ -50,6 +50,9 @@
 #define SNIFF_RTT_TTL_MS	30000	/* an untaken record lasts this long */
 #define SNIFF_RTT_LAG_MAX_US	1000000	/* an input copy's reading lag
 					 * past this: its stamp is no use */
+#define SNIFF_RTT_COPY_BYTES	128	/* the rules' snaplen; the copies go
+					 * to the group numbered as the
+					 * sniffer's queue */
 
 struct sniff_rtt_rec {
 	struct sniff_rtt_rec *next;		/* hash chain */
@@ -317,9 +320,6 @@ sniff_rtt_count(const struct sniff *s)
 {
 	return s->rtt != NULL ? s->rtt->n : 0;
 }
-
-/* The copies are made to the group numbered as the sniffer's queue. */
-#define SNIFF_RTT_COPY_BYTES	128	/* the rule's snaplen */
 
 void
 sniff_rtt_open(struct sniff *s)

@@ -36,12 +36,6 @@ nflog_open(struct evloop *ev, uint16_t group, uint32_t copy, nflog_cb cb,
 }
 
 void
-nflog_drain(struct nflog *l)
-{
-	(void)l;
-}
-
-void
 nflog_close(struct nflog *l)
 {
 	free(l);
