@@ -122,6 +122,15 @@ world_cl ip route del "$WORLD_GW4/32" 2>/dev/null
 judged "the bot again, after the clean ones" 198.51.100.22 ack \
 	greet --src 198.51.100.22 --dst "$WORLD_GW4" --helo mail22.clean.test early 30
 
+# IPv6 (not delayed: the delay is an IPv4 rule): the same copies, a
+# clean session: its two copies, no finding.
+c0=$(e2e_ctl stats | tr ' ' '\n' | sed -n 's/^rtt_copies=//p')
+quiet "v6: waiting for the banner on the fast link is clean" 2001:db8:c::22 \
+	greet --src 2001:db8:c::22 --dst "$WORLD_GW6" --helo mail6-22.clean.test wait
+c1=$(e2e_ctl stats | tr ' ' '\n' | sed -n 's/^rtt_copies=//p')
+[ $(( ${c1:-0} - ${c0:-0} )) -ge 2 ] && e2e_ok "v6: the session's SYN-ACK and ACK were copied ($(( c1 - c0 )) copies)" ||
+	e2e_not_ok "v6: $(( ${c1:-0} - ${c0:-0} )) copies of the session, want 2"
+
 # The forger: the banner's length first (a connection that reads it and
 # says nothing), then its first data segments' ACK numbers moved past it.
 FORGE_QUEUE=8
