@@ -9,9 +9,12 @@
  *   src/ctl_sets.c     cache list|del|flush (the kernel's verdict sets)
  *   src/ctl_offenders.c offenders list|del|flush (smtpgate-sniffd)
  *   src/ctl_stats.c    stats, reload (both daemons' control sockets)
+ *   src/ctl_cluster.c  cluster status: [cluster] sharing, both daemons
  *   src/ctl_check.c    check IP: every check live, explained
  *   src/ctl_identity.c identity HOST|IP: your own server as receivers see it
  *                      (the judged steps in ctl_identity_steps.c)
+ *   src/ctl_lookups.c  the resolver, SPF helpers, classifier and loop of
+ *                      check and identity
  *   src/ctl_report.c   report: the verdict journal per rule
  *   src/ctl_suspects.c suspects: refused senders that look legitimate
  *   (ctl_journal.h: the journal read, the counting)
@@ -61,6 +64,27 @@ struct ctl {
  * the fault. */
 int ctl_conf(struct ctl *c);
 
+/*
+ * ctl_lookups.c: what check and identity run their lookups with (cmd
+ * names the command in messages).  Each returns CTL_OK or prints the
+ * fault and returns its exit code: the classifier and the loop
+ * (CTL_BADINPUT for a bad provider table), the resolver
+ * (CTL_UNREACHABLE), the SPF helpers (CTL_SYSERR).  close frees what is
+ * not NULL, the resolver first.
+ */
+struct dns;
+struct evloop;
+struct ptrclass;
+struct spfcheck;
+int ctl_lookups_open(const struct ctl *c, const char *cmd,
+    struct ptrclass **pc, struct evloop **ev);
+int ctl_lookups_dns(const struct ctl *c, const char *cmd, struct evloop *ev,
+    struct dns **out);
+int ctl_lookups_spf(const struct ctl *c, const char *cmd, struct evloop *ev,
+    unsigned max_per_client, struct spfcheck **out);
+void ctl_lookups_close(struct dns *dns, struct spfcheck *spfc,
+    struct evloop *ev, struct ptrclass *pc);
+
 /* Commands: argv[0] is the command name. */
 int ctl_allow_main(struct ctl *c, int argc, char **argv);
 int ctl_cache_main(struct ctl *c, int argc, char **argv);
@@ -71,6 +95,22 @@ int ctl_check_main(struct ctl *c, int argc, char **argv);
 int ctl_identity_main(struct ctl *c, int argc, char **argv);
 int ctl_report_main(struct ctl *c, int argc, char **argv);
 int ctl_suspects_main(struct ctl *c, int argc, char **argv);
+int ctl_cluster_main(struct ctl *c, int argc, char **argv);
+
+/*
+ * ctl_cluster.c: one daemon's answer to the verb "cluster" (rc: 0 its
+ * data lines in text, 1 its error in text, -1 it did not answer), and
+ * the rendering of n of them in fmt (text or JSON) into f; the exit code
+ * (CTL_OK when one answered).  For cluster status and its unit test.
+ */
+struct ctl_cluster_answer {
+	const char *key;		/* JSON: "gate", "sniffer" */
+	const char *name;		/* text: "smtpgated" */
+	int rc;
+	const char *text;
+};
+int ctl_cluster_render(FILE *f, enum ctl_format fmt,
+    const struct ctl_cluster_answer *a, size_t n);
 
 /* --- ctl_out.c: records -------------------------------------------- */
 
