@@ -116,8 +116,9 @@ $(BUILD)/scenario/run_%: tests/scenario/run_%.c $(SCNOBJ) $(LIB) $(HDRS) $(SCNHD
 $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# bench_scale reads the daemons' private structs (their sizes).
-$(BUILD)/bench/bench_scale: bench/bench_scale.c $(LIB) $(HDRS) | $(BUILD)/bench
+# bench_scale reads the daemons' private structs (their sizes), bench_rtt
+# the sniffer's.
+$(BUILD)/bench/bench_scale $(BUILD)/bench/bench_rtt: $(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) $(PRIVINC) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # Test programs the e2e tests and benchmarks run (tests/tools/*.c).

@@ -43,14 +43,23 @@
 #      in pass4): connect() returning to the banner's first byte, median
 #      of BENCH_BANNER_N sessions, the sniffer running in A and B, in
 #      BENCH_BANNER_ROUNDS rounds (the table installed anew in each):
-#      (A) the table as smtpgate-nft installs it; (B) the same without
-#      the two ct reply rules that tell the sniffer what the server had
-#      sent (the ruleset before the protocol tests); then once (C) no
-#      table at all (what connection tracking and chain gate cost every
-#      session, for scale).  Added by the protocol tests: the median of
-#      the rounds' A - B; target < 0.01 ms, and no chain of the table on
-#      the output or postrouting hook (none of its rules sees the
-#      banner).
+#      (A) the table as smtpgate-nft installs it (pregreet = log: with
+#      the round trip's copies, chain sniff_out and chain gate's two log
+#      rules); (B) the same without the two ct reply rules that tell the
+#      sniffer what the server had sent and without the copies (the
+#      ruleset before the protocol tests); then once (C) no table at all
+#      (what connection tracking and chain gate cost every session, for
+#      scale).  Added by the protocol tests: the median of the rounds'
+#      A - B; target < 0.01 ms, and the table's only chain on the
+#      server's path is sniff_out, whose rules only copy (log group).
+#  (e) What pregreet's round trip (the copies of the SYN-ACK and the
+#      handshake ACK to nfnetlink_log, their records, the judgment) costs
+#      per session, in one run: the sniffer
+#      (pregreet = log) against smtp-sink, BENCH_RTT_PAIRS pairs of
+#      BENCH_SMTP_N sessions, order alternating, with the copy rules in
+#      the table and with them deleted: the sniffer's CPU (schedstat) per
+#      session and the sessions/s, medians of the per-pair differences
+#      and ratios (target: < 5 us and >= 0.98).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -67,6 +76,7 @@ BENCH_PF_SMTP_N=${BENCH_PF_SMTP_N:-2000}
 BENCH_MTA=${BENCH_MTA:-both}
 BENCH_PROTO_PAIRS=${BENCH_PROTO_PAIRS:-5}
 BENCH_BANNER_N=${BENCH_BANNER_N:-300}
+BENCH_RTT_PAIRS=${BENCH_RTT_PAIRS:-5}
 case $BENCH_MTA in
 sink|postfix|both) ;;
 *) echo "bench_sniff: BENCH_MTA must be sink, postfix or both, got '$BENCH_MTA'" >&2; exit 2 ;;
@@ -276,6 +286,54 @@ if [ "$BENCH_MTA" != postfix ] && [ "$BENCH_PROTO_PAIRS" -gt 0 ]; then
 	proto_rows+=("$(bench_row "    sniffer CPU: added us/session (on $P_ON, off $P_OFF; quartiles $P_IQR)" "$P_DIFF" "< 1" "$(yn "$P_DIFF" 1 lt)")")
 fi
 
+# rtt_copies_off: the round trip's copy rules out of the installed table
+# (chain sniff_out, chain gate's log rules).
+rtt_copies_off() {
+	local h
+	world_gw nft delete chain inet smtpgate sniff_out 2>/dev/null
+	for h in $(world_gw nft -a list chain inet smtpgate gate 2>/dev/null | sed -n 's/.* log group .*# handle \([0-9]*\)$/\1/p'); do
+		world_gw nft delete rule inet smtpgate gate handle "$h" || bench_log "cannot delete rule $h of chain gate"
+	done
+}
+
+# (e) the round trip's copies per session: with them, and without.
+rtt_rows=()
+if [ "$BENCH_MTA" != postfix ] && [ "$BENCH_RTT_PAIRS" -gt 0 ]; then
+	conf_rtt=$WORLD_DIR/bench_sniff_rtt.conf
+	{ cat "$BENCH_CONF"; printf 'pregreet = log\n'; } >"$conf_rtt"
+	diffs=() ratios=() ons=() offs=()
+	for r in $(seq "$BENCH_RTT_PAIRS"); do
+		order="on off"; [ $((r % 2)) = 0 ] && order="off on"
+		for side in $order; do
+			world_gw "$build/smtpgate-nft" -c "$conf_rtt" install >/dev/null 2>&1 ||
+				bench_log "smtpgate-nft install failed"
+			[ "$side" = off ] && rtt_copies_off
+			sniff_start "$conf_rtt"
+			sleep 0.3
+			c0=$(sniff_cpu_ns)
+			rate=$(bench_smtp "$BENCH_SMTP_N") || { bench_log "rtt: smtp-source failed"; rate=-; }
+			sleep 0.5
+			c1=$(sniff_cpu_ns)
+			st=$(sniff_stats)
+			sniff_stop
+			us=$(awk -v a="$c0" -v b="$c1" -v n="$BENCH_SMTP_N" 'BEGIN { printf "%.3f", (b - a) / 1000 / n }')
+			if [ "$side" = on ]; then on_us=$us on_rate=$rate; else off_us=$us off_rate=$rate; fi
+			bench_log "rtt run $r copies $side: CPU $us us/session, $rate sessions/s (rtt_copies=$(bench_field "$st" rtt_copies) rtt_waited=$(bench_field "$st" rtt_waited) rtt_missing=$(bench_field "$st" rtt_missing) rtt_lost=$(bench_field "$st" rtt_lost) pregreets=$(bench_field "$st" pregreets) helos=$(bench_field "$st" helos))"
+		done
+		ons+=("$on_us"); offs+=("$off_us")
+		diffs+=("$(awk -v a="$on_us" -v b="$off_us" 'BEGIN { printf "%.3f", a - b }')")
+		ratios+=("$(awk -v a="$on_rate" -v b="$off_rate" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.3f", a / b }')")
+	done
+	world_gw "$build/smtpgate-nft" -c "$BENCH_CONF" install >/dev/null 2>&1
+	R_ON=$(printf '%s\n' "${ons[@]}" | bench_median)
+	R_OFF=$(printf '%s\n' "${offs[@]}" | bench_median)
+	R_DIFF=$(printf '%s\n' "${diffs[@]}" | bench_median)
+	R_IQR=$(printf '%s\n' "${diffs[@]}" | bench_quartiles)
+	R_RATIO=$(printf '%s\n' "${ratios[@]}" | grep -v '^-$' | bench_median)
+	rtt_rows+=("$(bench_row "    sniffer CPU: added us/session (on $R_ON, off $R_OFF; quartiles $R_IQR)" "$R_DIFF" "< 5" "$(yn "$R_DIFF" 5 lt)")")
+	rtt_rows+=("$(bench_row "    sessions/s with the copies / without, median of pairs" "${R_RATIO:--}" ">= 0.98" "$(yn "${R_RATIO:--}" 0.98)")")
+fi
+
 # (d) the banner's latency for a client in the pass cache.
 banner_rows=()
 if [ "$BENCH_BANNER_N" -gt 0 ]; then
@@ -301,6 +359,7 @@ if [ "$BENCH_BANNER_N" -gt 0 ]; then
 			for h in $(world_gw nft -a list chain inet smtpgate sniff 2>/dev/null | sed -n 's/.*ct reply packets.*# handle \([0-9]*\)$/\1/p'); do
 				world_gw nft delete rule inet smtpgate sniff handle "$h" || bench_log "cannot delete rule $h of chain sniff"
 			done
+			rtt_copies_off
 		fi
 		BENCH_BANNER_N=50 banner_ms >/dev/null
 		med "$(banner_ms)"
@@ -315,6 +374,7 @@ if [ "$BENCH_BANNER_N" -gt 0 ]; then
 	sniff_stop
 	world_gw "$build/smtpgate-nft" -c "$BENCH_CONF" install >/dev/null 2>&1
 	hooks=$(world_gw nft list table inet smtpgate 2>/dev/null | grep -oE 'hook [a-z]+' | sort -u | tr '\n' ' ')
+	outrules=$(world_gw nft list chain inet smtpgate sniff_out 2>/dev/null | grep -F '@gated_ports')
 	world_gw "$build/smtpgate-nft" -c "$BENCH_CONF" remove >/dev/null 2>&1
 	c=$(med "$(banner_ms)")
 	bench_log "banner: (C) no table $c ms; table hooks: $hooks"
@@ -326,8 +386,15 @@ if [ "$BENCH_BANNER_N" -gt 0 ]; then
 	C=$c
 	banner_rows+=("$(bench_row "    for scale: no table at all (C), median ms" "$C" "-" "-")")
 	case $hooks in
-	*output*|*postrouting*) banner_rows+=("$(bench_row "    chains on the server's path" "$hooks" "none" "NO")") ;;
-	*) banner_rows+=("$(bench_row "    chains on the server's path" "none" "none" "yes")") ;;
+	*postrouting*) banner_rows+=("$(bench_row "    chains on the server's path" "$hooks" "copies only" "NO")") ;;
+	*output*)
+		if [ "$(grep -c ' log group ' <<<"$outrules")" -eq 2 ] &&
+		    ! grep -qE ' queue (num|to)| (drop|reject|accept|jump|goto)\b|mark set' <<<"$outrules"; then
+			banner_rows+=("$(bench_row "    chains on the server's path" "sniff_out: 2 copies" "copies only" "yes")")
+		else
+			banner_rows+=("$(bench_row "    chains on the server's path" "sniff_out: $(wc -l <<<"$outrules") rules" "copies only" "NO")")
+		fi ;;
+	*) banner_rows+=("$(bench_row "    chains on the server's path" "none" "copies only" "yes")") ;;
 	esac
 fi
 echo
@@ -343,6 +410,10 @@ printf '%s\n' "${rows_b[@]}"
 if [ "${#proto_rows[@]}" -gt 0 ]; then
 	echo "(c) the protocol tests (pregreet, pipelining, non_smtp, bare_lf) per session, smtp-sink"
 	printf '%s\n' "${proto_rows[@]}"
+fi
+if [ "${#rtt_rows[@]}" -gt 0 ]; then
+	echo "(e) pregreet's round trip (copies of the SYN-ACK and the handshake ACK) per session, smtp-sink"
+	printf '%s\n' "${rtt_rows[@]}"
 fi
 if [ "${#banner_rows[@]}" -gt 0 ]; then
 	echo "(d) banner latency for a client in the pass cache"

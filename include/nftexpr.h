@@ -43,6 +43,8 @@ int nftexpr_ct_set_mark(struct nftnl_rule *r);
 int nftexpr_hton64(struct nftnl_rule *r);
 int nftexpr_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v);
 int nftexpr_counter(struct nftnl_rule *r);
+/* "log group G snaplen S" (nfnetlink_log: a copy, no verdict). */
+int nftexpr_log_group(struct nftnl_rule *r, uint16_t group, uint32_t snaplen);
 int nftexpr_verdict(struct nftnl_rule *r, int verdict);
 int nftexpr_jump(struct nftnl_rule *r, const char *chain);
 int nftexpr_reset(struct nftnl_rule *r);

@@ -14,6 +14,12 @@
  *   denynet6/dropnet6 (timeout: IPv6 /64 networks, keyed by the address
  *   with its last 64 bits zero, matched as ip6 saddr & ffff:ffff:ffff:ffff::
  *   after pass6), gated_ports (inet_service);
+ *   with [sniffer] pregreet on, a base chain "sniff_out" (filter, output,
+ *   priority -10, policy accept) whose two rules only COPY (nft log
+ *   group, nfnetlink_log; never a queue) the server's reply packet 1 of
+ *   each session on a gated port (its SYN-ACK) to the sniffer, and in
+ *   chain gate two rules copying the client's packet 2 (the handshake's
+ *   ACK): the round-trip part of pregreet (smtpproto.h);
  *   one base chain "gate" (filter, input, priority -10, policy accept)
  *   with the rules of nft/smtpgate.nft in the same order: the sniffer's
  *   rules (copy MARK_SNIFFED from a repeated packet to the conntrack mark;
@@ -71,6 +77,10 @@ struct nftrules_conf {
 	uint16_t sniff_queue;		/* smtpgate-sniffd's NFQUEUE number */
 	uint32_t sniff_packets;		/* queue client packets 3..this of a
 					 * session; 0: no sniffer rules */
+	bool sniff_copies;		/* [sniffer] pregreet on: copy each
+					 * session's SYN-ACK and handshake ACK
+					 * to nfnetlink_log group sniff_queue
+					 * (chain sniff_out, chain gate) */
 	bool reply_gate;		/* [gate] reply = smtp: maps reply4/6 */
 	bool reply_sniff;		/* [sniffer] reply = smtp */
 	uint16_t reply_port;		/* the responder's first port */

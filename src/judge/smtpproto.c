@@ -47,8 +47,11 @@ smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv,
 	if (!p->seg_seen) {
 		p->seg_seen = true;
 		p->first = srv;
-		return srv == SMTPPROTO_SRV_SYNACK ?
-		    smtpproto_new(p, SMTPPROTO_PREGREET) : 0;
+		if (srv != SMTPPROTO_SRV_SYNACK)
+			return 0;
+		if (!(p->found & SMTPPROTO_PREGREET))
+			p->greet = SMTPPROTO_GREET_ORDER;
+		return smtpproto_new(p, SMTPPROTO_PREGREET);
 	}
 	if (p->lines == 0)
 		return 0;		/* still inside its first line */
@@ -72,6 +75,63 @@ smtpproto_segment(struct smtpproto *p, enum smtpproto_server srv,
 		p->pipelining_ok = p->ehlo;
 	}
 	return 0;
+}
+
+enum smtpproto_greet
+smtpproto_rtt_rule(const struct smtpproto_times *t, int64_t at_us,
+    uint32_t ack, struct smtpproto_rtt *out)
+{
+	/* Nothing of the server acknowledged: its stack had not received a
+	 * byte of the banner (sequence numbers wrap: exact equality). */
+	bool unacked = t->have_isn && ack == t->isn + 1;
+
+	memset(out, 0, sizeof(*out));
+	if (t->synack_us > 0 && t->ack_us > 0 && at_us > 0) {
+		out->rtt_us = t->ack_us - t->synack_us;
+		out->gap_us = at_us - t->ack_us;
+		/* An ACK before its SYN-ACK left, bytes before the handshake
+		 * ended: times that cannot be. */
+		if (out->rtt_us <= 0 || out->gap_us < 0)
+			out->rtt_us = out->gap_us = 0;
+		else
+			out->tol_us = out->rtt_us / 4 >
+			    SMTPPROTO_RTT_TOL_MIN_US ? out->rtt_us / 4 :
+			    SMTPPROTO_RTT_TOL_MIN_US;
+	}
+	if (unacked)
+		return SMTPPROTO_GREET_ACK;
+	if (out->tol_us == 0)
+		return SMTPPROTO_GREET_NONE;
+	/* The banner left at the ACK's arrival or later. */
+	return out->gap_us < out->rtt_us - out->tol_us ? SMTPPROTO_GREET_RTT :
+	    SMTPPROTO_GREET_NONE;
+}
+
+unsigned
+smtpproto_times_judge(struct smtpproto *p, const struct smtpproto_times *t,
+    int64_t at_us, uint32_t ack)
+{
+	enum smtpproto_greet g;
+
+	if (p->found & SMTPPROTO_PREGREET)
+		return 0;
+	g = smtpproto_rtt_rule(t, at_us, ack, &p->rtt);
+	if (g == SMTPPROTO_GREET_NONE)
+		return 0;
+	p->greet = g;
+	return smtpproto_new(p, SMTPPROTO_PREGREET);
+}
+
+const char *
+smtpproto_greet_name(enum smtpproto_greet g)
+{
+	switch (g) {
+	case SMTPPROTO_GREET_ORDER:	return "order";
+	case SMTPPROTO_GREET_ACK:	return "ack";
+	case SMTPPROTO_GREET_RTT:	return "rtt";
+	case SMTPPROTO_GREET_NONE:	break;
+	}
+	return "-";
 }
 
 unsigned

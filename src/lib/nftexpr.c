@@ -212,6 +212,20 @@ nftexpr_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v)
 	return nftexpr_cmp(r, op, b, 8);
 }
 
+/* "log group G snaplen S": a copy of the packet to nfnetlink_log group
+ * G (batched as its listener asked); no verdict. */
+int
+nftexpr_log_group(struct nftnl_rule *r, uint16_t group, uint32_t snaplen)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("log");
+
+	if (e != NULL) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, snaplen);
+	}
+	return nftexpr_expr(r, e);
+}
+
 int
 nftexpr_counter(struct nftnl_rule *r)
 {

@@ -59,6 +59,8 @@ nftrules_conf_from(struct nftrules_conf *c, const struct conf *cf)
 	c->sniff_packets = cf->sniffer.packets;
 	c->reply_gate = cf->gate.reply_smtp;
 	c->reply_sniff = cf->sniffer.reply_smtp;
+	c->sniff_copies = cf->sniffer.packets > 0 &&
+	    cf->sniffer.rule[RULE_PREGREET] != ACTION_OFF;
 	c->reply_port = cf->gate.reply_port;
 }
 
@@ -150,6 +152,10 @@ nftrules_build(struct nl_batch *b, const struct nftrules_conf *c,
 	}
 	nftrules_table_chain(b, c->table, NFTRULES_CHAIN, true);
 	nftrules_rule_gate(b, c, q);
+	if (c->sniff_packets > 0 && c->sniff_copies) {
+		nftrules_table_out_chain(b, c->table, NFTRULES_OUT_CHAIN);
+		nftrules_rule_sniff_out(b, c);
+	}
 	return nl_batch_broken(b) ? -1 : 0;
 }
 

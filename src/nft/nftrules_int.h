@@ -26,6 +26,8 @@
 #define NFTRULES_CHAIN		"gate"
 #define NFTRULES_SNIFF_CHAIN	"sniff"	/* regular chain, from gate */
 #define NFTRULES_REPLY_CHAIN	"reply"	/* nat prerouting (reply.h) */
+#define NFTRULES_OUT_CHAIN	"sniff_out"	/* filter output: copies */
+#define NFTRULES_COPY_SNAPLEN	128	/* IPv6 + TCP headers with options */
 #define NFTRULES_PROBE_TABLE	"smtpgate_probe"
 #define NFTRULES_PROBE_CHAIN	"probe"
 
@@ -63,6 +65,9 @@ void nftrules_table_allow(struct nl_batch *b, const struct nftrules_conf *c);
  * accept (gate); else a regular one (sniff, the probe's). */
 void nftrules_table_chain(struct nl_batch *b, const char *table,
     const char *chain, bool base);
+/* The copies' chain: filter, hook output, priority -10, policy accept. */
+void nftrules_table_out_chain(struct nl_batch *b, const char *table,
+    const char *chain);
 /* The responder's chain: nat, hook prerouting, priority dstnat (-100),
  * policy accept (reply.h). */
 void nftrules_table_nat_chain(struct nl_batch *b, const char *table,
@@ -73,6 +78,9 @@ void nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q);
 void nftrules_rule_sniff(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q);
+/* Chain sniff_out's rules: the server's SYN-ACK copied to the sniffer's
+ * nfnetlink_log group (never queued). */
+void nftrules_rule_sniff_out(struct nl_batch *b, const struct nftrules_conf *c);
 /* Chain reply's rules: refused sources redirected to the responder. */
 void nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c);
 /* The probe's rule: "queue num 0 bypass" (native).  Its message id, or

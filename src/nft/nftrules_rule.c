@@ -35,6 +35,9 @@
 #define NFTRULES_TCP_SYN	0x02
 #define NFTRULES_TCP_RST	0x04
 #define NFTRULES_TCP_ACK	0x10
+/* Conntrack directions (the kernel's enum ip_conntrack_dir). */
+#define NFTRULES_CT_ORIGINAL	0
+#define NFTRULES_CT_REPLY	1
 
 enum nftrules_verdict { V_ACCEPT, V_DROP, V_RESET };
 
@@ -273,6 +276,73 @@ nftrules_rule_reply_syn(struct nl_batch *b, const struct nftrules_conf *c)
 	}
 }
 
+/*
+ * The round-trip part of pregreet (smtpproto.h): copies, never a queue,
+ * of the packets that time a session's handshake, to the nfnetlink_log
+ * group numbered as the sniffer's queue.  out: the server's reply packet
+ * 1 (its SYN-ACK) in chain sniff_out, "tcp sport @gated_ports ct
+ * direction reply ct reply packets 1 ip daddr != @allow4 log group 1
+ * snaplen 128"; else the client's packet 2 (the handshake's ACK) in chain
+ * gate, "tcp dport @gated_ports ct original packets 2 ip saddr != @allow4
+ * log group 1 snaplen 128".  No queue-threshold: the sniffer's own (its
+ * batches, nflog.h) applies.
+ */
+static void
+nftrules_rule_copy(struct nl_batch *b, const struct nftrules_conf *c,
+    bool out, bool v6)
+{
+	struct nftnl_rule *r = nftrules_rule_new(c->table, out ?
+	    NFTRULES_OUT_CHAIN : NFTRULES_CHAIN);
+	char text[NL_LABEL_MAX];
+	const char *ip = v6 ? "ip6" : "ip";
+	int f;
+
+	if (r == NULL) {
+		nl_batch_fail(b);
+		return;
+	}
+	f = nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, out ? 0 : 2, 2);
+	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, false);
+	if (out) {
+		f |= nftexpr_ct(r, NFT_CT_DIRECTION, -1);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, NFTRULES_CT_REPLY);
+	}
+	{
+		uint64_t n = out ? 1 : 2;	/* host order, as nft compares */
+
+		f |= nftexpr_ct(r, NFT_CT_PKTS, out ? NFTRULES_CT_REPLY :
+		    NFTRULES_CT_ORIGINAL);
+		f |= nftexpr_cmp(r, NFT_CMP_EQ, &n, sizeof(n));
+	}
+	/* daddr going out, saddr coming in: the client. */
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? (out ? 24 : 8) :
+	    (out ? 16 : 12), v6 ? 16 : 4);
+	f |= nftexpr_lookup(r, v6 ? "allow6" : "allow4",
+	    v6 ? NFTRULES_SET_ALLOW6 : NFTRULES_SET_ALLOW4, true);
+	f |= nftexpr_log_group(r, c->sniff_queue, NFTRULES_COPY_SNAPLEN);
+	if (out)
+		snprintf(text, sizeof(text), "tcp sport @gated_ports ct direction "
+		    "reply ct reply packets 1 %s daddr != @allow%d log group %u "
+		    "snaplen %u", ip, v6 ? 6 : 4, c->sniff_queue,
+		    NFTRULES_COPY_SNAPLEN);
+	else
+		snprintf(text, sizeof(text), "tcp dport @gated_ports ct original "
+		    "packets 2 %s saddr != @allow%d log group %u snaplen %u", ip,
+		    v6 ? 6 : 4, c->sniff_queue, NFTRULES_COPY_SNAPLEN);
+	(void)nftrules_rule_add(b, r, f, text);
+}
+
+void
+nftrules_rule_sniff_out(struct nl_batch *b, const struct nftrules_conf *c)
+{
+	nftrules_rule_copy(b, c, true, false);
+	nftrules_rule_copy(b, c, true, true);
+}
+
 /* Chain gate's rules, in the order of nft/smtpgate.nft. */
 void
 nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
@@ -367,6 +437,13 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 		    "original packets 3-%u ct mark & 0x00ff0000 != 0x00520000 "
 		    "jump sniff", c->sniff_packets);
 		(void)nftrules_rule_add(b, r, f, text);
+
+		/* 2c. [sniffer] pregreet on: the handshake's ACK copied to
+		 * the sniffer (its arrival times the round trip). */
+		if (c->sniff_copies) {
+			nftrules_rule_copy(b, c, false, false);
+			nftrules_rule_copy(b, c, false, true);
+		}
 	}
 
 	/* 2. Not TCP: not ours. */

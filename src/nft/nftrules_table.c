@@ -270,6 +270,31 @@ nftrules_table_chain(struct nl_batch *b, const char *table, const char *chain,
 }
 
 void
+nftrules_table_out_chain(struct nl_batch *b, const char *table,
+    const char *chain)
+{
+	struct nftnl_chain *ch;
+	struct nlmsghdr *nlh;
+
+	if ((ch = nftnl_chain_alloc()) == NULL) {
+		nl_batch_fail(b);
+		return;
+	}
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_OUT);
+	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, NFTRULES_TABLE_PRIO);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if ((nlh = nftrules_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE |
+	    NLM_F_EXCL)) != NULL) {
+		nftnl_chain_nlmsg_build_payload(nlh, ch);
+		(void)nl_batch_add(b, "add chain inet %s %s", table, chain);
+	}
+	nftnl_chain_free(ch);
+}
+
+void
 nftrules_table_nat_chain(struct nl_batch *b, const char *table,
     const char *chain)
 {

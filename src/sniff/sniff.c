@@ -83,6 +83,7 @@ sniff_packet(void *arg, const struct queue_packet *qp)
 	bool fin;
 
 	s->st.queued++;
+	s->pkt_us = t0;
 	sniff_queue_id(s, qp->id);
 	if ((qp->mark & MARK_MASK) == MARK_SNIFFED) {
 		/*
@@ -144,6 +145,7 @@ sniff_tick(void *arg)
 
 	sniff_trickle_tick(s, now);
 	sniff_flow_expire(s, now);
+	sniff_rtt_expire(s, now);
 	sniff_strike_expire(s, wall);
 	sniff_state_tick(s);
 	s->tick = evloop_timer_at(s->ev, now + 1000, sniff_tick, s);
@@ -228,7 +230,7 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	if (sniff_flow_init(s) == -1 ||
 	    (s->clean = sniff_clean_new()) == NULL ||
 	    (s->pending = sniff_read_pending_new()) == NULL ||
-	    (s->strikes = strikes_new()) == NULL) {
+	    (s->strikes = strikes_new()) == NULL || sniff_rtt_init(s) == -1) {
 		snprintf(err, errlen, "sniff: the flow, clean and strike "
 		    "tables: %s", strerror(errno));
 		goto fail;
@@ -274,6 +276,8 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	    errlen)) == NULL)
 		goto fail;
 	sniff_ctl_register(s);
+	/* The copies before the queue: a session's first data finds them. */
+	sniff_rtt_open(s);
 	s->q = queue_open(ev, c->sniffer.queue, c->sniffer.queue_maxlen,
 	    SNIFF_QUEUE_COPY, sniff_packet, s, err, errlen);
 	if (s->q == NULL)
@@ -302,6 +306,8 @@ sniff_free(struct sniff *s)
 	if (s->q != NULL)
 		queue_close(s->q);
 	sniff_flow_free_all(s);
+	sniff_rtt_close(s);
+	sniff_rtt_free_all(s);
 	/* Cancelled callbacks release the judgments still running. */
 	spfcheck_free(s->spf);
 	if (s->dns != NULL)
@@ -372,6 +378,9 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 		    "timeouts (smtpgatectl offenders flush ends them now)");
 	s->conf = *c;
 	free(c);
+	/* [sniffer] pregreet on or off: the copies' group follows (the
+	 * ruleset's copy rules follow at the next smtpgate-nft install). */
+	sniff_rtt_open(s);
 	log_info("reloaded %s", path);
 	return 0;
 }

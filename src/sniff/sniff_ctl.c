@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "log.h"
 #include "sniff.h"
+#include "nflog.h"
 #include "sniff_int.h"
 
 /* The latency below which a fraction q of the verdicts were given. */
@@ -115,6 +116,22 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)ps->dns_queries,
 	    (unsigned long long)ps->replays, ps->workers_up,
 	    (unsigned long long)js.written, (unsigned long long)js.lost);
+	/* Pregreet's round trip (sniff_rtt.c). */
+	if (strlen(buf) + 1 < len)
+		snprintf(buf + strlen(buf), len - strlen(buf), " rtt_on=%d "
+		    "rtt_copies=%llu rtt_malformed=%llu rtt_missing=%llu "
+		    "rtt_waited=%llu "
+		    "rtt_evicted=%llu rtt_records=%zu rtt_lost=%llu "
+		    "pregreet_ack=%llu pregreet_rtt=%llu", s->nflog != NULL,
+		    (unsigned long long)st->rtt_copies,
+		    (unsigned long long)st->rtt_malformed,
+		    (unsigned long long)st->rtt_missing,
+		    (unsigned long long)st->rtt_waited,
+		    (unsigned long long)st->rtt_evicted, sniff_rtt_count(s),
+		    (unsigned long long)(s->nflog != NULL ?
+		    nflog_stats(s->nflog)->enobufs : 0),
+		    (unsigned long long)st->pregreet_ack,
+		    (unsigned long long)st->pregreet_rtt);
 	off = strlen(buf);
 	if (off + 1 >= len)
 		return;

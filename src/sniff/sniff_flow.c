@@ -112,6 +112,8 @@ sniff_flow_free(struct sniff *s, struct sniff_flow *f)
 		}
 	sniff_flow_lru_unlink(f);
 	sniff_trickle_forget(s, f);
+	if (f->rtt_wait)
+		s->st.rtt_missing++;	/* its copies never came */
 	sniff_flow_session_unref(f->ss);
 	free(f->cmd);
 	free(f);

@@ -9,6 +9,8 @@
  *   sniff_trickle.c  the suspects, their conntrack questions, trickle
  *   sniff_ct.c       conntrack questions (ctnetlink)
  *   sniff_judge.c    HELO and MAIL FROM judgments and their DNS/SPF lookups
+ *   sniff_rtt.c      the times of each session's handshake and banner
+ *                    (nfnetlink_log copies), for pregreet's round trip
  *   sniff_clean.c    the clean-judgment cache
  *   sniff_strike.c   a rule hit: strikes, bans, cuts, the log line; the
  *                    offend sets' one writer
@@ -81,6 +83,10 @@ struct sniff_flow {
 	int64_t ct_next_ms;			/* next look in conntrack */
 	struct smtpproto proto;			/* the protocol tests, while
 						 * read from its start */
+	bool rtt_wait;				/* its first data waits for
+						 * its handshake's copies */
+	int64_t rtt_at_us;			/* when that data came */
+	uint32_t rtt_ack;			/* and its ACK number */
 };
 
 struct sniff_stats {
@@ -106,6 +112,13 @@ struct sniff_stats {
 	uint64_t trickles;		/* sessions judged trickle */
 	uint64_t pregreets;		/* sessions that talked first */
 	uint64_t protocol;		/* pipelining, non-smtp, bare-lf found */
+	uint64_t rtt_copies;		/* nfnetlink_log copies read */
+	uint64_t rtt_malformed;		/* copies we could not read */
+	uint64_t rtt_missing;		/* first data whose copies never
+					 * came: judged by the order alone */
+	uint64_t rtt_waited;		/* first data before its copies */
+	uint64_t rtt_evicted;		/* records pushed out untaken */
+	uint64_t pregreet_ack, pregreet_rtt;	/* pregreets by round trip */
 	uint64_t lost_packets;		/* queued, never delivered to us
 					 * (gaps in the queue's packet ids) */
 	uint64_t ct_queries, ct_errors;	/* conntrack questions */
@@ -132,6 +145,11 @@ struct sniff {
 	struct evloop *ev;
 	struct conf conf;		/* current configuration */
 	struct queue *q;
+	struct nflog *nflog;		/* the copies' group, or NULL: the
+					 * round-trip test is off */
+	struct sniff_rtt *rtt;		/* their records (sniff_rtt.c) */
+	int64_t pkt_us;			/* when the queued packet in hand was
+					 * read (evloop_clock_us) */
 	struct nftset *nft;
 	struct nl_sock *ct_nl;		/* conntrack questions (sniff_ct.c) */
 	struct dns *dns;
@@ -204,8 +222,36 @@ struct sniff_pending *sniff_read_pending_new(void);
  * sniff_read_judge after the verdict. */
 void sniff_read_packet(struct sniff *s, struct sniff_flow *f,
     const struct pkt *p, uint32_t mark, bool fin, struct sniff_pending *pd);
+/* A pregreet finding of flow f's session made outside a packet (the
+ * round trip's, when its copies came after the data): counted, logged,
+ * struck as the rule says. */
+void sniff_read_pregreet(struct sniff *s, struct sniff_flow *f);
 /* Judge what sniff_read_packet put in pd. */
 void sniff_read_judge(struct sniff *s, struct sniff_pending *pd);
+
+/* ---- sniff_rtt.c: the times of handshakes and banners ---- */
+
+struct nflog_packet;
+/* The records (s->rtt); 0, or -1 on out of memory. */
+int sniff_rtt_init(struct sniff *s);
+/* Bind the copies' group when pregreet is on and it is not bound, let
+ * it go when pregreet is off (start-up, reload).  Failing is logged: the
+ * round-trip test is then off, the order test goes on. */
+void sniff_rtt_open(struct sniff *s);
+void sniff_rtt_close(struct sniff *s);
+/* nflog's callback: one copy, read at read_us. */
+void sniff_rtt_copy(void *arg, const struct nflog_packet *lp,
+    int64_t read_us);
+/* Flow f's first data came at at_us with acknowledgment number ack:
+ * judged now with its record when the record is complete, else the flow
+ * waits for the handshake ACK's copy (sniff_rtt_copy judges it then and
+ * reports through sniff_read_pregreet).  The finding made now. */
+unsigned sniff_rtt_first(struct sniff *s, struct sniff_flow *f,
+    int64_t at_us, uint32_t ack);
+/* Once a second: records no flow took within their time. */
+void sniff_rtt_expire(struct sniff *s, int64_t now_ms);
+void sniff_rtt_free_all(struct sniff *s);
+size_t sniff_rtt_count(const struct sniff *s);
 
 /* ---- sniff_trickle.c: sessions short of their greeting ---- */
 

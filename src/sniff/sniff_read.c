@@ -182,6 +182,21 @@ sniff_read_server(uint32_t mark)
 	}
 }
 
+/*
+ * The round-trip part of pregreet, at the session's first data: judged
+ * with its handshake's copies (sniff_rtt.c) and when this packet was read
+ * (s->pkt_us: at or after it came) and its ACK number, now or when the
+ * copies come.  No copies, no judgment: the order test stands alone.
+ */
+static unsigned
+sniff_read_times(struct sniff *s, struct sniff_flow *f, const struct pkt *p)
+{
+	if (s->conf.sniffer.rule[RULE_PREGREET] == ACTION_OFF ||
+	    s->nflog == NULL || (f->proto.found & SMTPPROTO_PREGREET))
+		return 0;
+	return sniff_rtt_first(s, f, s->pkt_us, p->ack);
+}
+
 /* Queued packets the sniffer reads per session: ct original packets 3..N
  * of the ruleset. */
 static uint32_t
@@ -204,9 +219,14 @@ sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 		sniff_read_first(s, f, p);
 	if (!f->done && p->payload_len > 0 && !p->truncated) {
 		if (pd->proto_on && f->from_start && smtpcmd_fresh(f->cmd,
-		    p->seq, p->payload_len))
+		    p->seq, p->payload_len)) {
+			bool first = !f->proto.seg_seen;
+
 			pd->proto |= smtpproto_segment(&f->proto,
 			    sniff_read_server(mark), p->ack);
+			if (first)
+				pd->proto |= sniff_read_times(s, f, p);
+		}
 		sniff_read_payload(s, f, p, pd);
 	}
 	if (!f->done) {
@@ -219,6 +239,32 @@ sniff_read_packet(struct sniff *s, struct sniff_flow *f, const struct pkt *p,
 		if (last)
 			f->done = true;
 	}
+}
+
+void
+sniff_read_pregreet(struct sniff *s, struct sniff_flow *f)
+{
+	const struct smtpproto_rtt *t = &f->proto.rtt;
+	enum smtpproto_greet g = f->proto.greet;
+	char extra[96];
+
+	if (s->conf.sniffer.rule[RULE_PREGREET] == ACTION_OFF)
+		return;
+	s->st.pregreets++;
+	if (g == SMTPPROTO_GREET_ACK)
+		s->st.pregreet_ack++;
+	else if (g == SMTPPROTO_GREET_RTT)
+		s->st.pregreet_rtt++;
+	if (g == SMTPPROTO_GREET_ORDER)
+		snprintf(extra, sizeof(extra), " server=synack");
+	else if (t->tol_us > 0)
+		snprintf(extra, sizeof(extra), " server=banner why=%s "
+		    "rtt_ms=%.1f gap_ms=%.1f", smtpproto_greet_name(g),
+		    (double)t->rtt_us / 1000, (double)t->gap_us / 1000);
+	else
+		snprintf(extra, sizeof(extra), " server=banner why=%s",
+		    smtpproto_greet_name(g));
+	sniff_strike_hit(s, f->ss, RULE_PREGREET, extra);
 }
 
 /* The protocol tests' findings of one packet, each a rule hit. */
@@ -239,10 +285,8 @@ sniff_read_proto_judge(struct sniff *s, struct sniff_flow *f,
 		found &= ~SMTPPROTO_NONSMTP;
 	if (r[RULE_BARE_LF] == ACTION_OFF)
 		found &= ~SMTPPROTO_BARE_LF;
-	if (found & SMTPPROTO_PREGREET) {
-		s->st.pregreets++;
-		sniff_strike_hit(s, f->ss, RULE_PREGREET, " server=synack");
-	}
+	if (found & SMTPPROTO_PREGREET)
+		sniff_read_pregreet(s, f);
 	if (found & SMTPPROTO_PIPELINING) {
 		s->st.protocol++;
 		snprintf(extra, sizeof(extra), " after=%s",

@@ -13,8 +13,11 @@
 #     Postfix instance as the sending MTA (tests/e2e/lib/pfclient.sh; it
 #     pipelines MAIL, RCPT and DATA after EHLO's reply, as smtp-sink offers
 #     PIPELINING) are never judged pregreeters, nor pipelining;
-#   - the table has no chain on the output or postrouting hook: no packet
-#     of the server, the banner among them, meets a rule of smtpgate.
+#   - on the server's path the table has only chain sniff_out (hook
+#     output), whose two rules copy the SYN-ACK and the banner to the
+#     sniffer (nft log group: nfnetlink_log, no verdict; the round-trip
+#     part of pregreet, t_sniff_pregreet_rtt.sh) and do nothing else: no
+#     packet of the server, the banner among them, is queued or held.
 WORLD_PREFIX=${WORLD_PREFIX:-sgpg$$}
 . "$(dirname "$0")/lib/e2e.sh"
 . "$(dirname "$0")/lib/pfclient.sh"
@@ -118,9 +121,17 @@ else
 fi
 
 hooks=$(world_gw nft list table inet "$WORLD_TABLE" 2>/dev/null | grep -oE 'hook [a-z]+' | sort -u | tr '\n' ' ')
+outrules=$(world_gw nft list chain inet "$WORLD_TABLE" sniff_out 2>/dev/null | grep -F '@gated_ports')
 case $hooks in
-*output*|*postrouting*) e2e_not_ok "the table has a chain on the server's path: $hooks" ;;
-*) e2e_ok "no chain of the table on the output path, so the banner is never held or delayed (hooks: $hooks)" ;;
+*postrouting*) e2e_not_ok "the table has a postrouting chain: $hooks" ;;
+*output*)
+	if [ "$(grep -c ' log group ' <<<"$outrules")" -ne 2 ] ||
+	    grep -qE ' queue (num|to)| (drop|reject|accept|jump|goto)\b|mark set' <<<"$outrules"; then
+		e2e_not_ok "chain sniff_out holds more than two copies: $outrules"
+	else
+		e2e_ok "the output path holds only copies (log group), so the banner is never held or delayed (hooks: $hooks)"
+	fi ;;
+*) e2e_not_ok "no chain sniff_out on the output path with pregreet on (hooks: $hooks)" ;;
 esac
 st=$(e2e_ctl stats | tr ' ' '\n' | grep -E '^(pregreets|protocol|queued)=' | tr '\n' ' ')
 e2e_note "sniffer: $st"

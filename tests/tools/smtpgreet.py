@@ -8,6 +8,10 @@ commands, bare LF).
 Each write is one TCP segment (TCP_NODELAY, small writes).  Modes:
   pregreet    EHLO at once after connecting, before the banner; then the
               banner and EHLO's reply, QUIT
+  early N     EHLO N ms after connecting, without reading the banner
+              first (over a slow link: after the banner left the server,
+              before it can have arrived); then the banner, EHLO's reply,
+              QUIT
   wait        the banner, EHLO, its reply, QUIT (the clean twin)
   pipe-ehlo   the banner, then EHLO and MAIL FROM in one segment, QUIT
   pipe-early  the banner, EHLO, and 0.2 s later MAIL FROM in a segment of
@@ -106,7 +110,9 @@ def main():
     def replies(_s, n):
         return b"".join(rd.reply() for _ in range(n))
 
-    if a.mode == "pregreet":
+    if a.mode == "pregreet" or a.mode == "early":
+        if a.mode == "early":
+            time.sleep(a.n / 1000.0)
         s.sendall(ehlo)
         banner = reply(s)
         reply(s)

@@ -205,10 +205,115 @@ test_once(void **state)
 		    SMTPPROTO_PIPELINING | SMTPPROTO_BARE_LF);
 }
 
+/*
+ * The round-trip rule: times in ms from the SYN-ACK's departure (-1: not
+ * known), the first bytes' arrival and ACK number (relative to the
+ * server's ISN; the ISN known unless said).  Twins: every legitimate
+ * timing of a client that waited finds nothing.
+ */
+struct rtt_case {
+	const char *name;
+	int64_t synack, ack, at;		/* ms; -1: not known */
+	bool no_isn;
+	uint32_t ack_rel;			/* the bytes' ACK - ISN */
+	enum smtpproto_greet want;
+};
+
+#define RTT_ISN		0xfffffff0u	/* the ACK check crosses the wrap */
+#define RTT_T0_MS	1000000		/* the clock's value at the SYN-ACK */
+#define BANNER_LEN	30
+
+static const struct rtt_case rtt_cases[] = {
+	{ "waited a round trip: clean", 0, 150, 302, false, 1 + BANNER_LEN,
+	    SMTPPROTO_GREET_NONE },
+	{ "sent 30 ms after the handshake over 150 ms: rtt", 0, 150, 180,
+	    false, 1 + BANNER_LEN, SMTPPROTO_GREET_RTT },
+	{ "acknowledged nothing of the server: ack", 0, 150, 180, false, 1,
+	    SMTPPROTO_GREET_ACK },
+	{ "ack proof needs no times", -1, -1, 181, false, 1,
+	    SMTPPROTO_GREET_ACK },
+	{ "ack proof needs the ISN", -1, -1, 181, true, 1,
+	    SMTPPROTO_GREET_NONE },
+	{ "within the tolerance (rtt/4): clean", 0, 100, 100 + 76, false,
+	    1 + BANNER_LEN, SMTPPROTO_GREET_NONE },
+	{ "just past the tolerance: rtt", 0, 100, 100 + 74, false,
+	    1 + BANNER_LEN, SMTPPROTO_GREET_RTT },
+	{ "a 4 ms path: the 2 ms floor, clean at 2 ms", 0, 4, 4 + 2, false,
+	    1 + BANNER_LEN, SMTPPROTO_GREET_NONE },
+	{ "a 4 ms path: 1 ms after the handshake: rtt", 0, 4, 4 + 1, false,
+	    1 + BANNER_LEN, SMTPPROTO_GREET_RTT },
+	{ "a zero round trip: not judged", 0, 0, 1, false, 1 + BANNER_LEN,
+	    SMTPPROTO_GREET_NONE },
+	{ "no SYN-ACK time: not judged", -1, 150, 160, false,
+	    1 + BANNER_LEN, SMTPPROTO_GREET_NONE },
+	{ "no ACK time: not judged", 0, -1, 160, false, 1 + BANNER_LEN,
+	    SMTPPROTO_GREET_NONE },
+	{ "bytes before the ACK: not judged", 0, 150, 140, false,
+	    1 + BANNER_LEN, SMTPPROTO_GREET_NONE },
+	{ "ACK before the SYN-ACK: not judged", 50, 10, 70, false,
+	    1 + BANNER_LEN, SMTPPROTO_GREET_NONE },
+	{ "a slow client, banner ACKed, long after: clean", 0, 200, 5000,
+	    false, 1 + BANNER_LEN, SMTPPROTO_GREET_NONE },
+	{ "part of the banner acknowledged, late enough: clean", 0, 150,
+	    310, false, 1 + 10, SMTPPROTO_GREET_NONE },
+};
+
+static int64_t
+rtt_us(int64_t ms)
+{
+	return ms < 0 ? 0 : (RTT_T0_MS + ms) * 1000;
+}
+
+static void
+test_rtt(void **state)
+{
+	const struct rtt_case *k = *state;
+	struct smtpproto_times t = {
+		.synack_us = rtt_us(k->synack),
+		.ack_us = rtt_us(k->ack),
+		.have_isn = !k->no_isn,
+		.isn = RTT_ISN,
+	};
+	struct smtpproto_rtt out;
+	enum smtpproto_greet g = smtpproto_rtt_rule(&t, rtt_us(k->at),
+	    RTT_ISN + k->ack_rel, &out);
+
+	if (g != k->want)
+		fail_msg("%s: got \"%s\" (rtt %lld us, gap %lld us, tolerance "
+		    "%lld us), want \"%s\"", k->name, smtpproto_greet_name(g),
+		    (long long)out.rtt_us, (long long)out.gap_us,
+		    (long long)out.tol_us, smtpproto_greet_name(k->want));
+}
+
+/* The session's test: once, and not after the order test found it. */
+static void
+test_rtt_session(void **state)
+{
+	struct smtpproto p;
+	struct smtpproto_times t = { rtt_us(0), rtt_us(150), true, RTT_ISN };
+
+	(void)state;
+	smtpproto_init(&p);
+	(void)smtpproto_segment(&p, SMTPPROTO_SRV_BANNER, RTT_ISN + 1);
+	if (smtpproto_times_judge(&p, &t, rtt_us(160), RTT_ISN + 1) !=
+	    SMTPPROTO_PREGREET || p.greet != SMTPPROTO_GREET_ACK)
+		fail_msg("got greet %s, want a pregreet finding (ack)",
+		    smtpproto_greet_name(p.greet));
+	if (smtpproto_times_judge(&p, &t, rtt_us(160), RTT_ISN + 1) != 0)
+		fail_msg("a second finding in one session");
+	smtpproto_init(&p);
+	(void)smtpproto_segment(&p, SMTPPROTO_SRV_SYNACK, RTT_ISN + 1);
+	if (p.greet != SMTPPROTO_GREET_ORDER ||
+	    smtpproto_times_judge(&p, &t, rtt_us(160), RTT_ISN + 1) != 0)
+		fail_msg("order first: got greet %s and a second finding",
+		    smtpproto_greet_name(p.greet));
+}
+
 int
 main(void)
 {
-	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 1];
+	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) +
+	    sizeof(rtt_cases) / sizeof(rtt_cases[0]) + 2];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -218,5 +323,12 @@ main(void)
 		n++;
 	}
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_once);
+	for (size_t i = 0; i < sizeof(rtt_cases) / sizeof(rtt_cases[0]); i++) {
+		t[n] = (struct CMUnitTest)cmocka_unit_test(test_rtt);
+		t[n].name = rtt_cases[i].name;
+		t[n].initial_state = (void *)&rtt_cases[i];
+		n++;
+	}
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_rtt_session);
 	return _cmocka_run_group_tests("smtpproto", t, n, NULL, NULL);
 }
