@@ -468,7 +468,7 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		    got > ALLOWLIST_FILE_MAX) {
 			fprintf(stderr, "smtpgatectl: allow import: stdin: %s\n",
 			    text == NULL ? "out of memory" : ferror(stdin) ?
-			    strerror(errno) : "more than 1 MiB");
+			    strerror(errno) : "more than 64 MiB");
 			free(text);
 			return CTL_BADINPUT;
 		}
@@ -491,26 +491,22 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		allowlist_free(&in);
 		return rc;
 	}
-	for (size_t i = 0; i < in.n; i++) {
-		bool replaced;
-
+	for (size_t i = 0; i < in.n; i++)
 		if (in.e[i].added == 0)
 			in.e[i].added = c->now;
-		if (allowlist_add(&l, &in.e[i], &replaced) == -1) {
-			int full = errno == E2BIG;
+	if (allowlist_merge(&l, &in, &added, &updated) == -1) {
+		int full = errno == E2BIG;
 
-			if (full)
-				fprintf(stderr, "smtpgatectl: allow import: the "
-				    "list would pass %d entries; nothing "
-				    "imported\n", ALLOWLIST_MAX);
-			else
-				fprintf(stderr, "smtpgatectl: allow import: "
-				    "%s: %s; nothing imported\n",
-				    c->conf.nft.allow_file, strerror(errno));
-			rc = full ? CTL_BADINPUT : CTL_SYSERR;
-			goto out;
-		}
-		replaced ? updated++ : added++;
+		if (full)
+			fprintf(stderr, "smtpgatectl: allow import: the list "
+			    "would pass %d entries; nothing imported\n",
+			    ALLOWLIST_MAX);
+		else
+			fprintf(stderr, "smtpgatectl: allow import: %s: %s; "
+			    "nothing imported\n", c->conf.nft.allow_file,
+			    strerror(errno));
+		rc = full ? CTL_BADINPUT : CTL_SYSERR;
+		goto out;
 	}
 	rc = ctl_allow_commit(c, &l);
 	if (CTL_ALLOW_CHANGED(rc))
