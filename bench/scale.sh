@@ -45,7 +45,15 @@
 #       divided by the queries per address, is what the resolver allows.
 #       Runs alternate (resolver, gate, gate, resolver, ...).  Target >= 0.8.
 #       Beside it, dnsperf with only as many queries outstanding as the
-#       gate keeps ([gate] dns_concurrency, 64 by default).
+#       gate keeps ([gate] dns_concurrency, 64 by default), and where the
+#       cores went (utime + stime of /proc/PID/stat, busy ticks of
+#       /proc/stat): CPU per new address in the gate runs (smtpgated with
+#       its journal thread, unbound, the whole machine) against CPU per
+#       query in the dnsperf runs, and the share of one core smtpgated
+#       and unbound used in the gate runs.  Both kinds of run keep this
+#       two-core machine busy, so the ratio is about the ratio of those
+#       costs; a resolver far below one core in the gate runs was not
+#       what held the gate back.
 #  (s5) Memory per pending lookup: smtpgated with its resolver a
 #       blackhole (nothing is ever answered, so every lookup stays pending
 #       until its deadline of 20 s), BENCH_SCALE_PENDING SYNs from new
@@ -420,21 +428,46 @@ awk -v b="$ip4_198_19" -v n=65536 'BEGIN { for (i = 0; i < n; i++) { a = b + i
 	printf "%d.%d.%d.%d.in-addr.arpa PTR\n", a % 256, int(a / 256) % 256, int(a / 65536) % 256, int(a / 16777216) % 256 } }' >"$WORLD_DIR/dnsperf.in"
 bench_dnsperf() {	# [OUTSTANDING]
 	local out
+	local ub u0 u1 m0 m1 q
+	ub=$(bench_unbound_pid)
+	u0=$(bench_cpu_ticks "$ub") m0=$(bench_busy_ticks)
 	out=$(world_gw nice -n "$BENCH_NICE" dnsperf -s 127.0.0.1 -d "$WORLD_DIR/dnsperf.in" -T 1 -c 1 \
 		-q "${1:-$BENCH_SCALE_DNSPERF_Q}" -l "$BENCH_SCALE_DNSPERF_S" 2>&1)
-	bench_log "(s4) dnsperf: $(printf '%s\n' "$out" | grep -E 'Queries (sent|completed|lost)|Response codes|Queries per second' | tr -s ' ' | tr '\n' ';')" >&2
+	u1=$(bench_cpu_ticks "$ub") m1=$(bench_busy_ticks)
+	q=$(printf '%s\n' "$out" | awk '/Queries completed:/ { print $3 }')
+	bench_log "(s4) dnsperf -q ${1:-$BENCH_SCALE_DNSPERF_Q}: $(printf '%s\n' "$out" | grep -E 'Queries (sent|completed|lost)|Response codes|Queries per second' | tr -s ' ' | tr '\n' ';') CPU per query: unbound $(( (u1 - u0) * 1000000 / BENCH_HZ / (${q:-0} > 0 ? ${q:-1} : 1) )) us, the machine $(( (m1 - m0) * 1000000 / BENCH_HZ / (${q:-0} > 0 ? ${q:-1} : 1) )) us" >&2
+	[ "${q:-0}" -gt 0 ] && echo "dns $(( (u1 - u0) * 1000000 / BENCH_HZ / q )) $(( (m1 - m0) * 1000000 / BENCH_HZ / q ))" >>"$WORLD_DIR/s4.cpu"
 	printf '%s\n' "$out" | awk '/Queries per second:/ { print int($4) }'
 }
+# CPU time of a process (utime + stime, clock ticks), and of the machine
+# (every CPU's busy ticks, /proc/stat): where the cores went in a run.
+bench_cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+bench_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+bench_unbound_pid() {
+	local pid
+	for pid in $(ip netns pids "$WORLD_GW_NS" 2>/dev/null); do
+		case $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
+		"unbound -d -c $WORLD_DIR/unbound.conf "*) echo "$pid"; return ;;
+		esac
+	done
+}
+BENCH_HZ=$(getconf CLK_TCK)
 bench_gate_new() {
-	local out s0 s1
+	local out s0 s1 g0 g1 u0 u1 m0 m1 t0 t1 ub n ms
+	ub=$(bench_unbound_pid)
 	s0=$(bench_stats)
+	g0=$(bench_cpu_ticks "$BENCH_GATED") u0=$(bench_cpu_ticks "$ub") m0=$(bench_busy_ticks) t0=$(world_now_ms)
 	out=$(bench_syn -b "$(bench_ip4 "$1")" -n "$BENCH_SCALE_NEW_N" -W 2000 -w 4000)
+	g1=$(bench_cpu_ticks "$BENCH_GATED") u1=$(bench_cpu_ticks "$ub") m1=$(bench_busy_ticks) t1=$(world_now_ms)
 	sleep 0.2
 	s1=$(bench_stats)
-	bench_log "(s4) gate: $out daemon_verdicts=$(( $(bench_field "$s1" verdicts) - $(bench_field "$s0" verdicts) ))" >&2
+	n=$BENCH_SCALE_NEW_N ms=$((t1 - t0))
+	bench_log "(s4) gate: $out daemon_verdicts=$(( $(bench_field "$s1" verdicts) - $(bench_field "$s0" verdicts) )); CPU per address: smtpgated $(( (g1 - g0) * 1000000 / BENCH_HZ / n )) us, unbound $(( (u1 - u0) * 1000000 / BENCH_HZ / n )) us, the machine $(( (m1 - m0) * 1000000 / BENCH_HZ / n )) us (busy $(( (m1 - m0) * 100000 / BENCH_HZ / (ms ? ms : 1) / $(nproc) ))% of $(nproc) cores over $ms ms); stats: $(printf '%s' "$s1" | tr ' ' '\n' | grep -E '^(rate_limited|overflow|deadline|dns_waited|dns_errors|dns_queries|dns_timeouts|dns_retries|nft_batches|journal_written|journal_lost|enobufs|unjudged)=' | tr '\n' ' ')" >&2
+	echo "gate $(( (g1 - g0) * 1000000 / BENCH_HZ / n )) $(( (u1 - u0) * 1000000 / BENCH_HZ / n )) $(( (m1 - m0) * 1000000 / BENCH_HZ / n )) $(bench_field "$out" rate)" >>"$WORLD_DIR/s4.cpu"
 	bench_field "$out" rate
 }
 s4_dns=() s4_gate=()
+: >"$WORLD_DIR/s4.cpu"
 for r in $(seq "$BENCH_SCALE_RUNS"); do
 	# A fresh block of never-seen addresses for each gate run (not
 	# advanced inside $(...), which is a subshell).
@@ -452,6 +485,14 @@ conc=$(sed -n 's/^dns_concurrency = //p' "$BENCH_CONF" | head -1)  # else the de
 conc=${conc:-64}
 dq64=$(bench_dnsperf "$conc")
 bench_row "     the same against dnsperf -q $conc (the gate's dns_concurrency)" "$(bench_div "$gr" "$dq64") ($gr / $dq64)" "-" "-"
+# Where the cores went (medians): the gate's pipeline per new address
+# against the resolver's work per query.  Both runs keep the machine
+# busy, so the ratio above is about the ratio of these costs; unbound's
+# share of a core during the gate's runs says whether it was the limit.
+cpu_med() { awk -v k="$1" -v f="$2" '$1 == k { print $f }' "$WORLD_DIR/s4.cpu" | bench_median; }
+bench_row "     CPU per new address, gate runs (us): smtpgated (loop + journal), unbound, machine" "$(cpu_med gate 2), $(cpu_med gate 3), $(cpu_med gate 4)" "-" "-"
+bench_row "     CPU per query, dnsperf runs (us): unbound, machine" "$(cpu_med dns 2), $(cpu_med dns 3)" "-" "-"
+bench_row "     share of one core in the gate runs: smtpgated, unbound" "$(awk '$1 == "gate" { printf "%.2f\n", $2 * $5 / 1000000 }' "$WORLD_DIR/s4.cpu" | bench_median), $(awk '$1 == "gate" { printf "%.2f\n", $3 * $5 / 1000000 }' "$WORLD_DIR/s4.cpu" | bench_median)" "-" "-"
 bench_stop_gated
 fi
 

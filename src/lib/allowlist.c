@@ -45,11 +45,20 @@ allowlist_init(struct allowlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* A list this large leaves its memory free but held: given back (trim). */
+#define ALLOWLIST_TRIM_BYTES	(1024 * 1024)
+
 void
 allowlist_free(struct allowlist *l)
 {
+	bool big = l->cap * sizeof(*l->e) >= ALLOWLIST_TRIM_BYTES;
+
 	free(l->e);
 	memset(l, 0, sizeof(*l));
+	/* glibc keeps what was freed in its heap: a daemon that read a
+	 * 100,000-entry list would hold some 30 MB for days. */
+	if (big)
+		(void)malloc_trim(0);
 }
 
 const char *
@@ -802,9 +811,6 @@ allowlist_apply_conf(const struct conf *c, int64_t now, size_t *napplied,
 	rc = 0;
 out:
 	free(want);
-	allowlist_free(&l);
-	/* A long list leaves tens of MB free in the heap; the daemon holds
-	 * it for days otherwise (glibc keeps what it freed). */
-	(void)malloc_trim(0);
+	allowlist_free(&l);	/* last: it gives a large list's heap back */
 	return rc;
 }
