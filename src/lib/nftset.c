@@ -557,6 +557,7 @@ nftset_sync(struct nftset *s)
 /* --- whole-set replacement (nftset_replace) -------------------------- */
 
 #define NFTSET_REPLACE_CHUNK	4096	/* elements gathered before packing */
+#define NFTSET_REPLACE_SETS	64	/* sets flushed in one replacement */
 
 struct nftset_replace {
 	char table[NFTSET_TABLE_MAX];
@@ -624,9 +625,9 @@ nftset_replace_begin(const char *table, const char *const *sets,
 {
 	struct nftset_replace *r;
 
-	if (nsets > NFTSET_FULL_MAX * 4) {
+	if (nsets > NFTSET_REPLACE_SETS) {
 		snprintf(err, errlen, "nftset: replace: %zu sets, at most %d",
-		    nsets, NFTSET_FULL_MAX * 4);
+		    nsets, NFTSET_REPLACE_SETS);
 		errno = E2BIG;
 		return NULL;
 	}
