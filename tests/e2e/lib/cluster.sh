@@ -144,3 +144,21 @@ e2ec_finish() {
 	[ "$E2E_FAIL" -eq 0 ]
 	exit $?
 }
+
+# e2ec_ctl_status NODE CONF: smtpgatectl cluster status --json on NODE,
+# flattened: "gate.state=up gate.refused=0 ... sniffer.state=up ..." (one
+# line; siblings as gate.siblings=N).  The raw JSON in E2EC_CTL_JSON.
+e2ec_ctl_status() {
+	E2EC_CTL_JSON=$(cworld_gw "$1" "$E2E_BUILD/smtpgatectl" -c "$2" cluster status --json 2>/dev/null)
+	python3 -c '
+import json, sys
+try:
+    doc = json.loads(sys.argv[1])
+except ValueError:
+    print("unparsable"); sys.exit(0)
+out = []
+for d in ("gate", "sniffer"):
+    for k, v in (doc.get(d) or {}).items():
+        out.append("%s.%s=%s" % (d, k, len(v) if isinstance(v, list) else v))
+print(" ".join(out))' "$E2EC_CTL_JSON"
+}
