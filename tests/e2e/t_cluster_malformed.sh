@@ -62,13 +62,15 @@ for n in a b c; do
 	e2e_check "$n applied the well-formed one ($good in deny4)" e2ec_wait_set "$n" deny4 "$good" yes 2
 done
 
-# Planted values, read by c's start-up resync.
+# Planted values, read by c's start-up resync (its ruleset reinstalled:
+# empty sets), and one well-formed key beside them.
 planted=(
 	"smtpgate:v:198.51.100.96" "garbage"
 	"smtpgate:v:198.51.100.95" "1 deny evil $(world_now_ms) 999999999 0 no-ptr 198.51.100.95"
 	"smtpgate:vn:2001:db8:c::/64" "1 deny evil"
 	"smtpgate:v:not-an-address" "1 deny evil $(world_now_ms) 60 0 no-ptr 198.51.100.93"
 	"smtpgate:b:198.51.100.92" "1 ban evil $(world_now_ms) 60 x unqualified 198.51.100.92"
+	"smtpgate:v:$good" "1 deny z $(world_now_ms) 60 0 no-ptr $good"
 )
 for ((i = 0; i < ${#planted[@]}; i += 2)); do
 	cworld_redis_cli SET "${planted[i]}" "${planted[i + 1]}" PX 600000 >/dev/null
@@ -81,12 +83,14 @@ e2ec_wait_up c 20 || e2e_not_ok "c did not reconnect"
 l=$(e2ec_since c gate | grep -m1 'cluster: resync: ')
 e2e_check "c's smtpgated resync refused the planted values (${l#*: })" \
 	grep -qE 'resync: [0-9]+ keys read, [0-9]+ applied, [1-9][0-9]* refused' <<<"$l"
+e2e_check "c's resync applied the well-formed key beside them" \
+	grep -qE 'resync: [0-9]+ keys read, [1-9][0-9]* applied' <<<"$l"
 st=$(e2ec_ctl_status c "${conf[c]}")
 e2e_check "smtpgatectl cluster status on c counts them (gate.refused=$(e2e_field "$st" gate.refused), sniffer.refused=$(e2e_field "$st" sniffer.refused))" \
 	test "$(e2e_field "$st" gate.refused)" -ge 3
 e2e_check "c's smtpgate-sniffd refused the planted ban (refused=$(e2ec_field c sniffer refused))" \
 	test "$(e2ec_field c sniffer refused)" -ge 1
-e2e_check "c still applied the one good key ($good in deny4)" e2ec_wait_set c deny4 "$good" yes 2
+e2e_check "c applied the well-formed key at its resync ($good in deny4)" e2ec_wait_set c deny4 "$good" yes 2
 
 # Nothing malformed in any set, every daemon alive.
 for n in a b c; do

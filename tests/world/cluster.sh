@@ -56,15 +56,25 @@
 #   cworld_set_has NODE SET ADDR  is ADDR in SET of NODE's table
 #   cworld_propagation FROM TO_NODES BASE N RATE TIMEOUT_S  send one SYN
 #                              from each of N new addresses (198.18.0.0/15,
-#                              from BASE, no PTR) to FROM at RATE/s with
-#                              bench_syn, wait until every one is applied
-#                              on each TO node, and print per TO node and
-#                              overall "propagation to=X n=N applied=N
-#                              p50_ms=M p90_ms=M p99_ms=M max_ms=M" (A's
-#                              verdict line to the sibling's "cluster
-#                              ... action=applied" line, both logs' ms
-#                              time stamps).  FROM's gate must refuse
-#                              no-PTR clients (no_ptr = reject).
+#                              from index BASE, no PTR) to FROM at RATE/s
+#                              with bench_syn, wait until every one is
+#                              applied on each TO node, and print per TO
+#                              node and overall "propagation to=X n=N
+#                              decided=N applied=N p50_ms= p90_ms= p99_ms=
+#                              max_ms= in_set=N set_p50_ms= ... set_max_ms="
+#                              p*_ms: FROM's verdict line to the sibling's
+#                              "cluster ... action=applied" line (the
+#                              logs' ms time stamps); set_*: the address
+#                              added to FROM's deny set to its add to the
+#                              sibling's (nft monitor on each, stamped
+#                              with the same wall clock).  FROM's gate
+#                              must refuse no-PTR clients (no_ptr =
+#                              reject).
+#   cworld_monitor NODE FILE / cworld_monitor_stop PID   nft monitor of
+#                              the elements added to NODE's sets, each
+#                              line stamped with the wall clock (ms, to
+#                              the microsecond);
+#                              its PID in CWORLD_MON_PID
 # Variables: CWORLD_PREFIX (default sgc; at most 10 characters),
 # CWORLD_NODES ("a b c"), CWORLD_REDIS ("[2001:db8:e0::100]:6379"),
 # CWORLD_REDIS6, CWORLD_NS (the Redis host), CWORLD_BUILD (the programs),
@@ -380,16 +390,52 @@ cworld_applied_count() {
 		"$(cworld_log_path "$1" gate)" 2>/dev/null | wc -l
 }
 
+# cworld_monitor NODE FILE: time-stamp the elements added to NODE's sets
+# (nft monitor, one "MS add element ..." line each, wall clock ms) into
+# FILE until cworld_monitor_stop; its PID in CWORLD_MON_PID.
+cworld_monitor() {
+	local n=$1 f=$2 i
+	: >"$f"
+	ip netns exec "$CWORLD_PREFIX$n-gw" python3 -c '
+import signal, subprocess, sys, time
+p = subprocess.Popen(["stdbuf", "-oL", "nft", "monitor", "new", "elements"],
+                     stdout=subprocess.PIPE, bufsize=0)
+def stop(*_):
+    p.terminate()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+out = open(sys.argv[1], "a")
+out.write("%d monitor ready\n" % (time.time() * 1000))
+out.flush()
+for line in iter(p.stdout.readline, b""):
+    out.write("%.3f %s" % (time.time() * 1000, line.decode(errors="replace")))
+    out.flush()
+' "$f" 2>>"$CWORLD_DIR/monitor.log" &
+	CWORLD_MON_PID=$!
+	echo "$CWORLD_MON_PID" >>"$CWORLD_DIR/pids"
+	for i in $(seq 50); do
+		grep -q 'monitor ready' "$f" 2>/dev/null && { sleep 0.1; return 0; }
+		sleep 0.05
+	done
+	cworld_log "nft monitor on $n did not start"
+	return 1
+}
+cworld_monitor_stop() { world_stop "$1" TERM; }
+
 # cworld_propagation FROM "TO..." BASE_INDEX N RATE TIMEOUT_S
 cworld_propagation() {
 	local from=$1 to=$2 base=$3 n=$4 rate=$5 t=$6 x end flog fmark out
 	local -A before=()
-	local marks=()
+	local specs=() mons=()
 	flog=$(cworld_log_path "$from" gate)
 	fmark=$(wc -l <"$flog")
+	cworld_monitor "$from" "$CWORLD_DIR/mon.$from" || return 1
+	mons+=("$CWORLD_MON_PID")
 	for x in $to; do
 		before[$x]=$(cworld_applied_count "$x" "$from")
-		marks+=("$x=$(cworld_log_path "$x" gate)@$(wc -l <"$(cworld_log_path "$x" gate)")")
+		cworld_monitor "$x" "$CWORLD_DIR/mon.$x" || return 1
+		mons+=("$CWORLD_MON_PID")
+		specs+=("$x=$(cworld_log_path "$x" gate)@$(wc -l <"$(cworld_log_path "$x" gate)")@$CWORLD_DIR/mon.$x")
 	done
 	out=$(cworld_cl "$from" "$CWORLD_BUILD/bench/bench_syn" -d "$WORLD_GW4" \
 		-b "$(cworld_addr "$base")" -n "$n" -r "$rate" -w 3000 2>&1 | grep '^bench_syn:')
@@ -401,7 +447,9 @@ cworld_propagation() {
 			sleep 0.2
 		done
 	done
-	python3 - "$flog" "$fmark" "$from" "$(cworld_addr "$base")" "$n" "${marks[@]}" <<'PY'
+	sleep 0.3	# the last elements' monitor lines
+	for x in "${mons[@]}"; do cworld_monitor_stop "$x"; done
+	python3 - "$flog" "$fmark" "$CWORLD_DIR/mon.$from" "$from" "$(cworld_addr "$base")" "$n" "${specs[@]}" <<'PY'
 import ipaddress, math, re, sys
 from datetime import datetime
 
@@ -415,7 +463,20 @@ def lines(path, mark):
             if i >= mark:
                 yield line
 
-flog, fmark, src, base, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+def kernel(path, want):
+    # "MS add element inet smtpgate deny4 { 198.18.0.5 timeout 15m ... }"
+    got = {}
+    for line in lines(path, 0):
+        m = re.match(r"([\d.]+) add element inet \S+ deny[46] \{ (.*) \}", line)
+        if not m:
+            continue
+        for e in m.group(2).split(","):
+            ip = e.split()[0] if e.split() else ""
+            if ip in want and ip not in got:
+                got[ip] = float(m.group(1))
+    return got
+
+flog, fmark, fmon, src, base, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
 first = ipaddress.ip_address(base)
 want = {str(first + i) for i in range(n)}
 decided = {}
@@ -425,20 +486,23 @@ for line in lines(flog, fmark):
     m = re.search(r" ip=(\S+) ", line)
     if m and m.group(1) in want and m.group(1) not in decided:
         decided[m.group(1)] = ts(line)
+kfrom = kernel(fmon, want)
 
 def pct(v, p):
     return v[max(0, math.ceil(p / 100.0 * len(v)) - 1)] if v else -1
 
-def show(name, v):
-    v.sort()
+def show(name, v, k):
+    v.sort(); k.sort()
     print("propagation to=%s n=%d decided=%d applied=%d p50_ms=%d p90_ms=%d p99_ms=%d max_ms=%d"
+          " in_set=%d set_p50_ms=%.1f set_p90_ms=%.1f set_p99_ms=%.1f set_max_ms=%.1f"
           % (name, n, len(decided), len(v), pct(v, 50), pct(v, 90), pct(v, 99),
-             v[-1] if v else -1))
+             v[-1] if v else -1, len(k), pct(k, 50), pct(k, 90), pct(k, 99),
+             k[-1] if k else -1))
 
-allv = []
-for spec in sys.argv[6:]:
+allv, allk = [], []
+for spec in sys.argv[7:]:
     node, rest = spec.split("=", 1)
-    path, mark = rest.rsplit("@", 1)
+    path, mark, mon = rest.split("@", 2)
     d, seen = [], set()
     for line in lines(path, int(mark)):
         if "cluster ip=" not in line or "action=applied" not in line:
@@ -448,9 +512,12 @@ for spec in sys.argv[6:]:
             continue
         seen.add(m.group(1))
         d.append(ts(line) - decided[m.group(1)])
+    kto = kernel(mon, want)
+    k = [kto[ip] - kfrom[ip] for ip in kto if ip in kfrom]
     allv += d
-    show(node, d)
-show("all", allv)
+    allk += k
+    show(node, d, k)
+show("all", allv, allk)
 PY
 }
 

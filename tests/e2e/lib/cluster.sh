@@ -98,7 +98,7 @@ e2ec_mark() {
 	local n d
 	for n in $CWORLD_NODES; do
 		for d in gate sniffer; do
-			E2EC_MARK[$n.$d]=$(wc -l <"$(cworld_log_path "$n" "$d")" 2>/dev/null || echo 0)
+			E2EC_MARK[$n.$d]=$(wc -l 2>/dev/null <"$(cworld_log_path "$n" "$d")" || echo 0)
 		done
 	done
 }
