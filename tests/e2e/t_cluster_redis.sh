@@ -107,7 +107,22 @@ for n in a b c; do
 done
 
 if e2ec_wait_up "a b c" 40 2; then
-	e2e_ok "every daemon reconnected to the restarted Redis"
+	rc_ms=$(python3 - "$t_back" $(for n in a b c; do cworld_log_path "$n" gate; cworld_log_path "$n" sniffer; done) <<'PY'
+import sys
+from datetime import datetime
+back, worst = int(sys.argv[1]), -1
+for path in sys.argv[2:]:
+    for line in open(path, errors="replace"):
+        if "cluster: connected to" not in line:
+            continue
+        t = datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f").timestamp() * 1000
+        if t >= back:
+            worst = max(worst, t - back)
+            break
+print(int(worst))
+PY
+)
+	e2e_ok "every daemon reconnected to the restarted Redis (the last $rc_ms ms after it was back, after $(( t_back - t_kill )) ms apart: the reconnect's backoff)"
 else
 	e2e_not_ok "not every daemon reconnected to the restarted Redis within 40 s"
 fi
