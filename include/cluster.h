@@ -41,7 +41,8 @@
  *            allow-*, unban and hello)
  *   COUNT    strike: the shared total; ban: the ban's number (its
  *            doubling); else 0.  At most CLUSTER_COUNT_MAX
- *   REASON   a verdict reason or rule name: [a-z0-9:._-]{1,47}, "-" none
+ *   REASON   a verdict's reasons ("no-ptr,fcrdns", verdict_reasons_format)
+ *            or a rule name: [a-z0-9:.,_-]{1,47}, "-" none
  *   SUBJECT  an address, an IPv6 /64 ("2001:db8:1:2::/64", deny/drop
  *            only), a prefix (allow-*), or "-" (hello)
  */
@@ -111,22 +112,38 @@ size_t cluster_msg_key(const char *prefix, const struct cluster_event *e,
  * expired (or decided in the future beyond a 60 s skew: refused). */
 uint32_t cluster_msg_left(const struct cluster_event *e, int64_t now_ms);
 
+/*
+ * A Sentinel's +switch-master message, "NAME OLDIP OLDPORT NEWIP NEWPORT"
+ * (data[0..len), hostile): 1 with the new master's numeric address (as
+ * addr_ntop writes it, ADDR_STRLEN bytes) and port when NAME is master, 0
+ * for another master, -1 with why when malformed.
+ */
+int cluster_msg_switch(const char *data, size_t len, const char *master,
+    char *host, int *port, char *why, size_t whylen);
+
 /* cluster.c: the connection. */
 struct cluster;
 
 /*
  * A sibling's change (or, during a resync, a live key's) arrived, parsed
- * and checked.  Called from the loop, never inside cluster_share.  Events
- * of this node itself are not delivered.
+ * and checked.  Called from the loop (a timer due now), never inside
+ * cluster_share, cluster_strike or a hiredis callback; the callback may
+ * share, strike, or cluster_free.  Events of this node itself are not
+ * delivered, but for its own strike totals (cluster_strike) and, at a
+ * resync, the allow hash's entries (the shared hash is the truth).
  */
 typedef void (*cluster_event_cb)(const struct cluster_event *e, void *arg);
 
 /*
  * Start sharing under cc (cc->redis or cc->nsentinels set; else NULL and
- * err ""), asking for the kinds in want.  daemon names the connection in
- * Redis (CLIENT SETNAME "smtpgate-<daemon>-<node>").  Never blocks: the
- * connection is made from the loop.  NULL with err when cc is unusable or
- * memory ran out.
+ * err ""), asking for the kinds in want (pass only with cc->share_pass,
+ * allow-* only with cc->share_allow: the others are dropped from want,
+ * and cluster_share ignores them).  cc->node must be set (conf_load fills
+ * it from the host name); the password file is read here.  daemon names
+ * the connection in Redis (CLIENT SETNAME "smtpgate-<daemon>-<node>").
+ * Never blocks: the connection is made from the loop.  NULL with err when
+ * cc is unusable or memory ran out.  The process must ignore SIGPIPE
+ * (daemon_init does): hiredis 0.14 writes with write(2).
  */
 struct cluster *cluster_new(struct evloop *ev, const struct conf_cluster *cc,
     const char *daemon, unsigned want, cluster_event_cb cb, void *arg,

@@ -70,6 +70,21 @@ void control_reply_error(struct control_reply *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
+ * [cluster] as both daemons tell it (control_cluster.c, cluster.h): the
+ * verb "cluster"'s lines for c (NULL: [cluster] off, "state=off"), node
+ * being this gateway's name; the cluster_ fields of a stats line into
+ * buf (all zero when c is NULL; the length written); and the name of
+ * this gateway ([cluster] node, else the host name) into buf.
+ */
+struct cluster;
+struct conf_cluster;
+void control_cluster_reply(struct control_reply *r, const struct cluster *c,
+    const char *node);
+size_t control_cluster_stats(char *buf, size_t len, const struct cluster *c);
+void control_cluster_node(const struct conf_cluster *cc, char *buf,
+    size_t len);
+
+/*
  * Client side, for smtpgatectl: send one request, read the whole answer
  * into buf (NUL-terminated) within timeout_ms.  Returns 0 when the daemon
  * answered "ok" (buf holds the data lines), 1 when it answered an error

@@ -46,6 +46,17 @@ int gate_allow_reload(struct gate *g, char *err, size_t errlen);
  * gate_free closes it.
  */
 void gate_journal_open(struct gate *g, const struct conf_journal *cj);
+/*
+ * [cluster] (gate_cluster.c): share this gate's verdicts with the site's
+ * other gateways and apply theirs.  Once, after gate_new and before the
+ * daemon detaches (the password file is read as root); nothing when
+ * [cluster] is off.  0, or -1 with err (the configuration cannot be
+ * used).  gate_free stops it.  gate_cluster_conn: the connection, for the
+ * control verb cluster (NULL: off).
+ */
+int gate_cluster_start(struct gate *g, char *err, size_t errlen);
+struct cluster;
+const struct cluster *gate_cluster_conn(const struct gate *g);
 /* Log the counters as one key=value line (gate_stats.c). */
 void gate_stats_log(struct gate *g);
 /* The same line into buf (for the control socket). */

@@ -56,6 +56,9 @@ struct strikes_rec {
 	enum conf_rule rule;		/* last rule that struck */
 	uint32_t bans;			/* bans so far */
 	int64_t banned_until;		/* 0: not banned */
+	/* [cluster] (strikes_merge; not in the state file): */
+	uint32_t shared_seen;		/* the last shared total merged */
+	uint32_t shared_spent;		/* the part of it a ban used up */
 };
 
 enum strikes_outcome {
@@ -84,6 +87,32 @@ uint32_t strikes_timeout(const struct strikes_cfg *cfg, uint32_t bans);
 enum strikes_outcome strikes_add(struct strikes *t, const struct addr *a,
     enum conf_rule rule, int64_t now, const struct strikes_cfg *cfg,
     uint32_t *count, uint32_t *timeout_s);
+
+/*
+ * A strike total shared by the gateways of a site ([cluster]; the sum
+ * every gateway's strikes against a made within the window): a's record
+ * (made when it has none) takes max(its strikes, total) within its
+ * window, rule (RULE_MAX: kept) as its last, and the merge decides a ban
+ * exactly as strikes_add would on reaching cfg.strikes, with the
+ * record's own doubling.  The outcomes and *count, *timeout_s are
+ * strikes_add's (*count the total when it banned); a total at or below
+ * the record's count changes nothing and is STRIKES_COUNTED.
+ * As a record's strikes start over after a ban, so does its share of the
+ * total: what a ban used up (the total when it banned, and every total
+ * merged while banned) is subtracted from later totals, until the shared
+ * counter starts over itself (a total below the last one merged).
+ */
+enum strikes_outcome strikes_merge(struct strikes *t, const struct addr *a,
+    uint32_t total, enum conf_rule rule, int64_t now,
+    const struct strikes_cfg *cfg, uint32_t *count, uint32_t *timeout_s);
+/*
+ * A ban another gateway made: a's record (made when it has none) is
+ * banned until max(its banned_until, until), its ban count max(its own,
+ * bans), its strikes start over (the shared total merged so far is used
+ * up).  0, or -1 when the table is full.
+ */
+int strikes_apply_ban(struct strikes *t, const struct addr *a, uint32_t bans,
+    int64_t until);
 
 /* The record of a, or NULL. */
 const struct strikes_rec *strikes_find(const struct strikes *t,

@@ -9,6 +9,7 @@
  *   src/ctl_sets.c     cache list|del|flush (the kernel's verdict sets)
  *   src/ctl_offenders.c offenders list|del|flush (smtpgate-sniffd)
  *   src/ctl_stats.c    stats, reload (both daemons' control sockets)
+ *   src/ctl_cluster.c  cluster status: [cluster] sharing, both daemons
  *   src/ctl_check.c    check IP: every check live, explained
  *   src/ctl_identity.c identity HOST|IP: your own server as receivers see it
  *                      (the judged steps in ctl_identity_steps.c)
@@ -71,6 +72,22 @@ int ctl_check_main(struct ctl *c, int argc, char **argv);
 int ctl_identity_main(struct ctl *c, int argc, char **argv);
 int ctl_report_main(struct ctl *c, int argc, char **argv);
 int ctl_suspects_main(struct ctl *c, int argc, char **argv);
+int ctl_cluster_main(struct ctl *c, int argc, char **argv);
+
+/*
+ * ctl_cluster.c: one daemon's answer to the verb "cluster" (rc: 0 its
+ * data lines in text, 1 its error in text, -1 it did not answer), and
+ * the rendering of n of them in fmt (text or JSON) into f; the exit code
+ * (CTL_OK when one answered).  For cluster status and its unit test.
+ */
+struct ctl_cluster_answer {
+	const char *key;		/* JSON: "gate", "sniffer" */
+	const char *name;		/* text: "smtpgated" */
+	int rc;
+	const char *text;
+};
+int ctl_cluster_render(FILE *f, enum ctl_format fmt,
+    const struct ctl_cluster_answer *a, size_t n);
 
 /* --- ctl_out.c: records -------------------------------------------- */
 

@@ -419,7 +419,8 @@ ctl_out_gauge(const char *key)
 		"pending", "inflight", "flows", "sessions", "banned",
 		"offenders", "strikers", "held", "dns_inflight",
 		"verdict_pending", "dns_active", "dns_waiting",
-		"reply_open", "reply_open_max",
+		"reply_open", "reply_open_max", "cluster_up", "cluster_backlog",
+		"cluster_siblings",
 	};
 
 	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)

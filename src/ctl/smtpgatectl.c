@@ -61,6 +61,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "counters of the daemons" },
 	{ "reload", ctl_reload_main, "[gate] [sniffer]",
 	  "the daemons re-read their configuration and the allow list" },
+	{ "cluster", ctl_cluster_main, "status [--json]",
+	  "[cluster] sharing: connection, siblings, counters of each daemon" },
 	{ "report", ctl_report_main,
 	  "[--since 180d] [--split 90d] [--csv] [--rule NAME]\n"
 	  "      [--journal FILE]",
@@ -82,7 +84,7 @@ static void ctl_usage(FILE *f)
 	    "  -t MS     wait at most MS for a daemon's answer (default "
 	    "5000)\n"
 	    "  --json    JSON output (listings, stats, check, report, "
-	    "suspects)\n"
+	    "suspects, cluster)\n"
 	    "commands:\n", CONF_PATH_DEFAULT);
 	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
 		fprintf(f, "  %s %s\n      %s\n", ctl_cmds[i].name,

@@ -14,6 +14,8 @@
  *   gate_retry.c   tempfail's retries the kernel decided, logged
  *   gate_reply.c   the responder: refusals that say why (reply.h)
  *   gate_stats.c   the counters as one line
+ *   gate_cluster.c verdicts shared with the site's other gateways
+ *                  ([cluster]), siblings' applied
  *
  * What the DNS answers mean is findings.c's (the gate and smtpgatectl
  * check share it); the gate keeps the lifecycle: queries, deadline, held
@@ -134,6 +136,7 @@ gate_allow_reload(struct gate *g, char *err, size_t errlen)
 	log_info("allow list: %zu entr%s in force from %s", n,
 	    n == 1 ? "y" : "ies", c->nft.allow_file);
 	gate_journal_allowed(g);
+	gate_cluster_allow_loaded(g);
 	/* An expiry needs the sets rebuilt: interval sets have no timeouts. */
 	if (next > now)
 		g->allow_timer = evloop_timer_at(g->ev, evloop_now_ms(g->ev) +
@@ -214,6 +217,9 @@ gate_free(struct gate *g)
 		return;
 	if (g->allow_timer != NULL)
 		evloop_timer_cancel(g->ev, g->allow_timer);
+	/* What waits in its backlog is lost: local operation never
+	 * depended on it. */
+	gate_cluster_stop(g);
 	/* Fail open: every SYN still held goes through now, not after a
 	 * retransmit once we are gone. */
 	gate_lookup_release_all(g);

@@ -28,6 +28,12 @@
  * run out within deny_ttl (smtpgatectl cache flush pass ends them now).
  * Every decision is the generation's the lookup started under.
  *
+ * [cluster]: each deny, drop (and with share_pass, pass) element cached
+ * in enforce mode is shared as it is written, with its TTL and deciding
+ * reason (gate_cluster_share); observe mode shares nothing.  Siblings'
+ * verdicts are written by gate_cluster.c, never through here, so never
+ * shared again.
+ *
  * Exports gate_apply_verdict (gate_int.h).
  */
 #include "gate_int.h"
@@ -169,5 +175,11 @@ gate_apply_verdict(struct gate_lookup *lk,
 		char a[ADDR_STRLEN];
 
 		log_warn("gate: nftset_add %s %s", set, addr_ntop(&key, a));
+		return;
 	}
+	/* The site's other gateways learn it as it is cached ([cluster];
+	 * a pass only with share_pass): made here, so shared once. */
+	gate_cluster_share(g, qv == QUEUE_REJECT ? CLUSTER_DENY :
+	    qv == QUEUE_DROP ? CLUSTER_DROP : CLUSTER_PASS, &key, j->net64,
+	    ttl, v->nreasons > 0 ? verdict_reason_name(v->reason[0]) : NULL);
 }

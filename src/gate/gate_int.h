@@ -1,8 +1,8 @@
 /*
  * gate_int.h - what the gate's files (gate.c, gate_admit.c, gate_lookup.c,
- * gate_apply.c, gate_dnsbl.c, gate_watch.c, gate_retry.c, gate_stats.c)
- * share; not for
- * other modules.
+ * gate_apply.c, gate_dnsbl.c, gate_watch.c, gate_retry.c, gate_stats.c,
+ * gate_reply.c, gate_journal.c, gate_cluster.c) share; not for other
+ * modules.
  *
  * A gate_cfg is one generation of the configuration with what is built
  * from it (the PTR classifier, DNSBL health).  It is reference-counted:
@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster.h"
 #include "conf.h"
 #include "dns.h"
 #include "evloop.h"
@@ -115,6 +116,18 @@ struct gate_reply_stats {
 };
 struct gate_reply;
 
+/* gate_cluster.c: siblings' verdicts ([cluster]; smtpgated(8)). */
+struct gate_cluster_stats {
+	uint64_t shared;		/* verdicts handed to cluster_share */
+	uint64_t received;		/* siblings' deny/drop/pass wanted */
+	uint64_t applied;		/* ... written into the sets */
+	uint64_t skipped;		/* ... not: trusted, allowed, observe
+					 * mode, a pass not wanted */
+	uint64_t expired;		/* ... no TTL left */
+	uint64_t failed;		/* ... the nft batch was full */
+};
+struct gate_cluster;
+
 struct gate {
 	struct evloop *ev;
 	struct gate_cfg *cfg;		/* current generation */
@@ -142,6 +155,7 @@ struct gate {
 	struct prefix *allowed;		/* the allow file's prefixes the
 					 * journal knows (gate_journal.c) */
 	size_t nallowed;
+	struct gate_cluster *cl;	/* [cluster] sharing, NULL: off */
 };
 
 /* One SYN a lookup holds. */
@@ -228,6 +242,23 @@ const struct gate_reply_stats *gate_reply_stats(const struct gate_reply *r,
  * verdict for its held SYNs (QUEUE_DROP then, else qv). */
 enum queue_verdict gate_reply_note(struct gate_lookup *lk,
     const struct verdict *v, enum queue_verdict qv);
+
+/* A sibling's deny of a for ttl_s (gate_cluster.c): its reply4/6 element
+ * when the responder answers its reason (the first of reason's list). */
+void gate_reply_note_shared(struct gate *g, const struct addr *a,
+    const char *reason, uint32_t ttl_s);
+
+/* gate_cluster.c: verdicts shared with the site's gateways ([cluster]).
+ * share: a verdict just cached (key: the address, or the /64 when
+ * net64), with its element's TTL and deciding reason (NULL: none); a
+ * no-op while [cluster] is off.  allow_loaded: after the allow list was
+ * applied, its entries kept to check siblings' verdicts against.  stop:
+ * at gate_free. */
+void gate_cluster_share(struct gate *g, enum cluster_kind kind,
+    const struct addr *key, bool net64, uint32_t ttl_s, const char *reason);
+void gate_cluster_allow_loaded(struct gate *g);
+void gate_cluster_stop(struct gate *g);
+const struct gate_cluster_stats *gate_cluster_stats(const struct gate *g);
 
 /* gate_dnsbl.c: health probes of the DNSBL zones of a generation. */
 void gate_dnsbl_start(struct gate_cfg *c);

@@ -20,7 +20,8 @@
  * is decided at a connection's first packet in prerouting, before the
  * gate's input chain saw it.
  *
- * Exports gate_reply_new, gate_reply_free, gate_reply_note and
+ * Exports gate_reply_new, gate_reply_free, gate_reply_note,
+ * gate_reply_note_shared (a sibling's deny, gate_cluster.c) and
  * gate_reply_stats (gate_int.h).  gate_new opens it before the queue is
  * bound; gate_free closes it (open connections are closed).
  */
@@ -385,4 +386,40 @@ gate_reply_note(struct gate_lookup *lk, const struct verdict *v,
 	}
 	g->reply->st.noted++;
 	return QUEUE_DROP;
+}
+
+/*
+ * A sibling's deny of a (gate_cluster.c), reason its deciding reason
+ * ("no-ptr", or a list "no-ptr,fcrdns": the first decides): a into
+ * reply4/reply6 with that reason's 554 port for ttl_s, as gate_reply_note
+ * would have put it had the verdict been made here.  Nothing when the
+ * responder is off or the reason is none it explains (dnswl, unknown).
+ */
+void
+gate_reply_note_shared(struct gate *g, const struct addr *a,
+    const char *reason, uint32_t ttl_s)
+{
+	enum reply_rule rule;
+	size_t len = strcspn(reason, ",");
+	unsigned r;
+	char s[ADDR_STRLEN];
+
+	if (!g->cfg->conf.gate.reply_smtp || g->reply == NULL)
+		return;
+	for (r = 0; r < VERDICT_R_MAX; r++) {
+		const char *name = verdict_reason_name((enum verdict_reason)r);
+
+		if (name != NULL && strlen(name) == len &&
+		    strncmp(name, reason, len) == 0)
+			break;
+	}
+	if (r == VERDICT_R_MAX ||
+	    !reply_rule_of_reason((enum verdict_reason)r, &rule))
+		return;
+	if (nftset_add_port(g->nft, "reply", a, reply_port(g->reply->base,
+	    REPLY_REJECT, rule), ttl_s) == -1) {
+		log_warn("gate: nftset_add reply %s", addr_ntop(a, s));
+		return;
+	}
+	g->reply->st.noted++;
 }

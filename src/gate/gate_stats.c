@@ -8,6 +8,7 @@
 
 #include "gate.h"
 #include "gate_int.h"
+#include "control.h"
 #include "journal.h"
 #include "log.h"
 
@@ -21,6 +22,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 	const struct gate_watch_stats *ws = gate_watch_stats(g->watch);
 	uint32_t ropen;
 	const struct gate_reply_stats *rs = gate_reply_stats(g->reply, &ropen);
+	const struct gate_cluster_stats *cs = gate_cluster_stats(g);
 	struct journal_stats js;
 
 	journal_stats(g->journal, &js);
@@ -96,6 +98,14 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		/* the verdict journal (gate_journal.c) */
 		{ "journal_written", js.written },
 		{ "journal_lost", js.lost },
+		/* siblings' verdicts (gate_cluster.c); the connection's
+		 * counters follow (control_cluster_stats) */
+		{ "cluster_verdicts_shared", cs->shared },
+		{ "cluster_verdicts_received", cs->received },
+		{ "cluster_verdicts_applied", cs->applied },
+		{ "cluster_verdicts_skipped", cs->skipped },
+		{ "cluster_verdicts_expired", cs->expired },
+		{ "cluster_verdicts_failed", cs->failed },
 	};
 	size_t off = 0;
 
@@ -107,12 +117,18 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 			break;
 		off += (size_t)n;
 	}
+	if (off + 1 < len) {
+		buf[off++] = ' ';
+		buf[off] = '\0';
+		(void)control_cluster_stats(buf + off, len - off,
+		    gate_cluster_conn(g));
+	}
 }
 
 void
 gate_stats_log(struct gate *g)
 {
-	char line[2048];
+	char line[4096];
 
 	gate_stats_format(g, line, sizeof(line));
 	log_info("stats %s", line);

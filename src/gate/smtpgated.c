@@ -25,6 +25,8 @@ struct smtpgated {
 	struct daemon_ctx dc;		/* loop, arguments, config path */
 	struct gate *gate;
 	struct control *ctl;
+	const struct conf *conf;	/* as loaded at start ([cluster] is
+					 * restart-only) */
 };
 
 /* The gate's counters and the loop's worst stall, as one record. */
@@ -44,7 +46,7 @@ smtpgated_ctl_stats(void *arg, int argc, char *argv[],
     struct control_reply *r)
 {
 	struct smtpgated *d = arg;
-	char line[2048];
+	char line[4096];
 
 	(void)argc;
 	(void)argv;
@@ -84,6 +86,25 @@ smtpgated_ctl_allow_reload(void *arg, int argc, char *argv[],
 		control_reply_error(r, "%s", err);
 }
 
+/* [cluster]: the connection's state, counters and siblings
+ * (control_cluster_reply). */
+static void
+smtpgated_ctl_cluster(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct smtpgated *d = arg;
+	char node[64];
+
+	(void)argv;
+	if (argc != 1) {
+		control_reply_error(r, "usage: cluster");
+		return;
+	}
+	control_cluster_node(d->conf != NULL ? &d->conf->cluster : NULL, node,
+	    sizeof(node));
+	control_cluster_reply(r, gate_cluster_conn(d->gate), node);
+}
+
 static void
 smtpgated_signal(int signo, void *arg)
 {
@@ -94,7 +115,7 @@ smtpgated_signal(int signo, void *arg)
 		gate_reload(d->gate, d->dc.conf_path);
 		break;
 	case SIGUSR1: {
-		char line[2048];
+		char line[4096];
 
 		smtpgated_stats_format(d, line, sizeof(line));
 		log_info("stats %s", line);
@@ -111,6 +132,7 @@ main(int argc, char *argv[])
 	char err[CONF_ERR_MAX];
 
 	daemon_init(&d.dc, argc, argv, &conf, smtpgated_signal, &d);
+	d.conf = &conf;
 	if ((d.gate = gate_new(d.dc.ev, &conf, err, sizeof(err))) == NULL)
 		daemon_setup_failed(&d.dc, err);
 	d.ctl = control_open(d.dc.ev, conf.gate.control_socket, err,
@@ -121,10 +143,16 @@ main(int argc, char *argv[])
 	} else if (control_register(d.ctl, "stats", smtpgated_ctl_stats,
 	    &d) == -1 || control_register(d.ctl, "reload",
 	    smtpgated_ctl_reload, &d) == -1 || control_register(d.ctl,
-	    "allow-reload", smtpgated_ctl_allow_reload, &d) == -1) {
-		/* Three verbs in a table of more: cannot fail. */
+	    "allow-reload", smtpgated_ctl_allow_reload, &d) == -1 ||
+	    control_register(d.ctl, "cluster", smtpgated_ctl_cluster,
+	    &d) == -1) {
+		/* Four verbs in a table of more: cannot fail. */
 		log_panic("control_register: verb table full");
 	}
+	/* Before detaching: the password file is read as root.  The
+	 * connection is made from the loop. */
+	if (gate_cluster_start(d.gate, err, sizeof(err)) == -1)
+		daemon_setup_failed(&d.dc, err);
 	journal_prepare(&conf.journal);
 	daemon_detach(&d.dc);
 	/* As the daemon's user: the database's files are its own. */

@@ -156,6 +156,12 @@ conf_defaults(struct conf *c)
 	c->nft.retry_size = 65536;
 
 	conf_sniffer_defaults(&c->sniffer);
+
+	/* [cluster]: off (no redis, no sentinel); node follows the host
+	 * name (conf_check.c). */
+	snprintf(c->cluster.prefix, sizeof c->cluster.prefix, "smtpgate:");
+	c->cluster.timeout_ms = 1000;
+	c->cluster.backlog = 65536;
 }
 
 /* ---- actions and trust ---- */

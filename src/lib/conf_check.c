@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf_int.h"
 #include "ptrclass.h"
@@ -151,6 +152,73 @@ conf_check_reply_ports(const struct conf *c, const int *seen,
 	return true;
 }
 
+/* [cluster] asks one server or the sentinels, never both. */
+static bool
+conf_check_cluster_server(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	if (c->cluster.redis[0] == '\0' || c->cluster.nsentinels == 0)
+		return true;
+	if (conf_check_blame(f, seen, "cluster", "redis", "cluster",
+	    "sentinel"))
+		snprintf(f->why, sizeof f->why, "redis is set too (want redis "
+		    "or sentinel, not both)");
+	else
+		snprintf(f->why, sizeof f->why, "sentinel is set too (want "
+		    "redis or sentinel, not both)");
+	return false;
+}
+
+/* [cluster] sentinel names its master after the hosts. */
+static bool
+conf_check_cluster_master(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	if (c->cluster.nsentinels == 0 || c->cluster.sentinel_master[0])
+		return true;
+	f->section = "cluster";
+	f->name = "sentinel";
+	f->line = conf_check_line(seen, "cluster", "sentinel");
+	snprintf(f->why, sizeof f->why, "want HOST:PORT ... master NAME (the "
+	    "master's name is missing)");
+	return false;
+}
+
+/*
+ * [cluster] node's default: the host name, when it is a node name
+ * ([A-Za-z0-9._-]{1,63}); else, with [cluster] on, node must be set.
+ */
+static bool
+conf_check_cluster_node(struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	struct conf_cluster *cc = &c->cluster;
+	char host[256];
+	size_t len;
+
+	if (conf_check_line(seen, "cluster", "node") != 0)
+		return true;
+	cc->node[0] = '\0';
+	if (gethostname(host, sizeof host) == 0) {
+		host[sizeof host - 1] = '\0';
+		len = strlen(host);
+		if (len > 0 && len < sizeof cc->node && strspn(host,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789._-") == len)
+			memcpy(cc->node, host, len + 1);
+	}
+	if (cc->node[0] != '\0' || (cc->redis[0] == '\0' &&
+	    cc->nsentinels == 0))
+		return true;
+	f->section = "cluster";
+	f->name = "node";
+	f->line = conf_check_line(seen, "cluster", cc->redis[0] ? "redis" :
+	    "sentinel");
+	snprintf(f->why, sizeof f->why, "the host name '%.80s' is no node "
+	    "name ([A-Za-z0-9._-], 1..63 characters): set node", host);
+	return false;
+}
+
 static bool (*const conf_check_rules[])(const struct conf *, const int *,
     struct conf_check_fault *) = {
 	conf_check_providers_mode,
@@ -158,6 +226,8 @@ static bool (*const conf_check_rules[])(const struct conf *, const int *,
 	conf_check_queues,
 	conf_check_offender_timeout,
 	conf_check_retry,
+	conf_check_cluster_server,
+	conf_check_cluster_master,
 };
 
 int
@@ -170,6 +240,10 @@ conf_check_cross(struct conf *c, const int *seen, const char *path,
 	/* Derived defaults first: the rules judge the values in force. */
 	if (conf_check_line(seen, "gate", "invalid_ptr") == 0)
 		c->gate.invalid_ptr = c->gate.no_ptr;
+	if (!conf_check_cluster_node(c, seen, &f)) {
+		first = f;
+		failed = true;
+	}
 	for (size_t i = 0; i < sizeof conf_check_rules /
 	    sizeof conf_check_rules[0]; i++) {
 		if (conf_check_rules[i](c, seen, &f))

@@ -13,6 +13,8 @@
  *   src/conf_load.c   reading the file through inih: conf_load
  *   src/conf_reload.c a running daemon's reload: the keys it keeps until
  *                     a restart: conf_reload*
+ *   src/conf_cluster.c the setters of [cluster] and their values:
+ *                     conf_cluster_*
  *
  * Messages: a setter or a check writes only its reason ("'x' out of
  * range 1..10"); conf_load puts "file:line: [section] key: " before it.
@@ -66,6 +68,25 @@ bool conf_keys_section_known(const char *section);
 /* The value of k in c as the file would write it ("7", "1h", a path);
  * "?" for a key whose value has no one-word form (lists, actions). */
 const char *conf_keys_value(const struct conf_key *k, const struct conf *c,
+    char *buf, size_t len);
+
+/* ---- conf_cluster.c ---- */
+
+/* [cluster] redis, sentinel, password_file, prefix, node, tls. */
+int conf_cluster_set_redis(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen);
+int conf_cluster_set_sentinel(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen);
+int conf_cluster_set_password_file(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen);
+int conf_cluster_set_prefix(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen);
+int conf_cluster_set_node(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen);
+int conf_cluster_set_tls(const struct conf_key *k, const char *v,
+    struct conf *c, char *why, size_t whylen);
+/* conf_keys_value for a key of these setters: true when k is one. */
+bool conf_cluster_value(const struct conf_key *k, const struct conf *c,
     char *buf, size_t len);
 
 /* ---- conf_parse.c ---- */

@@ -606,7 +606,36 @@ conf_keys_set_reply_text(const struct conf_key *k, const char *v,
 #define RULE(n, r) \
 	ACT("sniffer", n, sniffer.rule[r], SNIFF_ACTIONS)
 
+/* [cluster]: every key needs both daemons' restart (cluster.h).  The
+ * sentinel row covers the hosts, their count and the master's name. */
+#define CLUSTER_RS	(GATED | SNIFFD)
+#define CLUSTER_SENTINEL_OFF	offsetof(struct conf, cluster.sentinel_host)
+#define CLUSTER_SENTINEL_SIZE	(offsetof(struct conf, \
+	cluster.sentinel_master) + sizeof(((struct conf *)0)-> \
+	cluster.sentinel_master) - CLUSTER_SENTINEL_OFF)
+
 static const struct conf_key conf_keys[] = {
+	WORD("cluster", "redis", conf_cluster_set_redis, cluster.redis,
+	    CLUSTER_RS),
+	{ "cluster", "sentinel", conf_cluster_set_sentinel,
+	    CLUSTER_SENTINEL_OFF, CLUSTER_SENTINEL_SIZE, 0, 0, 0, true,
+	    CLUSTER_RS },
+	WORD("cluster", "password_file", conf_cluster_set_password_file,
+	    cluster.password_file, CLUSTER_RS),
+	WORD("cluster", "prefix", conf_cluster_set_prefix, cluster.prefix,
+	    CLUSTER_RS),
+	WORD("cluster", "node", conf_cluster_set_node, cluster.node,
+	    CLUSTER_RS),
+	{ "cluster", "share_pass", conf_keys_set_bool, F(cluster.share_pass),
+	    0, 0, 0, false, CLUSTER_RS },
+	{ "cluster", "share_allow", conf_keys_set_bool,
+	    F(cluster.share_allow), 0, 0, 0, false, CLUSTER_RS },
+	U32("cluster", "timeout_ms", cluster.timeout_ms, 100, 60000,
+	    CLUSTER_RS),
+	U32("cluster", "backlog", cluster.backlog, 0, 1048576, CLUSTER_RS),
+	/* refused whatever its value: its field is never written */
+	WORD("cluster", "tls", conf_cluster_set_tls, cluster.redis, 0),
+
 	LIST("dns", "resolvers", conf_keys_set_resolvers, dns.servers),
 	U32("dns", "timeout_ms", dns.timeout_ms, 50, 30000, 0),
 	U32("dns", "tries", dns.tries, 1, 10, 0),
@@ -812,6 +841,11 @@ conf_keys_value(const struct conf_key *k, const struct conf *c, char *buf,
 	else if (k->set == conf_keys_set_reply)
 		snprintf(buf, len, "%s", *(const bool *)(const void *)field ?
 		    "smtp" : "reset");
+	else if (k->set == conf_keys_set_bool)
+		snprintf(buf, len, "%s", *(const bool *)(const void *)field ?
+		    "yes" : "no");
+	else if (conf_cluster_value(k, c, buf, len))
+		;
 	else
 		snprintf(buf, len, "?");
 	return buf;

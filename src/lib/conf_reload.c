@@ -20,7 +20,7 @@ size_t
 conf_reload_keep(const struct conf *running, struct conf *next,
     unsigned daemon, conf_warn_fn warn)
 {
-	char was[264], now[264];	/* a value: a path at most */
+	char was[640], now[640];	/* a value: [cluster] sentinel's at most */
 	size_t kept = 0;
 
 	for (size_t i = 0; i < conf_keys_count(); i++) {

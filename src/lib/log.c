@@ -84,7 +84,7 @@ log_emit_text(int pri, const char *lead, const char *msg)
 static void
 log_emit(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char msg[2048];
+	char msg[4096];		/* the stats lines of SIGUSR1 fit */
 	int n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -13,7 +13,8 @@
  * mark so that no further packet of the session is queued.
  *
  * Set-up order (sniff_new): the flow, clean and strike tables, the nft
- * writer, the state file (its bans back into the sets), the resolver, the
+ * writer, the state file (its bans back into the sets), [cluster]
+ * sharing (sniff_cluster.c), the resolver, the
  * SPF helpers (while we may still give them a uid of their own), the
  * control socket, and the queue last, so that no packet comes before
  * everything that judges it is there; then the tick.  sniff_free undoes
@@ -246,6 +247,10 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	}
 	if (sniff_state_open(s, err, errlen) == -1)
 		goto fail;
+	/* [cluster]: the password file is read now, as root; the
+	 * connection is made from the loop. */
+	if (sniff_cluster_start(s, err, errlen) == -1)
+		goto fail;
 	if ((s->dns = dns_new(ev, &c->dns, err, errlen)) == NULL)
 		goto fail;
 	{
@@ -303,6 +308,7 @@ sniff_free(struct sniff *s)
 		dns_free(s->dns);
 	if (s->ctl != NULL)
 		control_close(s->ctl);
+	sniff_cluster_stop(s);
 	/* Only once the state was loaded: never save over it unread. */
 	sniff_state_close(s);
 	if (s->nft != NULL) {
@@ -374,7 +380,7 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 void
 sniff_log_stats(struct sniff *s)
 {
-	char buf[2048];
+	char buf[4096];
 
 	sniff_ctl_stats_line(s, buf, sizeof(buf));
 	log_info("stats %s", buf);

@@ -9,11 +9,14 @@
  *   offenders    one line per strike record (strikes_format)
  *   forget IP    drop IP's strikes and lift its ban
  *   forget-all   the same for every record
+ *   cluster      [cluster] sharing: state, counters, siblings
+ *                (control_cluster_reply; "state=off" when off)
  *
  * This file parses and answers; the strike table and the sets are
  * changed by sniff_strike.c.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "journal.h"
 #include "log.h"
@@ -43,7 +46,10 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	const struct queue_stats *qs = queue_stats(s->q);
 	const struct nftset_stats *ns = nftset_stats(s->nft);
 	const struct spfcheck_stats *ps = spfcheck_stats(s->spf);
+	const struct sniff_cluster_stats *cs = &s->cst;
 	struct journal_stats js;
+	size_t off;
+	int n;
 
 	journal_stats(s->journal, &js);
 	snprintf(buf, len, "queued=%llu malformed=%llu marked=%llu "
@@ -109,12 +115,35 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 	    (unsigned long long)ps->dns_queries,
 	    (unsigned long long)ps->replays, ps->workers_up,
 	    (unsigned long long)js.written, (unsigned long long)js.lost);
+	off = strlen(buf);
+	if (off + 1 >= len)
+		return;
+	/* [cluster] (sniff_cluster.c), then the connection's counters. */
+	n = snprintf(buf + off, len - off, " cluster_strikes_shared=%llu "
+	    "cluster_strikes_merged=%llu cluster_total_bans=%llu "
+	    "cluster_bans_shared=%llu cluster_bans_applied=%llu "
+	    "cluster_unbans_shared=%llu cluster_unbans_applied=%llu "
+	    "cluster_skipped=%llu cluster_bans_expired=%llu "
+	    "cluster_full=%llu ",
+	    (unsigned long long)cs->strikes_shared,
+	    (unsigned long long)cs->strikes_merged,
+	    (unsigned long long)cs->total_bans,
+	    (unsigned long long)cs->bans_shared,
+	    (unsigned long long)cs->bans_applied,
+	    (unsigned long long)cs->unbans_shared,
+	    (unsigned long long)cs->unbans_applied,
+	    (unsigned long long)cs->skipped, (unsigned long long)cs->expired,
+	    (unsigned long long)cs->full);
+	if (n < 0 || (size_t)n >= len - off)
+		return;
+	off += (size_t)n;
+	(void)control_cluster_stats(buf + off, len - off, s->cluster);
 }
 
 static void
 sniff_ctl_stats(void *arg, int argc, char *argv[], struct control_reply *r)
 {
-	char buf[2048];
+	char buf[4096];
 
 	(void)argc;
 	(void)argv;
@@ -170,7 +199,23 @@ sniff_ctl_forget(void *arg, int argc, char *argv[], struct control_reply *r)
 		control_reply_error(r, "%s: no strikes or bans", argv[1]);
 		return;
 	}
+	/* Lifted at the site's other gateways too ([cluster]). */
+	sniff_cluster_unban(arg, &a);
 	log_info("forget ip=%s", argv[1]);
+}
+
+/* [cluster]: the connection's state, counters and siblings. */
+static void
+sniff_ctl_cluster(void *arg, int argc, char *argv[], struct control_reply *r)
+{
+	struct sniff *s = arg;
+
+	(void)argv;
+	if (argc != 1) {
+		control_reply_error(r, "usage: cluster");
+		return;
+	}
+	control_cluster_reply(r, s->cluster, s->cluster_node);
 }
 
 static void
@@ -195,6 +240,7 @@ sniff_ctl_register(struct sniff *s)
 	    control_register(s->ctl, "reload", sniff_ctl_reload, s) ||
 	    control_register(s->ctl, "offenders", sniff_ctl_offenders, s) ||
 	    control_register(s->ctl, "forget", sniff_ctl_forget, s) ||
-	    control_register(s->ctl, "forget-all", sniff_ctl_forget_all, s))
+	    control_register(s->ctl, "forget-all", sniff_ctl_forget_all, s) ||
+	    control_register(s->ctl, "cluster", sniff_ctl_cluster, s))
 		log_panic("control_register: verb table full");
 }

@@ -15,6 +15,7 @@
  *   sniff_cut.c      cutting a session (sock_diag)
  *   sniff_state.c    the state file and its background saves
  *   sniff_ctl.c      the control verbs and the stats line
+ *   sniff_cluster.c  strikes and bans shared with the site's gateways
  *
  * Everything runs on the one event loop; struct sniff is the daemon's
  * context and every function takes it (or something that leads to it).
@@ -115,6 +116,18 @@ struct sniff_stats {
 	uint64_t lat_max_us;
 };
 
+struct sniff_cluster_stats {
+	uint64_t strikes_shared;	/* local strikes into the shared sum */
+	uint64_t strikes_merged;	/* siblings' totals that raised a count */
+	uint64_t total_bans;		/* bans made here on a shared total */
+	uint64_t bans_shared;		/* bans made here, shared */
+	uint64_t bans_applied;		/* siblings' bans applied here */
+	uint64_t unbans_shared, unbans_applied;
+	uint64_t skipped;		/* trusted client, observe mode */
+	uint64_t expired;		/* a sibling's ban with no time left */
+	uint64_t full;			/* the strike table was full */
+};
+
 struct sniff {
 	struct evloop *ev;
 	struct conf conf;		/* current configuration */
@@ -152,6 +165,9 @@ struct sniff {
 	bool state_failing;		/* the last state save failed */
 	struct sniff_stats st;
 	struct journal *journal;	/* the verdict journal, NULL: off */
+	struct cluster *cluster;	/* [cluster] sharing, NULL: off */
+	char cluster_node[64];		/* this gateway's name in it */
+	struct sniff_cluster_stats cst;
 };
 
 /* ---- sniff_flow.c: the flow table ---- */
@@ -278,8 +294,29 @@ void sniff_strike_expire(struct sniff *s, int64_t wall);
 void sniff_strike_reban(void *arg, const struct strikes_rec *r);
 /* Forget a's strikes and ban: 0, or -1 when it has none. */
 int sniff_strike_forget(struct sniff *s, const struct addr *a);
-/* Forget every record and ban; the number there was. */
+/* Forget every record and ban; the number there was.  The running bans
+ * lifted are shared as UNBANs ([cluster]). */
 size_t sniff_strike_forget_all(struct sniff *s);
+/* The strikes_cfg of the running configuration. */
+void sniff_strike_cfg(const struct sniff *s, struct strikes_cfg *cfg);
+/* Cut every open session of client a (enforce and cut_session only, as
+ * a local ban would); how many. */
+size_t sniff_strike_cut_client(struct sniff *s, const struct addr *a);
+
+/* ---- sniff_cluster.c: strikes and bans shared ([cluster]) ---- */
+
+/* Start sharing (sniff_new, before the daemon detaches); nothing when
+ * [cluster] is off.  0, or -1 with err.  stop: sniff_free. */
+int sniff_cluster_start(struct sniff *s, char *err, size_t errlen);
+void sniff_cluster_stop(struct sniff *s);
+/* A strike counted here (enforce mode): into the shared sum. */
+void sniff_cluster_strike(struct sniff *s, const struct addr *a,
+    enum conf_rule rule);
+/* A ban made here: its number (bans), its length, the rule (NULL: none). */
+void sniff_cluster_ban(struct sniff *s, const struct addr *a, uint32_t bans,
+    uint32_t timeout_s, const char *rule);
+/* A ban lifted here (forget, forget-all). */
+void sniff_cluster_unban(struct sniff *s, const struct addr *a);
 
 /* ---- sniff_cut.c: cutting a session ---- */
 
@@ -311,7 +348,8 @@ void sniff_state_close(struct sniff *s);
 
 /* ---- sniff_ctl.c: the control socket ---- */
 
-/* Register the verbs stats, reload, offenders, forget, forget-all. */
+/* Register the verbs stats, reload, offenders, forget, forget-all,
+ * cluster. */
 void sniff_ctl_register(struct sniff *s);
 /* The counters as "key=value ..." (the stats verb's reply). */
 void sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len);

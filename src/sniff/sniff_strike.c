@@ -29,7 +29,7 @@
 
 #define SNIFF_EXPIRE_EVERY_S	60	/* strike records: one sweep */
 
-static void
+void
 sniff_strike_cfg(const struct sniff *s, struct strikes_cfg *cfg)
 {
 	cfg->strikes = s->conf.sniffer.offender_strikes;
@@ -101,6 +101,9 @@ sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
 			act = "strike";
 			forged = true;
 			s->st.strikes++;
+			/* [cluster]: into the shared sum; its total comes
+			 * back (sniff_cluster.c) and may ban. */
+			sniff_cluster_strike(s, client, rule);
 			break;
 		case STRIKES_BANNED:
 			act = "ban";
@@ -111,6 +114,10 @@ sniff_strike_hit(struct sniff *s, struct sniff_session *ss,
 				log_warnx("sniff: ban %s: nft batch full", ip);
 			sniff_state_soon(s);
 			snprintf(tail, sizeof(tail), " timeout=%u", timeout);
+			sniff_cluster_strike(s, client, rule);
+			if ((rec = strikes_find(s->strikes, client)) != NULL)
+				sniff_cluster_ban(s, client, rec->bans, timeout,
+				    conf_rule_name(rule));
 			break;
 		case STRIKES_WOULD_BAN:
 			act = "ban";
@@ -186,12 +193,49 @@ sniff_strike_forget(struct sniff *s, const struct addr *a)
 	return 0;
 }
 
+/* forget-all: each running ban lifted here is lifted at the siblings
+ * too ([cluster]). */
+static void
+sniff_strike_unban_all(void *arg, const struct strikes_rec *r)
+{
+	struct sniff *s = arg;
+
+	if (r->banned_until > time(NULL))
+		sniff_cluster_unban(s, &r->a);
+	sniff_strike_unban(s, r);
+}
+
 size_t
 sniff_strike_forget_all(struct sniff *s)
 {
 	size_t n = strikes_count(s->strikes);
 
-	strikes_forget_all(s->strikes, sniff_strike_unban, s);
+	strikes_forget_all(s->strikes, sniff_strike_unban_all, s);
 	sniff_state_soon(s);
+	return n;
+}
+
+size_t
+sniff_strike_cut_client(struct sniff *s, const struct addr *a)
+{
+	const struct conf_sniffer *cs = &s->conf.sniffer;
+	struct sniff_lru *lists[] = { &s->reading, &s->done };
+	char ip[ADDR_STRLEN], tail[48];
+	size_t n = 0;
+
+	if (!cs->enforce || !cs->cut_session)
+		return 0;
+	addr_ntop(a, ip);
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+		for (struct sniff_flow *f = lists[l]->head; f != NULL;
+		    f = f->newer) {
+			struct sniff_session *ss = f->ss;
+
+			if (ss == NULL || ss->cut || !addr_eq(&ss->client, a))
+				continue;
+			tail[0] = '\0';
+			sniff_strike_cut(s, ss, ip, tail, sizeof(tail));
+			n++;
+		}
 	return n;
 }

@@ -79,41 +79,130 @@ strikes_timeout(const struct strikes_cfg *cfg, uint32_t bans)
 	return t > cfg->timeout_max_s ? cfg->timeout_max_s : (uint32_t)t;
 }
 
+/* a's record, made (empty) when it has none; NULL when the table is
+ * full or memory ran out. */
+static struct strikes_rec *
+strikes_get(struct strikes *t, const struct addr *a)
+{
+	struct strikes_rec *r = (struct strikes_rec *)strikes_find(t, a);
+
+	if (r != NULL)
+		return r;
+	if (t->n >= STRIKES_MAX_RECORDS || (r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->a = *a;
+	r->next = *strikes_slot(t, a);
+	*strikes_slot(t, a) = r;
+	t->n++;
+	return r;
+}
+
+/* r is not banned at now: its window starts over when it ran out. */
+static void
+strikes_window(struct strikes_rec *r, int64_t now,
+    const struct strikes_cfg *cfg)
+{
+	r->banned_until = 0;
+	if (r->strikes == 0 || now - r->first >= (int64_t)cfg->window_s) {
+		r->strikes = 0;
+		r->first = now;
+	}
+}
+
+/* r's strikes reached cfg->strikes: the ban (or, observing, the would-be
+ * ban), strikes_add's last step and strikes_merge's. */
+static enum strikes_outcome strikes_ban(struct strikes_rec *r, int64_t now,
+    const struct strikes_cfg *cfg, uint32_t *timeout_s);
+
 enum strikes_outcome
 strikes_add(struct strikes *t, const struct addr *a, enum conf_rule rule,
     int64_t now, const struct strikes_cfg *cfg, uint32_t *count,
     uint32_t *timeout_s)
 {
-	struct strikes_rec *r = (struct strikes_rec *)strikes_find(t, a);
+	struct strikes_rec *r;
 
 	*count = 0;
 	*timeout_s = 0;
-	if (r == NULL) {
-		if (t->n >= STRIKES_MAX_RECORDS ||
-		    (r = calloc(1, sizeof(*r))) == NULL)
-			return STRIKES_FULL;
-		r->a = *a;
-		r->next = *strikes_slot(t, a);
-		*strikes_slot(t, a) = r;
-		t->n++;
-	}
+	if ((r = strikes_get(t, a)) == NULL)
+		return STRIKES_FULL;
 	if (r->banned_until > now) {
 		*count = r->strikes;
 		*timeout_s = (uint32_t)(r->banned_until - now);
 		return STRIKES_ALREADY_BANNED;
 	}
 	t->changes++;
-	r->banned_until = 0;
-	if (r->strikes == 0 || now - r->first >= (int64_t)cfg->window_s) {
-		r->strikes = 0;
-		r->first = now;
-	}
+	strikes_window(r, now, cfg);
 	r->strikes++;
 	r->last = now;
 	r->rule = rule;
 	*count = r->strikes;
 	if (r->strikes < cfg->strikes)
 		return STRIKES_COUNTED;
+	return strikes_ban(r, now, cfg, timeout_s);
+}
+
+enum strikes_outcome
+strikes_merge(struct strikes *t, const struct addr *a, uint32_t total,
+    enum conf_rule rule, int64_t now, const struct strikes_cfg *cfg,
+    uint32_t *count, uint32_t *timeout_s)
+{
+	struct strikes_rec *r;
+
+	*count = 0;
+	*timeout_s = 0;
+	if ((r = strikes_get(t, a)) == NULL)
+		return STRIKES_FULL;
+	if (total < r->shared_seen)
+		r->shared_spent = 0;		/* the counter started over */
+	r->shared_seen = total;
+	if (r->banned_until > now) {
+		r->shared_spent = total;	/* struck while banned: spent */
+		*count = r->strikes;
+		*timeout_s = (uint32_t)(r->banned_until - now);
+		return STRIKES_ALREADY_BANNED;
+	}
+	total -= r->shared_spent;
+	strikes_window(r, now, cfg);
+	*count = r->strikes;
+	if (total <= r->strikes) {
+		if (r->strikes == 0 && r->bans == 0)
+			(void)strikes_forget(t, a);	/* made for nothing */
+		return STRIKES_COUNTED;
+	}
+	t->changes++;
+	r->strikes = total;
+	r->last = now;
+	if (rule < RULE_MAX)
+		r->rule = rule;
+	*count = r->strikes;
+	if (r->strikes < cfg->strikes)
+		return STRIKES_COUNTED;
+	r->shared_spent = r->shared_seen;	/* strikes start over */
+	return strikes_ban(r, now, cfg, timeout_s);
+}
+
+int
+strikes_apply_ban(struct strikes *t, const struct addr *a, uint32_t bans,
+    int64_t until)
+{
+	struct strikes_rec *r;
+
+	if ((r = strikes_get(t, a)) == NULL)
+		return -1;
+	t->changes++;
+	if (bans > r->bans)
+		r->bans = bans;
+	if (until > r->banned_until)
+		r->banned_until = until;
+	r->strikes = 0;
+	r->shared_spent = r->shared_seen;
+	return 0;
+}
+
+static enum strikes_outcome
+strikes_ban(struct strikes_rec *r, int64_t now, const struct strikes_cfg *cfg,
+    uint32_t *timeout_s)
+{
 	*timeout_s = strikes_timeout(cfg, r->bans);
 	if (cfg->observe) {
 		r->strikes = 0;

@@ -25,6 +25,10 @@
  *   fake_kernel.c   the other netlink users the daemons call: gate_watch
  *                   (gate_int.h), sniff_ct_get, sniff_ct_ask and sniff_cut
  *                   (sniff_int.h)
+ *   fake_cluster.c  the connection of cluster.h (cluster_new, _share,
+ *                   _strike, _stats, ...; the formats of cluster_msg.c are
+ *                   the real ones): siblings' messages from steps, what
+ *                   the daemon shared recorded
  *
  * A fake that replaces a module defines every symbol the module exports,
  * so the linker never takes the real object from libsmtpgate.a: were it
@@ -185,5 +189,13 @@ void fake_cut_set(const struct addr *client, uint16_t cport, int rc);
 int fake_cut_take(const struct addr *client, uint16_t cport, char *why,
     size_t whylen);
 size_t fake_cut_untaken(char *buf, size_t len);
+
+/* ---- [cluster] (fake_cluster.c) ---- */
+
+/* The steps "cluster event|total|shared ..." and "no cluster" (the
+ * runners' tables; tests/scenario/README.md). */
+struct scn;
+int fake_cluster_step(struct scn *sc, int argc, char **argv);
+int fake_cluster_step_none(struct scn *sc, int argc, char **argv);
 
 #endif

@@ -10,6 +10,8 @@
  *       or [2001:db8::1]:25
  *   packet ID RAW HEX
  *       any bytes as a queued IPv4 packet (a malformed one, say)
+ *   cluster event|total|shared ..., no cluster
+ *       [cluster]'s siblings and what the gate shared (fake_cluster.c)
  * start is gate_new, stop gate_free, reload gate_reload, stats
  * gate_stats_format.
  */
@@ -31,6 +33,12 @@ rgate_start(struct scn *sc, const struct conf *c, char *err, size_t errlen)
 	scn_set_ctx(sc, g);
 	if (g == NULL)
 		return -1;
+	/* [cluster] through fake_cluster.c, as smtpgated starts it. */
+	if (gate_cluster_start(g, err, errlen) == -1) {
+		gate_free(g);
+		scn_set_ctx(sc, NULL);
+		return -1;
+	}
 	/* The real journal, in the scenario's directory: every verdict's
 	 * row is built and written as the daemon does it. */
 	if (cj.file[0] != '\0') {
@@ -144,6 +152,8 @@ rgate_step_packet(struct scn *sc, int argc, char **argv)
 }
 
 static const struct scn_step rgate_steps[] = {
+	{ "no cluster", fake_cluster_step_none },
+	{ "cluster", fake_cluster_step },
 	{ "syn", rgate_step_syn },
 	{ "packet", rgate_step_packet },
 	{ NULL, NULL },

@@ -37,6 +37,8 @@
  *       line of it matches (VERB error ...: the answer is an error)
  *   restart
  *       sniff_free, then sniff_new with the same configuration
+ *   cluster event|total|shared ..., no cluster
+ *       [cluster]'s siblings and what the sniffer shared (fake_cluster.c)
  *   wait saved N
  *       wait (in real time, up to 10 s) until N state saves are done
  * start is sniff_new, stop sniff_free, reload sniff_reload, stats the
@@ -533,6 +535,8 @@ rsniff_step_wait(struct scn *sc, int argc, char **argv)
 }
 
 static const struct scn_step rsniff_steps[] = {
+	{ "no cluster", fake_cluster_step_none },
+	{ "cluster", fake_cluster_step },
 	{ "conn", rsniff_step_conn },
 	{ "send", rsniff_step_send },
 	{ "fin", rsniff_step_end },

@@ -1043,7 +1043,7 @@ test_example_uncommented(void **state)
 {
 	static const char *const drop[] = { "resolvers =\n", "dnsbl_sites =\n",
 	    "trusted_networks =\n" };
-	static char text[16384];
+	static char text[32768];
 	char line[256], err[CONF_ERR_MAX] = "", dump[8192], *path;
 	size_t off = 0, i;
 	FILE *f;

@@ -226,6 +226,11 @@ static void
 test_restart_keys(void **state)
 {
 	static const char want[] =
+	    "cluster.redis:gated,sniffd cluster.sentinel:gated,sniffd "
+	    "cluster.password_file:gated,sniffd cluster.prefix:gated,sniffd "
+	    "cluster.node:gated,sniffd cluster.share_pass:gated,sniffd "
+	    "cluster.share_allow:gated,sniffd cluster.timeout_ms:gated,sniffd "
+	    "cluster.backlog:gated,sniffd "
 	    "gate.queue:gated gate.queue_maxlen:gated "
 	    "gate.control_socket:gated gate.retry_key:gated "
 	    "gate.retry_prefix4:gated gate.retry_prefix6:gated "

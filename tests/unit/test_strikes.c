@@ -470,12 +470,214 @@ test_changes(void **state)
 	strikes_free(t);
 }
 
+/*
+ * Shared strikes ([cluster]): scripts of local strikes (L), shared totals
+ * merged (M total) and siblings' bans applied (B bans until), under
+ * strikes=3, window=100 s, timeout=10 s, timeout_max=35 s.  After each
+ * step the record must hold strikes, bans and banned_until as given
+ * (-1: no record at all).
+ */
+enum merge_op { MERGE_END, MERGE_L, MERGE_M, MERGE_B };
+
+struct merge_step {
+	enum merge_op op;
+	int64_t t;
+	uint32_t arg;			/* M: the total; B: the ban number */
+	int64_t until;			/* B: banned until */
+	enum strikes_outcome want;	/* L, M */
+	uint32_t count, timeout;	/* L, M */
+	int64_t strikes;		/* the record after: -1 none */
+	uint32_t bans;
+	int64_t banned_until;
+};
+
+struct merge_script {
+	const char *name;
+	struct merge_step steps[10];
+	bool observe;
+};
+
+static const struct strikes_cfg merge_cfg = { 3, 100, 10, 35, false };
+static const struct strikes_cfg merge_observe_cfg = { 3, 100, 10, 35, true };
+
+#define ME	{ MERGE_END, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+static const struct merge_script merge_scripts[] = {
+	{ "a total raises the count", {
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_M, T0, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 }, ME },
+	    false },
+	{ "a total at or below the count changes nothing", {
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_L, T0 + 1, 0, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_M, T0 + 1, 1, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_M, T0 + 1, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 }, ME },
+	    false },
+	{ "three gateways, one strike each: the total bans", {
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_M, T0, 1, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_M, T0 + 1, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_M, T0 + 2, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 12 },
+	    ME }, false },
+	{ "a total over the limit bans once, then already banned", {
+	    { MERGE_M, T0, 5, 0, STRIKES_BANNED, 5, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 3, 6, 0, STRIKES_ALREADY_BANNED, 0, 7, 0, 1,
+	      T0 + 10 },
+	    { MERGE_L, T0 + 4, 0, 0, STRIKES_ALREADY_BANNED, 0, 6, 0, 1,
+	      T0 + 10 }, ME }, false },
+	{ "the record's own doubling decides the length", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 20, 6, 0, STRIKES_BANNED, 3, 20, 0, 2, T0 + 40 },
+	    { MERGE_M, T0 + 50, 10, 0, STRIKES_BANNED, 4, 35, 0, 3, T0 + 85 },
+	    ME }, false },
+	{ "after a ban the shared total starts over too", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 20, 3, 0, STRIKES_COUNTED, 0, 0, 0, 1, 0 },
+	    { MERGE_M, T0 + 20, 4, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 },
+	    { MERGE_M, T0 + 21, 5, 0, STRIKES_COUNTED, 2, 0, 2, 1, 0 },
+	    { MERGE_M, T0 + 22, 6, 0, STRIKES_BANNED, 3, 20, 0, 2, T0 + 42 },
+	    ME }, false },
+	{ "totals merged while banned are spent by the ban", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 5, 5, 0, STRIKES_ALREADY_BANNED, 0, 5, 0, 1,
+	      T0 + 10 },
+	    { MERGE_M, T0 + 20, 6, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 }, ME },
+	    false },
+	{ "a local ban spends the totals that come back banned", {
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_L, T0, 0, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0, 3, 0, STRIKES_ALREADY_BANNED, 0, 10, 0, 1,
+	      T0 + 10 },
+	    { MERGE_M, T0 + 20, 4, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 }, ME },
+	    false },
+	{ "the shared counter starting over is followed", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 200, 1, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 },
+	    { MERGE_M, T0 + 201, 2, 0, STRIKES_COUNTED, 2, 0, 2, 1, 0 }, ME },
+	    false },
+	{ "a sibling's ban spends the total seen", {
+	    { MERGE_M, T0, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_B, T0, 1, T0 + 10, 0, 0, 0, 0, 1, T0 + 10 },
+	    { MERGE_M, T0 + 20, 3, 0, STRIKES_COUNTED, 1, 0, 1, 1, 0 }, ME },
+	    false },
+	{ "a total for an unknown address makes its record", {
+	    { MERGE_M, T0, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 }, ME },
+	    false },
+	{ "a total of nothing leaves no record", {
+	    { MERGE_M, T0, 0, 0, STRIKES_COUNTED, 0, 0, -1, 0, 0 }, ME },
+	    false },
+	{ "the window starts over before the merge", {
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_L, T0 + 1, 0, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_M, T0 + 150, 1, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 }, ME },
+	    false },
+	{ "observe: the total would ban, nothing banned", {
+	    { MERGE_M, T0, 2, 0, STRIKES_COUNTED, 2, 0, 2, 0, 0 },
+	    { MERGE_M, T0, 3, 0, STRIKES_WOULD_BAN, 3, 10, 0, 0, 0 }, ME },
+	    true },
+	{ "a sibling's ban: the record banned, its number kept", {
+	    { MERGE_L, T0, 0, 0, STRIKES_COUNTED, 1, 0, 1, 0, 0 },
+	    { MERGE_B, T0, 2, T0 + 20, 0, 0, 0, 0, 2, T0 + 20 },
+	    { MERGE_L, T0 + 5, 0, 0, STRIKES_ALREADY_BANNED, 0, 15, 0, 2,
+	      T0 + 20 },
+	    { MERGE_M, T0 + 6, 3, 0, STRIKES_ALREADY_BANNED, 0, 14, 0, 2,
+	      T0 + 20 }, ME }, false },
+	{ "a sibling's ban never shortens nor lowers", {
+	    { MERGE_M, T0, 3, 0, STRIKES_BANNED, 3, 10, 0, 1, T0 + 10 },
+	    { MERGE_B, T0, 1, T0 + 5, 0, 0, 0, 0, 1, T0 + 10 },
+	    { MERGE_B, T0, 0, T0 + 30, 0, 0, 0, 0, 1, T0 + 30 }, ME }, false },
+	{ "after a sibling's ban the next one doubles from its number", {
+	    { MERGE_B, T0, 2, T0 + 20, 0, 0, 0, 0, 2, T0 + 20 },
+	    { MERGE_M, T0 + 30, 3, 0, STRIKES_BANNED, 3, 35, 0, 3, T0 + 65 },
+	    ME }, false },
+};
+
+static void
+test_merge(void **state)
+{
+	const struct merge_script *k = *state;
+	const struct strikes_cfg *c = k->observe ? &merge_observe_cfg :
+	    &merge_cfg;
+	struct strikes *t = strikes_new();
+	struct addr a;
+
+	assert_non_null(t);
+	assert_int_equal(addr_parse("2001:db8::7", &a), 0);
+	for (size_t i = 0; k->steps[i].op != MERGE_END; i++) {
+		const struct merge_step *s = &k->steps[i];
+		const struct strikes_rec *r;
+		enum strikes_outcome o = 0;
+		uint32_t count = 0, timeout = 0;
+
+		if (s->op == MERGE_L)
+			o = strikes_add(t, &a, RULE_BARE_IP, s->t, c, &count,
+			    &timeout);
+		else if (s->op == MERGE_M)
+			o = strikes_merge(t, &a, s->arg, RULE_MAX, s->t, c,
+			    &count, &timeout);
+		else if (strikes_apply_ban(t, &a, s->arg, s->until) != 0)
+			fail_msg("%s: step %zu: strikes_apply_ban failed",
+			    k->name, i);
+		if (s->op != MERGE_B && (o != s->want || count != s->count ||
+		    timeout != s->timeout))
+			fail_msg("%s: step %zu: got outcome %d count %u "
+			    "timeout %u, want %d %u %u", k->name, i, o, count,
+			    timeout, s->want, s->count, s->timeout);
+		r = strikes_find(t, &a);
+		if (s->strikes == -1) {
+			if (r != NULL)
+				fail_msg("%s: step %zu: got a record, want "
+				    "none", k->name, i);
+			continue;
+		}
+		if (r == NULL)
+			fail_msg("%s: step %zu: got no record", k->name, i);
+		else if (r->strikes != s->strikes || r->bans != s->bans ||
+		    r->banned_until != s->banned_until)
+			fail_msg("%s: step %zu: got strikes=%u bans=%u "
+			    "banned_until=%lld, want %lld %u %lld", k->name, i,
+			    r->strikes, r->bans, (long long)r->banned_until,
+			    (long long)s->strikes, s->bans,
+			    (long long)s->banned_until);
+	}
+	strikes_free(t);
+}
+
+/* A merge keeps the rule when given none, takes the one given. */
+static void
+test_merge_rule(void **state)
+{
+	struct strikes *t = strikes_new();
+	struct addr a;
+	uint32_t count, timeout;
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(addr_parse("192.0.2.9", &a), 0);
+	(void)strikes_add(t, &a, RULE_OWN_NAME, T0, &merge_cfg, &count,
+	    &timeout);
+	strikes_mark_saved(t, strikes_changes(t));
+	assert_int_equal(strikes_merge(t, &a, 1, RULE_SPF_FAIL, T0,
+	    &merge_cfg, &count, &timeout), STRIKES_COUNTED);
+	assert_false(strikes_dirty(t));		/* nothing new */
+	assert_int_equal(strikes_merge(t, &a, 2, RULE_MAX, T0, &merge_cfg,
+	    &count, &timeout), STRIKES_COUNTED);
+	assert_int_equal(strikes_find(t, &a)->rule, RULE_OWN_NAME);
+	assert_true(strikes_dirty(t));
+	assert_int_equal(strikes_merge(t, &a, 3, RULE_SPF_FAIL, T0,
+	    &merge_cfg, &count, &timeout), STRIKES_BANNED);
+	assert_int_equal(strikes_find(t, &a)->rule, RULE_SPF_FAIL);
+	strikes_free(t);
+}
+
 #define N(x)	(sizeof(x) / sizeof((x)[0]))
 
 int
 main(void)
 {
-	struct CMUnitTest t[N(scripts) + N(parse_cases) + N(plant_cases) + 6];
+	struct CMUnitTest t[N(scripts) + N(parse_cases) + N(plant_cases) +
+	    N(merge_scripts) + 7];
 	size_t n = 0, i;
 
 	for (i = 0; i < N(scripts); i++, n++) {
@@ -488,6 +690,12 @@ main(void)
 		t[n].name = parse_cases[i].name;
 		t[n].initial_state = (void *)&parse_cases[i];
 	}
+	for (i = 0; i < N(merge_scripts); i++, n++) {
+		t[n] = (struct CMUnitTest)cmocka_unit_test(test_merge);
+		t[n].name = merge_scripts[i].name;
+		t[n].initial_state = (void *)&merge_scripts[i];
+	}
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_merge_rule);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_timeout);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_expire);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_observe_record);
