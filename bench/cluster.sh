@@ -142,11 +142,11 @@ bench_k2_run() {
 		t=${t##*/}
 		renice -n $(( BENCH_NICE + (t == pid ? 0 : 10) )) -p "$t" >/dev/null 2>&1
 	done
-	c0=$(bench_cpu_ms "$pid")
+	c0=$(bench_cpu_ms "$pid") r0=$(bench_cpu_ms "$CWORLD_REDIS_PID")
 	out=$(cworld_cl a nice -n "$BENCH_NICE" "$build/bench/bench_syn" -d "$WORLD_GW4" -b "$KBASE" \
 		-n "$BENCH_CLUSTER_SYN_N" -W "$BENCH_CLUSTER_WINDOW" -w 4000 2>&1 | grep '^bench_syn:')
 	sleep 0.5
-	c1=$(bench_cpu_ms "$pid")
+	c1=$(bench_cpu_ms "$pid") r1=$(bench_cpu_ms "$CWORLD_REDIS_PID")
 	cl=
 	[ "$2" = on ] && { cl=$(cworld_ctl a gate cluster | grep '^state='); K2_CL=$cl; }
 	cworld_stop a gate TERM
@@ -154,18 +154,19 @@ bench_k2_run() {
 	# smtpgated's own CPU per verdict, in us: its cost apart from the
 	# machine's (Redis shares these cores here).
 	K2_CPU=$(awk -v c=$(( ${c1:-0} - ${c0:-0} )) -v n="$(bench_field "$out" rst)" 'BEGIN { if (n + 0 == 0) print "-"; else printf "%.1f\n", c * 1000 / n }')
-	bench_log "(k2) sharing $2: $out; smtpgated CPU ${K2_CPU} us a verdict${cl:+; cluster: $(printf '%s\n' "$cl" | tr ' ' '\n' | grep -E '^(shared|backlog|lost|errors|timeouts)=' | tr '\n' ' ')}"
+	K2_RCPU=$(awk -v c=$(( ${r1:-0} - ${r0:-0} )) -v n="$(bench_field "$out" rst)" 'BEGIN { if (n + 0 == 0) print "-"; else printf "%.1f\n", c * 1000 / n }')
+	bench_log "(k2) sharing $2: $out; smtpgated CPU ${K2_CPU} us a verdict, redis-server ${K2_RCPU} us${cl:+; cluster: $(printf '%s\n' "$cl" | tr ' ' '\n' | grep -E '^(shared|backlog|lost|errors|timeouts)=' | tr '\n' ' ')}"
 }
 # bench_cpu_ms PID: CPU time (user + system) the process used so far, in ms.
 bench_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat" 2>/dev/null; }
 bench_k2_run "$conf_off" warm-up || exit 1
-ons=() offs=() ratios=() shared=0 lost=0 cpu_on=() cpu_off=()
+ons=() offs=() ratios=() shared=0 lost=0 cpu_on=() cpu_off=() rcpu=()
 for r in $(seq "$BENCH_CLUSTER_PAIRS"); do
 	if [ $((r % 2)) = 1 ]; then
 		bench_k2_run "$conf_off" off || exit 1; off=$K2_RATE; cpu_off+=("$K2_CPU")
-		bench_k2_run "${conf[a]}" on || exit 1; on=$K2_RATE; cpu_on+=("$K2_CPU")
+		bench_k2_run "${conf[a]}" on || exit 1; on=$K2_RATE; cpu_on+=("$K2_CPU") rcpu+=("$K2_RCPU")
 	else
-		bench_k2_run "${conf[a]}" on || exit 1; on=$K2_RATE; cpu_on+=("$K2_CPU")
+		bench_k2_run "${conf[a]}" on || exit 1; on=$K2_RATE; cpu_on+=("$K2_CPU") rcpu+=("$K2_RCPU")
 		bench_k2_run "$conf_off" off || exit 1; off=$K2_RATE; cpu_off+=("$K2_CPU")
 	fi
 	shared=$(( shared + $(bench_field "$K2_CL" shared) )) lost=$(( lost + $(bench_field "$K2_CL" lost) ))
@@ -181,6 +182,8 @@ bench_row "    median of the per-pair ratios (all of them)" \
 	"$(printf '%s\n' "${ratios[@]}" | bench_median) ($(printf '%s ' "${ratios[@]}"))" "-" "-"
 bench_row "    smtpgated's CPU a verdict, us: on / off (medians)" \
 	"$(printf '%s\n' "${cpu_on[@]}" | bench_median) / $(printf '%s\n' "${cpu_off[@]}" | bench_median)" "-" "-"
+bench_row "    redis-server's CPU a verdict shared, us (on the same two cores here)" \
+	"$(printf '%s\n' "${rcpu[@]}" | bench_median)" "-" "-"
 bench_row "    shared, lost of the runs with it on" "$shared, $lost" "lost 0" "$([ "$lost" = 0 ] && echo yes || echo NO)"
 
 echo
