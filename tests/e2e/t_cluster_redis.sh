@@ -16,7 +16,7 @@ SPAM_RATE=${E2E_CLUSTER_SPAM_RATE:-40}
 SPAM_N=$((SECS * SPAM_RATE))
 KILL_AT=4 APART_S=6
 
-declare -A conf base
+declare -A conf base spam_pid
 for n in a b c; do
 	conf[$n]=$(cworld_conf "$n" redis gate.dnsbl=off gate.dnsbl_sites=)
 	cworld_start "$n" "${conf[$n]}" gate sniffer || { e2e_not_ok "$n: the daemons did not start"; e2ec_finish; }
@@ -54,7 +54,7 @@ for n in a b c; do
 	base[$n]=$(( i * 4096 ))	# 198.18.16.0, .32.0, .48.0
 	cworld_cl "$n" "$E2E_BUILD/bench/bench_syn" -d "$WORLD_GW4" -b "$(cworld_addr "${base[$n]}")" \
 		-n "$SPAM_N" -r "$SPAM_RATE" -w 3000 >"$CWORLD_DIR/spam.$n" 2>&1 &
-	eval "sp_$n=\$!"
+	spam_pid[$n]=$!
 done
 sleep "$KILL_AT"
 cworld_redis_stop KILL
@@ -69,7 +69,7 @@ sleep $((APART_S - 2))
 t_back=$(world_now_ms)
 cworld_redis_start || e2e_not_ok "redis-server did not restart"
 e2e_note "redis-server back (empty) at +$(( t_back - t0 )) ms"
-wait "$lp_a" "$lp_b" "$lp_c" "$sp_a" "$sp_b" "$sp_c"
+wait "$lp_a" "$lp_b" "$lp_c" "${spam_pid[@]}"
 
 # Lines of FILE stamped between two wall clocks (ms).
 between() {

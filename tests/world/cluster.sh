@@ -172,7 +172,7 @@ cworld_down() {
 	for d in /tmp/smtpgate-cworld."$CWORLD_PREFIX".*; do
 		[ -d "$d" ] && rm -rf "$d"
 	done
-	CWORLD_DIR= CWORLD_REDIS_PID=
+	CWORLD_DIR='' CWORLD_REDIS_PID=''
 	return 0
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cluster.sh - shared by the end-to-end tests of [cluster] (t_cluster_*.sh;
 # source it instead of calling e2e_init; names start with e2ec_).
 #
