@@ -165,4 +165,25 @@ size_t nftset_build_elem_msg(void *buf, size_t len, const char *table,
 const char *nftset_elem_label(const struct nftset_elem *e, char *buf,
     size_t len);
 
+/*
+ * nftset_dump.c: the elements of a GETSETELEM answer, decoded once for
+ * every reader of the sets (smtpgated's retry notes, smtpgatectl).
+ * fn runs for each element whose key is an address (4 or 16 bytes; other
+ * keys, such as a port set's, are skipped) and returns 0 to go on or -1
+ * to stop.  Returns 0; 1 when nlh is not a set element message; -1 when
+ * memory ran out (errno ENOMEM) or fn stopped.
+ */
+struct nlmsghdr;
+struct nftset_dumped {
+	struct addr a;			/* the key */
+	bool interval_end;		/* interval sets: an end element */
+	uint64_t timeout_ms;		/* the element's timeout, 0 none */
+	uint64_t expires_ms;		/* time left, 0 none */
+	uint16_t port;			/* a map's inet_service value, host
+					 * order; 0 none */
+};
+typedef int (*nftset_dump_fn)(const struct nftset_dumped *d, void *arg);
+int nftset_dump_elems(const struct nlmsghdr *nlh, nftset_dump_fn fn,
+    void *arg);
+
 #endif

@@ -13,6 +13,8 @@
  *   src/ctl_check.c    check IP: every check live, explained
  *   src/ctl_identity.c identity HOST|IP: your own server as receivers see it
  *                      (the judged steps in ctl_identity_steps.c)
+ *   src/ctl_lookups.c  the resolver, SPF helpers, classifier and loop of
+ *                      check and identity
  *   src/ctl_report.c   report: the verdict journal per rule
  *   src/ctl_suspects.c suspects: refused senders that look legitimate
  *   (ctl_journal.h: the journal read, the counting)
@@ -61,6 +63,27 @@ struct ctl {
 /* Load the configuration once.  CTL_OK, or CTL_BADINPUT after printing
  * the fault. */
 int ctl_conf(struct ctl *c);
+
+/*
+ * ctl_lookups.c: what check and identity run their lookups with (cmd
+ * names the command in messages).  Each returns CTL_OK or prints the
+ * fault and returns its exit code: the classifier and the loop
+ * (CTL_BADINPUT for a bad provider table), the resolver
+ * (CTL_UNREACHABLE), the SPF helpers (CTL_SYSERR).  close frees what is
+ * not NULL, the resolver first.
+ */
+struct dns;
+struct evloop;
+struct ptrclass;
+struct spfcheck;
+int ctl_lookups_open(const struct ctl *c, const char *cmd,
+    struct ptrclass **pc, struct evloop **ev);
+int ctl_lookups_dns(const struct ctl *c, const char *cmd, struct evloop *ev,
+    struct dns **out);
+int ctl_lookups_spf(const struct ctl *c, const char *cmd, struct evloop *ev,
+    unsigned max_per_client, struct spfcheck **out);
+void ctl_lookups_close(struct dns *dns, struct spfcheck *spfc,
+    struct evloop *ev, struct ptrclass *pc);
 
 /* Commands: argv[0] is the command name. */
 int ctl_allow_main(struct ctl *c, int argc, char **argv);

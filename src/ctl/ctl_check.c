@@ -265,32 +265,21 @@ ctl_check_run(struct ctl_check *k)
 {
 	const struct conf_gate *g = &k->c->conf.gate;
 	const struct dnsbl_sites *s = &g->dnsbl_sites;
-	char name[ADDR_REVNAME_MAX], err[512];
+	char name[ADDR_REVNAME_MAX];
 	struct addr probe;
 	const uint8_t two[4] = { 127, 0, 0, 2 }, one[4] = { 127, 0, 0, 1 };
 
-	if ((k->dns = dns_new(k->ev, &k->c->conf.dns, err, sizeof(err))) ==
-	    NULL) {
-		fprintf(stderr, "smtpgatectl: check: %s\n", err);
-		return CTL_UNREACHABLE;
-	}
+	int rc;
+
+	if ((rc = ctl_lookups_dns(k->c, "check", k->ev, &k->dns)) != CTL_OK)
+		return rc;
 	k->spf = HELO_PENDING;
 	for (size_t i = 0; i < HELO_PTR_SPF_MAX; i++)
 		k->spf_ptr[i] = HELO_PENDING;
 	if (k->dns_rules) {
-		/* The daemon's own sandboxed helpers: libspf2 never runs
-		 * in this process either. */
-		const struct conf_sniffer *cs = &k->c->conf.sniffer;
-		struct spfcheck_opts so = { .workers = 2,
-		    .max_per_client = HELO_PTR_SPF_MAX + 1,
-		    .user = strcmp(cs->spf_user, "dynamic") == 0 ? "" :
-		    cs->spf_user, .screen = true };
-
-		if ((k->spfc = spfcheck_new(k->ev, &k->c->conf.dns, &so, NULL,
-		    err, sizeof(err))) == NULL) {
-			fprintf(stderr, "smtpgatectl: check: %s\n", err);
-			return CTL_SYSERR;
-		}
+		if ((rc = ctl_lookups_spf(k->c, "check", k->ev,
+		    HELO_PTR_SPF_MAX + 1, &k->spfc)) != CTL_OK)
+			return rc;
 		ctl_check_spf_ask(k, k->helo_name, HELO_PTR_SPF_MAX);
 	}
 	k->deadline_ms = evloop_now_ms(k->ev) + g->deadline_ms;
@@ -981,7 +970,6 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 	static struct ctl_check k;	/* large: off the stack */
 	struct ptrclass *pc = NULL;
 	psl_ctx_t *psl;
-	char err[512];
 	int ch, rc;
 
 	memset(&k, 0, sizeof(k));
@@ -1051,27 +1039,11 @@ ctl_check_main(struct ctl *c, int argc, char **argv)
 			psl_free(psl);
 		}
 	}
-	if ((pc = conf_ptrclass_new(&c->conf.gate, err, sizeof(err))) == NULL) {
-		int e = errno;	/* fprintf may change errno */
-
-		fprintf(stderr, "smtpgatectl: check: %s\n", err);
-		return e == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
-	}
-	if ((k.ev = evloop_new()) == NULL) {
-		fprintf(stderr, "smtpgatectl: check: evloop_new: %s\n",
-		    strerror(errno));
-		ptrclass_free(pc);
-		return CTL_SYSERR;
-	}
+	if ((rc = ctl_lookups_open(c, "check", &pc, &k.ev)) != CTL_OK)
+		return rc;
 	rc = ctl_check_run(&k);
 	if (rc == CTL_OK)
 		rc = ctl_check_report(&k, pc);
-	/* Cancelled callbacks still touch k: free the resolver first. */
-	if (k.dns != NULL)
-		dns_free(k.dns);
-	if (k.spfc != NULL)
-		spfcheck_free(k.spfc);
-	evloop_free(k.ev);
-	ptrclass_free(pc);
+	ctl_lookups_close(k.dns, k.spfc, k.ev, pc);
 	return rc;
 }

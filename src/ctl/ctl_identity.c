@@ -450,29 +450,19 @@ ctl_id_run(struct ctl_identity *k)
 	const struct conf_gate *g = &k->c->conf.gate;
 	const struct dnsbl_sites *s = &g->dnsbl_sites;
 	const uint8_t two[4] = { 127, 0, 0, 2 }, one[4] = { 127, 0, 0, 1 };
-	char name[ADDR_REVNAME_MAX], err[512];
+	char name[ADDR_REVNAME_MAX];
 	struct addr probe, a;
 	int64_t span;
 
-	if ((k->dns = dns_new(k->ev, &k->c->conf.dns, err, sizeof(err))) ==
-	    NULL) {
-		fprintf(stderr, "smtpgatectl: identity: %s\n", err);
-		return CTL_UNREACHABLE;
-	}
-	if (k->helo[0] != '\0' && k->helo_mask == 0) {
-		/* The sniffer's own sandboxed helpers: libspf2 never runs
-		 * in this process. */
-		const struct conf_sniffer *cs = &k->c->conf.sniffer;
-		struct spfcheck_opts so = { .workers = 2,
-		    .max_per_client = CTL_ID_ADDRS, .user = strcmp(cs->spf_user,
-		    "dynamic") == 0 ? "" : cs->spf_user, .screen = true };
+	int rc;
 
-		if ((k->spfc = spfcheck_new(k->ev, &k->c->conf.dns, &so, NULL,
-		    err, sizeof(err))) == NULL) {
-			fprintf(stderr, "smtpgatectl: identity: %s\n", err);
-			return CTL_SYSERR;
-		}
-	}
+	if ((rc = ctl_lookups_dns(k->c, "identity", k->ev, &k->dns)) !=
+	    CTL_OK)
+		return rc;
+	if (k->helo[0] != '\0' && k->helo_mask == 0 &&
+	    (rc = ctl_lookups_spf(k->c, "identity", k->ev, CTL_ID_ADDRS,
+	    &k->spfc)) != CTL_OK)
+		return rc;
 	/* host -> PTR -> forward: three rounds of the gate's deadline; a
 	 * connection starts once the host's addresses are in (one round)
 	 * and has -t from then. */
@@ -535,7 +525,6 @@ ctl_identity_main(struct ctl *c, int argc, char **argv)
 	static struct ctl_identity k;	/* large: off the stack */
 	struct ptrclass *pc = NULL;
 	const char *helo_arg = NULL;
-	char err[512];
 	struct addr a;
 	int ch, rc;
 
@@ -595,30 +584,14 @@ ctl_identity_main(struct ctl *c, int argc, char **argv)
 		identity_escape((const unsigned char *)k.helo_raw,
 		    strlen(k.helo_raw), k.helo_shown, sizeof(k.helo_shown));
 	}
-	if ((pc = conf_ptrclass_new(&c->conf.gate, err, sizeof(err))) == NULL) {
-		int e = errno;	/* fprintf may change errno */
-
-		fprintf(stderr, "smtpgatectl: identity: %s\n", err);
-		return e == EINVAL ? CTL_BADINPUT : CTL_SYSERR;
-	}
-	if ((k.ev = evloop_new()) == NULL) {
-		fprintf(stderr, "smtpgatectl: identity: evloop_new: %s\n",
-		    strerror(errno));
-		ptrclass_free(pc);
-		return CTL_SYSERR;
-	}
+	if ((rc = ctl_lookups_open(c, "identity", &pc, &k.ev)) != CTL_OK)
+		return rc;
 	rc = ctl_id_run(&k);
 	if (rc == CTL_OK) {
 		ctl_id_steps(&k, pc);
 		ctl_id_print(&k);
 		rc = k.failed ? CTL_CHECKFAIL : CTL_OK;
 	}
-	/* Cancelled callbacks still touch k: free the resolver first. */
-	if (k.dns != NULL)
-		dns_free(k.dns);
-	if (k.spfc != NULL)
-		spfcheck_free(k.spfc);
-	evloop_free(k.ev);
-	ptrclass_free(pc);
+	ctl_lookups_close(k.dns, k.spfc, k.ev, pc);
 	return rc;
 }

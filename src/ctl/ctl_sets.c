@@ -67,77 +67,43 @@ struct ctl_dump {
 };
 
 static int
+ctl_sets_elem(const struct nftset_dumped *e, void *arg)
+{
+	struct ctl_dump *d = arg;
+	struct ctl_set_elem *x;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct ctl_set_elem *ne = realloc(d->e, cap * sizeof(*ne));
+
+		if (ne == NULL) {
+			d->oom = true;
+			return -1;
+		}
+		d->e = ne;
+		d->cap = cap;
+	}
+	x = &d->e[d->n++];
+	x->a = e->a;
+	x->interval_end = e->interval_end;
+	x->timeout_ms = e->timeout_ms;
+	x->expires_ms = e->expires_ms;
+	x->port = e->port;
+	return 0;
+}
+
+static int
 ctl_sets_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ctl_dump *d = data;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *el;
 
-	if (s == NULL) {
+	/* 1: not a set element message. */
+	if (nftset_dump_elems(nlh, ctl_sets_elem, d) == -1) {
 		d->oom = true;
 		errno = ENOMEM;
 		return MNL_CB_ERROR;
 	}
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
-		nftnl_set_free(s);
-		return MNL_CB_OK;	/* not a set element message */
-	}
-	if ((it = nftnl_set_elems_iter_create(s)) == NULL) {
-		nftnl_set_free(s);
-		d->oom = true;
-		errno = ENOMEM;
-		return MNL_CB_ERROR;
-	}
-	while ((el = nftnl_set_elems_iter_next(it)) != NULL) {
-		uint32_t klen = 0;
-		const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY,
-		    &klen);
-		struct ctl_set_elem *x;
-
-		if (key == NULL || (klen != 4 && klen != 16))
-			continue;	/* not an address: not ours */
-		if (d->n == d->cap) {
-			size_t cap = d->cap ? d->cap * 2 : 64;
-			struct ctl_set_elem *ne = realloc(d->e,
-			    cap * sizeof(*ne));
-			if (ne == NULL) {
-				d->oom = true;
-				break;
-			}
-			d->e = ne;
-			d->cap = cap;
-		}
-		x = &d->e[d->n++];
-		memset(x, 0, sizeof(*x));
-		if (klen == 4)
-			addr_from_v4(&x->a, key);
-		else
-			addr_from_v6(&x->a, key);
-		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_FLAGS))
-			x->interval_end = (nftnl_set_elem_get_u32(el,
-			    NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END)
-			    != 0;
-		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_TIMEOUT))
-			x->timeout_ms = nftnl_set_elem_get_u64(el,
-			    NFTNL_SET_ELEM_TIMEOUT);
-		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION))
-			x->expires_ms = nftnl_set_elem_get_u64(el,
-			    NFTNL_SET_ELEM_EXPIRATION);
-		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_DATA)) {
-			uint32_t dlen = 0;
-			const uint8_t *v = nftnl_set_elem_get(el,
-			    NFTNL_SET_ELEM_DATA, &dlen);
-
-			if (v != NULL && dlen == 2)	/* network order */
-				x->port = (uint16_t)(v[0] << 8 | v[1]);
-		}
-	}
-	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	if (d->oom)
-		errno = ENOMEM;
-	return d->oom ? MNL_CB_ERROR : MNL_CB_OK;
+	return MNL_CB_OK;
 }
 
 int

@@ -111,59 +111,40 @@ gate_retry_warn(struct gate_retry *r, const char *why)
 }
 
 static int
+gate_retry_elem(const struct nftset_dumped *d, void *arg)
+{
+	struct gate_retry *r = arg;
+	struct gate_retry_list *l = &r->l[r->step];
+	struct gate_retry_elem *x;
+
+	if (l->n >= GATE_RETRY_MAX)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct gate_retry_elem *ne = realloc(l->e, cap * sizeof(*ne));
+
+		if (ne == NULL) {
+			r->oom = true;
+			return -1;
+		}
+		l->e = ne;
+		l->cap = cap;
+	}
+	x = &l->e[l->n++];
+	x->a = d->a;
+	x->timeout_ms = d->timeout_ms;
+	x->expires_ms = d->expires_ms;
+	return 0;
+}
+
+static int
 gate_retry_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct gate_retry *r = data;
-	struct gate_retry_list *l = &r->l[r->step];
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *el;
 
-	if (s == NULL) {
+	if (nftset_dump_elems(nlh, gate_retry_elem, r) == -1 &&
+	    errno == ENOMEM)
 		r->oom = true;
-		return MNL_CB_OK;
-	}
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ||
-	    (it = nftnl_set_elems_iter_create(s)) == NULL) {
-		nftnl_set_free(s);
-		return MNL_CB_OK;
-	}
-	while ((el = nftnl_set_elems_iter_next(it)) != NULL) {
-		uint32_t klen = 0;
-		const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY,
-		    &klen);
-		struct gate_retry_elem *x;
-
-		if (key == NULL || (klen != 4 && klen != 16) ||
-		    l->n >= GATE_RETRY_MAX)
-			continue;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			struct gate_retry_elem *ne = realloc(l->e,
-			    cap * sizeof(*ne));
-
-			if (ne == NULL) {
-				r->oom = true;
-				break;
-			}
-			l->e = ne;
-			l->cap = cap;
-		}
-		x = &l->e[l->n++];
-		memset(x, 0, sizeof(*x));
-		if (klen == 4)
-			addr_from_v4(&x->a, key);
-		else
-			addr_from_v6(&x->a, key);
-		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_TIMEOUT))
-			x->timeout_ms = nftnl_set_elem_get_u64(el,
-			    NFTNL_SET_ELEM_TIMEOUT);
-		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_EXPIRATION))
-			x->expires_ms = nftnl_set_elem_get_u64(el,
-			    NFTNL_SET_ELEM_EXPIRATION);
-	}
-	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
 	return MNL_CB_OK;
 }
 

@@ -2,9 +2,11 @@
  * cluster_int.h - the insides of the cluster module (cluster.h), shared
  * by its files and by no one else:
  *
- *   cluster.c          the lifecycle and state machine, sharing, strikes,
- *                      the backlog, deliveries, heartbeat, siblings,
- *                      the subscription's messages: cluster_*
+ *   cluster.c          the lifecycle and state machine, deliveries,
+ *                      heartbeat, siblings, the subscription's
+ *                      messages: cluster_*
+ *   cluster_share.c    sharing, strikes, the backlog: cluster_share,
+ *                      cluster_strike, cluster_send, cluster_flush
  *   cluster_conn.c     one hiredis asynchronous connection on the
  *                      daemon's evloop, its commands and their
  *                      deadlines: cluster_conn_*
@@ -40,6 +42,7 @@
 #define CLUSTER_SCAN_COUNT	500	/* SCAN's COUNT hint */
 #define CLUSTER_WHY_MAX		256
 #define CLUSTER_FLUSH_BATCH	256	/* backlog entries in flight */
+#define CLUSTER_DELIVER_BATCH	1024	/* callbacks in one loop turn */
 #define CLUSTER_SKEW_MS		60000	/* an AT this far ahead: refused */
 
 struct cluster_conn;
@@ -177,11 +180,22 @@ void cluster_deliver(struct cluster *c, const struct cluster_event *e);
 void cluster_tick_arm(struct cluster *c, int64_t when_ms);
 /* Open the two master connections (the address is in c). */
 void cluster_connect_master(struct cluster *c);
+/* Push e (the oldest goes at the bound: *dropped); 0 or -1 (memory). */
+int cluster_ring_push(struct cluster_ring *r, const struct cluster_event *e,
+    bool *dropped);
+bool cluster_ring_pop(struct cluster_ring *r, struct cluster_event *e);
 /* The resync is over: the state becomes up. */
 void cluster_sync_done(struct cluster *c);
 /* "ADDR:PORT" or "[ADDR6]:PORT" (conf_cluster.c's form). 0 or -1. */
 int cluster_split_hostport(const char *s, char *host, size_t hostlen,
     int *port);
+
+/* ---- cluster_share.c ---- */
+
+/* e (node and at filled in here): written now when up, else kept. */
+void cluster_send(struct cluster *c, const struct cluster_event *e);
+/* The backlog's next batch, once the last one is answered. */
+void cluster_flush(struct cluster *c);
 
 /* ---- cluster_conn.c ---- */
 

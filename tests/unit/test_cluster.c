@@ -221,6 +221,7 @@ struct node {
 	struct cluster *c;
 	struct cluster_event ev[MAX_EVENTS];
 	size_t n;
+	size_t total;		/* every event, kept or not */
 };
 
 static struct evloop *loop;
@@ -252,6 +253,7 @@ node_cb(const struct cluster_event *e, void *arg)
 {
 	struct node *n = arg;
 
+	n->total++;
 	if (n->n < MAX_EVENTS)
 		n->ev[n->n++] = *e;
 }
@@ -527,11 +529,61 @@ test_share(void **state)
 	assert_true(logged("cluster: share of pass 2001:db8:9:: (ttl 300, "
 	    "count 0, reason 'dnsbl', /64): not a valid message, not shared"));
 
+	/* An allow-del takes the prefix out of the hash and is heard. */
+	memset(&e, 0, sizeof e);
+	e.kind = CLUSTER_ALLOW_DEL;
+	assert_int_equal(prefix_parse("203.0.113.0/24", &e.p, NULL), 0);
+	e.a = e.p.a;
+	cluster_share(na.c, &e);
+	wait_ev(&nb, CLUSTER_ALLOW_DEL, "203.0.113.0", 0);
+	assert_int_equal(raw(NULL, "HEXISTS smtpgate:allow 203.0.113.0/24"),
+	    0);
+
 	/* An unban deletes the ban and is heard. */
 	verdict(&e, CLUSTER_UNBAN, "198.51.100.3", 0);
 	cluster_share(na.c, &e);
 	wait_ev(&nb, CLUSTER_UNBAN, "198.51.100.3", 0);
 	assert_int_equal(raw(NULL, "EXISTS smtpgate:b:198.51.100.3"), 0);
+}
+
+static int
+cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* From cluster_share on one to the callback on the other, one at a time
+ * over 1,000 addresses: the library's part of the propagation. */
+static void
+test_latency(void **state)
+{
+	static int64_t us[1000];
+	struct cluster_event e;
+	char addr[32];
+
+	(void)state;
+	redis_start(NULL);
+	node_start(&na, "gw-a", NULL);
+	node_start(&nb, "gw-b", NULL);
+	wait_up(&na, &nb);
+	for (int i = 0; i < 1000; i++) {
+		int64_t t0;
+
+		snprintf(addr, sizeof addr, "198.18.%d.%d", i >> 8, i & 255);
+		verdict(&e, CLUSTER_DENY, addr, 900);
+		nb.n = 0;
+		t0 = evloop_clock_us();
+		cluster_share(na.c, &e);
+		wait_ev(&nb, CLUSTER_DENY, addr, 0);
+		us[i] = evloop_clock_us() - t0;
+	}
+	qsort(us, 1000, sizeof us[0], cmp_i64);
+	print_message("share to sibling's callback over 1000 addresses: p50 "
+	    "%lld us, p99 %lld us, max %lld us\n", (long long)us[499],
+	    (long long)us[989], (long long)us[999]);
+	assert_true(us[989] < 1000000);
 }
 
 /* Strikes are summed over the gateways; each total comes back. */
@@ -626,6 +678,50 @@ test_refused(void **state)
 	assert_true(logged("cluster: refused smtpgate:events: field 3"));
 	/* Still up: a refusal is not a failure. */
 	assert_int_equal(st_of(&na), CLUSTER_UP);
+}
+
+static bool
+total_3000(void *arg)
+{
+	return ((struct node *)arg)->total >= 3000 && st_of(arg) == CLUSTER_UP;
+}
+
+/* A resync of thousands of keys: every one delivered, a batch a turn. */
+static void
+test_resync_many(void **state)
+{
+	redisContext *rc;
+	redisReply *r;
+	long long now = wall_ms();
+
+	(void)state;
+	redis_start(NULL);
+	rc = raw_connect();
+	assert_non_null(rc);
+	for (int i = 0; i < 3000; i++) {
+		char key[64], msg[CLUSTER_MSG_MAX];
+
+		snprintf(key, sizeof key, "smtpgate:v:10.1.%d.%d", i >> 8,
+		    i & 255);
+		snprintf(msg, sizeof msg, "1 drop z %lld 600 0 - 10.1.%d.%d",
+		    now, i >> 8, i & 255);
+		redisAppendCommand(rc, "SET %s %s PX 600000", key, msg);
+	}
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(redisGetReply(rc, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	redisFree(rc);
+	assert_int_equal(raw(NULL, "DBSIZE"), 3000);
+	node_start(&na, "gw-a", NULL);
+	if (!spin(total_3000, &na, 10000))
+		fail_msg("%zu of 3000 delivered in 10 s", na.total);
+	assert_true(logged("cluster: resync: 3000 keys read, 3000 applied, 0 "
+	    "refused"));
+	assert_int_equal(cluster_stats(na.c)->refused, 0);
+	assert_int_equal(cluster_stats(na.c)->resynced, 3000);
+	print_message("resync of 3000 keys; the loop's longest callback %llu "
+	    "us\n", (unsigned long long)evloop_stall_max_us(loop));
 }
 
 static bool
@@ -1033,6 +1129,40 @@ test_sentinel(void **state)
 	assert_int_equal(cluster_stats(na.c)->failovers, 1);
 }
 
+/* A server on [::1]: the IPv6 form of redis. */
+static void
+test_ipv6(void **state)
+{
+	struct conf_cluster cc;
+	struct cluster_event e;
+	char ps[8], logf[160];
+	int port = free_port();
+
+	(void)state;
+	snprintf(ps, sizeof ps, "%d", port);
+	snprintf(logf, sizeof logf, "%s/v6.log", dir);
+	{
+		const char *v[] = { REDIS_BIN, "--port", ps, "--bind", "::1",
+		    "--save", "", "--appendonly", "no", "--dir", dir,
+		    "--logfile", logf, NULL };
+
+		extra_pid[0] = spawn(v);
+	}
+	usleep(300000);
+	node_conf(&cc, "gw-a");
+	snprintf(cc.redis, sizeof cc.redis, "[::1]:%d", port);
+	node_start(&na, "gw-a", &cc);
+	node_conf(&cc, "gw-b");
+	snprintf(cc.redis, sizeof cc.redis, "[::1]:%d", port);
+	node_start(&nb, "gw-b", &cc);
+	wait_up(&na, &nb);
+	verdict(&e, CLUSTER_DENY, "2001:db8::5", 600);
+	cluster_share(na.c, &e);
+	wait_ev(&nb, CLUSTER_DENY, "2001:db8::5", 0);
+	snprintf(logf, sizeof logf, "[::1]:%d", port);
+	assert_string_equal(cluster_stats(na.c)->server, logf);
+}
+
 static bool
 have_redis(void)
 {
@@ -1057,8 +1187,11 @@ main(void)
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test_setup_teardown(test_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strike, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resync_many, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_down_backlog, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_batches, setup,
@@ -1067,6 +1200,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sentinel, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 	};
 
 	if (!have_redis()) {

@@ -1,7 +1,8 @@
 /*
  * test_nftset.c - nftset's element messages, built and parsed back with
  * libnftnl (no kernel): message type and flags, table, family, set name,
- * key bytes, timeout, interval end elements.
+ * key bytes, timeout, interval end elements; and nftset_dump_elems's
+ * reading of them.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -285,12 +286,104 @@ test_refusals(void **state)
 		fail_msg("worst case: got 0, want a message");
 }
 
+/* nftset_dump_elems: what a reader of the sets gets back from a message. */
+struct dump_seen {
+	struct nftset_dumped d[4];
+	size_t n;
+	size_t stop_after;	/* 0: never stop */
+};
+
+static int
+dump_collect(const struct nftset_dumped *d, void *arg)
+{
+	struct dump_seen *seen = arg;
+
+	if (seen->n < 4)
+		seen->d[seen->n] = *d;
+	seen->n++;
+	return seen->stop_after != 0 && seen->n >= seen->stop_after ? -1 : 0;
+}
+
+static void
+dump_msg(const struct nftset_elem *e, struct dump_seen *seen, int want_rc)
+{
+	char buf[NFTSET_MSG_MAX];
+	size_t len = nftset_build_elem_msg(buf, sizeof(buf), "smtpgate", e, 7,
+	    false);
+
+	assert_true(len > 0);
+	assert_int_equal(nftset_dump_elems((const struct nlmsghdr *)buf,
+	    dump_collect, seen), want_rc);
+}
+
+static void
+test_dump(void **state)
+{
+	struct nftset_elem e;
+	struct dump_seen seen;
+	struct addr a, want;
+	struct prefix p;
+	const char *why = NULL;
+	char txt[ADDR_STRLEN];
+
+	(void)state;
+	/* An address with its timeout. */
+	assert_int_equal(addr_parse("192.0.2.7", &a), 0);
+	assert_int_equal(nftset_elem_addr(&e, false, "pass", &a, 3600), 0);
+	memset(&seen, 0, sizeof(seen));
+	dump_msg(&e, &seen, 0);
+	assert_int_equal(seen.n, 1);
+	assert_true(addr_eq(&seen.d[0].a, &a));
+	assert_int_equal(seen.d[0].timeout_ms, 3600000);
+	assert_false(seen.d[0].interval_end);
+	assert_int_equal(seen.d[0].port, 0);
+
+	/* A prefix: its start, then its end element. */
+	assert_int_equal(prefix_parse("2001:db8::/32", &p, &why), 0);
+	assert_int_equal(nftset_elem_prefix(&e, false, "allow", &p), 0);
+	memset(&seen, 0, sizeof(seen));
+	dump_msg(&e, &seen, 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(addr_ntop(&seen.d[0].a, txt), "2001:db8::");
+	assert_false(seen.d[0].interval_end);
+	assert_int_equal(addr_parse("2001:db9::", &want), 0);
+	assert_true(addr_eq(&seen.d[1].a, &want));
+	assert_true(seen.d[1].interval_end);
+
+	/* A map's port, in host order. */
+	assert_int_equal(nftset_elem_addr(&e, false, "reply", &a, 60), 0);
+	e.datalen = 2;
+	e.data[0] = 7026 >> 8;
+	e.data[1] = 7026 & 0xff;
+	memset(&seen, 0, sizeof(seen));
+	dump_msg(&e, &seen, 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.d[0].port, 7026);
+
+	/* A port set's key is not an address: skipped. */
+	memset(&e, 0, sizeof(e));
+	snprintf(e.set, sizeof(e.set), "gated_ports");
+	e.keylen = 2;
+	e.key[1] = 25;
+	memset(&seen, 0, sizeof(seen));
+	dump_msg(&e, &seen, 0);
+	assert_int_equal(seen.n, 0);
+
+	/* The reader stops the walk. */
+	assert_int_equal(nftset_elem_prefix(&e, false, "allow", &p), 0);
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_after = 1;
+	dump_msg(&e, &seen, -1);
+	assert_int_equal(seen.n, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_elem_msgs),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
