@@ -57,6 +57,19 @@ void gate_journal_open(struct gate *g, const struct conf_journal *cj);
 int gate_cluster_start(struct gate *g, char *err, size_t errlen);
 struct cluster;
 const struct cluster *gate_cluster_conn(const struct gate *g);
+
+/*
+ * [cluster] share_allow = yes (gate_cluster.c): the control verbs.
+ * allow-shared: one line "PREFIX NODE" per shared entry, after a first
+ * line "share_allow=yes|no node=NODE shared=N".  allow-unshare PREFIX:
+ * a shared entry that is not in this gateway's allow file is removed
+ * from the shared list everywhere (an allow-del shared): 0, or -1 with
+ * err (not shared, in the allow file here, share_allow off).
+ */
+struct control_reply;
+void gate_cluster_allow_list(const struct gate *g, struct control_reply *r);
+int gate_cluster_allow_unshare(struct gate *g, const char *prefix, char *err,
+    size_t errlen);
 /* Log the counters as one key=value line (gate_stats.c). */
 void gate_stats_log(struct gate *g);
 /* The same line into buf (for the control socket). */
