@@ -60,8 +60,8 @@ const struct cluster *gate_cluster_conn(const struct gate *g);
 
 /*
  * [cluster] share_allow = yes (gate_cluster.c): the control verbs.
- * allow-shared: one line "PREFIX NODE" per shared entry, after a first
- * line "share_allow=yes|no node=NODE shared=N".  allow-unshare PREFIX:
+ * allow-shared: a first line "share_allow=yes node=NODE shared=N" (or
+ * "share_allow=no" alone), then "prefix=PREFIX node=NODE" per entry.  allow-unshare PREFIX:
  * a shared entry that is not in this gateway's allow file is removed
  * from the shared list everywhere (an allow-del shared): 0, or -1 with
  * err (not shared, in the allow file here, share_allow off).

@@ -449,7 +449,7 @@ gate_cluster_allow_list(const struct gate *g, struct control_reply *r)
 	control_reply_line(r, "share_allow=yes node=%s shared=%zu", gc->node,
 	    gc->shared.n);
 	for (size_t i = 0; i < gc->shared.n; i++)
-		control_reply_line(r, "%s %s", gate_cluster_prefix_str(
+		control_reply_line(r, "prefix=%s node=%s", gate_cluster_prefix_str(
 		    &gc->shared.e[i].p, b, sizeof(b)), gc->shared.e[i].node);
 }
 
