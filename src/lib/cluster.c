@@ -166,6 +166,32 @@ cluster_fail(struct cluster *c, const char *fmt, ...)
 }
 
 void
+cluster_link_fail(struct cluster_conn *k, const char *fmt, ...)
+{
+	struct cluster *c = k->c;
+	char why[CLUSTER_WHY_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (k->role != CLUSTER_ROLE_SENT || c->st.state != CLUSTER_UP ||
+	    c->failing) {
+		cluster_fail(c, "%s", why);
+		return;
+	}
+	if (c->sent_failing)
+		return;
+	c->sent_failing = true;
+	if (!c->sent_lost_logged) {
+		c->sent_lost_logged = true;
+		log_warnx("cluster: sentinel: lost %s: %s; the master's links "
+		    "stay, the watch is made again", k->server, why);
+	}
+	cluster_now_arm(c);
+}
+
+void
 cluster_error_reply(struct cluster *c, const char *what, const redisReply *r)
 {
 	c->st.errors++;
@@ -211,6 +237,9 @@ cluster_down(struct cluster *c)
 	memset(&c->sync, 0, sizeof c->sync);
 	c->flush_pending = 0;
 	c->hello_at_ms = 0;
+	c->sent_retry_at_ms = 0;
+	c->sent_failing = false;
+	c->sent_lost_logged = false;
 	if (c->cc.nsentinels > 0 && !was_up)
 		c->sent_next++;		/* ask the next one */
 	/* A failover followed is no loss: its own line said it. */
@@ -255,6 +284,19 @@ cluster_now(void *arg)
 	c->now = NULL;
 	if (c->failing)
 		cluster_down(c);
+	if (c->sent_failing) {
+		c->sent_failing = false;
+		if (!c->failing && c->st.state == CLUSTER_UP) {
+			cluster_conn_close(&c->sent);
+			c->sent_next++;
+			c->sent_retry_at_ms = evloop_now_ms(c->ev) +
+			    c->sent_backoff_ms;
+			c->sent_backoff_ms *= 2;
+			if (c->sent_backoff_ms > CLUSTER_BACKOFF_MAX_MS)
+				c->sent_backoff_ms = CLUSTER_BACKOFF_MAX_MS;
+			cluster_tick_arm(c, c->sent_retry_at_ms);
+		}
+	}
 	c->alive = &alive;
 	while (cluster_ring_pop(&c->deliver, &e)) {
 		c->st.applied++;
@@ -344,11 +386,16 @@ cluster_tick(void *arg)
 	if (c->reconnect_at_ms != 0 && now >= c->reconnect_at_ms &&
 	    !c->failing)
 		cluster_reconnect(c);
+	if (c->sent_retry_at_ms != 0 && now >= c->sent_retry_at_ms &&
+	    !c->failing && c->st.state == CLUSTER_UP) {
+		c->sent_retry_at_ms = 0;
+		cluster_sentinel_start(c);
+	}
 	for (size_t i = 0; i < 3 && !c->failing; i++) {
 		d = cluster_conn_deadline(ks[i]);
 		if (d != 0 && d <= now) {
 			c->st.timeouts++;
-			cluster_fail(c, "%s: %s timed out after %u ms",
+			cluster_link_fail(ks[i], "%s: %s timed out after %u ms",
 			    ks[i]->name, ks[i]->ready ? (ks[i]->head ?
 			    ks[i]->head->what : "reply") : "connect",
 			    c->cc.timeout_ms);
@@ -370,6 +417,9 @@ cluster_tick(void *arg)
 	/* Re-arm at whatever is due first. */
 	if (c->reconnect_at_ms != 0)
 		next = c->reconnect_at_ms;
+	if (c->sent_retry_at_ms != 0 && (next == 0 ||
+	    c->sent_retry_at_ms < next))
+		next = c->sent_retry_at_ms;
 	if (c->hello_at_ms != 0 && (next == 0 || c->hello_at_ms < next))
 		next = c->hello_at_ms;
 	for (size_t i = 0; i < 3 && !c->failing; i++) {
@@ -661,11 +711,36 @@ cluster_send(struct cluster *c, const struct cluster_event *e)
 	c->st.backlog = c->backlog.len;
 }
 
+/* What the daemon hands over is checked here, before it waits: a
+ * message no sibling would take is never kept nor sent (logged once). */
+static bool
+cluster_share_valid(struct cluster *c, const struct cluster_event *e)
+{
+	struct cluster_event x = *e;
+	char msg[CLUSTER_MSG_MAX], a[ADDR_STRLEN];
+
+	snprintf(x.node, sizeof x.node, "%s", c->cc.node);
+	x.at_ms = cluster_wall_ms();
+	if (cluster_msg_format(&x, msg, sizeof msg) != 0)
+		return true;
+	c->st.lost++;
+	if (!c->invalid_logged) {
+		c->invalid_logged = true;
+		log_warnx("cluster: share of %s %s (ttl %u, count %u, reason "
+		    "'%.*s'%s): not a valid message, not shared",
+		    cluster_kind_name(e->kind), addr_ntop(e->net64 ?
+		    &e->p.a : &e->a, a), e->ttl_s, e->count,
+		    (int)sizeof e->reason - 1, e->reason, e->net64 ?
+		    ", /64" : "");
+	}
+	return false;
+}
+
 void
 cluster_share(struct cluster *c, const struct cluster_event *e)
 {
 	if (c == NULL || !cluster_kind_shared(c, e->kind) ||
-	    e->kind == CLUSTER_HELLO)
+	    e->kind == CLUSTER_HELLO || !cluster_share_valid(c, e))
 		return;
 	cluster_send(c, e);
 }
@@ -897,6 +972,7 @@ cluster_new(struct evloop *ev, const struct conf_cluster *cc,
 		snprintf(c->st.server, sizeof c->st.server, "%.*s",
 		    (int)sizeof c->st.server - 1, cc->redis);
 	c->backoff_ms = CLUSTER_BACKOFF_MIN_MS;
+	c->sent_backoff_ms = CLUSTER_BACKOFF_MIN_MS;
 	cluster_set_state(c, CLUSTER_CONNECTING);
 	/* The first connect is made from the loop, like every other. */
 	c->reconnect_at_ms = evloop_now_ms(ev);

@@ -60,13 +60,13 @@ cluster_conn_sync_fd(struct cluster_conn *k)
 	if (!k->registered) {
 		if (evloop_fd_add(ev, k->fd, k->events, cluster_conn_io,
 		    k) == -1) {
-			cluster_fail(k->c, "%s: evloop_fd_add: %s", k->name,
+			cluster_link_fail(k, "%s: evloop_fd_add: %s", k->name,
 			    strerror(errno));
 			return;
 		}
 		k->registered = true;
 	} else if (evloop_fd_mod(ev, k->fd, k->events) == -1)
-		cluster_fail(k->c, "%s: evloop_fd_mod: %s", k->name,
+		cluster_link_fail(k, "%s: evloop_fd_mod: %s", k->name,
 		    strerror(errno));
 }
 
@@ -142,7 +142,7 @@ cluster_conn_cleanup(void *privdata)
 	k->events = 0;
 	k->fd = -1;
 	if (ac != NULL && !k->closing)
-		cluster_fail(k->c, "%s: %s", k->name, ac->err &&
+		cluster_link_fail(k, "%s: %s", k->name, ac->err &&
 		    ac->errstr[0] ? ac->errstr :
 		    "connection closed by the server");
 	cluster_conn_gone(k);
@@ -168,7 +168,7 @@ cluster_conn_on_connect(const redisAsyncContext *ac, int status)
 		return;
 	}
 	/* hiredis frees the context when this returns (cleanup). */
-	cluster_fail(k->c, "%s: connect to %s: %s", k->name, k->server,
+	cluster_link_fail(k, "%s: connect to %s: %s", k->name, k->server,
 	    ac->errstr[0] ? ac->errstr : "failed");
 }
 
@@ -201,7 +201,7 @@ cluster_conn_setname_reply(struct cluster_req *q, redisReply *r)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		cluster_error_reply(k->c, q->what, r);
-		cluster_fail(k->c, "%s: CLIENT SETNAME: %.*s", k->name,
+		cluster_link_fail(k, "%s: CLIENT SETNAME: %.*s", k->name,
 		    (int)r->len, r->str);
 		return;
 	}
@@ -222,7 +222,7 @@ cluster_conn_auth_reply(struct cluster_req *q, redisReply *r)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		cluster_error_reply(k->c, "AUTH", r);
-		cluster_fail(k->c, "%s: AUTH: %.*s", k->name, (int)r->len,
+		cluster_link_fail(k, "%s: AUTH: %.*s", k->name, (int)r->len,
 		    r->str);
 	}
 }
@@ -407,7 +407,7 @@ cluster_conn_sub_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	k->last_rx_ms = evloop_now_ms(k->c->ev);
 	if (r->type == REDIS_REPLY_ERROR) {
 		cluster_error_reply(k->c, "SUBSCRIBE", r);
-		cluster_fail(k->c, "%s: SUBSCRIBE: %.*s", k->name, (int)r->len,
+		cluster_link_fail(k, "%s: SUBSCRIBE: %.*s", k->name, (int)r->len,
 		    r->str);
 		return;
 	}

@@ -133,8 +133,13 @@ struct cluster {
 	bool lost_logged;		/* this streak's "lost" said */
 	bool refused_streak;		/* this streak's "refused" said */
 	bool error_streak;
+	bool invalid_logged;		/* a share no sibling would take */
 	bool ever_up;
 	bool failover;			/* reconnect at once: the master moved */
+	bool sent_failing;		/* the watch alone goes, from the loop */
+	bool sent_lost_logged;
+	int64_t sent_retry_at_ms;	/* the watch made again, 0 none */
+	int64_t sent_backoff_ms;
 	size_t sent_next;		/* the sentinel asked next */
 
 	struct cluster_ring backlog;
@@ -151,6 +156,11 @@ int64_t cluster_wall_ms(void);
 /* A connection or command failed: both master links are dropped from
  * the loop and made again with backoff.  Safe inside hiredis callbacks. */
 void cluster_fail(struct cluster *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Link k failed: cluster_fail, but for the Sentinel's watch while the
+ * master's links are up, which alone is made again (with its own
+ * backoff).  Safe inside hiredis callbacks. */
+void cluster_link_fail(struct cluster_conn *k, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* An error reply to what: counted, logged once per streak. */
 void cluster_error_reply(struct cluster *c, const char *what,

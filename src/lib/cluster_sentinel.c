@@ -55,12 +55,12 @@ cluster_sentinel_reply(struct cluster_req *q, redisReply *r)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		cluster_error_reply(c, "SENTINEL", r);
-		cluster_fail(c, "sentinel %s: %.*s", q->k->server, (int)r->len,
+		cluster_link_fail(q->k, "sentinel %s: %.*s", q->k->server, (int)r->len,
 		    r->str);
 		return;
 	}
 	if (r->type == REDIS_REPLY_NIL) {
-		cluster_fail(c, "sentinel %s: master %s unknown", q->k->server,
+		cluster_link_fail(q->k, "sentinel %s: master %s unknown", q->k->server,
 		    c->cc.sentinel_master);
 		return;
 	}
@@ -72,7 +72,7 @@ cluster_sentinel_reply(struct cluster_req *q, redisReply *r)
 	    &port) != 0) {
 		cluster_refuse(c, q->k->server, "SENTINEL "
 		    "get-master-addr-by-name: not a numeric address and port");
-		cluster_fail(c, "sentinel %s: no usable master address",
+		cluster_link_fail(q->k, "sentinel %s: no usable master address",
 		    q->k->server);
 		return;
 	}
@@ -87,6 +87,14 @@ cluster_sentinel_reply(struct cluster_req *q, redisReply *r)
 		return;
 	}
 	/* Asked again while up (the watch reopened): moved meanwhile? */
+	c->sent_backoff_ms = CLUSTER_BACKOFF_MIN_MS;
+	if (c->sent_lost_logged) {
+		c->sent_lost_logged = false;
+		log_info("cluster: sentinel: watching %s again (master %s is "
+		    "%s%s%s:%d)", q->k->server, c->cc.sentinel_master,
+		    strchr(host, ':') ? "[" : "", host,
+		    strchr(host, ':') ? "]" : "", port);
+	}
 	if (strcmp(host, c->host) != 0 || port != c->port) {
 		c->st.failovers++;
 		log_info("cluster: sentinel: failover to %s%s%s:%d",
@@ -153,7 +161,7 @@ cluster_sentinel_start(struct cluster *c)
 	k->on_ready = NULL;
 	if (cluster_conn_open(k, host, port, NULL, false, why,
 	    sizeof why) != 0) {
-		cluster_fail(c, "%s", why);
+		cluster_link_fail(k, "%s", why);
 		return;
 	}
 	argv[0] = "SENTINEL";
@@ -164,6 +172,6 @@ cluster_sentinel_start(struct cluster *c)
 	if (cluster_conn_command(k, NULL, cluster_sentinel_reply, "SENTINEL",
 	    3, argv, argvlen) != 0 ||
 	    cluster_conn_subscribe(k, "+switch-master") != 0)
-		cluster_fail(c, "sentinel %s: cannot queue the question",
+		cluster_link_fail(k, "sentinel %s: cannot queue the question",
 		    k->server);
 }

@@ -516,6 +516,17 @@ test_share(void **state)
 	assert_true(cluster_stats(nb.c)->received >= 5);
 	assert_int_equal(cluster_stats(nb.c)->refused, 0);
 
+	/* A share no sibling would take: not sent, said once. */
+	verdict(&e, CLUSTER_PASS, "192.0.2.98", 300);
+	e.net64 = true;
+	assert_int_equal(prefix_parse("2001:db8:9::/64", &e.p, NULL), 0);
+	cluster_share(na.c, &e);
+	verdict(&e, CLUSTER_DENY, "192.0.2.98", 0);
+	cluster_share(na.c, &e);
+	assert_int_equal(cluster_stats(na.c)->lost, 2);
+	assert_true(logged("cluster: share of pass 2001:db8:9:: (ttl 300, "
+	    "count 0, reason 'dnsbl', /64): not a valid message, not shared"));
+
 	/* An unban deletes the ban and is heard. */
 	verdict(&e, CLUSTER_UNBAN, "198.51.100.3", 0);
 	cluster_share(na.c, &e);
@@ -906,6 +917,13 @@ moved(void *arg)
 	    strcmp(st->server, w->server) == 0;
 }
 
+static bool
+logged_watching(void *arg)
+{
+	(void)arg;
+	return logged("cluster: sentinel: watching 127.0.0.1:");
+}
+
 /* The master's address from a Sentinel; a failover followed. */
 static void
 test_sentinel(void **state)
@@ -996,6 +1014,23 @@ test_sentinel(void **state)
 	raw_port = p2;
 	assert_int_equal(raw(NULL, "EXISTS smtpgate:v:192.0.2.32"), 1);
 	raw_port = 0;
+
+	/* The Sentinel gone: the master's links stay; back: watched again. */
+	kill(extra_pid[2], SIGKILL);
+	waitpid(extra_pid[2], NULL, 0);
+	extra_pid[2] = 0;
+	spin_for(600);
+	assert_int_equal(st_of(&na), CLUSTER_UP);
+	assert_true(logged("cluster: sentinel: lost 127.0.0.1:"));
+	{
+		const char *sv[] = { REDIS_BIN, conf, "--sentinel", NULL };
+
+		extra_pid[2] = spawn(sv);
+	}
+	if (!spin(logged_watching, NULL, 8000))
+		fail_msg("the Sentinel's watch was not made again in 8 s");
+	assert_int_equal(st_of(&na), CLUSTER_UP);
+	assert_int_equal(cluster_stats(na.c)->failovers, 1);
 }
 
 static bool
