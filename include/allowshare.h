@@ -84,6 +84,21 @@ int allowshare_parse(const char *name, const char *text, size_t len,
 /* The file text of s into a new heap string (NULL on out of memory). */
 char *allowshare_format(const struct allowshare *s);
 
+/* Its file's path under c: ALLOWSHARE_FILE in the directory of
+ * [sniffer] state_file.  0, or -1 when it does not fit in len. */
+struct conf;
+int allowshare_path(const struct conf *c, char *buf, size_t len);
+
+/*
+ * The allow file's entries l and the shared ones e[0..n) as one list
+ * (out, allowlist_init'ed by the caller, allowlist_free it), for
+ * allowlist_wanted: a shared entry never expires.  Not bounded by
+ * ALLOWLIST_MAX.  0, or -1 out of memory.
+ */
+struct allowlist;
+int allowshare_union(const struct allowlist *l,
+    const struct allowshare_entry *e, size_t n, struct allowlist *out);
+
 /* Read path into s; a missing file is an empty list.  0, or -1 with
  * err. */
 int allowshare_load(const char *path, struct allowshare *s, char *err,

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +131,10 @@ ctl_allow_push(struct ctl *c, const struct allowlist *l)
 	const char *sock = c->conf.gate.control_socket;
 	const char *file = c->conf.nft.allow_file;
 	struct prefix *want;
+	struct allowshare sh;
+	struct allowlist u;
 	size_t cap = 2 + c->conf.gate.ntrusted + l->n;
-	char err[512], buf[1024];
+	char err[PATH_MAX + 256], buf[1024], path[PATH_MAX];
 	ssize_t n;
 	int r, saved;
 
@@ -153,13 +156,29 @@ ctl_allow_push(struct ctl *c, const struct allowlist *l)
 		    "reloads)\n", sock, strerror(saved), file);
 		return CTL_UNREACHABLE;
 	}
-	/* No daemon: this command is the only writer. */
-	if ((want = calloc(cap, sizeof(*want))) == NULL) {
+	/* No daemon: this command is the only writer, with the daemon's
+	 * view of the sets (share_allow: the shared list it saved too). */
+	allowshare_init(&sh);
+	allowlist_init(&u);
+	if (c->conf.cluster.share_allow && (allowshare_path(&c->conf, path,
+	    sizeof(path)) == -1 || allowshare_load(path, &sh, err,
+	    sizeof(err)) == -1)) {
+		fprintf(stderr, "smtpgatectl: note: %s (the sets get the allow "
+		    "file alone)\n", err);
+		allowshare_free(&sh);
+	}
+	cap += sh.n;
+	if (allowshare_union(l, sh.e, sh.n, &u) == -1 ||
+	    (want = calloc(cap, sizeof(*want))) == NULL) {
 		fprintf(stderr, "smtpgatectl: allow: calloc %zu prefixes: %s\n",
 		    cap, strerror(errno));
+		allowlist_free(&u);
+		allowshare_free(&sh);
 		return CTL_SYSERR;
 	}
-	n = allowlist_wanted(l, &c->conf.gate, c->now, want, cap, NULL);
+	n = allowlist_wanted(&u, &c->conf.gate, c->now, want, cap, NULL);
+	allowlist_free(&u);
+	allowshare_free(&sh);
 	if (n < 0)	/* cap counts every prefix allowlist_wanted adds */
 		log_panic("allowlist_wanted: no room in %zu prefixes", cap);
 	if (allowlist_apply(c->conf.nft.table, want, (size_t)n, err,

@@ -138,27 +138,21 @@ gate_allow_apply_at(struct gate *g, int64_t now, int64_t *next, char *err,
 	int rc = -1;
 
 	allowlist_init(&m);
-	m.cap = l->n + nsh;
-	cap = 2 + c->gate.ntrusted + m.cap;
-	if ((m.e = calloc(m.cap ? m.cap : 1, sizeof(*m.e))) == NULL ||
+	cap = 2 + c->gate.ntrusted + l->n + nsh;
+	if (allowshare_union(l, sh, nsh, &m) == -1 ||
 	    (want = calloc(cap, sizeof(*want))) == NULL) {
 		snprintf(err, errlen, "allow list: calloc %zu prefixes: %s",
 		    cap, strerror(errno));
-		free(m.e);
+		allowlist_free(&m);
 		return -1;
 	}
-	if (l->n > 0)
-		memcpy(m.e, l->e, l->n * sizeof(*m.e));
-	m.n = l->n;
-	for (size_t i = 0; i < nsh; i++)
-		m.e[m.n++].p = sh[i].p;		/* never expires */
 	n = allowlist_wanted(&m, &c->gate, now, want, cap, next);
 	if (n < 0)	/* cap counts every prefix allowlist_wanted adds */
 		log_panic("allowlist_wanted: no room in %zu prefixes", cap);
 	if (allowlist_apply(c->nft.table, want, (size_t)n, err, errlen) == 0)
 		rc = 0;
 	free(want);
-	free(m.e);
+	allowlist_free(&m);
 	return rc;
 }
 

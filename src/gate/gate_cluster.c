@@ -608,14 +608,13 @@ static void
 gate_cluster_allow_start(struct gate *g)
 {
 	struct gate_cluster *gc = g->cl;
-	char dir[PATH_MAX], err[PATH_MAX + 256];
+	char err[PATH_MAX + 256];
 	size_t n = 0;
 
-	atomicfile_dir(g->cfg->conf.sniffer.state_file, dir, sizeof(dir));
-	if (snprintf(gc->shared_path, sizeof(gc->shared_path), "%s/%s", dir,
-	    ALLOWSHARE_FILE) >= (int)sizeof(gc->shared_path))
-		log_panic("cluster: %s/%s: path too long", dir,
-		    ALLOWSHARE_FILE);
+	/* state_file is shorter than PATH_MAX: it fits. */
+	if (allowshare_path(&g->cfg->conf, gc->shared_path,
+	    sizeof(gc->shared_path)) == -1)
+		log_panic("cluster: the shared allow list's path: too long");
 	(void)atomicfile_clean_tmp(gc->shared_path, ".tmp.");
 	if (allowshare_load(gc->shared_path, &gc->shared, err,
 	    sizeof(err)) == -1)

@@ -20,6 +20,7 @@
 #include "allowlist.h"
 #include "allowshare.h"
 #include "atomicfile.h"
+#include "conf.h"
 
 /* A line: a prefix (at most 43 bytes), a space, a node (63). */
 #define ALLOWSHARE_LINE_MAX	128
@@ -260,6 +261,34 @@ allowshare_format(const struct allowshare *s)
 		off += (size_t)snprintf(buf + off, cap - off, "%s/%u %s\n",
 		    addr_ntop(&s->e[i].p.a, a), s->e[i].p.len, s->e[i].node);
 	return buf;
+}
+
+int
+allowshare_path(const struct conf *c, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	atomicfile_dir(c->sniffer.state_file, dir, sizeof(dir));
+	if (snprintf(buf, len, "%s/%s", dir, ALLOWSHARE_FILE) >= (int)len)
+		return -1;
+	return 0;
+}
+
+int
+allowshare_union(const struct allowlist *l, const struct allowshare_entry *e,
+    size_t n, struct allowlist *out)
+{
+	size_t cap = l->n + n;
+
+	if ((out->e = calloc(cap ? cap : 1, sizeof(*out->e))) == NULL)
+		return -1;
+	out->cap = cap;
+	if (l->n > 0)
+		memcpy(out->e, l->e, l->n * sizeof(*out->e));
+	out->n = l->n;
+	for (size_t i = 0; i < n; i++)
+		out->e[out->n++].p = e[i].p;
+	return 0;
 }
 
 int

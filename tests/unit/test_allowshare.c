@@ -20,6 +20,7 @@
 
 #include "allowlist.h"
 #include "allowshare.h"
+#include "conf.h"
 
 /* "a b c" into sorted prefixes; the count. */
 static size_t
@@ -285,6 +286,54 @@ test_files(void **state)
 	allowshare_free(&t);
 }
 
+/* The union for allowlist_wanted: a shared prefix inside a local one
+ * merges away, the others stand beside the file's. */
+static void
+test_union(void **state)
+{
+	static struct conf_gate g;	/* no trusted networks */
+	struct allowlist l, u;
+	struct allowshare s;
+	struct prefix p, want[16];
+	char err[256], got[512];
+	ssize_t n;
+
+	(void)state;
+	allowlist_init(&l);
+	allowlist_init(&u);
+	allowshare_init(&s);
+	assert_int_equal(allowlist_parse("x", "192.0.2.0/24\n"
+	    "198.51.100.0/24 expires=100\n", 41, &l, err, sizeof(err)), 0);
+	assert_int_equal(prefix_parse("192.0.2.128/25", &p, NULL), 0);
+	assert_int_equal(allowshare_set(&s, &p, "b"), 1);
+	assert_int_equal(prefix_parse("203.0.113.0/24", &p, NULL), 0);
+	assert_int_equal(allowshare_set(&s, &p, "b"), 1);
+	assert_int_equal(allowshare_union(&l, s.e, s.n, &u), 0);
+	assert_int_equal(u.n, 4);
+	n = allowlist_wanted(&u, &g, 200, want, 16, NULL);
+	assert_true(n > 0);
+	joined(want, (size_t)n, got, sizeof(got));
+	assert_string_equal(got, "127.0.0.0/8 192.0.2.0/24 203.0.113.0/24 "
+	    "::1/128");
+	allowlist_free(&u);
+	allowlist_free(&l);
+	allowshare_free(&s);
+}
+
+static void
+test_path(void **state)
+{
+	static struct conf c;
+	char buf[64];
+
+	(void)state;
+	snprintf(c.sniffer.state_file, sizeof(c.sniffer.state_file),
+	    "/var/lib/smtpgate/sniffer.state");
+	assert_int_equal(allowshare_path(&c, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/var/lib/smtpgate/allow.shared");
+	assert_int_equal(allowshare_path(&c, buf, 20), -1);
+}
+
 int
 main(void)
 {
@@ -303,5 +352,7 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_set_del);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_full);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_files);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_union);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_path);
 	return _cmocka_run_group_tests("allowshare", t, n, NULL, NULL);
 }
