@@ -33,7 +33,9 @@ int gate_reload(struct gate *g, const char *path);
 /*
  * Re-read the allow file ([nft] allow_file) and replace the kernel's
  * allow4/allow6 with loopback, trusted_networks and the entries in force
- * (allowlist.h); arm a timer for the next entry to expire.  gate_new and
+ * (allowlist.h), and with [cluster] share_allow = yes the site's shared
+ * list too (allowshare.h; what the file gained or lost is shared first);
+ * arm a timer for the next entry to expire.  gate_new and
  * gate_reload call it; so does the control verb allow-reload.  A missing
  * file is an empty list; a faulty one changes nothing.  0, or -1 with err
  * (also logged).

@@ -87,7 +87,9 @@ struct gate_cluster {
 					 * at its last load (allowshare_cmp
 					 * order): the next diff's base */
 	size_t nmine;
-	struct ev_timer *apply_timer;	/* the allow sets again, due now */
+	struct ev_timer *apply_timer;	/* the index and the allow sets
+					 * again, due now */
+	bool apply_sets;		/* ... the sets too */
 	struct ev_timer *save_timer;	/* the shared file, a second after a
 					 * change */
 };
@@ -244,24 +246,31 @@ gate_cluster_allow_save_due(void *arg)
 		    "memory; saved again at its next change)", err);
 }
 
+/* After the changes of a loop turn (a resync's many): the index once,
+ * the sets once. */
 static void
 gate_cluster_allow_apply_due(void *arg)
 {
 	struct gate *g = arg;
+	struct gate_cluster *gc = g->cl;
 	char err[512];
 
-	g->cl->apply_timer = NULL;
-	(void)gate_allow_apply(g, err, sizeof(err));	/* logged there */
+	gc->apply_timer = NULL;
+	gate_cluster_allow_index(gc);
+	if (gc->apply_sets)
+		(void)gate_allow_apply(g, err, sizeof(err));	/* logged */
+	gc->apply_sets = false;
 }
 
-/* The shared list changed: the index now, the sets and the file soon. */
+/* The shared list changed: the index and (sets) the allow sets from the
+ * loop, now; the file a second later. */
 static void
 gate_cluster_allow_changed(struct gate *g, bool sets)
 {
 	struct gate_cluster *gc = g->cl;
 
-	gate_cluster_allow_index(gc);
-	if (sets && gc->apply_timer == NULL)
+	gc->apply_sets |= sets;
+	if (gc->apply_timer == NULL)
 		gc->apply_timer = evloop_timer_at(g->ev, evloop_now_ms(g->ev),
 		    gate_cluster_allow_apply_due, g);
 	if (gc->save_timer == NULL)
@@ -365,7 +374,7 @@ gate_cluster_allow_loaded(struct gate *g)
 	gc->mine = p;
 	gc->nmine = n;
 	gate_cluster_allow_index(gc);
-	if (changed)	/* the caller replaces the sets */
+	if (changed)	/* the caller replaces the sets; the file */
 		gate_cluster_allow_changed(g, false);
 }
 
