@@ -65,10 +65,14 @@ gate_apply_hold(struct gate_lookup *lk, const struct verdict *v)
 	    c->sniffer.rule[RULE_PREGREET] == ACTION_OFF || !verdict_weak(v) ||
 	    conf_trusted(&c->gate, &lk->a))
 		return;
+	/* Sent now, not at the end of the turn: the banner follows the
+	 * SYN's accept within a round trip and must find the element (the
+	 * kernel applies a batch inside the send; nftset logs a failure). */
 	if (nftset_add(g->nft, "hold", &lk->a, GATE_HOLD_TTL_S) == -1) {
 		log_warn("gate: nftset_add hold %s", addr_ntop(&lk->a, a));
 		return;
 	}
+	(void)nftset_flush(g->nft);
 	g->st.banner_holds++;
 }
 

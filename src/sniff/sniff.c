@@ -278,11 +278,13 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	sniff_ctl_register(s);
 	/* The copies before the queue: a session's first data finds them. */
 	sniff_rtt_open(s);
-	sniff_hold_open(s);
 	s->q = queue_open(ev, c->sniffer.queue, c->sniffer.queue_maxlen,
 	    SNIFF_QUEUE_COPY, sniff_packet, s, err, errlen);
 	if (s->q == NULL)
 		goto fail;
+	/* The banner hold after the queue whose packets judge the held
+	 * sessions (its failing is logged, not fatal). */
+	sniff_hold_open(s);
 	if ((s->tick = evloop_timer_at(ev, evloop_now_ms(ev) + 1000,
 	    sniff_tick, s)) == NULL) {
 		snprintf(err, errlen, "sniff: evloop_timer_at the tick: %s",
