@@ -342,7 +342,9 @@ nftrules_rule_copy(struct nl_batch *b, const struct nftrules_conf *c,
  * smtpgated put in hold4/6 is queued to the sniffer's hold queue, which
  * accepts it banner_hold_ms later (sniff_hold.c); bypass: no sniffer, no
  * hold.  "tcp sport @gated_ports ct direction reply ct reply packets 2
- * ip daddr @hold4 counter queue num 2 bypass".  Only that packet: while it
+ * ip daddr @hold4 delete @hold4 { ip daddr } counter queue num 2 bypass":
+ * the element goes with the first banner held, so a client is held once
+ * (its later sessions come from the pass cache).  Only that packet: while it
  * is held the server's TCP does not retransmit it (its clone is still in
  * a host queue), and nothing else of the server waits.
  */
@@ -373,11 +375,18 @@ nftrules_rule_hold(struct nl_batch *b, const struct nftrules_conf *c,
 	    v6 ? 16 : 4);
 	f |= nftexpr_lookup(r, v6 ? "hold6" : "hold4",
 	    v6 ? NFTRULES_SET_HOLD6 : NFTRULES_SET_HOLD4, false);
+	/* Held once: the element goes with the first banner it holds, so
+	 * the client's next session (from the pass cache) is not held. */
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16,
+	    v6 ? 16 : 4);
+	f |= nftexpr_dynset_del(r, v6 ? "hold6" : "hold4",
+	    v6 ? NFTRULES_SET_HOLD6 : NFTRULES_SET_HOLD4);
 	f |= nftexpr_counter(r);
 	f |= nftexpr_queue(r, c->hold_queue, q);
 	snprintf(text, sizeof(text), "tcp sport @gated_ports ct direction "
-	    "reply ct reply packets 2 %s daddr @hold%d counter queue num %u "
-	    "bypass (%s)", v6 ? "ip6" : "ip", v6 ? 6 : 4, c->hold_queue,
+	    "reply ct reply packets 2 %s daddr @hold%d delete @hold%d { %s "
+	    "daddr } counter queue num %u bypass (%s)", v6 ? "ip6" : "ip",
+	    v6 ? 6 : 4, v6 ? 6 : 4, v6 ? "ip6" : "ip", c->hold_queue,
 	    nftrules_queue_name(q));
 	(void)nftrules_rule_add(b, r, f, text);
 }

@@ -15,8 +15,8 @@
  * needs those copies: it is on only when pregreet is.
  *
  * What it costs: each held client waits banner_hold_ms once for its
- * banner; its next sessions find it in the pass cache (or in no hold set:
- * the element lasts a few seconds), and are not held.  While held, the
+ * banner; the hold rule deletes its hold4/6 element with that banner,
+ * so its next sessions (from the pass cache) are not held.  While held, the
  * server's TCP does not retransmit the banner (its clone is still in a
  * host queue), so one packet per held session is all that waits.
  *

@@ -111,15 +111,26 @@ gst=$(e2e_stats | tr ' ' '\n' | grep '^banner_holds=')
 [ "${gst#banner_holds=}" -ge 3 ] 2>/dev/null && e2e_ok "the gate put the weak accepts in hold4 ($gst)" ||
 	e2e_not_ok "the gate's banner_holds: ${gst:-none}"
 
+# hold_count: packets the hold4 rule queued (its counter).
+hold_count() {
+	world_gw nft list chain inet "$WORLD_TABLE" sniff_out 2>/dev/null |
+		sed -n 's/.*@hold4 .*counter packets \([0-9]*\) .*/\1/p'
+}
+# Held once: the element went with the first banner held.
+world_set_has hold4 198.51.100.34 && e2e_not_ok "198.51.100.34 still in hold4 after its banner was held" ||
+	e2e_ok "the held client's hold4 element went with its first banner"
+
 # 4. The sniffer stopped: the held client's banner still comes (bypass).
 world_stop "$SNIFF_PID" TERM
+n0=$(hold_count)
 if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' "$SNIFF_LOG"; then
 	e2e_not_ok "sanitizer report in the sniffer's log"
 	grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error' "$SNIFF_LOG" | head -30 | sed 's/^/#   /'
 fi
 unheld "the sniffer stopped: a first-time generic client's banner (198.51.100.35)" 198.51.100.35
-world_set_has hold4 198.51.100.35 && e2e_ok "... though the gate held it (hold4 has it)" ||
-	e2e_note "198.51.100.35 no longer in hold4"
+n1=$(hold_count)
+[ $(( ${n1:-0} - ${n0:-0} )) -ge 1 ] && e2e_ok "... though the rule queued it (hold4 rule counter $n0 -> $n1): bypass" ||
+	e2e_not_ok "the hold4 rule did not queue the banner without the sniffer (counter ${n0:-?} -> ${n1:-?})"
 
 E2E_PID=$GATE_PID E2E_LOG=$GATE_LOG
 e2e_check "smtpgated still running" e2e_alive
