@@ -66,6 +66,9 @@
 # BENCH_ONLY=scale runs bench/scale.sh alone (one gateway at scale: full
 # sets, the allow list, the state file, the resolver's capacity, memory
 # per lookup; BENCH_NO_SCALE skips it).
+# BENCH_ONLY=cluster runs bench/cluster.sh alone (gateways sharing through
+# Redis: propagation p50/p99, the verdict rate with sharing on / off;
+# BENCH_NO_CLUSTER skips it).
 # bench/sniff.sh, bench/reply.sh (what a refused connection costs with
 # reply = reset and smtp, beside smtp-sink; BENCH_NO_REPLY skips it) and
 # bench/spf.sh run after, each in a world of its own.
@@ -233,6 +236,9 @@ bench_standalone() {
 
 if [ "$BENCH_ONLY" = scale ]; then
 	exec "$here/scale.sh" "$build"
+fi
+if [ "$BENCH_ONLY" = cluster ]; then
+	exec "$here/cluster.sh" "$build"
 fi
 [ -n "$BENCH_ONLY" ] || bench_standalone
 
@@ -583,6 +589,12 @@ if [ -z "${BENCH_NO_SCALE:-}" ]; then
 	echo
 	echo "=== one gateway at scale ==="
 	"$here/scale.sh" "$build" || bench_log "bench/scale.sh failed"
+fi
+# So have gateways that share verdicts through Redis.
+if [ -z "${BENCH_NO_CLUSTER:-}" ]; then
+	echo
+	echo "=== gateways sharing through Redis ==="
+	"$here/cluster.sh" "$build" || bench_log "bench/cluster.sh failed"
 fi
 # So has the SPF sandbox.
 if [ -x "$build/bench/bench_spf" ] && [ -z "${BENCH_NO_SPF:-}" ]; then

@@ -22,11 +22,13 @@
 #       the whole machine's, so others' work adds noise) are shown beside.
 #  (s2) The allow list: `smtpgatectl allow import` of a file of
 #       BENCH_SCALE_ALLOW prefixes (elapsed time and peak RSS, GNU time)
-#       against the import of one prefix; then smtpgated's start with that
-#       list (launch to its "started" line, and its RSS) against its start
-#       with the one-prefix list.  The file's cap (ALLOWLIST_MAX) refuses
-#       longer lists: then the refusal is shown and the figures are taken
-#       at the cap.
+#       against the import of one prefix (no smtpgated: smtpgatectl
+#       writes allow4 itself); `allow apply` replacing them by as many
+#       others (one transaction); the import and the replacement again
+#       with smtpgated running (it re-reads and applies), with its peak
+#       RSS (VmHWM); then smtpgated's start with that list (launch to
+#       its "started" line, RSS, peak RSS) against its start with the
+#       one-prefix list.
 #  (s3) smtpgate-sniffd's start with BENCH_SCALE_RECORDS offender records
 #       in its state file (bench_scale state; every fifth banned, so its
 #       bans go back into offend4/6) against its start with an empty one:
@@ -43,7 +45,15 @@
 #       divided by the queries per address, is what the resolver allows.
 #       Runs alternate (resolver, gate, gate, resolver, ...).  Target >= 0.8.
 #       Beside it, dnsperf with only as many queries outstanding as the
-#       gate keeps ([gate] dns_concurrency, 64 by default).
+#       gate keeps ([gate] dns_concurrency, 64 by default), and where the
+#       cores went (utime + stime of /proc/PID/stat, busy ticks of
+#       /proc/stat): CPU per new address in the gate runs (smtpgated with
+#       its journal thread, unbound, the whole machine) against CPU per
+#       query in the dnsperf runs, and the share of one core smtpgated
+#       and unbound used in the gate runs.  Both kinds of run keep this
+#       two-core machine busy, so the ratio is about the ratio of those
+#       costs; a resolver far below one core in the gate runs was not
+#       what held the gate back.
 #  (s5) Memory per pending lookup: smtpgated with its resolver a
 #       blackhole (nothing is ever answered, so every lookup stays pending
 #       until its deadline of 20 s), BENCH_SCALE_PENDING SYNs from new
@@ -274,70 +284,96 @@ fi
 # ---- (s2) the allow list ----
 if bench_part s2; then
 bench_install || exit 1
-bench_allow_file() {	# N FILE: N /24 prefixes from 11.0.0.0, every other
-	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) { a = 11 * 16777216 + i * 512
+bench_allow_file() {	# N FILE [FIRST_OCTET]: N /24s from FIRST_OCTET.0.0.0 (11), every other
+	awk -v n="$1" -v o="${3:-11}" 'BEGIN { for (i = 0; i < n; i++) { a = o * 16777216 + i * 512
 		printf "%d.%d.%d.0/24\n", int(a / 16777216) % 256, int(a / 65536) % 256, int(a / 256) % 256 } }' >"$2"
 }
-# bench_import FILE: empties the list, imports FILE; sets IMP_S, IMP_KB, IMP_OUT.
-bench_import() {
+# bench_ctl_timed OUT ARGS...: smtpgatectl under GNU time; sets IMP_RC,
+# IMP_S, IMP_KB (its peak RSS), IMP_OUT.
+bench_ctl_timed() {
 	local tf=$WORLD_DIR/time.out
-	printf '' >"$WORLD_DIR/allow.list"
-	world_gw /usr/bin/time -f '%e %M' -o "$tf" "$build/smtpgatectl" -c "$BENCH_CONF" allow import "$1" >"$WORLD_DIR/import.out" 2>&1
+	world_gw /usr/bin/time -f '%e %M' -o "$tf" "$build/smtpgatectl" -c "$BENCH_CONF" "$@" >"$WORLD_DIR/import.out" 2>&1
 	IMP_RC=$?
 	IMP_OUT=$(tr '\n' ' ' <"$WORLD_DIR/import.out")
 	IMP_S=$(awk 'END { print $1 }' "$tf") IMP_KB=$(awk 'END { print $2 }' "$tf")
 }
+# bench_import FILE: empties the list, imports FILE.
+bench_import() {
+	printf '' >"$WORLD_DIR/allow.list"
+	bench_ctl_timed allow import "$1"
+}
+bench_allow4_n() { world_set_list allow4 | wc -l; }
 bench_allow_file 1 "$WORLD_DIR/allow-1.txt"
 bench_allow_file "$BENCH_SCALE_ALLOW" "$WORLD_DIR/allow-n.txt"
+# The replacement: as many other prefixes, from 12.0.0.0 (none shared).
+bench_allow_file "$BENCH_SCALE_ALLOW" "$WORLD_DIR/allow-m.txt" 12
 allow_n=$BENCH_SCALE_ALLOW
 bench_import "$WORLD_DIR/allow-n.txt"
 if [ "$IMP_RC" != 0 ]; then
 	bench_log "(s2) import of $allow_n prefixes failed (exit $IMP_RC): $IMP_OUT"
 	bench_row "(s2) allow import of $allow_n prefixes" "refused (exit $IMP_RC): $(printf '%s' "$IMP_OUT" | sed 's/^smtpgatectl: allow import: //' | cut -c1-50)" "-" "NO"
 fi
-# Refused by the file's caps (entries, bytes): the figures at the cap.
-if [ "$IMP_RC" != 0 ] && grep -Eq 'would pass|at most' "$WORLD_DIR/import.out"; then
-	cap=$(sed -n 's/^#define ALLOWLIST_MAX[[:space:]]*\([0-9]*\).*/\1/p' "$repo/include/allowlist.h")
-	allow_n=${cap:-4096}
-	bench_allow_file "$allow_n" "$WORLD_DIR/allow-n.txt"
-fi
 imp1=() impn=() impkb1=() impkbn=()
 for r in 1 2 3; do
 	bench_import "$WORLD_DIR/allow-1.txt"; imp1+=("$IMP_S"); impkb1+=("$IMP_KB")
 	bench_import "$WORLD_DIR/allow-n.txt"; impn+=("$IMP_S"); impkbn+=("$IMP_KB")
-	bench_log "(s2) import run $r: 1 prefix ${imp1[-1]} s ${impkb1[-1]} KiB; $allow_n prefixes ${impn[-1]} s ${impkbn[-1]} KiB: $IMP_OUT"
+	bench_log "(s2) import run $r (no smtpgated: smtpgatectl writes allow4): 1 prefix ${imp1[-1]} s ${impkb1[-1]} KiB; $allow_n prefixes ${impn[-1]} s ${impkbn[-1]} KiB: $IMP_OUT"
 done
+s2_n4=$(bench_allow4_n)
+bench_log "(s2) allow4 after the import: $s2_n4 elements"
 i1=$(printf '%s\n' "${imp1[@]}" | bench_median) in_=$(printf '%s\n' "${impn[@]}" | bench_median)
 k1=$(printf '%s\n' "${impkb1[@]}" | bench_median) kn=$(printf '%s\n' "${impkbn[@]}" | bench_median)
-bench_row "(s2) allow import of $allow_n prefixes / of 1: time (s)" "$(bench_div "$in_" "$i1") ($in_ / $i1)" "-" "-"
+bench_row "(s2) allow import of $allow_n prefixes / of 1: time (s)" "$(bench_div "$in_" "$i1") ($in_ / $i1; allow4 $s2_n4)" "-" "$([ "$IMP_RC" = 0 ] && echo - || echo NO)"
 bench_row "     peak RSS of smtpgatectl (KiB)" "$(bench_div "$kn" "$k1") ($kn / $k1)" "-" "-"
-# The same replacement while smtpgated runs (it applies the list).
+# Replace in the kernel without smtpgated: the file now holds the other
+# list, `allow apply` swaps allow4 in one transaction.
+rpl=() rplkb=()
+for r in 1 2; do
+	cp "$WORLD_DIR/allow-$([ $r = 1 ] && echo m || echo n).txt" "$WORLD_DIR/allow.list"
+	bench_ctl_timed allow apply; rpl+=("$IMP_S"); rplkb+=("$IMP_KB")
+	bench_log "(s2) allow apply, replacing $allow_n prefixes by $allow_n others (no smtpgated): exit $IMP_RC, $IMP_S s, $IMP_KB KiB: $IMP_OUT"
+done
+bench_row "     replace $allow_n by $allow_n others (allow apply): time (s), peak RSS (KiB)" "$(printf '%s\n' "${rpl[@]}" | bench_median) s, $(printf '%s\n' "${rplkb[@]}" | bench_median) KiB" "-" "$([ "$IMP_RC" = 0 ] && echo - || echo NO)"
+# The same while smtpgated runs (it applies the list: allow-reload),
+# and its own peak memory for it.
 printf '' >"$WORLD_DIR/allow.list"
 bench_start_gated "$BENCH_CONF" || exit 1
+hwm0=$(bench_hwm_kb "$BENCH_GATED") rss0=$(bench_rss_kb "$BENCH_GATED")
 bench_import "$WORLD_DIR/allow-n.txt"
-bench_log "(s2) import of $allow_n prefixes with smtpgated running: exit $IMP_RC, $IMP_S s, $IMP_KB KiB: $IMP_OUT; allow4 now $(world_set_list allow4 | wc -l) elements"
-bench_row "     the same while smtpgated runs (it applies)" "exit $IMP_RC, $IMP_S s, allow4 $(world_set_list allow4 | wc -l) elements" "exit 0" "$([ "$IMP_RC" = 0 ] && echo yes || echo NO)"
+s2_imp="exit $IMP_RC, $IMP_S s"
+hwm1=$(bench_hwm_kb "$BENCH_GATED")
+bench_log "(s2) import of $allow_n prefixes with smtpgated running: $s2_imp, $IMP_KB KiB: $IMP_OUT; smtpgated VmHWM $hwm0 -> $hwm1 KiB (RSS before $rss0)"
+cp "$WORLD_DIR/allow-m.txt" "$WORLD_DIR/allow.list"
+bench_ctl_timed allow apply
+s2_rep="exit $IMP_RC, $IMP_S s"
+hwm2=$(bench_hwm_kb "$BENCH_GATED") rss2=$(bench_rss_kb "$BENCH_GATED")
+s2_n4=$(bench_allow4_n)
+bench_log "(s2) replace by $allow_n others with smtpgated running (allow apply -> allow-reload): $s2_rep: $IMP_OUT; smtpgated VmHWM $hwm2 KiB, RSS after $rss2 KiB; allow4 $s2_n4 elements"
+bench_row "     the same while smtpgated runs (it applies): import, replace" "$s2_imp; $s2_rep; allow4 $s2_n4" "exit 0" "$([ "$IMP_RC" = 0 ] && echo yes || echo NO)"
+bench_row "     smtpgated's peak RSS for them (KiB)" "$(bench_div "$hwm2" "$hwm0") ($hwm2 / $hwm0; RSS after $rss2)" "-" "-"
 # smtpgated's start with each list (it applies the list to allow4 before
 # binding its queue).
 bench_stop_gated
-st1=() stn=() rs1=() rsn=()
+st1=() stn=() rs1=() rsn=() hw1=() hwn=()
 for r in 1 2; do
 	for which in 1 n; do
 		cp "$WORLD_DIR/allow-$which.txt" "$WORLD_DIR/allow.list"
 		ma0=$(bench_meminfo_kb MemAvailable)
 		bench_start_gated "$BENCH_CONF" || exit 1
 		sleep 0.3
-		rss=$(bench_rss_kb "$BENCH_GATED")
+		rss=$(bench_rss_kb "$BENCH_GATED") hwm=$(bench_hwm_kb "$BENCH_GATED")
 		ma1=$(bench_meminfo_kb MemAvailable)
-		bench_log "(s2) smtpgated start with the $([ $which = 1 ] && echo 1 || echo $allow_n)-prefix list: $BENCH_START_MS ms, RSS $rss KiB, allow4 $(world_set_list allow4 | wc -l) elements, MemAvailable -$(( (ma0 - ma1) / 1024 )) MiB"
-		if [ $which = 1 ]; then st1+=("$BENCH_START_MS"); rs1+=("$rss"); else stn+=("$BENCH_START_MS"); rsn+=("$rss"); fi
+		bench_log "(s2) smtpgated start with the $([ $which = 1 ] && echo 1 || echo $allow_n)-prefix list: $BENCH_START_MS ms, RSS $rss KiB, VmHWM $hwm KiB, MemAvailable -$(( (ma0 - ma1) / 1024 )) MiB"
+		if [ $which = 1 ]; then st1+=("$BENCH_START_MS"); rs1+=("$rss"); hw1+=("$hwm"); else stn+=("$BENCH_START_MS"); rsn+=("$rss"); hwn+=("$hwm"); fi
 		bench_stop_gated
 	done
 done
 a1=$(printf '%s\n' "${st1[@]}" | bench_median) an=$(printf '%s\n' "${stn[@]}" | bench_median)
 r1=$(printf '%s\n' "${rs1[@]}" | bench_median) rn=$(printf '%s\n' "${rsn[@]}" | bench_median)
+h1=$(printf '%s\n' "${hw1[@]}" | bench_median) hn=$(printf '%s\n' "${hwn[@]}" | bench_median)
 bench_row "(s2) smtpgated start with $allow_n prefixes / with 1: time (ms)" "$(bench_div "$an" "$a1") ($an / $a1)" "-" "-"
-bench_row "     its RSS (KiB)" "$(bench_div "$rn" "$r1") ($rn / $r1)" "-" "-"
+bench_row "     its RSS (KiB), after the start" "$(bench_div "$rn" "$r1") ($rn / $r1)" "-" "-"
+bench_row "     its peak RSS (KiB)" "$(bench_div "$hn" "$h1") ($hn / $h1)" "-" "-"
 printf '' >"$WORLD_DIR/allow.list"
 fi
 
@@ -392,21 +428,46 @@ awk -v b="$ip4_198_19" -v n=65536 'BEGIN { for (i = 0; i < n; i++) { a = b + i
 	printf "%d.%d.%d.%d.in-addr.arpa PTR\n", a % 256, int(a / 256) % 256, int(a / 65536) % 256, int(a / 16777216) % 256 } }' >"$WORLD_DIR/dnsperf.in"
 bench_dnsperf() {	# [OUTSTANDING]
 	local out
+	local ub u0 u1 m0 m1 q
+	ub=$(bench_unbound_pid)
+	u0=$(bench_cpu_ticks "$ub") m0=$(bench_busy_ticks)
 	out=$(world_gw nice -n "$BENCH_NICE" dnsperf -s 127.0.0.1 -d "$WORLD_DIR/dnsperf.in" -T 1 -c 1 \
 		-q "${1:-$BENCH_SCALE_DNSPERF_Q}" -l "$BENCH_SCALE_DNSPERF_S" 2>&1)
-	bench_log "(s4) dnsperf: $(printf '%s\n' "$out" | grep -E 'Queries (sent|completed|lost)|Response codes|Queries per second' | tr -s ' ' | tr '\n' ';')" >&2
+	u1=$(bench_cpu_ticks "$ub") m1=$(bench_busy_ticks)
+	q=$(printf '%s\n' "$out" | awk '/Queries completed:/ { print $3 }')
+	bench_log "(s4) dnsperf -q ${1:-$BENCH_SCALE_DNSPERF_Q}: $(printf '%s\n' "$out" | grep -E 'Queries (sent|completed|lost)|Response codes|Queries per second' | tr -s ' ' | tr '\n' ';') CPU per query: unbound $(( (u1 - u0) * 1000000 / BENCH_HZ / (${q:-0} > 0 ? ${q:-1} : 1) )) us, the machine $(( (m1 - m0) * 1000000 / BENCH_HZ / (${q:-0} > 0 ? ${q:-1} : 1) )) us" >&2
+	[ "${q:-0}" -gt 0 ] && echo "dns $(( (u1 - u0) * 1000000 / BENCH_HZ / q )) $(( (m1 - m0) * 1000000 / BENCH_HZ / q ))" >>"$WORLD_DIR/s4.cpu"
 	printf '%s\n' "$out" | awk '/Queries per second:/ { print int($4) }'
 }
+# CPU time of a process (utime + stime, clock ticks), and of the machine
+# (every CPU's busy ticks, /proc/stat): where the cores went in a run.
+bench_cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+bench_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+bench_unbound_pid() {
+	local pid
+	for pid in $(ip netns pids "$WORLD_GW_NS" 2>/dev/null); do
+		case $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
+		"unbound -d -c $WORLD_DIR/unbound.conf "*) echo "$pid"; return ;;
+		esac
+	done
+}
+BENCH_HZ=$(getconf CLK_TCK)
 bench_gate_new() {
-	local out s0 s1
+	local out s0 s1 g0 g1 u0 u1 m0 m1 t0 t1 ub n ms
+	ub=$(bench_unbound_pid)
 	s0=$(bench_stats)
+	g0=$(bench_cpu_ticks "$BENCH_GATED") u0=$(bench_cpu_ticks "$ub") m0=$(bench_busy_ticks) t0=$(world_now_ms)
 	out=$(bench_syn -b "$(bench_ip4 "$1")" -n "$BENCH_SCALE_NEW_N" -W 2000 -w 4000)
+	g1=$(bench_cpu_ticks "$BENCH_GATED") u1=$(bench_cpu_ticks "$ub") m1=$(bench_busy_ticks) t1=$(world_now_ms)
 	sleep 0.2
 	s1=$(bench_stats)
-	bench_log "(s4) gate: $out daemon_verdicts=$(( $(bench_field "$s1" verdicts) - $(bench_field "$s0" verdicts) ))" >&2
+	n=$BENCH_SCALE_NEW_N ms=$((t1 - t0))
+	bench_log "(s4) gate: $out daemon_verdicts=$(( $(bench_field "$s1" verdicts) - $(bench_field "$s0" verdicts) )); CPU per address: smtpgated $(( (g1 - g0) * 1000000 / BENCH_HZ / n )) us, unbound $(( (u1 - u0) * 1000000 / BENCH_HZ / n )) us, the machine $(( (m1 - m0) * 1000000 / BENCH_HZ / n )) us (busy $(( (m1 - m0) * 100000 / BENCH_HZ / (ms ? ms : 1) / $(nproc) ))% of $(nproc) cores over $ms ms); stats: $(printf '%s' "$s1" | tr ' ' '\n' | grep -E '^(rate_limited|overflow|deadline|dns_waited|dns_errors|dns_queries|dns_timeouts|dns_retries|nft_batches|journal_written|journal_lost|enobufs|unjudged)=' | tr '\n' ' ')" >&2
+	echo "gate $(( (g1 - g0) * 1000000 / BENCH_HZ / n )) $(( (u1 - u0) * 1000000 / BENCH_HZ / n )) $(( (m1 - m0) * 1000000 / BENCH_HZ / n )) $(bench_field "$out" rate)" >>"$WORLD_DIR/s4.cpu"
 	bench_field "$out" rate
 }
 s4_dns=() s4_gate=()
+: >"$WORLD_DIR/s4.cpu"
 for r in $(seq "$BENCH_SCALE_RUNS"); do
 	# A fresh block of never-seen addresses for each gate run (not
 	# advanced inside $(...), which is a subshell).
@@ -424,6 +485,14 @@ conc=$(sed -n 's/^dns_concurrency = //p' "$BENCH_CONF" | head -1)  # else the de
 conc=${conc:-64}
 dq64=$(bench_dnsperf "$conc")
 bench_row "     the same against dnsperf -q $conc (the gate's dns_concurrency)" "$(bench_div "$gr" "$dq64") ($gr / $dq64)" "-" "-"
+# Where the cores went (medians): the gate's pipeline per new address
+# against the resolver's work per query.  Both runs keep the machine
+# busy, so the ratio above is about the ratio of these costs; unbound's
+# share of a core during the gate's runs says whether it was the limit.
+cpu_med() { awk -v k="$1" -v f="$2" '$1 == k { print $f }' "$WORLD_DIR/s4.cpu" | bench_median; }
+bench_row "     CPU per new address, gate runs (us): smtpgated (loop + journal), unbound, machine" "$(cpu_med gate 2), $(cpu_med gate 3), $(cpu_med gate 4)" "-" "-"
+bench_row "     CPU per query, dnsperf runs (us): unbound, machine" "$(cpu_med dns 2), $(cpu_med dns 3)" "-" "-"
+bench_row "     share of one core in the gate runs: smtpgated, unbound" "$(awk '$1 == "gate" { printf "%.2f\n", $2 * $5 / 1000000 }' "$WORLD_DIR/s4.cpu" | bench_median), $(awk '$1 == "gate" { printf "%.2f\n", $3 * $5 / 1000000 }' "$WORLD_DIR/s4.cpu" | bench_median)" "-" "-"
 bench_stop_gated
 fi
 

@@ -190,7 +190,8 @@ struct cluster_stats {
 	uint64_t refused;		/* malformed or out of bounds */
 	uint64_t expired;		/* arrived with no TTL left */
 	uint64_t backlog;		/* waiting to be shared now */
-	uint64_t lost;			/* dropped: the backlog was full */
+	uint64_t lost;			/* dropped: the backlog was full (or
+					 * off), memory ran out */
 	uint64_t reconnects;
 	uint64_t timeouts;		/* commands past timeout_ms */
 	uint64_t errors;		/* error replies (READONLY, NOAUTH...) */

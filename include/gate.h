@@ -33,7 +33,9 @@ int gate_reload(struct gate *g, const char *path);
 /*
  * Re-read the allow file ([nft] allow_file) and replace the kernel's
  * allow4/allow6 with loopback, trusted_networks and the entries in force
- * (allowlist.h); arm a timer for the next entry to expire.  gate_new and
+ * (allowlist.h), and with [cluster] share_allow = yes the site's shared
+ * list too (allowshare.h; what the file gained or lost is shared first);
+ * arm a timer for the next entry to expire.  gate_new and
  * gate_reload call it; so does the control verb allow-reload.  A missing
  * file is an empty list; a faulty one changes nothing.  0, or -1 with err
  * (also logged).
@@ -57,6 +59,19 @@ void gate_journal_open(struct gate *g, const struct conf_journal *cj);
 int gate_cluster_start(struct gate *g, char *err, size_t errlen);
 struct cluster;
 const struct cluster *gate_cluster_conn(const struct gate *g);
+
+/*
+ * [cluster] share_allow = yes (gate_cluster.c): the control verbs.
+ * allow-shared: a first line "share_allow=yes node=NODE shared=N" (or
+ * "share_allow=no" alone), then "prefix=PREFIX node=NODE" per entry.  allow-unshare PREFIX:
+ * a shared entry that is not in this gateway's allow file is removed
+ * from the shared list everywhere (an allow-del shared): 0, or -1 with
+ * err (not shared, in the allow file here, share_allow off).
+ */
+struct control_reply;
+void gate_cluster_allow_list(const struct gate *g, struct control_reply *r);
+int gate_cluster_allow_unshare(struct gate *g, const char *prefix, char *err,
+    size_t errlen);
 /* Log the counters as one key=value line (gate_stats.c). */
 void gate_stats_log(struct gate *g);
 /* The same line into buf (for the control socket). */

@@ -121,7 +121,11 @@ const struct nftset_stats *nftset_stats(const struct nftset *s);
  * every set named in sets[] (a DELSETELEM message without elements) and
  * then adds elems[], sent on a netlink socket of its own and waited for
  * (nl_exchange: every message acked), so it does not disturb an open
- * struct nftset.
+ * struct nftset.  Consecutive elements of one set travel together in
+ * messages of up to NFTSET_PACK_BYTES (about 800 IPv4 prefixes each), so
+ * a million elements are about 1,300 messages, one sendmsg of some 50 MB
+ * and as many acks; the kernel checks and applies them in one
+ * transaction.
  * The kernel applies the batch whole or not at all: a set is never seen
  * empty or half filled, and on any failure it keeps what it held.
  * For interval sets the caller passes prefixes that do not overlap (the
@@ -132,9 +136,24 @@ const struct nftset_stats *nftset_stats(const struct nftset *s);
  * errno set (EPERM without CAP_NET_ADMIN, ENOENT when the table or a set
  * is missing, E2BIG when there are too many elements).
  */
-#define NFTSET_REPLACE_MAX	16384
+#define NFTSET_REPLACE_MAX	1100000	/* the allow list's 1,000,000, the
+					 * trusted networks, loopback */
 int nftset_replace(const char *table, const char *const *sets, size_t nsets,
     const struct nftset_elem *elems, size_t nelems, char *err, size_t errlen);
+
+/*
+ * The same, built one element at a time, so a caller with a million
+ * prefixes need not hold a million struct nftset_elem at once:
+ * nftset_replace_begin, nftset_replace_add for each element (copied at
+ * once), nftset_replace_commit (sends, waits, frees; on any earlier
+ * failure it only reports it).  nftset_replace_abort frees unsent.
+ */
+struct nftset_replace;
+struct nftset_replace *nftset_replace_begin(const char *table,
+    const char *const *sets, size_t nsets, char *err, size_t errlen);
+int nftset_replace_add(struct nftset_replace *r, const struct nftset_elem *e);
+int nftset_replace_commit(struct nftset_replace *r, char *err, size_t errlen);
+void nftset_replace_abort(struct nftset_replace *r);
 
 /*
  * Message builders, for nftset itself and for tests (no socket needed).
@@ -157,6 +176,18 @@ int nftset_elem_prefix(struct nftset_elem *e, bool del, const char *base,
  */
 size_t nftset_build_elem_msg(void *buf, size_t len, const char *table,
     const struct nftset_elem *e, uint32_t seq, bool ack);
+/*
+ * One message holding e[0..*packed): as many of the n changes as fit in
+ * min(len, NFTSET_PACK_BYTES) bytes, stopping at the first that is of
+ * another set or kind (add or delete, key length, interval, value).
+ * Returns the message length, or 0 (then *packed is 0) when
+ * len < NFTSET_MSG_MAX, n is 0 or e[0] or table is unfit.
+ */
+#define NFTSET_PACK_BYTES	32768	/* one packed message at most */
+#define NFTSET_ELEM_ROOM	160	/* one change in it at most, bytes */
+size_t nftset_build_elems_msg(void *buf, size_t len, const char *table,
+    const struct nftset_elem *e, size_t n, size_t *packed, uint32_t seq,
+    bool ack);
 /*
  * e's label: "add element pass4 192.0.2.7", "delete element allow6
  * 2001:db8::/32", "add element gated_ports 25" (2-byte keys are ports).

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "allowshare.h"
 #include "atomicfile.h"
 #include "control.h"
 #include "ctl.h"
@@ -129,13 +131,17 @@ ctl_allow_push(struct ctl *c, const struct allowlist *l)
 	const char *sock = c->conf.gate.control_socket;
 	const char *file = c->conf.nft.allow_file;
 	struct prefix *want;
+	struct allowshare sh;
+	struct allowlist u;
 	size_t cap = 2 + c->conf.gate.ntrusted + l->n;
-	char err[512], buf[1024];
+	char err[PATH_MAX + 256], buf[1024], path[PATH_MAX];
 	ssize_t n;
 	int r, saved;
 
+	/* The daemon answers once it applied the list: about 5 s for a
+	 * million entries here, so 1 s more per 100,000 than for others. */
 	r = control_request(sock, "allow-reload", buf, sizeof(buf),
-	    c->timeout_ms);
+	    c->timeout_ms + (int)(l->n / 100));
 	if (r == 0)
 		return CTL_OK;
 	if (r == 1) {
@@ -152,13 +158,29 @@ ctl_allow_push(struct ctl *c, const struct allowlist *l)
 		    "reloads)\n", sock, strerror(saved), file);
 		return CTL_UNREACHABLE;
 	}
-	/* No daemon: this command is the only writer. */
-	if ((want = calloc(cap, sizeof(*want))) == NULL) {
+	/* No daemon: this command is the only writer, with the daemon's
+	 * view of the sets (share_allow: the shared list it saved too). */
+	allowshare_init(&sh);
+	allowlist_init(&u);
+	if (c->conf.cluster.share_allow && (allowshare_path(&c->conf, path,
+	    sizeof(path)) == -1 || allowshare_load(path, &sh, err,
+	    sizeof(err)) == -1)) {
+		fprintf(stderr, "smtpgatectl: note: %s (the sets get the allow "
+		    "file alone)\n", err);
+		allowshare_free(&sh);
+	}
+	cap += sh.n;
+	if (allowshare_union(l, sh.e, sh.n, &u) == -1 ||
+	    (want = calloc(cap, sizeof(*want))) == NULL) {
 		fprintf(stderr, "smtpgatectl: allow: calloc %zu prefixes: %s\n",
 		    cap, strerror(errno));
+		allowlist_free(&u);
+		allowshare_free(&sh);
 		return CTL_SYSERR;
 	}
-	n = allowlist_wanted(l, &c->conf.gate, c->now, want, cap, NULL);
+	n = allowlist_wanted(&u, &c->conf.gate, c->now, want, cap, NULL);
+	allowlist_free(&u);
+	allowshare_free(&sh);
 	if (n < 0)	/* cap counts every prefix allowlist_wanted adds */
 		log_panic("allowlist_wanted: no room in %zu prefixes", cap);
 	if (allowlist_apply(c->conf.nft.table, want, (size_t)n, err,
@@ -173,6 +195,99 @@ ctl_allow_push(struct ctl *c, const struct allowlist *l)
 	printf("note: smtpgated is not running (%s: %s): the kernel's allow "
 	    "sets were written directly\n", sock, strerror(saved));
 	return CTL_OK;
+}
+
+/*
+ * [cluster] share_allow = yes: the site's shared list as smtpgated holds
+ * it (verb allow-shared), into s, and this gateway's node name.  false
+ * when the daemon does not answer or does not share the allow list.
+ */
+static bool
+ctl_allow_shared(struct ctl *c, struct allowshare *s, char *node,
+    size_t nodelen)
+{
+	size_t cap = (size_t)ALLOWLIST_MAX * 128 + 4096;
+	char *buf = malloc(cap), *line, *save = NULL;
+	struct ctl_record r;
+	const char *why, *v, *pn;
+	struct prefix p;
+	bool first = true, ok = false;
+
+	ctl_record_init(&r);
+	if (buf == NULL || control_request(c->conf.gate.control_socket,
+	    "allow-shared", buf, cap, c->timeout_ms) != 0)
+		goto out;
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (ctl_record_parse(line, &r, &why) == -1)
+			goto bad;
+		if (first) {
+			first = false;
+			if ((v = ctl_record_get(&r, "share_allow")) == NULL ||
+			    strcmp(v, "yes") != 0)
+				goto out;	/* not shared: no node field */
+			if ((v = ctl_record_get(&r, "node")) == NULL)
+				goto bad;
+			snprintf(node, nodelen, "%s", v);
+			continue;
+		}
+		why = "want prefix= and node=";
+		if ((v = ctl_record_get(&r, "prefix")) == NULL ||
+		    (pn = ctl_record_get(&r, "node")) == NULL ||
+		    prefix_parse(v, &p, &why) == -1 ||
+		    allowshare_set(s, &p, pn) == -1)
+			goto bad;
+	}
+	ok = !first;
+	goto out;
+bad:
+	fprintf(stderr, "smtpgatectl: smtpgated: allow-shared: \"%.80s\": "
+	    "%s\n", line, why);
+	allowshare_free(s);
+out:
+	ctl_record_free(&r);
+	free(buf);
+	return ok;
+}
+
+/*
+ * allow del of a prefix not in this gateway's file: when it is a
+ * sibling's shared entry, smtpgated removes it from the shared list
+ * everywhere (allow-unshare).  CTL_OK, CTL_REFUSED, or CTL_NOTFOUND when
+ * it is not shared either.
+ */
+static int
+ctl_allow_unshare(struct ctl *c, const struct prefix *p)
+{
+	struct allowshare s;
+	char node[CLUSTER_NODE_MAX] = "", a[64], req[96], buf[512];
+	ssize_t k;
+	int rc = CTL_NOTFOUND;
+
+	allowshare_init(&s);
+	if (!ctl_allow_shared(c, &s, node, sizeof(node)) ||
+	    (k = allowshare_find(&s, p)) < 0)
+		goto out;
+	ctl_allow_str(p, a, sizeof(a));
+	printf("note: %s is a shared entry of node %s, not in %s\n", a,
+	    s.e[k].node, c->conf.nft.allow_file);
+	snprintf(req, sizeof(req), "allow-unshare %s", a);
+	if (control_request(c->conf.gate.control_socket, req, buf,
+	    sizeof(buf), c->timeout_ms) != 0) {
+		fprintf(stderr, "smtpgatectl: smtpgated: allow-unshare %s: "
+		    "%s\n", a, buf);
+		rc = CTL_REFUSED;
+		goto out;
+	}
+	printf("unshared %s: removed from the shared list of every gateway"
+	    "%s%s%s\n", a, strcmp(s.e[k].node, node) != 0 ? "; if node " :
+	    "", strcmp(s.e[k].node, node) != 0 ? s.e[k].node : "",
+	    strcmp(s.e[k].node, node) != 0 ? "'s allow file lists it, it "
+	    "stays allowed there: delete it on that gateway too" : "");
+	rc = CTL_OK;
+out:
+	allowshare_free(&s);
+	return rc;
 }
 
 /* Lock and read the file.  Returns the lock fd, or -1 with *rc set. */
@@ -367,7 +482,11 @@ ctl_allow_del(struct ctl *c, int argc, char **argv)
 	allowlist_init(&l);
 	if ((fd = ctl_allow_open(c, &l, &missing, &rc)) == -1)
 		return rc;
-	if (allowlist_del(&l, &p) == -1) {
+	if (allowlist_del(&l, &p) == 0) {
+		rc = ctl_allow_commit(c, &l);
+		if (CTL_ALLOW_CHANGED(rc))
+			printf("deleted %s\n", ctl_allow_str(&p, a, sizeof(a)));
+	} else if ((rc = ctl_allow_unshare(c, &p)) == CTL_NOTFOUND) {
 		fprintf(stderr, "smtpgatectl: allow del: %s is not listed in "
 		    "%s%s", ctl_allow_str(&p, a, sizeof(a)),
 		    c->conf.nft.allow_file, missing ? " (no such file)" : "");
@@ -376,12 +495,7 @@ ctl_allow_del(struct ctl *c, int argc, char **argv)
 			    "delete that entry",
 			    ctl_allow_str(&l.e[cov].p, b, sizeof(b)));
 		fputc('\n', stderr);
-		rc = CTL_NOTFOUND;
-	} else {
-		rc = ctl_allow_commit(c, &l);
-		if (CTL_ALLOW_CHANGED(rc))
-			printf("deleted %s\n", ctl_allow_str(&p, a, sizeof(a)));
-	}
+	}	/* else a sibling's shared entry, unshared (or refused) */
 	close(fd);
 	allowlist_free(&l);
 	return rc;
@@ -391,9 +505,10 @@ static int
 ctl_allow_list(struct ctl *c, int argc, char **argv)
 {
 	struct allowlist l;
+	struct allowshare s;
 	struct ctl_table t = { 0 };
-	char err[1024], a[64], tb[32];
-	bool missing;
+	char err[1024], a[64], tb[32], node[CLUSTER_NODE_MAX];
+	bool missing, shared;
 	int rc;
 
 	(void)argv;
@@ -410,6 +525,9 @@ ctl_allow_list(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "smtpgatectl: %s\n", err);
 		return rc;
 	}
+	/* With share_allow = yes, the node of each entry too. */
+	allowshare_init(&s);
+	shared = ctl_allow_shared(c, &s, node, sizeof(node));
 	for (size_t i = 0; i < l.n; i++) {
 		const struct allow_entry *e = &l.e[i];
 		struct ctl_record *r = ctl_table_add(&t);
@@ -437,7 +555,35 @@ ctl_allow_list(struct ctl *c, int argc, char **argv)
 			    ctl_allow_time(e->added, tb, sizeof(tb)) : "-");
 		}
 		ctl_record_add(r, "comment", "%s", e->comment);
+		if (shared)
+			ctl_record_add(r, "node", "%s", node);
 	}
+	/* The siblings' shared entries this file does not list. */
+	for (size_t i = 0; rc == CTL_OK && shared && i < s.n; i++) {
+		struct ctl_record *r;
+
+		if (allowlist_find(&l, &s.e[i].p) >= 0)
+			continue;
+		if ((r = ctl_table_add(&t)) == NULL) {
+			fprintf(stderr, "smtpgatectl: allow list: a record "
+			    "for each entry: out of memory\n");
+			rc = CTL_SYSERR;
+			break;
+		}
+		ctl_record_add(r, "prefix", "%s",
+		    ctl_allow_str(&s.e[i].p, a, sizeof(a)));
+		ctl_record_add(r, "status", "shared");
+		if (c->fmt == CTL_FMT_JSON) {
+			ctl_record_add(r, "expires", "0");
+			ctl_record_add(r, "added", "0");
+		} else {
+			ctl_record_add(r, "expires", "never");
+			ctl_record_add(r, "added", "-");
+		}
+		ctl_record_add(r, "comment", "%s", "");
+		ctl_record_add(r, "node", "%s", s.e[i].node);
+	}
+	allowshare_free(&s);
 	if (rc == CTL_OK)
 		ctl_out_table(stdout, c->fmt, &t);
 	ctl_table_free(&t);
@@ -468,7 +614,7 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		    got > ALLOWLIST_FILE_MAX) {
 			fprintf(stderr, "smtpgatectl: allow import: stdin: %s\n",
 			    text == NULL ? "out of memory" : ferror(stdin) ?
-			    strerror(errno) : "more than 1 MiB");
+			    strerror(errno) : "more than 64 MiB");
 			free(text);
 			return CTL_BADINPUT;
 		}
@@ -491,26 +637,22 @@ ctl_allow_import(struct ctl *c, int argc, char **argv)
 		allowlist_free(&in);
 		return rc;
 	}
-	for (size_t i = 0; i < in.n; i++) {
-		bool replaced;
-
+	for (size_t i = 0; i < in.n; i++)
 		if (in.e[i].added == 0)
 			in.e[i].added = c->now;
-		if (allowlist_add(&l, &in.e[i], &replaced) == -1) {
-			int full = errno == E2BIG;
+	if (allowlist_merge(&l, &in, &added, &updated) == -1) {
+		int full = errno == E2BIG;
 
-			if (full)
-				fprintf(stderr, "smtpgatectl: allow import: the "
-				    "list would pass %d entries; nothing "
-				    "imported\n", ALLOWLIST_MAX);
-			else
-				fprintf(stderr, "smtpgatectl: allow import: "
-				    "%s: %s; nothing imported\n",
-				    c->conf.nft.allow_file, strerror(errno));
-			rc = full ? CTL_BADINPUT : CTL_SYSERR;
-			goto out;
-		}
-		replaced ? updated++ : added++;
+		if (full)
+			fprintf(stderr, "smtpgatectl: allow import: the list "
+			    "would pass %d entries; nothing imported\n",
+			    ALLOWLIST_MAX);
+		else
+			fprintf(stderr, "smtpgatectl: allow import: %s: %s; "
+			    "nothing imported\n", c->conf.nft.allow_file,
+			    strerror(errno));
+		rc = full ? CTL_BADINPUT : CTL_SYSERR;
+		goto out;
 	}
 	rc = ctl_allow_commit(c, &l);
 	if (CTL_ALLOW_CHANGED(rc))

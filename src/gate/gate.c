@@ -118,25 +118,96 @@ gate_allow_expiry(void *arg)
 	(void)gate_allow_reload(g, err, sizeof(err));
 }
 
+/*
+ * The kernel's allow sets: loopback, trusted_networks, the entries of the
+ * allow file in force (as last read) and, with share_allow = yes, the
+ * shared entries (gate_cluster.c), in one replace.  *next: the local
+ * file's next expiry.
+ */
+static int
+gate_allow_apply_at(struct gate *g, int64_t now, int64_t *next, char *err,
+    size_t errlen)
+{
+	const struct conf *c = &g->cfg->conf;
+	const struct allowlist *l = &g->allow_local;
+	const struct allowshare_entry *sh;
+	size_t nsh = gate_cluster_allow_shared(g, &sh), cap;
+	struct allowlist m;
+	struct prefix *want;
+	ssize_t n;
+	int rc = -1;
+
+	allowlist_init(&m);
+	cap = 2 + c->gate.ntrusted + l->n + nsh;
+	if (allowshare_union(l, sh, nsh, &m) == -1 ||
+	    (want = calloc(cap, sizeof(*want))) == NULL) {
+		snprintf(err, errlen, "allow list: calloc %zu prefixes: %s",
+		    cap, strerror(errno));
+		allowlist_free(&m);
+		return -1;
+	}
+	n = allowlist_wanted(&m, &c->gate, now, want, cap, next);
+	if (n < 0)	/* cap counts every prefix allowlist_wanted adds */
+		log_panic("allowlist_wanted: no room in %zu prefixes", cap);
+	if (allowlist_apply(c->nft.table, want, (size_t)n, err, errlen) == 0)
+		rc = 0;
+	free(want);
+	allowlist_free(&m);
+	return rc;
+}
+
+int
+gate_allow_apply(struct gate *g, char *err, size_t errlen)
+{
+	int64_t next = 0;
+
+	if (gate_allow_apply_at(g, (int64_t)time(NULL), &next, err,
+	    errlen) == -1) {
+		log_warnx("%s (the kernel's allow sets are unchanged)", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 gate_allow_reload(struct gate *g, char *err, size_t errlen)
 {
 	const struct conf *c = &g->cfg->conf;
 	int64_t now = (int64_t)time(NULL), next = 0;
-	size_t n = 0;
+	const struct allowshare_entry *sh;
+	struct allowlist l;
+	size_t n = 0, nsh;
 
 	if (g->allow_timer != NULL) {
 		evloop_timer_cancel(g->ev, g->allow_timer);
 		g->allow_timer = NULL;
 	}
-	if (allowlist_apply_conf(c, now, &n, &next, err, errlen) == -1) {
+	allowlist_init(&l);
+	if (allowlist_load(c->nft.allow_file, true, NULL, &l, err,
+	    errlen) == -1) {
 		log_warnx("%s (the kernel's allow sets are unchanged)", err);
 		return -1;
 	}
-	log_info("allow list: %zu entr%s in force from %s", n,
-	    n == 1 ? "y" : "ies", c->nft.allow_file);
-	gate_journal_allowed(g);
+	allowlist_free(&g->allow_local);
+	g->allow_local = l;
+	/* The changes shared before the sets are replaced: a prefix this
+	 * node shared and dropped from its file leaves the shared list. */
 	gate_cluster_allow_loaded(g);
+	if (gate_allow_apply_at(g, now, &next, err, errlen) == -1) {
+		log_warnx("%s (the kernel's allow sets are unchanged)", err);
+		return -1;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (l.e[i].expires == 0 || l.e[i].expires > now)
+			n++;
+	if ((nsh = gate_cluster_allow_shared(g, &sh)) > 0)
+		log_info("allow list: %zu entr%s in force from %s; shared "
+		    "list: %zu entr%s", n, n == 1 ? "y" : "ies",
+		    c->nft.allow_file, nsh, nsh == 1 ? "y" : "ies");
+	else
+		log_info("allow list: %zu entr%s in force from %s", n,
+		    n == 1 ? "y" : "ies", c->nft.allow_file);
+	gate_journal_allowed(g);
 	/* An expiry needs the sets rebuilt: interval sets have no timeouts. */
 	if (next > now)
 		g->allow_timer = evloop_timer_at(g->ev, evloop_now_ms(g->ev) +
@@ -244,6 +315,7 @@ gate_free(struct gate *g)
 	ratelimit_free(g->rate);
 	free(g->bucket);
 	gate_journal_close(g);
+	allowlist_free(&g->allow_local);
 	free(g);
 }
 

@@ -22,19 +22,39 @@
  * (action skipped-trusted, skipped-allowed, skipped-observe or expired
  * when it was not applied).
  *
- * The allow list itself is not shared: share_allow = yes is said to be
- * unsupported at start (smtpgated runs as user smtpgate, which cannot
- * rewrite [nft] allow_file).
+ * The allow list, with share_allow = yes (allowshare.h): the allow file
+ * stays the local truth and is never written here (smtpgated runs as
+ * user smtpgate, the file is root's).  At each load of it
+ * (gate_cluster_allow_loaded, before the sets are replaced) the prefixes
+ * in force are compared with the last load's: those added are shared as
+ * allow-add, those removed as allow-del when the shared entry is this
+ * node's.  Siblings' allow-add/del (and, at a resync, every entry of the
+ * shared hash) change the shared list, kept in memory and in the
+ * daemon's own file (ALLOWSHARE_FILE beside [sniffer] state_file, saved
+ * a second after a change, read at start so a start without Redis keeps
+ * the last list); the allow sets are then replaced with the allow file
+ * as last read and the shared list (gate_allow_apply, from a timer due
+ * now: one replace for a resync's many entries).  A sibling's prefix
+ * wider than /8 (IPv4) or /16 (IPv6), or one past ALLOWLIST_MAX shared
+ * entries, is refused and counted.  Each change is logged:
+ *   cluster prefix=P kind=allow-add node=B action=applied
+ * (action shared, refused-wide, refused-full, removed, withdrawn).
+ * This node's own entry handed back at a resync that its file no longer
+ * lists is withdrawn (an allow-del shared).  allow-unshare removes a
+ * sibling's entry everywhere (gate_cluster_allow_unshare).
  *
  * Sharing is an addition: every local verdict happens whatever Redis
  * does (cluster.h).  gate_cluster_start runs once the gate is up (before
  * the daemon detaches: the password file is read as root), gate_free
  * calls gate_cluster_stop.
  *
- * Exports gate_cluster_start, gate_cluster_conn (gate.h),
- * gate_cluster_share, gate_cluster_allow_loaded, gate_cluster_stop,
+ * Exports gate_cluster_start, gate_cluster_conn, gate_cluster_allow_list,
+ * gate_cluster_allow_unshare (gate.h), gate_cluster_share,
+ * gate_cluster_allow_loaded, gate_cluster_allow_shared, gate_cluster_stop,
  * gate_cluster_stats (gate_int.h).
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +62,8 @@
 #include <time.h>
 
 #include "allowlist.h"
+#include "allowshare.h"
+#include "atomicfile.h"
 #include "cluster.h"
 #include "control.h"
 #include "gate.h"
@@ -51,11 +73,28 @@
 struct gate_cluster {
 	struct cluster *c;
 	bool share_pass;		/* [cluster] share_pass at start */
-	struct prefix *allow;		/* the allow file's entries in force,
-					 * by family, length, address */
+	struct prefix *allow;		/* the allow file's entries in force
+					 * and the shared ones, by family,
+					 * length, address */
 	size_t nallow;
 	struct gate_cluster_stats st;
+	/* share_allow = yes */
+	bool share_allow;
+	char node[CLUSTER_NODE_MAX];	/* this gateway's name */
+	struct allowshare shared;	/* the site's shared allow list */
+	char shared_path[PATH_MAX];	/* its file */
+	struct prefix *mine;		/* the allow file's prefixes in force
+					 * at its last load (allowshare_cmp
+					 * order): the next diff's base */
+	size_t nmine;
+	struct ev_timer *apply_timer;	/* the index and the allow sets
+					 * again, due now */
+	bool apply_sets;		/* ... the sets too */
+	struct ev_timer *save_timer;	/* the shared file, a second after a
+					 * change */
 };
+
+#define GATE_CLUSTER_SAVE_MS	1000
 
 /* Wall clock, ms since the epoch (time(3): the scenarios' clock too). */
 static int64_t
@@ -135,42 +174,329 @@ gate_cluster_trusted(const struct conf_gate *cg, const struct prefix *s)
 	return false;
 }
 
-void
-gate_cluster_allow_loaded(struct gate *g)
+/* The index gate_cluster_allowed searches: mine and the shared list. */
+static void
+gate_cluster_allow_index(struct gate_cluster *gc)
 {
-	struct gate_cluster *gc = g->cl;
-	struct allowlist l;
+	size_t n = 0, cap = gc->nmine + gc->shared.n;
 	struct prefix *p;
-	char err[512];
-	int64_t now = (int64_t)time(NULL);
-	size_t n = 0;
 
-	if (gc == NULL)
-		return;
-	allowlist_init(&l);
-	if (allowlist_load(g->cfg->conf.nft.allow_file, true, NULL, &l, err,
-	    sizeof(err)) == -1) {
-		/* gate_allow_reload applied it a moment ago: a race with a
-		 * writer.  The last list read stays. */
-		log_warnx("cluster: %s (siblings' verdicts checked against "
-		    "the allow list read before)", err);
-		return;
-	}
-	if ((p = calloc(l.n + 1, sizeof(*p))) == NULL) {
+	if ((p = calloc(cap + 1, sizeof(*p))) == NULL) {
 		log_warnx("cluster: calloc %zu allow prefixes: out of memory "
 		    "(siblings' verdicts checked against the list read "
-		    "before)", l.n);
-		allowlist_free(&l);
+		    "before)", cap);
 		return;
 	}
-	for (size_t i = 0; i < l.n; i++)
-		if (l.e[i].expires == 0 || l.e[i].expires > now)
-			p[n++] = l.e[i].p;
-	allowlist_free(&l);
+	for (size_t i = 0; i < gc->nmine; i++)
+		p[n++] = gc->mine[i];
+	for (size_t i = 0; i < gc->shared.n; i++)
+		p[n++] = gc->shared.e[i].p;
 	qsort(p, n, sizeof(*p), gate_cluster_prefix_cmp);
 	free(gc->allow);
 	gc->allow = p;
 	gc->nallow = n;
+}
+
+static const char *
+gate_cluster_prefix_str(const struct prefix *p, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	snprintf(buf, len, "%s/%u", addr_ntop(&p->a, a), p->len);
+	return buf;
+}
+
+static void
+gate_cluster_allow_log(const struct prefix *p, enum cluster_kind k,
+    const char *node, const char *action)
+{
+	char b[ADDR_STRLEN + 8];
+
+	log_info("cluster prefix=%s kind=%s node=%s action=%s",
+	    gate_cluster_prefix_str(p, b, sizeof(b)), cluster_kind_name(k),
+	    node, action);
+}
+
+/* This node's allow-add or allow-del of p, to the siblings. */
+static void
+gate_cluster_allow_send(struct gate_cluster *gc, enum cluster_kind k,
+    const struct prefix *p)
+{
+	struct cluster_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = k;
+	e.p = *p;
+	e.a = p->a;
+	cluster_share(gc->c, &e);
+	gc->st.allow_shared++;
+	gate_cluster_allow_log(p, k, gc->node, "shared");
+}
+
+static void
+gate_cluster_allow_save_due(void *arg)
+{
+	struct gate_cluster *gc = arg;
+	char err[PATH_MAX + 256];
+
+	gc->save_timer = NULL;
+	if (allowshare_save(gc->shared_path, &gc->shared, err,
+	    sizeof(err)) == -1)
+		log_warnx("cluster: %s (the shared allow list is kept in "
+		    "memory; saved again at its next change)", err);
+}
+
+/* After the changes of a loop turn (a resync's many): the index once,
+ * the sets once. */
+static void
+gate_cluster_allow_apply_due(void *arg)
+{
+	struct gate *g = arg;
+	struct gate_cluster *gc = g->cl;
+	char err[512];
+
+	gc->apply_timer = NULL;
+	gate_cluster_allow_index(gc);
+	if (gc->apply_sets)
+		(void)gate_allow_apply(g, err, sizeof(err));	/* logged */
+	gc->apply_sets = false;
+}
+
+/* The shared list changed: the index and (sets) the allow sets from the
+ * loop, now; the file a second later. */
+static void
+gate_cluster_allow_changed(struct gate *g, bool sets)
+{
+	struct gate_cluster *gc = g->cl;
+
+	gc->apply_sets |= sets;
+	if (gc->apply_timer == NULL)
+		gc->apply_timer = evloop_timer_at(g->ev, evloop_now_ms(g->ev),
+		    gate_cluster_allow_apply_due, g);
+	if (gc->save_timer == NULL)
+		gc->save_timer = evloop_timer_at(g->ev, evloop_now_ms(g->ev) +
+		    GATE_CLUSTER_SAVE_MS, gate_cluster_allow_save_due, gc);
+}
+
+static bool
+gate_cluster_mine(const struct gate_cluster *gc, const struct prefix *p)
+{
+	return gc->nmine > 0 && bsearch(p, gc->mine, gc->nmine,
+	    sizeof(*p), allowshare_cmp) != NULL;
+}
+
+/*
+ * The allow file just read (cur, sorted) against its last load: what was
+ * added is shared (unless too wide for a sibling or the list is full:
+ * then it stays local), what was removed is withdrawn when the shared
+ * entry is this node's (a sibling's of the same prefix is its own).
+ */
+static bool
+gate_cluster_allow_diff(struct gate_cluster *gc, const struct prefix *cur,
+    size_t ncur)
+{
+	struct prefix *add, *del;
+	size_t na, nd;
+	bool changed = false;
+	char b[ADDR_STRLEN + 8];
+
+	add = calloc(ncur + 1, sizeof(*add));
+	del = calloc(gc->nmine + 1, sizeof(*del));
+	if (add == NULL || del == NULL) {
+		log_warnx("cluster: calloc the allow list's changes: out of "
+		    "memory (not shared)");
+		free(add);
+		free(del);
+		return false;
+	}
+	allowshare_diff(gc->mine, gc->nmine, cur, ncur, add, &na, del, &nd);
+	for (size_t i = 0; i < na; i++) {
+		const char *why = allowshare_check(&add[i]);
+		ssize_t k = allowshare_find(&gc->shared, &add[i]);
+
+		if (why != NULL) {
+			log_warnx("cluster: allow %s stays local: %s, never "
+			    "shared", gate_cluster_prefix_str(&add[i], b,
+			    sizeof(b)), why);
+			continue;
+		}
+		if (k >= 0 && strcmp(gc->shared.e[k].node, gc->node) == 0)
+			continue;	/* shared already */
+		if (allowshare_set(&gc->shared, &add[i], gc->node) == -1) {
+			log_warnx("cluster: allow %s stays local: %s",
+			    gate_cluster_prefix_str(&add[i], b, sizeof(b)),
+			    errno == E2BIG ? "the shared list is full" :
+			    "out of memory");
+			continue;
+		}
+		gate_cluster_allow_send(gc, CLUSTER_ALLOW_ADD, &add[i]);
+		changed = true;
+	}
+	for (size_t i = 0; i < nd; i++) {
+		ssize_t k = allowshare_find(&gc->shared, &del[i]);
+
+		if (k < 0 || strcmp(gc->shared.e[k].node, gc->node) != 0)
+			continue;
+		(void)allowshare_del(&gc->shared, &del[i]);
+		gate_cluster_allow_send(gc, CLUSTER_ALLOW_DEL, &del[i]);
+		changed = true;
+	}
+	free(add);
+	free(del);
+	return changed;
+}
+
+void
+gate_cluster_allow_loaded(struct gate *g)
+{
+	struct gate_cluster *gc = g->cl;
+	const struct allowlist *l = &g->allow_local;
+	struct prefix *p;
+	int64_t now = (int64_t)time(NULL);
+	size_t n = 0;
+	bool changed = false;
+
+	if (gc == NULL)
+		return;
+	if ((p = calloc(l->n + 1, sizeof(*p))) == NULL) {
+		log_warnx("cluster: calloc %zu allow prefixes: out of memory "
+		    "(siblings' verdicts checked against the list read "
+		    "before)", l->n);
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].expires == 0 || l->e[i].expires > now)
+			p[n++] = l->e[i].p;
+	qsort(p, n, sizeof(*p), allowshare_cmp);
+	if (gc->share_allow)
+		changed = gate_cluster_allow_diff(gc, p, n);
+	free(gc->mine);
+	gc->mine = p;
+	gc->nmine = n;
+	gate_cluster_allow_index(gc);
+	if (changed)	/* the caller replaces the sets; the file */
+		gate_cluster_allow_changed(g, false);
+}
+
+size_t
+gate_cluster_allow_shared(const struct gate *g,
+    const struct allowshare_entry **e)
+{
+	if (g->cl == NULL || !g->cl->share_allow) {
+		*e = NULL;
+		return 0;
+	}
+	*e = g->cl->shared.e;
+	return g->cl->shared.n;
+}
+
+/*
+ * A sibling's allow-add or allow-del (or, at a resync, an entry of the
+ * shared hash, this node's own too).  Repeats of what the list holds
+ * change nothing and say nothing: a resync hands back every entry.
+ */
+static void
+gate_cluster_allow_event(struct gate *g, const struct cluster_event *e)
+{
+	struct gate_cluster *gc = g->cl;
+	const char *why;
+	ssize_t k = allowshare_find(&gc->shared, &e->p);
+	bool own = strcmp(e->node, gc->node) == 0;
+
+	if (!gc->share_allow)
+		return;
+	if (e->kind == CLUSTER_ALLOW_DEL) {
+		if (k < 0)
+			return;
+		(void)allowshare_del(&gc->shared, &e->p);
+		gc->st.allow_applied++;
+		gate_cluster_allow_log(&e->p, e->kind, e->node, "removed");
+		gate_cluster_allow_changed(g, true);
+		return;
+	}
+	if ((why = allowshare_check(&e->p)) != NULL) {
+		gc->st.allow_refused++;
+		gate_cluster_allow_log(&e->p, e->kind, e->node,
+		    "refused-wide");
+		return;
+	}
+	if (own && !gate_cluster_mine(gc, &e->p)) {
+		/* Shared by this node, gone from its file since: the
+		 * allow-del was lost (a restart without the shared file). */
+		if (k >= 0)
+			(void)allowshare_del(&gc->shared, &e->p);
+		gate_cluster_allow_send(gc, CLUSTER_ALLOW_DEL, &e->p);
+		gate_cluster_allow_log(&e->p, e->kind, e->node, "withdrawn");
+		gate_cluster_allow_changed(g, k >= 0);
+		return;
+	}
+	if (k >= 0 && strcmp(gc->shared.e[k].node, e->node) == 0)
+		return;
+	if (allowshare_set(&gc->shared, &e->p, e->node) == -1) {
+		gc->st.allow_refused++;
+		gate_cluster_allow_log(&e->p, e->kind, e->node,
+		    errno == E2BIG ? "refused-full" : "failed");
+		return;
+	}
+	if (!own)
+		gc->st.allow_applied++;
+	if (k < 0 || !own)
+		gate_cluster_allow_log(&e->p, e->kind, e->node, "applied");
+	gate_cluster_allow_changed(g, k < 0);
+}
+
+void
+gate_cluster_allow_list(const struct gate *g, struct control_reply *r)
+{
+	const struct gate_cluster *gc = g->cl;
+	char b[ADDR_STRLEN + 8];
+
+	if (gc == NULL || !gc->share_allow) {
+		control_reply_line(r, "share_allow=no");
+		return;
+	}
+	control_reply_line(r, "share_allow=yes node=%s shared=%zu", gc->node,
+	    gc->shared.n);
+	for (size_t i = 0; i < gc->shared.n; i++)
+		control_reply_line(r, "prefix=%s node=%s", gate_cluster_prefix_str(
+		    &gc->shared.e[i].p, b, sizeof(b)), gc->shared.e[i].node);
+}
+
+int
+gate_cluster_allow_unshare(struct gate *g, const char *text, char *err,
+    size_t errlen)
+{
+	struct gate_cluster *gc = g->cl;
+	const char *why = NULL;
+	struct prefix p;
+	ssize_t k;
+	char b[ADDR_STRLEN + 8];
+
+	if (gc == NULL || !gc->share_allow) {
+		snprintf(err, errlen, "[cluster] share_allow is off: the allow "
+		    "list is not shared");
+		return -1;
+	}
+	if (prefix_parse(text, &p, &why) == -1) {
+		snprintf(err, errlen, "\"%.64s\": %s", text, why);
+		return -1;
+	}
+	gate_cluster_prefix_str(&p, b, sizeof(b));
+	if ((k = allowshare_find(&gc->shared, &p)) < 0) {
+		snprintf(err, errlen, "%s is not a shared entry", b);
+		return -1;
+	}
+	if (gate_cluster_mine(gc, &p)) {
+		snprintf(err, errlen, "%s is in this gateway's allow file: "
+		    "smtpgatectl allow del removes it", b);
+		return -1;
+	}
+	log_info("cluster: allow %s of node %s unshared from here", b,
+	    gc->shared.e[k].node);
+	(void)allowshare_del(&gc->shared, &p);
+	gate_cluster_allow_send(gc, CLUSTER_ALLOW_DEL, &p);
+	gate_cluster_allow_changed(g, true);
+	return 0;
 }
 
 /* The subject of e as text: an address, or a /64. */
@@ -212,9 +538,12 @@ gate_cluster_event(const struct cluster_event *e, void *arg)
 		}
 		base = "pass";
 		break;
+	case CLUSTER_ALLOW_ADD:
+	case CLUSTER_ALLOW_DEL:
+		gate_cluster_allow_event(g, e);
+		return;
 	default:
-		return;			/* heartbeats; the allow list is not
-					 * shared (above) */
+		return;			/* heartbeats */
 	}
 	gc->st.received++;
 	if (e->net64) {
@@ -278,6 +607,41 @@ gate_cluster_share(struct gate *g, enum cluster_kind kind,
 	gc->st.shared++;
 }
 
+/*
+ * share_allow = yes at start: the shared list's file read back (its own
+ * entries are the first diff's base, so what the allow file gained or
+ * lost while the daemon was stopped is shared now), then the allow file
+ * again and the sets with both.
+ */
+static void
+gate_cluster_allow_start(struct gate *g)
+{
+	struct gate_cluster *gc = g->cl;
+	char err[PATH_MAX + 256];
+	size_t n = 0;
+
+	/* state_file is shorter than PATH_MAX: it fits. */
+	if (allowshare_path(&g->cfg->conf, gc->shared_path,
+	    sizeof(gc->shared_path)) == -1)
+		log_panic("cluster: the shared allow list's path: too long");
+	(void)atomicfile_clean_tmp(gc->shared_path, ".tmp.");
+	if (allowshare_load(gc->shared_path, &gc->shared, err,
+	    sizeof(err)) == -1)
+		log_warnx("cluster: %s (starting with an empty shared allow "
+		    "list: the resync brings it back)", err);
+	free(gc->mine);
+	gc->nmine = 0;
+	if ((gc->mine = calloc(gc->shared.n + 1, sizeof(*gc->mine))) != NULL)
+		for (size_t i = 0; i < gc->shared.n; i++)
+			if (strcmp(gc->shared.e[i].node, gc->node) == 0)
+				gc->mine[n++] = gc->shared.e[i].p;
+	gc->nmine = n;
+	log_info("cluster: shared allow list: %zu entr%s from %s",
+	    gc->shared.n, gc->shared.n == 1 ? "y" : "ies", gc->shared_path);
+	/* Logged there; the sets keep the allow file's alone then. */
+	(void)gate_allow_reload(g, err, sizeof(err));
+}
+
 int
 gate_cluster_start(struct gate *g, char *err, size_t errlen)
 {
@@ -294,10 +658,13 @@ gate_cluster_start(struct gate *g, char *err, size_t errlen)
 		return -1;
 	}
 	gc->share_pass = cc->share_pass;
+	gc->share_allow = cc->share_allow;
+	control_cluster_node(cc, node, sizeof(node));
+	snprintf(gc->node, sizeof(gc->node), "%s", node);
 	g->cl = gc;
-	gate_cluster_allow_loaded(g);
 	gc->c = cluster_new(g->ev, cc, "gated", CLUSTER_WANT(CLUSTER_DENY) |
 	    CLUSTER_WANT(CLUSTER_DROP) | CLUSTER_WANT(CLUSTER_PASS) |
+	    CLUSTER_WANT(CLUSTER_ALLOW_ADD) | CLUSTER_WANT(CLUSTER_ALLOW_DEL) |
 	    CLUSTER_WANT(CLUSTER_HELLO), gate_cluster_event, g, err, errlen);
 	if (gc->c == NULL) {
 		gate_cluster_stop(g);
@@ -305,14 +672,13 @@ gate_cluster_start(struct gate *g, char *err, size_t errlen)
 			return 0;
 		return -1;
 	}
-	control_cluster_node(cc, node, sizeof(node));
-	log_info("cluster: node %s shares deny and drop verdicts%s; siblings' "
-	    "are applied here", node, gc->share_pass ? " and passes" : "");
-	if (cc->share_allow)
-		log_warnx("cluster: share_allow = yes: smtpgated does not share "
-		    "the allow list (it runs as user smtpgate, which cannot "
-		    "rewrite %s); allow changes stay local to each gateway",
-		    g->cfg->conf.nft.allow_file);
+	log_info("cluster: node %s shares deny and drop verdicts%s%s; "
+	    "siblings' are applied here", node, gc->share_pass ?
+	    " and passes" : "", gc->share_allow ? " and the allow list" : "");
+	if (gc->share_allow)
+		gate_cluster_allow_start(g);
+	else
+		gate_cluster_allow_loaded(g);
 	return 0;
 }
 
@@ -323,8 +689,16 @@ gate_cluster_stop(struct gate *g)
 
 	if (gc == NULL)
 		return;
+	if (gc->apply_timer != NULL)
+		evloop_timer_cancel(g->ev, gc->apply_timer);
+	if (gc->save_timer != NULL) {
+		evloop_timer_cancel(g->ev, gc->save_timer);
+		gate_cluster_allow_save_due(gc);	/* the last change */
+	}
 	cluster_free(gc->c);
 	free(gc->allow);
+	free(gc->mine);
+	allowshare_free(&gc->shared);
 	free(gc);
 	g->cl = NULL;
 }

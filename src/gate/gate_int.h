@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "allowlist.h"
+#include "allowshare.h"
 #include "cluster.h"
 #include "conf.h"
 #include "dns.h"
@@ -127,6 +129,10 @@ struct gate_cluster_stats {
 					 * mode, a pass not wanted */
 	uint64_t expired;		/* ... no TTL left */
 	uint64_t failed;		/* ... the nft batch was full */
+	/* share_allow = yes: the allow list's shared entries */
+	uint64_t allow_shared;		/* allow-add/del this node shared */
+	uint64_t allow_applied;		/* siblings' taken into the list */
+	uint64_t allow_refused;		/* ... refused: too wide, list full */
 };
 struct gate_cluster;
 
@@ -150,6 +156,8 @@ struct gate {
 	struct gate_watch *watch;
 	struct gate_retry *retry;	/* tempfail's retries, logged */
 	struct ev_timer *allow_timer;	/* next allow-list expiry, or NULL */
+	struct allowlist allow_local;	/* the allow file as last read (the
+					 * shared list is applied beside it) */
 	struct gate_reply *reply;	/* the responder, or NULL (reply =
 					 * reset in [gate] and [sniffer]) */
 	struct gate_stats st;
@@ -259,6 +267,14 @@ void gate_reply_note_shared(struct gate *g, const struct addr *a,
 void gate_cluster_share(struct gate *g, enum cluster_kind kind,
     const struct addr *key, bool net64, uint32_t ttl_s, const char *reason);
 void gate_cluster_allow_loaded(struct gate *g);
+/* share_allow = yes: the shared entries to apply beside the allow file
+ * (*e, the count; none while it is off). */
+size_t gate_cluster_allow_shared(const struct gate *g,
+    const struct allowshare_entry **e);
+
+/* gate.c: the allow sets again from the allow file as last read and the
+ * shared entries (after a shared change).  0, or -1 with err. */
+int gate_allow_apply(struct gate *g, char *err, size_t errlen);
 void gate_cluster_stop(struct gate *g);
 const struct gate_cluster_stats *gate_cluster_stats(const struct gate *g);
 

@@ -107,6 +107,10 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "cluster_verdicts_skipped", cs->skipped },
 		{ "cluster_verdicts_expired", cs->expired },
 		{ "cluster_verdicts_failed", cs->failed },
+		/* share_allow: the allow list's shared entries */
+		{ "cluster_allow_shared", cs->allow_shared },
+		{ "cluster_allow_applied", cs->allow_applied },
+		{ "cluster_allow_refused", cs->allow_refused },
 	};
 	size_t off = 0;
 

@@ -86,6 +86,38 @@ smtpgated_ctl_allow_reload(void *arg, int argc, char *argv[],
 		control_reply_error(r, "%s", err);
 }
 
+/* [cluster] share_allow: the shared allow list, one entry a line. */
+static void
+smtpgated_ctl_allow_shared(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct smtpgated *d = arg;
+
+	(void)argv;
+	if (argc != 1) {
+		control_reply_error(r, "usage: allow-shared");
+		return;
+	}
+	gate_cluster_allow_list(d->gate, r);
+}
+
+/* [cluster] share_allow: a sibling's shared entry removed everywhere. */
+static void
+smtpgated_ctl_allow_unshare(void *arg, int argc, char *argv[],
+    struct control_reply *r)
+{
+	struct smtpgated *d = arg;
+	char err[256];
+
+	if (argc != 2) {
+		control_reply_error(r, "usage: allow-unshare PREFIX");
+		return;
+	}
+	if (gate_cluster_allow_unshare(d->gate, argv[1], err,
+	    sizeof(err)) == -1)
+		control_reply_error(r, "%s", err);
+}
+
 /* [cluster]: the connection's state, counters and siblings
  * (control_cluster_reply). */
 static void
@@ -145,8 +177,10 @@ main(int argc, char *argv[])
 	    smtpgated_ctl_reload, &d) == -1 || control_register(d.ctl,
 	    "allow-reload", smtpgated_ctl_allow_reload, &d) == -1 ||
 	    control_register(d.ctl, "cluster", smtpgated_ctl_cluster,
-	    &d) == -1) {
-		/* Four verbs in a table of more: cannot fail. */
+	    &d) == -1 || control_register(d.ctl, "allow-shared",
+	    smtpgated_ctl_allow_shared, &d) == -1 || control_register(d.ctl,
+	    "allow-unshare", smtpgated_ctl_allow_unshare, &d) == -1) {
+		/* Six verbs in a table of more: cannot fail. */
 		log_panic("control_register: verb table full");
 	}
 	/* Before detaching: the password file is read as root.  The

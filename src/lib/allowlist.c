@@ -11,12 +11,17 @@
  * refuse overlapping intervals, and which entries are in force depends on
  * the whole list (a /32 inside a /24 is only added when the /24 is gone).
  * Computing the whole wanted set and swapping it in one batch is simple
- * and atomic, and the list is small (ALLOWLIST_MAX).
+ * and atomic, and one nf_tables transaction takes the largest list
+ * (ALLOWLIST_MAX, 1,000,000 entries: nftset_replace packs them some 800
+ * to a message).  Nothing here is quadratic in the list: parsing finds
+ * repeated prefixes by sorting, importing merges through a sorted index,
+ * allowlist_wanted sorts once.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,11 +45,20 @@ allowlist_init(struct allowlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* A list this large leaves its memory free but held: given back (trim). */
+#define ALLOWLIST_TRIM_BYTES	(1024 * 1024)
+
 void
 allowlist_free(struct allowlist *l)
 {
+	bool big = l->cap * sizeof(*l->e) >= ALLOWLIST_TRIM_BYTES;
+
 	free(l->e);
 	memset(l, 0, sizeof(*l));
+	/* glibc keeps what was freed in its heap: a daemon that read a
+	 * 100,000-entry list would hold some 30 MB for days. */
+	if (big)
+		(void)malloc_trim(0);
 }
 
 const char *
@@ -196,6 +210,149 @@ allowlist_prune(struct allowlist *l, int64_t now)
 	return gone;
 }
 
+/* Order: family, then address, then shorter prefix first. */
+static int
+allowlist_cmp(const void *x, const void *y)
+{
+	const struct prefix *a = x, *b = y;
+	int c;
+
+	if (a->a.family != b->a.family)
+		return a->a.family == AF_INET ? -1 : 1;
+	if ((c = memcmp(a->a.b, b->a.b, sizeof(a->a.b))) != 0)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
+/* A prefix and where it is: an entry's index or its line. */
+struct allowlist_at {
+	struct prefix p;
+	size_t at;
+};
+
+static int
+allowlist_at_cmp(const void *x, const void *y)
+{
+	const struct allowlist_at *a = x, *b = y;
+	int c = allowlist_cmp(&a->p, &b->p);
+
+	if (c != 0)
+		return c;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* l's prefixes with their indexes, sorted; NULL when out of memory. */
+static struct allowlist_at *
+allowlist_index(const struct allowlist *l)
+{
+	struct allowlist_at *x = malloc((l->n ? l->n : 1) * sizeof(*x));
+
+	if (x == NULL)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		x[i].p = l->e[i].p;
+		x[i].at = i;
+	}
+	qsort(x, l->n, sizeof(*x), allowlist_at_cmp);
+	return x;
+}
+
+static int
+allowlist_lines_grow(size_t **lines, size_t *cap, size_t want)
+{
+	size_t *nl;
+
+	if (want <= *cap)
+		return 0;
+	if ((nl = realloc(*lines, want * sizeof(*nl))) == NULL)
+		return -1;
+	*lines = nl;
+	*cap = want;
+	return 0;
+}
+
+/*
+ * The first line (before line `before`) that repeats the prefix of an
+ * earlier line: -1 with "NAME:LINE: P is listed twice" in err, else 0
+ * (also when out of memory: the caller's own error stands then).
+ */
+static int
+allowlist_repeat(const char *name, const struct allowlist *l,
+    const size_t *lines, size_t before, char *err, size_t errlen)
+{
+	struct allowlist_at *x;
+	size_t first = SIZE_MAX, which = 0;
+	char a[ADDR_STRLEN];
+
+	if (l->n < 2 || (x = malloc(l->n * sizeof(*x))) == NULL)
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		x[i].p = l->e[i].p;
+		x[i].at = lines[i];
+	}
+	qsort(x, l->n, sizeof(*x), allowlist_at_cmp);
+	/* Sorted by prefix then line: a repeat follows its first line. */
+	for (size_t i = 1; i < l->n; i++)
+		if (allowlist_cmp(&x[i - 1].p, &x[i].p) == 0 &&
+		    x[i].at < first && x[i].at < before) {
+			first = x[i].at;
+			which = i;
+		}
+	if (first != SIZE_MAX)
+		snprintf(err, errlen, "%s:%zu: %s/%u is listed twice", name,
+		    first, addr_ntop(&x[which].p.a, a), x[which].p.len);
+	free(x);
+	return first != SIZE_MAX ? -1 : 0;
+}
+
+int
+allowlist_merge(struct allowlist *l, const struct allowlist *in,
+    size_t *added, size_t *updated)
+{
+	struct allowlist_at *x, key;
+	ssize_t *hit;
+	size_t fresh = 0, i;
+	int rc = -1;
+
+	*added = *updated = 0;
+	if ((x = allowlist_index(l)) == NULL)
+		return -1;
+	if ((hit = malloc((in->n ? in->n : 1) * sizeof(*hit))) == NULL)
+		goto out;
+	for (i = 0; i < in->n; i++) {
+		const struct allowlist_at *f;
+
+		key.p = in->e[i].p;
+		key.at = 0;
+		/* The one entry of that prefix (the file has no repeats):
+		 * compare by prefix alone. */
+		f = bsearch(&key, x, l->n, sizeof(*x), allowlist_cmp);
+		hit[i] = f != NULL ? (ssize_t)f->at : -1;
+		if (f == NULL)
+			fresh++;
+	}
+	if (fresh > ALLOWLIST_MAX - l->n) {
+		errno = E2BIG;
+		goto out;
+	}
+	for (i = 0; i < in->n; i++) {
+		if (hit[i] >= 0) {
+			l->e[hit[i]] = in->e[i];
+			(*updated)++;
+			continue;
+		}
+		if (allowlist_grow(l) == -1)
+			goto out;
+		l->e[l->n++] = in->e[i];
+		(*added)++;
+	}
+	rc = 0;
+out:
+	free(hit);
+	free(x);
+	return rc;
+}
+
 /*
  * One line (NUL-terminated, no newline) into e.  Returns 1 for an entry,
  * 0 for a blank or comment line, -1 with *why.
@@ -275,7 +432,7 @@ allowlist_parse(const char *name, const char *text, size_t len,
     struct allowlist *l, char *err, size_t errlen)
 {
 	char line[ALLOWLIST_LINE_MAX + 1];
-	size_t pos = 0, lineno = 0;
+	size_t pos = 0, lineno = 0, nlines = 0, *lines = NULL;
 
 	l->n = 0;
 	while (pos < len) {
@@ -289,12 +446,12 @@ allowlist_parse(const char *name, const char *text, size_t len,
 		if (n > ALLOWLIST_LINE_MAX) {
 			snprintf(err, errlen, "%s:%zu: line longer than %d "
 			    "bytes", name, lineno, ALLOWLIST_LINE_MAX);
-			goto fail;
+			goto fail_dup;
 		}
 		if (memchr(text + pos, '\0', n) != NULL) {
 			snprintf(err, errlen, "%s:%zu: NUL byte", name,
 			    lineno);
-			goto fail;
+			goto fail_dup;
 		}
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
@@ -304,26 +461,33 @@ allowlist_parse(const char *name, const char *text, size_t len,
 		rc = allowlist_parse_line(line, &e, &why);
 		if (rc == -1) {
 			snprintf(err, errlen, "%s:%zu: %s", name, lineno, why);
-			goto fail;
+			goto fail_dup;
 		}
 		if (rc == 0)
 			continue;
-		if (allowlist_find(l, &e.p) >= 0) {
-			char a[ADDR_STRLEN];
-
-			snprintf(err, errlen, "%s:%zu: %s/%u is listed twice",
-			    name, lineno, addr_ntop(&e.p.a, a), e.p.len);
-			goto fail;
+		if (allowlist_grow(l) == -1 || allowlist_lines_grow(&lines,
+		    &nlines, l->cap) == -1) {
+			if (errno == E2BIG)
+				snprintf(err, errlen, "%s:%zu: more than %d "
+				    "entries", name, lineno, ALLOWLIST_MAX);
+			else
+				snprintf(err, errlen, "%s:%zu: out of memory",
+				    name, lineno);
+			goto fail_dup;
 		}
-		if (allowlist_add(l, &e, NULL) == -1) {
-			snprintf(err, errlen, "%s:%zu: %s", name, lineno,
-			    errno == E2BIG ? "more than 4096 entries" :
-			    "out of memory");
-			goto fail;
-		}
+		lines[l->n] = lineno;
+		l->e[l->n++] = e;
 	}
+	/* A repeat is reported at its line, as if found while reading. */
+	if (allowlist_repeat(name, l, lines, SIZE_MAX, err, errlen) == -1)
+		goto fail;
+	free(lines);
 	return 0;
+fail_dup:
+	/* A repeat on an earlier line is the first fault of the file. */
+	(void)allowlist_repeat(name, l, lines, lineno, err, errlen);
 fail:
+	free(lines);
 	allowlist_free(l);
 	errno = EINVAL;
 	return -1;
@@ -545,20 +709,6 @@ allowlist_lock(const char *path, int timeout_ms, char *err, size_t errlen)
 	return fd;
 }
 
-/* Order: family, then address, then shorter prefix first. */
-static int
-allowlist_cmp(const void *x, const void *y)
-{
-	const struct prefix *a = x, *b = y;
-	int c;
-
-	if (a->a.family != b->a.family)
-		return a->a.family == AF_INET ? -1 : 1;
-	if ((c = memcmp(a->a.b, b->a.b, sizeof(a->a.b))) != 0)
-		return c;
-	return (int)a->len - (int)b->len;
-}
-
 ssize_t
 allowlist_wanted(const struct allowlist *l, const struct conf_gate *g,
     int64_t now, struct prefix *out, size_t outcap, int64_t *next_expiry)
@@ -602,30 +752,29 @@ allowlist_apply(const char *table, const struct prefix *wanted, size_t n,
     char *err, size_t errlen)
 {
 	static const char *const sets[] = { "allow4", "allow6" };
-	struct nftset_elem *el;
-	int rc;
+	struct nftset_replace *r;
+	struct nftset_elem el;
 
-	if ((el = calloc(n ? n : 1, sizeof(*el))) == NULL) {
-		snprintf(err, errlen, "allow list: calloc %zu set elements: %s",
-		    n, strerror(errno));
+	/* One element at a time into the batch: a million prefixes never
+	 * become a million struct nftset_elem. */
+	if ((r = nftset_replace_begin(table, sets, 2, err, errlen)) == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
-		if (nftset_elem_prefix(&el[i], false, "allow", &wanted[i]) ==
+		if (nftset_elem_prefix(&el, false, "allow", &wanted[i]) ==
 		    -1) {
 			char a[ADDR_STRLEN];
 
 			snprintf(err, errlen, "allow list: %s/%u cannot be an "
 			    "element of allow4 or allow6",
 			    addr_ntop(&wanted[i].a, a), wanted[i].len);
-			free(el);
+			nftset_replace_abort(r);
 			errno = EINVAL;
 			return -1;
 		}
+		if (nftset_replace_add(r, &el) == -1)
+			break;		/* commit reports it */
 	}
-	rc = nftset_replace(table, sets, 2, el, n, err, errlen);
-	free(el);
-	return rc;
+	return nftset_replace_commit(r, err, errlen);
 }
 
 int
@@ -662,6 +811,6 @@ allowlist_apply_conf(const struct conf *c, int64_t now, size_t *napplied,
 	rc = 0;
 out:
 	free(want);
-	allowlist_free(&l);
+	allowlist_free(&l);	/* last: it gives a large list's heap back */
 	return rc;
 }

@@ -698,6 +698,7 @@ cluster_free(struct cluster *c)
 	if (c->alive != NULL)
 		*c->alive = false;
 	c->failing = true;	/* no callback starts anything new */
+	c->freeing = true;	/* nor keeps what the link took along */
 	cluster_conn_close(&c->cmd);
 	cluster_conn_close(&c->sub);
 	cluster_conn_close(&c->sent);

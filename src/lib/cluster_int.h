@@ -132,6 +132,7 @@ struct cluster {
 	int64_t reconnect_at_ms;	/* 0: none due */
 	int64_t hello_at_ms;		/* next heartbeat, 0 none */
 	bool failing;			/* cluster_fail ran, drop pending */
+	bool freeing;			/* cluster_free runs: nothing kept */
 	char fail_why[CLUSTER_WHY_MAX];
 	bool lost_logged;		/* this streak's "lost" said */
 	bool refused_streak;		/* this streak's "refused" said */

@@ -9,8 +9,9 @@
  * cluster_flush (cluster_int.h).  What the daemon hands over is checked
  * first (cluster_msg_format must take it), so the backlog holds only
  * messages a sibling would accept.  Apart from Redis a share waits in the
- * backlog (the oldest goes past its bound, counted lost); a strike is
- * not kept (the sniffer counts it locally).  Once up, the backlog goes
+ * backlog (the oldest goes past its bound, counted lost), and so does one
+ * whose publish the link took along unanswered; a strike is not kept
+ * (the sniffer counts it locally).  Once up, the backlog goes
  * first, a batch at a time, and new shares queue behind it.
  */
 #include <stdio.h>
@@ -46,7 +47,29 @@ cluster_flush(struct cluster *c)
 
 /* ---- sharing ---- */
 
-/* A publish answered; NULL: the link went first, the change is lost. */
+/* Keep e (complete) in the backlog for the next link. */
+static void
+cluster_keep(struct cluster *c, const struct cluster_event *e)
+{
+	bool dropped;
+
+	if (c->cc.backlog == 0 || cluster_ring_push(&c->backlog, e,
+	    &dropped) != 0) {
+		c->st.lost++;
+		return;
+	}
+	if (dropped)
+		c->st.lost++;
+	c->st.backlog = c->backlog.len;
+}
+
+/*
+ * A publish answered.  NULL: the link went before the answer, and maybe
+ * before the SET did its work: the change is kept and written again, key
+ * and publish, on the next link (a SET twice and a sibling hearing a
+ * change twice are both harmless).  A strike's total is not kept (its
+ * INCRBY did count), nor a heartbeat.
+ */
 static void
 cluster_publish_reply(struct cluster_req *q, redisReply *r)
 {
@@ -55,7 +78,10 @@ cluster_publish_reply(struct cluster_req *q, redisReply *r)
 	if (q->tag != 0 && c->flush_pending > 0)
 		c->flush_pending--;
 	if (r == NULL) {
-		if (q->e.kind != CLUSTER_HELLO)
+		if (q->e.kind != CLUSTER_HELLO && q->e.kind !=
+		    CLUSTER_STRIKE && !c->freeing)
+			cluster_keep(c, &q->e);
+		else if (q->e.kind != CLUSTER_HELLO)
 			c->st.lost++;
 		return;
 	}
@@ -69,8 +95,8 @@ cluster_publish_reply(struct cluster_req *q, redisReply *r)
 }
 
 static void
-cluster_publish(struct cluster *c, enum cluster_kind kind, const char *msg,
-    size_t len, bool flushed)
+cluster_publish(struct cluster *c, const struct cluster_event *e,
+    const char *msg, size_t len, bool flushed)
 {
 	const char *argv[3] = { "PUBLISH", c->channel, msg };
 	size_t argvlen[3] = { 7, strlen(c->channel), len };
@@ -80,7 +106,7 @@ cluster_publish(struct cluster *c, enum cluster_kind kind, const char *msg,
 		c->st.lost++;
 		return;
 	}
-	q->e.kind = kind;
+	q->e = *e;
 	q->tag = flushed;
 	if (cluster_conn_command(&c->cmd, q, cluster_publish_reply,
 	    "PUBLISH", 3, argv, argvlen) != 0) {
@@ -168,7 +194,7 @@ cluster_write(struct cluster *c, const struct cluster_event *e, bool flushed)
 	default:
 		break;		/* a strike: its counter is cluster_strike's */
 	}
-	cluster_publish(c, e->kind, msg, n, flushed);
+	cluster_publish(c, e, msg, n, flushed);
 }
 
 /* Kinds this configuration never shares. */
@@ -187,7 +213,6 @@ void
 cluster_send(struct cluster *c, const struct cluster_event *e)
 {
 	struct cluster_event x = *e;
-	bool dropped;
 
 	snprintf(x.node, sizeof x.node, "%s", c->cc.node);
 	if (x.at_ms == 0)
@@ -205,14 +230,7 @@ cluster_send(struct cluster *c, const struct cluster_event *e)
 	}
 	if (x.kind == CLUSTER_HELLO || x.kind == CLUSTER_STRIKE)
 		return;		/* never kept */
-	if (c->cc.backlog == 0 || cluster_ring_push(&c->backlog, &x,
-	    &dropped) != 0) {
-		c->st.lost++;
-		return;
-	}
-	if (dropped)
-		c->st.lost++;
-	c->st.backlog = c->backlog.len;
+	cluster_keep(c, &x);
 }
 
 /* What the daemon hands over is checked here, before it waits: a
@@ -278,7 +296,7 @@ cluster_strike_reply(struct cluster_req *q, redisReply *r)
 	e->at_ms = cluster_wall_ms();
 	if ((n = cluster_msg_format(e, msg, sizeof msg)) != 0 &&
 	    !c->failing && q->k->ac != NULL)
-		cluster_publish(c, CLUSTER_STRIKE, msg, n, false);
+		cluster_publish(c, e, msg, n, false);
 	/* The shared total comes back to this node too (cluster.h). */
 	if (c->want & CLUSTER_WANT(CLUSTER_STRIKE))
 		cluster_deliver(c, e);

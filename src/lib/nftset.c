@@ -556,74 +556,167 @@ nftset_sync(struct nftset *s)
 
 /* --- whole-set replacement (nftset_replace) -------------------------- */
 
-int
-nftset_replace(const char *table, const char *const *sets, size_t nsets,
-    const struct nftset_elem *elems, size_t nelems, char *err, size_t errlen)
-{
-	struct nl_sock *nl = NULL;
-	struct nl_batch *b = NULL;
-	char what[NL_LABEL_MAX], why[512];
-	size_t i;
-	int rc = -1, saved = 0;
+#define NFTSET_REPLACE_CHUNK	4096	/* elements gathered before packing */
+#define NFTSET_REPLACE_SETS	64	/* sets flushed in one replacement */
 
-	if (nelems > NFTSET_REPLACE_MAX || nsets > NFTSET_REPLACE_MAX) {
-		snprintf(err, errlen, "nftset: replace: %zu elements, at most "
-		    "%d", nelems, NFTSET_REPLACE_MAX);
+struct nftset_replace {
+	char table[NFTSET_TABLE_MAX];
+	struct nl_batch *b;
+	size_t nsets;			/* flush messages at the batch's start */
+	size_t nelems;			/* elements added so far */
+	size_t nmsgs;			/* element messages in the batch */
+	int error;			/* the first failure, 0: none */
+	char why[512];			/* its words */
+	struct nftset_elem chunk[NFTSET_REPLACE_CHUNK];	/* not yet packed */
+	size_t nchunk;
+};
+
+static void
+nftset_replace_fail(struct nftset_replace *r, int error, const char *why)
+{
+	if (r->error != 0)
+		return;
+	r->error = error;
+	snprintf(r->why, sizeof(r->why), "%s", why);
+}
+
+/* The gathered elements into messages of the batch, packed. */
+static void
+nftset_replace_pack(struct nftset_replace *r)
+{
+	char first[NL_LABEL_MAX], last[NL_LABEL_MAX], why[NL_LABEL_MAX + 64];
+	size_t i = 0, k, len;
+
+	while (i < r->nchunk && r->error == 0) {
+		const struct nftset_elem *e = &r->chunk[i];
+		void *p = nl_batch_put(r->b, NFTSET_PACK_BYTES);
+
+		if (p == NULL) {
+			nftset_replace_fail(r, ENOMEM, "nftset: replace: "
+			    "malloc: out of memory");
+			break;
+		}
+		len = nftset_build_elems_msg(p, NFTSET_PACK_BYTES, r->table, e,
+		    r->nchunk - i, &k, 0, true);
+		if (len == 0 || k == 0) {
+			snprintf(why, sizeof(why), "nftset: replace: %s cannot "
+			    "be built", nftset_elem_label(e, first,
+			    sizeof(first)));
+			nftset_replace_fail(r, EINVAL, why);
+			break;
+		}
+		/* "add element allow4 11.0.0.0/24" .. its last element */
+		(void)nftset_elem_label(e, first, sizeof(first));
+		(void)nftset_elem_label(&e[k - 1], last, sizeof(last));
+		if (k == 1)
+			(void)nl_batch_add(r->b, "%s", first);
+		else
+			(void)nl_batch_add(r->b, "%s .. %s (%zu elements)",
+			    first, strrchr(last, ' ') + 1, k);
+		r->nmsgs++;
+		i += k;
+	}
+	r->nchunk = 0;
+}
+
+struct nftset_replace *
+nftset_replace_begin(const char *table, const char *const *sets,
+    size_t nsets, char *err, size_t errlen)
+{
+	struct nftset_replace *r;
+
+	if (nsets > NFTSET_REPLACE_SETS) {
+		snprintf(err, errlen, "nftset: replace: %zu sets, at most %d",
+		    nsets, NFTSET_REPLACE_SETS);
 		errno = E2BIG;
-		return -1;
+		return NULL;
 	}
 	if (strnlen(table, NFTSET_TABLE_MAX) >= NFTSET_TABLE_MAX ||
 	    table[0] == '\0') {
 		snprintf(err, errlen, "nftset: table name \"%.64s\": empty "
 		    "or too long", table);
 		errno = EINVAL;
-		return -1;
+		return NULL;
 	}
-	if ((b = nl_batch_new(NL_FRAME_NFT)) == NULL) {
-		saved = errno;
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->b = nl_batch_new(NL_FRAME_NFT)) == NULL) {
+		int e = errno;
+
 		snprintf(err, errlen, "nftset: replace: malloc: %s",
-		    strerror(errno));
-		goto out;
+		    strerror(e));
+		free(r);
+		errno = e;
+		return NULL;
 	}
+	snprintf(r->table, sizeof(r->table), "%s", table);
 	/* begin, the flushes, the adds, end: every message acked */
-	for (i = 0; i < nsets; i++) {
+	for (size_t i = 0; i < nsets; i++) {
 		struct nlmsghdr *nlh;
 		void *p;
 
 		if (strnlen(sets[i], NFTSET_NAME_MAX) >= NFTSET_NAME_MAX) {
 			snprintf(err, errlen, "nftset: set name \"%.32s\": "
 			    "too long", sets[i]);
-			saved = EINVAL;
-			goto out;
+			nftset_replace_abort(r);
+			errno = EINVAL;
+			return NULL;
 		}
-		if ((p = nl_batch_put(b, NFTSET_MSG_MAX)) == NULL)
+		if ((p = nl_batch_put(r->b, NFTSET_MSG_MAX)) == NULL)
 			break;
 		nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_DELSETELEM,
 		    NFPROTO_INET, NLM_F_ACK, 0);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
 		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, sets[i]);
-		(void)nl_batch_add(b, "flush set %s", sets[i]);
+		(void)nl_batch_add(r->b, "flush set %s", sets[i]);
 	}
-	for (i = 0; i < nelems && !nl_batch_broken(b); i++) {
-		void *p = nl_batch_put(b, NFTSET_MSG_MAX);
+	r->nsets = nsets;
+	return r;
+}
 
-		if (p == NULL)
-			break;
-		if (nftset_build_elem_msg(p, NFTSET_MSG_MAX, table, &elems[i],
-		    0, true) == 0) {
-			snprintf(err, errlen, "nftset: replace: element %zu "
-			    "of set \"%.32s\" cannot be built", i,
-			    elems[i].set);
-			saved = EINVAL;
-			goto out;
-		}
-		(void)nl_batch_add(b, "%s", nftset_elem_label(&elems[i], what,
-		    sizeof(what)));
+int
+nftset_replace_add(struct nftset_replace *r, const struct nftset_elem *e)
+{
+	if (r->error != 0)
+		return -1;
+	if (r->nelems >= NFTSET_REPLACE_MAX) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "nftset: replace: more than %d "
+		    "elements", NFTSET_REPLACE_MAX);
+		nftset_replace_fail(r, E2BIG, why);
+		return -1;
 	}
-	if (nl_batch_broken(b)) {
-		saved = ENOMEM;
-		snprintf(err, errlen, "nftset: replace: malloc: %s",
-		    strerror(ENOMEM));
+	if (r->nchunk == NFTSET_REPLACE_CHUNK)
+		nftset_replace_pack(r);
+	r->chunk[r->nchunk++] = *e;
+	r->nelems++;
+	return r->error != 0 ? -1 : 0;
+}
+
+void
+nftset_replace_abort(struct nftset_replace *r)
+{
+	if (r == NULL)
+		return;
+	nl_batch_free(r->b);
+	free(r);
+}
+
+int
+nftset_replace_commit(struct nftset_replace *r, char *err, size_t errlen)
+{
+	struct nl_sock *nl = NULL;
+	char why[512];
+	size_t acks;
+	int rc = -1, saved = 0;
+
+	nftset_replace_pack(r);
+	if (r->error == 0 && nl_batch_broken(r->b))
+		nftset_replace_fail(r, ENOMEM, "nftset: replace: malloc: out "
+		    "of memory");
+	if (r->error != 0) {
+		snprintf(err, errlen, "%s", r->why);
+		saved = r->error;
 		goto out;
 	}
 	if ((nl = nl_open(NETLINK_NETFILTER, 0, why, sizeof(why))) == NULL) {
@@ -633,24 +726,46 @@ nftset_replace(const char *table, const char *const *sets, size_t nsets,
 	}
 	/* Every message is acked and the kernel answers them all inside
 	 * sendmsg, before we read: the default receive buffer holds a few
-	 * hundred acks (bench/scale.sh saw ENOBUFS at 500 allow prefixes),
-	 * so make room for all of them (about 1 KiB each as the socket
-	 * counts them). */
-	(void)nl_set_rcvbuf(nl, (size_t)NFTSET_RCVBUF > (nelems + nsets + 2) * 1024 ?
-	    NFTSET_RCVBUF : (int)((nelems + nsets + 2) * 1024));
+	 * hundred acks (bench/scale.sh saw ENOBUFS at 500 unpacked allow
+	 * prefixes), so make room for all of them (about 1 KiB each as the
+	 * socket counts them). */
+	acks = r->nmsgs + r->nsets + 2;
+	(void)nl_set_rcvbuf(nl, (size_t)NFTSET_RCVBUF > acks * 1024 ?
+	    NFTSET_RCVBUF : (int)(acks * 1024));
 	/* The kernel answers inside sendmsg; the deadline is only a guard. */
-	if (nl_exchange(nl, b, NULL, NULL, NFTSET_SYNC_WAIT_MS, why,
+	if (nl_exchange(nl, r->b, NULL, NULL, NFTSET_SYNC_WAIT_MS, why,
 	    sizeof(why)) == -1) {
 		saved = errno;
 		snprintf(err, errlen, "nftset: replace sets of table inet %s: "
-		    "%s", table, why);
+		    "%s", r->table, why);
 		goto out;
 	}
 	rc = 0;
 out:
 	nl_close(nl);
-	nl_batch_free(b);
+	nftset_replace_abort(r);
 	if (rc == -1)
 		errno = saved ? saved : EIO;
 	return rc;
+}
+
+int
+nftset_replace(const char *table, const char *const *sets, size_t nsets,
+    const struct nftset_elem *elems, size_t nelems, char *err, size_t errlen)
+{
+	struct nftset_replace *r;
+
+	if (nelems > NFTSET_REPLACE_MAX) {
+		snprintf(err, errlen, "nftset: replace: %zu elements, at most "
+		    "%d", nelems, NFTSET_REPLACE_MAX);
+		errno = E2BIG;
+		return -1;
+	}
+	if ((r = nftset_replace_begin(table, sets, nsets, err, errlen)) ==
+	    NULL)
+		return -1;
+	for (size_t i = 0; i < nelems; i++)
+		if (nftset_replace_add(r, &elems[i]) == -1)
+			break;
+	return nftset_replace_commit(r, err, errlen);
 }

@@ -4,8 +4,9 @@
  * label (nftset.h).  For nftset.c, allowlist.c, the unit tests and the
  * scenario tests' fake of nftset (tests/scenario/fake_nftset.c).
  *
- * Exports nftset_elem_addr, nftset_elem_prefix, nftset_build_elem_msg and
- * nftset_elem_label.  Pure code: no socket, no I/O.
+ * Exports nftset_elem_addr, nftset_elem_prefix, nftset_build_elem_msg,
+ * nftset_build_elems_msg (many changes of one set in one message, for
+ * nftset_replace) and nftset_elem_label.  Pure code: no socket, no I/O.
  */
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,82 @@ nftset_put_elem(struct nlmsghdr *nlh, const uint8_t *key, uint8_t keylen,
 	return 0;
 }
 
+/* e's start element, and its end element when it has one. */
+static int
+nftset_put_change(struct nlmsghdr *nlh, const struct nftset_elem *e)
+{
+	if (nftset_put_elem(nlh, e->key, e->keylen, 0, e->del ? 0 :
+	    e->timeout_ms, e->data, e->del ? 0 : e->datalen) == -1)
+		return -1;
+	if (e->interval && e->has_end && nftset_put_elem(nlh, e->end,
+	    e->keylen, NFT_SET_ELEM_INTERVAL_END, 0, NULL, 0) == -1)
+		return -1;
+	return 0;
+}
+
+static bool
+nftset_elem_ok(const struct nftset_elem *e)
+{
+	return strnlen(e->set, NFTSET_NAME_MAX) < NFTSET_NAME_MAX &&
+	    e->keylen != 0 && e->keylen <= sizeof(e->key) &&
+	    e->datalen <= sizeof(e->data);
+}
+
+/* Can b travel in the same message as a (same set, same change)? */
+static bool
+nftset_elem_packs(const struct nftset_elem *a, const struct nftset_elem *b)
+{
+	return a->del == b->del && a->keylen == b->keylen &&
+	    a->interval == b->interval && a->datalen == b->datalen &&
+	    strcmp(a->set, b->set) == 0;
+}
+
+size_t
+nftset_build_elems_msg(void *buf, size_t len, const char *table,
+    const struct nftset_elem *e, size_t n, size_t *packed, uint32_t seq,
+    bool ack)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *list;
+	uint16_t flags;
+	size_t k;
+
+	*packed = 0;
+	if (n == 0 || len < NFTSET_MSG_MAX || strnlen(table,
+	    NFTSET_TABLE_MAX) >= NFTSET_TABLE_MAX || !nftset_elem_ok(&e[0]))
+		return 0;
+	/* The elements' nest has a 16-bit length: stay well under it. */
+	if (len > NFTSET_PACK_BYTES)
+		len = NFTSET_PACK_BYTES;
+	flags = e[0].del ? 0 : NLM_F_CREATE;
+	if (ack)
+		flags |= NLM_F_ACK;
+	nlh = nftnl_nlmsg_build_hdr(buf, e[0].del ? NFT_MSG_DELSETELEM :
+	    NFT_MSG_NEWSETELEM, NFPROTO_INET, flags, seq);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, e[0].set);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	/*
+	 * libnftnl writes without a bound: one change (a start and an end
+	 * element, each with a 16-byte key, flags, timeout, a 16-byte value)
+	 * takes under NFTSET_ELEM_ROOM bytes, so one is added only while
+	 * that much room is left.
+	 */
+	for (k = 0; k < n && nlh->nlmsg_len + NFTSET_ELEM_ROOM <= len; k++) {
+		if (k > 0 && (!nftset_elem_ok(&e[k]) ||
+		    !nftset_elem_packs(&e[0], &e[k])))
+			break;
+		if (nftset_put_change(nlh, &e[k]) == -1)
+			return 0;
+	}
+	mnl_attr_nest_end(nlh, list);
+	if (nlh->nlmsg_len > len)	/* cannot happen: see above */
+		log_panic("nftset: elements message of %u bytes for set %s "
+		    "over its room of %zu", nlh->nlmsg_len, e[0].set, len);
+	*packed = k;
+	return nlh->nlmsg_len;
+}
+
 size_t
 nftset_build_elem_msg(void *buf, size_t len, const char *table,
     const struct nftset_elem *e, uint32_t seq, bool ack)
@@ -123,11 +200,7 @@ nftset_build_elem_msg(void *buf, size_t len, const char *table,
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, e->set);
 	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-	if (nftset_put_elem(nlh, e->key, e->keylen, 0, e->del ? 0 :
-	    e->timeout_ms, e->data, e->del ? 0 : e->datalen) == -1)
-		return 0;
-	if (e->interval && e->has_end && nftset_put_elem(nlh, e->end,
-	    e->keylen, NFT_SET_ELEM_INTERVAL_END, 0, NULL, 0) == -1)
+	if (nftset_put_change(nlh, e) == -1)
 		return 0;
 	mnl_attr_nest_end(nlh, list);
 	if (nlh->nlmsg_len > NFTSET_MSG_MAX)	/* cannot happen: see above */

@@ -51,6 +51,7 @@ enum nftrules_set_id {
 /* How long the retry rules' notes (early4/6, retried4/6) last when no
  * smtpgated reads and deletes them (gate_retry.c). */
 #define NFTRULES_NOTE_TIMEOUT_MS	(10 * 60 * 1000)
+#define NFTRULES_GC_INTERVAL_MS	10000	/* timeout sets: expired elements freed */
 
 /* nftrules.c: start an nf_tables message (family inet, NLM_F_ACK) of
  * NFTRULES_MSG_ROOM bytes at the end of b; NULL when b is broken. */

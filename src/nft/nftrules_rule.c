@@ -93,27 +93,31 @@ nftrules_rule_verdict(struct nftnl_rule *r, enum nftrules_verdict v)
 /*
  * "ip saddr @set counter VERDICT" or its ip6 twin; net64: the /64 sets,
  * "ip6 saddr & ffff:ffff:ffff:ffff:: @set" (the set holds the address with
- * its interface identifier zeroed).
+ * its interface identifier zeroed); unless (not NULL, not with net64):
+ * "ip saddr @set ip saddr != @unless counter VERDICT".
  */
 static void
 nftrules_rule_saddr(struct nl_batch *b, const char *table,
     const char *set, uint32_t id, bool v6, bool net64,
-    enum nftrules_verdict v)
+    const char *unless, uint32_t unless_id, enum nftrules_verdict v)
 {
 	static const uint8_t mask64[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff };
 	struct nftnl_rule *r = nftrules_rule_new(table, NFTRULES_CHAIN);
-	char text[NL_LABEL_MAX];
+	char text[NL_LABEL_MAX], not[64];
 	int f = 0;
 
 	if (r == NULL) {
 		nl_batch_fail(b);
 		return;
 	}
-	snprintf(text, sizeof(text), "%s%s saddr%s @%s counter %s",
+	snprintf(not, sizeof(not), " %s saddr != @%s", v6 ? "ip6" : "ip",
+	    unless != NULL ? unless : "");
+	snprintf(text, sizeof(text), "%s%s saddr%s @%s%s counter %s",
 	    v == V_RESET ? "meta l4proto tcp " : "", v6 ? "ip6" : "ip",
-	    net64 ? " & ffff:ffff:ffff:ffff::" : "", set, v == V_ACCEPT ?
-	    "accept" : v == V_DROP ? "drop" : "reject with tcp reset");
+	    net64 ? " & ffff:ffff:ffff:ffff::" : "", set,
+	    unless != NULL ? not : "", v == V_ACCEPT ? "accept" :
+	    v == V_DROP ? "drop" : "reject with tcp reset");
 	if (v == V_RESET) {
 		/* As nft writes it: a tcp reset needs a tcp dependency. */
 		f |= nftexpr_meta(r, NFT_META_L4PROTO);
@@ -126,6 +130,12 @@ nftrules_rule_saddr(struct nl_batch *b, const char *table,
 	if (net64)
 		f |= nftexpr_and(r, mask64, sizeof(mask64));
 	f |= nftexpr_lookup(r, set, id, false);
+	if (unless != NULL) {
+		/* As nft builds it: the address loaded again. */
+		f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 :
+		    12, v6 ? 16 : 4);
+		f |= nftexpr_lookup(r, unless, unless_id, true);
+	}
 	f |= nftexpr_counter(r);
 	f |= nftrules_rule_verdict(r, v);
 	(void)nftrules_rule_add(b, r, f, text);
@@ -408,27 +418,45 @@ void
 nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q)
 {
-	/* The sniffer's bans before the passes: a client it banned after
-	 * the gate passed it is refused at once, not when its pass ends.
-	 * Then passes: an address that passed is not caught by its /64. */
+	/*
+	 * Passes first, unless the sniffer banned the address since (its
+	 * ban refuses it at once, not when its pass ends): the repeat SYN
+	 * of a passed client, the common case, costs two hash lookups and
+	 * not the allow list's interval lookup besides (2-3% of a SYN's
+	 * path with 100,000 prefixes, bench/scale.sh (s1)).  The verdicts
+	 * are those of allow, bans, passes in that order: an allowed
+	 * address is accepted either way, a banned one meets its ban after
+	 * the allow rule.  Passes before the /64s: an address that passed
+	 * is not caught by its /64.
+	 */
 	static const struct {
 		const char *set;
 		uint32_t id;
 		bool v6, net64;
+		const char *unless;
+		uint32_t unless_id;
 		enum nftrules_verdict v;
 	} saddr[] = {
-		{ "allow4", NFTRULES_SET_ALLOW4, false, false, V_ACCEPT },
-		{ "allow6", NFTRULES_SET_ALLOW6, true, false, V_ACCEPT },
-		{ "offend4", NFTRULES_SET_OFFEND4, false, false, V_RESET },
-		{ "offend6", NFTRULES_SET_OFFEND6, true, false, V_RESET },
-		{ "pass4", NFTRULES_SET_PASS4, false, false, V_ACCEPT },
-		{ "pass6", NFTRULES_SET_PASS6, true, false, V_ACCEPT },
-		{ "deny4", NFTRULES_SET_DENY4, false, false, V_RESET },
-		{ "deny6", NFTRULES_SET_DENY6, true, false, V_RESET },
-		{ "denynet6", NFTRULES_SET_DENYNET6, true, true, V_RESET },
-		{ "drop4", NFTRULES_SET_DROP4, false, false, V_DROP },
-		{ "drop6", NFTRULES_SET_DROP6, true, false, V_DROP },
-		{ "dropnet6", NFTRULES_SET_DROPNET6, true, true, V_DROP },
+		{ "pass4", NFTRULES_SET_PASS4, false, false, "offend4",
+		    NFTRULES_SET_OFFEND4, V_ACCEPT },
+		{ "pass6", NFTRULES_SET_PASS6, true, false, "offend6",
+		    NFTRULES_SET_OFFEND6, V_ACCEPT },
+		{ "allow4", NFTRULES_SET_ALLOW4, false, false, NULL, 0,
+		    V_ACCEPT },
+		{ "allow6", NFTRULES_SET_ALLOW6, true, false, NULL, 0,
+		    V_ACCEPT },
+		{ "offend4", NFTRULES_SET_OFFEND4, false, false, NULL, 0,
+		    V_RESET },
+		{ "offend6", NFTRULES_SET_OFFEND6, true, false, NULL, 0,
+		    V_RESET },
+		{ "deny4", NFTRULES_SET_DENY4, false, false, NULL, 0, V_RESET },
+		{ "deny6", NFTRULES_SET_DENY6, true, false, NULL, 0, V_RESET },
+		{ "denynet6", NFTRULES_SET_DENYNET6, true, true, NULL, 0,
+		    V_RESET },
+		{ "drop4", NFTRULES_SET_DROP4, false, false, NULL, 0, V_DROP },
+		{ "drop6", NFTRULES_SET_DROP6, true, false, NULL, 0, V_DROP },
+		{ "dropnet6", NFTRULES_SET_DROPNET6, true, true, NULL, 0,
+		    V_DROP },
 	};
 	/* meta mark is a host-order u32 in the register. */
 	uint32_t mark_mask = MARK_MASK, mark_reject = MARK_REJECT;
@@ -545,10 +573,11 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 	(void)nftrules_rule_add(b, r, f, "tcp dport != @gated_ports "
 	    "accept");
 
-	/* 5. The sets, allow first. */
+	/* 5. The sets: passes not banned since, allow, bans, the rest. */
 	for (i = 0; i < sizeof(saddr) / sizeof(saddr[0]); i++)
 		nftrules_rule_saddr(b, c->table, saddr[i].set, saddr[i].id,
-		    saddr[i].v6, saddr[i].net64, saddr[i].v);
+		    saddr[i].v6, saddr[i].net64, saddr[i].unless,
+		    saddr[i].unless_id, saddr[i].v);
 
 	/* 5b. tempfail's second chance, after every refusal: a sender
 	 * cached as refused for another reason stays refused. */

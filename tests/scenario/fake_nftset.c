@@ -351,6 +351,76 @@ nftset_replace(const char *table, const char *const *sets, size_t nsets,
 	return 0;
 }
 
+/* The builder: gathers, then replaces as nftset_replace above. */
+struct nftset_replace {
+	char table[NFTSET_TABLE_MAX];
+	const char *const *sets;
+	size_t nsets;
+	struct nftset_elem *e;
+	size_t n, cap;
+	bool failed;
+};
+
+struct nftset_replace *
+nftset_replace_begin(const char *table, const char *const *sets,
+    size_t nsets, char *err, size_t errlen)
+{
+	struct nftset_replace *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		snprintf(err, errlen, "nftset: replace: malloc failed");
+		return NULL;
+	}
+	snprintf(r->table, sizeof(r->table), "%s", table);
+	r->sets = sets;	/* the callers' static arrays */
+	r->nsets = nsets;
+	return r;
+}
+
+int
+nftset_replace_add(struct nftset_replace *r, const struct nftset_elem *e)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct nftset_elem *ne = realloc(r->e, cap * sizeof(*ne));
+
+		if (ne == NULL) {
+			r->failed = true;
+			return -1;
+		}
+		r->e = ne;
+		r->cap = cap;
+	}
+	r->e[r->n++] = *e;
+	return 0;
+}
+
+void
+nftset_replace_abort(struct nftset_replace *r)
+{
+	if (r == NULL)
+		return;
+	free(r->e);
+	free(r);
+}
+
+int
+nftset_replace_commit(struct nftset_replace *r, char *err, size_t errlen)
+{
+	int rc;
+
+	if (r->failed) {
+		snprintf(err, errlen, "nftset: replace: malloc failed");
+		nftset_replace_abort(r);
+		errno = ENOMEM;
+		return -1;
+	}
+	rc = nftset_replace(r->table, r->sets, r->nsets, r->e, r->n, err,
+	    errlen);
+	nftset_replace_abort(r);
+	return rc;
+}
+
 /* ---- steps ---- */
 
 size_t

@@ -12,12 +12,16 @@
  *       any bytes as a queued IPv4 packet (a malformed one, say)
  *   cluster event|total|shared ..., no cluster
  *       [cluster]'s siblings and what the gate shared (fake_cluster.c)
+ *   allow reload | allow unshare PREFIX [fails /RE/]
+ *       the control verbs allow-reload and allow-unshare
  * start is gate_new, stop gate_free, reload gate_reload, stats
  * gate_stats_format.
  */
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "fake.h"
 #include "gate.h"
@@ -27,9 +31,14 @@
 static int
 rgate_start(struct scn *sc, const struct conf *c, char *err, size_t errlen)
 {
-	struct gate *g = gate_new(scn_ev(sc), c, err, errlen);
 	struct conf_journal cj = c->journal;
+	char dir[512];
+	struct gate *g;
 
+	/* The state directory the package makes (share_allow's file). */
+	snprintf(dir, sizeof dir, "%.400s/state", scn_dir(sc));
+	(void)mkdir(dir, 0755);
+	g = gate_new(scn_ev(sc), c, err, errlen);
 	scn_set_ctx(sc, g);
 	if (g == NULL)
 		return -1;
@@ -151,7 +160,51 @@ rgate_step_packet(struct scn *sc, int argc, char **argv)
 	return rgate_inject(sc, id, 0x0800, 0, pkt, n / 2);
 }
 
+/*
+ * allow reload | allow unshare PREFIX [fails /RE/]: the control verbs
+ * allow-reload (gate_allow_reload) and allow-unshare (share_allow).
+ */
+static int
+rgate_step_allow(struct scn *sc, int argc, char **argv)
+{
+	char err[512] = "";
+	regex_t re;
+	int rc, want_fail = 0, m;
+
+	if (!scn_running(sc))
+		return scn_fail(sc, "not started");
+	if (argc >= 2 && strcmp(argv[1], "reload") == 0 && (argc == 2 ||
+	    (argc == 4 && strcmp(argv[2], "fails") == 0)))
+		want_fail = argc == 4 ? 2 : 0;	/* where "fails" is */
+	else if (argc >= 3 && strcmp(argv[1], "unshare") == 0 && (argc == 3 ||
+	    (argc == 5 && strcmp(argv[3], "fails") == 0)))
+		want_fail = argc == 5 ? 3 : 0;
+	else
+		return scn_fail(sc, "usage: allow reload | allow unshare PREFIX "
+		    "[fails /RE/]");
+	if (strcmp(argv[1], "reload") == 0)
+		rc = gate_allow_reload(scn_ctx(sc), err, sizeof(err));
+	else
+		rc = gate_cluster_allow_unshare(scn_ctx(sc), argv[2], err,
+		    sizeof(err));
+	if (want_fail == 0) {
+		if (rc != 0)
+			return scn_fail(sc, "got an error: %s", err);
+		return 0;
+	}
+	if (rc == 0)
+		return scn_fail(sc, "got success, want an error");
+	if (scn_regex(sc, argv[want_fail + 1], &re) == -1)
+		return -1;
+	m = regexec(&re, err, 0, NULL, 0);
+	regfree(&re);
+	if (m != 0)
+		return scn_fail(sc, "got \"%s\", want a match", err);
+	return 0;
+}
+
 static const struct scn_step rgate_steps[] = {
+	{ "allow", rgate_step_allow },
 	{ "no cluster", fake_cluster_step_none },
 	{ "cluster", fake_cluster_step },
 	{ "syn", rgate_step_syn },

@@ -74,6 +74,14 @@ static const struct parse_case parse_cases[] = {
 	{ "comment only hash", "  # fine\n#192.0.2.1\n", 0, 0, NULL, NULL },
 	{ "line 3 fault", "192.0.2.1\n\n192.0.2.300\n", -1, 0, NULL,
 	    "x:3: not an address" },
+	{ "first of two repeats", "10.0.0.0/8\n192.0.2.1\n192.0.2.1\n"
+	    "10.0.0.0/8\n", -1, 0, NULL, "x:3: 192.0.2.1/32 is listed twice" },
+	{ "repeat before a fault", "192.0.2.1\n192.0.2.1\nbad\n", -1, 0,
+	    NULL, "x:2: 192.0.2.1/32 is listed twice" },
+	{ "fault before a repeat", "192.0.2.1\nbad\n192.0.2.1\n", -1, 0,
+	    NULL, "x:2: not an address" },
+	{ "same address, other length", "192.0.2.0/24\n192.0.2.0/25\n", 0, 2,
+	    "192.0.2.0/24 0 ", NULL },
 };
 
 static void
@@ -497,6 +505,79 @@ test_planted(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ---- large lists: 100,000 entries, repeats, merge ---- */
+
+/* n /24s from 11.0.0.0, every other one, as bench/scale.sh writes them. */
+static char *
+big_text(size_t n, size_t *len)
+{
+	char *t = malloc(n * 24 + 1);
+	size_t off = 0;
+
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t a = (11u << 24) + (uint32_t)i * 512;
+
+		off += (size_t)sprintf(t + off, "%u.%u.%u.0/24\n", a >> 24,
+		    (a >> 16) & 255, (a >> 8) & 255);
+	}
+	*len = off;
+	return t;
+}
+
+static void
+test_large(void **state)
+{
+	struct allowlist l, in;
+	char err[256] = "", *t;
+	size_t len, added, updated;
+
+	(void)state;
+	t = big_text(100000, &len);
+	allowlist_init(&l);
+	if (allowlist_parse("big", t, len, &l, err, sizeof(err)) != 0 ||
+	    l.n != 100000)
+		fail_msg("100,000 /24s: got n=%zu \"%s\", want 100000", l.n,
+		    err);
+	/* A repeat of line 1 at the last line. */
+	while (len > 0 && t[len - 1] == '\n')
+		len--;
+	while (len > 0 && t[len - 1] != '\n')
+		len--;
+	memcpy(t + len, "11.0.0.0/24\n", 12);
+	len += 12;
+	if (allowlist_parse("big", t, len, &l, err, sizeof(err)) != -1 ||
+	    strstr(err, "big:100000: 11.0.0.0/24 is listed twice") == NULL)
+		fail_msg("repeat at the last line: got \"%s\"", err);
+	free(t);
+
+	/* Merge: 3 of 4 new, one updated in place, order kept. */
+	t = big_text(50000, &len);
+	assert_int_equal(allowlist_parse("l", t, len, &l, err, sizeof(err)),
+	    0);
+	free(t);
+	allowlist_init(&in);
+	assert_int_equal(allowlist_parse("in", "11.0.2.0/24 # again\n"
+	    "192.0.2.0/24\n2001:db8::/32\n10.0.0.0/8\n", 58, &in, err,
+	    sizeof(err)), 0);
+	assert_int_equal(allowlist_merge(&l, &in, &added, &updated), 0);
+	if (added != 3 || updated != 1 || l.n != 50003)
+		fail_msg("merge: got added %zu updated %zu n %zu, want 3 1 "
+		    "50003", added, updated, l.n);
+	if (strcmp(l.e[1].comment, "again") != 0 || l.e[50000].p.len != 24 ||
+	    l.e[50002].p.len != 8)
+		fail_msg("merge: entry 1 comment \"%s\", appended lengths %u "
+		    "%u: want \"again\" 24 8", l.e[1].comment,
+		    l.e[50000].p.len, l.e[50002].p.len);
+	/* Again: all four are updates now. */
+	assert_int_equal(allowlist_merge(&l, &in, &added, &updated), 0);
+	if (added != 0 || updated != 4 || l.n != 50003)
+		fail_msg("merge again: got added %zu updated %zu n %zu, want "
+		    "0 4 50003", added, updated, l.n);
+	allowlist_free(&in);
+	allowlist_free(&l);
+}
+
 int
 main(void)
 {
@@ -514,6 +595,7 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_duration);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_comment);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_files);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_large);
 	for (i = 0; i < sizeof(plant_cases) / sizeof(plant_cases[0]); i++)
 		t[n++] = (struct CMUnitTest){ plant_cases[i].name,
 		    test_planted, NULL, NULL, (void *)&plant_cases[i] };

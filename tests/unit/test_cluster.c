@@ -865,6 +865,41 @@ test_timeout(void **state)
 	wait_up(&na, NULL);
 }
 
+/*
+ * A change on the wire when the link goes (its SET and PUBLISH sent, no
+ * answer; the server then killed, so neither did its work) is kept and
+ * written again on the next link, not lost.
+ */
+static void
+test_in_flight(void **state)
+{
+	struct cluster_event e;
+
+	(void)state;
+	if (getenv("TEST_CLUSTER_SKIP_TIMEOUT"))
+		skip();
+	redis_start(NULL);
+	node_start(&na, "gw-a", NULL);
+	wait_up(&na, NULL);
+	kill(redis_pid, SIGSTOP);
+	verdict(&e, CLUSTER_DENY, "192.0.2.77", 900);
+	cluster_share(na.c, &e);
+	if (!spin(is_down, &na, 4000)) {
+		kill(redis_pid, SIGCONT);
+		fail_msg("not down 4 s after redis-server stopped");
+	}
+	assert_int_equal(cluster_stats(na.c)->backlog, 1);
+	assert_int_equal(cluster_stats(na.c)->lost, 0);
+	kill(redis_pid, SIGCONT);
+	redis_kill();
+	redis_start(NULL);
+	wait_up(&na, NULL);
+	spin_for(200);
+	assert_int_equal(cluster_stats(na.c)->backlog, 0);
+	assert_int_equal(cluster_stats(na.c)->lost, 0);
+	assert_int_equal(raw(NULL, "EXISTS smtpgate:v:192.0.2.77"), 1);
+}
+
 static void
 write_file(const char *name, const char *text, char *path, size_t len)
 {
@@ -1200,6 +1235,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backlog_batches, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_flight, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sentinel, setup,
 		    teardown),

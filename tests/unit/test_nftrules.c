@@ -159,6 +159,9 @@ render_set(struct out *o, const struct nlmsghdr *nlh)
 	    nftnl_set_get_u32(s, NFTNL_SET_FLAGS) : 0,
 	    nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE) ?
 	    nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE) : 0);
+	if (nftnl_set_is_set(s, NFTNL_SET_GC_INTERVAL))
+		out_printf(o, "    gc-interval %u ms\n", nftnl_set_get_u32(s,
+		    NFTNL_SET_GC_INTERVAL));
 	nftnl_set_free(s);
 }
 

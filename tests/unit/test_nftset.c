@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -377,6 +378,83 @@ test_dump(void **state)
 	assert_int_equal(seen.n, 1);
 }
 
+/*
+ * Packed messages (nftset_replace): 3,000 IPv4 /24s then 10 IPv6 /48s
+ * into messages of at most NFTSET_PACK_BYTES; every message parses back,
+ * holds one set's elements only, starts and ends in order, and the
+ * elements add up: a start and an end element per prefix.
+ */
+static void
+test_packed(void **state)
+{
+	static uint8_t buf[NFTSET_PACK_BYTES];
+	struct nftset_elem *e;
+	size_t n4 = 3000, n6 = 10, n = n4 + n6, i = 0, msgs = 0, k, len;
+	size_t got4 = 0, got6 = 0;
+
+	(void)state;
+	assert_non_null(e = calloc(n, sizeof(*e)));
+	for (size_t j = 0; j < n; j++) {
+		struct prefix p;
+		char text[64];
+		const char *why = NULL;
+
+		if (j < n4)
+			snprintf(text, sizeof(text), "11.%zu.%zu.0/24",
+			    (j * 2) >> 8, (j * 2) & 255);
+		else
+			snprintf(text, sizeof(text), "2001:db8:%zx::/48", j);
+		if (prefix_parse(text, &p, &why) != 0)
+			fail_msg("prefix_parse %s: %s", text, why);
+		assert_int_equal(nftset_elem_prefix(&e[j], false, "allow", &p),
+		    0);
+	}
+	while (i < n) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)(void *)buf;
+		struct nftnl_set *set;
+		struct nftnl_set_elems_iter *it;
+		size_t elems = 0;
+
+		len = nftset_build_elems_msg(buf, sizeof(buf), "smtpgate",
+		    &e[i], n - i, &k, 7, true);
+		if (len == 0 || k == 0 || len > NFTSET_PACK_BYTES ||
+		    len != nlh->nlmsg_len)
+			fail_msg("message %zu: got length %zu with %zu "
+			    "changes", msgs, len, k);
+		if (i < n4 && i + k > n4)
+			fail_msg("message %zu: mixes allow4 and allow6", msgs);
+		assert_non_null(set = nftnl_set_alloc());
+		if (nftnl_set_elems_nlmsg_parse(nlh, set) != 0)
+			fail_msg("message %zu: does not parse", msgs);
+		if (strcmp(nftnl_set_get_str(set, NFTNL_SET_NAME), i < n4 ?
+		    "allow4" : "allow6") != 0)
+			fail_msg("message %zu: set %s", msgs,
+			    nftnl_set_get_str(set, NFTNL_SET_NAME));
+		it = nftnl_set_elems_iter_create(set);
+		while (nftnl_set_elems_iter_next(it) != NULL)
+			elems++;
+		nftnl_set_elems_iter_destroy(it);
+		nftnl_set_free(set);
+		if (elems != 2 * k)
+			fail_msg("message %zu: got %zu elements, want %zu",
+			    msgs, elems, 2 * k);
+		*(i < n4 ? &got4 : &got6) += k;
+		i += k;
+		msgs++;
+	}
+	if (got4 != n4 || got6 != n6)
+		fail_msg("got %zu + %zu prefixes, want %zu + %zu", got4, got6,
+		    n4, n6);
+	/* Packed: some 800 /24s a message, so 3,000 take 4 and the /48s 1. */
+	if (msgs > 6)
+		fail_msg("got %zu messages, want at most 6", msgs);
+	/* Short room: refused, nothing packed. */
+	if (nftset_build_elems_msg(buf, NFTSET_MSG_MAX - 1, "smtpgate", e, n,
+	    &k, 1, false) != 0 || k != 0)
+		fail_msg("short buffer: got a message of %zu, want none", k);
+	free(e);
+}
+
 int
 main(void)
 {
@@ -384,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_elem_msgs),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_packed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
