@@ -127,6 +127,9 @@ state_file = $WORLD_DIR/state/sniffer.state
 control_socket = $WORLD_DIR/sniffd.sock
 my_hostnames = gw.example.test
 my_addresses = 192.0.2.1
+
+[journal]
+file = $WORLD_DIR/journal/journal.db
 CONF
 world_gw "$build/smtpgate-nft" -c "$BENCH_CONF" install >/dev/null ||
 	{ bench_log "smtpgate-nft install failed"; exit 1; }

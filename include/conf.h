@@ -120,6 +120,10 @@ struct conf_sniffer {
 					 * responder (reply = smtp) */
 	bool enforce;			/* no: observe mode, every rule judged
 					 * and logged, nobody banned or cut */
+	uint32_t banner_hold_ms;	/* hold the banner of a client the gate
+					 * accepted on weak evidence this long
+					 * (0: off; needs pregreet on) */
+	uint16_t hold_queue;		/* NFQUEUE of the held banners */
 };
 
 struct conf_dns {

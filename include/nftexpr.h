@@ -39,6 +39,8 @@ int nftexpr_ct(struct nftnl_rule *r, uint32_t key, int dir);
  * set's default). */
 int nftexpr_dynset_add(struct nftnl_rule *r, const char *set, uint32_t id,
     uint64_t timeout_ms);
+/* "delete @set { reg1 }" from the packet path (a dynamic set). */
+int nftexpr_dynset_del(struct nftnl_rule *r, const char *set, uint32_t id);
 int nftexpr_ct_set_mark(struct nftnl_rule *r);
 int nftexpr_hton64(struct nftnl_rule *r);
 int nftexpr_cmp_u64be(struct nftnl_rule *r, uint32_t op, uint64_t v);

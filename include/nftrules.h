@@ -19,7 +19,11 @@
  *   group, nfnetlink_log; never a queue) the server's reply packet 1 of
  *   each session on a gated port (its SYN-ACK) to the sniffer, and in
  *   chain gate two rules copying the client's packet 2 (the handshake's
- *   ACK): the round-trip part of pregreet (smtpproto.h);
+ *   ACK): the round-trip part of pregreet (smtpproto.h); with
+ *   [sniffer] banner_hold_ms > 0 also sets hold4/hold6 (timeout: the
+ *   clients smtpgated accepted on weak evidence) and, in chain
+ *   sniff_out, a queue rule (to hold_queue, bypass) for the server's
+ *   reply packet 2 (its banner) to a client in them: the banner hold;
  *   one base chain "gate" (filter, input, priority -10, policy accept)
  *   with the rules of nft/smtpgate.nft in the same order: the sniffer's
  *   rules (copy MARK_SNIFFED from a repeated packet to the conntrack mark;
@@ -84,6 +88,12 @@ struct nftrules_conf {
 	bool reply_gate;		/* [gate] reply = smtp: maps reply4/6 */
 	bool reply_sniff;		/* [sniffer] reply = smtp */
 	uint16_t reply_port;		/* the responder's first port */
+	bool banner_hold;		/* [sniffer] banner_hold_ms > 0 with
+					 * the copies: sets hold4/6, and in
+					 * chain sniff_out the banner (reply
+					 * packet 2) to a client in them
+					 * queued to hold_queue with bypass */
+	uint16_t hold_queue;		/* [sniffer] hold_queue */
 };
 
 /* The ruleset's fields of a loaded configuration (cf outlives c: c points

@@ -82,6 +82,14 @@ struct verdict {
 void verdict_decide(const struct conf_gate *g,
     const struct verdict_findings *f, struct verdict *out);
 const char *verdict_reason_name(enum verdict_reason r);
+/*
+ * Did an accept rest on weak evidence ([sniffer] banner_hold_ms)?  True
+ * when v accepts although a finding counted (its action was log, or
+ * accept for dns-error): the client passed with something against it.
+ * A clean accept (no finding) and a DNSWL pass (an allow list vouches)
+ * are not weak; a refusal is no accept.
+ */
+bool verdict_weak(const struct verdict *v);
 /* accept/drop/reject/tempfail */
 const char *verdict_action_name(enum action a);
 /* "no-ptr,fcrdns" or "ok" into buf. */

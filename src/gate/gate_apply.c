@@ -34,11 +34,47 @@
  * verdicts are written by gate_cluster.c, never through here, so never
  * shared again.
  *
+ * [sniffer] banner_hold_ms > 0 (with pregreet on, as the ruleset has
+ * it): a client accepted on weak evidence (verdict_weak: accepted
+ * although a finding counted, i.e. one in log mode, or dns-error =
+ * accept; never a DNSWL pass or a clean one) enters hold4/hold6 for
+ * GATE_HOLD_TTL_S, so the sniffer holds its banner (sniff_hold.c).  Only
+ * first-time clients come here: allow-listed and pass-cached ones are
+ * accepted by the kernel before the queue; trusted networks are never
+ * held.  Observe mode holds nothing.
+ *
  * Exports gate_apply_verdict (gate_int.h).
  */
 #include "gate_int.h"
 #include "log.h"
 #include "retry.h"
+
+/* A hold4/6 element's life: from the SYN's accept through the handshake
+ * to the MTA's banner, with room for a slow MTA. */
+#define GATE_HOLD_TTL_S		5
+
+/* The banner hold of an accepted client (see above). */
+static void
+gate_apply_hold(struct gate_lookup *lk, const struct verdict *v)
+{
+	const struct conf *c = &lk->cfg->conf;
+	struct gate *g = lk->g;
+	char a[ADDR_STRLEN];
+
+	if (c->sniffer.banner_hold_ms == 0 || c->sniffer.packets == 0 ||
+	    c->sniffer.rule[RULE_PREGREET] == ACTION_OFF || !verdict_weak(v) ||
+	    conf_trusted(&c->gate, &lk->a))
+		return;
+	/* Sent now, not at the end of the turn: the banner follows the
+	 * SYN's accept within a round trip and must find the element (the
+	 * kernel applies a batch inside the send; nftset logs a failure). */
+	if (nftset_add(g->nft, "hold", &lk->a, GATE_HOLD_TTL_S) == -1) {
+		log_warn("gate: nftset_add hold %s", addr_ntop(&lk->a, a));
+		return;
+	}
+	(void)nftset_flush(g->nft);
+	g->st.banner_holds++;
+}
 
 /* The verdict line: what the findings say, how long it took, and for how
  * many SYNs. */
@@ -152,6 +188,9 @@ gate_apply_verdict(struct gate_lookup *lk,
 	 * over; their SYNs are dropped so the retransmits are redirected
 	 * (reply.h). */
 	enum queue_verdict hv = gate_reply_note(lk, v, qv);	/* held SYNs */
+	/* Before the SYNs go: the banner follows them within a round trip. */
+	if (hv == QUEUE_ACCEPT)
+		gate_apply_hold(lk, v);
 	/* A verdict that cannot go out is logged by queue.c, once. */
 	for (size_t i = 0; i < lk->nheld; i++)
 		(void)queue_verdict(g->q, lk->held[i].id, hv,

@@ -90,6 +90,8 @@ struct gate_stats {
 	uint64_t dns_waited;		/* lookups that waited for a DNS slot
 					 * until their deadline (dns-error) */
 	uint64_t net_cached;		/* IPv6 verdicts cached for the /64 */
+	uint64_t banner_holds;		/* weak accepts put in hold4/6
+					 * ([sniffer] banner_hold_ms) */
 };
 
 /* gate_watch.c: what the kernel let through unjudged, streak logs. */

@@ -69,6 +69,7 @@ gate_stats_format(struct gate *g, char *buf, size_t len)
 		{ "dns_waiting", g->nwaiting },
 		{ "dns_waited", g->st.dns_waited },
 		{ "net_cached", g->st.net_cached },
+		{ "banner_holds", g->st.banner_holds },
 		{ "loops", g->st.loops },
 		{ "enobufs", qs->enobufs },
 		{ "verdict_errors", qs->verdict_errors },

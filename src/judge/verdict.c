@@ -24,6 +24,13 @@ verdict_reason_name(enum verdict_reason r)
 	return r < VERDICT_R_MAX ? verdict_reason_names[r] : "?";
 }
 
+bool
+verdict_weak(const struct verdict *v)
+{
+	return v->action == ACTION_ACCEPT && v->nreasons > 0 &&
+	    v->reason[0] != VERDICT_R_DNSWL;
+}
+
 const char *
 verdict_action_name(enum action a)
 {

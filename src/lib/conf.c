@@ -35,6 +35,7 @@ conf_sniffer_defaults(struct conf_sniffer *s)
 	s->queue = 1;
 	s->queue_maxlen = 4096;
 	s->packets = 24;
+	s->hold_queue = 2;
 	s->max_flows = 65536;
 	s->flow_idle_s = 120;
 	s->deadline_ms = 5000;

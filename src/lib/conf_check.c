@@ -88,6 +88,29 @@ conf_check_queues(const struct conf *c, const int *seen,
 	return false;
 }
 
+/* The banner hold's queue is a third reader's (sniff_hold.c). */
+static bool
+conf_check_hold_queue(const struct conf *c, const int *seen,
+    struct conf_check_fault *f)
+{
+	const struct conf_sniffer *s = &c->sniffer;
+	bool gate = s->hold_queue == c->gate.queue;
+
+	if (s->banner_hold_ms == 0 || (!gate && s->hold_queue != s->queue))
+		return true;
+	f->section = "sniffer";
+	f->name = "hold_queue";
+	f->line = conf_check_line(seen, "sniffer", "hold_queue");
+	if (f->line == 0) {
+		f->name = "banner_hold_ms";
+		f->line = conf_check_line(seen, "sniffer", "banner_hold_ms");
+	}
+	snprintf(f->why, sizeof f->why, "hold_queue %u is [%s] queue too "
+	    "(the held banners need a queue of their own)", s->hold_queue,
+	    gate ? "gate" : "sniffer");
+	return false;
+}
+
 /* A first ban longer than the longest: the doubling could never start. */
 static bool
 conf_check_offender_timeout(const struct conf *c, const int *seen,
@@ -224,6 +247,7 @@ static bool (*const conf_check_rules[])(const struct conf *, const int *,
 	conf_check_providers_mode,
 	conf_check_reply_ports,
 	conf_check_queues,
+	conf_check_hold_queue,
 	conf_check_offender_timeout,
 	conf_check_retry,
 	conf_check_cluster_server,

@@ -718,6 +718,10 @@ static const struct conf_key conf_keys[] = {
 	    SNIFFD),
 	{ "sniffer", "packets", conf_keys_set_sniff_packets,
 	    F(sniffer.packets), 0, 1000, 0, false, 0 },
+	/* the banner hold: the gate reads it at each verdict, the sniffer
+	 * at each held packet; the queue is bound at start */
+	U32("sniffer", "banner_hold_ms", sniffer.banner_hold_ms, 0, 10000, 0),
+	U16("sniffer", "hold_queue", sniffer.hold_queue, 0, 65535, SNIFFD),
 	U32("sniffer", "max_flows", sniffer.max_flows, 16, 4000000, 0),
 	DUR("sniffer", "flow_idle", sniffer.flow_idle_s, 5, 3600),
 	U32("sniffer", "deadline_ms", sniffer.deadline_ms, 100, 60000, 0),

@@ -156,6 +156,21 @@ nftexpr_dynset_add(struct nftnl_rule *r, const char *set, uint32_t id,
 	return nftexpr_expr(r, e);
 }
 
+int
+nftexpr_dynset_del(struct nftnl_rule *r, const char *set, uint32_t id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP,
+		    NFT_DYNSET_OP_DELETE);
+		nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, id);
+	}
+	return nftexpr_expr(r, e);
+}
+
 /* reg1 = conntrack key (original direction when dir >= 0). */
 int
 nftexpr_ct(struct nftnl_rule *r, uint32_t key, int dir)

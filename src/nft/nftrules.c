@@ -62,6 +62,10 @@ nftrules_conf_from(struct nftrules_conf *c, const struct conf *cf)
 	c->sniff_copies = cf->sniffer.packets > 0 &&
 	    cf->sniffer.rule[RULE_PREGREET] != ACTION_OFF;
 	c->reply_port = cf->gate.reply_port;
+	/* The hold is judged by the copies' ack test: without them it
+	 * would only delay. */
+	c->banner_hold = c->sniff_copies && cf->sniffer.banner_hold_ms > 0;
+	c->hold_queue = cf->sniffer.hold_queue;
 }
 
 const char *
@@ -154,7 +158,7 @@ nftrules_build(struct nl_batch *b, const struct nftrules_conf *c,
 	nftrules_rule_gate(b, c, q);
 	if (c->sniff_packets > 0 && c->sniff_copies) {
 		nftrules_table_out_chain(b, c->table, NFTRULES_OUT_CHAIN);
-		nftrules_rule_sniff_out(b, c);
+		nftrules_rule_sniff_out(b, c, q);
 	}
 	return nl_batch_broken(b) ? -1 : 0;
 }

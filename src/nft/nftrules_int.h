@@ -40,8 +40,13 @@ enum nftrules_set_id {
 	NFTRULES_SET_DROPNET6, NFTRULES_SET_WAIT4, NFTRULES_SET_WAIT6,
 	NFTRULES_SET_RETRY4, NFTRULES_SET_RETRY6, NFTRULES_SET_EARLY4,
 	NFTRULES_SET_EARLY6, NFTRULES_SET_RETRIED4, NFTRULES_SET_RETRIED6,
-	NFTRULES_SET_REPLY4, NFTRULES_SET_REPLY6,
+	NFTRULES_SET_REPLY4, NFTRULES_SET_REPLY6, NFTRULES_SET_HOLD4,
+	NFTRULES_SET_HOLD6,
 };
+
+/* How long a hold4/6 element lasts, when smtpgated gives none: the
+ * handshake and the MTA's banner come well within it (gate_apply.c). */
+#define NFTRULES_HOLD_TIMEOUT_MS	5000
 
 /* How long the retry rules' notes (early4/6, retried4/6) last when no
  * smtpgated reads and deletes them (gate_retry.c). */
@@ -80,8 +85,10 @@ void nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 void nftrules_rule_sniff(struct nl_batch *b, const struct nftrules_conf *c,
     enum nftrules_queue q);
 /* Chain sniff_out's rules: the server's SYN-ACK copied to the sniffer's
- * nfnetlink_log group (never queued). */
-void nftrules_rule_sniff_out(struct nl_batch *b, const struct nftrules_conf *c);
+ * nfnetlink_log group (never queued); with the banner hold, the banner
+ * to a client in hold4/6 queued (flavour q) to the hold queue. */
+void nftrules_rule_sniff_out(struct nl_batch *b, const struct nftrules_conf *c,
+    enum nftrules_queue q);
 /* Chain reply's rules: refused sources redirected to the responder. */
 void nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c);
 /* The probe's rule: "queue num 0 bypass" (native).  Its message id, or

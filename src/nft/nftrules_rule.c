@@ -346,11 +346,71 @@ nftrules_rule_copy(struct nl_batch *b, const struct nftrules_conf *c,
 	(void)nftrules_rule_add(b, r, f, text);
 }
 
+/*
+ * [sniffer] banner_hold_ms: the server's reply packet 2 of a session (its
+ * banner; conntrack has counted it already, at priority -200) to a client
+ * smtpgated put in hold4/6 is queued to the sniffer's hold queue, which
+ * accepts it banner_hold_ms later (sniff_hold.c); bypass: no sniffer, no
+ * hold.  "tcp sport @gated_ports ct direction reply ct reply packets 2
+ * ip daddr @hold4 delete @hold4 { ip daddr } counter queue num 2 bypass":
+ * the element goes with the first banner held, so a client is held once
+ * (its later sessions come from the pass cache).  Only that packet: while it
+ * is held the server's TCP does not retransmit it (its clone is still in
+ * a host queue), and nothing else of the server waits.
+ */
+static void
+nftrules_rule_hold(struct nl_batch *b, const struct nftrules_conf *c,
+    enum nftrules_queue q, bool v6)
+{
+	struct nftnl_rule *r = nftrules_rule_new(c->table, NFTRULES_OUT_CHAIN);
+	char text[NL_LABEL_MAX];
+	uint64_t n = 2;		/* host order, as nft compares */
+	int f;
+
+	if (r == NULL) {
+		nl_batch_fail(b);
+		return;
+	}
+	f = nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
+	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, false);
+	f |= nftexpr_ct(r, NFT_CT_DIRECTION, -1);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, NFTRULES_CT_REPLY);
+	f |= nftexpr_ct(r, NFT_CT_PKTS, NFTRULES_CT_REPLY);
+	f |= nftexpr_cmp(r, NFT_CMP_EQ, &n, sizeof(n));
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16,
+	    v6 ? 16 : 4);
+	f |= nftexpr_lookup(r, v6 ? "hold6" : "hold4",
+	    v6 ? NFTRULES_SET_HOLD6 : NFTRULES_SET_HOLD4, false);
+	/* Held once: the element goes with the first banner it holds, so
+	 * the client's next session (from the pass cache) is not held. */
+	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16,
+	    v6 ? 16 : 4);
+	f |= nftexpr_dynset_del(r, v6 ? "hold6" : "hold4",
+	    v6 ? NFTRULES_SET_HOLD6 : NFTRULES_SET_HOLD4);
+	f |= nftexpr_counter(r);
+	f |= nftexpr_queue(r, c->hold_queue, q);
+	snprintf(text, sizeof(text), "tcp sport @gated_ports ct direction "
+	    "reply ct reply packets 2 %s daddr @hold%d delete @hold%d { %s "
+	    "daddr } counter queue num %u bypass (%s)", v6 ? "ip6" : "ip",
+	    v6 ? 6 : 4, v6 ? 6 : 4, v6 ? "ip6" : "ip", c->hold_queue,
+	    nftrules_queue_name(q));
+	(void)nftrules_rule_add(b, r, f, text);
+}
+
 void
-nftrules_rule_sniff_out(struct nl_batch *b, const struct nftrules_conf *c)
+nftrules_rule_sniff_out(struct nl_batch *b, const struct nftrules_conf *c,
+    enum nftrules_queue q)
 {
 	nftrules_rule_copy(b, c, true, false);
 	nftrules_rule_copy(b, c, true, true);
+	if (c->banner_hold) {
+		nftrules_rule_hold(b, c, q, false);
+		nftrules_rule_hold(b, c, q, true);
+	}
 }
 
 /* Chain gate's rules, in the order of nft/smtpgate.nft. */

@@ -145,6 +145,17 @@ nftrules_table_sets(struct nl_batch *b, const struct nftrules_conf *c)
 	};
 	char name[NFTSET_NAME_MAX];
 
+	/* [sniffer] banner_hold_ms: smtpgated's first-time clients accepted
+	 * on weak evidence, for a few seconds (nftrules_int.h). */
+	if (c->banner_hold) {
+		/* dynamic: the hold rule deletes from them. */
+		nftrules_table_set(b, c->table, "hold4", NFTRULES_SET_HOLD4,
+		    NFTRULES_TYPE_IPV4, 4, NFT_SET_TIMEOUT | NFT_SET_EVAL,
+		    c->offend_size, NFTRULES_HOLD_TIMEOUT_MS);
+		nftrules_table_set(b, c->table, "hold6", NFTRULES_SET_HOLD6,
+		    NFTRULES_TYPE_IPV6, 16, NFT_SET_TIMEOUT | NFT_SET_EVAL,
+		    c->offend_size, NFTRULES_HOLD_TIMEOUT_MS);
+	}
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		if ((sets[i].flags & NFT_SET_MAP) && !c->reply_gate)
 			continue;

@@ -282,6 +282,9 @@ sniff_new(struct evloop *ev, const struct conf *c, char *err, size_t errlen)
 	    SNIFF_QUEUE_COPY, sniff_packet, s, err, errlen);
 	if (s->q == NULL)
 		goto fail;
+	/* The banner hold after the queue whose packets judge the held
+	 * sessions (its failing is logged, not fatal). */
+	sniff_hold_open(s);
 	if ((s->tick = evloop_timer_at(ev, evloop_now_ms(ev) + 1000,
 	    sniff_tick, s)) == NULL) {
 		snprintf(err, errlen, "sniff: evloop_timer_at the tick: %s",
@@ -302,6 +305,8 @@ sniff_free(struct sniff *s)
 		return;
 	if (s->tick != NULL)
 		evloop_timer_cancel(s->ev, s->tick);
+	/* Held banners go at once. */
+	sniff_hold_close(s);
 	/* Packets are answered as they come: none is held here. */
 	if (s->q != NULL)
 		queue_close(s->q);
@@ -381,6 +386,10 @@ sniff_reload(struct sniff *s, const char *path, char *err, size_t errlen)
 	/* [sniffer] pregreet on or off: the copies' group follows (the
 	 * ruleset's copy rules follow at the next smtpgate-nft install). */
 	sniff_rtt_open(s);
+	/* Held banners go at once (banner_hold_ms may have changed); the
+	 * hold follows the keys (its rule, the next smtpgate-nft install). */
+	sniff_hold_release(s);
+	sniff_hold_open(s);
 	log_info("reloaded %s", path);
 	return 0;
 }

@@ -132,6 +132,17 @@ sniff_ctl_stats_line(struct sniff *s, char *buf, size_t len)
 		    nflog_stats(s->nflog)->enobufs : 0),
 		    (unsigned long long)st->pregreet_ack,
 		    (unsigned long long)st->pregreet_rtt);
+	/* The banner hold (sniff_hold.c). */
+	if (strlen(buf) + 1 < len)
+		snprintf(buf + strlen(buf), len - strlen(buf), " hold_on=%d "
+		    "holds=%llu hold_released=%llu hold_bypassed=%llu "
+		    "hold_now=%zu hold_ms_avg=%llu hold_ms_max=%llu",
+		    s->hold != NULL, (unsigned long long)st->holds,
+		    (unsigned long long)st->hold_released,
+		    (unsigned long long)st->hold_bypassed, sniff_hold_count(s),
+		    (unsigned long long)(st->hold_released > 0 ?
+		    st->hold_ms_sum / st->hold_released : 0),
+		    (unsigned long long)st->hold_ms_max);
 	off = strlen(buf);
 	if (off + 1 >= len)
 		return;

@@ -11,6 +11,7 @@
  *   sniff_judge.c    HELO and MAIL FROM judgments and their DNS/SPF lookups
  *   sniff_rtt.c      the times of each session's handshake and banner
  *                    (nfnetlink_log copies), for pregreet's round trip
+ *   sniff_hold.c     the banner hold ([sniffer] banner_hold_ms)
  *   sniff_clean.c    the clean-judgment cache
  *   sniff_strike.c   a rule hit: strikes, bans, cuts, the log line; the
  *                    offend sets' one writer
@@ -119,6 +120,11 @@ struct sniff_stats {
 	uint64_t rtt_waited;		/* first data before its copies */
 	uint64_t rtt_evicted;		/* records pushed out untaken */
 	uint64_t pregreet_ack, pregreet_rtt;	/* pregreets by round trip */
+	uint64_t holds;			/* banners held (sniff_hold.c) */
+	uint64_t hold_released;		/* held banners accepted */
+	uint64_t hold_bypassed;		/* banners let go unheld: the hold
+					 * FIFO full, or the hold off */
+	uint64_t hold_ms_sum, hold_ms_max;	/* how long they waited */
 	uint64_t lost_packets;		/* queued, never delivered to us
 					 * (gaps in the queue's packet ids) */
 	uint64_t ct_queries, ct_errors;	/* conntrack questions */
@@ -148,6 +154,7 @@ struct sniff {
 	struct nflog *nflog;		/* the copies' group, or NULL: the
 					 * round-trip test is off */
 	struct sniff_rtt *rtt;		/* their records (sniff_rtt.c) */
+	struct sniff_hold *hold;	/* the banner hold, or NULL: off */
 	int64_t pkt_us;			/* when the queued packet in hand was
 					 * read (evloop_clock_us) */
 	struct nftset *nft;
@@ -252,6 +259,19 @@ unsigned sniff_rtt_first(struct sniff *s, struct sniff_flow *f,
 void sniff_rtt_expire(struct sniff *s, int64_t now_ms);
 void sniff_rtt_free_all(struct sniff *s);
 size_t sniff_rtt_count(const struct sniff *s);
+
+/* ---- sniff_hold.c: the banner hold ---- */
+
+/* Bind the hold queue when banner_hold_ms > 0 and pregreet is on (start,
+ * reload), let it go otherwise; failing is logged (the rule's bypass then
+ * lets every banner go unheld). */
+void sniff_hold_open(struct sniff *s);
+/* Accept every held banner now (stop, reload). */
+void sniff_hold_release(struct sniff *s);
+/* Release, unbind, free. */
+void sniff_hold_close(struct sniff *s);
+/* Banners held now. */
+size_t sniff_hold_count(const struct sniff *s);
 
 /* ---- sniff_trickle.c: sessions short of their greeting ---- */
 

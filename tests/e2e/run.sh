@@ -15,8 +15,15 @@ for t in "$here"/t_*.sh; do
 	[ -n "${E2E_ONLY:-}" ] && ! [[ $name =~ $E2E_ONLY ]] && continue
 	echo "--- $name"
 	t0=$(date +%s)
+	host_before=$(ls -A /var/lib/smtpgate /etc/smtpgate 2>/dev/null | sort | tr '\n' ' ')
 	timeout -k 10 300 bash "$t" "$build" 2>&1
 	rc=$?
+	# A test keeps to its world: nothing of it in the host's paths.
+	host_after=$(ls -A /var/lib/smtpgate /etc/smtpgate 2>/dev/null | sort | tr '\n' ' ')
+	if [ "$host_after" != "$host_before" ] && [ "$rc" = 0 ]; then
+		echo "not ok - $name changed /var/lib/smtpgate or /etc/smtpgate on the host (before: '$host_before', after: '$host_after')"
+		rc=1
+	fi
 	dt=$(( $(date +%s) - t0 ))
 	case $rc in
 	0)	passed=$((passed + 1)); echo "--- $name: PASS (${dt}s)" ;;

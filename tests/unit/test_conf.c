@@ -692,6 +692,16 @@ static const struct bad_case bad_cases[] = {
 	    "no_ptr = log\nqueue = 5\n",
 	    "%s:5: [gate] queue: 5 is [sniffer] queue too (the gate and the "
 	    "sniffer need a queue each)" },
+	{ "hold queue is the sniffer's", "[sniffer]\nbanner_hold_ms = 1500\n"
+	    "hold_queue = 1\n",
+	    "%s:3: [sniffer] hold_queue: hold_queue 1 is [sniffer] queue too "
+	    "(the held banners need a queue of their own)" },
+	{ "hold queue is the gate's, by default", "[gate]\nqueue = 2\n"
+	    "[sniffer]\nbanner_hold_ms = 1500\n",
+	    "%s:4: [sniffer] banner_hold_ms: hold_queue 2 is [gate] queue too "
+	    "(the held banners need a queue of their own)" },
+	{ "banner hold too long", "[sniffer]\nbanner_hold_ms = 10001\n",
+	    "%s:2: [sniffer] banner_hold_ms: '10001' out of range 0..10000" },
 	{ "offender_timeout over the default maximum", "[sniffer]\n"
 	    "offender_timeout = 8d\n",
 	    "%s:2: [sniffer] offender_timeout: 8d is longer than "

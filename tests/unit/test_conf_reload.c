@@ -239,6 +239,7 @@ test_restart_keys(void **state)
 	    "journal.max_size:gated,sniffd journal.queue:gated,sniffd "
 	    "nft.table:gated,sniffd "
 	    "sniffer.queue:sniffd sniffer.queue_maxlen:sniffd "
+	    "sniffer.hold_queue:sniffd "
 	    "sniffer.spf_workers:sniffd sniffer.spf_user:sniffd "
 	    "sniffer.state_file:sniffd sniffer.control_socket:sniffd "
 	    "sniffer.reply:gated ";

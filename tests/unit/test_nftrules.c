@@ -404,6 +404,9 @@ static const struct golden_case golden_cases[] = {
 	/* Both replies by the responder (reply.h): maps, nat chain, the
 	 * responder's rules in chain gate. */
 	{ "reply-xt", NFTRULES_QUEUE_XT, true },
+	/* The banner hold: sets hold4/6, its queue rules in sniff_out. */
+	{ "hold-xt", NFTRULES_QUEUE_XT, true },
+	{ "hold-native", NFTRULES_QUEUE_NATIVE, true },
 };
 
 static void

@@ -203,11 +203,50 @@ test_verdict_table(void **state)
 	}
 }
 
+/* banner_hold_ms's weak evidence: an accept with a finding against it. */
+static void
+test_verdict_weak(void **state)
+{
+	static const struct {
+		const char *name;
+		enum action action;
+		enum verdict_reason reason;	/* VERDICT_R_MAX: none */
+		bool want;
+	} wc[] = {
+		{ "clean accept", ACTION_ACCEPT, VERDICT_R_MAX, false },
+		{ "generic-ptr logged", ACTION_ACCEPT, VERDICT_R_GENERIC, true },
+		{ "fcrdns logged", ACTION_ACCEPT, VERDICT_R_FCRDNS, true },
+		{ "dns-error accepted", ACTION_ACCEPT, VERDICT_R_DNS_ERROR,
+		    true },
+		{ "dnswl vouches", ACTION_ACCEPT, VERDICT_R_DNSWL, false },
+		{ "reject is no accept", ACTION_REJECT, VERDICT_R_NO_PTR,
+		    false },
+		{ "tempfail is no accept", ACTION_TEMPFAIL, VERDICT_R_GENERIC,
+		    false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(wc) / sizeof(wc[0]); i++) {
+		struct verdict v = { .action = wc[i].action, .cache = true };
+		bool got;
+
+		if (wc[i].reason != VERDICT_R_MAX)
+			v.reason[v.nreasons++] = wc[i].reason;
+		got = verdict_weak(&v);
+		if (got != wc[i].want) {
+			print_error("%s: got weak=%d, want %d\n", wc[i].name,
+			    got, wc[i].want);
+			fail();
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdict_table),
+		cmocka_unit_test(test_verdict_weak),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
