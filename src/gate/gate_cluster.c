@@ -45,7 +45,8 @@
  * the hash was read whole: a sibling's entry of the shared list it did
  * not hand back is removed (its allow-del was missed while apart), and
  * each prefix of this node's allow file (as of its last load) it did not
- * hold is shared again (Redis came back empty).  allow-unshare removes a
+ * hold is shared again (Redis came back empty), unless a sibling
+ * unshared it (withheld, in memory: a restart shares it again).  allow-unshare removes a
  * sibling's entry everywhere (gate_cluster_allow_unshare).
  *
  * Sharing is an addition: every local verdict happens whatever Redis
@@ -92,6 +93,10 @@ struct gate_cluster {
 					 * at its last load (allowshare_cmp
 					 * order): the next diff's base */
 	size_t nmine;
+	struct allowshare withheld;	/* prefixes of mine a sibling
+					 * unshared: not shared again at a
+					 * resync (until the file drops and
+					 * lists them again, or a restart) */
 	struct ev_timer *apply_timer;	/* the index and the allow sets
 					 * again, due now */
 	bool apply_sets;		/* ... the sets too */
@@ -320,6 +325,8 @@ gate_cluster_allow_diff(struct gate_cluster *gc, const struct prefix *cur,
 		const char *why = allowshare_check(&add[i]);
 		ssize_t k = allowshare_find(&gc->shared, &add[i]);
 
+		(void)allowshare_del(&gc->withheld, &add[i]);	/* listed anew */
+
 		if (why != NULL) {
 			log_warnx("cluster: allow %s stays local: %s, never "
 			    "shared", gate_cluster_prefix_str(&add[i], b,
@@ -343,6 +350,7 @@ gate_cluster_allow_diff(struct gate_cluster *gc, const struct prefix *cur,
 	for (size_t i = 0; i < nd; i++) {
 		ssize_t k = allowshare_find(&gc->shared, &del[i]);
 
+		(void)allowshare_del(&gc->withheld, &del[i]);
 		if (k < 0 || strcmp(gc->shared.e[k].node, gc->node) != 0)
 			continue;
 		(void)allowshare_del(&gc->shared, &del[i]);
@@ -414,6 +422,10 @@ gate_cluster_allow_event(struct gate *g, const struct cluster_event *e)
 	if (!gc->share_allow)
 		return;
 	if (e->kind == CLUSTER_ALLOW_DEL) {
+		/* A prefix of this node's file unshared by a sibling: a
+		 * resync's end does not share it again. */
+		if (gate_cluster_mine(gc, &e->p))
+			(void)allowshare_set(&gc->withheld, &e->p, e->node);
 		if (k < 0)
 			return;
 		(void)allowshare_del(&gc->shared, &e->p);
@@ -505,6 +517,8 @@ gate_cluster_allow_sync(void *arg, bool done)
 	for (size_t i = 0; i < nagain; i++) {
 		if (allowshare_check(&again[i]) != NULL)
 			continue;	/* local only: said at its load */
+		if (allowshare_find(&gc->withheld, &again[i]) >= 0)
+			continue;	/* a sibling unshared it */
 		if (allowshare_set(&gc->shared, &again[i], gc->node) == -1) {
 			log_warnx("cluster: allow %s stays local: %s",
 			    gate_cluster_prefix_str(&again[i], b, sizeof(b)),
@@ -777,6 +791,7 @@ gate_cluster_stop(struct gate *g)
 	free(gc->allow);
 	free(gc->mine);
 	allowshare_free(&gc->shared);
+	allowshare_free(&gc->withheld);
 	free(gc);
 	g->cl = NULL;
 }

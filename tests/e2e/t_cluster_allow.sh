@@ -184,6 +184,8 @@ if [ "$(cworld_redis_cli HEXISTS smtpgate:allow 203.0.113.0/24)" = 1 ]; then
 else
 	e2e_not_ok "203.0.113.0/24 not in Redis's allow hash 5 s after Redis came back empty"
 fi
+e2e_check "b's unshare of a's 2001:db8:c::11 holds: a did not share it again at its resync" \
+	test "$(cworld_redis_cli HEXISTS smtpgate:allow 2001:db8:c::11/128)" = 0
 for n in b c; do
 	e2e_check "$n has 203.0.113.0/24 after the resyncs" wait_allow "$n" allow4 203.0.113.7 yes 3000
 done
