@@ -38,6 +38,8 @@
 struct allowshare_entry {
 	struct prefix p;
 	char node[CLUSTER_NODE_MAX];	/* the gateway that shared it */
+	bool seen;			/* delivered since the resync began
+					 * (allowshare_see); never saved */
 };
 
 struct allowshare {
@@ -76,6 +78,23 @@ void allowshare_diff(const struct prefix *old, size_t nold,
 /* The order of the list and of allowshare_diff: family, address,
  * length (qsort's comparator). */
 int allowshare_cmp(const void *x, const void *y);
+
+/*
+ * A resync's bookkeeping (cluster_on_sync): at its begin every entry is
+ * unseen (allowshare_unsee), each entry it delivers is seen
+ * (allowshare_see: 0, or -1 when p is not in s).  At its done,
+ * allowshare_sweep removes every unseen entry of a node other than node
+ * from s, copying at most room of them into gone (the rest removed all
+ * the same): the count removed.  allowshare_unheld then writes into out
+ * (room for nmine) those of mine[0..nmine) (allowshare_cmp order) that
+ * no seen entry of s holds, whichever node's: their count.
+ */
+void allowshare_unsee(struct allowshare *s);
+int allowshare_see(struct allowshare *s, const struct prefix *p);
+size_t allowshare_sweep(struct allowshare *s, const char *node,
+    struct allowshare_entry *gone, size_t room);
+size_t allowshare_unheld(const struct allowshare *s,
+    const struct prefix *mine, size_t nmine, struct prefix *out);
 
 /* Parse text[0..len) (hostile) into s (emptied first): 0, or -1 with
  * "NAME:LINE: reason" in err and s empty. */

@@ -151,6 +151,18 @@ struct cluster *cluster_new(struct evloop *ev, const struct conf_cluster *cc,
 void cluster_free(struct cluster *c);
 
 /*
+ * Where each resync begins and ends, in order with its deliveries: fn
+ * (arg, false) before the resync's first event, fn(arg, true) after its
+ * last, once the allow hash (when wanted) was read whole and every entry
+ * of it handed to the event callback.  From the loop, like the events
+ * (never inside a call the daemon made); fn may share.  A resync cut
+ * short (a link lost, the hash refused, memory ran out) gives no done:
+ * the next one begins again.  fn NULL: none (the default).
+ */
+typedef void (*cluster_sync_cb)(void *arg, bool done);
+void cluster_on_sync(struct cluster *c, cluster_sync_cb fn, void *arg);
+
+/*
  * Share a local decision (e->node and e->at_ms are filled in): SET of its
  * key with the remaining TTL, then PUBLISH; allow-* go to the allow hash.
  * Apart from Redis it waits in the backlog.  Never fails the caller.

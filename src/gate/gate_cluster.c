@@ -40,7 +40,13 @@
  *   cluster prefix=P kind=allow-add node=B action=applied
  * (action shared, refused-wide, refused-full, removed, withdrawn).
  * This node's own entry handed back at a resync that its file no longer
- * lists is withdrawn (an allow-del shared).  allow-unshare removes a
+ * lists is withdrawn (an allow-del shared).  A resync's end
+ * (cluster_on_sync: begin and done come in order with its entries) says
+ * the hash was read whole: a sibling's entry of the shared list it did
+ * not hand back is removed (its allow-del was missed while apart), and
+ * each prefix of this node's allow file (as of its last load) it did not
+ * hold is shared again (Redis came back empty), unless a sibling
+ * unshared it (withheld, in memory: a restart shares it again).  allow-unshare removes a
  * sibling's entry everywhere (gate_cluster_allow_unshare).
  *
  * Sharing is an addition: every local verdict happens whatever Redis
@@ -87,11 +93,16 @@ struct gate_cluster {
 					 * at its last load (allowshare_cmp
 					 * order): the next diff's base */
 	size_t nmine;
+	struct allowshare withheld;	/* prefixes of mine a sibling
+					 * unshared: not shared again at a
+					 * resync (until the file drops and
+					 * lists them again, or a restart) */
 	struct ev_timer *apply_timer;	/* the index and the allow sets
 					 * again, due now */
 	bool apply_sets;		/* ... the sets too */
 	struct ev_timer *save_timer;	/* the shared file, a second after a
 					 * change */
+	bool syncing;			/* a resync began, its done awaited */
 };
 
 #define GATE_CLUSTER_SAVE_MS	1000
@@ -314,6 +325,8 @@ gate_cluster_allow_diff(struct gate_cluster *gc, const struct prefix *cur,
 		const char *why = allowshare_check(&add[i]);
 		ssize_t k = allowshare_find(&gc->shared, &add[i]);
 
+		(void)allowshare_del(&gc->withheld, &add[i]);	/* listed anew */
+
 		if (why != NULL) {
 			log_warnx("cluster: allow %s stays local: %s, never "
 			    "shared", gate_cluster_prefix_str(&add[i], b,
@@ -329,12 +342,15 @@ gate_cluster_allow_diff(struct gate_cluster *gc, const struct prefix *cur,
 			    "out of memory");
 			continue;
 		}
+		/* Sent now: a resync under way need not send it again. */
+		(void)allowshare_see(&gc->shared, &add[i]);
 		gate_cluster_allow_send(gc, CLUSTER_ALLOW_ADD, &add[i]);
 		changed = true;
 	}
 	for (size_t i = 0; i < nd; i++) {
 		ssize_t k = allowshare_find(&gc->shared, &del[i]);
 
+		(void)allowshare_del(&gc->withheld, &del[i]);
 		if (k < 0 || strcmp(gc->shared.e[k].node, gc->node) != 0)
 			continue;
 		(void)allowshare_del(&gc->shared, &del[i]);
@@ -406,6 +422,10 @@ gate_cluster_allow_event(struct gate *g, const struct cluster_event *e)
 	if (!gc->share_allow)
 		return;
 	if (e->kind == CLUSTER_ALLOW_DEL) {
+		/* A prefix of this node's file unshared by a sibling: a
+		 * resync's end does not share it again. */
+		if (gate_cluster_mine(gc, &e->p))
+			(void)allowshare_set(&gc->withheld, &e->p, e->node);
 		if (k < 0)
 			return;
 		(void)allowshare_del(&gc->shared, &e->p);
@@ -430,19 +450,90 @@ gate_cluster_allow_event(struct gate *g, const struct cluster_event *e)
 		gate_cluster_allow_changed(g, k >= 0);
 		return;
 	}
-	if (k >= 0 && strcmp(gc->shared.e[k].node, e->node) == 0)
+	if (k >= 0 && strcmp(gc->shared.e[k].node, e->node) == 0) {
+		(void)allowshare_see(&gc->shared, &e->p);
 		return;
+	}
 	if (allowshare_set(&gc->shared, &e->p, e->node) == -1) {
 		gc->st.allow_refused++;
 		gate_cluster_allow_log(&e->p, e->kind, e->node,
 		    errno == E2BIG ? "refused-full" : "failed");
 		return;
 	}
+	(void)allowshare_see(&gc->shared, &e->p);
 	if (!own)
 		gc->st.allow_applied++;
 	if (k < 0 || !own)
 		gate_cluster_allow_log(&e->p, e->kind, e->node, "applied");
 	gate_cluster_allow_changed(g, k < 0);
+}
+
+/*
+ * A resync's begin and done (cluster_on_sync), in order with its
+ * entries.  At begin no shared entry is seen; each allow-add delivered
+ * marks its own (gate_cluster_allow_event).  At done the hash was read
+ * whole: a sibling's entry it did not hold lost its allow-del while this
+ * gateway was apart (or Redis lost it): removed.  This node's own
+ * prefixes it did not hold (Redis came back empty) are shared again.
+ */
+static void
+gate_cluster_allow_sync(void *arg, bool done)
+{
+	struct gate *g = arg;
+	struct gate_cluster *gc = g->cl;
+	struct allowshare_entry *gone;
+	struct prefix *again;
+	size_t ngone, nagain, n = gc->shared.n;
+	bool changed = false;
+	char b[ADDR_STRLEN + 8];
+
+	if (!gc->share_allow)
+		return;
+	if (!done) {
+		allowshare_unsee(&gc->shared);
+		gc->syncing = true;
+		return;
+	}
+	if (!gc->syncing)
+		return;
+	gc->syncing = false;
+	gone = calloc(n + 1, sizeof(*gone));
+	again = calloc(gc->nmine + 1, sizeof(*again));
+	if (gone == NULL || again == NULL) {
+		log_warnx("cluster: calloc the resync's allow changes: out of "
+		    "memory (the shared list kept as it is)");
+		free(gone);
+		free(again);
+		return;
+	}
+	ngone = allowshare_sweep(&gc->shared, gc->node, gone, n);
+	for (size_t i = 0; i < ngone; i++) {
+		gc->st.allow_applied++;
+		gate_cluster_allow_log(&gone[i].p, CLUSTER_ALLOW_DEL,
+		    gone[i].node, "removed");
+		changed = true;
+	}
+	nagain = allowshare_unheld(&gc->shared, gc->mine, gc->nmine, again);
+	for (size_t i = 0; i < nagain; i++) {
+		if (allowshare_check(&again[i]) != NULL)
+			continue;	/* local only: said at its load */
+		if (allowshare_find(&gc->withheld, &again[i]) >= 0)
+			continue;	/* a sibling unshared it */
+		if (allowshare_set(&gc->shared, &again[i], gc->node) == -1) {
+			log_warnx("cluster: allow %s stays local: %s",
+			    gate_cluster_prefix_str(&again[i], b, sizeof(b)),
+			    errno == E2BIG ? "the shared list is full" :
+			    "out of memory");
+			continue;
+		}
+		(void)allowshare_see(&gc->shared, &again[i]);
+		gate_cluster_allow_send(gc, CLUSTER_ALLOW_ADD, &again[i]);
+		changed = true;
+	}
+	free(gone);
+	free(again);
+	if (changed)
+		gate_cluster_allow_changed(g, true);
 }
 
 void
@@ -675,9 +766,10 @@ gate_cluster_start(struct gate *g, char *err, size_t errlen)
 	log_info("cluster: node %s shares deny and drop verdicts%s%s; "
 	    "siblings' are applied here", node, gc->share_pass ?
 	    " and passes" : "", gc->share_allow ? " and the allow list" : "");
-	if (gc->share_allow)
+	if (gc->share_allow) {
+		cluster_on_sync(gc->c, gate_cluster_allow_sync, g);
 		gate_cluster_allow_start(g);
-	else
+	} else
 		gate_cluster_allow_loaded(g);
 	return 0;
 }
@@ -699,6 +791,7 @@ gate_cluster_stop(struct gate *g)
 	free(gc->allow);
 	free(gc->mine);
 	allowshare_free(&gc->shared);
+	allowshare_free(&gc->withheld);
 	free(gc);
 	g->cl = NULL;
 }

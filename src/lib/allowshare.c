@@ -162,6 +162,61 @@ allowshare_del(struct allowshare *s, const struct prefix *p)
 }
 
 void
+allowshare_unsee(struct allowshare *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		s->e[i].seen = false;
+}
+
+int
+allowshare_see(struct allowshare *s, const struct prefix *p)
+{
+	ssize_t i = allowshare_search(s, p);
+
+	if (i < 0)
+		return -1;
+	s->e[i].seen = true;
+	return 0;
+}
+
+size_t
+allowshare_sweep(struct allowshare *s, const char *node,
+    struct allowshare_entry *gone, size_t room)
+{
+	size_t i, j = 0, n = 0;
+
+	/* In place, keeping the order. */
+	for (i = 0; i < s->n; i++) {
+		if (!s->e[i].seen && strcmp(s->e[i].node, node) != 0) {
+			if (n < room)
+				gone[n] = s->e[i];
+			n++;
+			continue;
+		}
+		if (j != i)
+			s->e[j] = s->e[i];
+		j++;
+	}
+	s->n = j;
+	return n;
+}
+
+size_t
+allowshare_unheld(const struct allowshare *s, const struct prefix *mine,
+    size_t nmine, struct prefix *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nmine; i++) {
+		ssize_t k = allowshare_search(s, &mine[i]);
+
+		if (k < 0 || !s->e[k].seen)
+			out[n++] = mine[i];
+	}
+	return n;
+}
+
+void
 allowshare_diff(const struct prefix *old, size_t nold,
     const struct prefix *cur, size_t ncur, struct prefix *added,
     size_t *nadded, struct prefix *removed, size_t *nremoved)

@@ -23,6 +23,8 @@
  * cluster_share, cluster_strike or a hiredis callback (so the daemon may
  * share, strike or even free the cluster from it).  A timer rather than
  * evloop_defer: a timer can be cancelled when the cluster is freed first.
+ * A resync's begin and done (cluster_on_sync) go through the same ring as
+ * marks, so the daemon hears them in order with the resync's events.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -265,9 +267,34 @@ cluster_deliver(struct cluster *c, const struct cluster_event *e)
 {
 	bool dropped;
 
-	if (cluster_ring_push(&c->deliver, e, &dropped) != 0)
+	if (cluster_ring_push(&c->deliver, e, &dropped) != 0) {
+		if (c->sync.running)
+			c->sync.lossy = true;	/* so no done */
 		return;
+	}
 	cluster_now_arm(c);
+}
+
+void
+cluster_deliver_sync(struct cluster *c, bool done)
+{
+	struct cluster_event e;
+
+	if (c->sync_cb == NULL)
+		return;
+	memset(&e, 0, sizeof e);
+	e.kind = CLUSTER_MARK_SYNC;
+	e.count = done ? 1 : 0;
+	cluster_deliver(c, &e);
+}
+
+void
+cluster_on_sync(struct cluster *c, cluster_sync_cb fn, void *arg)
+{
+	if (c == NULL)
+		return;
+	c->sync_cb = fn;
+	c->sync_arg = arg;
 }
 
 /* The timer due now: a failure to act on, then the deliveries. */
@@ -298,8 +325,13 @@ cluster_now(void *arg)
 	/* A batch a turn: a resync's thousands never hold the loop long. */
 	for (size_t i = 0; i < CLUSTER_DELIVER_BATCH &&
 	    cluster_ring_pop(&c->deliver, &e); i++) {
-		c->st.applied++;
-		c->cb(&e, c->arg);
+		if (e.kind == CLUSTER_MARK_SYNC) {
+			if (c->sync_cb != NULL)
+				c->sync_cb(c->sync_arg, e.count != 0);
+		} else {
+			c->st.applied++;
+			c->cb(&e, c->arg);
+		}
 		if (!alive)
 			return;		/* freed from the callback */
 	}

@@ -44,6 +44,8 @@
 #define CLUSTER_FLUSH_BATCH	256	/* backlog entries in flight */
 #define CLUSTER_DELIVER_BATCH	1024	/* callbacks in one loop turn */
 #define CLUSTER_SKEW_MS		60000	/* an AT this far ahead: refused */
+/* In the deliver ring only: a resync's begin (count 0) or done (1). */
+#define CLUSTER_MARK_SYNC	CLUSTER_KIND_MAX
 
 struct cluster_conn;
 struct cluster_req;
@@ -104,6 +106,7 @@ struct cluster_sync_state {
 	bool slot_ok;
 	struct cluster_event slot;
 	uint64_t read, applied, refused;
+	bool lossy;			/* a delivery could not be queued */
 };
 
 struct cluster {
@@ -150,6 +153,8 @@ struct cluster {
 	size_t flush_pending;		/* backlog publishes unanswered */
 	struct cluster_ring deliver;
 	bool *alive;			/* cleared by cluster_free in a cb */
+	cluster_sync_cb sync_cb;	/* a resync's begin and done */
+	void *sync_arg;
 	struct cluster_sync_state sync;
 };
 
@@ -177,6 +182,8 @@ bool cluster_from_future(const struct cluster_event *e, int64_t wall_ms);
 /* Hand e to the daemon's callback from the loop (never inside the call
  * that got it). */
 void cluster_deliver(struct cluster *c, const struct cluster_event *e);
+/* A resync's begin (done false) or end into the deliver ring. */
+void cluster_deliver_sync(struct cluster *c, bool done);
 /* Re-arm the tick timer if something is due before it. */
 void cluster_tick_arm(struct cluster *c, int64_t when_ms);
 /* Open the two master connections (the address is in c). */

@@ -17,6 +17,12 @@
  * about 192.0.2.1 under P v:192.0.2.2).  This node's own keys are read but
  * not delivered (it has them); its allow entries are, since at a resync
  * the shared hash is the truth.
+ *
+ * The daemon hears where it begins and ends (cluster_on_sync): a begin
+ * mark into the deliver ring first, a done mark after the last entry
+ * offered, only when the resync ran whole (a link lost drops the sync
+ * with cluster_down; an HGETALL refused or a delivery not queued gives
+ * no done).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +48,14 @@ static const struct cluster_sync_pattern cluster_sync_patterns[] = {
 
 static void cluster_sync_step(struct cluster *c);
 
+/* The end; whole: every entry read was offered, so done is told. */
 static void
-cluster_sync_finish(struct cluster *c)
+cluster_sync_finish(struct cluster *c, bool whole)
 {
 	struct cluster_sync_state *s = &c->sync;
 
+	if (whole && !s->lossy)
+		cluster_deliver_sync(c, true);
 	s->running = false;
 	c->st.resynced += s->read;
 	log_info("cluster: resync: %llu keys read, %llu applied, %llu "
@@ -243,13 +252,13 @@ cluster_sync_allow_reply(struct cluster_req *q, redisReply *r)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		cluster_error_reply(c, "HGETALL", r);
-		cluster_sync_finish(c);
+		cluster_sync_finish(c, false);
 		return;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
 		cluster_sync_refuse(c, q->key, "HGETALL: a reply of another "
 		    "shape");
-		cluster_sync_finish(c);
+		cluster_sync_finish(c, false);
 		return;
 	}
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
@@ -283,7 +292,7 @@ cluster_sync_allow_reply(struct cluster_req *q, redisReply *r)
 		cluster_accepted(c);
 		cluster_sync_offer(c, where, &e, -1, true);
 	}
-	cluster_sync_finish(c);
+	cluster_sync_finish(c, true);
 }
 
 /* The next SCAN, the allow hash, or the end. */
@@ -340,7 +349,7 @@ cluster_sync_step(struct cluster *c)
 			cluster_fail(c, "commands: HGETALL: cannot queue it");
 		return;
 	}
-	cluster_sync_finish(c);
+	cluster_sync_finish(c, true);
 }
 
 void
@@ -349,5 +358,6 @@ cluster_sync_start(struct cluster *c)
 	memset(&c->sync, 0, sizeof c->sync);
 	c->sync.running = true;
 	snprintf(c->sync.cursor, sizeof c->sync.cursor, "0");
+	cluster_deliver_sync(c, false);
 	cluster_sync_step(c);
 }

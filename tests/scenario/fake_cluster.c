@@ -11,6 +11,9 @@
  *       (AT: now - MS), delivered from the loop when the daemon wants
  *       that kind (a malformed one is refused as cluster.c would: counted,
  *       not delivered)
+ *   cluster sync begin|done
+ *       a resync's begin or end (cluster_on_sync), queued in order with
+ *       the events around it
  *   cluster total ADDR N
  *       the shared strike counter of ADDR holds N (the siblings' strikes)
  *   cluster shared /RE/
@@ -51,7 +54,12 @@ struct cluster {
 	struct ev_timer *timer;		/* delivers pending[] */
 	struct cluster_event pending[FAKE_CLUSTER_PENDING];
 	size_t npending;
+	cluster_sync_cb sync_cb;	/* cluster_on_sync */
+	void *sync_arg;
 };
+
+/* In pending[] only: a resync's begin (count 0) or done (1). */
+#define FAKE_CLUSTER_MARK	CLUSTER_KIND_MAX
 
 static struct cluster *fake_cl;		/* the one open, or NULL */
 static char fake_shared[FAKE_CLUSTER_SHARED][CLUSTER_MSG_MAX];
@@ -74,6 +82,11 @@ fake_cluster_deliver(void *arg)
 	memcpy(ev, c->pending, n * sizeof(ev[0]));
 	c->npending = 0;
 	for (size_t i = 0; i < n && fake_cl == c; i++) {
+		if (ev[i].kind == FAKE_CLUSTER_MARK) {
+			if (c->sync_cb != NULL)
+				c->sync_cb(c->sync_arg, ev[i].count != 0);
+			continue;
+		}
 		c->st.applied++;
 		c->cb(&ev[i], c->arg);
 	}
@@ -136,6 +149,15 @@ cluster_free(struct cluster *c)
 	if (fake_cl == c)
 		fake_cl = NULL;
 	free(c);
+}
+
+void
+cluster_on_sync(struct cluster *c, cluster_sync_cb fn, void *arg)
+{
+	if (c == NULL)
+		return;
+	c->sync_cb = fn;
+	c->sync_arg = arg;
 }
 
 static void
@@ -331,9 +353,28 @@ fake_cluster_step_shared(struct scn *sc, int argc, char **argv)
 	    "%s)", off ? out : "none");
 }
 
+static int
+fake_cluster_step_sync(struct scn *sc, int argc, char **argv)
+{
+	struct cluster_event e;
+
+	if (argc != 3 || (strcmp(argv[2], "begin") != 0 &&
+	    strcmp(argv[2], "done") != 0))
+		return scn_fail(sc, "usage: cluster sync begin|done");
+	if (fake_cl == NULL)
+		return scn_fail(sc, "no cluster connection open");
+	memset(&e, 0, sizeof(e));
+	e.kind = FAKE_CLUSTER_MARK;
+	e.count = strcmp(argv[2], "done") == 0;
+	fake_cluster_queue(fake_cl, &e);
+	return 0;
+}
+
 int
 fake_cluster_step(struct scn *sc, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "sync") == 0)
+		return fake_cluster_step_sync(sc, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "event") == 0)
 		return fake_cluster_step_event(sc, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "total") == 0)

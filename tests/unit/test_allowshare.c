@@ -334,6 +334,65 @@ test_path(void **state)
 	assert_int_equal(allowshare_path(&c, buf, 20), -1);
 }
 
+/* A resync's marks: unseen at begin, seen as delivered; at done the
+ * siblings' unseen entries go, and this node's prefixes no seen entry
+ * holds are told. */
+static void
+test_sweep(void **state)
+{
+	struct allowshare s;
+	struct allowshare_entry gone[4];
+	struct prefix p[5], mine[3], out[3];
+	char got[256];
+	size_t n, nmine;
+
+	(void)state;
+	allowshare_init(&s);
+	assert_int_equal(prefixes("192.0.2.0/24", &p[0], 1), 1);
+	assert_int_equal(prefixes("198.51.100.0/24", &p[1], 1), 1);
+	assert_int_equal(prefixes("203.0.113.0/24", &p[2], 1), 1);
+	assert_int_equal(prefixes("2001:db8::/32", &p[3], 1), 1);
+	assert_int_equal(prefixes("10.9.0.0/16", &p[4], 1), 1);
+	assert_int_equal(allowshare_set(&s, &p[0], "a"), 1);	/* own */
+	assert_int_equal(allowshare_set(&s, &p[1], "b"), 1);
+	assert_int_equal(allowshare_set(&s, &p[2], "c"), 1);
+	assert_int_equal(allowshare_set(&s, &p[3], "a"), 1);	/* own */
+	assert_int_equal(allowshare_set(&s, &p[4], "b"), 1);	/* mine too */
+	allowshare_see(&s, &p[0]);
+	allowshare_unsee(&s);
+	for (size_t i = 0; i < s.n; i++)
+		assert_false(s.e[i].seen);
+	/* Delivered: b's 198.51.100.0/24 and a's 2001:db8::/32. */
+	assert_int_equal(allowshare_see(&s, &p[1]), 0);
+	assert_int_equal(allowshare_see(&s, &p[3]), 0);
+	assert_int_equal(prefixes("100.64.0.0/10", &mine[0], 1), 1);
+	assert_int_equal(allowshare_see(&s, &mine[0]), -1);	/* not in s */
+	n = allowshare_sweep(&s, "a", gone, 4);
+	assert_int_equal(n, 2);			/* c's and b's 10.9/16 */
+	assert_int_equal(s.n, 3);
+	assert_int_equal(allowshare_find(&s, &p[2]), -1);
+	assert_int_equal(allowshare_find(&s, &p[4]), -1);
+	assert_true(allowshare_find(&s, &p[0]) >= 0);	/* own: kept */
+	joined(&gone[0].p, 1, got, sizeof(got));
+	assert_string_equal(got, "10.9.0.0/16");
+	assert_string_equal(gone[0].node, "b");
+	assert_string_equal(gone[1].node, "c");
+	/* Sorted still. */
+	for (size_t i = 1; i < s.n; i++)
+		assert_true(allowshare_cmp(&s.e[i - 1].p, &s.e[i].p) < 0);
+	nmine = prefixes("192.0.2.0/24 2001:db8::/32 10.9.0.0/16", mine, 3);
+	n = allowshare_unheld(&s, mine, nmine, out);
+	joined(out, n, got, sizeof(got));
+	assert_string_equal(got, "10.9.0.0/16 192.0.2.0/24");
+	/* No room to copy: removed all the same. */
+	allowshare_unsee(&s);
+	assert_int_equal(allowshare_set(&s, &p[2], "c"), 1);
+	assert_int_equal(allowshare_sweep(&s, "b", gone, 0), 3);
+	assert_int_equal(s.n, 1);		/* b's own kept */
+	assert_string_equal(s.e[0].node, "b");
+	allowshare_free(&s);
+}
+
 int
 main(void)
 {
@@ -354,5 +413,7 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_files);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_union);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_path);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_sweep);
+	assert_true(n <= sizeof(t) / sizeof(t[0]));
 	return _cmocka_run_group_tests("allowshare", t, n, NULL, NULL);
 }

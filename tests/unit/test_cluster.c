@@ -733,6 +733,174 @@ is_down(void *arg)
 	return st_of(arg) == CLUSTER_DOWN;
 }
 
+/* ---- a resync's begin and done (cluster_on_sync) ---- */
+
+static char sync_seq[4096];	/* "begin allow-add 192.0.2.0/24 ... done" */
+static bool sync_kill;		/* kill Redis at the begin */
+
+static void
+seq_add(const char *fmt, ...)
+{
+	size_t off = strlen(sync_seq);
+	va_list ap;
+
+	if (off >= sizeof sync_seq - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(sync_seq + off, sizeof sync_seq - off, fmt, ap);
+	va_end(ap);
+}
+
+static void
+seq_event(const struct cluster_event *e, void *arg)
+{
+	char a[ADDR_STRLEN];
+
+	node_cb(e, arg);
+	if (e->kind == CLUSTER_ALLOW_ADD || e->kind == CLUSTER_ALLOW_DEL)
+		seq_add("%s %s/%u ", cluster_kind_name(e->kind),
+		    addr_ntop(&e->p.a, a), e->p.len);
+	else if (e->kind != CLUSTER_HELLO)
+		seq_add("%s ", cluster_kind_name(e->kind));
+}
+
+static void
+seq_sync(void *arg, bool done)
+{
+	(void)arg;
+	seq_add("%s ", done ? "done" : "begin");
+	if (!done && sync_kill) {
+		sync_kill = false;
+		redis_kill();
+	}
+}
+
+static bool
+seq_done(void *arg)
+{
+	(void)arg;
+	return strstr(sync_seq, "done ") != NULL;
+}
+
+static size_t
+seq_count(const char *word)
+{
+	size_t n = 0;
+
+	for (const char *p = sync_seq; (p = strstr(p, word)) != NULL;
+	    p += strlen(word))
+		n++;
+	return n;
+}
+
+/* Plant an allow entry of node in the hash. */
+static void
+plant_allow(const char *node, const char *prefix)
+{
+	char msg[CLUSTER_MSG_MAX];
+
+	snprintf(msg, sizeof msg, "1 allow-add %s %lld 0 0 - %s", node,
+	    wall_ms(), prefix);
+	assert_true(raw(NULL, "HSET smtpgate:allow %s %s", prefix, msg) >= 0);
+}
+
+/* begin, the resync's events (the allow hash's entries, own too), then
+ * done; a resync cut by a kill gives no done, the next one begins again
+ * and ends. */
+static void
+test_sync_marks(void **state)
+{
+	struct conf_cluster cc;
+	char err[256];
+	const char *b, *d, *x, *y;
+
+	(void)state;
+	redis_start(NULL);
+	for (int i = 0; i < 1200; i++) {
+		char key[64], msg[CLUSTER_MSG_MAX];
+
+		snprintf(key, sizeof key, "smtpgate:v:10.2.%d.%d", i >> 8,
+		    i & 255);
+		snprintf(msg, sizeof msg, "1 drop z %lld 600 0 - 10.2.%d.%d",
+		    wall_ms(), i >> 8, i & 255);
+		assert_true(raw(NULL, "SET %s %s PX 600000", key, msg) >= 0);
+	}
+	plant_allow("z", "192.0.2.0/24");
+	plant_allow("gw-a", "198.51.100.0/24");
+
+	/* Cut: Redis killed as the begin is heard, amid the SCANs. */
+	sync_seq[0] = '\0';
+	sync_kill = true;
+	node_conf(&cc, "gw-a");
+	memset(&na, 0, sizeof na);
+	na.name = "gw-a";
+	na.c = cluster_new(loop, &cc, "test", ALL_KINDS, seq_event, &na, err,
+	    sizeof err);
+	if (na.c == NULL)
+		fail_msg("cluster_new: %s", err);
+	cluster_on_sync(na.c, seq_sync, &na);
+	if (!spin(is_down, &na, 5000))
+		fail_msg("not down 5 s after the kill: %s (%s)",
+		    cluster_state_name(st_of(&na)), sync_seq);
+	spin_for(300);
+	assert_int_equal(seq_count("begin "), 1);
+	assert_int_equal(seq_count("done "), 0);
+	assert_null(strstr(sync_seq, "allow-add"));
+
+	/* Back, empty but for the two entries: begin, both, done. */
+	redis_start(NULL);
+	plant_allow("z", "192.0.2.0/24");
+	plant_allow("gw-a", "198.51.100.0/24");
+	sync_seq[0] = '\0';
+	if (!spin(seq_done, NULL, 5000))
+		fail_msg("no done 5 s after Redis came back: %s", sync_seq);
+	spin_for(100);
+	b = strstr(sync_seq, "begin ");
+	x = strstr(sync_seq, "allow-add 192.0.2.0/24 ");
+	y = strstr(sync_seq, "allow-add 198.51.100.0/24 ");
+	d = strstr(sync_seq, "done ");
+	if (b != sync_seq || x == NULL || y == NULL || d == NULL || x < b ||
+	    y < b || d < x || d < y || d[5] != '\0')
+		fail_msg("want begin, both entries, done; got \"%s\"",
+		    sync_seq);
+	assert_int_equal(seq_count("begin "), 1);
+	assert_int_equal(seq_count("done "), 1);
+	assert_int_equal(st_of(&na), CLUSTER_UP);
+
+	/* A live allow-add after the resync comes after done. */
+	node_start(&nb, "gw-b", NULL);
+	wait_up(&na, &nb);
+	{
+		struct cluster_event e;
+		const char *why = NULL;
+
+		memset(&e, 0, sizeof e);
+		e.kind = CLUSTER_ALLOW_ADD;
+		assert_int_equal(prefix_parse("203.0.113.0/24", &e.p, &why),
+		    0);
+		e.a = e.p.a;
+		cluster_share(nb.c, &e);
+	}
+	wait_ev(&na, CLUSTER_ALLOW_ADD, "203.0.113.0", 0);
+	d = strstr(sync_seq, "done ");
+	x = strstr(sync_seq, "allow-add 203.0.113.0/24 ");
+	assert_non_null(x);
+	assert_true(x > d);
+	/* An HGETALL refused (the hash is no hash) at the next resync: a
+	 * begin, no done. */
+	assert_true(raw(NULL, "DEL smtpgate:allow") >= 0);
+	assert_true(raw(NULL, "SET smtpgate:allow x") >= 0);
+	sync_seq[0] = '\0';
+	assert_true(raw(NULL, "CLIENT KILL TYPE normal") >= 0);
+	if (!spin(is_down, &na, 3000))
+		fail_msg("not down after CLIENT KILL");
+	if (!spin(all_up, (struct node *[]){ &na, NULL }, 5000))
+		fail_msg("not up again: %s", cluster_state_name(st_of(&na)));
+	spin_for(300);
+	if (seq_count("begin ") < 1 || seq_count("done ") != 0)
+		fail_msg("want a begin and no done; got \"%s\"", sync_seq);
+}
+
 /* Redis killed: down, shares kept (and lost past the bound); back: the
  * backlog is sent and a sibling's resync reads it. */
 static void
@@ -1229,6 +1397,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_strike, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resync_many, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sync_marks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_down_backlog, setup,
 		    teardown),
