@@ -75,6 +75,9 @@ int addr_reverse_name(const struct addr *a, const char *zone, char *buf,
  */
 int prefix_parse(const char *s, struct prefix *out, const char **why);
 bool prefix_contains(const struct prefix *p, const struct addr *a);
+/* The order of prefix lists (qsort's and bsearch's comparator, on struct
+ * prefix): IPv4 first, then address, then shorter prefix first. */
+int prefix_cmp(const void *x, const void *y);
 /*
  * The first address past p (for nft interval-set end elements), in p's
  * family and not normalised (so an IPv6 end may lie in ::ffff:0:0/96).

@@ -68,16 +68,13 @@ int allowshare_del(struct allowshare *s, const struct prefix *p);
 
 /*
  * What changed from old[0..nold) to cur[0..ncur) (each sorted by
- * allowshare_cmp, no repeats): the prefixes of cur not in old into
+ * prefix_cmp, no repeats): the prefixes of cur not in old into
  * added (room for ncur), those of old not in cur into removed (room for
  * nold), with their counts.
  */
 void allowshare_diff(const struct prefix *old, size_t nold,
     const struct prefix *cur, size_t ncur, struct prefix *added,
     size_t *nadded, struct prefix *removed, size_t *nremoved);
-/* The order of the list and of allowshare_diff: family, address,
- * length (qsort's comparator). */
-int allowshare_cmp(const void *x, const void *y);
 
 /*
  * A resync's bookkeeping (cluster_on_sync): at its begin every entry is
@@ -86,7 +83,7 @@ int allowshare_cmp(const void *x, const void *y);
  * allowshare_sweep removes every unseen entry of a node other than node
  * from s, copying at most room of them into gone (the rest removed all
  * the same): the count removed.  allowshare_unheld then writes into out
- * (room for nmine) those of mine[0..nmine) (allowshare_cmp order) that
+ * (room for nmine) those of mine[0..nmine) (prefix_cmp order) that
  * no seen entry of s holds, whichever node's: their count.
  */
 void allowshare_unsee(struct allowshare *s);

@@ -25,11 +25,20 @@
  * "rename into place /var/lib/smtpgate/state.tmp.Ab12Cd: Is a directory",
  * "fsync directory /var/lib/smtpgate: Input/output error"; callers put
  * their own label in front ("allow list: ...").
+ *
+ * The reading side, atomicfile_read: path whole into *text (malloc'd,
+ * NUL-terminated; the length in *len), never more than max bytes.  It
+ * never blocks: O_NONBLOCK, so a FIFO or device planted at the path is
+ * opened without waiting and refused as not a regular file; a symbolic
+ * link is followed only when follow.  Errors as above ("open PATH: No
+ * such file or directory", "PATH: not a regular file of at most MAX
+ * bytes", "PATH grew while read"), errno ENOENT for a missing file.
  */
 #ifndef SMTPGATE_ATOMICFILE_H
 #define SMTPGATE_ATOMICFILE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -56,5 +65,8 @@ void atomicfile_dir(const char *path, char *buf, size_t len);
  * Call it when no save of PATH can be running (at start-up).
  */
 size_t atomicfile_clean_tmp(const char *path, const char *tmp_suffix);
+
+int atomicfile_read(const char *path, bool follow, size_t max, char **text,
+    size_t *len, char *err, size_t errlen);
 
 #endif

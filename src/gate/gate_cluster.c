@@ -90,7 +90,7 @@ struct gate_cluster {
 	struct allowshare shared;	/* the site's shared allow list */
 	char shared_path[PATH_MAX];	/* its file */
 	struct prefix *mine;		/* the allow file's prefixes in force
-					 * at its last load (allowshare_cmp
+					 * at its last load (prefix_cmp
 					 * order): the next diff's base */
 	size_t nmine;
 	struct allowshare withheld;	/* prefixes of mine a sibling
@@ -293,7 +293,7 @@ static bool
 gate_cluster_mine(const struct gate_cluster *gc, const struct prefix *p)
 {
 	return gc->nmine > 0 && bsearch(p, gc->mine, gc->nmine,
-	    sizeof(*p), allowshare_cmp) != NULL;
+	    sizeof(*p), prefix_cmp) != NULL;
 }
 
 /*
@@ -383,7 +383,7 @@ gate_cluster_allow_loaded(struct gate *g)
 	for (size_t i = 0; i < l->n; i++)
 		if (l->e[i].expires == 0 || l->e[i].expires > now)
 			p[n++] = l->e[i].p;
-	qsort(p, n, sizeof(*p), allowshare_cmp);
+	qsort(p, n, sizeof(*p), prefix_cmp);
 	if (gc->share_allow)
 		changed = gate_cluster_allow_diff(gc, p, n);
 	free(gc->mine);

@@ -326,6 +326,19 @@ prefix_contains(const struct prefix *p, const struct addr *a)
 	return ((p->a.b[full] ^ a->b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
+int
+prefix_cmp(const void *x, const void *y)
+{
+	const struct prefix *a = x, *b = y;
+	int c;
+
+	if (a->a.family != b->a.family)
+		return a->a.family == AF_INET ? -1 : 1;
+	if ((c = memcmp(a->a.b, b->a.b, sizeof(a->a.b))) != 0)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
 bool
 prefix_end(const struct prefix *p, struct addr *out)
 {

@@ -210,20 +210,6 @@ allowlist_prune(struct allowlist *l, int64_t now)
 	return gone;
 }
 
-/* Order: family, then address, then shorter prefix first. */
-static int
-allowlist_cmp(const void *x, const void *y)
-{
-	const struct prefix *a = x, *b = y;
-	int c;
-
-	if (a->a.family != b->a.family)
-		return a->a.family == AF_INET ? -1 : 1;
-	if ((c = memcmp(a->a.b, b->a.b, sizeof(a->a.b))) != 0)
-		return c;
-	return (int)a->len - (int)b->len;
-}
-
 /* A prefix and where it is: an entry's index or its line. */
 struct allowlist_at {
 	struct prefix p;
@@ -234,7 +220,7 @@ static int
 allowlist_at_cmp(const void *x, const void *y)
 {
 	const struct allowlist_at *a = x, *b = y;
-	int c = allowlist_cmp(&a->p, &b->p);
+	int c = prefix_cmp(&a->p, &b->p);
 
 	if (c != 0)
 		return c;
@@ -293,7 +279,7 @@ allowlist_repeat(const char *name, const struct allowlist *l,
 	qsort(x, l->n, sizeof(*x), allowlist_at_cmp);
 	/* Sorted by prefix then line: a repeat follows its first line. */
 	for (size_t i = 1; i < l->n; i++)
-		if (allowlist_cmp(&x[i - 1].p, &x[i].p) == 0 &&
+		if (prefix_cmp(&x[i - 1].p, &x[i].p) == 0 &&
 		    x[i].at < first && x[i].at < before) {
 			first = x[i].at;
 			which = i;
@@ -326,7 +312,7 @@ allowlist_merge(struct allowlist *l, const struct allowlist *in,
 		key.at = 0;
 		/* The one entry of that prefix (the file has no repeats):
 		 * compare by prefix alone. */
-		f = bsearch(&key, x, l->n, sizeof(*x), allowlist_cmp);
+		f = bsearch(&key, x, l->n, sizeof(*x), prefix_cmp);
 		hit[i] = f != NULL ? (ssize_t)f->at : -1;
 		if (f == NULL)
 			fresh++;
@@ -503,77 +489,29 @@ static int
 allowlist_read(const char *path, bool follow, bool missing_ok,
     bool *missing, struct allowlist *l, char *err, size_t errlen)
 {
-	struct stat st;
-	char *text = NULL;
-	size_t got = 0;
-	int fd, rc = -1, saved;
+	char *text, e[PATH_MAX + 128];
+	size_t len;
+	int rc, saved;
 
 	if (missing != NULL)
 		*missing = false;
 	l->n = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    (follow ? 0 : O_NOFOLLOW))) == -1) {
+	if (atomicfile_read(path, follow, ALLOWLIST_FILE_MAX, &text, &len, e,
+	    sizeof(e)) == -1) {
 		if (errno == ENOENT && missing_ok) {
 			if (missing != NULL)
 				*missing = true;
 			return 0;
 		}
 		saved = errno;
-		snprintf(err, errlen, "allow list: open %s: %s", path,
-		    saved == ELOOP && !follow ? "a symbolic link (not "
-		    "followed)" : strerror(saved));
+		snprintf(err, errlen, "allow list: %s", e);
 		errno = saved;
 		return -1;
 	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "allow list: fstat %s: %s", path,
-		    strerror(saved));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > ALLOWLIST_FILE_MAX) {
-		saved = EINVAL;
-		snprintf(err, errlen, "allow list: %s: not a regular file of "
-		    "at most %d bytes", path, ALLOWLIST_FILE_MAX);
-		goto out;
-	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
-		saved = errno;
-		snprintf(err, errlen, "allow list: malloc %lld bytes for %s: %s",
-		    (long long)st.st_size + 1, path, strerror(saved));
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size + 1 - got);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			saved = errno;
-			snprintf(err, errlen, "allow list: read %s: %s", path,
-			    strerror(saved));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > (size_t)st.st_size) {
-			saved = EINVAL;
-			snprintf(err, errlen, "allow list: %s grew while "
-			    "read", path);
-			goto out;
-		}
-	}
-	if (allowlist_parse(path, text, got, l, err, errlen) == -1) {
-		saved = EINVAL;
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = allowlist_parse(path, text, len, l, err, errlen);
 	free(text);
-	close(fd);
 	if (rc == -1)
-		errno = saved;
+		errno = EINVAL;
 	return rc;
 }
 
@@ -733,7 +671,7 @@ allowlist_wanted(const struct allowlist *l, const struct conf_gate *g,
 	}
 	if (next_expiry != NULL)
 		*next_expiry = next;
-	qsort(out, n, sizeof(out[0]), allowlist_cmp);
+	qsort(out, n, sizeof(out[0]), prefix_cmp);
 	/*
 	 * Sorted this way a prefix's sub-prefixes follow it directly (they
 	 * start at or after its start and before its end), so one pass that

@@ -4,7 +4,7 @@
  * atomic save.
  *
  * Exports the functions of allowshare.h.  The list is kept sorted
- * (allowshare_cmp) so a look-up is a binary search: a resync hands the
+ * (prefix_cmp) so a look-up is a binary search: a resync hands the
  * daemon every entry of the shared hash one by one.
  */
 #include <errno.h>
@@ -38,19 +38,6 @@ allowshare_free(struct allowshare *s)
 {
 	free(s->e);
 	memset(s, 0, sizeof(*s));
-}
-
-int
-allowshare_cmp(const void *x, const void *y)
-{
-	const struct prefix *a = x, *b = y;
-	int c;
-
-	if (a->a.family != b->a.family)
-		return a->a.family == AF_INET ? -1 : 1;
-	if ((c = memcmp(a->a.b, b->a.b, sizeof(a->a.b))) != 0)
-		return c;
-	return (int)a->len - (int)b->len;
 }
 
 const char *
@@ -89,7 +76,7 @@ allowshare_search(const struct allowshare *s, const struct prefix *p)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = allowshare_cmp(&s->e[mid].p, p);
+		int c = prefix_cmp(&s->e[mid].p, p);
 
 		if (c == 0)
 			return (ssize_t)mid;
@@ -226,7 +213,7 @@ allowshare_diff(const struct prefix *old, size_t nold,
 	/* A merge of the two sorted lists. */
 	while (i < nold || j < ncur) {
 		int c = i == nold ? 1 : j == ncur ? -1 :
-		    allowshare_cmp(&old[i], &cur[j]);
+		    prefix_cmp(&old[i], &cur[j]);
 
 		if (c < 0)
 			removed[nr++] = old[i++];
@@ -350,72 +337,24 @@ int
 allowshare_load(const char *path, struct allowshare *s, char *err,
     size_t errlen)
 {
-	struct stat st;
-	char *text = NULL;
-	size_t got = 0;
-	int fd, rc = -1, saved = 0;
+	char *text, e[PATH_MAX + 128];
+	size_t len;
+	int rc, saved;
 
 	s->n = 0;
-	/* Never blocks: a FIFO planted there opens and is refused. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-	    O_NOFOLLOW)) == -1) {
+	if (atomicfile_read(path, false, ALLOWSHARE_FILE_MAX, &text, &len, e,
+	    sizeof(e)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		saved = errno;
-		snprintf(err, errlen, "shared allow list: open %s: %s", path,
-		    strerror(saved));
+		snprintf(err, errlen, "shared allow list: %s", e);
 		errno = saved;
 		return -1;
 	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		snprintf(err, errlen, "shared allow list: fstat %s: %s", path,
-		    strerror(saved));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > ALLOWSHARE_FILE_MAX) {
-		saved = EINVAL;
-		snprintf(err, errlen, "shared allow list: %s: not a regular "
-		    "file of at most %zu bytes", path, ALLOWSHARE_FILE_MAX);
-		goto out;
-	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
-		saved = errno;
-		snprintf(err, errlen, "shared allow list: malloc for %s: %s",
-		    path, strerror(saved));
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size + 1 - got);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			saved = errno;
-			snprintf(err, errlen, "shared allow list: read %s: %s",
-			    path, strerror(saved));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > (size_t)st.st_size) {
-			saved = EINVAL;
-			snprintf(err, errlen, "shared allow list: %s grew "
-			    "while read", path);
-			goto out;
-		}
-	}
-	if (allowshare_parse(path, text, got, s, err, errlen) == -1) {
-		saved = EINVAL;
-		goto out;
-	}
-	rc = 0;
-out:
+	rc = allowshare_parse(path, text, len, s, err, errlen);
 	free(text);
-	close(fd);
 	if (rc == -1)
-		errno = saved;
+		errno = EINVAL;
 	return rc;
 }
 

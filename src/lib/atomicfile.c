@@ -181,3 +181,74 @@ atomicfile_clean_tmp(const char *path, const char *tmp_suffix)
 	closedir(d);
 	return gone;
 }
+
+int
+atomicfile_read(const char *path, bool follow, size_t max, char **text,
+    size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, saved;
+
+	*text = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    (follow ? 0 : O_NOFOLLOW))) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "open %s: %s", path,
+		    saved == ELOOP && !follow ? "a symbolic link (not "
+		    "followed)" : strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "fstat %s: %s", path, strerror(saved));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > max) {
+		saved = EINVAL;
+		snprintf(err, errlen, "%s: not a regular file of at most %zu "
+		    "bytes", path, max);
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		saved = errno;
+		snprintf(err, errlen, "malloc %lld bytes for %s: %s",
+		    (long long)st.st_size + 1, path, strerror(saved));
+		goto fail;
+	}
+	/* One byte more than fstat said: a file that grew is refused. */
+	for (;;) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			snprintf(err, errlen, "read %s: %s", path,
+			    strerror(saved));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > (size_t)st.st_size) {
+			saved = EINVAL;
+			snprintf(err, errlen, "%s grew while read", path);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[got] = '\0';
+	*text = buf;
+	*len = got;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	errno = saved;
+	return -1;
+}

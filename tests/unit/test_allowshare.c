@@ -35,7 +35,7 @@ prefixes(const char *text, struct prefix *out, size_t cap)
 		assert_true(n < cap);
 		assert_int_equal(prefix_parse(tok, &out[n++], NULL), 0);
 	}
-	qsort(out, n, sizeof(out[0]), allowshare_cmp);
+	qsort(out, n, sizeof(out[0]), prefix_cmp);
 	return n;
 }
 
@@ -56,7 +56,7 @@ joined(const struct prefix *p, size_t n, char *buf, size_t len)
 struct diff_case {
 	const char *name;
 	const char *old, *cur;
-	const char *added, *removed;	/* in allowshare_cmp order */
+	const char *added, *removed;	/* in prefix_cmp order */
 };
 
 static const struct diff_case diff_cases[] = {
@@ -379,7 +379,7 @@ test_sweep(void **state)
 	assert_string_equal(gone[1].node, "c");
 	/* Sorted still. */
 	for (size_t i = 1; i < s.n; i++)
-		assert_true(allowshare_cmp(&s.e[i - 1].p, &s.e[i].p) < 0);
+		assert_true(prefix_cmp(&s.e[i - 1].p, &s.e[i].p) < 0);
 	nmine = prefixes("192.0.2.0/24 2001:db8::/32 10.9.0.0/16", mine, 3);
 	n = allowshare_unheld(&s, mine, nmine, out);
 	joined(out, n, got, sizeof(got));

@@ -2,7 +2,9 @@
  * test_atomicfile.c - the atomic replacement of a file: a commit puts the
  * new contents and mode in place, an abort leaves the old file, a failure
  * names its call, object and cause and leaves nothing behind, and the
- * temporaries of a save that never finished are cleaned.
+ * temporaries of a save that never finished are cleaned.  The reader
+ * takes a file whole and bounded, never blocks on a FIFO, follows a
+ * symbolic link only when told, and names what it refused.
  *
  * Tests run as root, so an unwritable directory is no failure here: the
  * failures come from a directory that does not exist, names too long, and
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -355,6 +358,88 @@ test_dir(void **state)
 	}
 }
 
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The error of a read that must fail: errno want, err holding what. */
+static void
+read_fails(const char *path, bool follow, size_t max, int want,
+    const char *what)
+{
+	char *text = (char *)1, err[PATH_MAX + 128] = "";
+	size_t len = 7;
+
+	errno = 0;
+	if (atomicfile_read(path, follow, max, &text, &len, err,
+	    sizeof(err)) != -1)
+		fail_msg("read %s: succeeded, want %s", path, what);
+	if (errno != want)
+		fail_msg("read %s: errno %d (%s), want %d", path, errno,
+		    strerror(errno), want);
+	if (strstr(err, what) == NULL || strstr(err, path) == NULL)
+		fail_msg("read %s: error \"%s\", want \"%s\" and the path",
+		    path, err, what);
+	assert_null(text);
+	assert_int_equal(len, 0);
+}
+
+static void
+test_read(void **state)
+{
+	char dir[64], path[128], link[128], fifo[128], err[PATH_MAX + 128];
+	char *text;
+	size_t len;
+
+	(void)state;
+	mkdir_fresh(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(link, sizeof(link), "%s/l", dir);
+	snprintf(fifo, sizeof(fifo), "%s/p", dir);
+
+	/* Whole, with its NUL bytes, and NUL-terminated. */
+	write_file(path, "a\0b\n", 4);
+	assert_int_equal(atomicfile_read(path, false, 4, &text, &len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(text, "a\0b\n", 5);
+	free(text);
+	/* Empty. */
+	write_file(path, "", 0);
+	assert_int_equal(atomicfile_read(path, false, 4, &text, &len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(text[0], '\0');
+	free(text);
+	/* One byte over the bound. */
+	write_file(path, "12345", 5);
+	read_fails(path, false, 4, EINVAL, "not a regular file of at most 4 "
+	    "bytes");
+	/* Missing: ENOENT, for the caller to decide. */
+	read_fails(link, false, 4, ENOENT, "No such file or directory");
+	/* A symbolic link: refused unless followed. */
+	write_file(path, "xy", 2);
+	assert_int_equal(symlink(path, link), 0);
+	read_fails(link, false, 4, ELOOP, "a symbolic link (not followed)");
+	assert_int_equal(atomicfile_read(link, true, 4, &text, &len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(len, 2);
+	assert_string_equal(text, "xy");
+	free(text);
+	/* A FIFO with no writer: refused at once, never waited on. */
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	read_fails(fifo, false, 4, EINVAL, "not a regular file");
+	/* A directory. */
+	read_fails(dir, false, 4, EINVAL, "not a regular file");
+	rmdir_all(dir);
+}
+
 int
 main(void)
 {
@@ -363,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_fail),
 		cmocka_unit_test(test_clean_tmp),
 		cmocka_unit_test(test_dir),
+		cmocka_unit_test(test_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
