@@ -53,7 +53,10 @@
 #       and unbound used in the gate runs.  Both kinds of run keep this
 #       two-core machine busy, so the ratio is about the ratio of those
 #       costs; a resolver far below one core in the gate runs was not
-#       what held the gate back.
+#       what held the gate back.  Last, this world's ceiling: the same
+#       SYN stream with its addresses put in pass4 first, answered by
+#       the kernel alone (no gate could be faster), as a share of the
+#       resolver's rate, and the gate's rate as a share of it.
 #  (s5) Memory per pending lookup: smtpgated with its resolver a
 #       blackhole (nothing is ever answered, so every lookup stays pending
 #       until its deadline of 20 s), BENCH_SCALE_PENDING SYNs from new
@@ -492,6 +495,27 @@ bench_row "     the same against dnsperf -q $conc (the gate's dns_concurrency)" 
 cpu_med() { awk -v k="$1" -v f="$2" '$1 == k { print $f }' "$WORLD_DIR/s4.cpu" | bench_median; }
 bench_row "     CPU per new address, gate runs (us): smtpgated (loop + journal), unbound, machine" "$(cpu_med gate 2), $(cpu_med gate 3), $(cpu_med gate 4)" "-" "-"
 bench_row "     CPU per query, dnsperf runs (us): unbound, machine" "$(cpu_med dns 2), $(cpu_med dns 3)" "-" "-"
+# The ceiling of this world: the same SYN stream (as many addresses, the
+# same window) with its addresses already in pass4, answered by the
+# kernel alone (nothing queued).  No gate could go faster here: its
+# share of the resolver's rate bounds the ratio above on this machine.
+awk -v t="$WORLD_TABLE" -v b="$ip4_198_18" -v n="$BENCH_SCALE_NEW_N" 'BEGIN {
+	printf "add element inet %s pass4 {", t
+	for (i = 0; i < n; i++) { a = b + i
+		printf "%s %d.%d.%d.%d timeout 1h", (i ? "," : ""), int(a / 16777216) % 256, int(a / 65536) % 256, int(a / 256) % 256, a % 256 }
+	print " }" }' >"$WORLD_DIR/s4pass.nft"
+out=$(world_gw nft -f "$WORLD_DIR/s4pass.nft" 2>&1) || { bench_log "nft -f of the ceiling's addresses: $out"; exit 1; }
+s4_ceil=()
+for r in $(seq "$BENCH_SCALE_RUNS"); do
+	c0=$(bench_queued) m0=$(bench_busy_ticks)
+	out=$(bench_syn -b 198.18.0.0 -n "$BENCH_SCALE_NEW_N" -W 2000 -w 4000 -s $((31000 + r)))
+	m1=$(bench_busy_ticks) c1=$(bench_queued)
+	bench_log "(s4) ceiling, kernel alone: $out queued_to_daemon=$(( ${c1:-0} - ${c0:-0} )); CPU per SYN, the machine $(( (m1 - m0) * 1000000 / BENCH_HZ / BENCH_SCALE_NEW_N )) us"
+	s4_ceil+=("$(bench_field "$out" rate)")
+done
+cr=$(printf '%s\n' "${s4_ceil[@]}" | bench_median)
+bench_row "     ceiling: the same SYNs answered by the kernel alone (in pass4) / resolver's addresses/s" "$(bench_div "$cr" "$allows") ($cr / $allows)" "-" "-"
+bench_row "     the gate's rate / that ceiling" "$(bench_div "$gr" "$cr") ($gr / $cr)" "-" "-"
 bench_row "     share of one core in the gate runs: smtpgated, unbound" "$(awk '$1 == "gate" { printf "%.2f\n", $2 * $5 / 1000000 }' "$WORLD_DIR/s4.cpu" | bench_median), $(awk '$1 == "gate" { printf "%.2f\n", $3 * $5 / 1000000 }' "$WORLD_DIR/s4.cpu" | bench_median)" "-" "-"
 bench_stop_gated
 fi
