@@ -297,6 +297,28 @@ gate_cluster_mine(const struct gate_cluster *gc, const struct prefix *p)
 }
 
 /*
+ * p, a prefix of this node's allow file, into the shared list and out to
+ * the siblings: true, or false (logged) when it stays local.  Seen at
+ * once: a resync under way need not send it again.
+ */
+static bool
+gate_cluster_allow_share(struct gate_cluster *gc, const struct prefix *p)
+{
+	char b[ADDR_STRLEN + 8];
+
+	if (allowshare_set(&gc->shared, p, gc->node) == -1) {
+		log_warnx("cluster: allow %s stays local: %s",
+		    gate_cluster_prefix_str(p, b, sizeof(b)),
+		    errno == E2BIG ? "the shared list is full" :
+		    "out of memory");
+		return false;
+	}
+	(void)allowshare_see(&gc->shared, p);
+	gate_cluster_allow_send(gc, CLUSTER_ALLOW_ADD, p);
+	return true;
+}
+
+/*
  * The allow file just read (cur, sorted) against its last load: what was
  * added is shared (unless too wide for a sibling or the list is full:
  * then it stays local), what was removed is withdrawn when the shared
@@ -335,17 +357,8 @@ gate_cluster_allow_diff(struct gate_cluster *gc, const struct prefix *cur,
 		}
 		if (k >= 0 && strcmp(gc->shared.e[k].node, gc->node) == 0)
 			continue;	/* shared already */
-		if (allowshare_set(&gc->shared, &add[i], gc->node) == -1) {
-			log_warnx("cluster: allow %s stays local: %s",
-			    gate_cluster_prefix_str(&add[i], b, sizeof(b)),
-			    errno == E2BIG ? "the shared list is full" :
-			    "out of memory");
-			continue;
-		}
-		/* Sent now: a resync under way need not send it again. */
-		(void)allowshare_see(&gc->shared, &add[i]);
-		gate_cluster_allow_send(gc, CLUSTER_ALLOW_ADD, &add[i]);
-		changed = true;
+		if (gate_cluster_allow_share(gc, &add[i]))
+			changed = true;
 	}
 	for (size_t i = 0; i < nd; i++) {
 		ssize_t k = allowshare_find(&gc->shared, &del[i]);
@@ -485,7 +498,6 @@ gate_cluster_allow_sync(void *arg, bool done)
 	struct prefix *again;
 	size_t ngone, nagain, n = gc->shared.n;
 	bool changed = false;
-	char b[ADDR_STRLEN + 8];
 
 	if (!gc->share_allow)
 		return;
@@ -519,16 +531,8 @@ gate_cluster_allow_sync(void *arg, bool done)
 			continue;	/* local only: said at its load */
 		if (allowshare_find(&gc->withheld, &again[i]) >= 0)
 			continue;	/* a sibling unshared it */
-		if (allowshare_set(&gc->shared, &again[i], gc->node) == -1) {
-			log_warnx("cluster: allow %s stays local: %s",
-			    gate_cluster_prefix_str(&again[i], b, sizeof(b)),
-			    errno == E2BIG ? "the shared list is full" :
-			    "out of memory");
-			continue;
-		}
-		(void)allowshare_see(&gc->shared, &again[i]);
-		gate_cluster_allow_send(gc, CLUSTER_ALLOW_ADD, &again[i]);
-		changed = true;
+		if (gate_cluster_allow_share(gc, &again[i]))
+			changed = true;
 	}
 	free(gone);
 	free(again);
