@@ -46,8 +46,9 @@
  * not hand back is removed (its allow-del was missed while apart), and
  * each prefix of this node's allow file (as of its last load) it did not
  * hold is shared again (Redis came back empty), unless a sibling
- * unshared it (withheld, in memory: a restart shares it again).  allow-unshare removes a
- * sibling's entry everywhere (gate_cluster_allow_unshare).
+ * unshared it (withheld, in memory: a restart shares it again).
+ * allow-unshare removes a sibling's entry everywhere
+ * (gate_cluster_allow_unshare).
  *
  * Sharing is an addition: every local verdict happens whatever Redis
  * does (cluster.h).  gate_cluster_start runs once the gate is up (before
