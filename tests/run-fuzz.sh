@@ -24,6 +24,7 @@ OUT=build/fuzz
 PKGS="libnetfilter_queue libmnl libnftnl libcares libpsl inih hiredis"
 # -fno-sanitize-recover: a UBSan finding must stop the run, not scroll by.
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+	-Werror=implicit-function-declaration
 	-Iinclude -Ifuzz -DSHAREDIR=\"$PWD/data\" -DSYSCONFDIR=\"/etc\""
 # The library objects: no libFuzzer main in them, only instrumentation.
 OBJFLAGS=$(printf '%s' "$CFLAGS" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
