@@ -69,4 +69,10 @@ size_t atomicfile_clean_tmp(const char *path, const char *tmp_suffix);
 int atomicfile_read(const char *path, bool follow, size_t max, char **text,
     size_t *len, char *err, size_t errlen);
 
+/* text[0..len) as path's new contents, mode mode: open (the temporary
+ * PATH.tmp.XXXXXX), write, commit; errors as theirs, "write TMP: cause"
+ * for the write. */
+int atomicfile_write(const char *path, mode_t mode, const char *text,
+    size_t len, char *err, size_t errlen);
+
 #endif

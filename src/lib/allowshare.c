@@ -362,9 +362,7 @@ int
 allowshare_save(const char *path, const struct allowshare *s, char *err,
     size_t errlen)
 {
-	struct atomicfile af;
 	char aerr[PATH_MAX + 128], *text;
-	size_t len;
 	int saved;
 
 	if ((text = allowshare_format(s)) == NULL) {
@@ -373,26 +371,14 @@ allowshare_save(const char *path, const struct allowshare *s, char *err,
 		errno = ENOMEM;
 		return -1;
 	}
-	len = strlen(text);
-	if (atomicfile_open(&af, path, ".tmp.", 0644, aerr,
-	    sizeof(aerr)) == -1)
-		goto fail;
-	if (fwrite(text, 1, len, af.f) != len) {
+	if (atomicfile_write(path, 0644, text, strlen(text), aerr,
+	    sizeof(aerr)) == -1) {
 		saved = errno;
-		snprintf(aerr, sizeof(aerr), "write %s: %s", af.tmp,
-		    strerror(saved));
-		atomicfile_abort(&af);
+		snprintf(err, errlen, "shared allow list: %s", aerr);
+		free(text);
 		errno = saved;
-		goto fail;
+		return -1;
 	}
-	if (atomicfile_commit(&af, aerr, sizeof(aerr)) == -1)
-		goto fail;
 	free(text);
 	return 0;
-fail:
-	saved = errno;
-	snprintf(err, errlen, "shared allow list: %s", aerr);
-	free(text);
-	errno = saved;
-	return -1;
 }

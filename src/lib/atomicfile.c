@@ -252,3 +252,22 @@ fail:
 	errno = saved;
 	return -1;
 }
+
+int
+atomicfile_write(const char *path, mode_t mode, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	struct atomicfile af;
+	int saved;
+
+	if (atomicfile_open(&af, path, ".tmp.", mode, err, errlen) == -1)
+		return -1;
+	if (fwrite(text, 1, len, af.f) != len) {
+		saved = errno;
+		snprintf(err, errlen, "write %s: %s", af.tmp, strerror(saved));
+		atomicfile_abort(&af);
+		errno = saved;
+		return -1;
+	}
+	return atomicfile_commit(&af, err, errlen);
+}

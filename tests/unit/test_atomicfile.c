@@ -440,6 +440,39 @@ test_read(void **state)
 	rmdir_all(dir);
 }
 
+/* atomicfile_write: the contents and mode in place, read back whole; a
+ * missing directory named with its call. */
+static void
+test_write(void **state)
+{
+	char dir[64], path[128], bad[160], err[PATH_MAX + 128], *text;
+	struct stat st;
+	size_t len;
+
+	(void)state;
+	mkdir_fresh(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	write_file(path, "old\n", 4);
+	assert_int_equal(atomicfile_write(path, 0640, "new\0x", 5, err,
+	    sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(atomicfile_read(path, false, 64, &text, &len, err,
+	    sizeof(err)), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(text, "new\0x", 5);
+	free(text);
+	snprintf(bad, sizeof(bad), "%s/none/f", dir);
+	errno = 0;
+	assert_int_equal(atomicfile_write(bad, 0644, "x", 1, err,
+	    sizeof(err)), -1);
+	assert_int_equal(errno, ENOENT);
+	if (strncmp(err, "create ", 7) != 0 || strstr(err, bad) == NULL)
+		fail_msg("write %s: error \"%s\", want \"create %s...\"", bad,
+		    err, bad);
+	rmdir_all(dir);
+}
+
 int
 main(void)
 {
@@ -449,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_clean_tmp),
 		cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
