@@ -71,10 +71,14 @@ for i in 2 4 6; do
 	e2e_ctl "forget 10.0.0.$i" >/dev/null
 	sleep 1.5
 done
+# Wait for the saves and for the file to show all three forgets: under
+# load a child's save can still be writing when the count of saves says
+# enough.  The file is renamed into place whole, so a count is exact.
 end=$(( $(world_now_ms) + 30000 ))
 while :; do
 	stats=$(e2e_ctl stats | tail -1)
-	[ "$(e2e_field "$stats" state_saves)" -ge $((s0 + 2)) ] && break
+	[ "$(e2e_field "$stats" state_saves)" -ge $((s0 + 2)) ] &&
+		[ "$(grep -c '^ip=' "$STATE")" = $((N - 3)) ] && break
 	[ "$(world_now_ms)" -ge "$end" ] && break
 	sleep 0.5
 done
