@@ -24,7 +24,12 @@
  *    hiredis callback; it marks the failure (cluster_fail) and a timer
  *    due now closes both connections from the loop;
  *  - a subscribe callback stays registered for every message of its
- *    channel and runs once more with NULL when the context goes.
+ *    channel and runs once more with NULL when the context goes;
+ *  - its reader bounds nothing: a bulk string grows the read buffer to
+ *    the length the server announces, an array header allocates the
+ *    element count it announces, and a reply's tree grows for as long as
+ *    the server sends.  cluster_conn.c bounds all three (the
+ *    CLUSTER_REPLY_* limits below) and fails the link past them.
  */
 #ifndef SMTPGATE_CLUSTER_INT_H
 #define SMTPGATE_CLUSTER_INT_H
@@ -32,9 +37,21 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "allowlist.h"
 #include "cluster.h"
 
 #define CLUSTER_BACKOFF_MIN_MS	100
+/*
+ * What one reply from Redis may hold.  The largest a sound server sends
+ * is HGETALL of a full shared allow list: two strings per entry
+ * (ALLOWLIST_MAX entries), none longer than a key or a message.  The
+ * limits leave room above that; past them the server is not sound, and
+ * the link fails rather than the daemon's memory.
+ */
+#define CLUSTER_REPLY_ELEMENTS_MAX	(2 * ALLOWLIST_MAX + 64)	/* in an array */
+#define CLUSTER_REPLY_STRING_MAX	(64 * 1024)	/* one string, bytes */
+#define CLUSTER_REPLY_BYTES_MAX		((size_t)512 << 20)	/* one reply */
+#define CLUSTER_READ_SLACK		(64 * 1024)	/* > one read of hiredis (16 KiB) */
 #define CLUSTER_BACKOFF_MAX_MS	30000
 #define CLUSTER_HELLO_MS	1000	/* heartbeat period */
 #define CLUSTER_NODE_TTL_MS	(3 * CLUSTER_HELLO_MS)	/* P node:NODE's PX */
@@ -83,6 +100,9 @@ struct cluster_conn {
 	int64_t ready_deadline_ms;	/* until ready, else 0 */
 	int64_t last_rx_ms;		/* loop clock of its last message */
 	char server[128];		/* where it goes */
+	size_t reply_bytes;		/* the reply being read, so far */
+	bool over;			/* a reply past the limits: no more
+					 * reads, the link fails */
 	/* The subscription (sub, sent): a message of channel. */
 	void (*on_message)(struct cluster_conn *k, const char *chan,
 	    size_t chanlen, const char *data, size_t len);

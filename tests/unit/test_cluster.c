@@ -35,6 +35,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cluster.h"
+#include "cluster_int.h"
 #include "evloop.h"
 #include "log.h"
 
@@ -681,6 +682,74 @@ test_refused(void **state)
 	assert_true(logged("cluster: refused smtpgate:events: field 3"));
 	/* Still up: a refusal is not a failure. */
 	assert_int_equal(st_of(&na), CLUSTER_UP);
+}
+
+static bool
+is_over(void *arg)
+{
+	return logged((const char *)arg);
+}
+
+/* The link fails (the reason logged) and stays short of up while the
+ * value is there. */
+static void
+wait_over(const char *why)
+{
+	if (!spin(is_over, (void *)why, 15000))
+		fail_msg("no \"%s\" logged after 15 s", why);
+	assert_int_not_equal(st_of(&na), CLUSTER_UP);
+}
+
+/*
+ * A reply past the reader's bounds fails the link, named; the daemon's
+ * memory is not the server's to fill.  Real values in a real Redis: a
+ * string over CLUSTER_REPLY_STRING_MAX whole in one read's reach (its
+ * object refused), one far over it (refused while still arriving, from
+ * the bytes buffered), and an allow hash one entry over a full list
+ * (HGETALL's array refused at its header).  Each gone, the link comes up.
+ */
+static void
+test_reply_bounds(void **state)
+{
+	static char big[1 << 20];
+	struct conf_cluster cc;
+	char msg[CLUSTER_MSG_MAX];
+	long long fields;
+
+	(void)state;
+	memset(big, 'x', sizeof big);
+	redis_start(NULL);
+	raw(NULL, "SET smtpgate:v:192.0.2.9 %b", big, (size_t)100000);
+	/* Redis takes its time over an HGETALL of a million fields. */
+	node_conf(&cc, "gw-a");
+	cc.timeout_ms = 5000;
+	node_start(&na, "gw-a", &cc);
+	wait_over("a reply string of 100000 bytes (at most 65536)");
+	assert_true(cluster_stats(na.c)->errors >= 1);
+
+	raw(NULL, "DEL smtpgate:v:192.0.2.9");
+	raw(NULL, "SET smtpgate:v:192.0.2.8 %b", big, sizeof big);
+	wait_over("a reply string over 65536 bytes");
+
+	raw(NULL, "DEL smtpgate:v:192.0.2.8");
+	fields = raw(NULL, "EVAL %s 1 smtpgate:allow %d",
+	    "for i = 1, tonumber(ARGV[1]) do "
+	    "redis.call('HSET', KEYS[1], i, 'x') end "
+	    "return redis.call('HLEN', KEYS[1])",
+	    CLUSTER_REPLY_ELEMENTS_MAX / 2 + 1);
+	assert_int_equal(fields, CLUSTER_REPLY_ELEMENTS_MAX / 2 + 1);
+	snprintf(msg, sizeof msg, "a reply array of %d elements (at most %d)",
+	    CLUSTER_REPLY_ELEMENTS_MAX + 2, CLUSTER_REPLY_ELEMENTS_MAX);
+	wait_over(msg);
+
+	raw(NULL, "DEL smtpgate:allow");
+	wait_up(&na, NULL);
+	/* A message on the channel past the bound: the events link. */
+	raw(NULL, "PUBLISH smtpgate:events %b", big, (size_t)70000);
+	nlogs = 0;
+	wait_over("events: ");
+	assert_true(logged("a reply string of 70000 bytes"));
+	wait_up(&na, NULL);
 }
 
 static bool
@@ -1396,6 +1465,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_latency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_strike, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_bounds, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_resync_many, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sync_marks, setup,
