@@ -90,6 +90,67 @@ nftrules_rule_verdict(struct nftnl_rule *r, enum nftrules_verdict v)
 	return -1;
 }
 
+/* "tcp dport @gated_ports" (sport: "tcp sport"; invert: "!= @"). */
+static int
+nftrules_rule_gated(struct nftnl_rule *r, bool sport, bool invert)
+{
+	int f;
+
+	f = nftexpr_meta(r, NFT_META_L4PROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
+	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, sport ? 0 : 2,
+	    2);
+	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, invert);
+	return f;
+}
+
+/* What a chain leaves alone first: "meta l4proto != tcp accept"
+ * (gated: "tcp dport != @gated_ports accept"). */
+static int
+nftrules_rule_not_ours(struct nl_batch *b, const char *table,
+    const char *chain, bool gated)
+{
+	struct nftnl_rule *r;
+	int f;
+
+	if ((r = nftrules_rule_new(table, chain)) == NULL)
+		return -1;
+	if (gated)
+		f = nftrules_rule_gated(r, false, true);
+	else {
+		f = nftexpr_meta(r, NFT_META_L4PROTO);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, IPPROTO_TCP);
+	}
+	f |= nftexpr_verdict(r, NF_ACCEPT);
+	(void)nftrules_rule_add(b, r, f, gated ? "tcp dport != @gated_ports "
+	    "accept" : "meta l4proto != tcp accept");
+	return 0;
+}
+
+/*
+ * A session's packet N of one direction on a gated port, of one family:
+ * out, "tcp sport @gated_ports ct direction reply ct reply packets N";
+ * else "tcp dport @gated_ports ct original packets N".
+ */
+static int
+nftrules_rule_nth(struct nftnl_rule *r, bool out, bool v6, uint64_t n)
+{
+	int f;
+
+	f = nftexpr_meta(r, NFT_META_NFPROTO);
+	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	f |= nftrules_rule_gated(r, out, false);
+	if (out) {
+		f |= nftexpr_ct(r, NFT_CT_DIRECTION, -1);
+		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, NFTRULES_CT_REPLY);
+	}
+	/* n in host order, as nft compares. */
+	f |= nftexpr_ct(r, NFT_CT_PKTS, out ? NFTRULES_CT_REPLY :
+	    NFTRULES_CT_ORIGINAL);
+	f |= nftexpr_cmp(r, NFT_CMP_EQ, &n, sizeof(n));
+	return f;
+}
+
 /*
  * "ip saddr @set counter VERDICT" or its ip6 twin; net64: the /64 sets,
  * "ip6 saddr & ffff:ffff:ffff:ffff:: @set" (the set holds the address with
@@ -311,23 +372,7 @@ nftrules_rule_copy(struct nl_batch *b, const struct nftrules_conf *c,
 		nl_batch_fail(b);
 		return;
 	}
-	f = nftexpr_meta(r, NFT_META_NFPROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	f |= nftexpr_meta(r, NFT_META_L4PROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, out ? 0 : 2, 2);
-	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, false);
-	if (out) {
-		f |= nftexpr_ct(r, NFT_CT_DIRECTION, -1);
-		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, NFTRULES_CT_REPLY);
-	}
-	{
-		uint64_t n = out ? 1 : 2;	/* host order, as nft compares */
-
-		f |= nftexpr_ct(r, NFT_CT_PKTS, out ? NFTRULES_CT_REPLY :
-		    NFTRULES_CT_ORIGINAL);
-		f |= nftexpr_cmp(r, NFT_CMP_EQ, &n, sizeof(n));
-	}
+	f = nftrules_rule_nth(r, out, v6, out ? 1 : 2);
 	/* daddr going out, saddr coming in: the client. */
 	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? (out ? 24 : 8) :
 	    (out ? 16 : 12), v6 ? 16 : 4);
@@ -364,23 +409,13 @@ nftrules_rule_hold(struct nl_batch *b, const struct nftrules_conf *c,
 {
 	struct nftnl_rule *r = nftrules_rule_new(c->table, NFTRULES_OUT_CHAIN);
 	char text[NL_LABEL_MAX];
-	uint64_t n = 2;		/* host order, as nft compares */
 	int f;
 
 	if (r == NULL) {
 		nl_batch_fail(b);
 		return;
 	}
-	f = nftexpr_meta(r, NFT_META_NFPROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	f |= nftexpr_meta(r, NFT_META_L4PROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);
-	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, false);
-	f |= nftexpr_ct(r, NFT_CT_DIRECTION, -1);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, NFTRULES_CT_REPLY);
-	f |= nftexpr_ct(r, NFT_CT_PKTS, NFTRULES_CT_REPLY);
-	f |= nftexpr_cmp(r, NFT_CMP_EQ, &n, sizeof(n));
+	f = nftrules_rule_nth(r, true, v6, 2);
 	f |= nftexpr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16,
 	    v6 ? 16 : 4);
 	f |= nftexpr_lookup(r, v6 ? "hold6" : "hold4",
@@ -508,10 +543,7 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 		 * what the sniffer has no business with. */
 		if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
 			goto oom;
-		f = nftexpr_meta(r, NFT_META_L4PROTO);
-		f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-		f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-		f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, false);
+		f = nftrules_rule_gated(r, false, false);
 		f |= nftexpr_ct(r, NFT_CT_PKTS, 0);
 		f |= nftexpr_hton64(r);
 		f |= nftexpr_cmp_u64be(r, NFT_CMP_GTE, 3);
@@ -535,12 +567,8 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 	}
 
 	/* 2. Not TCP: not ours. */
-	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+	if (nftrules_rule_not_ours(b, c->table, NFTRULES_CHAIN, false) == -1)
 		goto oom;
-	f = nftexpr_meta(r, NFT_META_L4PROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, IPPROTO_TCP);
-	f |= nftexpr_verdict(r, NF_ACCEPT);
-	(void)nftrules_rule_add(b, r, f, "meta l4proto != tcp accept");
 
 	/* 3. Only new SYNs. */
 	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
@@ -563,15 +591,8 @@ nftrules_rule_gate(struct nl_batch *b, const struct nftrules_conf *c,
 		nftrules_rule_reply_syn(b, c);
 
 	/* 4. Only gated ports. */
-	if ((r = nftrules_rule_new(c->table, NFTRULES_CHAIN)) == NULL)
+	if (nftrules_rule_not_ours(b, c->table, NFTRULES_CHAIN, true) == -1)
 		goto oom;
-	f = nftexpr_meta(r, NFT_META_L4PROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, true);
-	f |= nftexpr_verdict(r, NF_ACCEPT);
-	(void)nftrules_rule_add(b, r, f, "tcp dport != @gated_ports "
-	    "accept");
 
 	/* 5. The sets: passes not banned since, allow, bans, the rest. */
 	for (i = 0; i < sizeof(saddr) / sizeof(saddr[0]); i++)
@@ -757,20 +778,10 @@ nftrules_rule_reply(struct nl_batch *b, const struct nftrules_conf *c)
 	int f;
 
 	/* Not a TCP connection to a gated port: not ours. */
-	if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) == NULL)
+	if (nftrules_rule_not_ours(b, c->table, NFTRULES_REPLY_CHAIN,
+	    false) == -1 || nftrules_rule_not_ours(b, c->table,
+	    NFTRULES_REPLY_CHAIN, true) == -1)
 		goto oom;
-	f = nftexpr_meta(r, NFT_META_L4PROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_NEQ, IPPROTO_TCP);
-	f |= nftexpr_verdict(r, NF_ACCEPT);
-	(void)nftrules_rule_add(b, r, f, "meta l4proto != tcp accept");
-	if ((r = nftrules_rule_new(c->table, NFTRULES_REPLY_CHAIN)) == NULL)
-		goto oom;
-	f = nftexpr_meta(r, NFT_META_L4PROTO);
-	f |= nftexpr_cmp_u8(r, NFT_CMP_EQ, IPPROTO_TCP);
-	f |= nftexpr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
-	f |= nftexpr_lookup(r, "gated_ports", NFTRULES_SET_PORTS, true);
-	f |= nftexpr_verdict(r, NF_ACCEPT);
-	(void)nftrules_rule_add(b, r, f, "tcp dport != @gated_ports accept");
 
 	for (size_t i = 0; i < 2; i++)
 		if (nftrules_rule_reply_keep(b, c, allow[i].set, allow[i].id,

@@ -264,9 +264,11 @@ out:
 	free(keep);
 }
 
-void
-nftrules_table_chain(struct nl_batch *b, const char *table, const char *chain,
-    bool base)
+/* One chain: a base chain of TYPE on HOOK at PRIO, or (TYPE NULL) a
+ * regular one. */
+static void
+nftrules_table_chain_add(struct nl_batch *b, const char *table,
+    const char *chain, const char *type, uint32_t hook, int32_t prio)
 {
 	struct nftnl_chain *ch;
 	struct nlmsghdr *nlh;
@@ -277,10 +279,10 @@ nftrules_table_chain(struct nl_batch *b, const char *table, const char *chain,
 	}
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, chain);
-	if (base) {
-		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
-		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_IN);
-		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, NFTRULES_TABLE_PRIO);
+	if (type != NULL) {
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, prio);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	if ((nlh = nftrules_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE |
@@ -292,51 +294,28 @@ nftrules_table_chain(struct nl_batch *b, const char *table, const char *chain,
 }
 
 void
+nftrules_table_chain(struct nl_batch *b, const char *table, const char *chain,
+    bool base)
+{
+	if (base)
+		nftrules_table_chain_add(b, table, chain, "filter",
+		    NF_INET_LOCAL_IN, NFTRULES_TABLE_PRIO);
+	else
+		nftrules_table_chain_add(b, table, chain, NULL, 0, 0);
+}
+
+void
 nftrules_table_out_chain(struct nl_batch *b, const char *table,
     const char *chain)
 {
-	struct nftnl_chain *ch;
-	struct nlmsghdr *nlh;
-
-	if ((ch = nftnl_chain_alloc()) == NULL) {
-		nl_batch_fail(b);
-		return;
-	}
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, chain);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
-	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_OUT);
-	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, NFTRULES_TABLE_PRIO);
-	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	if ((nlh = nftrules_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE |
-	    NLM_F_EXCL)) != NULL) {
-		nftnl_chain_nlmsg_build_payload(nlh, ch);
-		(void)nl_batch_add(b, "add chain inet %s %s", table, chain);
-	}
-	nftnl_chain_free(ch);
+	nftrules_table_chain_add(b, table, chain, "filter", NF_INET_LOCAL_OUT,
+	    NFTRULES_TABLE_PRIO);
 }
 
 void
 nftrules_table_nat_chain(struct nl_batch *b, const char *table,
     const char *chain)
 {
-	struct nftnl_chain *ch;
-	struct nlmsghdr *nlh;
-
-	if ((ch = nftnl_chain_alloc()) == NULL) {
-		nl_batch_fail(b);
-		return;
-	}
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, table);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, chain);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "nat");
-	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
-	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, NFTRULES_NAT_PRIO);
-	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	if ((nlh = nftrules_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE |
-	    NLM_F_EXCL)) != NULL) {
-		nftnl_chain_nlmsg_build_payload(nlh, ch);
-		(void)nl_batch_add(b, "add chain inet %s %s", table, chain);
-	}
-	nftnl_chain_free(ch);
+	nftrules_table_chain_add(b, table, chain, "nat", NF_INET_PRE_ROUTING,
+	    NFTRULES_NAT_PRIO);
 }
