@@ -22,56 +22,9 @@
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include "nflog.h"
+#include "../tests/unit/nflog_fixture.h"
 #include "pkt.h"
 #include "sniff_int.h"
-
-/* One copy's message: IPv4 + TCP (doff 8, as Linux sends) from a to b. */
-static size_t
-bench_msg(uint8_t *buf, size_t len, uint8_t hook, uint32_t src, uint32_t dst,
-    uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
-    size_t payload)
-{
-	uint8_t pk[128] = { 0 };
-	size_t n = 52 + payload;
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	struct nfulnl_msg_packet_hdr ph = { htons(0x0800), hook, 0 };
-
-	pk[0] = 0x45;
-	pk[2] = (uint8_t)(n >> 8);
-	pk[3] = (uint8_t)n;
-	pk[8] = 64;
-	pk[9] = 6;
-	memcpy(pk + 12, &src, 4);
-	memcpy(pk + 16, &dst, 4);
-	pk[20] = (uint8_t)(sport >> 8);
-	pk[21] = (uint8_t)sport;
-	pk[22] = (uint8_t)(dport >> 8);
-	pk[23] = (uint8_t)dport;
-	seq = htonl(seq);
-	ack = htonl(ack);
-	memcpy(pk + 24, &seq, 4);
-	memcpy(pk + 28, &ack, 4);
-	pk[32] = 0x80;
-	pk[33] = flags;
-	memset(buf, 0, len);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_INET;
-	mnl_attr_put(nlh, NFULA_PACKET_HDR, sizeof(ph), &ph);
-	if (hook == NF_INET_LOCAL_IN) {
-		struct timespec ts;
-		struct nfulnl_msg_packet_timestamp t;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		t.sec = htobe64((uint64_t)ts.tv_sec);
-		t.usec = htobe64((uint64_t)ts.tv_nsec / 1000);
-		mnl_attr_put(nlh, NFULA_TIMESTAMP, sizeof(t), &t);
-	}
-	mnl_attr_put(nlh, NFULA_PAYLOAD, n, pk);
-	return nlh->nlmsg_len;
-}
 
 static double
 bench_now(void)
@@ -103,10 +56,10 @@ main(int argc, char *argv[])
 		uint32_t cl = htonl(0xc6120000u + i / 50000), isn = i * 7919u;
 		uint16_t port = (uint16_t)(1024 + i % 50000);
 
-		(void)bench_msg(m[2 * i], 256, NF_INET_LOCAL_OUT, srv, cl, 25,
-		    port, 0x12, isn, 1, 0);
-		(void)bench_msg(m[2 * i + 1], 256, NF_INET_LOCAL_IN, cl, srv, port,
-		    25, 0x10, 1, isn + 1, 0);
+		(void)nflog_fixture_msg(m[2 * i], 256, NF_INET_LOCAL_OUT, srv,
+		    cl, 25, port, 0x12, isn, 1, 0, 0);
+		(void)nflog_fixture_msg(m[2 * i + 1], 256, NF_INET_LOCAL_IN,
+		    cl, srv, port, 25, 0x10, 1, isn + 1, 0, 0);
 	}
 	t0 = bench_now();
 	/* All copies first (n sessions' handshakes in flight), then every

@@ -26,6 +26,7 @@
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include "nflog.h"
+#include "nflog_fixture.h"
 #include "sniff_int.h"
 
 #define ISN	0xfffffff0u
@@ -65,53 +66,14 @@ copy(struct sniff *s, uint8_t hook, uint16_t cport, uint8_t flags,
     int64_t read_us)
 {
 	uint8_t buf[512] __attribute__((aligned(8)));
-	uint8_t pk[128] = { 0 };
 	bool out = hook == NF_INET_LOCAL_OUT;
-	uint32_t src = htonl(out ? SRV : CL), dst = htonl(out ? CL : SRV);
-	uint16_t sp = out ? 25 : cport, dp = out ? cport : 25;
-	size_t n = 52 + payload;
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	struct nfulnl_msg_packet_hdr ph = { htons(0x0800), hook, 0 };
 	struct nflog_packet lp;
 	const char *why;
 
-	pk[0] = 0x45;
-	pk[3] = (uint8_t)n;
-	pk[8] = 64;
-	pk[9] = 6;
-	memcpy(pk + 12, &src, 4);
-	memcpy(pk + 16, &dst, 4);
-	pk[20] = (uint8_t)(sp >> 8);
-	pk[21] = (uint8_t)sp;
-	pk[22] = (uint8_t)(dp >> 8);
-	pk[23] = (uint8_t)dp;
-	seq = htonl(seq);
-	ack = htonl(ack);
-	memcpy(pk + 24, &seq, 4);
-	memcpy(pk + 28, &ack, 4);
-	pk[32] = 0x80;
-	pk[33] = flags;
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_INET;
-	mnl_attr_put(nlh, NFULA_PACKET_HDR, sizeof(ph), &ph);
-	if (!out) {
-		struct timespec ts;
-		struct nfulnl_msg_packet_timestamp t;
-		int64_t us;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 -
-		    ts_ago_us;
-		t.sec = htobe64((uint64_t)(us / 1000000));
-		t.usec = htobe64((uint64_t)(us % 1000000));
-		mnl_attr_put(nlh, NFULA_TIMESTAMP, sizeof(t), &t);
-	}
-	mnl_attr_put(nlh, NFULA_PAYLOAD, n > 128 ? 128 : n, pk);
-	assert_int_equal(nflog_parse(nlh, &lp, &why), 0);
+	(void)nflog_fixture_msg(buf, sizeof(buf), hook, htonl(out ? SRV : CL),
+	    htonl(out ? CL : SRV), out ? 25 : cport, out ? cport : 25, flags,
+	    seq, ack, payload, ts_ago_us);
+	assert_int_equal(nflog_parse((struct nlmsghdr *)buf, &lp, &why), 0);
 	sniff_rtt_copy(s, &lp, read_us);
 }
 
