@@ -148,11 +148,14 @@ ob=$(stat sniffer observed_bans)
 st="$(stat sniffer bans)/$(stat sniffer cuts)"
 e2e_check "observe: sniffer stats observed_bans=$ob (>= 1), bans/cuts still enforce's 1/1 ($st)" \
 	[ "${ob:-0}" -ge 1 -a "$st" = 1/1 ]
+# The would-be ban reset its record's strikes and kept no ban, so the
+# record is gone at its bucket's next sweep (a sixtieth of the table a
+# second): listed without a ban, or not listed at all.
 ctl offenders list --json
 e2e_check "observe: offenders shows no ban for $FORGED" python3 -c '
 import json, sys
 d = [x for x in json.loads(sys.argv[1]) if x["ip"] == sys.argv[2]]
-assert d and d[0]["status"] != "banned" and str(d[0]["bans"]) == "0" and d[0].get("kernel") != "yes", d
+assert all(x["status"] != "banned" and str(x["bans"]) == "0" and x.get("kernel") != "yes" for x in d), d
 ' "$CTL_OUT" $FORGED
 ctl check $NOPTR
 e2e_check "check says observe mode" grep -qF 'observe mode ([gate] enforce = no)' <<<"$CTL_OUT"
