@@ -33,18 +33,10 @@ GATE_PID=$E2E_PID GATE_LOG=$E2E_LOG
 e2e_sniff_run "$conf" || e2e_finish
 SNIFF_PID=$E2E_PID SNIFF_LOG=$E2E_LOG
 
-# banner_ms ADDR: connect() to the banner's first byte, one session (ms,
-# with decimals).
-banner_ms() {
-	local dst=$WORLD_GW4
-	world_is_v6 "$1" && dst=$WORLD_GW6
-	world_cl python3 "$WORLD_TOOLS/smtpgreet.py" --src "$1" --dst "$dst" banner-ms 1 |
-		sed -n 's/.*median=\([0-9.]*\).*/\1/p'
-}
 # held DESC ADDR: its banner came HOLD_MS late (within -10%/+500 ms).
 held() {
 	local ms
-	ms=$(banner_ms "$2")
+	ms=$(e2e_banner_ms "$2")
 	if [ -n "$ms" ] && [ "${ms%.*}" -ge $((HOLD_MS * 9 / 10)) ] && [ "${ms%.*}" -le $((HOLD_MS + 500)) ]; then
 		e2e_ok "$1: banner after $ms ms (hold $HOLD_MS ms)"
 	else
@@ -54,7 +46,7 @@ held() {
 # unheld DESC ADDR: its banner came at once (under 200 ms).
 unheld() {
 	local ms
-	ms=$(banner_ms "$2")
+	ms=$(e2e_banner_ms "$2")
 	if [ -n "$ms" ] && [ "${ms%.*}" -lt 200 ]; then
 		e2e_ok "$1: banner after $ms ms, not held"
 	else
@@ -111,7 +103,7 @@ unheld "IPv6: the same client again, from the pass cache" 2001:db8:c::32
 # under load python's start-up alone can outlast one, and a reload
 # before the hold releases nothing.  The banner then comes partway into
 # its hold, well before HOLD_MS.
-banner_ms 198.51.100.12 >"$WORLD_DIR/reload.ms" &
+e2e_banner_ms 198.51.100.12 >"$WORLD_DIR/reload.ms" &
 client=$!
 holding=
 end=$(( $(world_now_ms) + 5000 ))

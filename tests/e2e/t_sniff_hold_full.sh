@@ -27,12 +27,6 @@ e2e_sniff_run "$conf" || e2e_finish
 SNIFF_PID=$E2E_PID SNIFF_LOG=$E2E_LOG
 E2E_PID=$GATE_PID E2E_LOG=$GATE_LOG
 
-# banner_ms ADDR: connect() to the banner's first byte, one session (ms).
-banner_ms() {
-	world_cl python3 "$WORLD_TOOLS/smtpgreet.py" --src "$1" --dst "$WORLD_GW4" banner-ms 1 |
-		sed -n 's/.*median=\([0-9.]*\).*/\1/p'
-}
-
 if world_gw nft add element inet "$WORLD_TABLE" hold4 "{ 192.0.2.250 timeout 60s }"; then
 	e2e_ok "hold4's one element taken by hand"
 else
@@ -45,7 +39,7 @@ world_gw nft add element inet "$WORLD_TABLE" hold4 "{ 192.0.2.251 timeout 60s }"
 
 full0=$(e2e_field "$(e2e_stats)" nft_full)
 e2e_mark
-ms=$(banner_ms 198.51.100.36)
+ms=$(e2e_banner_ms 198.51.100.36)
 if [ -n "$ms" ] && [ "${ms%.*}" -lt 200 ]; then
 	e2e_ok "the set full: a first-time generic client's banner after $ms ms, not held"
 else
@@ -65,7 +59,7 @@ else
 fi
 
 world_gw nft delete element inet "$WORLD_TABLE" hold4 "{ 192.0.2.250 }"
-ms=$(banner_ms 198.51.100.35)
+ms=$(e2e_banner_ms 198.51.100.35)
 if [ -n "$ms" ] && [ "${ms%.*}" -ge $((HOLD_MS * 9 / 10)) ] && [ "${ms%.*}" -le $((HOLD_MS + 500)) ]; then
 	e2e_ok "the room given back: the next first-time generic client is held ($ms ms)"
 else

@@ -51,8 +51,7 @@ world_cl iptables-nft -I INPUT -p tcp -s "$WORLD_GW4" --sport 25 -j NFQUEUE \
 greet() { world_cl python3 "$WORLD_TOOLS/smtpgreet.py" "$@" >>"$WORLD_DIR/smtpgreet.log" 2>&1; }
 
 # The delay is there: connect() to the banner takes about 2 x RTT_MS.
-ms=$(world_cl python3 "$WORLD_TOOLS/smtpgreet.py" --src 198.51.100.24 --dst "$WORLD_GW4" banner-ms 1 |
-	sed -n 's/.*median=\([0-9.]*\).*/\1/p')
+ms=$(e2e_banner_ms 198.51.100.24)
 if [ -n "$ms" ] && [ "${ms%.*}" -ge $((RTT_MS * 9 / 10)) ]; then
 	e2e_ok "the slow link: connect() to the banner's first byte ${ms} ms (delay ${RTT_MS} ms inbound)"
 else

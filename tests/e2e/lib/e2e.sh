@@ -303,3 +303,13 @@ e2e_wait_judgment() {
 }
 
 e2e_ctl() { world_ctl "${E2E_SNIFF_SOCK:-$WORLD_DIR/sniffd.sock}" "$1"; }
+
+# e2e_banner_ms ADDR: from ADDR (IPv4 or IPv6), connect() to the
+# banner's first byte of one session, in ms with decimals ("" when the
+# session failed).
+e2e_banner_ms() {
+	local dst=$WORLD_GW4
+	world_is_v6 "$1" && dst=$WORLD_GW6
+	world_cl python3 "$WORLD_TOOLS/smtpgreet.py" --src "$1" --dst "$dst" banner-ms 1 |
+		sed -n 's/.*median=\([0-9.]*\).*/\1/p'
+}
