@@ -40,7 +40,6 @@
 #include "allowlist.h"
 #include "cluster.h"
 
-#define CLUSTER_BACKOFF_MIN_MS	100
 /*
  * What one reply from Redis may hold.  The largest a sound server sends
  * is HGETALL of a full shared allow list: two strings per entry
@@ -48,10 +47,12 @@
  * limits leave room above that; past them the server is not sound, and
  * the link fails rather than the daemon's memory.
  */
-#define CLUSTER_REPLY_ELEMENTS_MAX	(2 * ALLOWLIST_MAX + 64)	/* in an array */
+#define CLUSTER_REPLY_ELEMENTS_MAX	(2 * ALLOWLIST_MAX + 64)	/* an array */
 #define CLUSTER_REPLY_STRING_MAX	(64 * 1024)	/* one string, bytes */
 #define CLUSTER_REPLY_BYTES_MAX		((size_t)512 << 20)	/* one reply */
-#define CLUSTER_READ_SLACK		(64 * 1024)	/* > one read of hiredis (16 KiB) */
+#define CLUSTER_READ_SLACK		(64 * 1024)	/* > a read of hiredis, 16 KiB */
+
+#define CLUSTER_BACKOFF_MIN_MS	100
 #define CLUSTER_BACKOFF_MAX_MS	30000
 #define CLUSTER_HELLO_MS	1000	/* heartbeat period */
 #define CLUSTER_NODE_TTL_MS	(3 * CLUSTER_HELLO_MS)	/* P node:NODE's PX */
