@@ -15,8 +15,6 @@
  * DNS query); nothing here waits.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,144 +29,14 @@ cluster_req_new(void)
 	return calloc(1, sizeof(struct cluster_req));
 }
 
-/* ---- the reader's bounds ---- */
-
-_Static_assert(CLUSTER_REPLY_STRING_MAX > CLUSTER_MSG_MAX &&
-    CLUSTER_REPLY_STRING_MAX > CLUSTER_KEY_MAX,
-    "a reply's string bound below a message or a key");
-
-/* hiredis's own object functions, which ours wrap (every reader has the
- * same ones). */
-static const redisReplyObjectFunctions *cluster_conn_objects;
-
-/* A reply past a limit: said once, the link failed (from the loop: safe
- * inside hiredis), no more reads on it. */
+/* A reply past a bound (cluster_reply.c): the link fails, said once;
+ * no more reads on it. */
 static void
-cluster_conn_over(struct cluster_conn *k, const char *fmt, ...)
+cluster_conn_over(struct cluster_conn *k)
 {
-	char why[160];
-	va_list ap;
-
-	if (k->over)
-		return;
-	k->over = true;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
 	k->c->st.errors++;
 	cluster_link_fail(k, "%s: a reply %s; the server is not sound",
-	    k->name, why);
-}
-
-/* What an object of the reply costs; false past the reply's bound. */
-static bool
-cluster_conn_account(const redisReadTask *task, size_t bytes)
-{
-	struct cluster_conn *k = task->privdata;
-
-	if (k == NULL)
-		return true;
-	if (task->parent == NULL)
-		k->reply_bytes = 0;	/* a new reply */
-	bytes += sizeof(redisReply);
-	if (k->reply_bytes > CLUSTER_REPLY_BYTES_MAX - bytes) {
-		cluster_conn_over(k, "over %zu bytes",
-		    (size_t)CLUSTER_REPLY_BYTES_MAX);
-		return false;
-	}
-	k->reply_bytes += bytes;
-	return true;
-}
-
-/* NULL is hiredis's "out of memory": the reader stops with an error. */
-static void *
-cluster_conn_string(const redisReadTask *task, char *str, size_t len)
-{
-	if (len > CLUSTER_REPLY_STRING_MAX) {
-		if (task->privdata != NULL)
-			cluster_conn_over(task->privdata, "string of %zu "
-			    "bytes (at most %d)", len,
-			    CLUSTER_REPLY_STRING_MAX);
-		return NULL;
-	}
-	if (!cluster_conn_account(task, len))
-		return NULL;
-	return cluster_conn_objects->createString(task, str, len);
-}
-
-static void *
-cluster_conn_array(const redisReadTask *task, int elements)
-{
-	if (elements < 0 || elements > CLUSTER_REPLY_ELEMENTS_MAX) {
-		if (task->privdata != NULL)
-			cluster_conn_over(task->privdata, "array of %d "
-			    "elements (at most %d)", elements,
-			    CLUSTER_REPLY_ELEMENTS_MAX);
-		return NULL;
-	}
-	if (!cluster_conn_account(task, (size_t)elements *
-	    sizeof(redisReply *)))
-		return NULL;
-	return cluster_conn_objects->createArray(task, elements);
-}
-
-static void *
-cluster_conn_integer(const redisReadTask *task, long long value)
-{
-	if (!cluster_conn_account(task, 0))
-		return NULL;
-	return cluster_conn_objects->createInteger(task, value);
-}
-
-static void *
-cluster_conn_nil(const redisReadTask *task)
-{
-	if (!cluster_conn_account(task, 0))
-		return NULL;
-	return cluster_conn_objects->createNil(task);
-}
-
-static void
-cluster_conn_free_object(void *obj)
-{
-	cluster_conn_objects->freeObject(obj);
-}
-
-static redisReplyObjectFunctions cluster_conn_bounded = {
-	cluster_conn_string,
-	cluster_conn_array,
-	cluster_conn_integer,
-	cluster_conn_nil,
-	cluster_conn_free_object,
-};
-
-/* The context's reader, bounded: our object functions, k as their
- * privdata. */
-static void
-cluster_conn_bound(struct cluster_conn *k, redisAsyncContext *ac)
-{
-	redisReader *r = ac->c.reader;
-
-	if (cluster_conn_objects == NULL)
-		cluster_conn_objects = r->fn;
-	r->fn = &cluster_conn_bounded;
-	r->privdata = k;
-	k->reply_bytes = 0;
-	k->over = false;
-}
-
-/* A bulk string is read whole before its object is made: the bytes
- * buffered and not yet parsed past one string's bound, with a read's
- * worth of what follows, are a string too long. */
-static void
-cluster_conn_check_buffer(struct cluster_conn *k, redisAsyncContext *ac)
-{
-	const redisReader *r = ac->c.reader;
-
-	if (r->len > r->pos && r->len - r->pos > CLUSTER_REPLY_STRING_MAX +
-	    CLUSTER_READ_SLACK)
-		cluster_conn_over(k, "string over %d bytes (%zu buffered)",
-		    CLUSTER_REPLY_STRING_MAX, r->len - r->pos);
+	    k->name, k->budget.why);
 }
 
 /* ---- the adapter ---- */
@@ -180,7 +48,7 @@ cluster_conn_io(int fd, uint32_t events, void *arg)
 	redisAsyncContext *ac = k->ac;
 
 	(void)fd;
-	if (ac == NULL || k->over)
+	if (ac == NULL || k->budget.why[0] != '\0')
 		return;
 	/* A failed connect shows as EPOLLERR/EPOLLHUP with EPOLLOUT. */
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
@@ -190,8 +58,9 @@ cluster_conn_io(int fd, uint32_t events, void *arg)
 	/* The write may have ended the context (k->ac then NULL). */
 	if (k->ac == ac && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
 		redisAsyncHandleRead(ac);
-		if (k->ac == ac)
-			cluster_conn_check_buffer(k, ac);
+		if (k->ac == ac && cluster_reply_check(ac->c.reader,
+		    &k->budget) == -1)
+			cluster_conn_over(k);
 	}
 }
 
@@ -286,7 +155,10 @@ cluster_conn_cleanup(void *privdata)
 	k->registered = false;
 	k->events = 0;
 	k->fd = -1;
-	if (ac != NULL && !k->closing)
+	/* A bound's NULL object is hiredis's "out of memory": say which. */
+	if (ac != NULL && !k->closing && k->budget.why[0] != '\0')
+		cluster_conn_over(k);
+	else if (ac != NULL && !k->closing)
 		cluster_link_fail(k, "%s: %s", k->name, ac->err &&
 		    ac->errstr[0] ? ac->errstr :
 		    "connection closed by the server");
@@ -402,7 +274,7 @@ cluster_conn_open(struct cluster_conn *k, const char *host, int port,
 	}
 	k->ac = ac;
 	k->fd = ac->c.fd;
-	cluster_conn_bound(k, ac);
+	cluster_reply_bound(ac->c.reader, &k->budget);
 	k->closing = false;
 	k->connected = false;
 	k->ready = false;

@@ -14,6 +14,8 @@
  *                      HGETALL: cluster_sync_*
  *   cluster_sentinel.c the master's address from the Sentinels, and
  *                      +switch-master: cluster_sentinel_*
+ *   cluster_reply.c    the bounds of a reply, in hiredis's reader:
+ *                      cluster_reply_*
  *
  * Hazards of hiredis 0.14 the files keep to (async.c of that version):
  *  - a context is freed by hiredis itself when its connect fails (after
@@ -28,8 +30,9 @@
  *  - its reader bounds nothing: a bulk string grows the read buffer to
  *    the length the server announces, an array header allocates the
  *    element count it announces, and a reply's tree grows for as long as
- *    the server sends.  cluster_conn.c bounds all three (the
- *    CLUSTER_REPLY_* limits below) and fails the link past them.
+ *    the server sends.  cluster_reply.c bounds all three (the
+ *    CLUSTER_REPLY_* limits below); cluster_conn.c fails the link past
+ *    them.
  */
 #ifndef SMTPGATE_CLUSTER_INT_H
 #define SMTPGATE_CLUSTER_INT_H
@@ -51,6 +54,21 @@
 #define CLUSTER_REPLY_STRING_MAX	(64 * 1024)	/* one string, bytes */
 #define CLUSTER_REPLY_BYTES_MAX		((size_t)512 << 20)	/* one reply */
 #define CLUSTER_READ_SLACK		(64 * 1024)	/* > a read of hiredis, 16 KiB */
+
+
+/* A reader's bounds at work: the reply being read, and what passed a
+ * bound ("" while none). */
+struct cluster_reply_budget {
+	size_t bytes;			/* the reply so far, with its objects */
+	char why[128];			/* "string of N bytes (at most M)" */
+};
+
+/* r's object functions bounded, b their account (b outlives r). */
+void cluster_reply_bound(redisReader *r, struct cluster_reply_budget *b);
+/* After a read into r: 0, or -1 with b->why when the bytes not yet
+ * parsed are past one string's bound (a bulk string is read whole before
+ * its object is made). */
+int cluster_reply_check(const redisReader *r, struct cluster_reply_budget *b);
 
 #define CLUSTER_BACKOFF_MIN_MS	100
 #define CLUSTER_BACKOFF_MAX_MS	30000
@@ -101,9 +119,7 @@ struct cluster_conn {
 	int64_t ready_deadline_ms;	/* until ready, else 0 */
 	int64_t last_rx_ms;		/* loop clock of its last message */
 	char server[128];		/* where it goes */
-	size_t reply_bytes;		/* the reply being read, so far */
-	bool over;			/* a reply past the limits: no more
-					 * reads, the link fails */
+	struct cluster_reply_budget budget;	/* its reader's bounds */
 	/* The subscription (sub, sent): a message of channel. */
 	void (*on_message)(struct cluster_conn *k, const char *chan,
 	    size_t chanlen, const char *data, size_t len);
